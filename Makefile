@@ -1,0 +1,63 @@
+# Tally. The two commands you need: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export CARGO_TERM_COLOR ?= never
+# One target directory, one feature set for every build (custom-protocol embeds ui/dist in the app).
+APP_FEATURES := --features tally/custom-protocol
+HUB_ADDR ?= 127.0.0.1:8787
+DEMO_DIR ?= $(HOME)/.local/share/tally-demo-hub
+
+.PHONY: help deps deps-test ui run hub test test-rust test-ui test-e2e lint fmt bindings bundle bench bench-quick clean
+
+help:
+	@echo "make run    build everything, start a demo hub and open the app signed in as alice"
+	@echo "make test   every test: formatting, clippy, Rust, UI (unit + Chromium), end to end"
+	@echo "make bundle build the .deb package"
+
+deps:
+	@scripts/deps.sh run
+
+deps-test:
+	@scripts/deps.sh test
+
+ui: deps
+	@cd ui && npm run --silent build
+
+run: ui
+	cargo build $(APP_FEATURES) --bin tally --bin tally-hub
+	@scripts/run-demo.sh "$(HUB_ADDR)" "$(DEMO_DIR)"
+
+hub:
+	cargo run --bin tally-hub -- --demo --bind $(HUB_ADDR) --data-dir $(DEMO_DIR)
+
+lint: ui
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets $(APP_FEATURES) -- -D warnings
+	cd ui && npm run --silent check && npm run --silent lint
+
+test: deps-test ui lint test-ui test-rust test-e2e
+	@echo "make test: all suites passed"
+
+test-ui:
+	cd ui && npm run --silent test && npm run --silent test:browser
+
+# Rust unit and integration tests (hub, client, protocol, app IPC), inside a desktop session so the
+# keyring and notification tests talk to a real Secret Service and notification daemon.
+test-rust:
+	scripts/desktop-session.sh cargo test --workspace $(APP_FEATURES) --no-fail-fast
+
+test-e2e:
+	scripts/desktop-session.sh scripts/e2e.sh
+
+fmt:
+	cargo fmt --all
+
+bindings:
+	UPDATE_BINDINGS=1 cargo test -p tally-protocol -p tally-client --test bindings
+
+bundle: ui
+	cd ui && npx tauri build --config ../tauri.conf.json --bundles deb
+
+clean:
+	cargo clean
+	rm -rf ui/dist ui/node_modules

@@ -1,0 +1,315 @@
+//! What the app shows: the types the engine hands to the UI (through the Tauri shell) and the commands'
+//! inputs. Generated as TypeScript into `ui/src/bindings/app.ts`; the UI never redefines them.
+use serde::{Deserialize, Serialize};
+use tally_protocol::{
+    Balance, Direction, Message, Millis, Money, NotificationKind, PresenceStatus, Room, Transaction, Transfer, TxKind,
+    UserSummary,
+};
+use ts_rs::TS;
+
+/// The connection as the UI renders it (the header pill).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ConnState {
+    /// No network or not signed in; `since` is when the last live connection ended.
+    Offline {
+        since: Option<Millis>,
+    },
+    Connecting,
+    Authenticating,
+    Live {
+        latency_ms: Option<u32>,
+    },
+    /// Waiting before the next attempt; `retry_at` is a wall-clock time.
+    BackingOff {
+        attempt: u32,
+        retry_at: Millis,
+        last_error: String,
+    },
+    /// The hub refused our credentials for good: the user must sign in again.
+    AuthFailed {
+        reason: String,
+    },
+    /// The app build is too old or the session was ended; no automatic retry.
+    Closed {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SessionInfo {
+    pub server: String,
+    pub user: UserSummary,
+    /// Where tokens are kept: `"keychain"` or `"memory"` (no OS keychain service found; the user is told).
+    pub secret_store: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DemoInfo {
+    pub demo: bool,
+    pub users: Vec<String>,
+    pub password: Option<String>,
+}
+
+/// Transaction history filter. Every field is optional; all given ones must match.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct TxFilter {
+    pub from: Option<Millis>,
+    pub to: Option<Millis>,
+    pub direction: Option<Direction>,
+    pub kinds: Vec<TxKind>,
+    /// Username or display name, case-insensitive substring.
+    pub counterparty: Option<String>,
+    pub min_minor: Option<i64>,
+    pub max_minor: Option<i64>,
+    pub currency: Option<String>,
+    /// Full-text search over memo and counterparty.
+    pub search: Option<String>,
+}
+
+/// Keyset cursor: the last row of the previous page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TxCursor {
+    pub created_at: Millis,
+    pub id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TxRow {
+    pub tx: Transaction,
+    /// Cached before the last `recovered: false` resync: may be out of date.
+    pub stale: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TxPage {
+    pub rows: Vec<TxRow>,
+    pub next: Option<TxCursor>,
+    /// Rows matching the filter in the whole cache.
+    pub total: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct BalancePoint {
+    pub ts: Millis,
+    pub balance_minor: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CounterpartySpend {
+    pub counterparty: UserSummary,
+    pub out_minor: i64,
+    pub in_minor: i64,
+    pub count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct BalanceView {
+    pub balance: Balance,
+    /// When this value was last confirmed by the hub (equals `balance.as_of` unless offline).
+    pub as_of: Millis,
+}
+
+/// Local state of something the user did: waiting in the outbox, sent, or failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum LocalState {
+    /// Confirmed by the hub.
+    Sent,
+    /// In the outbox, not yet acknowledged.
+    Pending,
+    /// Will not be sent without the user's word: `reason` says why; retry or discard.
+    Failed { reason: String, code: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MessageView {
+    pub message: Message,
+    pub local: LocalState,
+    /// Outbox item for a pending/failed local echo (for retry/discard).
+    pub outbox_id: Option<i64>,
+    /// Members (other than the sender) whose read receipt covers this message.
+    pub read_by: Vec<UserSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RoomView {
+    pub room: Room,
+    pub unread: u32,
+    pub last_message: Option<MessageView>,
+    /// Presence of the other member, for direct rooms.
+    pub presence: Option<PresenceStatus>,
+    pub typing: Vec<UserSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TransferView {
+    pub transfer: Transfer,
+    pub local: LocalState,
+    pub outbox_id: Option<i64>,
+    /// For a transfer queued offline: when it will be dropped unless sent.
+    pub expires_at: Option<Millis>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct OutboxItem {
+    pub id: i64,
+    /// `transfer`, `message`, `edit`, `delete`, `react`, `read`.
+    pub kind: String,
+    /// The ordered queue this item belongs to (`room:7`, `transfers`).
+    pub queue: String,
+    pub local: LocalState,
+    pub created_at: Millis,
+    pub expires_at: Option<Millis>,
+    pub attempts: u32,
+    /// A short human description ("$25.00 to bob", "message in Flatmates").
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct UnreadCounts {
+    pub notifications: u32,
+    pub chat: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SearchResults {
+    pub transactions: Vec<TxRow>,
+    pub messages: Vec<MessageView>,
+}
+
+/// Quiet hours in local minutes after midnight; `start > end` wraps past midnight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct QuietHours {
+    pub start_min: u16,
+    pub end_min: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Prefs {
+    /// Notification kinds the user turned off (critical security alerts always show).
+    pub muted_kinds: Vec<NotificationKind>,
+    pub quiet_hours: Option<QuietHours>,
+    /// Offline transfer expiry, seconds.
+    pub transfer_expiry_secs: u32,
+    /// `system`, `light` or `dark`.
+    pub theme: String,
+}
+
+impl Default for Prefs {
+    fn default() -> Self {
+        Prefs { muted_kinds: vec![], quiet_hours: None, transfer_expiry_secs: 300, theme: "system".into() }
+    }
+}
+
+/// What changed in the local store; the UI re-reads the parts it shows. Pushed as the `tally://changed` event.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(tag = "topic", rename_all = "snake_case")]
+pub enum Change {
+    Balances,
+    Transactions,
+    Transfers,
+    Rooms,
+    Messages { room: i64 },
+    Typing { room: i64 },
+    Presence,
+    Notifications,
+    Outbox,
+    Session,
+}
+
+/// Pushed to the UI: `tally://event`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AppEvent {
+    Conn {
+        conn: ConnState,
+    },
+    Changed {
+        changes: Vec<Change>,
+    },
+    /// Incoming money, completed/failed transfers, messages: for live regions and toasts.
+    Toast {
+        kind: NotificationKind,
+        title: String,
+        body: String,
+    },
+    /// A native notification was clicked: show this.
+    Open {
+        target: tally_protocol::NotificationTarget,
+    },
+}
+
+/// A command's error as the UI sees it: switch on `code`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct CommandError {
+    /// A protocol error code (`insufficient_funds`, ...) or a local one: `offline`, `not_signed_in`,
+    /// `invalid_input`, `keychain_unavailable`, `storage`, `network`, `auth`.
+    pub code: String,
+    pub message: String,
+}
+
+/// The amount shown in a send form: parsed from user input by the UI into minor units.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SendMoney {
+    pub to: String,
+    pub amount: Money,
+    pub memo: String,
+}
+
+pub fn bindings() -> String {
+    let cfg = tally_protocol::ts::config();
+    let mut s = String::from(
+        "// GENERATED by crates/client (src/view.rs) from the Rust types. Do not edit.\n\
+         // Regenerate with `make bindings`; a test fails when this file is stale.\n\n",
+    );
+    s.push_str("import type { ");
+    s.push_str(
+        &[
+            "Balance",
+            "Direction",
+            "Message",
+            "Money",
+            "Notification",
+            "NotificationKind",
+            "NotificationTarget",
+            "PresenceStatus",
+            "Room",
+            "Transaction",
+            "Transfer",
+            "TxKind",
+            "UserSummary",
+        ]
+        .join(", "),
+    );
+    s.push_str(" } from \"./protocol\";\n\n");
+    macro_rules! add { ($($t:ty),*) => { $( s.push_str(&tally_protocol::ts::export_decl::<$t>(&cfg)); s.push('\n'); )* } }
+    add!(
+        ConnState,
+        SessionInfo,
+        DemoInfo,
+        TxFilter,
+        TxCursor,
+        TxRow,
+        TxPage,
+        BalancePoint,
+        CounterpartySpend,
+        BalanceView,
+        LocalState,
+        MessageView,
+        RoomView,
+        TransferView,
+        OutboxItem,
+        UnreadCounts,
+        SearchResults,
+        QuietHours,
+        Prefs,
+        Change,
+        AppEvent,
+        CommandError,
+        SendMoney
+    );
+    s.trim_end().to_string() + "\n"
+}

@@ -1,0 +1,251 @@
+//! Accounts, passwords (argon2), access tokens (JWT HS256) and rotating refresh tokens.
+use crate::error::{HubError, HubResult};
+use crate::store::now_ms;
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::distributions::Alphanumeric;
+use rand::Rng;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use tally_protocol::{ErrorCode, UserSummary};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// User id.
+    pub sub: i64,
+    /// Tenant id.
+    pub tid: i64,
+    /// Session id (refresh-token family).
+    pub sid: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+pub struct Keys {
+    enc: EncodingKey,
+    dec: DecodingKey,
+    pub access_ttl_secs: u64,
+    pub refresh_ttl_secs: u64,
+}
+
+impl Keys {
+    pub fn new(secret: &[u8], access_ttl_secs: u64, refresh_ttl_secs: u64) -> Self {
+        Keys {
+            enc: EncodingKey::from_secret(secret),
+            dec: DecodingKey::from_secret(secret),
+            access_ttl_secs,
+            refresh_ttl_secs,
+        }
+    }
+
+    pub fn issue(&self, user: i64, tenant: i64, sid: &str) -> HubResult<String> {
+        let now = now_ms() / 1000;
+        let claims =
+            Claims { sub: user, tid: tenant, sid: sid.to_string(), iat: now, exp: now + self.access_ttl_secs as i64 };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.enc).map_err(HubError::internal)
+    }
+
+    /// Verifies signature (HS256 only: `alg: none` and every other algorithm is refused) and expiry.
+    pub fn verify(&self, token: &str) -> Result<Claims, ErrorCode> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.leeway = 0;
+        v.set_required_spec_claims(&["exp", "sub"]);
+        match decode::<Claims>(token, &self.dec, &v) {
+            Ok(d) => Ok(d.claims),
+            Err(e) => match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => Err(ErrorCode::TokenExpired),
+                _ => Err(ErrorCode::Unauthorized),
+            },
+        }
+    }
+}
+
+pub fn hash_password(password: &str) -> HubResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(HubError::internal)
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
+}
+
+pub fn random_token(prefix: &str, len: usize) -> String {
+    let s: String = rand::thread_rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect();
+    format!("{prefix}{s}")
+}
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+pub fn validate_username(u: &str) -> HubResult<()> {
+    if u.len() < 2
+        || u.len() > 32
+        || !u.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.' || b == b'-')
+    {
+        return Err(HubError::invalid("username: 2-32 characters of a-z, 0-9, '_', '.', '-'"));
+    }
+    Ok(())
+}
+
+pub fn tenant_id(conn: &Connection, name: &str) -> HubResult<Option<i64>> {
+    Ok(conn.query_row("SELECT id FROM tenants WHERE name = ?1", [name], |r| r.get(0)).optional()?)
+}
+
+pub fn ensure_tenant(conn: &Connection, name: &str) -> HubResult<i64> {
+    conn.execute("INSERT OR IGNORE INTO tenants (name, created_at) VALUES (?1, ?2)", params![name, now_ms()])?;
+    tenant_id(conn, name)?.ok_or_else(|| HubError::internal("tenant vanished"))
+}
+
+/// Creates a user. `conflict` when the username is taken in that tenant.
+pub fn create_user(
+    conn: &Connection,
+    tenant: i64,
+    username: &str,
+    display_name: &str,
+    password_hash: &str,
+    limits: (i64, i64),
+) -> HubResult<UserSummary> {
+    validate_username(username)?;
+    let display = if display_name.trim().is_empty() {
+        username.to_string()
+    } else {
+        display_name.trim().chars().take(64).collect()
+    };
+    let n = conn.execute(
+        "INSERT OR IGNORE INTO users (tenant_id, username, display_name, password_hash, limit_single, limit_daily, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![tenant, username, display, password_hash, limits.0, limits.1, now_ms()],
+    )?;
+    if n == 0 {
+        return Err(HubError::new(ErrorCode::Conflict, "username already taken"));
+    }
+    Ok(UserSummary { id: conn.last_insert_rowid(), username: username.to_string(), display_name: display })
+}
+
+pub fn user_by_name(conn: &Connection, tenant: i64, username: &str) -> HubResult<Option<(UserSummary, String, bool)>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, username, display_name, password_hash, active FROM users WHERE tenant_id = ?1 AND username = ?2",
+            params![tenant, username],
+            |r| Ok((UserSummary { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)? }, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?)
+}
+
+pub fn user_summary(conn: &Connection, tenant: i64, id: i64) -> HubResult<Option<UserSummary>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, username, display_name FROM users WHERE tenant_id = ?1 AND id = ?2",
+            params![tenant, id],
+            |r| Ok(UserSummary { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)? }),
+        )
+        .optional()?)
+}
+
+/// Stores a new refresh token of `family` and returns it (only its hash is kept).
+pub fn new_refresh(conn: &Connection, user: i64, tenant: i64, family: &str, ttl_secs: u64) -> HubResult<String> {
+    let token = random_token("rt_", 43);
+    conn.execute(
+        "INSERT INTO refresh_tokens (hash, family, user_id, tenant_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![sha256_hex(&token), family, user, tenant, now_ms() + ttl_secs as i64 * 1000, now_ms()],
+    )?;
+    Ok(token)
+}
+
+pub enum RefreshOutcome {
+    /// Rotated: the old token is spent; here is who it belongs to.
+    Rotated {
+        user: i64,
+        tenant: i64,
+        family: String,
+    },
+    /// An already-used token came back: the family is revoked (theft).
+    Reused {
+        family: String,
+    },
+    Invalid,
+}
+
+pub fn rotate_refresh(conn: &Connection, token: &str) -> HubResult<RefreshOutcome> {
+    let row: Option<(String, i64, i64, i64, bool)> = conn
+        .query_row(
+            "SELECT family, user_id, tenant_id, expires_at, used FROM refresh_tokens WHERE hash = ?1",
+            [sha256_hex(token)],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    let Some((family, user, tenant, expires_at, used)) = row else { return Ok(RefreshOutcome::Invalid) };
+    if is_revoked(conn, &family)? || expires_at < now_ms() {
+        return Ok(RefreshOutcome::Invalid);
+    }
+    if used {
+        revoke_family(conn, &family)?;
+        return Ok(RefreshOutcome::Reused { family });
+    }
+    conn.execute("UPDATE refresh_tokens SET used = 1 WHERE hash = ?1", [sha256_hex(token)])?;
+    Ok(RefreshOutcome::Rotated { user, tenant, family })
+}
+
+/// Revokes the family of `token`; returns the family when the token was known.
+pub fn logout(conn: &Connection, token: &str) -> HubResult<Option<String>> {
+    let family: Option<String> = conn
+        .query_row("SELECT family FROM refresh_tokens WHERE hash = ?1", [sha256_hex(token)], |r| r.get(0))
+        .optional()?;
+    if let Some(f) = &family {
+        revoke_family(conn, f)?;
+    }
+    Ok(family)
+}
+
+pub fn revoke_family(conn: &Connection, family: &str) -> HubResult<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO revoked_sessions (family, revoked_at) VALUES (?1, ?2)",
+        params![family, now_ms()],
+    )?;
+    conn.execute("DELETE FROM refresh_tokens WHERE family = ?1", [family])?;
+    Ok(())
+}
+
+pub fn is_revoked(conn: &Connection, family: &str) -> HubResult<bool> {
+    Ok(conn.query_row("SELECT 1 FROM revoked_sessions WHERE family = ?1", [family], |_| Ok(())).optional()?.is_some())
+}
+
+/// Failed-login throttling by key (username and client address), in memory.
+pub struct LoginThrottle {
+    max_failures: u32,
+    window_ms: i64,
+    failures: Mutex<HashMap<String, Vec<i64>>>,
+}
+
+impl LoginThrottle {
+    pub fn new(max_failures: u32) -> Self {
+        LoginThrottle { max_failures, window_ms: 5 * 60 * 1000, failures: Mutex::new(HashMap::new()) }
+    }
+    fn recent(&self, map: &mut HashMap<String, Vec<i64>>, key: &str) -> usize {
+        let cutoff = now_ms() - self.window_ms;
+        let v = map.entry(key.to_string()).or_default();
+        v.retain(|t| *t > cutoff);
+        v.len()
+    }
+    pub fn is_blocked(&self, keys: &[&str]) -> bool {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        keys.iter().any(|k| self.recent(&mut map, k) >= self.max_failures as usize)
+    }
+    pub fn fail(&self, keys: &[&str]) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 100_000 {
+            map.clear(); // bounded memory under a credential-stuffing flood
+        }
+        for k in keys {
+            map.entry(k.to_string()).or_default().push(now_ms());
+        }
+    }
+    pub fn succeed(&self, key: &str) {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
+}

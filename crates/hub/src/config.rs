@@ -1,0 +1,99 @@
+use clap::Parser;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// tally-hub: the Tally real-time wallet server. Every flag can also be set with a TALLY_* variable.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "tally-hub", version, about)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "TALLY_BIND", default_value = "127.0.0.1:8787")]
+    pub bind: SocketAddr,
+    /// Where the database, the JWT secret and the admin token live (created if missing).
+    #[arg(long, env = "TALLY_DATA_DIR", default_value = "./tally-data")]
+    pub data_dir: PathBuf,
+    /// HS256 secret for access tokens. Default: generated once and kept in DATA_DIR/jwt.secret.
+    #[arg(long, env = "TALLY_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// File holding the HS256 secret (alternative to --jwt-secret).
+    #[arg(long, env = "TALLY_JWT_SECRET_FILE")]
+    pub jwt_secret_file: Option<PathBuf>,
+    /// Seed a demo tenant (alice, bob, carol) and run a bot that pays and messages them.
+    #[arg(long, env = "TALLY_DEMO", default_value_t = false)]
+    pub demo: bool,
+    /// Milliseconds between demo bot actions (0 disables the bot).
+    #[arg(long, env = "TALLY_DEMO_BOT_MS", default_value_t = 12_000)]
+    pub demo_bot_ms: u64,
+    /// Origins allowed to open the WebSocket ("*" allows any). Requests without an Origin header
+    /// (native clients) are always allowed.
+    #[arg(
+        long,
+        env = "TALLY_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        default_value = "tauri://localhost,http://tauri.localhost,https://tauri.localhost,http://localhost:1420,http://127.0.0.1:1420"
+    )]
+    pub allowed_origins: Vec<String>,
+    /// Access token lifetime in seconds.
+    #[arg(long, env = "TALLY_ACCESS_TTL", default_value_t = 900)]
+    pub access_ttl_secs: u64,
+    /// Refresh token lifetime in seconds.
+    #[arg(long, env = "TALLY_REFRESH_TTL", default_value_t = 30 * 24 * 3600)]
+    pub refresh_ttl_secs: u64,
+    /// Events kept per channel for recovery.
+    #[arg(long, env = "TALLY_RETENTION_EVENTS", default_value_t = 10_000)]
+    pub retention_events: u64,
+    /// Maximum age of kept events, in seconds (default 7 days).
+    #[arg(long, env = "TALLY_RETENTION_SECS", default_value_t = 7 * 24 * 3600)]
+    pub retention_secs: u64,
+    /// Heartbeat interval in milliseconds.
+    #[arg(long, env = "TALLY_HEARTBEAT_MS", default_value_t = 15_000)]
+    pub heartbeat_ms: u64,
+    /// Milliseconds a new connection has to send `hello`.
+    #[arg(long, env = "TALLY_AUTH_TIMEOUT_MS", default_value_t = 10_000)]
+    pub auth_timeout_ms: u64,
+    /// Largest accepted frame, bytes.
+    #[arg(long, env = "TALLY_MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
+    pub max_frame_bytes: u32,
+    #[arg(long, env = "TALLY_MAX_SUBSCRIPTIONS", default_value_t = 256)]
+    pub max_subscriptions: u32,
+    /// Sustained frames per second per connection.
+    #[arg(long, env = "TALLY_RATE_PER_SEC", default_value_t = 50)]
+    pub rate_per_sec: u32,
+    #[arg(long, env = "TALLY_RATE_BURST", default_value_t = 100)]
+    pub rate_burst: u32,
+    /// Sustained frames per second per user, across all of the user's connections.
+    #[arg(long, env = "TALLY_USER_RATE_PER_SEC", default_value_t = 100)]
+    pub user_rate_per_sec: u32,
+    /// Frames queued for one connection before it is dropped as a slow consumer.
+    #[arg(long, env = "TALLY_OUT_QUEUE", default_value_t = 4096)]
+    pub out_queue: usize,
+    /// Milliseconds between transfer state steps (pending → processing → completed).
+    #[arg(long, env = "TALLY_TRANSFER_STEP_MS", default_value_t = 400)]
+    pub transfer_step_ms: u64,
+    /// Seconds a user stays "online" after the last connection closes.
+    #[arg(long, env = "TALLY_PRESENCE_GRACE_SECS", default_value_t = 30)]
+    pub presence_grace_secs: u64,
+    /// Default single-transfer limit, minor units.
+    #[arg(long, env = "TALLY_LIMIT_SINGLE", default_value_t = 500_000)]
+    pub limit_single: i64,
+    /// Default daily transfer limit, minor units.
+    #[arg(long, env = "TALLY_LIMIT_DAILY", default_value_t = 2_000_000)]
+    pub limit_daily: i64,
+    /// Failed logins per username (and per client address) within 5 minutes before logins are refused.
+    #[arg(long, env = "TALLY_LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub login_max_failures: u32,
+    /// Seconds to wait for connections to close on shutdown.
+    #[arg(long, env = "TALLY_SHUTDOWN_GRACE_SECS", default_value_t = 5)]
+    pub shutdown_grace_secs: u64,
+}
+
+impl Config {
+    /// A configuration for tests and embedding: loopback on a free port, everything else default.
+    pub fn for_dir(data_dir: impl Into<PathBuf>) -> Self {
+        let mut c = Config::parse_from(["tally-hub"]);
+        c.bind = "127.0.0.1:0".parse().expect("static address");
+        c.data_dir = data_dir.into();
+        c.demo_bot_ms = 0;
+        c
+    }
+}

@@ -1,0 +1,348 @@
+//! HTTP routes: auth, health, metrics, admin and the WebSocket upgrade.
+use crate::auth::{self, RefreshOutcome};
+use crate::error::HubError;
+use crate::hub::Hub;
+use crate::ledger;
+use crate::notify;
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde::Deserialize;
+use serde_json::json;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tally_protocol::{ErrorCode, Money, Priority, UserSummary};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub hub: Arc<Hub>,
+    pub metrics: PrometheusHandle,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route("/v1/ws", get(ws_upgrade))
+        .route("/v1/demo", get(demo_info))
+        .route("/v1/auth/register", post(register))
+        .route("/v1/auth/login", post(login))
+        .route("/v1/auth/refresh", post(refresh))
+        .route("/v1/auth/logout", post(logout))
+        .route("/v1/admin/tenants", post(admin_tenant))
+        .route("/v1/admin/deposit", post(admin_deposit))
+        .route("/v1/admin/withdraw", post(admin_withdraw))
+        .route("/v1/admin/broadcast", post(admin_broadcast))
+        .route("/v1/admin/invariants", get(admin_invariants))
+        .with_state(state)
+}
+
+struct ApiError(StatusCode, ErrorCode, String);
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({"code": self.1, "message": self.2}))).into_response()
+    }
+}
+impl From<HubError> for ApiError {
+    fn from(e: HubError) -> Self {
+        let status = match e.code {
+            ErrorCode::Unauthorized | ErrorCode::TokenExpired => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden | ErrorCode::ForbiddenChannel => StatusCode::FORBIDDEN,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::Conflict | ErrorCode::InsufficientFunds => StatusCode::CONFLICT,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError(status, e.code, e.message)
+    }
+}
+type ApiResult<T> = Result<T, ApiError>;
+
+async fn readyz(State(s): State<AppState>) -> Response {
+    if s.hub.ready.load(Ordering::Acquire)
+        && s.hub.store.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?)).await.is_ok()
+    {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
+    }
+}
+
+async fn metrics_text(State(s): State<AppState>) -> Response {
+    metrics::gauge!("tally_subscriptions_live").set(s.hub.fanout.subscription_count() as f64);
+    ([("content-type", "text/plain; version=0.0.4")], s.metrics.render()).into_response()
+}
+
+async fn ws_upgrade(State(s): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    if let Some(origin) = headers.get("origin").and_then(|o| o.to_str().ok()) {
+        let allowed = s.hub.cfg.allowed_origins.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(origin));
+        if !allowed {
+            metrics::counter!("tally_rejected_origins_total").increment(1);
+            return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
+        }
+    }
+    if !s.hub.ready.load(Ordering::Acquire) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
+    let hub = s.hub.clone();
+    ws.max_message_size(1 << 20).max_frame_size(1 << 20).on_upgrade(move |socket| crate::ws::serve_socket(hub, socket))
+}
+
+async fn demo_info(State(s): State<AppState>) -> Json<serde_json::Value> {
+    if s.hub.cfg.demo {
+        Json(
+            json!({"demo": true, "users": crate::demo::USERS.iter().map(|u| u.0).collect::<Vec<_>>(), "password": crate::demo::PASSWORD}),
+        )
+    } else {
+        Json(json!({"demo": false, "users": []}))
+    }
+}
+
+#[derive(Deserialize)]
+struct Credentials {
+    username: String,
+    password: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
+async fn tokens(hub: &Arc<Hub>, user: UserSummary, tenant: i64, family: String) -> ApiResult<Json<serde_json::Value>> {
+    let access = hub.keys.issue(user.id, tenant, &family)?;
+    let ttl = hub.keys.refresh_ttl_secs;
+    let (uid, fam) = (user.id, family.clone());
+    let refresh = hub.store.write(move |c, _| auth::new_refresh(c, uid, tenant, &fam, ttl)).await?;
+    Ok(Json(json!({
+        "access_token": access, "refresh_token": refresh, "expires_in": hub.keys.access_ttl_secs,
+        "token_type": "Bearer", "user": user
+    })))
+}
+
+async fn register(State(s): State<AppState>, Json(c): Json<Credentials>) -> ApiResult<Response> {
+    if c.password.len() < 8 || c.password.len() > 256 {
+        return Err(ApiError(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "password must be 8-256 characters".into()));
+    }
+    let username = c.username.trim().to_lowercase();
+    auth::validate_username(&username)?;
+    let tenant_name = c.tenant.unwrap_or_else(|| "default".into());
+    let tenant = s
+        .hub
+        .store
+        .read(move |conn| auth::tenant_id(conn, &tenant_name))
+        .await?
+        .ok_or_else(|| HubError::not_found("tenant"))?;
+    let hash =
+        tokio::task::spawn_blocking(move || auth::hash_password(&c.password)).await.map_err(HubError::internal)??;
+    let limits = (s.hub.cfg.limit_single, s.hub.cfg.limit_daily);
+    let display = c.display_name;
+    let user =
+        s.hub.store.write(move |conn, _| auth::create_user(conn, tenant, &username, &display, &hash, limits)).await?;
+    let body = tokens(&s.hub, user, tenant, auth::random_token("f_", 16)).await?;
+    Ok((StatusCode::CREATED, body).into_response())
+}
+
+async fn login(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(c): Json<Credentials>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let tenant_name = c.tenant.clone().unwrap_or_else(|| "default".into());
+    let username = c.username.trim().to_lowercase();
+    let user_key = format!("u:{tenant_name}:{username}");
+    let ip_key = format!("ip:{}", peer.ip());
+    if s.hub.throttle.is_blocked(&[&user_key, &ip_key]) {
+        return Err(ApiError(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            "too many failed sign-ins; try again in a few minutes".into(),
+        ));
+    }
+    let uname = username.clone();
+    let found = s
+        .hub
+        .store
+        .read(move |conn| {
+            let Some(t) = auth::tenant_id(conn, &tenant_name)? else { return Ok(None) };
+            Ok(auth::user_by_name(conn, t, &uname)?.map(|u| (t, u)))
+        })
+        .await?;
+    let password = c.password;
+    let ok = match found {
+        Some((tenant, (user, hash, active))) => {
+            let good =
+                tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash)).await.unwrap_or(false);
+            (good && active).then_some((tenant, user))
+        }
+        None => {
+            // Same work as a real check, so timing does not reveal which usernames exist.
+            let _ = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await;
+            None
+        }
+    };
+    match ok {
+        Some((tenant, user)) => {
+            s.hub.throttle.succeed(&user_key);
+            tokens(&s.hub, user, tenant, auth::random_token("f_", 16)).await
+        }
+        None => {
+            s.hub.throttle.fail(&[&user_key, &ip_key]);
+            metrics::counter!("tally_login_failures_total").increment(1);
+            Err(ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "wrong username or password".into()))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RefreshBody {
+    refresh_token: String,
+}
+
+async fn refresh(State(s): State<AppState>, Json(b): Json<RefreshBody>) -> ApiResult<Json<serde_json::Value>> {
+    let outcome = s.hub.store.write(move |c, _| auth::rotate_refresh(c, &b.refresh_token)).await?;
+    match outcome {
+        RefreshOutcome::Rotated { user, tenant, family } => {
+            let u = s
+                .hub
+                .store
+                .read(move |c| auth::user_summary(c, tenant, user))
+                .await?
+                .ok_or_else(|| HubError::new(ErrorCode::Unauthorized, "unknown user"))?;
+            tokens(&s.hub, u, tenant, family).await
+        }
+        RefreshOutcome::Reused { family } => {
+            tracing::warn!("refresh token reuse detected; session revoked");
+            s.hub.revoke_session(&family);
+            Err(ApiError(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthorized,
+                "refresh token already used; session revoked".into(),
+            ))
+        }
+        RefreshOutcome::Invalid => {
+            Err(ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "invalid or expired refresh token".into()))
+        }
+    }
+}
+
+async fn logout(State(s): State<AppState>, Json(b): Json<RefreshBody>) -> ApiResult<StatusCode> {
+    if let Some(family) = s.hub.store.write(move |c, _| auth::logout(c, &b.refresh_token)).await? {
+        s.hub.revoke_session(&family);
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn require_admin(s: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+    let given = headers
+        .get("authorization")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Constant-time comparison of the admin token.
+    let want = s.hub.admin_token.as_bytes();
+    let ok = given.len() == want.len() && given.bytes().zip(want.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "admin token required".into()))
+    }
+}
+
+#[derive(Deserialize)]
+struct TenantBody {
+    name: String,
+}
+
+async fn admin_tenant(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Json(b): Json<TenantBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    auth::validate_username(&b.name)?;
+    let id = s.hub.store.write(move |c, _| auth::ensure_tenant(c, &b.name)).await?;
+    Ok(Json(json!({"id": id})))
+}
+
+#[derive(Deserialize)]
+struct MoneyBody {
+    username: String,
+    amount: Money,
+    #[serde(default)]
+    memo: String,
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
+async fn money_op(s: AppState, headers: HeaderMap, b: MoneyBody, deposit: bool) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    let tenant_name = b.tenant.unwrap_or_else(|| "default".into());
+    let id = s
+        .hub
+        .store
+        .write(move |c, e| {
+            let t = auth::tenant_id(c, &tenant_name)?.ok_or_else(|| HubError::not_found("tenant"))?;
+            let (u, _, _) = auth::user_by_name(c, t, &b.username)?.ok_or_else(|| HubError::not_found("user"))?;
+            if deposit {
+                ledger::deposit(c, e, t, u.id, b.amount, &b.memo, None)
+            } else {
+                ledger::withdraw(c, e, t, u.id, b.amount, &b.memo)
+            }
+        })
+        .await?;
+    Ok(Json(json!({"transaction_id": id})))
+}
+
+async fn admin_deposit(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Json(b): Json<MoneyBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    money_op(s, headers, b, true).await
+}
+async fn admin_withdraw(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Json(b): Json<MoneyBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    money_op(s, headers, b, false).await
+}
+
+#[derive(Deserialize)]
+struct BroadcastBody {
+    title: String,
+    body: String,
+    priority: Priority,
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
+async fn admin_broadcast(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Json(b): Json<BroadcastBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    let tenant_name = b.tenant.unwrap_or_else(|| "default".into());
+    s.hub
+        .store
+        .write(move |c, e| {
+            let t = auth::tenant_id(c, &tenant_name)?.ok_or_else(|| HubError::not_found("tenant"))?;
+            notify::broadcast(c, e, t, &b.title, &b.body, b.priority)
+        })
+        .await?;
+    Ok(Json(json!({"ok": true})))
+}
+
+async fn admin_invariants(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    let problems = s.hub.store.read(ledger::check_invariants).await?;
+    Ok(Json(json!({"ok": problems.is_empty(), "problems": problems})))
+}

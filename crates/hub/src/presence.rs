@@ -1,0 +1,183 @@
+//! Presence and typing: in memory (ephemeral by design), with the 30 s offline grace and 5 s typing expiry.
+use crate::fanout::TenantId;
+use crate::store::now_ms;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tally_protocol::{PresenceStatus, RoomId, UserId};
+
+struct Entry {
+    conns: u32,
+    /// What the user chose (online, away, busy, invisible).
+    chosen: PresenceStatus,
+    /// When the last connection closed, for `offline` after the grace period.
+    gone_since: Option<Instant>,
+    last_seen: i64,
+    /// What others currently see.
+    shown: PresenceStatus,
+}
+
+pub struct Presence {
+    grace: Duration,
+    users: Mutex<HashMap<(TenantId, UserId), Entry>>,
+    typing: Mutex<HashMap<(TenantId, RoomId, UserId), Instant>>,
+}
+
+/// A change others must be told about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change {
+    pub tenant: TenantId,
+    pub user: UserId,
+    pub shown: PresenceStatus,
+    pub last_seen: Option<i64>,
+}
+
+pub const TYPING_TTL: Duration = Duration::from_secs(5);
+
+fn visible(s: PresenceStatus) -> PresenceStatus {
+    if s == PresenceStatus::Invisible {
+        PresenceStatus::Offline
+    } else {
+        s
+    }
+}
+
+impl Presence {
+    pub fn new(grace: Duration) -> Self {
+        Presence { grace, users: Mutex::new(HashMap::new()), typing: Mutex::new(HashMap::new()) }
+    }
+
+    fn update(&self, tenant: TenantId, user: UserId, f: impl FnOnce(&mut Entry)) -> Option<Change> {
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        let e = users.entry((tenant, user)).or_insert(Entry {
+            conns: 0,
+            chosen: PresenceStatus::Online,
+            gone_since: None,
+            last_seen: now_ms(),
+            shown: PresenceStatus::Offline,
+        });
+        f(e);
+        let want = if e.conns > 0 || e.gone_since.is_some() { visible(e.chosen) } else { PresenceStatus::Offline };
+        if want != e.shown {
+            e.shown = want;
+            Some(Change {
+                tenant,
+                user,
+                shown: want,
+                last_seen: (want == PresenceStatus::Offline).then_some(e.last_seen),
+            })
+        } else {
+            None
+        }
+    }
+
+    pub fn connected(&self, tenant: TenantId, user: UserId) -> Option<Change> {
+        self.update(tenant, user, |e| {
+            e.conns += 1;
+            e.gone_since = None;
+            e.last_seen = now_ms();
+        })
+    }
+
+    /// The last connection closing starts the grace period; `tick` reports the offline change later.
+    pub fn disconnected(&self, tenant: TenantId, user: UserId) -> Option<Change> {
+        self.update(tenant, user, |e| {
+            e.conns = e.conns.saturating_sub(1);
+            e.last_seen = now_ms();
+            if e.conns == 0 {
+                e.gone_since = Some(Instant::now());
+            }
+        })
+    }
+
+    pub fn set(&self, tenant: TenantId, user: UserId, status: PresenceStatus) -> Option<Change> {
+        self.update(tenant, user, |e| {
+            e.chosen = if status == PresenceStatus::Offline { PresenceStatus::Invisible } else { status }
+        })
+    }
+
+    /// What others see of `user` now.
+    pub fn shown(&self, tenant: TenantId, user: UserId) -> (PresenceStatus, Option<i64>) {
+        let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        match users.get(&(tenant, user)) {
+            Some(e) => (e.shown, (e.shown == PresenceStatus::Offline).then_some(e.last_seen)),
+            None => (PresenceStatus::Offline, None),
+        }
+    }
+
+    /// Users whose grace period ended (now offline) and typing indicators that expired.
+    pub fn tick(&self) -> (Vec<Change>, Vec<(TenantId, RoomId, UserId)>) {
+        let now = Instant::now();
+        let mut offline = Vec::new();
+        {
+            let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+            users.retain(|(tenant, user), e| {
+                if let Some(t) = e.gone_since {
+                    if e.conns == 0 && now.duration_since(t) >= self.grace {
+                        if e.shown != PresenceStatus::Offline {
+                            offline.push(Change {
+                                tenant: *tenant,
+                                user: *user,
+                                shown: PresenceStatus::Offline,
+                                last_seen: Some(e.last_seen),
+                            });
+                        }
+                        return false;
+                    }
+                }
+                true
+            });
+        }
+        let mut expired = Vec::new();
+        {
+            let mut typing = self.typing.lock().unwrap_or_else(|e| e.into_inner());
+            typing.retain(|k, deadline| {
+                if *deadline <= now {
+                    expired.push(*k);
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+        (offline, expired)
+    }
+
+    /// Records typing; returns true when others should be told (a start, not a renewal).
+    pub fn typing(&self, tenant: TenantId, room: RoomId, user: UserId, active: bool) -> bool {
+        let mut typing = self.typing.lock().unwrap_or_else(|e| e.into_inner());
+        if active {
+            typing.insert((tenant, room, user), Instant::now() + TYPING_TTL).is_none()
+        } else {
+            typing.remove(&(tenant, room, user)).is_some()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invisible_users_look_offline_and_grace_delays_offline() {
+        let p = Presence::new(Duration::from_millis(0));
+        assert_eq!(p.connected(1, 7).map(|c| c.shown), Some(PresenceStatus::Online));
+        assert_eq!(p.connected(1, 7), None); // second device: no change
+        assert_eq!(p.set(1, 7, PresenceStatus::Invisible).map(|c| c.shown), Some(PresenceStatus::Offline));
+        assert_eq!(p.set(1, 7, PresenceStatus::Busy).map(|c| c.shown), Some(PresenceStatus::Busy));
+        assert_eq!(p.disconnected(1, 7), None);
+        assert_eq!(p.disconnected(1, 7), None); // still shown during grace
+        let (off, _) = p.tick();
+        assert_eq!(off.len(), 1);
+        assert_eq!(p.shown(1, 7).0, PresenceStatus::Offline);
+    }
+
+    #[test]
+    fn typing_renewals_are_not_repeated() {
+        let p = Presence::new(Duration::from_secs(30));
+        assert!(p.typing(1, 2, 3, true));
+        assert!(!p.typing(1, 2, 3, true));
+        assert!(p.typing(1, 2, 3, false));
+        assert!(!p.typing(1, 2, 3, false));
+    }
+}

@@ -1,0 +1,253 @@
+//! The WebSocket loop: authenticate with `hello`, then read requests and write queued frames.
+use crate::conn::Conn;
+use crate::hub::Hub;
+use crate::ratelimit::Bucket;
+use crate::store::now_ms;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tally_protocol::*;
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+async fn close_now(mut socket: WebSocket, code: CloseCode, reason: &str) {
+    metrics::counter!("tally_closes_total", "code" => code.code().to_string()).increment(1);
+    let _ = socket.send(Message::Close(Some(CloseFrame { code: code.code(), reason: Utf8Bytes::from(reason) }))).await;
+}
+
+/// Serves one upgraded socket until it closes.
+pub async fn serve_socket(hub: Arc<Hub>, mut socket: WebSocket) {
+    // 1. hello, within the auth timeout.
+    let first = tokio::time::timeout(Duration::from_millis(hub.cfg.auth_timeout_ms), socket.recv()).await;
+    let text = match first {
+        Err(_) => return close_now(socket, CloseCode::AuthTimeout, "no hello in time").await,
+        Ok(None) | Ok(Some(Err(_))) => return,
+        Ok(Some(Ok(Message::Text(t)))) => t,
+        Ok(Some(Ok(_))) => return close_now(socket, CloseCode::BadHello, "first frame must be a text hello").await,
+    };
+    if text.len() > hub.cfg.max_frame_bytes as usize {
+        return close_now(socket, CloseCode::BadHello, "hello too large").await;
+    }
+    let hello = match decode_client(&text) {
+        Ok(ClientFrame::Hello(h)) => h,
+        _ => return close_now(socket, CloseCode::BadHello, "first frame must be hello").await,
+    };
+    if hello.v < MIN_PROTOCOL_VERSION || hello.v > PROTOCOL_VERSION {
+        return close_now(socket, CloseCode::UnsupportedVersion, "unsupported protocol version").await;
+    }
+    let claims = match hub.keys.verify(&hello.token) {
+        Ok(c) => c,
+        Err(ErrorCode::TokenExpired) => return close_now(socket, CloseCode::TokenExpired, "token expired").await,
+        Err(_) => return close_now(socket, CloseCode::Unauthorized, "invalid token").await,
+    };
+    let (tenant, uid, sid) = (claims.tid, claims.sub, claims.sid.clone());
+    let sid2 = sid.clone();
+    let known = hub
+        .store
+        .read(move |c| Ok((crate::auth::is_revoked(c, &sid2)?, crate::auth::user_summary(c, tenant, uid)?)))
+        .await;
+    let user = match known {
+        Ok((false, Some(u))) => u,
+        Ok((true, _)) => return close_now(socket, CloseCode::SessionRevoked, "session revoked").await,
+        Ok((false, None)) => return close_now(socket, CloseCode::Unauthorized, "unknown user").await,
+        Err(_) => return close_now(socket, CloseCode::InternalError, "store unavailable").await,
+    };
+
+    // 2. the connection.
+    let (out_tx, out_rx) = mpsc::channel::<Utf8Bytes>(hub.cfg.out_queue);
+    let conn = Arc::new(Conn::new(hub.next_conn_id(), tenant, user.clone(), sid, out_tx));
+    let span = tracing::info_span!("conn", id = conn.id, user = uid, tenant);
+    async move {
+        tracing::debug!("authenticated");
+        hub.register(&conn);
+        let (sink, stream) = socket.split();
+        let last_rx = Arc::new(AtomicI64::new(now_ms()));
+        let writer = tokio::spawn(write_loop(hub.clone(), conn.clone(), sink, out_rx, last_rx.clone()));
+        conn.send(&ServerFrame::Welcome(Welcome {
+            v: hello.v,
+            session_id: format!("s_{}", conn.id),
+            user: user.clone(),
+            server_time: now_ms(),
+            heartbeat_ms: hub.cfg.heartbeat_ms,
+            limits: hub.limits(),
+        }))
+        .await;
+        if let Some(ch) = hub.presence.connected(tenant, uid) {
+            hub.publish_presence(ch).await;
+        }
+        for spec in hello.subscriptions.into_iter().take(hub.cfg.max_subscriptions as usize) {
+            if let Err(e) = hub.subscribe(&conn, None, spec.channel, spec.since).await {
+                conn.send(&ServerFrame::Unsubscribed { channel: spec.channel, code: e.code }).await;
+            }
+        }
+        read_loop(&hub, &conn, stream, &last_rx).await;
+        conn.close(CloseCode::Normal, "bye");
+        let _ = writer.await;
+        hub.unregister(&conn);
+        if let Some(ch) = hub.presence.disconnected(tenant, uid) {
+            hub.publish_presence(ch).await;
+        }
+        tracing::debug!("closed");
+    }
+    .instrument(span)
+    .await
+}
+
+fn close_code_for(err: &axum::Error) -> CloseCode {
+    let s = err.to_string();
+    if s.contains("UTF-8") || s.contains("utf-8") || s.contains("Utf8") {
+        CloseCode::InvalidData
+    } else if s.contains("Space limit")
+        || s.contains("too long")
+        || s.contains("Message too big")
+        || s.contains("capacity")
+    {
+        CloseCode::MessageTooBig
+    } else {
+        CloseCode::ProtocolError
+    }
+}
+
+async fn read_loop(
+    hub: &Arc<Hub>,
+    conn: &Arc<Conn>,
+    mut stream: futures_util::stream::SplitStream<WebSocket>,
+    last_rx: &AtomicI64,
+) {
+    let mut bucket = Bucket::new(hub.cfg.rate_per_sec as f64, hub.cfg.rate_burst as f64);
+    let mut refused: u32 = 0;
+    let mut dead = conn.dead();
+    let mut shutdown = hub.shutdown.subscribe();
+    loop {
+        let msg = tokio::select! {
+            m = stream.next() => m,
+            _ = dead.changed() => return,
+            _ = shutdown.changed() => {
+                let jitter = rand::Rng::gen_range(&mut rand::thread_rng(), 500..5_000);
+                conn.send(&ServerFrame::Reconnect { delay_ms: jitter, reason: "hub restarting".into() }).await;
+                conn.close(CloseCode::ServiceRestart, "hub restarting");
+                return;
+            }
+        };
+        let text = match msg {
+            None => return,
+            Some(Err(e)) => {
+                conn.close(close_code_for(&e), "protocol error");
+                return;
+            }
+            Some(Ok(Message::Text(t))) => t,
+            Some(Ok(Message::Binary(_))) => {
+                conn.close(CloseCode::PolicyViolation, "binary frames are not accepted");
+                return;
+            }
+            Some(Ok(Message::Close(_))) => return,
+            Some(Ok(_)) => {
+                last_rx.store(now_ms(), Ordering::Relaxed);
+                continue;
+            }
+        };
+        last_rx.store(now_ms(), Ordering::Relaxed);
+        metrics::counter!("tally_frames_in_total").increment(1);
+        if text.len() > hub.cfg.max_frame_bytes as usize {
+            metrics::counter!("tally_rejected_frames_total", "code" => "frame_too_large").increment(1);
+            conn.send(&ServerFrame::error(
+                None,
+                ErrorCode::FrameTooLarge,
+                format!("frames are limited to {} bytes", hub.cfg.max_frame_bytes),
+            ))
+            .await;
+            continue;
+        }
+        if !bucket.take() || !hub.user_rate_ok(conn.tenant, conn.user.id) {
+            refused += 1;
+            metrics::counter!("tally_rejected_frames_total", "code" => "rate_limited").increment(1);
+            if refused > hub.cfg.rate_burst.saturating_mul(10).max(100) {
+                conn.close(CloseCode::RateLimited, "rate limit abused");
+                return;
+            }
+            let id = decode_client(&text).ok().and_then(|f| f.req_id());
+            conn.send(&ServerFrame::error(id, ErrorCode::RateLimited, "too many frames; slow down")).await;
+            continue;
+        }
+        refused = 0;
+        let frame = match decode_client(&text) {
+            Ok(f) => f,
+            Err(e) => {
+                metrics::counter!("tally_rejected_frames_total", "code" => e.code.as_str()).increment(1);
+                conn.send(&ServerFrame::error(e.id, e.code, e.message)).await;
+                continue;
+            }
+        };
+        if let ClientFrame::Subscribe { id, channel, since } = frame {
+            if let Err(e) = hub.subscribe(conn, Some(id), channel, since).await {
+                metrics::counter!("tally_rejected_frames_total", "code" => e.code.as_str()).increment(1);
+                conn.send(&ServerFrame::error(Some(id), e.code, e.message)).await;
+            }
+            continue;
+        }
+        if let Some(reply) = hub.handle(conn, frame).await {
+            conn.send(&reply).await;
+        }
+    }
+}
+
+async fn write_loop(
+    hub: Arc<Hub>,
+    conn: Arc<Conn>,
+    mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
+    mut rx: mpsc::Receiver<Utf8Bytes>,
+    last_rx: Arc<AtomicI64>,
+) {
+    let mut dead = conn.dead();
+    let hb = Duration::from_millis(hub.cfg.heartbeat_ms.max(50));
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + hb, hb);
+    loop {
+        tokio::select! {
+            biased;
+            _ = dead.changed() => break,
+            item = rx.recv() => {
+                let Some(first) = item else { break };
+                // Coalesce what is already queued into one flush.
+                let mut ok = sink.feed(Message::Text(first)).await.is_ok();
+                let mut n = 1;
+                while ok && n < 256 {
+                    match rx.try_recv() {
+                        Ok(f) => { ok = sink.feed(Message::Text(f)).await.is_ok(); n += 1; }
+                        Err(_) => break,
+                    }
+                }
+                if !ok || sink.flush().await.is_err() {
+                    conn.close(CloseCode::GoingAway, "write failed");
+                    break;
+                }
+            }
+            _ = ping.tick() => {
+                // A client silent for three heartbeats is gone (half-open TCP): free its resources.
+                if now_ms() - last_rx.load(Ordering::Relaxed) > 3 * hub.cfg.heartbeat_ms as i64 {
+                    conn.close(CloseCode::GoingAway, "heartbeat timeout");
+                    break;
+                }
+                let f = encode(&ServerFrame::Ping { ts: now_ms() });
+                if sink.send(Message::Text(Utf8Bytes::from(f))).await.is_err() {
+                    conn.close(CloseCode::GoingAway, "write failed");
+                    break;
+                }
+            }
+        }
+    }
+    let (code, reason) = conn.take_close_reason().unwrap_or((CloseCode::Normal, String::new()));
+    // Deliver what was queued before the close was asked for (e.g. `reconnect`) unless the queue is the
+    // problem.
+    if code != CloseCode::SlowConsumer {
+        while let Ok(f) = rx.try_recv() {
+            if sink.feed(Message::Text(f)).await.is_err() {
+                break;
+            }
+        }
+    }
+    metrics::counter!("tally_closes_total", "code" => code.code().to_string()).increment(1);
+    let _ = sink.send(Message::Close(Some(CloseFrame { code: code.code(), reason: Utf8Bytes::from(reason) }))).await;
+    let _ = sink.close().await;
+}

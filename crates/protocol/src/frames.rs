@@ -1,0 +1,520 @@
+//! The two envelopes: what a client sends ([`ClientFrame`]) and what the hub sends ([`ServerFrame`]).
+use crate::*;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// First frame of every connection. The hub answers `welcome`, or closes with a documented code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Hello {
+    /// Protocol version the client speaks.
+    pub v: u16,
+    /// The JWT access token from `/v1/auth/login` or `/v1/auth/refresh`. Never put in the URL.
+    pub token: String,
+    /// Channels to (re)subscribe to right after `welcome`, each with the last position applied.
+    #[serde(default)]
+    pub subscriptions: Vec<SubscribeSpec>,
+    /// Free-form client name and version, for the hub's logs and metrics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub client: Option<String>,
+}
+
+/// What to fetch with a `snapshot` request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SnapshotKind {
+    /// Every balance of the user.
+    Balances,
+    /// A page of transactions, newest first, strictly older than `before` (a transaction id).
+    Transactions {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        before: Option<TxId>,
+        limit: u32,
+    },
+    /// Rooms the user is a member of.
+    Rooms,
+    /// People the user can pay or message (same tenant).
+    Contacts,
+    /// A page of notifications, newest first, strictly older than `before` (a notification id).
+    Notifications {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        before: Option<NotificationId>,
+        limit: u32,
+    },
+    /// One transfer (sender or recipient only).
+    Transfer {
+        #[ts(type = "number")]
+        id: TransferId,
+    },
+    /// Transfers of the user that are not final yet.
+    OpenTransfers,
+}
+
+/// Frames a client sends. Every frame but `hello` and `pong` is a request with an `id` and gets exactly
+/// one `ack` or `error` with that id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    Hello(Hello),
+    /// Answer to the hub's `ping`.
+    Pong {
+        #[ts(type = "number")]
+        ts: Millis,
+    },
+    /// Client-side heartbeat and latency probe; acked with `pong` data.
+    Ping {
+        #[ts(type = "number")]
+        id: ReqId,
+        #[ts(type = "number")]
+        ts: Millis,
+    },
+    Subscribe {
+        #[ts(type = "number")]
+        id: ReqId,
+        channel: Channel,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        since: Option<Position>,
+    },
+    Unsubscribe {
+        #[ts(type = "number")]
+        id: ReqId,
+        channel: Channel,
+    },
+    /// Older events of a durable channel (chat history pages), newest first, strictly before `before`.
+    History {
+        #[ts(type = "number")]
+        id: ReqId,
+        channel: Channel,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        before: Option<u64>,
+        limit: u32,
+    },
+    /// Current state (after `recovered: false`, or on first sign-in).
+    Snapshot {
+        #[ts(type = "number")]
+        id: ReqId,
+        what: SnapshotKind,
+    },
+    /// Send money. Same `idempotency_key` + same body returns the same transfer; a different body is `conflict`.
+    TransferCreate {
+        #[ts(type = "number")]
+        id: ReqId,
+        idempotency_key: String,
+        /// Recipient's username.
+        to: String,
+        amount: Money,
+        #[serde(default)]
+        memo: String,
+    },
+    RoomCreate {
+        #[ts(type = "number")]
+        id: ReqId,
+        kind: RoomKind,
+        /// Group name (ignored for direct rooms).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        name: String,
+        /// Usernames to add besides the creator. Exactly one for a direct room.
+        members: Vec<String>,
+    },
+    RoomInvite {
+        #[ts(type = "number")]
+        id: ReqId,
+        #[ts(type = "number")]
+        room: RoomId,
+        username: String,
+    },
+    RoomLeave {
+        #[ts(type = "number")]
+        id: ReqId,
+        #[ts(type = "number")]
+        room: RoomId,
+    },
+    /// Post a message. `client_msg_id` makes it idempotent: a resend returns the stored message.
+    MessageSend {
+        #[ts(type = "number")]
+        id: ReqId,
+        #[ts(type = "number")]
+        room: RoomId,
+        client_msg_id: String,
+        text: String,
+    },
+    MessageEdit {
+        #[ts(type = "number")]
+        id: ReqId,
+        #[ts(type = "number")]
+        room: RoomId,
+        #[ts(type = "number")]
+        message: MessageId,
+        text: String,
+    },
+    MessageDelete {
+        #[ts(type = "number")]
+        id: ReqId,
+        #[ts(type = "number")]
+        room: RoomId,
+        #[ts(type = "number")]
+        message: MessageId,
+    },
+    /// Add (`on: true`) or remove a reaction. Idempotent.
+    React {
+        #[ts(type = "number")]
+        id: ReqId,
+        #[ts(type = "number")]
+        room: RoomId,
+        #[ts(type = "number")]
+        message: MessageId,
+        emoji: String,
+        on: bool,
+    },
+    /// Mark the room read up to (and including) a seq of its log. Never moves backwards.
+    Read {
+        #[ts(type = "number")]
+        id: ReqId,
+        #[ts(type = "number")]
+        room: RoomId,
+        #[ts(type = "number")]
+        up_to: u64,
+    },
+    /// Typing indicator. Expires after 5 s unless renewed.
+    Typing {
+        #[ts(type = "number")]
+        id: ReqId,
+        #[ts(type = "number")]
+        room: RoomId,
+        active: bool,
+    },
+    PresenceSet {
+        #[ts(type = "number")]
+        id: ReqId,
+        status: PresenceStatus,
+    },
+    NotificationsRead {
+        #[ts(type = "number")]
+        id: ReqId,
+        #[ts(type = "number[]")]
+        ids: Vec<NotificationId>,
+    },
+    NotificationsReadAll {
+        #[ts(type = "number")]
+        id: ReqId,
+    },
+}
+
+impl ClientFrame {
+    /// The request id, for frames that are requests.
+    pub fn req_id(&self) -> Option<ReqId> {
+        use ClientFrame::*;
+        match self {
+            Hello(_) | Pong { .. } => None,
+            Ping { id, .. }
+            | Subscribe { id, .. }
+            | Unsubscribe { id, .. }
+            | History { id, .. }
+            | Snapshot { id, .. }
+            | TransferCreate { id, .. }
+            | RoomCreate { id, .. }
+            | RoomInvite { id, .. }
+            | RoomLeave { id, .. }
+            | MessageSend { id, .. }
+            | MessageEdit { id, .. }
+            | MessageDelete { id, .. }
+            | React { id, .. }
+            | Read { id, .. }
+            | Typing { id, .. }
+            | PresenceSet { id, .. }
+            | NotificationsRead { id, .. }
+            | NotificationsReadAll { id } => Some(*id),
+        }
+    }
+
+    /// The wire name of this frame's `type`.
+    pub fn type_name(&self) -> &'static str {
+        use ClientFrame::*;
+        match self {
+            Hello(_) => "hello",
+            Pong { .. } => "pong",
+            Ping { .. } => "ping",
+            Subscribe { .. } => "subscribe",
+            Unsubscribe { .. } => "unsubscribe",
+            History { .. } => "history",
+            Snapshot { .. } => "snapshot",
+            TransferCreate { .. } => "transfer_create",
+            RoomCreate { .. } => "room_create",
+            RoomInvite { .. } => "room_invite",
+            RoomLeave { .. } => "room_leave",
+            MessageSend { .. } => "message_send",
+            MessageEdit { .. } => "message_edit",
+            MessageDelete { .. } => "message_delete",
+            React { .. } => "react",
+            Read { .. } => "read",
+            Typing { .. } => "typing",
+            PresenceSet { .. } => "presence_set",
+            NotificationsRead { .. } => "notifications_read",
+            NotificationsReadAll { .. } => "notifications_read_all",
+        }
+    }
+}
+
+/// The client frame `type`s this protocol version defines (to tell `unknown_type` from `bad_frame`).
+pub const CLIENT_FRAME_TYPES: &[&str] = &[
+    "hello",
+    "pong",
+    "ping",
+    "subscribe",
+    "unsubscribe",
+    "history",
+    "snapshot",
+    "transfer_create",
+    "room_create",
+    "room_invite",
+    "room_leave",
+    "message_send",
+    "message_edit",
+    "message_delete",
+    "react",
+    "read",
+    "typing",
+    "presence_set",
+    "notifications_read",
+    "notifications_read_all",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Welcome {
+    pub v: u16,
+    pub session_id: String,
+    pub user: UserSummary,
+    /// Hub clock, for the client to estimate skew.
+    #[ts(type = "number")]
+    pub server_time: Millis,
+    /// The hub pings this often; two missed pings mean the connection is dead.
+    #[ts(type = "number")]
+    pub heartbeat_ms: u64,
+    pub limits: Limits,
+}
+
+/// A durable event: appended to `channel`'s log at `(epoch, seq)` before it was sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Event {
+    pub channel: Channel,
+    pub epoch: String,
+    #[ts(type = "number")]
+    pub seq: u64,
+    #[ts(type = "number")]
+    pub ts: Millis,
+    pub data: EventData,
+}
+
+impl Event {
+    pub fn position(&self) -> Position {
+        Position { epoch: self.epoch.clone(), seq: self.seq }
+    }
+}
+
+/// The payload of a durable event. Events carry whole objects (state, not deltas) where they can, so
+/// applying one is an upsert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventData {
+    /// On `balance:{user}`.
+    Balance { balance: Balance },
+    /// On `transactions:{user}`: a new or updated history line.
+    Transaction { transaction: Transaction },
+    /// On `transfer:{id}`: a status or progress change.
+    Transfer { transfer: Transfer },
+    /// On `user:{user}`: the user joined a room or its details changed.
+    RoomJoined { room: Room },
+    /// On `user:{user}`: the user left (or was removed from) a room.
+    RoomLeft {
+        #[ts(type = "number")]
+        room: RoomId,
+    },
+    /// On `room:{id}`: a new message (the message's `seq` equals the event's).
+    Message { message: Message },
+    MessageEdited {
+        #[ts(type = "number")]
+        message: MessageId,
+        text: String,
+        #[ts(type = "number")]
+        edited_at: Millis,
+    },
+    /// The message became a tombstone: its text is gone.
+    MessageDeleted {
+        #[ts(type = "number")]
+        message: MessageId,
+    },
+    Reaction {
+        #[ts(type = "number")]
+        message: MessageId,
+        emoji: String,
+        user: UserSummary,
+        on: bool,
+    },
+    /// `user` has read the room up to `up_to` (a seq of this room's log).
+    Receipt {
+        user: UserSummary,
+        #[ts(type = "number")]
+        up_to: u64,
+    },
+    /// On `room:{id}`: membership changed.
+    Member { user: UserSummary, change: MemberChange },
+    /// On `notifications:{user}`.
+    Notification { notification: Notification },
+    /// On `notifications:{user}`: these notifications are now read (`all`: every one up to now).
+    NotificationsRead {
+        #[ts(type = "number[]")]
+        ids: Vec<NotificationId>,
+        all: bool,
+    },
+    /// On `broadcast`: a tenant-wide announcement.
+    System { title: String, body: String, priority: Priority },
+}
+
+/// Ephemeral events: never logged, no seq, lost if you are not connected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Ephemeral {
+    /// On `room:{id}`. `active: false` or 5 s without renewal ends it.
+    Typing {
+        #[ts(type = "number")]
+        room: RoomId,
+        user: UserSummary,
+        active: bool,
+    },
+    /// On `presence:{user}` and `presence:room:{id}`.
+    Presence {
+        user: UserSummary,
+        status: PresenceStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        last_seen: Option<Millis>,
+    },
+}
+
+/// The result carried by an `ack`, for requests that return something.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AckData {
+    Pong {
+        #[ts(type = "number")]
+        server_time: Millis,
+    },
+    Transfer {
+        transfer: Transfer,
+    },
+    Message {
+        message: Message,
+    },
+    Room {
+        room: Room,
+    },
+    Balances {
+        balances: Vec<Balance>,
+    },
+    Transactions {
+        transactions: Vec<Transaction>,
+        /// Pass as `before` to get the next page; absent on the last page.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        next_before: Option<TxId>,
+    },
+    Rooms {
+        rooms: Vec<Room>,
+    },
+    Contacts {
+        users: Vec<UserSummary>,
+    },
+    Notifications {
+        notifications: Vec<Notification>,
+        unread: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        next_before: Option<NotificationId>,
+    },
+    Transfers {
+        transfers: Vec<Transfer>,
+    },
+    /// Events of a `history` request, newest first.
+    History {
+        events: Vec<Event>,
+        has_more: bool,
+    },
+}
+
+/// Frames the hub sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    Welcome(Welcome),
+    /// A subscription is live. Any replayed events were sent before this frame (as `batch` frames).
+    /// `recovered` is true only when every event after `since` was replayed; when false the client must
+    /// refetch a snapshot. `epoch`/`seq` is the channel's head at the moment live delivery began.
+    Subscribed {
+        /// The `subscribe` request's id; absent for subscriptions made by `hello`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        id: Option<ReqId>,
+        channel: Channel,
+        epoch: String,
+        #[ts(type = "number")]
+        seq: u64,
+        recovered: bool,
+        replayed: u32,
+    },
+    /// The hub ended a subscription (the user left the room, the transfer was archived, ...).
+    Unsubscribed {
+        channel: Channel,
+        code: ErrorCode,
+    },
+    /// One live durable event.
+    Event(Event),
+    /// Replayed durable events of one channel, oldest first, at most 500.
+    Batch {
+        channel: Channel,
+        events: Vec<Event>,
+    },
+    Ephemeral {
+        channel: Channel,
+        data: Ephemeral,
+    },
+    Ack {
+        #[ts(type = "number")]
+        id: ReqId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        data: Option<AckData>,
+    },
+    Error {
+        /// The failed request's id; absent when the frame had none (or was unreadable).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        id: Option<ReqId>,
+        code: ErrorCode,
+        message: String,
+        retryable: bool,
+    },
+    /// Heartbeat: answer with `pong` carrying the same `ts`.
+    Ping {
+        #[ts(type = "number")]
+        ts: Millis,
+    },
+    /// The hub is about to close this connection (graceful shutdown): reconnect after `delay_ms`.
+    Reconnect {
+        #[ts(type = "number")]
+        delay_ms: u64,
+        reason: String,
+    },
+}
+
+impl ServerFrame {
+    pub fn error(id: Option<ReqId>, code: ErrorCode, message: impl Into<String>) -> Self {
+        ServerFrame::Error { id, code, message: message.into(), retryable: code.retryable() }
+    }
+    pub fn ack(id: ReqId, data: Option<AckData>) -> Self {
+        ServerFrame::Ack { id, data }
+    }
+}

@@ -1,0 +1,276 @@
+//! Domain objects carried inside frames.
+use crate::{Channel, Currency, MessageId, Millis, Money, NotificationId, RoomId, TransferId, TxId, UserId};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// A position in a channel's log. `epoch` changes when the channel's log is reset; `seq` counts events
+/// from 1 within an epoch, strictly +1 with no gaps.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+pub struct Position {
+    pub epoch: String,
+    #[ts(type = "number")]
+    pub seq: u64,
+}
+
+/// A channel to subscribe to, with the last position the client has applied (for recovery).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SubscribeSpec {
+    pub channel: Channel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub since: Option<Position>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UserSummary {
+    #[ts(type = "number")]
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+}
+
+/// Limits the hub enforces on this connection, announced in `welcome`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Limits {
+    pub max_frame_bytes: u32,
+    pub max_subscriptions: u32,
+    /// Sustained frames per second allowed per connection.
+    pub rate_per_sec: u32,
+    /// Burst of frames allowed above the sustained rate.
+    pub burst: u32,
+    /// Largest single transfer for this user, per currency is not distinguished (minor units).
+    #[ts(type = "number")]
+    pub transfer_single_max: i64,
+    /// Largest total of transfers sent in one UTC day (minor units).
+    #[ts(type = "number")]
+    pub transfer_daily_max: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Balance {
+    pub currency: Currency,
+    /// Spendable now (minor units).
+    #[ts(type = "number")]
+    pub available: i64,
+    /// Held by transfers in flight (minor units).
+    #[ts(type = "number")]
+    pub pending: i64,
+    /// When the hub computed this balance.
+    #[ts(type = "number")]
+    pub as_of: Millis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum TxKind {
+    TransferIn,
+    TransferOut,
+    Deposit,
+    Withdrawal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    In,
+    Out,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferStatus {
+    Pending,
+    Processing,
+    Completed,
+    Failed,
+}
+
+impl TransferStatus {
+    pub fn is_final(&self) -> bool {
+        matches!(self, TransferStatus::Completed | TransferStatus::Failed)
+    }
+}
+
+/// One line of a user's transaction history. `amount` is always positive; `direction` gives the sign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Transaction {
+    #[ts(type = "number")]
+    pub id: TxId,
+    pub kind: TxKind,
+    pub direction: Direction,
+    pub amount: Money,
+    /// Balance (available) of this currency right after the transaction, in minor units.
+    #[ts(type = "number")]
+    pub balance_after: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub counterparty: Option<UserSummary>,
+    #[serde(default)]
+    pub memo: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub transfer_id: Option<TransferId>,
+    pub status: TransferStatus,
+    #[ts(type = "number")]
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Transfer {
+    #[ts(type = "number")]
+    pub id: TransferId,
+    pub from: UserSummary,
+    pub to: UserSummary,
+    pub amount: Money,
+    #[serde(default)]
+    pub memo: String,
+    pub status: TransferStatus,
+    /// 0-100.
+    pub progress: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub failure: Option<String>,
+    /// The sender's idempotency key; present only in frames sent to the sender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub idempotency_key: Option<String>,
+    #[ts(type = "number")]
+    pub created_at: Millis,
+    #[ts(type = "number")]
+    pub updated_at: Millis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomKind {
+    Direct,
+    Group,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Room {
+    #[ts(type = "number")]
+    pub id: RoomId,
+    pub kind: RoomKind,
+    /// Group name; for direct rooms the other member's display name.
+    pub name: String,
+    pub members: Vec<UserSummary>,
+    #[ts(type = "number")]
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Reaction {
+    pub emoji: String,
+    #[ts(type = "number[]")]
+    pub users: Vec<UserId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Message {
+    #[ts(type = "number")]
+    pub id: MessageId,
+    #[ts(type = "number")]
+    pub room: RoomId,
+    /// The seq of the `message` event in the room's log (orders the room's history).
+    #[ts(type = "number")]
+    pub seq: u64,
+    /// The sender's own id for this message: makes sending idempotent and matches local echo.
+    pub client_msg_id: String,
+    pub sender: UserSummary,
+    /// Plain text, stored and delivered verbatim. Never HTML.
+    pub text: String,
+    #[ts(type = "number[]")]
+    pub mentions: Vec<UserId>,
+    #[ts(type = "number")]
+    pub sent_at: Millis,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub edited_at: Option<Millis>,
+    #[serde(default)]
+    pub deleted: bool,
+    #[serde(default)]
+    pub reactions: Vec<Reaction>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    Balance,
+    Transaction,
+    Transfer,
+    Payment,
+    Deposit,
+    Withdrawal,
+    Security,
+    Limits,
+    Kyc,
+    Card,
+    Mention,
+    Message,
+    System,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Low,
+    Normal,
+    High,
+    Critical,
+}
+
+/// What a notification is about, so a click can open it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NotificationTarget {
+    Transfer {
+        #[ts(type = "number")]
+        id: TransferId,
+    },
+    Room {
+        #[ts(type = "number")]
+        id: RoomId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        message: Option<MessageId>,
+    },
+    Transaction {
+        #[ts(type = "number")]
+        id: TxId,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Notification {
+    #[ts(type = "number")]
+    pub id: NotificationId,
+    pub kind: NotificationKind,
+    pub priority: Priority,
+    pub title: String,
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub target: Option<NotificationTarget>,
+    pub read: bool,
+    #[ts(type = "number")]
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PresenceStatus {
+    Online,
+    Away,
+    Busy,
+    /// Set by a user to appear offline. Others never see this value: they see `offline`.
+    Invisible,
+    Offline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberChange {
+    Joined,
+    Left,
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what Tally needs to build, run and test, idempotently and quietly when nothing is missing.
+# Usage: scripts/deps.sh [run|test]   (test also installs the end-to-end and browser-test tools)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-run}"
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+
+# --- Debian/Ubuntu packages ---------------------------------------------------------------------------
+pkgs=(pkg-config libssl-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev
+      xvfb xauth)
+if [ "$what" = test ]; then
+  pkgs+=(chromium webkit2gtk-driver dbus dbus-x11 gnome-keyring dunst libsecret-tools imagemagick x11-utils
+         python3-venv)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if ! command -v apt-get >/dev/null; then
+    say "missing system packages: ${missing[*]} (no apt-get here: see README, 'Other platforms')"; exit 1
+  fi
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  say "installing system packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- npm packages for the UI (exactly the lock file) ---------------------------------------------------
+if [ ! -f ui/node_modules/.package-lock.json ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+  say "installing UI packages (npm ci)"
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+if [ "$what" = test ]; then
+  # tauri-driver: the WebDriver bridge for the real app (from crates.io).
+  if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+    say "installing tauri-driver (cargo install, once)"
+    cargo install tauri-driver --locked --quiet
+  fi
+  # Python client used by the protocol example test (a venv so the system Python stays untouched).
+  if [ ! -x target/pyenv/bin/python ] || ! target/pyenv/bin/python -c 'import websockets, requests' 2>/dev/null; then
+    say "installing the Python protocol-example deps into target/pyenv"
+    mkdir -p target
+    python3 -m venv target/pyenv
+    target/pyenv/bin/pip install --quiet --disable-pip-version-check websockets requests
+  fi
+fi

@@ -1,0 +1,3 @@
+fn main() {
+    tally_app::run()
+}

@@ -1,0 +1,160 @@
+// The only door to the Rust side: one typed function per command of docs/IPC.md, plus the event stream.
+// Argument keys are snake_case exactly as the contract says. Every rejection is normalised into a
+// CommandError-shaped TallyError so callers can switch on `code`.
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type {
+  AppEvent,
+  BalancePoint,
+  BalanceView,
+  CommandError,
+  CounterpartySpend,
+  DemoInfo,
+  MessageView,
+  OutboxItem,
+  Prefs,
+  RoomView,
+  SearchResults,
+  SendMoney,
+  SessionInfo,
+  TransferView,
+  TxCursor,
+  TxFilter,
+  TxPage,
+  UnreadCounts,
+  ConnState,
+} from "../bindings/app";
+import type { Notification, PresenceStatus, RoomKind, UserSummary } from "../bindings/protocol";
+
+export const EVENT_NAME = "tally://event";
+
+/** A rejected command. Structurally a `CommandError` ({code, message}), and an Error for stack traces. */
+export class TallyError extends Error implements CommandError {
+  code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "TallyError";
+    this.code = code;
+  }
+}
+
+/**
+ * Anything a rejected `invoke` may produce → `{code, message}`: the Rust `CommandError` object as is, a
+ * bare string (Tauri's own errors: unknown command, permission denied), an Error, or anything else.
+ */
+export function toCommandError(e: unknown): TallyError {
+  if (e instanceof TallyError) return e;
+  if (typeof e === "object" && e !== null) {
+    const o = e as Record<string, unknown>;
+    if (typeof o.code === "string" && typeof o.message === "string") return new TallyError(o.code, o.message);
+    if (typeof o.code === "string") return new TallyError(o.code, typeof o.error === "string" ? o.error : o.code);
+    if (e instanceof Error) return new TallyError("ipc", e.message || e.name);
+    if (typeof o.message === "string") return new TallyError("unknown", o.message);
+    try {
+      return new TallyError("unknown", JSON.stringify(e));
+    } catch {
+      return new TallyError("unknown", String(e));
+    }
+  }
+  if (typeof e === "string") {
+    // Some layers serialise the error as JSON text.
+    const t = e.trim();
+    if (t.startsWith("{")) {
+      try {
+        const parsed: unknown = JSON.parse(t);
+        if (typeof parsed === "object" && parsed !== null && typeof (parsed as { code?: unknown }).code === "string") {
+          return toCommandError(parsed);
+        }
+      } catch {
+        /* not JSON: fall through */
+      }
+    }
+    return new TallyError("ipc", e || "The app did not answer.");
+  }
+  if (e === undefined || e === null) return new TallyError("unknown", "Something went wrong.");
+  return new TallyError("unknown", String(e));
+}
+
+async function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+  try {
+    return await invoke<T>(`plugin:tally|${command}`, args);
+  } catch (e) {
+    throw toCommandError(e);
+  }
+}
+
+export const demoInfo = (server: string) => call<DemoInfo>("demo_info", { server });
+export const signIn = (server: string, username: string, password: string) =>
+  call<SessionInfo>("sign_in", { server, username, password });
+export const session = () => call<SessionInfo | null>("session");
+export const signOut = (wipe: boolean) => call<null>("sign_out", { wipe });
+export const connState = () => call<ConnState>("conn_state");
+export const reconnectNow = () => call<null>("reconnect_now");
+export const balances = () => call<BalanceView[]>("balances");
+export const transactions = (filter: TxFilter, cursor: TxCursor | null, limit: number) =>
+  call<TxPage>("transactions", { filter, cursor, limit });
+export const balanceHistory = (currency: string, filter: TxFilter) =>
+  call<BalancePoint[]>("balance_history", { currency, filter });
+export const spendingByCounterparty = (filter: TxFilter) =>
+  call<CounterpartySpend[]>("spending_by_counterparty", { filter });
+export const exportCsv = (filter: TxFilter) => call<string>("export_csv", { filter });
+export const transfersOpen = () => call<TransferView[]>("transfers_open");
+export const contacts = () => call<UserSummary[]>("contacts");
+export const sendMoney = (req: SendMoney) => call<TransferView>("send_money", { req });
+export const rooms = () => call<RoomView[]>("rooms");
+export const createRoom = (kind: RoomKind, name: string, members: string[]) =>
+  call<RoomView>("create_room", { kind, name, members });
+export const messages = (room: number, beforeSeq: number | null, limit: number) =>
+  call<MessageView[]>("messages", { room, before_seq: beforeSeq, limit });
+export const sendMessage = (room: number, text: string) => call<MessageView>("send_message", { room, text });
+export const editMessage = (room: number, message: number, text: string) =>
+  call<null>("edit_message", { room, message, text });
+export const deleteMessage = (room: number, message: number) => call<null>("delete_message", { room, message });
+export const react = (room: number, message: number, emoji: string, on: boolean) =>
+  call<null>("react", { room, message, emoji, on });
+export const markRead = (room: number, upTo: number) => call<null>("mark_read", { room, up_to: upTo });
+export const setTyping = (room: number, active: boolean) => call<null>("set_typing", { room, active });
+export const outbox = () => call<OutboxItem[]>("outbox");
+export const retryOutbox = (id: number) => call<null>("retry_outbox", { id });
+export const discardOutbox = (id: number) => call<null>("discard_outbox", { id });
+export const notifications = (before: number | null, limit: number) =>
+  call<Notification[]>("notifications", { before, limit });
+export const markNotificationsRead = (ids: number[]) => call<null>("mark_notifications_read", { ids });
+export const markAllRead = () => call<null>("mark_all_read");
+export const unreadCounts = () => call<UnreadCounts>("unread_counts");
+export const search = (query: string) => call<SearchResults>("search", { query });
+export const setPresence = (status: PresenceStatus) => call<null>("set_presence", { status });
+export const prefs = () => call<Prefs>("prefs");
+export const setPrefs = (p: Prefs) => call<null>("set_prefs", { prefs: p });
+export const setFocusedView = (view: string, room: number | null) => call<null>("set_focused_view", { view, room });
+
+/** Subscribes to `tally://event`. Resolves to the unlisten function. */
+export function onAppEvent(handler: (event: AppEvent) => void): Promise<UnlistenFn> {
+  return listen<AppEvent>(EVENT_NAME, (e) => handler(e.payload));
+}
+
+/** What to tell a person for an error code: what happened and what to do. */
+export function describeError(e: unknown): string {
+  const err = toCommandError(e);
+  const hint: Record<string, string> = {
+    offline: "You're offline. Try again when the connection is back.",
+    not_signed_in: "You're signed out. Sign in again to continue.",
+    network: "Couldn't reach the server. Check the address and your connection, then try again.",
+    auth: "Wrong username or password.",
+    unauthorized: "Wrong username or password, or your session ended. Sign in again.",
+    keychain_unavailable: "No system keychain was found, so your sign-in is kept only until you quit.",
+    storage: "Tally couldn't save to this device's storage. Free some disk space and try again.",
+    insufficient_funds: "You don't have enough available money for this. Lower the amount.",
+    limit_exceeded: "This is over your transfer limit. Send a smaller amount or try again tomorrow.",
+    not_found: "That no longer exists, or you can't see it.",
+    rate_limited: "Too many requests. Wait a moment and try again.",
+    forbidden: "You're not allowed to do that.",
+    conflict: "This was already sent with different details. Start a new one.",
+    unavailable: "The server is busy or restarting. Tally will retry; you can also try again shortly.",
+    internal: "The server had a problem. Nothing changed; try again.",
+  };
+  const base = hint[err.code];
+  if (err.code === "invalid" || err.code === "invalid_input") return err.message || "Some details are not valid.";
+  if (!base) return err.message || "Something went wrong.";
+  return base;
+}

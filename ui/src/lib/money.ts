@@ -1,0 +1,194 @@
+// Money is integer minor units everywhere (see docs/PROTOCOL.md). Formatting goes through Intl with the
+// currency's own fraction digits; parsing user input is string math, never floats.
+import type { Limits } from "../bindings/protocol";
+
+export function userLocale(): string {
+  return (typeof navigator !== "undefined" && navigator.language) || "en-US";
+}
+
+const digitsCache = new Map<string, number>();
+
+/** Minor-unit digits of an ISO-4217 currency (USD 2, JPY 0, BHD 3), from Intl's resolvedOptions. */
+export function fractionDigits(currency: string): number {
+  const cached = digitsCache.get(currency);
+  if (cached !== undefined) return cached;
+  let d = 2;
+  try {
+    d = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  } catch {
+    d = 2;
+  }
+  digitsCache.set(currency, d);
+  return d;
+}
+
+/** "-1234.56" for (-123456, 2): an exact decimal string, no float arithmetic. */
+export function minorToDecimalString(minor: number, digits: number): string {
+  const neg = minor < 0;
+  const abs = BigInt(Math.abs(Math.trunc(minor))).toString();
+  if (digits === 0) return (neg ? "-" : "") + abs;
+  const padded = abs.padStart(digits + 1, "0");
+  const int = padded.slice(0, padded.length - digits);
+  const frac = padded.slice(padded.length - digits);
+  return `${neg ? "-" : ""}${int}.${frac}`;
+}
+
+const fmtCache = new Map<string, Intl.NumberFormat>();
+function currencyFormat(locale: string, currency: string, signDisplay: Intl.NumberFormatOptions["signDisplay"], compact: boolean) {
+  const key = `${locale}|${currency}|${signDisplay}|${compact}`;
+  let f = fmtCache.get(key);
+  if (!f) {
+    const digits = fractionDigits(currency);
+    f = new Intl.NumberFormat(locale, {
+      style: "currency",
+      currency,
+      signDisplay,
+      ...(compact
+        ? { notation: "compact", maximumFractionDigits: 1 }
+        : { minimumFractionDigits: digits, maximumFractionDigits: digits }),
+    });
+    fmtCache.set(key, f);
+  }
+  return f;
+}
+
+export interface FormatOptions {
+  locale?: string;
+  /** "always" puts a + on positive amounts (incoming money). */
+  sign?: "auto" | "always" | "never";
+  compact?: boolean;
+}
+
+/** Formats integer minor units with Intl, e.g. (123456, "USD") → "$1,234.56". */
+export function formatMoney(minor: number, currency: string, opts: FormatOptions = {}): string {
+  const locale = opts.locale ?? userLocale();
+  const sign = opts.sign === "always" ? "exceptZero" : (opts.sign ?? "auto");
+  const digits = fractionDigits(currency);
+  const f = currencyFormat(locale, currency, sign, opts.compact ?? false);
+  // Intl accepts exact decimal strings (ES2023); older engines convert with Number(), same result here.
+  return f.format(minorToDecimalString(minor, digits) as Intl.StringNumericLiteral);
+}
+
+/** A major-unit number for charts only (never for arithmetic on money). */
+export function minorToMajorNumber(minor: number, currency: string): number {
+  return minor / 10 ** fractionDigits(currency);
+}
+
+/** The symbol the locale uses for a currency ("$", "€", "CHF"), for input adornments. */
+export function currencySymbol(currency: string, locale = userLocale()): string {
+  try {
+    const part = new Intl.NumberFormat(locale, { style: "currency", currency })
+      .formatToParts(0)
+      .find((p) => p.type === "currency");
+    return part?.value ?? currency;
+  } catch {
+    return currency;
+  }
+}
+
+export function separators(locale = userLocale()): { decimal: string; group: string } {
+  const parts = new Intl.NumberFormat(locale).formatToParts(12345.6);
+  return {
+    decimal: parts.find((p) => p.type === "decimal")?.value ?? ".",
+    group: parts.find((p) => p.type === "group")?.value ?? ",",
+  };
+}
+
+export type ParseResult = { ok: true; minor: number } | { ok: false; error: string };
+
+/**
+ * Parses what a person typed ("1,234.5", "1.234,50 €", "12") into integer minor units of `currency`,
+ * using the locale's separators. Rejects signs, too many decimals, zero and absurdly large values.
+ */
+export function parseAmount(input: string, currency: string, locale = userLocale()): ParseResult {
+  const digits = fractionDigits(currency);
+  const { decimal, group } = separators(locale);
+  let s = input.trim();
+  if (s === "") return { ok: false, error: "Enter an amount." };
+  if (/^[-−+]|[-−+]$/.test(s) || s.includes("-") || s.includes("−")) {
+    return { ok: false, error: "Enter a positive amount." };
+  }
+  // Drop currency symbols/codes and every kind of space (grouping in fr, de-CH, …).
+  s = s.replace(/[\p{Sc}]/gu, "").replace(/[A-Za-z]{3}/g, "").replace(/[\s\u00a0\u202f]/g, "");
+  if (group !== "." && group !== ",") s = s.split(group).join("");
+  s = s.replace(/['’]/g, "");
+  if (s === "") return { ok: false, error: "Enter an amount." };
+  if (!/^[0-9.,]+$/.test(s)) return { ok: false, error: "Use digits only, like 12.50." };
+
+  const other = decimal === "," ? "." : ",";
+  let intPart: string;
+  let fracPart = "";
+  const splitOn = (sep: string): [string, string] => {
+    const i = s.lastIndexOf(sep);
+    return [s.slice(0, i), s.slice(i + 1)];
+  };
+  if (s.includes(decimal)) {
+    if (s.split(decimal).length > 2) return { ok: false, error: "That amount has more than one decimal separator." };
+    [intPart, fracPart] = splitOn(decimal);
+    if (!validGrouping(intPart, other)) return { ok: false, error: "Check the thousands separators." };
+    intPart = intPart.split(other).join("");
+  } else if (s.includes(other)) {
+    const count = s.split(other).length - 1;
+    const [head, tail] = splitOn(other);
+    if (count === 1 && tail.length !== 3) {
+      // "12.5" typed in a comma-decimal locale: one separator not followed by three digits is a decimal point.
+      intPart = head;
+      fracPart = tail;
+    } else {
+      if (!validGrouping(s, other)) return { ok: false, error: "Check the thousands separators." };
+      intPart = s.split(other).join("");
+    }
+  } else {
+    intPart = s;
+  }
+  if (intPart === "") intPart = "0";
+  if (!/^\d+$/.test(intPart) || (fracPart !== "" && !/^\d+$/.test(fracPart))) {
+    return { ok: false, error: "Use digits only, like 12.50." };
+  }
+  if (fracPart.length > digits) {
+    return {
+      ok: false,
+      error: digits === 0 ? `${currency} has no decimal places.` : `Use at most ${digits} decimal places.`,
+    };
+  }
+  const minorStr = (intPart + fracPart.padEnd(digits, "0")).replace(/^0+(?=\d)/, "");
+  const big = BigInt(minorStr);
+  if (big === 0n) return { ok: false, error: "Enter an amount greater than zero." };
+  if (big > BigInt(Number.MAX_SAFE_INTEGER)) return { ok: false, error: "That amount is too large." };
+  return { ok: true, minor: Number(big) };
+}
+
+function validGrouping(s: string, sep: string): boolean {
+  if (!s.includes(sep)) return true;
+  const groups = s.split(sep);
+  return groups[0].length >= 1 && groups[0].length <= 3 && groups.slice(1).every((g) => g.length === 3);
+}
+
+export type SendLimits = Pick<Limits, "transfer_single_max" | "transfer_daily_max">;
+
+/** Checks an amount against what is spendable now and, when known, the hub's transfer limits. */
+export function validateSendAmount(
+  minor: number,
+  currency: string,
+  available: number,
+  limits: SendLimits | null,
+  locale = userLocale(),
+): string | null {
+  if (minor <= 0) return "Enter an amount greater than zero.";
+  if (minor > available) {
+    return `That is more than your available ${formatMoney(available, currency, { locale })}.`;
+  }
+  if (limits && minor > limits.transfer_single_max) {
+    return `The most you can send at once is ${formatMoney(limits.transfer_single_max, currency, { locale })}.`;
+  }
+  if (limits && minor > limits.transfer_daily_max) {
+    return `That is over your daily limit of ${formatMoney(limits.transfer_daily_max, currency, { locale })}.`;
+  }
+  return null;
+}
+
+/** The value to show in an amount input for minor units ("1234.5" style, locale decimal separator). */
+export function minorToInput(minor: number, currency: string, locale = userLocale()): string {
+  const s = minorToDecimalString(minor, fractionDigits(currency));
+  return s.replace(".", separators(locale).decimal);
+}

@@ -1,0 +1,41 @@
+import type { PresenceStatus, UserSummary } from "../bindings/protocol";
+
+/** "Alice Adams" → "AA"; "bob" → "B". */
+export function initials(name: string): string {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return "?";
+  const first = [...words[0]][0] ?? "";
+  const last = words.length > 1 ? ([...words[words.length - 1]][0] ?? "") : "";
+  return (first + last).toLocaleUpperCase();
+}
+
+// Avatar backgrounds: all carry white text at ≥ 4.5:1.
+const PALETTE = ["#4f46e5", "#0f766e", "#b45309", "#be185d", "#1d4ed8", "#7e22ce", "#15803d", "#b91c1c"];
+
+export function avatarColor(seed: string): string {
+  let h = 0;
+  for (const ch of seed) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
+  return PALETTE[h % PALETTE.length];
+}
+
+export function displayName(u: UserSummary | null | undefined): string {
+  if (!u) return "Tally";
+  return u.display_name || u.username;
+}
+
+export const PRESENCE_LABEL: Record<PresenceStatus, string> = {
+  online: "Online",
+  away: "Away",
+  busy: "Busy",
+  invisible: "Invisible",
+  offline: "Offline",
+};
+
+/** "Bob is typing…", "Bob and Carol are typing…", "3 people are typing…" */
+export function typingText(users: UserSummary[]): string {
+  const names = users.map((u) => u.display_name.split(" ")[0] || u.username);
+  if (names.length === 0) return "";
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  return `${names.length} people are typing…`;
+}

@@ -1,0 +1,176 @@
+// App-wide view state. It holds no domain truth: the session, connection and counters mirror what the
+// Rust side reports; everything else is read from commands by the screens that show it.
+import type { Change, ConnState, Prefs, SessionInfo, UnreadCounts } from "../bindings/app";
+import type { NotificationKind, NotificationTarget, Transaction } from "../bindings/protocol";
+
+export type View = "home" | "history" | "send" | "chat" | "notifications" | "settings";
+
+export const VIEWS: readonly View[] = ["home", "history", "send", "chat", "notifications", "settings"];
+
+export interface Route {
+  view: View;
+  room?: number | null;
+  message?: number | null;
+  /** Prefill for History's search box. */
+  search?: string | null;
+  /** Prefill for Send's recipient. */
+  sendTo?: string | null;
+}
+
+export type ToastTone = "success" | "error" | "info" | "money" | "message";
+
+export interface Toast {
+  id: number;
+  tone: ToastTone;
+  title: string;
+  body: string;
+  action?: { label: string; run: () => void };
+}
+
+export type Detail = { kind: "transfer" | "transaction"; id: number; tx?: Transaction };
+
+class AppState {
+  /** `undefined` until the startup `session` call answered. */
+  session = $state<SessionInfo | null | undefined>(undefined);
+  conn = $state<ConnState>({ state: "offline", since: null });
+  unread = $state<UnreadCounts>({ notifications: 0, chat: 0 });
+  route = $state<Route>({ view: "home" });
+  toasts = $state<Toast[]>([]);
+  /** Text for the polite live region (incoming money, messages, action results). */
+  announcement = $state("");
+  prefs = $state<Prefs | null>(null);
+  /** Wall clock, ticking every second (countdowns, relative times). */
+  now = $state(Date.now());
+  /** The sign-in sheet over the app (after auth_failed). */
+  reauth = $state(false);
+  detail = $state<Detail | null>(null);
+  /** Bumped when the effective theme changes (charts re-read colours). */
+  themeTick = $state(0);
+}
+
+export const app = new AppState();
+
+let toastSeq = 0;
+const toastTimers = new Map<number, ReturnType<typeof setTimeout>>();
+
+export function toast(tone: ToastTone, title: string, body = "", action?: Toast["action"]): number {
+  const id = ++toastSeq;
+  app.toasts = [...app.toasts.slice(-3), { id, tone, title, body, action }];
+  announce(body ? `${title}. ${body}` : title);
+  scheduleDismiss(id, tone === "error" ? 9000 : 5000);
+  return id;
+}
+
+export function scheduleDismiss(id: number, ms: number): void {
+  clearTimeout(toastTimers.get(id));
+  toastTimers.set(
+    id,
+    setTimeout(() => dismissToast(id), ms),
+  );
+}
+
+export function holdToast(id: number): void {
+  clearTimeout(toastTimers.get(id));
+  toastTimers.delete(id);
+}
+
+export function dismissToast(id: number): void {
+  holdToast(id);
+  app.toasts = app.toasts.filter((t) => t.id !== id);
+}
+
+export function announce(text: string): void {
+  // Clearing first makes screen readers repeat an identical message.
+  app.announcement = "";
+  queueMicrotask(() => (app.announcement = text));
+}
+
+export function toneForKind(kind: NotificationKind): ToastTone {
+  switch (kind) {
+    case "payment":
+    case "deposit":
+    case "transfer":
+    case "transaction":
+    case "balance":
+      return "money";
+    case "message":
+    case "mention":
+      return "message";
+    case "security":
+    case "limits":
+      return "error";
+    default:
+      return "info";
+  }
+}
+
+export function navigate(route: Route): void {
+  app.route = route;
+}
+
+export function openTarget(target: NotificationTarget): void {
+  if (target.kind === "room") navigate({ view: "chat", room: target.id, message: target.message ?? null });
+  else app.detail = { kind: target.kind, id: target.id };
+}
+
+// ---- change bus: screens subscribe and re-read only what they show ----
+
+export type ChangeHandler = (changes: Change[]) => void;
+const changeHandlers = new Set<ChangeHandler>();
+
+export function onChanges(handler: ChangeHandler): () => void {
+  changeHandlers.add(handler);
+  return () => changeHandlers.delete(handler);
+}
+
+export function dispatchChanges(changes: Change[]): void {
+  for (const h of [...changeHandlers]) {
+    try {
+      h(changes);
+    } catch (e) {
+      console.error("change handler failed", e);
+    }
+  }
+}
+
+export function hasTopic(changes: Change[], ...topics: Change["topic"][]): boolean {
+  return changes.some((c) => topics.includes(c.topic));
+}
+
+export function touchesRoom(changes: Change[], room: number): boolean {
+  return changes.some((c) => (c.topic === "messages" || c.topic === "typing") && c.room === room);
+}
+
+// ---- theme ----
+
+export type Theme = "system" | "light" | "dark";
+const THEME_KEY = "tally.theme";
+
+export function applyTheme(theme: string): void {
+  const t: Theme = theme === "light" || theme === "dark" ? theme : "system";
+  document.documentElement.dataset.theme = t;
+  app.themeTick++;
+  try {
+    localStorage.setItem(THEME_KEY, t); // only to paint the right theme before prefs load
+  } catch {
+    /* storage may be unavailable */
+  }
+}
+
+export function initialTheme(): Theme {
+  try {
+    const t = localStorage.getItem(THEME_KEY);
+    if (t === "light" || t === "dark") return t;
+  } catch {
+    /* ignore */
+  }
+  return "system";
+}
+
+/** Whether the effective theme is dark (manual override or the OS setting). */
+export function isDark(): boolean {
+  const t = document.documentElement.dataset.theme;
+  if (t === "dark") return true;
+  if (t === "light") return false;
+  return typeof matchMedia === "function" && matchMedia("(prefers-color-scheme: dark)").matches;
+}

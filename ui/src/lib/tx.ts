@@ -1,0 +1,52 @@
+import type { LocalState, TransferView } from "../bindings/app";
+import type { Transaction, TransferStatus } from "../bindings/protocol";
+import { KIND_LABELS } from "./filters";
+import { formatMoney } from "./money";
+
+export function txTitle(tx: Transaction): string {
+  if (tx.counterparty) return tx.counterparty.display_name || tx.counterparty.username;
+  return KIND_LABELS[tx.kind];
+}
+
+export function signedMinor(tx: Transaction): number {
+  return tx.direction === "in" ? tx.amount.minor : -tx.amount.minor;
+}
+
+/** "+$12.00" for money in, "−$12.00" for money out. */
+export function formatSigned(tx: Transaction, locale?: string): string {
+  return formatMoney(signedMinor(tx), tx.amount.currency, { sign: "always", locale });
+}
+
+export interface Chip {
+  label: string;
+  cls: string;
+}
+
+export function statusChip(status: TransferStatus): Chip | null {
+  switch (status) {
+    case "pending":
+      return { label: "Pending", cls: "chip-warn" };
+    case "processing":
+      return { label: "Processing", cls: "chip-accent" };
+    case "failed":
+      return { label: "Failed", cls: "chip-err" };
+    case "completed":
+      return null;
+  }
+}
+
+/** The state of a transfer the user made, combining local outbox state and hub status. */
+export type TransferPhase = "queued" | "pending" | "processing" | "completed" | "failed";
+
+export function transferPhase(tv: TransferView, live: boolean): TransferPhase {
+  const local: LocalState = tv.local;
+  if (local.state === "failed") return "failed";
+  if (local.state === "pending") return live ? "pending" : "queued";
+  return tv.transfer.status;
+}
+
+export function transferFailure(tv: TransferView): string | null {
+  if (tv.local.state === "failed") return tv.local.reason;
+  if (tv.transfer.status === "failed") return tv.transfer.failure ?? "The transfer failed.";
+  return null;
+}

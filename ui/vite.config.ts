@@ -1,0 +1,31 @@
+import { defineConfig } from "vitest/config";
+import { svelte } from "@sveltejs/vite-plugin-svelte";
+
+// The app runs inside Tauri's WebView with a strict CSP (no eval, no remote content): everything is
+// bundled from this package, and asset URLs are relative so `ui/dist` works from any origin.
+export default defineConfig({
+  plugins: [svelte()],
+  base: "./",
+  clearScreen: false,
+  server: {
+    port: 1420,
+    strictPort: true,
+    host: "localhost",
+    watch: { ignored: ["**/test-results/**"] },
+  },
+  preview: { port: 4173, strictPort: false },
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    target: "es2022",
+    sourcemap: false,
+    chunkSizeWarningLimit: 800,
+  },
+  resolve: process.env.VITEST ? { conditions: ["browser"] } : undefined,
+  test: {
+    environment: "jsdom",
+    include: ["src/**/*.test.ts", "tests/unit/**/*.test.ts"],
+    setupFiles: ["tests/unit/setup.ts"],
+    restoreMocks: true,
+  },
+});
