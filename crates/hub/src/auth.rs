@@ -53,7 +53,7 @@ impl Keys {
     pub fn verify(&self, token: &str) -> Result<Claims, ErrorCode> {
         let mut v = Validation::new(Algorithm::HS256);
         v.leeway = 0;
-        v.set_required_spec_claims(&["exp", "sub"]);
+        v.set_required_spec_claims(&["exp"]);
         match decode::<Claims>(token, &self.dec, &v) {
             Ok(d) => Ok(d.claims),
             Err(e) => match e.kind() {

@@ -182,6 +182,5 @@ impl Conn {
                 }
             }
         }
-        metrics::counter!("tally_frames_out_total").increment(1);
     }
 }

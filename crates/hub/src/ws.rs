@@ -123,8 +123,8 @@ async fn read_loop(
     loop {
         let msg = tokio::select! {
             m = stream.next() => m,
-            _ = dead.changed() => return,
-            _ = shutdown.changed() => {
+            _ = until_true(&mut dead) => return,
+            _ = until_true(&mut shutdown) => {
                 let jitter = rand::Rng::gen_range(&mut rand::thread_rng(), 500..5_000);
                 conn.send(&ServerFrame::Reconnect { delay_ms: jitter, reason: "hub restarting".into() }).await;
                 conn.close(CloseCode::ServiceRestart, "hub restarting");
@@ -206,18 +206,19 @@ async fn write_loop(
     loop {
         tokio::select! {
             biased;
-            _ = dead.changed() => break,
+            _ = until_true(&mut dead) => break,
             item = rx.recv() => {
                 let Some(first) = item else { break };
                 // Coalesce what is already queued into one flush.
                 let mut ok = sink.feed(Message::Text(first)).await.is_ok();
-                let mut n = 1;
+                let mut n: u64 = 1;
                 while ok && n < 256 {
                     match rx.try_recv() {
                         Ok(f) => { ok = sink.feed(Message::Text(f)).await.is_ok(); n += 1; }
                         Err(_) => break,
                     }
                 }
+                metrics::counter!("tally_frames_out_total").increment(n);
                 if !ok || sink.flush().await.is_err() {
                     conn.close(CloseCode::GoingAway, "write failed");
                     break;
@@ -250,4 +251,9 @@ async fn write_loop(
     metrics::counter!("tally_closes_total", "code" => code.code().to_string()).increment(1);
     let _ = sink.send(Message::Close(Some(CloseFrame { code: code.code(), reason: Utf8Bytes::from(reason) }))).await;
     let _ = sink.close().await;
+}
+
+/// Resolves once the flag is true (at once if it already is: no missed signal).
+async fn until_true(rx: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|v| *v).await.map(|_| ());
 }

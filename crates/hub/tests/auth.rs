@@ -1,0 +1,130 @@
+mod common;
+use common::*;
+use serde_json::json;
+use tally_protocol::*;
+
+#[tokio::test]
+async fn login_refresh_rotation_and_logout() {
+    let hub = TestHub::start().await;
+    let s = hub.register("dora").await;
+    let (st, v) = hub.post("/v1/auth/login", json!({"username": "dora", "password": "correct horse battery"})).await;
+    assert_eq!(st, 200, "{v}");
+    let (st, _) = hub.post("/v1/auth/login", json!({"username": "dora", "password": "wrong"})).await;
+    assert_eq!(st, 401);
+
+    // Rotation: the new refresh token works, the old one is spent.
+    let (st, v) = hub.post("/v1/auth/refresh", json!({"refresh_token": s.refresh})).await;
+    assert_eq!(st, 200, "{v}");
+    let rotated = Session::from_json(&v);
+    assert_ne!(rotated.refresh, s.refresh);
+    // Reusing the spent token revokes the whole family, including the rotated one, and its sockets.
+    let mut live = hub.connect(&rotated).await;
+    let (st, _) = hub.post("/v1/auth/refresh", json!({"refresh_token": s.refresh})).await;
+    assert_eq!(st, 401);
+    assert_eq!(live.closed_with().await, Some(CloseCode::SessionRevoked.code()));
+    let (st, _) = hub.post("/v1/auth/refresh", json!({"refresh_token": rotated.refresh})).await;
+    assert_eq!(st, 401);
+    assert_eq!(
+        Client::close_code_for(
+            &hub.ws_url(),
+            Some(&encode(&ClientFrame::Hello(Hello {
+                v: 1,
+                token: rotated.access,
+                subscriptions: vec![],
+                client: None
+            })))
+        )
+        .await,
+        Some(4010)
+    );
+
+    // Logout revokes.
+    let (_, v) = hub.post("/v1/auth/login", json!({"username": "dora", "password": "correct horse battery"})).await;
+    let s2 = Session::from_json(&v);
+    let r = hub
+        .http
+        .post(format!("{}/v1/auth/logout", hub.base))
+        .json(&json!({"refresh_token": s2.refresh}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    let (st, _) = hub.post("/v1/auth/refresh", json!({"refresh_token": s2.refresh})).await;
+    assert_eq!(st, 401);
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_are_throttled() {
+    let hub = TestHub::start().await;
+    hub.register("erin").await;
+    for _ in 0..5 {
+        let (st, _) = hub.post("/v1/auth/login", json!({"username": "erin", "password": "nope"})).await;
+        assert_eq!(st, 401);
+    }
+    let (st, v) = hub.post("/v1/auth/login", json!({"username": "erin", "password": "correct horse battery"})).await;
+    assert_eq!(st, 429, "{v}");
+    assert_eq!(v["code"], "rate_limited");
+}
+
+fn hello(token: &str, v: u16) -> String {
+    encode(&ClientFrame::Hello(Hello { v, token: token.into(), subscriptions: vec![], client: None }))
+}
+
+#[tokio::test]
+async fn bad_hellos_get_documented_close_codes() {
+    let hub = TestHub::start_with(|c| c.auth_timeout_ms = 300).await;
+    let s = hub.register("fay").await;
+    let url = hub.ws_url();
+    assert_eq!(Client::close_code_for(&url, Some("garbage")).await, Some(4000));
+    assert_eq!(Client::close_code_for(&url, Some(r#"{"type":"ping","id":1,"ts":0}"#)).await, Some(4000));
+    assert_eq!(Client::close_code_for(&url, Some(&hello("not.a.jwt", 1))).await, Some(4001));
+    assert_eq!(Client::close_code_for(&url, Some(&hello(&s.access, 99))).await, Some(4003));
+    assert_eq!(Client::close_code_for(&url, None).await, Some(4004));
+
+    // alg: none, and a token signed with another key, are refused.
+    use base64_engine::encode_b64;
+    let claims = format!(r#"{{"sub":{},"tid":1,"sid":"x","iat":0,"exp":9999999999}}"#, s.user.id);
+    let none = format!("{}.{}.", encode_b64(r#"{"alg":"none","typ":"JWT"}"#), encode_b64(&claims));
+    assert_eq!(Client::close_code_for(&url, Some(&hello(&none, 1))).await, Some(4001));
+    let parts: Vec<&str> = s.access.split('.').collect();
+    let forged = format!("{}.{}.{}", parts[0], encode_b64(&claims.replace("\"tid\":1", "\"tid\":2")), parts[2]);
+    assert_eq!(Client::close_code_for(&url, Some(&hello(&forged, 1))).await, Some(4001));
+}
+
+#[tokio::test]
+async fn expired_tokens_close_with_4002() {
+    let hub = TestHub::start_with(|c| c.access_ttl_secs = 0).await;
+    let s = hub.register("gus").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(Client::close_code_for(&hub.ws_url(), Some(&hello(&s.access, 1))).await, Some(4002));
+}
+
+#[tokio::test]
+async fn origin_allow_list_is_enforced() {
+    let hub = TestHub::start().await;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = hub.ws_url().into_client_request().unwrap();
+    req.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(req).await.is_err());
+    let mut req = hub.ws_url().into_client_request().unwrap();
+    req.headers_mut().insert("origin", "tauri://localhost".parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(req).await.is_ok());
+}
+
+mod base64_engine {
+    /// URL-safe base64 without padding (JWT segments), enough for the probes above.
+    pub fn encode_b64(s: &str) -> String {
+        const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let b = s.as_bytes();
+        let mut out = String::new();
+        for chunk in b.chunks(3) {
+            let n = (chunk[0] as u32) << 16
+                | (*chunk.get(1).unwrap_or(&0) as u32) << 8
+                | *chunk.get(2).unwrap_or(&0) as u32;
+            for i in 0..=chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,219 @@
+mod common;
+use common::*;
+use tally_protocol::*;
+
+async fn room_of_three(hub: &TestHub) -> (Session, Session, Session, Client, Client, Room) {
+    let a = hub.register("amy").await;
+    let b = hub.register("bea").await;
+    let c = hub.register("cyd").await;
+    let mut ca = hub.connect(&a).await;
+    let room = match ca
+        .request(|id| ClientFrame::RoomCreate {
+            id,
+            kind: RoomKind::Group,
+            name: "Trip".into(),
+            members: vec!["bea".into()],
+        })
+        .await
+        .unwrap()
+    {
+        Some(AckData::Room { room }) => room,
+        other => panic!("{other:?}"),
+    };
+    let mut cb = hub.connect(&b).await;
+    ca.subscribe(Channel::Room(room.id), None).await.unwrap();
+    cb.subscribe(Channel::Room(room.id), None).await.unwrap();
+    (a, b, c, ca, cb, room)
+}
+
+fn send(room: RoomId, cmid: &str, text: &str) -> impl FnOnce(u64) -> ClientFrame {
+    let (cmid, text) = (cmid.to_string(), text.to_string());
+    move |id| ClientFrame::MessageSend { id, room, client_msg_id: cmid, text }
+}
+
+#[tokio::test]
+async fn messages_are_idempotent_verbatim_and_editable_by_their_author_only() {
+    let hub = TestHub::start().await;
+    let (_a, b, _c, mut ca, mut cb, room) = room_of_three(&hub).await;
+    let evil = "<img src=x onerror=alert(1)> '; DROP TABLE messages; --";
+    let m1 = match ca.request(send(room.id, "m-1", evil)).await.unwrap() {
+        Some(AckData::Message { message }) => message,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(m1.text, evil);
+    let again = match ca.request(send(room.id, "m-1", evil)).await.unwrap() {
+        Some(AckData::Message { message }) => message,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(again.id, m1.id, "resend returns the stored message");
+    let e = cb.event_on(Channel::Room(room.id)).await;
+    assert!(matches!(&e.data, EventData::Message { message } if message.text == evil && message.seq == e.seq));
+
+    assert_eq!(
+        cb.request(|id| ClientFrame::MessageEdit { id, room: room.id, message: m1.id, text: "hijack".into() })
+            .await
+            .unwrap_err()
+            .0,
+        ErrorCode::Forbidden
+    );
+    ca.request(|id| ClientFrame::MessageEdit { id, room: room.id, message: m1.id, text: "fixed".into() })
+        .await
+        .unwrap();
+    let e = cb.event_on(Channel::Room(room.id)).await;
+    assert!(matches!(e.data, EventData::MessageEdited { ref text, .. } if text == "fixed"));
+    cb.request(|id| ClientFrame::React { id, room: room.id, message: m1.id, emoji: "👍".into(), on: true })
+        .await
+        .unwrap();
+    cb.request(|id| ClientFrame::React { id, room: room.id, message: m1.id, emoji: "👍".into(), on: true })
+        .await
+        .unwrap();
+    let e = ca
+        .wait_for("reaction", |f| matches!(f, ServerFrame::Event(Event { data: EventData::Reaction { .. }, .. })))
+        .await;
+    assert!(matches!(e, ServerFrame::Event(Event { data: EventData::Reaction { on: true, .. }, .. })));
+    cb.request(|id| ClientFrame::Read { id, room: room.id, up_to: 9_999 }).await.unwrap();
+    let e = ca
+        .wait_for("receipt", |f| matches!(f, ServerFrame::Event(Event { data: EventData::Receipt { .. }, .. })))
+        .await;
+    let ServerFrame::Event(Event { data: EventData::Receipt { user, up_to }, .. }) = e else { panic!() };
+    assert_eq!(user.id, b.user.id);
+    assert!(up_to < 9_999, "clamped to the room's head");
+    ca.request(|id| ClientFrame::MessageDelete { id, room: room.id, message: m1.id }).await.unwrap();
+    ca.wait_for("tombstone", |f| matches!(f, ServerFrame::Event(Event { data: EventData::MessageDeleted { .. }, .. })))
+        .await;
+    // History shows the tombstone with no text.
+    match cb
+        .request(|id| ClientFrame::History { id, channel: Channel::Room(room.id), before: None, limit: 10 })
+        .await
+        .unwrap()
+    {
+        Some(AckData::History { events, .. }) => {
+            let m = events.iter().find_map(|e| match &e.data {
+                EventData::Message { message } if message.id == m1.id => Some(message.clone()),
+                _ => None,
+            });
+            let m = m.expect("message in history");
+            assert!(m.deleted && m.text.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(ca.request(send(room.id, "m-2", "")).await.unwrap_err().0, ErrorCode::Invalid);
+    assert_eq!(
+        ca.request(send(room.id, "m-3", &"x".repeat(MAX_MESSAGE_BYTES + 1))).await.unwrap_err().0,
+        ErrorCode::Invalid
+    );
+}
+
+#[tokio::test]
+async fn rooms_are_private_to_members_and_tenants_are_isolated() {
+    let hub = TestHub::start().await;
+    let (_a, _b, c, mut ca, _cb, room) = room_of_three(&hub).await;
+    let mut cc = hub.connect(&c).await;
+    assert_eq!(cc.subscribe(Channel::Room(room.id), None).await.unwrap_err().0, ErrorCode::ForbiddenChannel);
+    assert_eq!(cc.request(send(room.id, "x", "hi")).await.unwrap_err().0, ErrorCode::Forbidden);
+    assert_eq!(cc.subscribe(Channel::Balance(_a.user.id), None).await.unwrap_err().0, ErrorCode::ForbiddenChannel);
+    // Another tenant: same room id, same user ids are invisible.
+    hub.admin_post("/v1/admin/tenants", serde_json::json!({"name": "acme"})).await;
+    let other = hub.register_in("amy", Some("acme")).await;
+    assert_ne!(other.user.id, _a.user.id);
+    let mut co = hub.connect(&other).await;
+    assert_eq!(co.subscribe(Channel::Room(room.id), None).await.unwrap_err().0, ErrorCode::NotFound);
+    assert_eq!(co.subscribe(Channel::PresenceUser(_a.user.id), None).await.unwrap_err().0, ErrorCode::NotFound);
+    assert_eq!(co.transfer("k", "bea", 1).await.unwrap_err().0, ErrorCode::NotFound);
+    match co.request(|id| ClientFrame::Snapshot { id, what: SnapshotKind::Contacts }).await.unwrap() {
+        Some(AckData::Contacts { users }) => assert!(users.is_empty()),
+        other => panic!("{other:?}"),
+    }
+    // Inviting gives access; leaving takes it away and ends the subscription.
+    ca.request(|id| ClientFrame::RoomInvite { id, room: room.id, username: "cyd".into() }).await.unwrap();
+    cc.subscribe(Channel::Room(room.id), None).await.unwrap();
+    cc.request(|id| ClientFrame::RoomLeave { id, room: room.id }).await.unwrap();
+    let f = cc.wait_for("unsubscribed", |f| matches!(f, ServerFrame::Unsubscribed { .. })).await;
+    assert!(matches!(f, ServerFrame::Unsubscribed { code: ErrorCode::ForbiddenChannel, .. }));
+}
+
+#[tokio::test]
+async fn mentions_notify_and_typing_expires() {
+    let hub = TestHub::start().await;
+    let (_a, b, _c, mut ca, mut cb, room) = room_of_three(&hub).await;
+    cb.subscribe(Channel::Notifications(b.user.id), None).await.unwrap();
+    ca.request(send(room.id, "hi", "hey @bea, tickets?")).await.unwrap();
+    let n = cb.event_on(Channel::Notifications(b.user.id)).await;
+    match n.data {
+        EventData::Notification { notification } => {
+            assert_eq!(notification.kind, NotificationKind::Mention);
+            assert!(matches!(notification.target, Some(NotificationTarget::Room { id, .. }) if id == room.id));
+        }
+        other => panic!("{other:?}"),
+    }
+    ca.request(|id| ClientFrame::Typing { id, room: room.id, active: true }).await.unwrap();
+    let f = cb
+        .wait_for("typing", |f| {
+            matches!(f, ServerFrame::Ephemeral { data: Ephemeral::Typing { active: true, .. }, .. })
+        })
+        .await;
+    assert!(matches!(f, ServerFrame::Ephemeral { channel: Channel::Room(_), .. }));
+    // Not renewed: the hub ends it by itself after ~5 s.
+    cb.wait_for("typing stop", |f| {
+        matches!(f, ServerFrame::Ephemeral { data: Ephemeral::Typing { active: false, .. }, .. })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn presence_follows_connections_with_grace_and_invisibility() {
+    let hub = TestHub::start_with(|c| c.presence_grace_secs = 1).await;
+    let (a, _b, _c, ca, mut cb, room) = room_of_three(&hub).await;
+    cb.subscribe(Channel::PresenceRoom(room.id), None).await.unwrap();
+    // Snapshot after subscribing: amy is online.
+    cb.wait_for("amy online", |f| matches!(f, ServerFrame::Ephemeral { data: Ephemeral::Presence { user, status: PresenceStatus::Online, .. }, .. } if user.id == a.user.id)).await;
+    let mut ca2 = hub.connect(&a).await;
+    ca2.request(|id| ClientFrame::PresenceSet { id, status: PresenceStatus::Invisible }).await.unwrap();
+    cb.wait_for("amy offline (invisible)", |f| matches!(f, ServerFrame::Ephemeral { data: Ephemeral::Presence { user, status: PresenceStatus::Offline, .. }, .. } if user.id == a.user.id)).await;
+    ca2.request(|id| ClientFrame::PresenceSet { id, status: PresenceStatus::Busy }).await.unwrap();
+    cb.wait_for("amy busy", |f| matches!(f, ServerFrame::Ephemeral { data: Ephemeral::Presence { user, status: PresenceStatus::Busy, .. }, .. } if user.id == a.user.id)).await;
+    drop(ca);
+    drop(ca2);
+    // Offline only after the grace period, with last_seen.
+    let f = cb.wait_for("amy offline", |f| matches!(f, ServerFrame::Ephemeral { data: Ephemeral::Presence { user, status: PresenceStatus::Offline, .. }, .. } if user.id == a.user.id)).await;
+    assert!(matches!(f, ServerFrame::Ephemeral { data: Ephemeral::Presence { last_seen: Some(_), .. }, .. }));
+}
+
+#[tokio::test]
+async fn notifications_mark_read_and_broadcast() {
+    let hub = TestHub::start().await;
+    let a = hub.register("ida").await;
+    let mut c = hub.connect(&a).await;
+    c.subscribe(Channel::Notifications(a.user.id), None).await.unwrap();
+    c.subscribe(Channel::Broadcast, None).await.unwrap();
+    let (st, _) = hub
+        .admin_post(
+            "/v1/admin/broadcast",
+            serde_json::json!({"title": "Maintenance", "body": "tonight", "priority": "high"}),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let e = c.event_on(Channel::Broadcast).await;
+    assert!(matches!(e.data, EventData::System { priority: Priority::High, .. }));
+    let n = c.event_on(Channel::Notifications(a.user.id)).await;
+    let EventData::Notification { notification } = n.data else { panic!() };
+    hub.deposit("ida", 500).await;
+    c.event_on(Channel::Notifications(a.user.id)).await;
+    match c
+        .request(|id| ClientFrame::Snapshot { id, what: SnapshotKind::Notifications { before: None, limit: 10 } })
+        .await
+        .unwrap()
+    {
+        Some(AckData::Notifications { unread, notifications, .. }) => {
+            assert_eq!(unread, 2);
+            assert_eq!(notifications.len(), 2);
+        }
+        other => panic!("{other:?}"),
+    }
+    c.request(|id| ClientFrame::NotificationsRead { id, ids: vec![notification.id] }).await.unwrap();
+    let e = c.event_on(Channel::Notifications(a.user.id)).await;
+    assert!(matches!(e.data, EventData::NotificationsRead { all: false, ref ids } if ids == &vec![notification.id]));
+    c.request(|id| ClientFrame::NotificationsReadAll { id }).await.unwrap();
+    let e = c.event_on(Channel::Notifications(a.user.id)).await;
+    assert!(matches!(e.data, EventData::NotificationsRead { all: true, .. }));
+}

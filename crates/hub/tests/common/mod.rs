@@ -1,0 +1,321 @@
+//! Test support: a real hub on a loopback port with a temp data dir, and a small protocol client.
+#![allow(dead_code)]
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::time::Duration;
+use tally_hub::{Config, Running};
+use tally_protocol::*;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub struct TestHub {
+    pub running: Option<Running>,
+    pub dir: tempfile::TempDir,
+    pub http: reqwest::Client,
+    pub admin: String,
+    pub base: String,
+}
+
+pub fn test_config(dir: &std::path::Path) -> Config {
+    let mut cfg = Config::for_dir(dir);
+    cfg.transfer_step_ms = 5;
+    cfg.jwt_secret = Some("test-secret-test-secret-test-secret-0123".into());
+    cfg
+}
+
+impl TestHub {
+    pub async fn start() -> TestHub {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(f: impl FnOnce(&mut Config)) -> TestHub {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut cfg = test_config(dir.path());
+        f(&mut cfg);
+        let running = tally_hub::start(cfg).await.expect("hub starts");
+        let admin = std::fs::read_to_string(dir.path().join("admin.token")).expect("admin token");
+        let base = running.base_url();
+        TestHub { running: Some(running), dir, http: reqwest::Client::new(), admin, base }
+    }
+
+    /// Stops the hub (graceful) and starts a new one on the same data dir (new port).
+    pub async fn restart_with(&mut self, f: impl FnOnce(&mut Config)) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+        let mut cfg = test_config(self.dir.path());
+        f(&mut cfg);
+        let running = tally_hub::start(cfg).await.expect("hub restarts");
+        self.base = running.base_url();
+        self.running = Some(running);
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("{}/v1/ws", self.base.replacen("http", "ws", 1))
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self.http.post(format!("{}{path}", self.base)).json(&body).send().await.expect("http");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn admin_post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.admin)
+            .json(&body)
+            .send()
+            .await
+            .expect("http");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn register(&self, username: &str) -> Session {
+        self.register_in(username, None).await
+    }
+
+    pub async fn register_in(&self, username: &str, tenant: Option<&str>) -> Session {
+        let mut body =
+            json!({"username": username, "password": "correct horse battery", "display_name": username.to_uppercase()});
+        if let Some(t) = tenant {
+            body["tenant"] = json!(t);
+        }
+        let (status, v) = self.post("/v1/auth/register", body).await;
+        assert_eq!(status, 201, "register {username}: {v}");
+        Session::from_json(&v)
+    }
+
+    pub async fn deposit(&self, username: &str, minor: i64) {
+        let (s, v) = self
+            .admin_post(
+                "/v1/admin/deposit",
+                json!({"username": username, "amount": {"minor": minor, "currency": "USD"}, "memo": "top-up"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+
+    pub async fn invariants_ok(&self) -> Value {
+        let r =
+            self.http.get(format!("{}/v1/admin/invariants", self.base)).bearer_auth(&self.admin).send().await.unwrap();
+        r.json().await.unwrap()
+    }
+
+    pub async fn connect(&self, s: &Session) -> Client {
+        Client::connect(&self.ws_url(), &s.access, vec![]).await
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub access: String,
+    pub refresh: String,
+    pub user: UserSummary,
+}
+
+impl Session {
+    pub fn from_json(v: &Value) -> Session {
+        Session {
+            access: v["access_token"].as_str().expect("access").to_string(),
+            refresh: v["refresh_token"].as_str().expect("refresh").to_string(),
+            user: serde_json::from_value(v["user"].clone()).expect("user"),
+        }
+    }
+}
+
+pub struct Client {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub welcome: Welcome,
+    next_id: u64,
+    /// Frames received while waiting for something else.
+    pub inbox: Vec<ServerFrame>,
+}
+
+impl Client {
+    pub async fn connect(url: &str, token: &str, subscriptions: Vec<SubscribeSpec>) -> Client {
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("ws connect");
+        let hello = ClientFrame::Hello(Hello {
+            v: PROTOCOL_VERSION,
+            token: token.into(),
+            subscriptions,
+            client: Some("test".into()),
+        });
+        ws.send(WsMessage::text(encode(&hello))).await.expect("send hello");
+        let mut c = Client { ws, welcome: dummy_welcome(), next_id: 1, inbox: vec![] };
+        match c.next_frame().await {
+            ServerFrame::Welcome(w) => c.welcome = w,
+            other => panic!("expected welcome, got {other:?}"),
+        }
+        c
+    }
+
+    /// Opens a socket, sends `first` raw, and returns the close code the hub answers with.
+    pub async fn close_code_for(url: &str, first: Option<&str>) -> Option<u16> {
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("ws connect");
+        if let Some(f) = first {
+            ws.send(WsMessage::text(f.to_string())).await.expect("send");
+        }
+        loop {
+            match tokio::time::timeout(WAIT, ws.next()).await {
+                Ok(Some(Ok(WsMessage::Close(Some(cf))))) => return Some(cf.code.into()),
+                Ok(Some(Ok(_))) => continue,
+                _ => return None,
+            }
+        }
+    }
+
+    pub fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    pub async fn send(&mut self, f: &ClientFrame) {
+        self.ws.send(WsMessage::text(encode(f))).await.expect("send");
+    }
+
+    pub async fn send_raw(&mut self, s: &str) {
+        self.ws.send(WsMessage::text(s.to_string())).await.expect("send");
+    }
+
+    /// The next frame from the socket (skipping pings, which it answers).
+    pub async fn next_frame(&mut self) -> ServerFrame {
+        loop {
+            let m = tokio::time::timeout(WAIT, self.ws.next()).await.expect("timed out waiting for a frame");
+            match m {
+                Some(Ok(WsMessage::Text(t))) => {
+                    let f = decode_server(&t).unwrap_or_else(|e| panic!("undecodable frame {e}: {t}"));
+                    if let ServerFrame::Ping { ts } = f {
+                        self.send(&ClientFrame::Pong { ts }).await;
+                        continue;
+                    }
+                    return f;
+                }
+                Some(Ok(WsMessage::Close(cf))) => panic!("closed: {cf:?}"),
+                Some(Ok(_)) => continue,
+                other => panic!("socket ended: {other:?}"),
+            }
+        }
+    }
+
+    /// Waits for a frame matching `pred` (checking the inbox first); others are kept in the inbox.
+    pub async fn wait_for(&mut self, what: &str, pred: impl Fn(&ServerFrame) -> bool) -> ServerFrame {
+        if let Some(i) = self.inbox.iter().position(&pred) {
+            return self.inbox.remove(i);
+        }
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if tokio::time::Instant::now() > deadline {
+                panic!("timed out waiting for {what}; inbox: {:?}", self.inbox);
+            }
+            let f = self.next_frame().await;
+            if pred(&f) {
+                return f;
+            }
+            self.inbox.push(f);
+        }
+    }
+
+    /// Sends a request and returns its `ack` data or `error`.
+    pub async fn request(
+        &mut self,
+        make: impl FnOnce(u64) -> ClientFrame,
+    ) -> Result<Option<AckData>, (ErrorCode, String)> {
+        let id = self.id();
+        let f = make(id);
+        self.send(&f).await;
+        let reply = self
+            .wait_for(
+                "reply",
+                |f| matches!(f, ServerFrame::Ack { id: i, .. } | ServerFrame::Error { id: Some(i), .. } if *i == id),
+            )
+            .await;
+        match reply {
+            ServerFrame::Ack { data, .. } => Ok(data),
+            ServerFrame::Error { code, message, .. } => Err((code, message)),
+            _ => unreachable!(),
+        }
+    }
+
+    /// Subscribes and collects replayed events until `subscribed`.
+    pub async fn subscribe(
+        &mut self,
+        channel: Channel,
+        since: Option<Position>,
+    ) -> Result<(Vec<Event>, ServerFrame), (ErrorCode, String)> {
+        let id = self.id();
+        self.send(&ClientFrame::Subscribe { id, channel, since }).await;
+        let mut replayed = Vec::new();
+        loop {
+            let f = self.next_frame().await;
+            match f {
+                ServerFrame::Batch { channel: c, events } if c == channel => replayed.extend(events),
+                ServerFrame::Subscribed { id: Some(i), .. } if i == id => return Ok((replayed, f)),
+                ServerFrame::Error { id: Some(i), code, message, .. } if i == id => return Err((code, message)),
+                other => self.inbox.push(other),
+            }
+        }
+    }
+
+    /// Waits for the next live event on `channel`.
+    pub async fn event_on(&mut self, channel: Channel) -> Event {
+        match self
+            .wait_for(&format!("event on {channel}"), |f| matches!(f, ServerFrame::Event(e) if e.channel == channel))
+            .await
+        {
+            ServerFrame::Event(e) => e,
+            _ => unreachable!(),
+        }
+    }
+
+    pub async fn transfer(&mut self, key: &str, to: &str, minor: i64) -> Result<Transfer, (ErrorCode, String)> {
+        let (key, to) = (key.to_string(), to.to_string());
+        match self
+            .request(|id| ClientFrame::TransferCreate {
+                id,
+                idempotency_key: key,
+                to,
+                amount: Money::new(minor, Currency::USD),
+                memo: "test".into(),
+            })
+            .await?
+        {
+            Some(AckData::Transfer { transfer }) => Ok(transfer),
+            other => panic!("unexpected ack {other:?}"),
+        }
+    }
+
+    /// Reads the close code, draining frames.
+    pub async fn closed_with(&mut self) -> Option<u16> {
+        loop {
+            match tokio::time::timeout(WAIT, self.ws.next()).await {
+                Ok(Some(Ok(WsMessage::Close(Some(cf))))) => return Some(cf.code.into()),
+                Ok(Some(Ok(_))) => continue,
+                _ => return None,
+            }
+        }
+    }
+}
+
+fn dummy_welcome() -> Welcome {
+    Welcome {
+        v: 0,
+        session_id: String::new(),
+        user: UserSummary { id: 0, username: String::new(), display_name: String::new() },
+        server_time: 0,
+        heartbeat_ms: 0,
+        limits: Limits {
+            max_frame_bytes: 0,
+            max_subscriptions: 0,
+            rate_per_sec: 0,
+            burst: 0,
+            transfer_single_max: 0,
+            transfer_daily_max: 0,
+        },
+    }
+}

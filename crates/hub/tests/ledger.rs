@@ -1,0 +1,168 @@
+mod common;
+use common::*;
+use tally_protocol::*;
+
+#[tokio::test]
+async fn transfer_reaches_both_parties_with_progress() {
+    let hub = TestHub::start().await;
+    let (a, b) = (hub.register("ann").await, hub.register("ben").await);
+    hub.deposit("ann", 10_000).await;
+    let mut ca = hub.connect(&a).await;
+    let mut cb = hub.connect(&b).await;
+    for ch in [Channel::Balance(a.user.id), Channel::Transactions(a.user.id)] {
+        ca.subscribe(ch, None).await.unwrap();
+    }
+    for ch in [Channel::Balance(b.user.id), Channel::Transactions(b.user.id), Channel::Notifications(b.user.id)] {
+        cb.subscribe(ch, None).await.unwrap();
+    }
+    let t = ca.transfer("k1", "ben", 2_500).await.unwrap();
+    assert_eq!(t.status, TransferStatus::Pending);
+    assert_eq!(t.idempotency_key.as_deref(), Some("k1"));
+    // Both may follow the transfer; statuses arrive in order with progress.
+    let (replayed, _) =
+        cb.subscribe(Channel::Transfer(t.id), Some(Position { epoch: String::new(), seq: 0 })).await.unwrap();
+    assert!(replayed.is_empty()); // wrong epoch → not recovered, nothing replayed
+                                  // Sender: hold, then completion.
+    let e = ca.event_on(Channel::Balance(a.user.id)).await;
+    assert!(
+        matches!(e.data, EventData::Balance { balance: Balance { available: 7_500, pending: 2_500, .. } }),
+        "{e:?}"
+    );
+    let e = ca.event_on(Channel::Balance(a.user.id)).await;
+    assert!(matches!(e.data, EventData::Balance { balance: Balance { available: 7_500, pending: 0, .. } }), "{e:?}");
+    // Recipient: credited, with a transaction and a payment notification.
+    loop {
+        let e = cb.event_on(Channel::Balance(b.user.id)).await;
+        if let EventData::Balance { balance } = e.data {
+            if balance.available == 2_500 {
+                break;
+            }
+        }
+    }
+    let n = loop {
+        let e = cb.event_on(Channel::Notifications(b.user.id)).await;
+        if let EventData::Notification { notification } = e.data {
+            break notification;
+        }
+    };
+    assert_eq!(n.kind, NotificationKind::Payment);
+    assert!(n.title.contains("25.00 USD"), "{}", n.title);
+    let mut statuses = vec![];
+    while statuses.last() != Some(&TransferStatus::Completed) {
+        let e = cb.event_on(Channel::Transactions(b.user.id)).await;
+        if let EventData::Transaction { transaction } = e.data {
+            assert_eq!(transaction.direction, Direction::In);
+            assert!(transaction.transfer_id == Some(t.id));
+            statuses.push(transaction.status);
+        }
+    }
+    assert_eq!(statuses, vec![TransferStatus::Pending, TransferStatus::Processing, TransferStatus::Completed]);
+    assert_eq!(hub.invariants_ok().await["ok"], true);
+}
+
+#[tokio::test]
+async fn idempotency_key_retries_apply_once_and_conflict_on_a_different_body() {
+    let hub = TestHub::start().await;
+    let a = hub.register("cat").await;
+    hub.register("dan").await;
+    hub.deposit("cat", 100_000).await;
+    // 100 concurrent retries of one key over 10 connections → exactly one transfer.
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let (url, tok) = (hub.ws_url(), a.access.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut c = Client::connect(&url, &tok, vec![]).await;
+            let mut ids = Vec::new();
+            for _ in 0..10 {
+                ids.push(c.transfer("same-key", "dan", 1_000).await.expect("retry ok").id);
+            }
+            ids
+        }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.extend(t.await.unwrap());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one transfer for one key: {ids:?}");
+    let mut c = hub.connect(&a).await;
+    let err = c.transfer("same-key", "dan", 2_000).await.unwrap_err();
+    assert_eq!(err.0, ErrorCode::Conflict);
+    match c.request(|id| ClientFrame::Snapshot { id, what: SnapshotKind::Balances }).await.unwrap() {
+        Some(AckData::Balances { balances }) => assert_eq!(balances[0].available + balances[0].pending, 99_000),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn overdrafts_limits_and_bad_amounts_are_refused_with_typed_errors() {
+    let hub = TestHub::start_with(|c| {
+        c.limit_single = 5_000;
+        c.limit_daily = 8_000;
+    })
+    .await;
+    let a = hub.register("eve").await;
+    hub.register("fox").await;
+    hub.deposit("eve", 20_000).await;
+    let mut c = hub.connect(&a).await;
+    c.subscribe(Channel::Notifications(a.user.id), None).await.unwrap();
+    assert_eq!(c.transfer("k1", "fox", 6_000).await.unwrap_err().0, ErrorCode::LimitExceeded);
+    let n = c.event_on(Channel::Notifications(a.user.id)).await;
+    assert!(matches!(
+        n.data,
+        EventData::Notification { notification: Notification { kind: NotificationKind::Limits, .. } }
+    ));
+    c.transfer("k2", "fox", 5_000).await.unwrap();
+    assert_eq!(c.transfer("k3", "fox", 4_000).await.unwrap_err().0, ErrorCode::LimitExceeded); // daily
+    assert_eq!(c.transfer("k4", "nobody", 100).await.unwrap_err().0, ErrorCode::NotFound);
+    assert_eq!(c.transfer("k5", "eve", 100).await.unwrap_err().0, ErrorCode::Invalid);
+    assert_eq!(c.transfer("k6", "fox", 0).await.unwrap_err().0, ErrorCode::Invalid);
+    assert_eq!(c.transfer("k7", "fox", -5).await.unwrap_err().0, ErrorCode::Invalid);
+    let poor = hub.register("gil").await;
+    let mut p = hub.connect(&poor).await;
+    assert_eq!(p.transfer("k1", "fox", 1).await.unwrap_err().0, ErrorCode::InsufficientFunds);
+    assert_eq!(hub.invariants_ok().await["ok"], true);
+}
+
+#[tokio::test]
+async fn ledger_invariant_holds_after_a_concurrent_storm() {
+    let hub = TestHub::start().await;
+    let names = ["s1", "s2", "s3", "s4", "s5", "s6"];
+    let mut sessions = Vec::new();
+    for n in names {
+        sessions.push(hub.register(n).await);
+        hub.deposit(n, 50_000).await;
+    }
+    let mut tasks = Vec::new();
+    for (i, s) in sessions.iter().enumerate() {
+        let (url, tok) = (hub.ws_url(), s.access.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut c = Client::connect(&url, &tok, vec![]).await;
+            let mut ok = 0;
+            for k in 0..40 {
+                let to = names[(i + 1 + k % 5) % 6];
+                // Some will fail for lack of funds: that is part of the storm.
+                if c.transfer(&format!("{i}-{k}"), to, 1_000 + (k as i64 * 337) % 9_000).await.is_ok() {
+                    ok += 1;
+                }
+            }
+            ok
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    assert!(total > 100, "most transfers should succeed ({total})");
+    // Let the processors finish, then check.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let open = hub.running.as_ref().unwrap().hub.store.read(tally_hub::ledger::unfinished_transfers).await.unwrap();
+        if open.is_empty() || tokio::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let inv = hub.invariants_ok().await;
+    assert_eq!(inv["ok"], true, "{inv}");
+}
