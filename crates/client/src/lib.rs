@@ -1,2 +1,70 @@
 //! Tally's sync engine: everything the app shows comes from here. No Tauri types.
+//!
+//! - `sync`: the one socket task (backoff, heartbeats, token refresh, recovery, applying events)
+//! - `store` / `queries`: the SQLite cache (offline truth) and what the UI reads from it
+//! - `outbox`: actions taken offline, sent in order when live (lives in `store` + `sync`)
+//! - `notify`: native notifications (raised once), `secrets`: the OS keychain
+//! - `engine`: the API the app shell calls
+pub mod api;
+pub mod backoff;
+pub mod engine;
+pub mod notify;
+pub mod queries;
+pub mod secrets;
+pub mod store;
+pub mod sync;
 pub mod view;
+
+pub use engine::{Engine, EngineConfig};
+
+/// The engine's error, at the crate boundary. `code()` is what the UI switches on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("you are offline")]
+    Offline,
+    #[error("not signed in")]
+    NotSignedIn,
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0}")]
+    Keychain(String),
+    #[error("{0}")]
+    Notify(String),
+    #[error("local storage: {0}")]
+    Storage(String),
+    #[error("network: {0}")]
+    Network(String),
+    #[error("{0}")]
+    Auth(String),
+    /// The hub refused a request: its protocol error code and message.
+    #[error("{message}")]
+    Hub { code: tally_protocol::ErrorCode, message: String },
+}
+
+impl Error {
+    pub fn code(&self) -> String {
+        match self {
+            Error::Offline => "offline".into(),
+            Error::NotSignedIn => "not_signed_in".into(),
+            Error::InvalidInput(_) => "invalid_input".into(),
+            Error::Keychain(_) => "keychain_unavailable".into(),
+            Error::Notify(_) => "notifications_unavailable".into(),
+            Error::Storage(_) => "storage".into(),
+            Error::Network(_) => "network".into(),
+            Error::Auth(_) => "auth".into(),
+            Error::Hub { code, .. } => code.as_str().into(),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Storage(e.to_string())
+    }
+}
+
+impl From<Error> for view::CommandError {
+    fn from(e: Error) -> Self {
+        view::CommandError { code: e.code(), message: e.to_string() }
+    }
+}

@@ -1,0 +1,107 @@
+//! The hub's HTTP endpoints: sign-in, token refresh, sign-out, demo info.
+use crate::view::DemoInfo;
+use crate::Error;
+use serde::Deserialize;
+use serde_json::json;
+use std::time::Duration;
+use tally_protocol::UserSummary;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: u64,
+    pub user: UserSummary,
+}
+
+#[derive(Clone)]
+pub struct Api {
+    http: reqwest::Client,
+    pub base: String,
+}
+
+/// Normalises what a user typed as the server address.
+pub fn normalize_server(s: &str) -> Result<String, Error> {
+    let s = s.trim().trim_end_matches('/');
+    if s.is_empty() {
+        return Err(Error::InvalidInput("enter the server address".into()));
+    }
+    let s = if s.contains("://") { s.to_string() } else { format!("http://{s}") };
+    if !(s.starts_with("http://") || s.starts_with("https://")) {
+        return Err(Error::InvalidInput("the server address must start with http:// or https://".into()));
+    }
+    Ok(s)
+}
+
+pub fn ws_url(base: &str) -> String {
+    let rest = base
+        .strip_prefix("https://")
+        .map(|r| format!("wss://{r}"))
+        .or_else(|| base.strip_prefix("http://").map(|r| format!("ws://{r}")));
+    format!("{}/v1/ws", rest.unwrap_or_else(|| base.to_string()))
+}
+
+impl Api {
+    pub fn new(base: &str) -> Result<Api, Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(15))
+            .build()
+            .map_err(|e| Error::Network(e.to_string()))?;
+        Ok(Api { http, base: normalize_server(base)? })
+    }
+
+    async fn post(&self, path: &str, body: serde_json::Value) -> Result<reqwest::Response, Error> {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| Error::Network(describe(&e)))
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Result<Tokens, Error> {
+        let r = self
+            .post("/v1/auth/login", json!({"username": username.trim().to_lowercase(), "password": password}))
+            .await?;
+        match r.status().as_u16() {
+            200 => r.json().await.map_err(|e| Error::Network(e.to_string())),
+            401 => Err(Error::Auth("wrong username or password".into())),
+            429 => Err(Error::Auth("too many failed sign-ins; wait a few minutes and try again".into())),
+            s => Err(Error::Network(format!("the server answered {s}"))),
+        }
+    }
+
+    /// Rotates the refresh token. `Error::Auth` means it is no longer valid (sign in again).
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens, Error> {
+        let r = self.post("/v1/auth/refresh", json!({"refresh_token": refresh_token})).await?;
+        match r.status().as_u16() {
+            200 => r.json().await.map_err(|e| Error::Network(e.to_string())),
+            401 => Err(Error::Auth("your session has ended; sign in again".into())),
+            s => Err(Error::Network(format!("the server answered {s}"))),
+        }
+    }
+
+    pub async fn logout(&self, refresh_token: &str) -> Result<(), Error> {
+        self.post("/v1/auth/logout", json!({"refresh_token": refresh_token})).await.map(|_| ())
+    }
+
+    pub async fn demo_info(&self) -> Result<DemoInfo, Error> {
+        let r =
+            self.http.get(format!("{}/v1/demo", self.base)).send().await.map_err(|e| Error::Network(describe(&e)))?;
+        if !r.status().is_success() {
+            return Ok(DemoInfo { demo: false, users: vec![], password: None });
+        }
+        r.json().await.map_err(|e| Error::Network(e.to_string()))
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_connect() {
+        "cannot reach the server".into()
+    } else if e.is_timeout() {
+        "the server did not answer in time".into()
+    } else {
+        e.to_string()
+    }
+}

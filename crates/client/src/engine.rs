@@ -1,0 +1,519 @@
+//! The API the app shell calls. One `Engine` per app; at most one signed-in session at a time.
+use crate::api::{normalize_server, Api};
+use crate::notify::Notifier;
+use crate::secrets::SecretStore;
+use crate::store::{now_ms, Echo, Store};
+use crate::sync::{self, Cmd, Shared, TokenState};
+use crate::view::*;
+use crate::Error;
+use rand::distributions::Alphanumeric;
+use rand::Rng;
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tally_protocol::*;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Root of the app's data: one database per (server, user) below it.
+    pub data_dir: PathBuf,
+    /// Sent in `hello` (for the hub's logs).
+    pub client_name: String,
+}
+
+struct Active {
+    shared: Arc<Shared>,
+    cmds: mpsc::UnboundedSender<Cmd>,
+    state: watch::Receiver<ConnState>,
+    task: tokio::task::JoinHandle<()>,
+    db_dir: PathBuf,
+}
+
+pub struct Engine {
+    cfg: EngineConfig,
+    secrets: Arc<dyn SecretStore>,
+    notifier: Arc<dyn Notifier>,
+    events: broadcast::Sender<AppEvent>,
+    active: Mutex<Option<Active>>,
+}
+
+fn slug(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
+}
+
+fn random_id(prefix: &str) -> String {
+    let s: String = rand::thread_rng().sample_iter(&Alphanumeric).take(20).map(char::from).collect();
+    format!("{prefix}{s}")
+}
+
+impl Engine {
+    pub fn new(cfg: EngineConfig, secrets: Arc<dyn SecretStore>, notifier: Arc<dyn Notifier>) -> Engine {
+        let (events, _) = broadcast::channel(1024);
+        Engine { cfg, secrets, notifier, events, active: Mutex::new(None) }
+    }
+
+    /// Live updates for the UI.
+    pub fn events(&self) -> broadcast::Receiver<AppEvent> {
+        self.events.subscribe()
+    }
+
+    pub fn secret_store_kind(&self) -> &'static str {
+        self.secrets.kind()
+    }
+
+    fn db_dir(&self, server: &str, user: i64) -> PathBuf {
+        self.cfg.data_dir.join("accounts").join(format!("{}-{user}", slug(server)))
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Active) -> Result<T, Error>) -> Result<T, Error> {
+        let a = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        match a.as_ref() {
+            Some(a) => f(a),
+            None => Err(Error::NotSignedIn),
+        }
+    }
+
+    fn store(&self) -> Result<Arc<Store>, Error> {
+        self.with(|a| Ok(a.shared.store.clone()))
+    }
+
+    fn start(
+        &self,
+        server: &str,
+        user: UserSummary,
+        refresh: String,
+        first: Option<&crate::api::Tokens>,
+    ) -> Result<SessionInfo, Error> {
+        let db_dir = self.db_dir(server, user.id);
+        let store = Arc::new(Store::open(&db_dir.join("cache.db"), user.id)?);
+        store.set_meta("server", server)?;
+        store.set_meta("user", &serde_json::to_string(&user).unwrap_or_default())?;
+        let (state_tx, state_rx) = watch::channel(ConnState::Offline { since: None });
+        let shared = Arc::new(Shared {
+            api: Api::new(server)?,
+            store,
+            user: user.clone(),
+            secrets: self.secrets.clone(),
+            notifier: self.notifier.clone(),
+            events: self.events.clone(),
+            state: state_tx,
+            client_name: self.cfg.client_name.clone(),
+            tokens: Mutex::new(TokenState {
+                access: None,
+                access_expires: Instant::now(),
+                lifetime: Duration::from_secs(900),
+                refresh,
+            }),
+            typing: Mutex::new(Default::default()),
+            focused_room: Mutex::new(None),
+        });
+        if let Some(t) = first {
+            shared.install_tokens(t)?;
+        }
+        let (cmds, rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(sync::run(shared.clone(), rx));
+        let mut a = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(old) = a.take() {
+            let _ = old.cmds.send(Cmd::Shutdown);
+        }
+        *a = Some(Active { shared, cmds, state: state_rx, task, db_dir });
+        drop(a);
+        let _ = self.events.send(AppEvent::Changed { changes: vec![Change::Session] });
+        Ok(SessionInfo { server: server.to_string(), user, secret_store: self.secrets.kind().to_string() })
+    }
+
+    pub async fn demo_info(&self, server: &str) -> Result<DemoInfo, Error> {
+        Api::new(server)?.demo_info().await
+    }
+
+    pub async fn sign_in(&self, server: &str, username: &str, password: &str) -> Result<SessionInfo, Error> {
+        let server = normalize_server(server)?;
+        if username.trim().is_empty() || password.is_empty() {
+            return Err(Error::InvalidInput("enter your username and password".into()));
+        }
+        let tokens = Api::new(&server)?.login(username, password).await?;
+        self.start(&server, tokens.user.clone(), tokens.refresh_token.clone(), Some(&tokens))
+    }
+
+    /// Resumes the session kept in the keychain (works offline: the cache is shown at once).
+    pub fn restore(&self) -> Result<Option<SessionInfo>, Error> {
+        if let Some(s) = self.session() {
+            return Ok(Some(s));
+        }
+        match self.secrets.load()? {
+            Some(s) => {
+                let user = UserSummary { id: s.user_id, username: s.username, display_name: s.display_name };
+                self.start(&s.server, user, s.refresh_token, None).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    pub fn session(&self) -> Option<SessionInfo> {
+        self.with(|a| {
+            Ok(SessionInfo {
+                server: a.shared.api.base.clone(),
+                user: a.shared.user.clone(),
+                secret_store: self.secrets.kind().to_string(),
+            })
+        })
+        .ok()
+    }
+
+    /// Signs out: revokes the refresh token (when online), forgets the keychain entry, and optionally
+    /// deletes the local cache.
+    pub async fn sign_out(&self, wipe: bool) -> Result<(), Error> {
+        let active = self.active.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let Some(a) = active else { return Ok(()) };
+        let _ = a.cmds.send(Cmd::Shutdown);
+        let refresh = a.shared.tokens.lock().unwrap_or_else(|e| e.into_inner()).refresh.clone();
+        let _ = tokio::time::timeout(Duration::from_secs(5), a.shared.api.logout(&refresh)).await;
+        self.secrets.clear()?;
+        let _ = tokio::time::timeout(Duration::from_secs(5), a.task).await;
+        let db_dir = a.db_dir.clone();
+        drop(a.shared);
+        if wipe {
+            std::fs::remove_dir_all(&db_dir)
+                .map_err(|e| Error::Storage(format!("could not delete the local cache: {e}")))?;
+        }
+        let _ = self.events.send(AppEvent::Conn { conn: ConnState::Offline { since: None } });
+        let _ = self.events.send(AppEvent::Changed { changes: vec![Change::Session] });
+        Ok(())
+    }
+
+    pub fn conn_state(&self) -> ConnState {
+        self.with(|a| Ok(a.state.borrow().clone())).unwrap_or(ConnState::Offline { since: None })
+    }
+
+    /// A watch on the connection state (for tests and the tray).
+    pub fn conn_watch(&self) -> Option<watch::Receiver<ConnState>> {
+        self.with(|a| Ok(a.state.clone())).ok()
+    }
+
+    /// The UI's retry button and OS network-up events.
+    pub fn reconnect_now(&self) -> Result<(), Error> {
+        self.with(|a| {
+            let _ = a.cmds.send(Cmd::ReconnectNow);
+            Ok(())
+        })
+    }
+
+    /// Background apps back off longer (cap 120 s instead of 30 s).
+    pub fn set_background(&self, background: bool) {
+        let _ = self.with(|a| {
+            let _ = a.cmds.send(Cmd::Background(background));
+            Ok(())
+        });
+    }
+
+    pub fn set_focused_room(&self, room: Option<RoomId>) {
+        let _ = self.with(|a| {
+            *a.shared.focused_room.lock().unwrap_or_else(|e| e.into_inner()) = room;
+            Ok(())
+        });
+    }
+
+    async fn request(
+        &self,
+        make: impl FnOnce(ReqId) -> ClientFrame + Send + 'static,
+    ) -> Result<Option<AckData>, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.with(|a| a.cmds.send(Cmd::Request(Box::new(make), tx)).map_err(|_| Error::Offline))?;
+        match tokio::time::timeout(sync::ACK_TIMEOUT + Duration::from_secs(1), rx).await {
+            Ok(Ok(r)) => r,
+            _ => Err(Error::Offline),
+        }
+    }
+
+    fn kick(&self) {
+        let _ = self.with(|a| {
+            let _ = a.cmds.send(Cmd::Kick);
+            Ok(())
+        });
+    }
+
+    fn changed(&self, changes: Vec<Change>) {
+        let _ = self.events.send(AppEvent::Changed { changes });
+    }
+
+    // ---- reads ------------------------------------------------------------------------------------------
+
+    pub fn balances(&self) -> Result<Vec<BalanceView>, Error> {
+        self.store()?.balances()
+    }
+    pub fn transactions(&self, f: &TxFilter, cursor: Option<&TxCursor>, limit: u32) -> Result<TxPage, Error> {
+        self.store()?.transactions(f, cursor, limit)
+    }
+    pub fn balance_history(&self, currency: &str, f: &TxFilter) -> Result<Vec<BalancePoint>, Error> {
+        self.store()?.balance_history(currency, f)
+    }
+    pub fn spending_by_counterparty(&self, f: &TxFilter) -> Result<Vec<CounterpartySpend>, Error> {
+        self.store()?.spending_by_counterparty(f)
+    }
+    pub fn export_csv(&self, f: &TxFilter) -> Result<String, Error> {
+        self.store()?.export_csv(f)
+    }
+    pub fn transfers_open(&self) -> Result<Vec<TransferView>, Error> {
+        self.store()?.transfers_open()
+    }
+    pub fn contacts(&self) -> Result<Vec<UserSummary>, Error> {
+        self.store()?.contacts()
+    }
+    pub fn outbox(&self) -> Result<Vec<OutboxItem>, Error> {
+        self.store()?.outbox_items()
+    }
+    pub fn notifications(&self, before: Option<NotificationId>, limit: u32) -> Result<Vec<Notification>, Error> {
+        self.store()?.notifications(before, limit)
+    }
+    pub fn unread_counts(&self) -> Result<UnreadCounts, Error> {
+        self.store()?.unread_counts()
+    }
+    pub fn search(&self, q: &str) -> Result<SearchResults, Error> {
+        self.store()?.search(q)
+    }
+    pub fn prefs(&self) -> Result<Prefs, Error> {
+        self.store()?.prefs()
+    }
+    pub fn set_prefs(&self, p: &Prefs) -> Result<(), Error> {
+        if p.transfer_expiry_secs < 30 || p.transfer_expiry_secs > 24 * 3600 {
+            return Err(Error::InvalidInput("offline transfer expiry must be between 30 seconds and 24 hours".into()));
+        }
+        self.store()?.set_prefs(p)
+    }
+
+    pub fn rooms(&self) -> Result<Vec<RoomView>, Error> {
+        let (store, shared) = self.with(|a| Ok((a.shared.store.clone(), a.shared.clone())))?;
+        store.rooms(&|r| shared.typing_in(r))
+    }
+
+    /// Messages of a room, oldest first. When the cache has fewer than `limit` older messages and the
+    /// hub is reachable, older history is fetched first.
+    pub async fn messages(&self, room: RoomId, before_seq: Option<u64>, limit: u32) -> Result<Vec<MessageView>, Error> {
+        let store = self.store()?;
+        let before = before_seq.map(|s| s as i64);
+        let cached = store.messages(room, before, limit)?;
+        let needs_more = before_seq.is_some() && (cached.len() as u32) < limit;
+        if needs_more && matches!(self.conn_state(), ConnState::Live { .. }) {
+            let oldest = store.oldest_seq(room)?;
+            let r = self
+                .request(move |id| ClientFrame::History {
+                    id,
+                    channel: Channel::Room(room),
+                    before: oldest,
+                    limit: limit.min(MAX_HISTORY_PAGE),
+                })
+                .await;
+            if let Ok(Some(AckData::History { events, .. })) = r {
+                store.upsert_messages(&events)?;
+                return store.messages(room, before, limit);
+            }
+        }
+        Ok(cached)
+    }
+
+    // ---- actions (through the outbox: they work offline) ------------------------------------------------
+
+    /// Queues a transfer; it is sent when live and dropped (failed, with the reason) if it cannot be sent
+    /// before the offline expiry.
+    pub fn send_money(&self, req: &SendMoney) -> Result<TransferView, Error> {
+        let store = self.store()?;
+        let me = self.with(|a| Ok(a.shared.user.clone()))?;
+        let to = req.to.trim().to_lowercase();
+        if to.is_empty() {
+            return Err(Error::InvalidInput("choose who to pay".into()));
+        }
+        if to == me.username {
+            return Err(Error::InvalidInput("you cannot send money to yourself".into()));
+        }
+        if req.amount.minor <= 0 {
+            return Err(Error::InvalidInput("the amount must be more than zero".into()));
+        }
+        if req.memo.len() > MAX_MEMO_BYTES {
+            return Err(Error::InvalidInput(format!("the note is longer than {MAX_MEMO_BYTES} bytes")));
+        }
+        if let Some(b) = store.balances()?.into_iter().find(|b| b.balance.currency == req.amount.currency) {
+            if b.balance.available < req.amount.minor {
+                return Err(Error::Hub {
+                    code: ErrorCode::InsufficientFunds,
+                    message: "not enough money available".into(),
+                });
+            }
+        }
+        let key = random_id("tr_");
+        let expiry = store.prefs()?.transfer_expiry_secs as i64 * 1000;
+        let expires_at = now_ms() + expiry;
+        let recipient = store.contacts()?.into_iter().find(|u| u.username == to).unwrap_or(UserSummary {
+            id: 0,
+            username: to.clone(),
+            display_name: to.clone(),
+        });
+        let now = now_ms();
+        let echo = Transfer {
+            id: 0,
+            from: me,
+            to: recipient.clone(),
+            amount: req.amount,
+            memo: req.memo.clone(),
+            status: TransferStatus::Pending,
+            progress: 0,
+            failure: None,
+            idempotency_key: Some(key.clone()),
+            created_at: now,
+            updated_at: now,
+        };
+        let payload = json!({"idempotency_key": key, "to": to, "amount": req.amount, "memo": req.memo});
+        let summary = format!("{} {} to {}", req.amount.minor, req.amount.currency, recipient.display_name);
+        store.enqueue("transfers", "transfer", &payload, Some(expires_at), &summary, Echo::Transfer(&echo))?;
+        self.changed(vec![Change::Transfers, Change::Outbox]);
+        self.kick();
+        store.transfer_by_key(&key)?.ok_or_else(|| Error::Storage("queued transfer vanished".into()))
+    }
+
+    pub fn send_message(&self, room: RoomId, text: &str) -> Result<MessageView, Error> {
+        let store = self.store()?;
+        let me = self.with(|a| Ok(a.shared.user.clone()))?;
+        if text.trim().is_empty() {
+            return Err(Error::InvalidInput("the message is empty".into()));
+        }
+        if text.len() > MAX_MESSAGE_BYTES {
+            return Err(Error::InvalidInput(format!("messages are limited to {} KiB", MAX_MESSAGE_BYTES / 1024)));
+        }
+        if store.room(room)?.is_none() {
+            return Err(Error::InvalidInput("no such conversation".into()));
+        }
+        let cmid = random_id("c_");
+        let echo = Message {
+            id: 0,
+            room,
+            seq: 0,
+            client_msg_id: cmid.clone(),
+            sender: me,
+            text: text.to_string(),
+            mentions: vec![],
+            sent_at: now_ms(),
+            edited_at: None,
+            deleted: false,
+            reactions: vec![],
+        };
+        let payload = json!({"room": room, "client_msg_id": cmid, "text": text});
+        let id = store.enqueue(&format!("room:{room}"), "message", &payload, None, "message", Echo::Message(&echo))?;
+        self.changed(vec![Change::Messages { room }, Change::Rooms, Change::Outbox]);
+        self.kick();
+        Ok(MessageView { message: echo, local: LocalState::Pending, outbox_id: Some(id), read_by: vec![] })
+    }
+
+    fn queue_room_action(&self, room: RoomId, kind: &str, payload: serde_json::Value) -> Result<(), Error> {
+        let store = self.store()?;
+        store.enqueue(&format!("room:{room}"), kind, &payload, None, kind, Echo::None)?;
+        self.changed(vec![Change::Outbox]);
+        self.kick();
+        Ok(())
+    }
+
+    pub fn edit_message(&self, room: RoomId, message: MessageId, text: &str) -> Result<(), Error> {
+        if text.trim().is_empty() || text.len() > MAX_MESSAGE_BYTES {
+            return Err(Error::InvalidInput("the message must be 1 byte to 8 KiB".into()));
+        }
+        self.queue_room_action(room, "edit", json!({"room": room, "message": message, "text": text}))
+    }
+    pub fn delete_message(&self, room: RoomId, message: MessageId) -> Result<(), Error> {
+        self.queue_room_action(room, "delete", json!({"room": room, "message": message}))
+    }
+    pub fn react(&self, room: RoomId, message: MessageId, emoji: &str, on: bool) -> Result<(), Error> {
+        if emoji.is_empty() || emoji.len() > 32 {
+            return Err(Error::InvalidInput("pick an emoji".into()));
+        }
+        self.queue_room_action(room, "react", json!({"room": room, "message": message, "emoji": emoji, "on": on}))
+    }
+    /// Marks a room read locally at once (the badge drops) and tells the hub when live.
+    pub fn mark_read(&self, room: RoomId, up_to: u64) -> Result<(), Error> {
+        let store = self.store()?;
+        let n = store.writer().execute(
+            "UPDATE rooms SET my_read = MAX(my_read, ?2) WHERE id = ?1 AND my_read < ?2",
+            rusqlite::params![room, up_to as i64],
+        )?;
+        if n == 0 {
+            return Ok(());
+        }
+        self.changed(vec![Change::Rooms]);
+        self.queue_room_action(room, "read", json!({"room": room, "up_to": up_to}))
+    }
+
+    pub async fn set_typing(&self, room: RoomId, active: bool) -> Result<(), Error> {
+        if !matches!(self.conn_state(), ConnState::Live { .. }) {
+            return Ok(()); // typing is ephemeral: nothing to queue
+        }
+        self.request(move |id| ClientFrame::Typing { id, room, active }).await.map(|_| ())
+    }
+
+    pub async fn set_presence(&self, status: PresenceStatus) -> Result<(), Error> {
+        self.request(move |id| ClientFrame::PresenceSet { id, status }).await.map(|_| ())
+    }
+
+    pub fn mark_notifications_read(&self, ids: &[NotificationId]) -> Result<(), Error> {
+        let store = self.store()?;
+        if ids.is_empty() {
+            return Ok(());
+        }
+        store.mark_notifications_read_locally(Some(ids))?;
+        store.enqueue("notifications", "notifications_read", &json!({"ids": ids}), None, "mark read", Echo::None)?;
+        self.changed(vec![Change::Notifications]);
+        self.kick();
+        Ok(())
+    }
+
+    pub fn mark_all_read(&self) -> Result<(), Error> {
+        let store = self.store()?;
+        store.mark_notifications_read_locally(None)?;
+        store.enqueue("notifications", "notifications_read", &json!({"ids": []}), None, "mark all read", Echo::None)?;
+        self.changed(vec![Change::Notifications]);
+        self.kick();
+        Ok(())
+    }
+
+    pub fn retry_outbox(&self, id: i64) -> Result<(), Error> {
+        let store = self.store()?;
+        let expiry = now_ms() + store.prefs()?.transfer_expiry_secs as i64 * 1000;
+        let is_transfer = store.outbox_rows()?.iter().any(|r| r.id == id && r.kind == "transfer");
+        if !store.outbox_retry(id, is_transfer.then_some(expiry))? {
+            return Err(Error::InvalidInput("nothing to retry".into()));
+        }
+        self.changed(vec![Change::Outbox, Change::Transfers, Change::Rooms]);
+        self.kick();
+        Ok(())
+    }
+
+    pub fn discard_outbox(&self, id: i64) -> Result<(), Error> {
+        let store = self.store()?;
+        let rooms = store.room_ids()?;
+        store.outbox_discard(id)?;
+        let mut changes = vec![Change::Outbox, Change::Transfers, Change::Rooms];
+        changes.extend(rooms.into_iter().map(|room| Change::Messages { room }));
+        self.changed(changes);
+        Ok(())
+    }
+
+    /// Needs the hub (rooms are created there); fails with `offline` otherwise.
+    pub async fn create_room(&self, kind: RoomKind, name: &str, members: Vec<String>) -> Result<RoomView, Error> {
+        let name = name.to_string();
+        let r = self.request(move |id| ClientFrame::RoomCreate { id, kind, name, members }).await?;
+        match r {
+            Some(AckData::Room { room }) => {
+                let store = self.store()?;
+                store.upsert_room(&room)?;
+                self.changed(vec![Change::Rooms]);
+                Ok(RoomView { room, unread: 0, last_message: None, presence: None, typing: vec![] })
+            }
+            _ => Err(Error::Network("unexpected answer".into())),
+        }
+    }
+
+    /// Stops the socket task (app exit).
+    pub fn shutdown(&self) {
+        if let Some(a) = self.active.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = a.cmds.send(Cmd::Shutdown);
+        }
+    }
+}

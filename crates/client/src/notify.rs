@@ -1,0 +1,197 @@
+//! Native notifications: which events deserve one, preferences and quiet hours, raised once each.
+use crate::store::Store;
+use crate::view::{Prefs, QuietHours};
+use crate::Error;
+use std::sync::Mutex;
+use tally_protocol::{Message, Notification, NotificationKind, NotificationTarget, Priority, RoomKind};
+
+/// One native notification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Native {
+    /// Stable key: a notification or message is raised once per device, whatever replays.
+    pub key: String,
+    pub title: String,
+    pub body: String,
+    pub priority: Priority,
+    pub target: Option<NotificationTarget>,
+}
+
+/// Shows notifications. The desktop implementation uses notify-rust; tests record.
+pub trait Notifier: Send + Sync {
+    fn show(&self, n: &Native) -> Result<(), Error>;
+}
+
+/// Keeps what would have been shown (tests, and platforms with no notification service).
+#[derive(Default)]
+pub struct RecordingNotifier {
+    pub shown: Mutex<Vec<Native>>,
+}
+impl Notifier for RecordingNotifier {
+    fn show(&self, n: &Native) -> Result<(), Error> {
+        self.shown.lock().unwrap_or_else(|e| e.into_inner()).push(n.clone());
+        Ok(())
+    }
+}
+
+/// Desktop notifications through the platform's service (D-Bus org.freedesktop.Notifications on Linux).
+#[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows", target_os = "freebsd"))]
+pub struct DesktopNotifier {
+    pub app_name: String,
+    /// Called with the notification's target when the user clicks it (where the platform reports clicks).
+    pub on_click: Option<std::sync::Arc<dyn Fn(NotificationTarget) + Send + Sync>>,
+}
+
+#[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows", target_os = "freebsd"))]
+impl Notifier for DesktopNotifier {
+    fn show(&self, n: &Native) -> Result<(), Error> {
+        let mut note = notify_rust::Notification::new();
+        note.appname(&self.app_name).summary(&n.title).body(&n.body);
+        #[cfg(all(unix, not(target_os = "macos")))]
+        {
+            note.urgency(match n.priority {
+                Priority::Critical => notify_rust::Urgency::Critical,
+                Priority::Low => notify_rust::Urgency::Low,
+                _ => notify_rust::Urgency::Normal,
+            });
+            if n.target.is_some() {
+                note.action("default", "Open");
+            }
+        }
+        let handle = note.show().map_err(|e| {
+            let s = e.to_string();
+            if s.contains("org.freedesktop.Notifications") {
+                Error::Notify("no notification service is running on the session bus".into())
+            } else {
+                Error::Notify(s)
+            }
+        })?;
+        #[cfg(all(unix, not(target_os = "macos")))]
+        if let (Some(target), Some(cb)) = (n.target.clone(), self.on_click.clone()) {
+            std::thread::spawn(move || {
+                handle.wait_for_action(|action| {
+                    if action == "default" {
+                        cb(target);
+                    }
+                })
+            });
+        }
+        #[cfg(not(all(unix, not(target_os = "macos"))))]
+        let _ = handle;
+        Ok(())
+    }
+}
+
+fn in_quiet_hours(q: &QuietHours, minute_of_day: u16) -> bool {
+    if q.start_min == q.end_min {
+        return false;
+    }
+    if q.start_min < q.end_min {
+        (q.start_min..q.end_min).contains(&minute_of_day)
+    } else {
+        minute_of_day >= q.start_min || minute_of_day < q.end_min
+    }
+}
+
+/// Whether a notification of this kind and priority may be shown now. Critical security alerts always show.
+pub fn allowed(prefs: &Prefs, kind: NotificationKind, priority: Priority, local_minute: u16) -> bool {
+    if kind == NotificationKind::Security && priority == Priority::Critical {
+        return true;
+    }
+    if prefs.muted_kinds.contains(&kind) {
+        return false;
+    }
+    match &prefs.quiet_hours {
+        Some(q) if in_quiet_hours(q, local_minute) => priority == Priority::Critical,
+        _ => true,
+    }
+}
+
+/// Decides and raises native notifications for newly applied hub notifications and direct messages.
+pub struct Raiser<'a> {
+    pub store: &'a Store,
+    pub notifier: &'a dyn Notifier,
+    /// Minutes after local midnight (quiet hours are local).
+    pub local_minute: u16,
+    /// The room the user is looking at right now (no notification for it while the window is focused).
+    pub focused_room: Option<i64>,
+}
+
+impl Raiser<'_> {
+    fn raise(&self, n: Native, kind: NotificationKind) -> Result<bool, Error> {
+        let prefs = self.store.prefs()?;
+        if !allowed(&prefs, kind, n.priority, self.local_minute) {
+            // Remember it anyway so it is not raised later by a replay.
+            self.store.mark_notified(&n.key)?;
+            return Ok(false);
+        }
+        if !self.store.mark_notified(&n.key)? {
+            return Ok(false);
+        }
+        if let Err(e) = self.notifier.show(&n) {
+            tracing::warn!(error = %e, "native notification failed");
+        }
+        Ok(true)
+    }
+
+    pub fn notification(&self, n: &Notification) -> Result<bool, Error> {
+        // Old news (applied from a long replay) is not raised.
+        if crate::store::now_ms() - n.created_at > 24 * 3600 * 1000 || n.read {
+            self.store.mark_notified(&format!("n:{}", n.id))?;
+            return Ok(false);
+        }
+        if let (Some(NotificationTarget::Room { id, .. }), Some(f)) = (&n.target, self.focused_room) {
+            if *id == f {
+                self.store.mark_notified(&format!("n:{}", n.id))?;
+                return Ok(false);
+            }
+        }
+        self.raise(
+            Native {
+                key: format!("n:{}", n.id),
+                title: n.title.clone(),
+                body: n.body.clone(),
+                priority: n.priority,
+                target: n.target.clone(),
+            },
+            n.kind,
+        )
+    }
+
+    /// Direct messages from others (mentions in groups arrive as hub notifications).
+    pub fn message(&self, m: &Message) -> Result<bool, Error> {
+        let is_direct = self.store.room(m.room)?.map(|r| r.kind == RoomKind::Direct).unwrap_or(false);
+        if !is_direct || self.focused_room == Some(m.room) || crate::store::now_ms() - m.sent_at > 24 * 3600 * 1000 {
+            return Ok(false);
+        }
+        let body: String = m.text.chars().take(140).collect();
+        self.raise(
+            Native {
+                key: format!("m:{}", m.id),
+                title: m.sender.display_name.clone(),
+                body,
+                priority: Priority::Normal,
+                target: Some(NotificationTarget::Room { id: m.room, message: Some(m.id) }),
+            },
+            NotificationKind::Message,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quiet_hours_wrap_midnight_and_critical_security_always_shows() {
+        let prefs = Prefs {
+            quiet_hours: Some(QuietHours { start_min: 22 * 60, end_min: 7 * 60 }),
+            muted_kinds: vec![NotificationKind::Security],
+            ..Default::default()
+        };
+        assert!(!allowed(&prefs, NotificationKind::Payment, Priority::High, 23 * 60));
+        assert!(!allowed(&prefs, NotificationKind::Payment, Priority::Normal, 6 * 60));
+        assert!(allowed(&prefs, NotificationKind::Payment, Priority::Normal, 12 * 60));
+        assert!(!allowed(&prefs, NotificationKind::Security, Priority::High, 12 * 60), "muted");
+        assert!(allowed(&prefs, NotificationKind::Security, Priority::Critical, 23 * 60), "critical security always");
+    }
+}

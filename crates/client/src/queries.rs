@@ -1,0 +1,582 @@
+//! What the UI asks of the local store. Keyset pagination everywhere (no OFFSET), FTS5 for search.
+use crate::store::{enum_from, enum_str, Store};
+use crate::view::*;
+use crate::Error;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+use tally_protocol::*;
+
+fn tx_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TxRow> {
+    let cp_id: Option<i64> = r.get(6)?;
+    let currency: String = r.get(4)?;
+    Ok(TxRow {
+        tx: Transaction {
+            id: r.get(0)?,
+            kind: enum_from(&r.get::<_, String>(1)?).unwrap_or(TxKind::Deposit),
+            direction: enum_from(&r.get::<_, String>(2)?).unwrap_or(Direction::In),
+            amount: Money::new(r.get(3)?, Currency::parse(&currency).unwrap_or(Currency::USD)),
+            balance_after: r.get(5)?,
+            counterparty: match cp_id {
+                Some(id) => Some(UserSummary {
+                    id,
+                    username: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+                    display_name: r.get::<_, Option<String>>(8)?.unwrap_or_default(),
+                }),
+                None => None,
+            },
+            memo: r.get(9)?,
+            transfer_id: r.get(10)?,
+            status: enum_from(&r.get::<_, String>(11)?).unwrap_or(TransferStatus::Completed),
+            created_at: r.get(12)?,
+        },
+        stale: r.get(13)?,
+    })
+}
+
+const TX_COLS: &str = "t.id, t.kind, t.direction, t.amount, t.currency, t.balance_after, t.cp_id, t.cp_username, t.cp_name, t.memo, t.transfer_id, t.status, t.created_at, t.stale";
+
+/// Turns free text into an FTS5 query of quoted prefix terms (user input is never FTS syntax).
+pub fn fts_query(q: &str) -> Option<String> {
+    let terms: Vec<String> = q
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .take(8)
+        .map(|t| format!("\"{}\"*", t.replace('"', "")))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+fn filter_sql(f: &TxFilter, sql: &mut String, args: &mut Vec<SqlValue>) {
+    if let Some(from) = f.from {
+        sql.push_str(" AND t.created_at >= ?");
+        args.push(from.into());
+    }
+    if let Some(to) = f.to {
+        sql.push_str(" AND t.created_at < ?");
+        args.push(to.into());
+    }
+    if let Some(d) = f.direction {
+        sql.push_str(" AND t.direction = ?");
+        args.push(enum_str(&d).into());
+    }
+    if !f.kinds.is_empty() {
+        sql.push_str(" AND t.kind IN (");
+        sql.push_str(&vec!["?"; f.kinds.len()].join(","));
+        sql.push(')');
+        args.extend(f.kinds.iter().map(|k| SqlValue::from(enum_str(k))));
+    }
+    if let Some(cp) = f.counterparty.as_ref().filter(|s| !s.trim().is_empty()) {
+        sql.push_str(" AND (t.cp_username LIKE ? ESCAPE '\\' OR t.cp_name LIKE ? ESCAPE '\\')");
+        let pat = format!("%{}%", cp.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        args.push(pat.clone().into());
+        args.push(pat.into());
+    }
+    if let Some(min) = f.min_minor {
+        sql.push_str(" AND t.amount >= ?");
+        args.push(min.into());
+    }
+    if let Some(max) = f.max_minor {
+        sql.push_str(" AND t.amount <= ?");
+        args.push(max.into());
+    }
+    if let Some(c) = f.currency.as_ref().filter(|s| !s.is_empty()) {
+        sql.push_str(" AND t.currency = ?");
+        args.push(c.clone().into());
+    }
+    if let Some(q) = f.search.as_deref().and_then(fts_query) {
+        sql.push_str(" AND t.id IN (SELECT rowid FROM tx_fts WHERE tx_fts MATCH ?)");
+        args.push(q.into());
+    }
+}
+
+impl Store {
+    pub fn balances(&self) -> Result<Vec<BalanceView>, Error> {
+        let c = self.reader();
+        let mut stmt = c.prepare_cached(
+            "SELECT currency, available, pending, as_of, confirmed_at FROM balances ORDER BY currency",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let cur: String = r.get(0)?;
+            Ok(BalanceView {
+                balance: Balance {
+                    currency: Currency::parse(&cur).unwrap_or(Currency::USD),
+                    available: r.get(1)?,
+                    pending: r.get(2)?,
+                    as_of: r.get(3)?,
+                },
+                as_of: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A page of history, newest first, after `cursor`.
+    pub fn transactions(&self, f: &TxFilter, cursor: Option<&TxCursor>, limit: u32) -> Result<TxPage, Error> {
+        let limit = limit.clamp(1, 500);
+        let c = self.reader();
+        let mut where_sql = String::from(" WHERE 1=1");
+        let mut args: Vec<SqlValue> = Vec::new();
+        filter_sql(f, &mut where_sql, &mut args);
+        let total: u32 = if cursor.is_none() {
+            c.query_row(
+                &format!("SELECT COUNT(*) FROM transactions t{where_sql}"),
+                params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?
+        } else {
+            0
+        };
+        let mut sql = format!("SELECT {TX_COLS} FROM transactions t{where_sql}");
+        let mut page_args = args.clone();
+        if let Some(cur) = cursor {
+            sql.push_str(" AND (t.created_at, t.id) < (?, ?)");
+            page_args.push(cur.created_at.into());
+            page_args.push(cur.id.into());
+        }
+        sql.push_str(" ORDER BY t.created_at DESC, t.id DESC LIMIT ?");
+        page_args.push((limit as i64 + 1).into());
+        let mut stmt = c.prepare_cached(&sql)?;
+        let mut rows: Vec<TxRow> =
+            stmt.query_map(params_from_iter(page_args.iter()), tx_row)?.collect::<Result<_, _>>()?;
+        let next = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| TxCursor { created_at: r.tx.created_at, id: r.tx.id })
+        } else {
+            None
+        };
+        Ok(TxPage { rows, next, total })
+    }
+
+    /// Balance after each transaction of `currency` in the filtered range, oldest first, thinned to ≤ 500 points.
+    pub fn balance_history(&self, currency: &str, f: &TxFilter) -> Result<Vec<BalancePoint>, Error> {
+        let c = self.reader();
+        let mut f = f.clone();
+        f.currency = Some(currency.to_string());
+        let mut sql =
+            String::from("SELECT t.created_at, t.balance_after FROM transactions t WHERE t.status != 'failed'");
+        let mut args = Vec::new();
+        filter_sql(
+            &TxFilter {
+                direction: None,
+                kinds: vec![],
+                counterparty: None,
+                min_minor: None,
+                max_minor: None,
+                search: None,
+                ..f
+            },
+            &mut sql,
+            &mut args,
+        );
+        sql.push_str(" ORDER BY t.created_at, t.id");
+        let mut stmt = c.prepare_cached(&sql)?;
+        let pts: Vec<BalancePoint> = stmt
+            .query_map(params_from_iter(args.iter()), |r| Ok(BalancePoint { ts: r.get(0)?, balance_minor: r.get(1)? }))?
+            .collect::<Result<_, _>>()?;
+        if pts.len() <= 500 {
+            return Ok(pts);
+        }
+        let step = pts.len().div_ceil(500);
+        let last = pts.last().cloned();
+        let mut out: Vec<BalancePoint> = pts.into_iter().step_by(step).collect();
+        if let Some(l) = last {
+            if out.last() != Some(&l) {
+                out.push(l);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn spending_by_counterparty(&self, f: &TxFilter) -> Result<Vec<CounterpartySpend>, Error> {
+        let c = self.reader();
+        let mut sql = String::from(
+            "SELECT t.cp_id, MAX(t.cp_username), MAX(t.cp_name), SUM(CASE WHEN t.direction = 'out' THEN t.amount ELSE 0 END),
+             SUM(CASE WHEN t.direction = 'in' THEN t.amount ELSE 0 END), COUNT(*) FROM transactions t WHERE t.cp_id IS NOT NULL AND t.status != 'failed'",
+        );
+        let mut args = Vec::new();
+        filter_sql(f, &mut sql, &mut args);
+        sql.push_str(" GROUP BY t.cp_id ORDER BY 4 DESC, 5 DESC LIMIT 20");
+        let mut stmt = c.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
+            Ok(CounterpartySpend {
+                counterparty: UserSummary {
+                    id: r.get(0)?,
+                    username: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    display_name: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                },
+                out_minor: r.get(3)?,
+                in_minor: r.get(4)?,
+                count: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// CSV of the filtered history (RFC 4180 quoting; amounts in minor units and as decimals).
+    pub fn export_csv(&self, f: &TxFilter) -> Result<String, Error> {
+        let mut out = String::from(
+            "id,date_utc,type,direction,counterparty,memo,amount_minor,currency,status,balance_after_minor\n",
+        );
+        let mut cursor = None;
+        loop {
+            let page = self.transactions(f, cursor.as_ref(), 500)?;
+            for r in &page.rows {
+                let t = &r.tx;
+                let cp = t.counterparty.as_ref().map(|u| u.username.clone()).unwrap_or_default();
+                let signed = if t.direction == Direction::Out { -t.amount.minor } else { t.amount.minor };
+                out.push_str(&format!(
+                    "{},{},{},{},{},{},{},{},{},{}\n",
+                    t.id,
+                    iso8601(t.created_at),
+                    enum_str(&t.kind),
+                    enum_str(&t.direction),
+                    csv_field(&cp),
+                    csv_field(&t.memo),
+                    signed,
+                    t.amount.currency,
+                    enum_str(&t.status),
+                    t.balance_after
+                ));
+            }
+            match page.next {
+                Some(n) => cursor = Some(n),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn transfers_open(&self) -> Result<Vec<TransferView>, Error> {
+        let c = self.reader();
+        let mut stmt = c.prepare_cached(
+            "SELECT json, local_state, outbox_id, expires_at FROM transfers
+             WHERE status IN ('pending','processing') OR local_state != 'sent' OR updated_at > ?1 ORDER BY updated_at DESC LIMIT 50",
+        )?;
+        let recent = crate::store::now_ms() - 60_000;
+        let rows = stmt.query_map([recent], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (json, local, outbox_id, expires_at) = row?;
+            if let Ok(transfer) = serde_json::from_str::<Transfer>(&json) {
+                out.push(TransferView { transfer, local: local_state(&local), outbox_id, expires_at });
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn transfer_by_key(&self, key: &str) -> Result<Option<TransferView>, Error> {
+        let c = self.reader();
+        let row = c
+            .query_row("SELECT json, local_state, outbox_id, expires_at FROM transfers WHERE key = ?1", [key], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            })
+            .optional()?;
+        Ok(row.and_then(|(json, local, outbox_id, expires_at)| {
+            serde_json::from_str::<Transfer>(&json).ok().map(|transfer| TransferView {
+                transfer,
+                local: local_state(&local),
+                outbox_id,
+                expires_at,
+            })
+        }))
+    }
+
+    pub fn contacts(&self) -> Result<Vec<UserSummary>, Error> {
+        let c = self.reader();
+        let mut stmt = c.prepare_cached("SELECT json FROM contacts ORDER BY id")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.filter_map(|r| r.ok().and_then(|j| serde_json::from_str(&j).ok())).collect())
+    }
+
+    pub fn room(&self, id: RoomId) -> Result<Option<Room>, Error> {
+        let json: Option<String> = self
+            .reader()
+            .query_row("SELECT json FROM rooms WHERE id = ?1 AND left_room = 0", [id], |r| r.get(0))
+            .optional()?;
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
+    pub fn room_ids(&self) -> Result<Vec<RoomId>, Error> {
+        let c = self.reader();
+        let mut stmt = c.prepare_cached("SELECT id FROM rooms WHERE left_room = 0")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn rooms(&self, typing: &dyn Fn(RoomId) -> Vec<UserSummary>) -> Result<Vec<RoomView>, Error> {
+        let ids: Vec<(RoomId, String, i64)> = {
+            let c = self.reader();
+            let mut stmt = c.prepare_cached(
+                "SELECT id, json, my_read FROM rooms WHERE left_room = 0 ORDER BY last_activity DESC",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut out = Vec::new();
+        for (id, json, my_read) in ids {
+            let Ok(room) = serde_json::from_str::<Room>(&json) else { continue };
+            let c = self.reader();
+            let unread: u32 = c.query_row(
+                "SELECT COUNT(*) FROM messages WHERE room = ?1 AND seq > ?2 AND sender_id != ?3 AND json NOT LIKE '%\"deleted\":true%'",
+                params![id, my_read, self.me],
+                |r| r.get(0),
+            )?;
+            let last = last_message(&c, self.me, id)?;
+            let presence = if room.kind == RoomKind::Direct {
+                room.members.iter().find(|m| m.id != self.me).and_then(|o| {
+                    c.query_row("SELECT status FROM presence WHERE user_id = ?1", [o.id], |r| r.get::<_, String>(0))
+                        .optional()
+                        .ok()
+                        .flatten()
+                        .and_then(|s| enum_from(&s))
+                })
+            } else {
+                None
+            };
+            drop(c);
+            out.push(RoomView { room, unread, last_message: last, presence, typing: typing(id) });
+        }
+        Ok(out)
+    }
+
+    /// Messages of a room, oldest first: the `limit` newest before `before_seq` (pending local echoes last).
+    pub fn messages(&self, room: RoomId, before_sort: Option<i64>, limit: u32) -> Result<Vec<MessageView>, Error> {
+        let limit = limit.clamp(1, 200);
+        let c = self.reader();
+        let receipts = receipts(&c, room)?;
+        let mut stmt = c.prepare_cached(
+            "SELECT json, local_state, outbox_id, seq FROM messages WHERE room = ?1 AND sort_key < ?2 ORDER BY sort_key DESC, local_id DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![room, before_sort.unwrap_or(i64::MAX), limit], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (json, local, outbox_id, seq) = row?;
+            if let Ok(message) = serde_json::from_str::<Message>(&json) {
+                let read_by = match seq {
+                    Some(s) => receipts
+                        .iter()
+                        .filter(|(u, up)| u.id != message.sender.id && *up as i64 >= s)
+                        .map(|(u, _)| u.clone())
+                        .collect(),
+                    None => vec![],
+                };
+                out.push(MessageView { message, local: local_state(&local), outbox_id, read_by });
+            }
+        }
+        out.reverse();
+        Ok(out)
+    }
+
+    /// The lowest seq cached for a room (to page older history from the hub).
+    pub fn oldest_seq(&self, room: RoomId) -> Result<Option<u64>, Error> {
+        Ok(self
+            .reader()
+            .query_row("SELECT MIN(seq) FROM messages WHERE room = ?1 AND seq IS NOT NULL", [room], |r| {
+                r.get::<_, Option<i64>>(0)
+            })?
+            .map(|s| s as u64))
+    }
+
+    pub fn room_head_seq(&self, room: RoomId) -> Result<u64, Error> {
+        Ok(self
+            .reader()
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE room = ?1", [room], |r| r.get::<_, i64>(0))?
+            as u64)
+    }
+
+    pub fn outbox_items(&self) -> Result<Vec<OutboxItem>, Error> {
+        let c = self.reader();
+        let mut stmt = c.prepare_cached("SELECT id, kind, queue, state, error_code, error, created_at, expires_at, attempts, summary FROM outbox ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            let state: String = r.get(3)?;
+            let local = if state == "failed" {
+                LocalState::Failed {
+                    code: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                    reason: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                }
+            } else {
+                LocalState::Pending
+            };
+            Ok(OutboxItem {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                queue: r.get(2)?,
+                local,
+                created_at: r.get(6)?,
+                expires_at: r.get(7)?,
+                attempts: r.get(8)?,
+                summary: r.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Newest first, within a day critical first.
+    pub fn notifications(&self, before: Option<NotificationId>, limit: u32) -> Result<Vec<Notification>, Error> {
+        let c = self.reader();
+        let mut stmt = c.prepare_cached(
+            "SELECT json, read FROM notifications WHERE id < ?1 ORDER BY created_at / 86400000 DESC, priority = 3 DESC, created_at DESC, id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), limit.clamp(1, 200)], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (json, read) = row?;
+            if let Ok(mut n) = serde_json::from_str::<Notification>(&json) {
+                n.read = read;
+                out.push(n);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn mark_notifications_read_locally(&self, ids: Option<&[NotificationId]>) -> Result<(), Error> {
+        let c = self.writer();
+        match ids {
+            Some(ids) => {
+                for id in ids {
+                    c.execute("UPDATE notifications SET read = 1 WHERE id = ?1", [id])?;
+                }
+            }
+            None => {
+                c.execute("UPDATE notifications SET read = 1", [])?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn unread_counts(&self) -> Result<UnreadCounts, Error> {
+        let c = self.reader();
+        let notifications: u32 = c.query_row("SELECT COUNT(*) FROM notifications WHERE read = 0", [], |r| r.get(0))?;
+        let chat: u32 = c.query_row(
+            "SELECT COUNT(*) FROM messages m JOIN rooms r ON r.id = m.room WHERE r.left_room = 0 AND m.seq > r.my_read AND m.sender_id != ?1 AND m.json NOT LIKE '%\"deleted\":true%'",
+            [self.me],
+            |r| r.get(0),
+        )?;
+        Ok(UnreadCounts { notifications, chat })
+    }
+
+    pub fn search(&self, query: &str) -> Result<SearchResults, Error> {
+        let Some(q) = fts_query(query) else { return Ok(SearchResults { transactions: vec![], messages: vec![] }) };
+        let transactions =
+            self.transactions(&TxFilter { search: Some(query.to_string()), ..Default::default() }, None, 20)?.rows;
+        let c = self.reader();
+        let mut stmt = c.prepare_cached(
+            "SELECT m.json, m.local_state, m.outbox_id FROM msg_fts f JOIN messages m ON m.local_id = f.rowid WHERE msg_fts MATCH ?1 ORDER BY rank LIMIT 20",
+        )?;
+        let rows =
+            stmt.query_map([q], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<i64>>(2)?)))?;
+        let mut messages = Vec::new();
+        for row in rows {
+            let (json, local, outbox_id) = row?;
+            if let Ok(message) = serde_json::from_str::<Message>(&json) {
+                messages.push(MessageView { message, local: local_state(&local), outbox_id, read_by: vec![] });
+            }
+        }
+        Ok(SearchResults { transactions, messages })
+    }
+}
+
+fn receipts(c: &Connection, room: RoomId) -> Result<Vec<(UserSummary, u64)>, Error> {
+    let mut stmt = c.prepare_cached("SELECT json, up_to FROM receipts WHERE room = ?1")?;
+    let rows = stmt.query_map([room], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (json, up) = row?;
+        if let Ok(u) = serde_json::from_str::<UserSummary>(&json) {
+            out.push((u, up as u64));
+        }
+    }
+    Ok(out)
+}
+
+fn last_message(c: &Connection, _me: i64, room: RoomId) -> Result<Option<MessageView>, Error> {
+    let row: Option<(String, String, Option<i64>)> = c
+        .query_row("SELECT json, local_state, outbox_id FROM messages WHERE room = ?1 ORDER BY sort_key DESC, local_id DESC LIMIT 1", [room], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    Ok(row.and_then(|(json, local, outbox_id)| {
+        serde_json::from_str::<Message>(&json).ok().map(|message| MessageView {
+            message,
+            local: local_state(&local),
+            outbox_id,
+            read_by: vec![],
+        })
+    }))
+}
+
+pub(crate) fn local_state(s: &str) -> LocalState {
+    match s {
+        "sent" => LocalState::Sent,
+        "pending" => LocalState::Pending,
+        other => serde_json::from_str(other).unwrap_or(LocalState::Pending),
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    // Quote always; neutralise spreadsheet formulas (CSV injection) by prefixing a quote mark.
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` from Unix milliseconds (civil-from-days, no time crate needed).
+pub fn iso8601(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso8601(1_763_860_000_000), "2025-11-23T01:06:40Z");
+        assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn search_text_never_becomes_fts_syntax() {
+        assert_eq!(fts_query("pizza NEAR\"x"), Some("\"pizza\"* \"NEAR\"* \"x\"*".into()));
+        assert_eq!(fts_query("  ** ( "), None);
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("a\"b"), "\"a\"\"b\"");
+        assert_eq!(csv_field("=SUM(A1)"), "\"'=SUM(A1)\"");
+    }
+}

@@ -1,0 +1,752 @@
+//! The local store: everything the UI shows, in SQLite (WAL), so the app works with no network.
+//!
+//! Events are applied one transaction per batch, idempotently by `(channel, seq)`, and each channel's
+//! position is written in the same transaction as the events it covers.
+use crate::view::*;
+use crate::Error;
+use rusqlite::{params, Connection, OptionalExtension, Transaction as SqlTx};
+use rusqlite_migration::{Migrations, M};
+use std::path::Path;
+use std::sync::Mutex;
+use tally_protocol::*;
+
+/// Schema migrations, in order. Never edit a released one: add a new one.
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(
+        r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE positions (channel TEXT PRIMARY KEY, epoch TEXT NOT NULL, seq INTEGER NOT NULL);
+CREATE TABLE balances (currency TEXT PRIMARY KEY, available INTEGER NOT NULL, pending INTEGER NOT NULL,
+  as_of INTEGER NOT NULL, confirmed_at INTEGER NOT NULL);
+CREATE TABLE transactions (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, direction TEXT NOT NULL, amount INTEGER NOT NULL,
+  currency TEXT NOT NULL, balance_after INTEGER NOT NULL, cp_id INTEGER, cp_username TEXT, cp_name TEXT,
+  memo TEXT NOT NULL, transfer_id INTEGER, status TEXT NOT NULL, created_at INTEGER NOT NULL, stale INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX tx_time ON transactions(created_at DESC, id DESC);
+CREATE INDEX tx_cp ON transactions(cp_id, created_at);
+CREATE VIRTUAL TABLE tx_fts USING fts5(memo, counterparty, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE transfers (key TEXT PRIMARY KEY, id INTEGER UNIQUE, json TEXT NOT NULL, status TEXT NOT NULL,
+  local_state TEXT NOT NULL, outbox_id INTEGER, expires_at INTEGER, updated_at INTEGER NOT NULL);
+CREATE TABLE transfer_history (transfer_id INTEGER NOT NULL, status TEXT NOT NULL, progress INTEGER NOT NULL,
+  at INTEGER NOT NULL, PRIMARY KEY (transfer_id, status));
+CREATE TABLE rooms (id INTEGER PRIMARY KEY, json TEXT NOT NULL, left_room INTEGER NOT NULL DEFAULT 0,
+  last_activity INTEGER NOT NULL, my_read INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE messages (local_id INTEGER PRIMARY KEY, id INTEGER UNIQUE, room INTEGER NOT NULL, seq INTEGER,
+  client_msg_id TEXT NOT NULL, sender_id INTEGER NOT NULL, json TEXT NOT NULL, text TEXT NOT NULL,
+  local_state TEXT NOT NULL, outbox_id INTEGER, sort_key INTEGER NOT NULL,
+  UNIQUE (room, sender_id, client_msg_id));
+CREATE INDEX messages_room ON messages(room, sort_key);
+CREATE VIRTUAL TABLE msg_fts USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE receipts (room INTEGER NOT NULL, user_id INTEGER NOT NULL, json TEXT NOT NULL, up_to INTEGER NOT NULL,
+  PRIMARY KEY (room, user_id));
+CREATE TABLE presence (user_id INTEGER PRIMARY KEY, status TEXT NOT NULL, last_seen INTEGER);
+CREATE TABLE notifications (id INTEGER PRIMARY KEY, json TEXT NOT NULL, priority INTEGER NOT NULL, read INTEGER NOT NULL,
+  created_at INTEGER NOT NULL, notified INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX notifications_time ON notifications(created_at DESC);
+CREATE TABLE notified_keys (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
+CREATE TABLE contacts (id INTEGER PRIMARY KEY, json TEXT NOT NULL);
+CREATE TABLE outbox (id INTEGER PRIMARY KEY, queue TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL,
+  state TEXT NOT NULL, error_code TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,
+  expires_at INTEGER, summary TEXT NOT NULL);
+CREATE INDEX outbox_queue ON outbox(queue, id);
+CREATE TABLE prefs (key TEXT PRIMARY KEY, json TEXT NOT NULL);
+"#,
+    )])
+}
+
+/// The newest schema version this build knows.
+pub fn schema_version() -> usize {
+    1
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+fn open_conn(path: &Path) -> Result<Connection, Error> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
+/// A user's local database: a writer (sync engine) and a reader (UI queries).
+pub struct Store {
+    write: Mutex<Connection>,
+    read: Mutex<Connection>,
+    pub me: i64,
+}
+
+impl Store {
+    /// Opens (creating or migrating) the database. A database from a newer app version is refused.
+    pub fn open(path: &Path, me: i64) -> Result<Store, Error> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::Storage(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let mut w = open_conn(path)?;
+        let version: usize = w.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
+        if version > schema_version() {
+            return Err(Error::Storage(format!(
+                "this cache was written by a newer Tally (schema {version}, this app knows {}); update the app or sign out to reset it",
+                schema_version()
+            )));
+        }
+        migrations().to_latest(&mut w).map_err(|e| Error::Storage(format!("migrating the cache failed: {e}")))?;
+        let r = open_conn(path)?;
+        Ok(Store { write: Mutex::new(w), read: Mutex::new(r), me })
+    }
+
+    pub fn writer(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.write.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    pub fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.read.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    // ---- positions ------------------------------------------------------------------------------------
+
+    pub fn positions(&self) -> Result<Vec<(Channel, Position)>, Error> {
+        let c = self.reader();
+        let mut stmt = c.prepare("SELECT channel, epoch, seq FROM positions")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (ch, epoch, seq) = row?;
+            if let Ok(ch) = Channel::parse(&ch) {
+                out.push((ch, Position { epoch, seq: seq as u64 }));
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn position(&self, channel: &Channel) -> Result<Option<Position>, Error> {
+        Ok(self
+            .reader()
+            .query_row("SELECT epoch, seq FROM positions WHERE channel = ?1", [channel.to_string()], |r| {
+                Ok(Position { epoch: r.get(0)?, seq: r.get::<_, i64>(1)? as u64 })
+            })
+            .optional()?)
+    }
+
+    pub fn set_position(&self, channel: &Channel, pos: &Position) -> Result<(), Error> {
+        set_position(&self.writer(), channel, pos)
+    }
+
+    pub fn forget_position(&self, channel: &Channel) -> Result<(), Error> {
+        self.writer().execute("DELETE FROM positions WHERE channel = ?1", [channel.to_string()])?;
+        Ok(())
+    }
+
+    /// Applies a run of events of one channel in one transaction. Events at or before the stored position
+    /// are skipped (idempotent); a gap or a new epoch stops application and is reported so the caller can
+    /// resubscribe. Returns what changed.
+    pub fn apply_events(&self, channel: &Channel, events: &[Event]) -> Result<Applied, Error> {
+        let mut c = self.writer();
+        let tx = c.transaction()?;
+        let mut pos: Option<Position> = tx
+            .query_row("SELECT epoch, seq FROM positions WHERE channel = ?1", [channel.to_string()], |r| {
+                Ok(Position { epoch: r.get(0)?, seq: r.get::<_, i64>(1)? as u64 })
+            })
+            .optional()?;
+        let mut applied = Applied::default();
+        for e in events {
+            if let Some(p) = &pos {
+                if e.epoch == p.epoch && e.seq <= p.seq {
+                    applied.duplicates += 1;
+                    continue;
+                }
+                if e.epoch != p.epoch || e.seq != p.seq + 1 {
+                    applied.gap = true;
+                    break;
+                }
+            }
+            apply_one(&tx, self.me, e, &mut applied)?;
+            let p = Position { epoch: e.epoch.clone(), seq: e.seq };
+            set_position(&tx, channel, &p)?;
+            pos = Some(p);
+            applied.count += 1;
+        }
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    // ---- snapshots (after `recovered: false` or first sign-in) -----------------------------------------
+
+    pub fn replace_balances(&self, balances: &[Balance]) -> Result<(), Error> {
+        let mut c = self.writer();
+        let tx = c.transaction()?;
+        tx.execute("DELETE FROM balances", [])?;
+        for b in balances {
+            upsert_balance(&tx, b)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Stores the newest page of history and marks older cached rows as possibly stale (kept, not deleted).
+    pub fn refresh_transactions(&self, page: &[Transaction]) -> Result<(), Error> {
+        let mut c = self.writer();
+        let tx = c.transaction()?;
+        for t in page {
+            upsert_tx(&tx, t)?;
+        }
+        if let Some(oldest) = page.iter().map(|t| t.id).min() {
+            tx.execute("UPDATE transactions SET stale = 1 WHERE id < ?1", [oldest])?;
+            tx.execute("UPDATE transactions SET stale = 0 WHERE id >= ?1", [oldest])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn upsert_transactions(&self, page: &[Transaction]) -> Result<(), Error> {
+        let mut c = self.writer();
+        let tx = c.transaction()?;
+        for t in page {
+            upsert_tx(&tx, t)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Stores notifications from a snapshot without raising them (they are not news).
+    pub fn upsert_notifications_quietly(&self, list: &[Notification]) -> Result<(), Error> {
+        let mut c = self.writer();
+        let tx = c.transaction()?;
+        for n in list {
+            insert_notification(&tx, n, true)?;
+            tx.execute("UPDATE notifications SET read = ?2 WHERE id = ?1", params![n.id, n.read])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn replace_rooms(&self, rooms: &[Room]) -> Result<(), Error> {
+        let mut c = self.writer();
+        let tx = c.transaction()?;
+        tx.execute("UPDATE rooms SET left_room = 1", [])?;
+        for r in rooms {
+            upsert_room(&tx, r)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn upsert_room(&self, room: &Room) -> Result<(), Error> {
+        upsert_room(&self.writer(), room)
+    }
+
+    pub fn upsert_messages(&self, events: &[Event]) -> Result<(), Error> {
+        let mut c = self.writer();
+        let tx = c.transaction()?;
+        let mut applied = Applied::default();
+        for e in events {
+            if let EventData::Message { message } = &e.data {
+                upsert_message(&tx, self.me, message, &mut applied)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn upsert_transfer(&self, t: &Transfer, local: &str) -> Result<(), Error> {
+        upsert_transfer(&self.writer(), t, local)
+    }
+
+    pub fn replace_contacts(&self, users: &[UserSummary]) -> Result<(), Error> {
+        let mut c = self.writer();
+        let tx = c.transaction()?;
+        tx.execute("DELETE FROM contacts", [])?;
+        for u in users {
+            tx.execute("INSERT INTO contacts (id, json) VALUES (?1, ?2)", params![u.id, to_json(u)])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn set_presence(&self, user: i64, status: PresenceStatus, last_seen: Option<i64>) -> Result<(), Error> {
+        self.writer().execute(
+            "INSERT INTO presence (user_id, status, last_seen) VALUES (?1, ?2, ?3)
+             ON CONFLICT(user_id) DO UPDATE SET status = excluded.status, last_seen = excluded.last_seen",
+            params![user, enum_str(&status), last_seen],
+        )?;
+        Ok(())
+    }
+
+    /// Records that a native notification for `key` was shown; false when it already had been.
+    pub fn mark_notified(&self, key: &str) -> Result<bool, Error> {
+        let n = self
+            .writer()
+            .execute("INSERT OR IGNORE INTO notified_keys (key, at) VALUES (?1, ?2)", params![key, now_ms()])?;
+        Ok(n == 1)
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>, Error> {
+        Ok(self.reader().query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), Error> {
+        self.writer().execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    pub fn prefs(&self) -> Result<Prefs, Error> {
+        let json: Option<String> =
+            self.reader().query_row("SELECT json FROM prefs WHERE key = 'prefs'", [], |r| r.get(0)).optional()?;
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default())
+    }
+    pub fn set_prefs(&self, p: &Prefs) -> Result<(), Error> {
+        self.writer().execute(
+            "INSERT INTO prefs (key, json) VALUES ('prefs', ?1) ON CONFLICT(key) DO UPDATE SET json = excluded.json",
+            [to_json(p)],
+        )?;
+        Ok(())
+    }
+
+    /// Marks that every balance was confirmed by the hub now (we are live).
+    pub fn confirm_balances(&self) -> Result<(), Error> {
+        self.writer().execute("UPDATE balances SET confirmed_at = ?1", [now_ms()])?;
+        Ok(())
+    }
+}
+
+/// What applying a batch did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Applied {
+    pub count: usize,
+    pub duplicates: usize,
+    /// A seq gap or epoch change was seen: resubscribe from the stored position.
+    pub gap: bool,
+    pub changes: Vec<Change>,
+    /// Notifications new to this device (candidates for a native notification).
+    pub new_notifications: Vec<Notification>,
+    /// Messages from others new to this device.
+    pub new_messages: Vec<Message>,
+    pub rooms_joined: Vec<RoomId>,
+    pub rooms_left: Vec<RoomId>,
+    pub system: Vec<(String, String, Priority)>,
+    /// Transfers whose status changed (for live progress and completion notices).
+    pub transfers: Vec<Transfer>,
+}
+
+impl Applied {
+    fn change(&mut self, c: Change) {
+        if !self.changes.contains(&c) {
+            self.changes.push(c);
+        }
+    }
+}
+
+fn set_position(c: &Connection, channel: &Channel, p: &Position) -> Result<(), Error> {
+    c.execute(
+        "INSERT INTO positions (channel, epoch, seq) VALUES (?1, ?2, ?3) ON CONFLICT(channel) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq",
+        params![channel.to_string(), p.epoch, p.seq as i64],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+pub(crate) fn enum_str<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+pub(crate) fn enum_from<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+}
+
+fn upsert_balance(c: &Connection, b: &Balance) -> Result<(), Error> {
+    c.execute(
+        "INSERT INTO balances (currency, available, pending, as_of, confirmed_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(currency) DO UPDATE SET available = excluded.available, pending = excluded.pending,
+           as_of = excluded.as_of, confirmed_at = excluded.confirmed_at WHERE excluded.as_of >= balances.as_of",
+        params![b.currency.as_str(), b.available, b.pending, b.as_of, now_ms()],
+    )?;
+    Ok(())
+}
+
+fn upsert_tx(c: &Connection, t: &Transaction) -> Result<(), Error> {
+    let (cp_id, cp_user, cp_name) = match &t.counterparty {
+        Some(u) => (Some(u.id), Some(u.username.clone()), Some(u.display_name.clone())),
+        None => (None, None, None),
+    };
+    c.execute(
+        "INSERT INTO transactions (id, kind, direction, amount, currency, balance_after, cp_id, cp_username, cp_name, memo, transfer_id, status, created_at, stale)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 0)
+         ON CONFLICT(id) DO UPDATE SET status = excluded.status, balance_after = excluded.balance_after, memo = excluded.memo,
+           cp_name = excluded.cp_name, stale = 0",
+        params![t.id, enum_str(&t.kind), enum_str(&t.direction), t.amount.minor, t.amount.currency.as_str(), t.balance_after,
+            cp_id, cp_user, cp_name, t.memo, t.transfer_id, enum_str(&t.status), t.created_at],
+    )?;
+    c.execute("DELETE FROM tx_fts WHERE rowid = ?1", [t.id])?;
+    let cp = t.counterparty.as_ref().map(|u| format!("{} {}", u.username, u.display_name)).unwrap_or_default();
+    c.execute("INSERT INTO tx_fts (rowid, memo, counterparty) VALUES (?1, ?2, ?3)", params![t.id, t.memo, cp])?;
+    Ok(())
+}
+
+fn upsert_transfer(c: &Connection, t: &Transfer, local: &str) -> Result<(), Error> {
+    // The row may exist under the idempotency key (queued locally) or under the id (seen on the channel).
+    let key: Option<String> =
+        c.query_row("SELECT key FROM transfers WHERE id = ?1", [t.id], |r| r.get(0)).optional()?;
+    let key = key.or_else(|| t.idempotency_key.clone()).unwrap_or_else(|| format!("id:{}", t.id));
+    let mut stored = t.clone();
+    if stored.idempotency_key.is_none() && !key.starts_with("id:") {
+        stored.idempotency_key = Some(key.clone());
+    }
+    c.execute(
+        "INSERT INTO transfers (key, id, json, status, local_state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(key) DO UPDATE SET id = excluded.id, json = excluded.json, status = excluded.status,
+           local_state = excluded.local_state, outbox_id = NULL, expires_at = NULL, updated_at = excluded.updated_at
+         WHERE excluded.updated_at >= transfers.updated_at OR transfers.local_state != 'sent'",
+        params![key, t.id, to_json(&stored), enum_str(&t.status), local, t.updated_at],
+    )?;
+    c.execute(
+        "INSERT OR IGNORE INTO transfer_history (transfer_id, status, progress, at) VALUES (?1, ?2, ?3, ?4)",
+        params![t.id, enum_str(&t.status), t.progress, t.updated_at],
+    )?;
+    Ok(())
+}
+
+fn upsert_room(c: &Connection, r: &Room) -> Result<(), Error> {
+    c.execute(
+        "INSERT INTO rooms (id, json, left_room, last_activity) VALUES (?1, ?2, 0, ?3)
+         ON CONFLICT(id) DO UPDATE SET json = excluded.json, left_room = 0",
+        params![r.id, to_json(r), r.created_at],
+    )?;
+    Ok(())
+}
+
+fn insert_notification(c: &Connection, n: &Notification, notified: bool) -> Result<bool, Error> {
+    let prio = match n.priority {
+        Priority::Low => 0,
+        Priority::Normal => 1,
+        Priority::High => 2,
+        Priority::Critical => 3,
+    };
+    let inserted = c.execute(
+        "INSERT OR IGNORE INTO notifications (id, json, priority, read, created_at, notified) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![n.id, to_json(n), prio, n.read, n.created_at, notified],
+    )?;
+    Ok(inserted == 1)
+}
+
+fn upsert_message(c: &Connection, me: i64, m: &Message, applied: &mut Applied) -> Result<(), Error> {
+    let existing: Option<i64> = c
+        .query_row(
+            "SELECT local_id FROM messages WHERE id = ?1 OR (room = ?2 AND sender_id = ?3 AND client_msg_id = ?4)",
+            params![m.id, m.room, m.sender.id, m.client_msg_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let local_id = match existing {
+        Some(lid) => {
+            c.execute(
+                "UPDATE messages SET id = ?2, seq = ?3, json = ?4, text = ?5, local_state = 'sent', outbox_id = NULL, sort_key = ?3 WHERE local_id = ?1",
+                params![lid, m.id, m.seq as i64, to_json(m), m.text],
+            )?;
+            lid
+        }
+        None => {
+            c.execute(
+                "INSERT INTO messages (id, room, seq, client_msg_id, sender_id, json, text, local_state, sort_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'sent', ?3)",
+                params![m.id, m.room, m.seq as i64, m.client_msg_id, m.sender.id, to_json(m), m.text],
+            )?;
+            if m.sender.id != me && !m.deleted {
+                applied.new_messages.push(m.clone());
+            }
+            c.last_insert_rowid()
+        }
+    };
+    c.execute("DELETE FROM msg_fts WHERE rowid = ?1", [local_id])?;
+    if !m.deleted {
+        c.execute("INSERT INTO msg_fts (rowid, text) VALUES (?1, ?2)", params![local_id, m.text])?;
+    }
+    c.execute("UPDATE rooms SET last_activity = MAX(last_activity, ?2) WHERE id = ?1", params![m.room, m.sent_at])?;
+    if m.sender.id == me {
+        c.execute("UPDATE rooms SET my_read = MAX(my_read, ?2) WHERE id = ?1", params![m.room, m.seq as i64])?;
+    }
+    applied.change(Change::Messages { room: m.room });
+    applied.change(Change::Rooms);
+    Ok(())
+}
+
+fn update_message_json(c: &Connection, id: MessageId, f: impl FnOnce(&mut Message)) -> Result<Option<Message>, Error> {
+    let row: Option<(i64, String)> = c
+        .query_row("SELECT local_id, json FROM messages WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((lid, json)) = row else { return Ok(None) };
+    let Ok(mut m) = serde_json::from_str::<Message>(&json) else { return Ok(None) };
+    f(&mut m);
+    c.execute("UPDATE messages SET json = ?2, text = ?3 WHERE local_id = ?1", params![lid, to_json(&m), m.text])?;
+    c.execute("DELETE FROM msg_fts WHERE rowid = ?1", [lid])?;
+    if !m.deleted {
+        c.execute("INSERT INTO msg_fts (rowid, text) VALUES (?1, ?2)", params![lid, m.text])?;
+    }
+    Ok(Some(m))
+}
+
+fn apply_one(c: &SqlTx<'_>, me: i64, e: &Event, applied: &mut Applied) -> Result<(), Error> {
+    match &e.data {
+        EventData::Balance { balance } => {
+            upsert_balance(c, balance)?;
+            applied.change(Change::Balances);
+        }
+        EventData::Transaction { transaction } => {
+            upsert_tx(c, transaction)?;
+            applied.change(Change::Transactions);
+        }
+        EventData::Transfer { transfer } => {
+            upsert_transfer(c, transfer, "sent")?;
+            applied.transfers.push(transfer.clone());
+            applied.change(Change::Transfers);
+        }
+        EventData::RoomJoined { room } => {
+            upsert_room(c, room)?;
+            applied.rooms_joined.push(room.id);
+            applied.change(Change::Rooms);
+        }
+        EventData::RoomLeft { room } => {
+            c.execute("UPDATE rooms SET left_room = 1 WHERE id = ?1", [room])?;
+            applied.rooms_left.push(*room);
+            applied.change(Change::Rooms);
+        }
+        EventData::Message { message } => upsert_message(c, me, message, applied)?,
+        EventData::MessageEdited { message, text, edited_at } => {
+            if let Some(m) = update_message_json(c, *message, |m| {
+                m.text = text.clone();
+                m.edited_at = Some(*edited_at);
+            })? {
+                applied.change(Change::Messages { room: m.room });
+            }
+        }
+        EventData::MessageDeleted { message } => {
+            if let Some(m) = update_message_json(c, *message, |m| {
+                m.deleted = true;
+                m.text.clear();
+                m.reactions.clear();
+            })? {
+                applied.change(Change::Messages { room: m.room });
+            }
+        }
+        EventData::Reaction { message, emoji, user, on } => {
+            if let Some(m) = update_message_json(c, *message, |m| {
+                let pos = m.reactions.iter().position(|r| &r.emoji == emoji);
+                match (pos, on) {
+                    (Some(i), true) => {
+                        if !m.reactions[i].users.contains(&user.id) {
+                            m.reactions[i].users.push(user.id)
+                        }
+                    }
+                    (None, true) => m.reactions.push(Reaction { emoji: emoji.clone(), users: vec![user.id] }),
+                    (Some(i), false) => {
+                        m.reactions[i].users.retain(|u| *u != user.id);
+                        if m.reactions[i].users.is_empty() {
+                            m.reactions.remove(i);
+                        }
+                    }
+                    (None, false) => {}
+                }
+            })? {
+                applied.change(Change::Messages { room: m.room });
+            }
+        }
+        EventData::Receipt { user, up_to } => {
+            if let Channel::Room(room) = e.channel {
+                c.execute(
+                    "INSERT INTO receipts (room, user_id, json, up_to) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(room, user_id) DO UPDATE SET up_to = MAX(up_to, excluded.up_to), json = excluded.json",
+                    params![room, user.id, to_json(user), *up_to as i64],
+                )?;
+                if user.id == me {
+                    c.execute(
+                        "UPDATE rooms SET my_read = MAX(my_read, ?2) WHERE id = ?1",
+                        params![room, *up_to as i64],
+                    )?;
+                    applied.change(Change::Rooms);
+                }
+                applied.change(Change::Messages { room });
+            }
+        }
+        EventData::Member { user, change } => {
+            if let Channel::Room(room) = e.channel {
+                let json: Option<String> =
+                    c.query_row("SELECT json FROM rooms WHERE id = ?1", [room], |r| r.get(0)).optional()?;
+                if let Some(mut r) = json.and_then(|j| serde_json::from_str::<Room>(&j).ok()) {
+                    r.members.retain(|m| m.id != user.id);
+                    if *change == MemberChange::Joined {
+                        r.members.push(user.clone());
+                    }
+                    c.execute("UPDATE rooms SET json = ?2 WHERE id = ?1", params![room, to_json(&r)])?;
+                    applied.change(Change::Rooms);
+                }
+            }
+        }
+        EventData::Notification { notification } => {
+            if insert_notification(c, notification, false)? && !notification.read {
+                applied.new_notifications.push(notification.clone());
+            }
+            applied.change(Change::Notifications);
+        }
+        EventData::NotificationsRead { ids, all } => {
+            if *all {
+                c.execute("UPDATE notifications SET read = 1 WHERE created_at <= ?1", [e.ts])?;
+            } else {
+                for id in ids {
+                    c.execute("UPDATE notifications SET read = 1 WHERE id = ?1", [id])?;
+                }
+            }
+            applied.change(Change::Notifications);
+        }
+        EventData::System { title, body, priority } => {
+            applied.system.push((title.clone(), body.clone(), *priority));
+        }
+    }
+    Ok(())
+}
+
+// ---- outbox ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub queue: String,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub state: String,
+    pub attempts: u32,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+}
+
+impl Store {
+    /// Adds an action to the outbox, with its local echo, in one transaction.
+    pub fn enqueue(
+        &self,
+        queue: &str,
+        kind: &str,
+        payload: &serde_json::Value,
+        expires_at: Option<i64>,
+        summary: &str,
+        echo: Echo<'_>,
+    ) -> Result<i64, Error> {
+        let mut c = self.writer();
+        let tx = c.transaction()?;
+        tx.execute(
+            "INSERT INTO outbox (queue, kind, payload, state, created_at, expires_at, summary) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6)",
+            params![queue, kind, payload.to_string(), now_ms(), expires_at, summary],
+        )?;
+        let id = tx.last_insert_rowid();
+        match echo {
+            Echo::None => {}
+            Echo::Message(m) => {
+                let sort: i64 = tx.query_row(
+                    "SELECT COALESCE(MAX(sort_key), 0) + 1 FROM messages WHERE room = ?1",
+                    [m.room],
+                    |r| r.get(0),
+                )?;
+                tx.execute(
+                    "INSERT INTO messages (id, room, seq, client_msg_id, sender_id, json, text, local_state, outbox_id, sort_key)
+                     VALUES (NULL, ?1, NULL, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)",
+                    params![m.room, m.client_msg_id, m.sender.id, to_json(m), m.text, id, sort],
+                )?;
+                let lid = tx.last_insert_rowid();
+                tx.execute("INSERT INTO msg_fts (rowid, text) VALUES (?1, ?2)", params![lid, m.text])?;
+            }
+            Echo::Transfer(t) => {
+                let key = t.idempotency_key.clone().unwrap_or_default();
+                tx.execute(
+                    "INSERT INTO transfers (key, id, json, status, local_state, outbox_id, expires_at, updated_at) VALUES (?1, NULL, ?2, 'pending', 'pending', ?3, ?4, ?5)",
+                    params![key, to_json(t), id, expires_at, now_ms()],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    pub fn outbox_rows(&self) -> Result<Vec<OutboxRow>, Error> {
+        let c = self.reader();
+        let mut stmt = c.prepare(
+            "SELECT id, queue, kind, payload, state, attempts, created_at, expires_at FROM outbox ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(OutboxRow {
+                id: r.get(0)?,
+                queue: r.get(1)?,
+                kind: r.get(2)?,
+                payload: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default(),
+                state: r.get(4)?,
+                attempts: r.get(5)?,
+                created_at: r.get(6)?,
+                expires_at: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn outbox_attempt(&self, id: i64) -> Result<(), Error> {
+        self.writer().execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// Removes a delivered item.
+    pub fn outbox_done(&self, id: i64) -> Result<(), Error> {
+        self.writer().execute("DELETE FROM outbox WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// Marks an item failed (permanent error or expiry): it waits for the user's retry or discard.
+    pub fn outbox_fail(&self, id: i64, code: &str, reason: &str) -> Result<(), Error> {
+        let mut c = self.writer();
+        let tx = c.transaction()?;
+        tx.execute(
+            "UPDATE outbox SET state = 'failed', error_code = ?2, error = ?3 WHERE id = ?1",
+            params![id, code, reason],
+        )?;
+        let state = to_json(&LocalState::Failed { reason: reason.to_string(), code: code.to_string() });
+        tx.execute("UPDATE messages SET local_state = ?2 WHERE outbox_id = ?1", params![id, state])?;
+        tx.execute("UPDATE transfers SET local_state = ?2 WHERE outbox_id = ?1", params![id, state])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn outbox_retry(&self, id: i64, new_expiry: Option<i64>) -> Result<bool, Error> {
+        let mut c = self.writer();
+        let tx = c.transaction()?;
+        let n = tx.execute(
+            "UPDATE outbox SET state = 'pending', error_code = NULL, error = NULL, expires_at = COALESCE(?2, expires_at) WHERE id = ?1 AND state = 'failed'",
+            params![id, new_expiry],
+        )?;
+        tx.execute("UPDATE messages SET local_state = 'pending' WHERE outbox_id = ?1", [id])?;
+        tx.execute(
+            "UPDATE transfers SET local_state = 'pending', expires_at = COALESCE(?2, expires_at) WHERE outbox_id = ?1",
+            params![id, new_expiry],
+        )?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    /// Drops an item and its local echo.
+    pub fn outbox_discard(&self, id: i64) -> Result<bool, Error> {
+        let mut c = self.writer();
+        let tx = c.transaction()?;
+        let n = tx.execute("DELETE FROM outbox WHERE id = ?1", [id])?;
+        tx.execute(
+            "DELETE FROM msg_fts WHERE rowid IN (SELECT local_id FROM messages WHERE outbox_id = ?1 AND id IS NULL)",
+            [id],
+        )?;
+        tx.execute("DELETE FROM messages WHERE outbox_id = ?1 AND id IS NULL", [id])?;
+        tx.execute("DELETE FROM transfers WHERE outbox_id = ?1 AND id IS NULL", [id])?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+}
+
+/// The local echo written with an outbox item.
+pub enum Echo<'a> {
+    None,
+    Message(&'a Message),
+    Transfer(&'a Transfer),
+}

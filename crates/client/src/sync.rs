@@ -1,0 +1,890 @@
+//! The one socket task: connect, authenticate, resubscribe with stored positions, apply events exactly
+//! once, heal gaps, refetch snapshots after `recovered: false`, flush the outbox, heartbeats and latency,
+//! token refresh, and reconnect with backoff when anything breaks.
+use crate::api::{ws_url, Api};
+use crate::backoff::Backoff;
+use crate::notify::{Notifier, Raiser};
+use crate::secrets::{SecretStore, StoredSession};
+use crate::store::{now_ms, OutboxRow, Store};
+use crate::view::*;
+use crate::Error;
+use futures_util::{SinkExt, StreamExt};
+use rand::Rng;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tally_protocol::*;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const ACK_TIMEOUT: Duration = Duration::from_secs(10);
+const SNAPSHOT_CONCURRENCY: usize = 2;
+
+pub type Reply = oneshot::Sender<Result<Option<AckData>, Error>>;
+
+/// Commands from the engine to the socket task.
+pub enum Cmd {
+    /// Send a request now (fails at once when not live).
+    Request(Box<dyn FnOnce(ReqId) -> ClientFrame + Send>, Reply),
+    /// The outbox has new work.
+    Kick,
+    ReconnectNow,
+    Background(bool),
+    Shutdown,
+}
+
+/// Who is typing where, and since when.
+pub type Typing = HashMap<RoomId, HashMap<UserId, (UserSummary, Instant)>>;
+
+/// State shared between the engine and its socket task.
+pub struct Shared {
+    pub api: Api,
+    pub store: Arc<Store>,
+    pub user: UserSummary,
+    pub secrets: Arc<dyn SecretStore>,
+    pub notifier: Arc<dyn Notifier>,
+    pub events: broadcast::Sender<AppEvent>,
+    pub state: watch::Sender<ConnState>,
+    pub client_name: String,
+    pub tokens: Mutex<TokenState>,
+    pub typing: Mutex<Typing>,
+    pub focused_room: Mutex<Option<RoomId>>,
+}
+
+pub struct TokenState {
+    pub access: Option<String>,
+    pub access_expires: Instant,
+    pub lifetime: Duration,
+    pub refresh: String,
+}
+
+impl Shared {
+    fn emit(&self, e: AppEvent) {
+        let _ = self.events.send(e);
+    }
+    fn changed(&self, changes: Vec<Change>) {
+        if !changes.is_empty() {
+            self.emit(AppEvent::Changed { changes });
+        }
+    }
+    fn set_state(&self, s: ConnState) {
+        if *self.state.borrow() != s {
+            self.state.send_replace(s.clone());
+            self.emit(AppEvent::Conn { conn: s });
+        }
+    }
+
+    pub fn typing_in(&self, room: RoomId) -> Vec<UserSummary> {
+        let mut t = self.typing.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(m) = t.get_mut(&room) else { return vec![] };
+        m.retain(|_, (_, at)| at.elapsed() < Duration::from_secs(6));
+        m.values().map(|(u, _)| u.clone()).collect()
+    }
+
+    /// A valid access token, refreshing (and rotating the stored refresh token) when needed.
+    async fn access_token(&self, force: bool) -> Result<String, Error> {
+        let (current, refresh) = {
+            let t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+            let fresh = t.access.is_some() && t.access_expires > Instant::now() + Duration::from_secs(30);
+            (if fresh && !force { t.access.clone() } else { None }, t.refresh.clone())
+        };
+        if let Some(a) = current {
+            return Ok(a);
+        }
+        let tokens = self.api.refresh(&refresh).await?;
+        self.install_tokens(&tokens)?;
+        Ok(tokens.access_token)
+    }
+
+    pub fn install_tokens(&self, t: &crate::api::Tokens) -> Result<(), Error> {
+        {
+            let mut s = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+            s.access = Some(t.access_token.clone());
+            s.lifetime = Duration::from_secs(t.expires_in.max(1));
+            s.access_expires = Instant::now() + s.lifetime;
+            s.refresh = t.refresh_token.clone();
+        }
+        let saved = self.secrets.save(&StoredSession {
+            server: self.api.base.clone(),
+            user_id: self.user.id,
+            username: self.user.username.clone(),
+            display_name: self.user.display_name.clone(),
+            refresh_token: t.refresh_token.clone(),
+        });
+        if let Err(e) = saved {
+            tracing::warn!(error = %e, "could not save the session to the keychain");
+        }
+        Ok(())
+    }
+
+    fn local_minute() -> u16 {
+        // Quiet hours are in local time; the engine has no time-zone database, so the shell passes the
+        // offset through TALLY_TZ_OFFSET_MIN when it knows it (UTC otherwise).
+        let offset: i64 = std::env::var("TALLY_TZ_OFFSET_MIN").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+        (((now_ms() / 60_000) + offset).rem_euclid(1440)) as u16
+    }
+
+    fn raise(&self, notifications: &[Notification], messages: &[Message]) {
+        let focused = *self.focused_room.lock().unwrap_or_else(|e| e.into_inner());
+        let r = Raiser {
+            store: &self.store,
+            notifier: &*self.notifier,
+            local_minute: Self::local_minute(),
+            focused_room: focused,
+        };
+        for n in notifications {
+            match r.notification(n) {
+                Ok(true) => self.emit(AppEvent::Toast { kind: n.kind, title: n.title.clone(), body: n.body.clone() }),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "notification"),
+            }
+        }
+        for m in messages {
+            if let Err(e) = r.message(m) {
+                tracing::warn!(error = %e, "message notification");
+            }
+        }
+    }
+}
+
+/// Channels this client follows: its own, the broadcast, its rooms (and their presence), open transfers.
+fn wanted_channels(sh: &Shared) -> Vec<Channel> {
+    let me = sh.user.id;
+    let mut out = vec![
+        Channel::User(me),
+        Channel::Balance(me),
+        Channel::Transactions(me),
+        Channel::Notifications(me),
+        Channel::Broadcast,
+    ];
+    for r in sh.store.room_ids().unwrap_or_default() {
+        out.push(Channel::Room(r));
+        out.push(Channel::PresenceRoom(r));
+    }
+    for t in sh.store.transfers_open().unwrap_or_default() {
+        if !t.transfer.status.is_final() && t.transfer.id > 0 && t.local == LocalState::Sent {
+            out.push(Channel::Transfer(t.transfer.id));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+enum Outcome {
+    Shutdown,
+    /// Do not retry on our own: the user must act (sign in again, update the app).
+    Permanent(ConnState),
+    /// Reconnect: `live_for` is how long the session was live (None if it never was).
+    Dropped {
+        live_for: Option<Duration>,
+        hint: Option<Duration>,
+        error: String,
+    },
+}
+
+/// The socket task. Runs until `Cmd::Shutdown`.
+pub async fn run(sh: Arc<Shared>, mut cmds: mpsc::UnboundedReceiver<Cmd>) {
+    let mut backoff = Backoff::new();
+    let mut offline_since: Option<i64> = None;
+    loop {
+        sh.set_state(ConnState::Connecting);
+        let outcome = connect_once(&sh, &mut cmds, &mut backoff).await;
+        let (delay, error) = match outcome {
+            Outcome::Shutdown => break,
+            Outcome::Permanent(state) => {
+                sh.set_state(state);
+                // Wait for the user: a retry (after signing in again) or shutdown.
+                loop {
+                    match cmds.recv().await {
+                        None | Some(Cmd::Shutdown) => return,
+                        Some(Cmd::ReconnectNow) => break,
+                        Some(Cmd::Request(_, reply)) => {
+                            let _ = reply.send(Err(Error::Offline));
+                        }
+                        Some(_) => {}
+                    }
+                }
+                backoff = Backoff::new();
+                continue;
+            }
+            Outcome::Dropped { live_for, hint, error } => {
+                let mut rng = rand::thread_rng();
+                let d = match (hint, live_for) {
+                    (Some(h), _) => h,
+                    (None, Some(_)) => Backoff::first_retry(&mut rng),
+                    (None, None) => backoff.next_delay(&mut rng),
+                };
+                if live_for.is_some() {
+                    offline_since = Some(now_ms());
+                }
+                (d, error)
+            }
+        };
+        let retry_at = now_ms() + delay.as_millis() as i64;
+        tracing::info!(delay_ms = delay.as_millis() as u64, attempt = backoff.attempt, %error, "reconnecting later");
+        sh.set_state(ConnState::BackingOff { attempt: backoff.attempt, retry_at, last_error: error });
+        let _ = offline_since;
+        let sleep = tokio::time::sleep(delay);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                _ = &mut sleep => break,
+                c = cmds.recv() => match c {
+                    None | Some(Cmd::Shutdown) => return,
+                    Some(Cmd::ReconnectNow) => break,
+                    Some(Cmd::Background(b)) => backoff.background = b,
+                    Some(Cmd::Request(_, reply)) => { let _ = reply.send(Err(Error::Offline)); }
+                    Some(Cmd::Kick) => {}
+                },
+            }
+        }
+    }
+    sh.set_state(ConnState::Offline { since: Some(now_ms()) });
+}
+
+#[derive(Debug)]
+enum Pending {
+    External(ReplyBox),
+    Outbox { item: i64, queue: String },
+    Ping(Instant),
+    Snapshot(Channel, SnapshotKind),
+    Subscribe(Channel),
+    Quiet,
+}
+
+#[derive(Debug)]
+struct ReplyBox(Option<Reply>);
+
+struct Conn {
+    ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    next_id: ReqId,
+    pending: HashMap<ReqId, (Pending, Instant)>,
+    in_flight_queues: HashSet<String>,
+    snapshot_queue: VecDeque<(Channel, Instant)>,
+    snapshots_running: usize,
+    latency: Option<u32>,
+    retry_outbox_at: Option<Instant>,
+}
+
+impl Conn {
+    async fn send(&mut self, f: &ClientFrame) -> Result<(), Error> {
+        self.ws.send(WsMessage::text(encode(f))).await.map_err(|e| Error::Network(e.to_string()))
+    }
+    async fn request(&mut self, make: impl FnOnce(ReqId) -> ClientFrame, p: Pending) -> Result<(), Error> {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.pending.insert(id, (p, Instant::now()));
+        self.send(&make(id)).await
+    }
+}
+
+fn close_outcome(code: u16, reason: &str, live_for: Option<Duration>, hint: Option<Duration>) -> Outcome {
+    match CloseCode::from_code(code) {
+        Some(CloseCode::UnsupportedVersion) => Outcome::Permanent(ConnState::Closed {
+            reason: "This version of Tally is too old for the server. Please update the app.".into(),
+        }),
+        Some(CloseCode::SessionRevoked) => Outcome::Permanent(ConnState::AuthFailed {
+            reason: "You were signed out (from another device or for security). Sign in again.".into(),
+        }),
+        Some(CloseCode::ServiceRestart) => Outcome::Dropped {
+            live_for,
+            hint: hint.or(Some(Duration::from_millis(500))),
+            error: "server restarting".into(),
+        },
+        _ => Outcome::Dropped { live_for, hint, error: format!("connection closed ({code} {reason})") },
+    }
+}
+
+async fn connect_once(sh: &Arc<Shared>, cmds: &mut mpsc::UnboundedReceiver<Cmd>, backoff: &mut Backoff) -> Outcome {
+    // 1. a valid access token.
+    let token = match sh.access_token(false).await {
+        Ok(t) => t,
+        Err(Error::Auth(reason)) => return Outcome::Permanent(ConnState::AuthFailed { reason }),
+        Err(e) => return Outcome::Dropped { live_for: None, hint: None, error: e.to_string() },
+    };
+    // 2. the socket.
+    let url = ws_url(&sh.api.base);
+    let ws = match tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(&url)).await {
+        Ok(Ok((ws, _))) => ws,
+        Ok(Err(e)) => return Outcome::Dropped { live_for: None, hint: None, error: short_ws_error(&e) },
+        Err(_) => return Outcome::Dropped { live_for: None, hint: None, error: "connect timed out".into() },
+    };
+    sh.set_state(ConnState::Authenticating);
+    let mut conn = Conn {
+        ws,
+        next_id: 0,
+        pending: HashMap::new(),
+        in_flight_queues: HashSet::new(),
+        snapshot_queue: VecDeque::new(),
+        snapshots_running: 0,
+        latency: None,
+        retry_outbox_at: None,
+    };
+    // 3. hello with every channel and its stored position.
+    let positions: HashMap<Channel, Position> = sh.store.positions().unwrap_or_default().into_iter().collect();
+    let subscriptions: Vec<SubscribeSpec> = wanted_channels(sh)
+        .into_iter()
+        .map(|c| SubscribeSpec { since: positions.get(&c).cloned(), channel: c })
+        .collect();
+    let hello =
+        ClientFrame::Hello(Hello { v: PROTOCOL_VERSION, token, subscriptions, client: Some(sh.client_name.clone()) });
+    if let Err(e) = conn.send(&hello).await {
+        return Outcome::Dropped { live_for: None, hint: None, error: e.to_string() };
+    }
+    let welcome = loop {
+        match tokio::time::timeout(CONNECT_TIMEOUT, conn.ws.next()).await {
+            Err(_) => return Outcome::Dropped { live_for: None, hint: None, error: "no welcome in time".into() },
+            Ok(None) => return Outcome::Dropped { live_for: None, hint: None, error: "connection closed".into() },
+            Ok(Some(Err(e))) => return Outcome::Dropped { live_for: None, hint: None, error: short_ws_error(&e) },
+            Ok(Some(Ok(WsMessage::Text(t)))) => match decode_server(&t) {
+                Ok(ServerFrame::Welcome(w)) => break w,
+                Ok(_) | Err(_) => continue,
+            },
+            Ok(Some(Ok(WsMessage::Close(cf)))) => {
+                let (code, reason) =
+                    cf.map(|c| (u16::from(c.code), c.reason.to_string())).unwrap_or((1005, String::new()));
+                return match CloseCode::from_code(code) {
+                    Some(CloseCode::TokenExpired) | Some(CloseCode::Unauthorized) => {
+                        // Refresh once and retry at once; a failed refresh means sign in again.
+                        match sh.access_token(true).await {
+                            Ok(_) => Outcome::Dropped {
+                                live_for: None,
+                                hint: Some(Duration::ZERO),
+                                error: "token refreshed".into(),
+                            },
+                            Err(Error::Auth(reason)) => Outcome::Permanent(ConnState::AuthFailed { reason }),
+                            Err(e) => Outcome::Dropped { live_for: None, hint: None, error: e.to_string() },
+                        }
+                    }
+                    _ => close_outcome(code, &reason, None, None),
+                };
+            }
+            Ok(Some(Ok(_))) => continue,
+        }
+    };
+    let live_since = Instant::now();
+    let heartbeat = Duration::from_millis(welcome.heartbeat_ms.max(100));
+    sh.set_state(ConnState::Live { latency_ms: None });
+    let _ = sh.store.confirm_balances();
+    let mut last_rx = Instant::now();
+    let mut wall = (SystemTime::now(), Instant::now());
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut next_ping = Instant::now();
+    let mut hint: Option<Duration> = None;
+    let mut refresh_at = {
+        let t = sh.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        let jitter = rand::thread_rng().gen_range(0.75..0.85);
+        t.access_expires.checked_sub(t.lifetime.mul_f64(1.0 - jitter)).unwrap_or_else(Instant::now)
+    };
+    let (refresh_tx, mut refresh_rx) = mpsc::channel::<Result<(), Error>>(1);
+    let mut refreshing = false;
+    // Contacts are cheap and change rarely: refresh them on every connect.
+    let _ = conn
+        .request(
+            |id| ClientFrame::Snapshot { id, what: SnapshotKind::Contacts },
+            Pending::Snapshot(Channel::User(sh.user.id), SnapshotKind::Contacts),
+        )
+        .await;
+    flush_outbox(sh, &mut conn).await;
+
+    let result: Outcome = loop {
+        tokio::select! {
+            msg = conn.ws.next() => {
+                last_rx = Instant::now();
+                match msg {
+                    None => break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: "connection lost".into() },
+                    Some(Err(e)) => break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: short_ws_error(&e) },
+                    Some(Ok(WsMessage::Close(cf))) => {
+                        let (code, reason) = cf.map(|c| (u16::from(c.code), c.reason.to_string())).unwrap_or((1005, String::new()));
+                        break close_outcome(code, &reason, Some(live_since.elapsed()), hint);
+                    }
+                    Some(Ok(WsMessage::Text(t))) => {
+                        let frame = match decode_server(&t) {
+                            Ok(f) => f,
+                            Err(e) => { tracing::warn!(error = %e, "ignoring an unreadable frame"); continue; }
+                        };
+                        if let Err(e) = on_frame(sh, &mut conn, frame, &mut hint).await {
+                            break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: e.to_string() };
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                }
+            }
+            c = cmds.recv() => match c {
+                None | Some(Cmd::Shutdown) => {
+                    let _ = conn.ws.close(None).await;
+                    break Outcome::Shutdown;
+                }
+                Some(Cmd::ReconnectNow) => {
+                    // Already live: probe at once instead.
+                    next_ping = Instant::now();
+                }
+                Some(Cmd::Background(b)) => backoff.background = b,
+                Some(Cmd::Kick) => flush_outbox(sh, &mut conn).await,
+                Some(Cmd::Request(make, reply)) => {
+                    if conn.request(make, Pending::External(ReplyBox(Some(reply)))).await.is_err() {
+                        break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: "send failed".into() };
+                    }
+                }
+            },
+            r = refresh_rx.recv() => {
+                refreshing = false;
+                match r {
+                    Some(Ok(())) => {
+                        let t = sh.tokens.lock().unwrap_or_else(|e| e.into_inner());
+                        let jitter = rand::thread_rng().gen_range(0.75..0.85);
+                        refresh_at = t.access_expires.checked_sub(t.lifetime.mul_f64(1.0 - jitter)).unwrap_or_else(Instant::now);
+                    }
+                    Some(Err(Error::Auth(reason))) => break Outcome::Permanent(ConnState::AuthFailed { reason }),
+                    _ => refresh_at = Instant::now() + Duration::from_secs(30),
+                }
+            }
+            _ = tick.tick() => {
+                let now = Instant::now();
+                // Two missed heartbeats: the connection is dead even if TCP says nothing.
+                if now.duration_since(last_rx) > heartbeat * 2 + Duration::from_millis(500) {
+                    break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: "no heartbeat from the server".into() };
+                }
+                // Woke from sleep (wall clock jumped ahead of the monotonic clock): probe at once.
+                let (w0, i0) = wall;
+                let wall_dt = SystemTime::now().duration_since(w0).unwrap_or_default();
+                if wall_dt > i0.elapsed() + Duration::from_secs(5) {
+                    next_ping = now;
+                    last_rx = now; // give the probe its chance before declaring the link dead
+                }
+                wall = (SystemTime::now(), Instant::now());
+                if now >= next_ping {
+                    next_ping = now + heartbeat;
+                    let ts = now_ms();
+                    if conn.request(|id| ClientFrame::Ping { id, ts }, Pending::Ping(Instant::now())).await.is_err() {
+                        break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: "send failed".into() };
+                    }
+                }
+                if !refreshing && now >= refresh_at {
+                    refreshing = true;
+                    let (sh2, tx) = (sh.clone(), refresh_tx.clone());
+                    // The result is dropped with this connection's receiver if the connection ends first.
+                    tokio::spawn(async move { let _ = tx.send(sh2.access_token(true).await.map(|_| ())).await; });
+                }
+                // Acks that never came.
+                let expired: Vec<ReqId> = conn.pending.iter().filter(|(_, (_, at))| at.elapsed() > ACK_TIMEOUT).map(|(id, _)| *id).collect();
+                if !expired.is_empty() {
+                    break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: "the server stopped answering".into() };
+                }
+                if conn.retry_outbox_at.is_some_and(|t| now >= t) {
+                    conn.retry_outbox_at = None;
+                    flush_outbox(sh, &mut conn).await;
+                }
+                if let Err(e) = run_snapshots(sh, &mut conn).await {
+                    break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: e.to_string() };
+                }
+                backoff.on_healthy(live_since.elapsed());
+            }
+        }
+    };
+    // The connection is gone: fail waiting requests at once; queued outbox items stay queued.
+    for (_, (p, _)) in conn.pending.drain() {
+        if let Pending::External(ReplyBox(Some(reply))) = p {
+            let _ = reply.send(Err(Error::Offline));
+        }
+    }
+    backoff.on_healthy(live_since.elapsed());
+    result
+}
+
+fn short_ws_error(e: &tokio_tungstenite::tungstenite::Error) -> String {
+    use tokio_tungstenite::tungstenite::Error as E;
+    match e {
+        E::Io(io) => format!("network: {}", io.kind()),
+        E::Http(r) => format!("server refused the connection ({})", r.status()),
+        E::ConnectionClosed | E::AlreadyClosed => "connection closed".into(),
+        other => other.to_string(),
+    }
+}
+
+async fn on_frame(
+    sh: &Arc<Shared>,
+    conn: &mut Conn,
+    frame: ServerFrame,
+    hint: &mut Option<Duration>,
+) -> Result<(), Error> {
+    match frame {
+        ServerFrame::Ping { ts } => conn.send(&ClientFrame::Pong { ts }).await?,
+        ServerFrame::Event(e) => {
+            let ch = e.channel;
+            apply(sh, conn, ch, &[e]).await?;
+        }
+        ServerFrame::Batch { channel, events } => apply(sh, conn, channel, &events).await?,
+        ServerFrame::Subscribed { channel, epoch, seq, recovered, .. } => {
+            let stored = sh.store.position(&channel)?;
+            if channel.is_durable() && (!recovered || stored.is_none()) {
+                // Continue from the head; refetch state (jittered, limited) instead of the lost events.
+                sh.store.set_position(&channel, &Position { epoch, seq })?;
+                let not_before = Instant::now() + Duration::from_millis(rand::thread_rng().gen_range(0..300));
+                conn.snapshot_queue.push_back((channel, not_before));
+            }
+        }
+        ServerFrame::Unsubscribed { channel, code } => {
+            tracing::info!(%channel, ?code, "the server ended a subscription");
+            sh.store.forget_position(&channel)?;
+            if let Channel::Room(r) = channel {
+                sh.store.writer().execute("UPDATE rooms SET left_room = 1 WHERE id = ?1", [r])?;
+                sh.changed(vec![Change::Rooms]);
+            }
+        }
+        ServerFrame::Ephemeral { data, .. } => match data {
+            Ephemeral::Typing { room, user, active } => {
+                if user.id != sh.user.id {
+                    let mut t = sh.typing.lock().unwrap_or_else(|e| e.into_inner());
+                    let m = t.entry(room).or_default();
+                    if active {
+                        m.insert(user.id, (user, Instant::now()));
+                    } else {
+                        m.remove(&user.id);
+                    }
+                    drop(t);
+                    sh.changed(vec![Change::Typing { room }]);
+                }
+            }
+            Ephemeral::Presence { user, status, last_seen } => {
+                sh.store.set_presence(user.id, status, last_seen)?;
+                sh.changed(vec![Change::Presence, Change::Rooms]);
+            }
+        },
+        ServerFrame::Ack { id, data } => on_reply(sh, conn, id, Ok(data)).await?,
+        ServerFrame::Error { id: Some(id), code, message, retryable } => {
+            on_reply(sh, conn, id, Err((code, message, retryable))).await?
+        }
+        ServerFrame::Error { id: None, code, message, .. } => tracing::warn!(?code, %message, "server error"),
+        ServerFrame::Reconnect { delay_ms, .. } => *hint = Some(Duration::from_millis(delay_ms)),
+        ServerFrame::Welcome(_) => {}
+    }
+    Ok(())
+}
+
+async fn apply(sh: &Arc<Shared>, conn: &mut Conn, channel: Channel, events: &[Event]) -> Result<(), Error> {
+    let applied = sh.store.apply_events(&channel, events)?;
+    if applied.gap {
+        // A gap or a new epoch: heal by resubscribing from what we have.
+        let since = sh.store.position(&channel)?;
+        tracing::info!(%channel, "gap detected; resubscribing");
+        conn.request(|id| ClientFrame::Subscribe { id, channel, since }, Pending::Subscribe(channel)).await?;
+    }
+    for r in &applied.rooms_joined {
+        for ch in [Channel::Room(*r), Channel::PresenceRoom(*r)] {
+            let since = sh.store.position(&ch)?;
+            conn.request(|id| ClientFrame::Subscribe { id, channel: ch, since }, Pending::Subscribe(ch)).await?;
+        }
+    }
+    for r in &applied.rooms_left {
+        for ch in [Channel::Room(*r), Channel::PresenceRoom(*r)] {
+            sh.store.forget_position(&ch)?;
+            conn.request(|id| ClientFrame::Unsubscribe { id, channel: ch }, Pending::Quiet).await?;
+        }
+    }
+    for t in &applied.transfers {
+        if t.status.is_final() {
+            sh.store.forget_position(&Channel::Transfer(t.id))?;
+            conn.request(|id| ClientFrame::Unsubscribe { id, channel: Channel::Transfer(t.id) }, Pending::Quiet)
+                .await?;
+        }
+    }
+    for (title, body, _) in &applied.system {
+        sh.emit(AppEvent::Toast { kind: NotificationKind::System, title: title.clone(), body: body.clone() });
+    }
+    sh.raise(&applied.new_notifications, &applied.new_messages);
+    let mut changes = applied.changes.clone();
+    if !changes.is_empty() {
+        changes.push(Change::Outbox);
+    }
+    sh.changed(changes);
+    Ok(())
+}
+
+/// Requests the snapshots owed after `recovered: false`, at most two at a time.
+async fn run_snapshots(sh: &Arc<Shared>, conn: &mut Conn) -> Result<(), Error> {
+    while conn.snapshots_running < SNAPSHOT_CONCURRENCY {
+        let Some(&(channel, not_before)) = conn.snapshot_queue.front() else { break };
+        if Instant::now() < not_before {
+            break;
+        }
+        conn.snapshot_queue.pop_front();
+        let me = sh.user.id;
+        let kinds: Vec<SnapshotKind> = match channel {
+            Channel::Balance(u) if u == me => vec![SnapshotKind::Balances],
+            Channel::Transactions(u) if u == me => vec![SnapshotKind::Transactions { before: None, limit: 100 }],
+            Channel::Notifications(u) if u == me => vec![SnapshotKind::Notifications { before: None, limit: 100 }],
+            Channel::User(u) if u == me => vec![SnapshotKind::Rooms, SnapshotKind::OpenTransfers],
+            Channel::Transfer(id) => vec![SnapshotKind::Transfer { id }],
+            Channel::Room(room) => {
+                conn.snapshots_running += 1;
+                conn.request(
+                    |id| ClientFrame::History { id, channel: Channel::Room(room), before: None, limit: 50 },
+                    Pending::Snapshot(channel, SnapshotKind::Rooms),
+                )
+                .await?;
+                continue;
+            }
+            _ => vec![],
+        };
+        for what in kinds {
+            conn.snapshots_running += 1;
+            let w = what.clone();
+            conn.request(move |id| ClientFrame::Snapshot { id, what: w }, Pending::Snapshot(channel, what)).await?;
+        }
+    }
+    Ok(())
+}
+
+type HubReply = Result<Option<AckData>, (ErrorCode, String, bool)>;
+
+async fn on_reply(sh: &Arc<Shared>, conn: &mut Conn, id: ReqId, reply: HubReply) -> Result<(), Error> {
+    let Some((pending, _)) = conn.pending.remove(&id) else { return Ok(()) };
+    match pending {
+        Pending::Quiet => {}
+        Pending::Subscribe(ch) => {
+            if let Err((code, msg, _)) = reply {
+                tracing::info!(%ch, ?code, %msg, "subscription refused");
+                sh.store.forget_position(&ch)?;
+            }
+        }
+        Pending::External(ReplyBox(r)) => {
+            if let Some(r) = r {
+                let _ = r.send(reply.map_err(|(code, message, _)| Error::Hub { code, message }));
+            }
+        }
+        Pending::Ping(sent) => {
+            let rtt = sent.elapsed().as_millis().min(u32::MAX as u128) as u32;
+            conn.latency = Some(rtt);
+            sh.set_state(ConnState::Live { latency_ms: Some(rtt) });
+        }
+        Pending::Snapshot(channel, what) => {
+            conn.snapshots_running = conn.snapshots_running.saturating_sub(1);
+            match reply {
+                Ok(Some(data)) => apply_snapshot(sh, conn, channel, what, data).await?,
+                Ok(None) => {}
+                Err((code, msg, _)) => tracing::warn!(%channel, ?code, %msg, "snapshot refused"),
+            }
+        }
+        Pending::Outbox { item, queue } => {
+            conn.in_flight_queues.remove(&queue);
+            on_outbox_reply(sh, conn, item, reply).await?;
+            flush_outbox(sh, conn).await;
+        }
+    }
+    Ok(())
+}
+
+async fn apply_snapshot(
+    sh: &Arc<Shared>,
+    conn: &mut Conn,
+    _channel: Channel,
+    _what: SnapshotKind,
+    data: AckData,
+) -> Result<(), Error> {
+    let mut changes = vec![];
+    match data {
+        AckData::Balances { balances } => {
+            sh.store.replace_balances(&balances)?;
+            changes.push(Change::Balances);
+        }
+        AckData::Transactions { transactions, .. } => {
+            sh.store.refresh_transactions(&transactions)?;
+            changes.push(Change::Transactions);
+        }
+        AckData::Notifications { notifications, .. } => {
+            sh.store.upsert_notifications_quietly(&notifications)?;
+            changes.push(Change::Notifications);
+        }
+        AckData::Rooms { rooms } => {
+            let before: HashSet<RoomId> = sh.store.room_ids()?.into_iter().collect();
+            sh.store.replace_rooms(&rooms)?;
+            for r in &rooms {
+                if !before.contains(&r.id) {
+                    for ch in [Channel::Room(r.id), Channel::PresenceRoom(r.id)] {
+                        conn.request(
+                            |id| ClientFrame::Subscribe { id, channel: ch, since: None },
+                            Pending::Subscribe(ch),
+                        )
+                        .await?;
+                    }
+                }
+            }
+            changes.push(Change::Rooms);
+        }
+        AckData::Contacts { users } => sh.store.replace_contacts(&users)?,
+        AckData::Transfers { transfers } => {
+            for t in &transfers {
+                sh.store.upsert_transfer(t, "sent")?;
+                if !t.status.is_final() {
+                    let ch = Channel::Transfer(t.id);
+                    if sh.store.position(&ch)?.is_none() {
+                        conn.request(
+                            |id| ClientFrame::Subscribe { id, channel: ch, since: None },
+                            Pending::Subscribe(ch),
+                        )
+                        .await?;
+                    }
+                }
+            }
+            changes.push(Change::Transfers);
+        }
+        AckData::Transfer { transfer } => {
+            sh.store.upsert_transfer(&transfer, "sent")?;
+            changes.push(Change::Transfers);
+        }
+        AckData::History { events, .. } => {
+            sh.store.upsert_messages(&events)?;
+            if let Some(room) =
+                events.first().and_then(|e| if let Channel::Room(r) = e.channel { Some(r) } else { None })
+            {
+                changes.push(Change::Messages { room });
+            }
+            changes.push(Change::Rooms);
+        }
+        _ => {}
+    }
+    sh.changed(changes);
+    Ok(())
+}
+
+/// Sends the first pending item of every queue that has nothing in flight.
+async fn flush_outbox(sh: &Arc<Shared>, conn: &mut Conn) {
+    let rows = match sh.store.outbox_rows() {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "outbox unreadable");
+            return;
+        }
+    };
+    let mut seen_queues = HashSet::new();
+    for row in rows {
+        if !seen_queues.insert(row.queue.clone())
+            || conn.in_flight_queues.contains(&row.queue)
+            || row.state != "pending"
+        {
+            // One ordered queue per conversation: only its head may be in flight; a failed head blocks
+            // its own queue (the user decides), never the others.
+            continue;
+        }
+        if let Some(exp) = row.expires_at {
+            if now_ms() > exp {
+                let mins = (exp - row.created_at) / 60_000;
+                let reason = format!(
+                    "Not sent: you were offline for more than {} minute{}.",
+                    mins.max(1),
+                    if mins == 1 { "" } else { "s" }
+                );
+                let _ = sh.store.outbox_fail(row.id, "expired", &reason);
+                sh.changed(vec![Change::Outbox, Change::Transfers]);
+                continue;
+            }
+        }
+        let Some(frame) = outbox_frame(&row) else {
+            let _ = sh.store.outbox_fail(row.id, "invalid_input", "this queued action could not be read");
+            continue;
+        };
+        let _ = sh.store.outbox_attempt(row.id);
+        conn.in_flight_queues.insert(row.queue.clone());
+        let pending = Pending::Outbox { item: row.id, queue: row.queue.clone() };
+        if conn.request(frame, pending).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn outbox_frame(row: &OutboxRow) -> Option<Box<dyn FnOnce(ReqId) -> ClientFrame + Send>> {
+    let p = &row.payload;
+    let s = |k: &str| p.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    let i = |k: &str| p.get(k).and_then(|v| v.as_i64());
+    Some(match row.kind.as_str() {
+        "transfer" => {
+            let (key, to, memo) = (s("idempotency_key")?, s("to")?, s("memo").unwrap_or_default());
+            let amount: Money = serde_json::from_value(p.get("amount")?.clone()).ok()?;
+            Box::new(move |id| ClientFrame::TransferCreate { id, idempotency_key: key, to, amount, memo })
+        }
+        "message" => {
+            let (room, cmid, text) = (i("room")?, s("client_msg_id")?, s("text")?);
+            Box::new(move |id| ClientFrame::MessageSend { id, room, client_msg_id: cmid, text })
+        }
+        "edit" => {
+            let (room, message, text) = (i("room")?, i("message")?, s("text")?);
+            Box::new(move |id| ClientFrame::MessageEdit { id, room, message, text })
+        }
+        "delete" => {
+            let (room, message) = (i("room")?, i("message")?);
+            Box::new(move |id| ClientFrame::MessageDelete { id, room, message })
+        }
+        "react" => {
+            let (room, message, emoji, on) = (i("room")?, i("message")?, s("emoji")?, p.get("on")?.as_bool()?);
+            Box::new(move |id| ClientFrame::React { id, room, message, emoji, on })
+        }
+        "read" => {
+            let (room, up_to) = (i("room")?, i("up_to")? as u64);
+            Box::new(move |id| ClientFrame::Read { id, room, up_to })
+        }
+        "notifications_read" => {
+            let ids: Vec<i64> = serde_json::from_value(p.get("ids")?.clone()).ok()?;
+            if ids.is_empty() {
+                Box::new(|id| ClientFrame::NotificationsReadAll { id })
+            } else {
+                Box::new(move |id| ClientFrame::NotificationsRead { id, ids })
+            }
+        }
+        _ => return None,
+    })
+}
+
+async fn on_outbox_reply(sh: &Arc<Shared>, conn: &mut Conn, item: i64, reply: HubReply) -> Result<(), Error> {
+    let mut changes = vec![Change::Outbox];
+    match reply {
+        Ok(data) => {
+            match data {
+                Some(AckData::Transfer { transfer }) => {
+                    sh.store.upsert_transfer(&transfer, "sent")?;
+                    changes.push(Change::Transfers);
+                    if !transfer.status.is_final() {
+                        let ch = Channel::Transfer(transfer.id);
+                        conn.request(
+                            |id| ClientFrame::Subscribe { id, channel: ch, since: None },
+                            Pending::Subscribe(ch),
+                        )
+                        .await?;
+                    }
+                }
+                Some(AckData::Message { message }) => {
+                    let room = message.room;
+                    let e = Event {
+                        channel: Channel::Room(room),
+                        epoch: String::new(),
+                        seq: message.seq,
+                        ts: message.sent_at,
+                        data: EventData::Message { message },
+                    };
+                    sh.store.upsert_messages(&[e])?;
+                    changes.push(Change::Messages { room });
+                    changes.push(Change::Rooms);
+                }
+                _ => {}
+            }
+            sh.store.outbox_done(item)?;
+        }
+        Err((code, message, retryable)) => {
+            if retryable {
+                // Try again shortly with the same key: the hub applies it once.
+                conn.retry_outbox_at = Some(Instant::now() + Duration::from_secs(2));
+            } else {
+                sh.store.outbox_fail(item, code.as_str(), &message)?;
+                changes.push(Change::Transfers);
+                changes.push(Change::Rooms);
+                for r in sh.store.room_ids()? {
+                    changes.push(Change::Messages { room: r });
+                }
+            }
+        }
+    }
+    sh.changed(changes);
+    Ok(())
+}
