@@ -305,6 +305,22 @@ impl Store {
         Ok(())
     }
 
+    /// Remembers that `channel` owes a snapshot (after `recovered: false`) until one is applied, so a
+    /// connection lost in between does not leave the cache silently behind.
+    pub fn snapshot_needed(&self, channel: &Channel) -> Result<(), Error> {
+        self.set_meta(&format!("snap:{channel}"), "1")
+    }
+    pub fn snapshot_done(&self, channel: &Channel) -> Result<(), Error> {
+        self.writer().execute("DELETE FROM meta WHERE key = ?1", [format!("snap:{channel}")])?;
+        Ok(())
+    }
+    pub fn snapshots_owed(&self) -> Result<Vec<Channel>, Error> {
+        let c = self.reader();
+        let mut stmt = c.prepare("SELECT key FROM meta WHERE key LIKE 'snap:%'")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.filter_map(|k| k.ok().and_then(|k| Channel::parse(&k[5..]).ok())).collect())
+    }
+
     /// Marks that every balance was confirmed by the hub now (we are live).
     pub fn confirm_balances(&self) -> Result<(), Error> {
         self.writer().execute("UPDATE balances SET confirmed_at = ?1", [now_ms()])?;

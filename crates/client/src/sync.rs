@@ -370,7 +370,7 @@ async fn connect_once(sh: &Arc<Shared>, cmds: &mut mpsc::UnboundedReceiver<Cmd>,
     let _ = sh.store.confirm_balances();
     let mut last_rx = Instant::now();
     let mut wall = (SystemTime::now(), Instant::now());
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut next_ping = Instant::now();
     let mut hint: Option<Duration> = None;
     let mut refresh_at = {
@@ -387,6 +387,9 @@ async fn connect_once(sh: &Arc<Shared>, cmds: &mut mpsc::UnboundedReceiver<Cmd>,
             Pending::Snapshot(Channel::User(sh.user.id), SnapshotKind::Contacts),
         )
         .await;
+    for channel in sh.store.snapshots_owed().unwrap_or_default() {
+        conn.snapshot_queue.push_back((channel, Instant::now()));
+    }
     flush_outbox(sh, &mut conn).await;
 
     let result: Outcome = loop {
@@ -522,7 +525,8 @@ async fn on_frame(
             if channel.is_durable() && (!recovered || stored.is_none()) {
                 // Continue from the head; refetch state (jittered, limited) instead of the lost events.
                 sh.store.set_position(&channel, &Position { epoch, seq })?;
-                let not_before = Instant::now() + Duration::from_millis(rand::thread_rng().gen_range(0..300));
+                sh.store.snapshot_needed(&channel)?;
+                let not_before = Instant::now() + Duration::from_millis(rand::thread_rng().gen_range(0..250));
                 conn.snapshot_queue.push_back((channel, not_before));
             }
         }
@@ -663,7 +667,13 @@ async fn on_reply(sh: &Arc<Shared>, conn: &mut Conn, id: ReqId, reply: HubReply)
         Pending::Snapshot(channel, what) => {
             conn.snapshots_running = conn.snapshots_running.saturating_sub(1);
             match reply {
-                Ok(Some(data)) => apply_snapshot(sh, conn, channel, what, data).await?,
+                Ok(Some(data)) => {
+                    let done = !matches!(what, SnapshotKind::OpenTransfers | SnapshotKind::Contacts);
+                    apply_snapshot(sh, conn, channel, what, data).await?;
+                    if done {
+                        sh.store.snapshot_done(&channel)?;
+                    }
+                }
                 Ok(None) => {}
                 Err((code, msg, _)) => tracing::warn!(%channel, ?code, %msg, "snapshot refused"),
             }

@@ -1,0 +1,249 @@
+//! Test support: a real hub on loopback, a TCP proxy we control (drop, stall/half-open), and engines.
+#![allow(dead_code)]
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tally_client::notify::RecordingNotifier;
+use tally_client::secrets::MemoryStore;
+use tally_client::view::*;
+use tally_client::{Engine, EngineConfig};
+use tally_hub::{Config, Running};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::broadcast;
+
+pub const WAIT: Duration = Duration::from_secs(20);
+
+pub fn hub_config(dir: &std::path::Path, addr: SocketAddr) -> Config {
+    let mut cfg = Config::for_dir(dir);
+    cfg.bind = addr;
+    cfg.transfer_step_ms = 20;
+    cfg.heartbeat_ms = 500;
+    cfg.presence_grace_secs = 1;
+    cfg.jwt_secret = Some("client-tests-secret-client-tests-secret-01".into());
+    cfg
+}
+
+pub struct Hub {
+    pub running: Option<Running>,
+    pub dir: tempfile::TempDir,
+    pub addr: SocketAddr,
+    pub admin: String,
+    pub http: reqwest::Client,
+    pub tweak: fn(&mut Config),
+}
+
+impl Hub {
+    pub async fn start() -> Hub {
+        Self::start_with(|_| {}).await
+    }
+    pub async fn start_with(tweak: fn(&mut Config)) -> Hub {
+        let dir = tempfile::tempdir().unwrap();
+        // Bind to port 0 once to learn a free port, then keep using it across restarts.
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = probe.local_addr().unwrap();
+        drop(probe);
+        let mut cfg = hub_config(dir.path(), addr);
+        tweak(&mut cfg);
+        let running = tally_hub::start(cfg).await.expect("hub");
+        let admin = std::fs::read_to_string(dir.path().join("admin.token")).unwrap();
+        Hub { running: Some(running), dir, addr, admin, http: reqwest::Client::new(), tweak }
+    }
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    /// Stops the hub: graceful (clients get a reconnect hint) or abrupt (tasks just vanish).
+    pub async fn stop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+    }
+    pub async fn start_again(&mut self) {
+        let mut cfg = hub_config(self.dir.path(), self.addr);
+        (self.tweak)(&mut cfg);
+        for _ in 0..50 {
+            match tally_hub::start(cfg.clone()).await {
+                Ok(r) => {
+                    self.running = Some(r);
+                    return;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        panic!("hub did not restart on {}", self.addr);
+    }
+    pub async fn register(&self, name: &str) {
+        let r = self.http.post(format!("{}/v1/auth/register", self.url())).json(&json!({"username": name, "password": "pass-word-123", "display_name": name})).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+    }
+    pub async fn deposit(&self, name: &str, minor: i64) {
+        let r = self
+            .http
+            .post(format!("{}/v1/admin/deposit", self.url()))
+            .bearer_auth(&self.admin)
+            .json(&json!({"username": name, "amount": {"minor": minor, "currency": "USD"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    pub async fn invariants(&self) -> Value {
+        self.http.get(format!("{}/v1/admin/invariants", self.url())).bearer_auth(&self.admin).send().await.unwrap().json().await.unwrap()
+    }
+    pub fn store(&self) -> tally_hub::store::Store {
+        self.running.as_ref().unwrap().hub.store.clone()
+    }
+}
+
+/// A loopback TCP proxy between the app and the hub that a test can break on purpose.
+pub struct Proxy {
+    pub addr: SocketAddr,
+    /// 0 pass, 1 stall (keep sockets open, forward nothing: a half-open link), 2 refuse new connections.
+    mode: Arc<AtomicU8>,
+    cut: broadcast::Sender<()>,
+}
+
+impl Proxy {
+    pub async fn start(target: SocketAddr) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mode = Arc::new(AtomicU8::new(0));
+        let (cut, _) = broadcast::channel(4);
+        let (m, c) = (mode.clone(), cut.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((inbound, _)) = listener.accept().await else { return };
+                if m.load(Ordering::SeqCst) == 2 {
+                    drop(inbound);
+                    continue;
+                }
+                let (m2, mut cut_rx) = (m.clone(), c.subscribe());
+                tokio::spawn(async move {
+                    let Ok(outbound) = TcpStream::connect(target).await else { return };
+                    let (mut ri, mut wi) = inbound.into_split();
+                    let (mut ro, mut wo) = outbound.into_split();
+                    let m3 = m2.clone();
+                    let up = async move {
+                        let mut buf = vec![0u8; 16 * 1024];
+                        loop {
+                            let n = match ri.read(&mut buf).await { Ok(0) | Err(_) => return, Ok(n) => n };
+                            while m2.load(Ordering::SeqCst) == 1 { tokio::time::sleep(Duration::from_millis(20)).await; }
+                            if wo.write_all(&buf[..n]).await.is_err() { return; }
+                        }
+                    };
+                    let down = async move {
+                        let mut buf = vec![0u8; 16 * 1024];
+                        loop {
+                            let n = match ro.read(&mut buf).await { Ok(0) | Err(_) => return, Ok(n) => n };
+                            while m3.load(Ordering::SeqCst) == 1 { tokio::time::sleep(Duration::from_millis(20)).await; }
+                            if wi.write_all(&buf[..n]).await.is_err() { return; }
+                        }
+                    };
+                    tokio::select! { _ = up => {}, _ = down => {}, _ = cut_rx.recv() => {} }
+                });
+            }
+        });
+        Proxy { addr, mode, cut }
+    }
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    /// Drops every current connection (RST/FIN, like a Wi-Fi switch).
+    pub fn cut(&self) {
+        let _ = self.cut.send(());
+    }
+    pub fn stall(&self) {
+        self.mode.store(1, Ordering::SeqCst);
+    }
+    pub fn refuse(&self) {
+        self.mode.store(2, Ordering::SeqCst);
+    }
+    pub fn heal(&self) {
+        self.mode.store(0, Ordering::SeqCst);
+    }
+}
+
+pub struct App {
+    pub engine: Engine,
+    pub notifier: Arc<RecordingNotifier>,
+    pub secrets: Arc<MemoryStore>,
+    pub dir: std::path::PathBuf,
+}
+
+impl App {
+    pub fn new(dir: &std::path::Path) -> App {
+        Self::with_parts(dir, Arc::new(MemoryStore::default()), Arc::new(RecordingNotifier::default()))
+    }
+    pub fn with_parts(dir: &std::path::Path, secrets: Arc<MemoryStore>, notifier: Arc<RecordingNotifier>) -> App {
+        let engine = Engine::new(EngineConfig { data_dir: dir.to_path_buf(), client_name: "test".into() }, secrets.clone(), notifier.clone());
+        App { engine, notifier, secrets, dir: dir.to_path_buf() }
+    }
+
+    pub async fn wait_live(&self) {
+        let mut w = self.engine.conn_watch().expect("signed in");
+        tokio::time::timeout(WAIT, w.wait_for(|s| matches!(s, ConnState::Live { .. }))).await.expect("never went live").unwrap();
+    }
+
+    pub async fn wait_not_live(&self) -> ConnState {
+        let mut w = self.engine.conn_watch().expect("signed in");
+        let s = tokio::time::timeout(WAIT, w.wait_for(|s| !matches!(s, ConnState::Live { .. }))).await.expect("stayed live").unwrap().clone();
+        s
+    }
+
+    /// Polls a condition on the engine (its store) until true.
+    pub async fn until(&self, what: &str, f: impl Fn(&Engine) -> bool) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !f(&self.engine) {
+            if tokio::time::Instant::now() > deadline {
+                panic!("timed out waiting until {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    pub fn usd(&self) -> (i64, i64) {
+        self.engine
+            .balances()
+            .unwrap()
+            .into_iter()
+            .find(|b| b.balance.currency.as_str() == "USD")
+            .map(|b| (b.balance.available, b.balance.pending))
+            .unwrap_or((0, 0))
+    }
+
+    pub fn shown(&self) -> Vec<tally_client::notify::Native> {
+        self.notifier.shown.lock().unwrap().clone()
+    }
+}
+
+/// The hub's truth for a user: balances and transaction ids/statuses, read from its database.
+pub async fn hub_truth(hub: &Hub, user: i64) -> (Vec<(String, i64, i64)>, Vec<(i64, String)>) {
+    hub.store()
+        .read(move |c| {
+            let mut s = c.prepare("SELECT currency, available, pending FROM accounts WHERE user_id = ?1 ORDER BY currency")?;
+            let b = s.query_map([user], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<Vec<_>, _>>()?;
+            let mut s = c.prepare("SELECT id, status FROM transactions WHERE user_id = ?1 ORDER BY id")?;
+            let t = s.query_map([user], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+            Ok((b, t))
+        })
+        .await
+        .unwrap()
+}
+
+pub fn app_truth(app: &App) -> (Vec<(String, i64, i64)>, Vec<(i64, String)>) {
+    let b = app.engine.balances().unwrap().into_iter().map(|b| (b.balance.currency.to_string(), b.balance.available, b.balance.pending)).collect();
+    let mut t: Vec<(i64, String)> = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = app.engine.transactions(&TxFilter::default(), cursor.as_ref(), 500).unwrap();
+        t.extend(page.rows.iter().map(|r| (r.tx.id, serde_json::to_value(r.tx.status).unwrap().as_str().unwrap().to_string())));
+        match page.next {
+            Some(n) => cursor = Some(n),
+            None => break,
+        }
+    }
+    t.sort();
+    (b, t)
+}
