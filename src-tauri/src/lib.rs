@@ -1,1 +1,177 @@
-pub fn run() {}
+//! The Tally app shell: glue between the web UI and the sync engine (crates/client).
+//!
+//! Commands are an inlined plugin named `tally` (see build.rs); live data reaches the UI as the
+//! `tally://event` event; native notifications, the tray icon and window state are wired here.
+mod commands;
+mod tray;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use tally_client::notify::Notifier;
+use tally_client::view::AppEvent;
+use tally_client::{Engine, EngineConfig};
+use tauri::plugin::TauriPlugin;
+use tauri::{Emitter, Manager, Runtime};
+
+pub const EVENT: &str = "tally://event";
+
+/// The `tally` plugin: every command the UI may call.
+pub fn commands_plugin<R: Runtime>() -> TauriPlugin<R> {
+    use commands::*;
+    tauri::plugin::Builder::new("tally")
+        .invoke_handler(tauri::generate_handler![
+            demo_info, sign_in, session, sign_out, conn_state, reconnect_now, balances, transactions, balance_history,
+            spending_by_counterparty, export_csv, transfers_open, contacts, send_money, rooms, create_room, messages,
+            send_message, edit_message, delete_message, react, mark_read, set_typing, outbox, retry_outbox,
+            discard_outbox, notifications, mark_notifications_read, mark_all_read, unread_counts, search,
+            set_presence, prefs, set_prefs, set_focused_view
+        ])
+        .build()
+}
+
+/// Where the app keeps its caches: TALLY_DATA_DIR (tests) or the platform's app data dir.
+fn data_dir<R: Runtime>(app: &tauri::AppHandle<R>) -> PathBuf {
+    std::env::var_os("TALLY_DATA_DIR").map(PathBuf::from).or_else(|| app.path().app_data_dir().ok()).unwrap_or_else(|| PathBuf::from(".tally"))
+}
+
+/// Brings the main window to the front.
+pub fn focus_main<R: Runtime>(app: &tauri::AppHandle<R>) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+    }
+}
+
+fn notifier<R: Runtime>(app: &tauri::AppHandle<R>) -> Arc<dyn Notifier> {
+    #[cfg(desktop)]
+    {
+        let handle = app.clone();
+        Arc::new(tally_client::notify::DesktopNotifier {
+            app_name: "Tally".into(),
+            on_click: Some(Arc::new(move |target| {
+                // A click focuses the window on what the notification is about.
+                focus_main(&handle);
+                let _ = handle.emit(EVENT, AppEvent::Open { target });
+            })),
+        })
+    }
+    #[cfg(mobile)]
+    {
+        Arc::new(mobile::PluginNotifier { app: app.clone() })
+    }
+}
+
+#[cfg(mobile)]
+mod mobile {
+    use tally_client::notify::{Native, Notifier};
+    use tauri_plugin_notification::NotificationExt;
+    pub struct PluginNotifier<R: tauri::Runtime> {
+        pub app: tauri::AppHandle<R>,
+    }
+    impl<R: tauri::Runtime> Notifier for PluginNotifier<R> {
+        fn show(&self, n: &Native) -> Result<(), tally_client::Error> {
+            self.app.notification().builder().title(&n.title).body(&n.body).show().map_err(|e| tally_client::Error::Notify(e.to_string()))
+        }
+    }
+}
+
+/// Creates the engine, restores the session from the keychain and bridges engine events to the UI.
+pub fn setup<R: Runtime>(app: &tauri::AppHandle<R>) -> Arc<Engine> {
+    let service = std::env::var("TALLY_KEYRING_SERVICE").unwrap_or_else(|_| app.config().identifier.clone());
+    let (secrets, why) = tally_client::secrets::best_available(&service);
+    if let Some(why) = why {
+        tracing::warn!("{why}");
+    }
+    let engine = Arc::new(Engine::new(
+        EngineConfig { data_dir: data_dir(app), client_name: format!("tally-desktop/{}", env!("CARGO_PKG_VERSION")) },
+        secrets,
+        notifier(app),
+    ));
+    app.manage(engine.clone());
+    let mut rx = engine.events();
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(ev) => {
+                    tray::on_event(&handle, &ev);
+                    let _ = handle.emit(EVENT, ev);
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    // The UI missed some: tell it to re-read everything.
+                    let _ = handle.emit(EVENT, AppEvent::Changed { changes: tally_client::view::all_changes() });
+                }
+                Err(_) => break,
+            }
+        }
+    });
+    let e2 = engine.clone();
+    tauri::async_runtime::spawn(async move {
+        match e2.restore() {
+            Ok(Some(_)) => {}
+            Ok(None) => autologin(&e2).await,
+            Err(e) => tracing::warn!(error = %e, "could not restore the session"),
+        }
+    });
+    engine
+}
+
+/// `make run` signs in as a demo user: TALLY_AUTOLOGIN_SERVER + TALLY_AUTOLOGIN_USER, password from the
+/// hub's /v1/demo (only a hub in demo mode publishes one).
+async fn autologin(engine: &Engine) {
+    let (Ok(server), Ok(user)) = (std::env::var("TALLY_AUTOLOGIN_SERVER"), std::env::var("TALLY_AUTOLOGIN_USER")) else { return };
+    match engine.demo_info(&server).await {
+        Ok(info) if info.demo => {
+            if let Some(pw) = info.password {
+                if let Err(e) = engine.sign_in(&server, &user, &pw).await {
+                    tracing::warn!(error = %e, "demo sign-in failed");
+                }
+            }
+        }
+        Ok(_) => tracing::warn!("TALLY_AUTOLOGIN_SERVER is not a demo hub; not signing in"),
+        Err(e) => tracing::warn!(error = %e, "demo hub unreachable"),
+    }
+}
+
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TALLY_LOG").unwrap_or_else(|_| "info".into())).try_init();
+    let builder = tauri::Builder::default().plugin(commands_plugin());
+    #[cfg(desktop)]
+    let builder = builder.plugin(tauri_plugin_window_state::Builder::default().build());
+    #[cfg(mobile)]
+    let builder = builder.plugin(tauri_plugin_notification::init());
+    let result = builder
+        .setup(|app| {
+            let engine = setup(app.handle());
+            #[cfg(desktop)]
+            tray::create(app.handle())?;
+            let _ = engine;
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::Focused(focused) = event {
+                if let Some(engine) = window.app_handle().try_state::<Arc<Engine>>() {
+                    engine.set_background(!focused);
+                }
+            }
+        })
+        .build(tauri::generate_context!());
+    match result {
+        Ok(app) => app.run(|handle, event| {
+            if let tauri::RunEvent::Exit = event {
+                if let Some(engine) = handle.try_state::<Arc<Engine>>() {
+                    engine.shutdown();
+                }
+            }
+        }),
+        Err(e) => {
+            eprintln!("Tally could not start: {e}");
+            if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() && cfg!(target_os = "linux") {
+                eprintln!("No display found. On a headless machine run it under Xvfb: xvfb-run -a make run");
+            }
+            std::process::exit(1);
+        }
+    }
+}

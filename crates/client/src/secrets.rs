@@ -2,6 +2,14 @@
 //! on Windows), never in SQLite or a file. Where no keychain service exists the session is kept in memory
 //! only and the UI says so: `SecretStore::kind()` is `"memory"`.
 use crate::Error;
+
+// keyring 3 has no Android store: it would silently keep tokens in an in-memory mock. Refuse to build for
+// Android until a keystore-backed store exists, unless the builder accepts memory-only sessions knowingly.
+#[cfg(all(target_os = "android", not(feature = "android-memory-session")))]
+compile_error!(
+    "Tally has no Android-keystore secret store yet; keyring would keep tokens in memory only. \
+     Implement one (see docs/MOBILE.md) or build with the `android-memory-session` feature of tally-client."
+);
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Mutex;

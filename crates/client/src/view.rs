@@ -219,6 +219,11 @@ pub enum Change {
     Session,
 }
 
+/// Every topic, for when the UI must re-read everything (it missed events).
+pub fn all_changes() -> Vec<Change> {
+    vec![Change::Balances, Change::Transactions, Change::Transfers, Change::Rooms, Change::Presence, Change::Notifications, Change::Outbox, Change::Session]
+}
+
 /// Pushed to the UI: `tally://event`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -1,0 +1,170 @@
+//! The UI's commands: thin, typed wrappers over the engine. Errors reach the UI as `CommandError`.
+use std::sync::Arc;
+use tally_client::view::*;
+use tally_client::Engine;
+use tally_protocol::{MessageId, Notification, NotificationId, PresenceStatus, RoomId, RoomKind, UserSummary};
+use tauri::State;
+
+pub type Engn<'a> = State<'a, Arc<Engine>>;
+type R<T> = Result<T, CommandError>;
+
+fn err(e: tally_client::Error) -> CommandError {
+    e.into()
+}
+fn invalid(msg: &str) -> CommandError {
+    CommandError { code: "invalid_input".into(), message: msg.into() }
+}
+fn limit(n: u32, max: u32) -> R<u32> {
+    if n == 0 || n > max {
+        return Err(invalid(&format!("limit must be 1-{max}")));
+    }
+    Ok(n)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn demo_info(engine: Engn<'_>, server: String) -> R<DemoInfo> {
+    engine.demo_info(&server).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sign_in(engine: Engn<'_>, server: String, username: String, password: String) -> R<SessionInfo> {
+    engine.sign_in(&server, &username, &password).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn session(engine: Engn<'_>) -> R<Option<SessionInfo>> {
+    Ok(engine.session())
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sign_out(engine: Engn<'_>, wipe: bool) -> R<()> {
+    engine.sign_out(wipe).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn conn_state(engine: Engn<'_>) -> R<ConnState> {
+    Ok(engine.conn_state())
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn reconnect_now(engine: Engn<'_>) -> R<()> {
+    engine.reconnect_now().map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn balances(engine: Engn<'_>) -> R<Vec<BalanceView>> {
+    engine.balances().map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn transactions(engine: Engn<'_>, filter: TxFilter, cursor: Option<TxCursor>, limit: u32) -> R<TxPage> {
+    engine.transactions(&filter, cursor.as_ref(), self::limit(limit, 500)?).map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn balance_history(engine: Engn<'_>, currency: String, filter: TxFilter) -> R<Vec<BalancePoint>> {
+    engine.balance_history(&currency, &filter).map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn spending_by_counterparty(engine: Engn<'_>, filter: TxFilter) -> R<Vec<CounterpartySpend>> {
+    engine.spending_by_counterparty(&filter).map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn export_csv(engine: Engn<'_>, filter: TxFilter) -> R<String> {
+    engine.export_csv(&filter).map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn transfers_open(engine: Engn<'_>) -> R<Vec<TransferView>> {
+    engine.transfers_open().map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn contacts(engine: Engn<'_>) -> R<Vec<UserSummary>> {
+    engine.contacts().map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn send_money(engine: Engn<'_>, req: SendMoney) -> R<TransferView> {
+    engine.send_money(&req).map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn rooms(engine: Engn<'_>) -> R<Vec<RoomView>> {
+    engine.rooms().map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn create_room(engine: Engn<'_>, kind: RoomKind, name: String, members: Vec<String>) -> R<RoomView> {
+    engine.create_room(kind, &name, members).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn messages(engine: Engn<'_>, room: RoomId, before_seq: Option<u64>, limit: u32) -> R<Vec<MessageView>> {
+    engine.messages(room, before_seq, self::limit(limit, 200)?).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn send_message(engine: Engn<'_>, room: RoomId, text: String) -> R<MessageView> {
+    engine.send_message(room, &text).map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn edit_message(engine: Engn<'_>, room: RoomId, message: MessageId, text: String) -> R<()> {
+    engine.edit_message(room, message, &text).map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn delete_message(engine: Engn<'_>, room: RoomId, message: MessageId) -> R<()> {
+    engine.delete_message(room, message).map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn react(engine: Engn<'_>, room: RoomId, message: MessageId, emoji: String, on: bool) -> R<()> {
+    engine.react(room, message, &emoji, on).map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn mark_read(engine: Engn<'_>, room: RoomId, up_to: u64) -> R<()> {
+    engine.mark_read(room, up_to).map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_typing(engine: Engn<'_>, room: RoomId, active: bool) -> R<()> {
+    engine.set_typing(room, active).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn outbox(engine: Engn<'_>) -> R<Vec<OutboxItem>> {
+    engine.outbox().map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn retry_outbox(engine: Engn<'_>, id: i64) -> R<()> {
+    engine.retry_outbox(id).map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn discard_outbox(engine: Engn<'_>, id: i64) -> R<()> {
+    engine.discard_outbox(id).map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn notifications(engine: Engn<'_>, before: Option<NotificationId>, limit: u32) -> R<Vec<Notification>> {
+    engine.notifications(before, self::limit(limit, 200)?).map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn mark_notifications_read(engine: Engn<'_>, ids: Vec<NotificationId>) -> R<()> {
+    if ids.len() > 1000 {
+        return Err(invalid("at most 1000 ids at once"));
+    }
+    engine.mark_notifications_read(&ids).map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn mark_all_read(engine: Engn<'_>) -> R<()> {
+    engine.mark_all_read().map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn unread_counts(engine: Engn<'_>) -> R<UnreadCounts> {
+    engine.unread_counts().map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn search(engine: Engn<'_>, query: String) -> R<SearchResults> {
+    if query.len() > 200 {
+        return Err(invalid("search text is too long"));
+    }
+    engine.search(&query).map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_presence(engine: Engn<'_>, status: PresenceStatus) -> R<()> {
+    engine.set_presence(status).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn prefs(engine: Engn<'_>) -> R<Prefs> {
+    engine.prefs().map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_prefs(engine: Engn<'_>, prefs: Prefs) -> R<()> {
+    engine.set_prefs(&prefs).map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_focused_view(engine: Engn<'_>, view: String, room: Option<RoomId>) -> R<()> {
+    engine.set_focused_room(if view == "chat" { room } else { None });
+    Ok(())
+}

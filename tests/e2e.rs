@@ -1,0 +1,232 @@
+//! End to end: the real app binary (UI embedded) in the real WebView, driven by tauri-driver +
+//! WebKitWebDriver, against a real hub, inside a desktop session (Xvfb, D-Bus, gnome-keyring, a
+//! notification daemon). A second user is a real sync engine in this process. Screenshots of the main
+//! screens land in target/e2e-screenshots/.
+//!
+//! Needs: `tauri-driver` (cargo install), `WebKitWebDriver` (Debian webkit2gtk-driver) and a display. With
+//! TALLY_REQUIRE_DESKTOP=1 (as `make test` sets) missing pieces fail the test; otherwise it is skipped.
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+use tally_client::notify::RecordingNotifier;
+use tally_client::secrets::MemoryStore;
+use tally_client::view::*;
+use tally_client::{Engine, EngineConfig};
+use tally_protocol::*;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+struct Driver(Child);
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn tool(name: &str) -> Option<PathBuf> {
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let candidates = [home.join(".cargo/bin").join(name), PathBuf::from("/usr/bin").join(name), PathBuf::from("/usr/local/bin").join(name)];
+    candidates.into_iter().find(|p| p.exists())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn hub_config(dir: &std::path::Path, port: u16) -> tally_hub::Config {
+    let mut cfg = tally_hub::Config::for_dir(dir);
+    cfg.bind = format!("127.0.0.1:{port}").parse().unwrap();
+    cfg.demo = true;
+    cfg.demo_bot_ms = 0;
+    cfg.transfer_step_ms = 150;
+    cfg.heartbeat_ms = 1_000;
+    cfg
+}
+
+async fn wait_css(c: &Client, css: &str) -> fantoccini::elements::Element {
+    c.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}"))
+}
+
+/// Waits until `js` (a function body returning a value) returns something truthy.
+async fn wait_js(c: &Client, what: &str, js: &str) -> serde_json::Value {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let v = c.execute(js, vec![]).await.unwrap_or(serde_json::Value::Null);
+        let truthy = match &v {
+            serde_json::Value::Null => false,
+            serde_json::Value::Bool(b) => *b,
+            serde_json::Value::Number(n) => n.as_f64() != Some(0.0),
+            serde_json::Value::String(s) => !s.is_empty(),
+            _ => true,
+        };
+        if truthy {
+            return v;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn shot(c: &Client, name: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    if let Ok(png) = c.screenshot().await {
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+async fn nav(c: &Client, view: &str) {
+    wait_css(c, &format!("[data-testid=nav-{view}]")).await.click().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_end_to_end() {
+    let required = std::env::var_os("TALLY_REQUIRE_DESKTOP").is_some();
+    let (Some(driver_bin), Some(_)) = (tool("tauri-driver"), tool("WebKitWebDriver")) else {
+        assert!(!required, "tauri-driver or WebKitWebDriver is missing (scripts/deps.sh test installs them)");
+        eprintln!("skipped: tauri-driver/WebKitWebDriver not installed");
+        return;
+    };
+    if std::env::var_os("DISPLAY").is_none() {
+        assert!(!required, "no DISPLAY: run inside scripts/desktop-session.sh");
+        eprintln!("skipped: no display");
+        return;
+    }
+
+    // The hub, on a port we keep across a restart.
+    let hub_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = format!("http://127.0.0.1:{port}");
+    let hub = tally_hub::start(hub_config(hub_dir.path(), port)).await.expect("hub");
+
+    // The app, under a test identity: its own data dir and keychain service.
+    let app_data = tempfile::tempdir().unwrap();
+    let (wd_port, native_port) = (free_port(), free_port());
+    let _driver = Driver(
+        Command::new(driver_bin)
+            .args(["--port", &wd_port.to_string(), "--native-port", &native_port.to_string()])
+            .env("TALLY_DATA_DIR", app_data.path())
+            .env("TALLY_KEYRING_SERVICE", format!("app.tally.e2e-{}", std::process::id()))
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tauri-driver starts"),
+    );
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), "wry".into());
+    caps.insert("tauri:options".into(), serde_json::json!({"application": env!("CARGO_BIN_EXE_tally")}));
+    let mut c = None;
+    for _ in 0..100 {
+        match ClientBuilder::rustls().expect("tls").capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{wd_port}")).await {
+            Ok(client) => {
+                c = Some(client);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let c = c.expect("WebDriver session with the app");
+
+    // 1. Sign in as alice.
+    let title = c.title().await.unwrap_or_default();
+    let server_field = wait_css(&c, "[data-testid=signin-server]").await;
+    assert!(title.contains("Tally") || title.is_empty(), "title {title}");
+    server_field.clear().await.unwrap();
+    server_field.send_keys(&server).await.unwrap();
+    wait_css(&c, "[data-testid=signin-username]").await.send_keys("alice").await.unwrap();
+    wait_css(&c, "[data-testid=signin-password]").await.send_keys(tally_hub::demo::PASSWORD).await.unwrap();
+    shot(&c, "01-sign-in").await;
+    wait_css(&c, "[data-testid=signin-submit]").await.click().await.unwrap();
+    wait_js(&c, "a balance", "const e = document.querySelector('[data-testid=balance-amount]'); return e && Number(e.dataset.minor) > 0;").await;
+    wait_js(&c, "live", "const e = document.querySelector('[data-testid=conn-pill]'); return e && e.dataset.state === 'live';").await;
+    shot(&c, "02-home").await;
+
+    // 2. Bob (a real engine) pays alice: it appears without a reload.
+    let bob_dir = tempfile::tempdir().unwrap();
+    let bob = Engine::new(EngineConfig { data_dir: bob_dir.path().into(), client_name: "e2e-bob".into() }, Arc::new(MemoryStore::default()), Arc::new(RecordingNotifier::default()));
+    bob.sign_in(&server, "bob", tally_hub::demo::PASSWORD).await.unwrap();
+    let mut w = bob.conn_watch().unwrap();
+    tokio::time::timeout(WAIT, w.wait_for(|s| matches!(s, ConnState::Live { .. }))).await.unwrap().unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while bob.contacts().unwrap().is_empty() || bob.balances().unwrap().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let memo = format!("e2e payment {}", std::process::id());
+    bob.send_money(&SendMoney { to: "alice".into(), amount: Money::new(4_200, Currency::USD), memo: memo.clone() }).unwrap();
+    wait_js(&c, "the payment in the feed", &format!("return [...document.querySelectorAll('[data-testid=feed-row]')].some(r => r.textContent.includes({memo:?}));")).await;
+    shot(&c, "03-home-payment-received").await;
+
+    // 3. Chat: alice writes to bob; bob receives it.
+    nav(&c, "chat").await;
+    let dm = bob.rooms().unwrap().into_iter().find(|r| r.room.kind == RoomKind::Direct).expect("demo DM").room.id;
+    wait_css(&c, "[data-testid=room-item]").await;
+    c.execute("const items=[...document.querySelectorAll('[data-testid=room-item]')]; (items.find(i => i.textContent.includes('Bob')) || items[0]).click();", vec![]).await.unwrap();
+    let input = wait_css(&c, "[data-testid=chat-input]").await;
+    input.send_keys("hello from the e2e test").await.unwrap();
+    wait_css(&c, "[data-testid=chat-send]").await.click().await.unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let msgs = bob.messages(dm, None, 50).await.unwrap();
+        if msgs.iter().any(|m| m.message.text == "hello from the e2e test") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "bob never got alice's message");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Hostile text from bob shows as text.
+    let evil = "<img src=x onerror=\"window.__pwned=1\"> <b>bold?</b>";
+    bob.send_message(dm, evil).unwrap();
+    wait_js(&c, "the hostile message as text", "return [...document.querySelectorAll('[data-testid=message-text]')].some(e => e.textContent.includes('<img src=x'));").await;
+    let imgs = c.execute("return document.querySelectorAll('[data-testid=message-pane] img, [data-testid=message-pane] b').length;", vec![]).await.unwrap();
+    assert_eq!(imgs, serde_json::json!(0), "message text was rendered as HTML");
+    let pwned = c.execute("return window.__pwned === 1;", vec![]).await.unwrap();
+    assert_eq!(pwned, serde_json::json!(false));
+    shot(&c, "04-chat").await;
+
+    // 4. The hub goes away: the app says so and history is browsable offline.
+    hub.shutdown().await;
+    wait_js(&c, "not live", "const e = document.querySelector('[data-testid=conn-pill]'); return e && e.dataset.state !== 'live';").await;
+    let queued = "written while offline";
+    let input = wait_css(&c, "[data-testid=chat-input]").await;
+    input.send_keys(queued).await.unwrap();
+    wait_css(&c, "[data-testid=chat-send]").await.click().await.unwrap();
+    wait_css(&c, "[data-testid=message-pending]").await;
+    shot(&c, "05-chat-offline-pending").await;
+    nav(&c, "history").await;
+    wait_js(&c, "cached history rows", "return document.querySelectorAll('[data-testid=history-row]').length > 5;").await;
+    shot(&c, "06-history-offline").await;
+    nav(&c, "notifications").await;
+    shot(&c, "07-notifications").await;
+    nav(&c, "send").await;
+    shot(&c, "08-send-offline").await;
+    nav(&c, "settings").await;
+    shot(&c, "09-settings").await;
+
+    // 5. The hub comes back: the app reconnects on its own and the queued message goes out once.
+    let hub = tally_hub::start(hub_config(hub_dir.path(), port)).await.expect("hub restarts");
+    wait_js(&c, "live again", "const e = document.querySelector('[data-testid=conn-pill]'); return e && e.dataset.state === 'live';").await;
+    bob.reconnect_now().ok();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let msgs = bob.messages(dm, None, 100).await.unwrap();
+        let n = msgs.iter().filter(|m| m.message.text == queued).count();
+        if n == 1 {
+            break;
+        }
+        assert!(n <= 1, "queued message delivered twice");
+        assert!(tokio::time::Instant::now() < deadline, "queued message never arrived");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    nav(&c, "chat").await;
+    shot(&c, "10-chat-flushed").await;
+    nav(&c, "home").await;
+    shot(&c, "11-home-live").await;
+    let _ = c.close().await;
+    bob.shutdown();
+    hub.shutdown().await;
+}
