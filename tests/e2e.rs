@@ -6,6 +6,7 @@
 //! Needs: `tauri-driver` (cargo install), `WebKitWebDriver` (Debian webkit2gtk-driver) and a display. With
 //! TALLY_REQUIRE_DESKTOP=1 (as `make test` sets) missing pieces fail the test; otherwise it is skipped.
 use fantoccini::{Client, ClientBuilder, Locator};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -21,6 +22,8 @@ const WAIT: Duration = Duration::from_secs(30);
 struct Driver(Child);
 impl Drop for Driver {
     fn drop(&mut self) {
+        // tauri-driver runs in its own process group with WebKitWebDriver and the app: end them all.
+        let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", self.0.id())]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -28,7 +31,11 @@ impl Drop for Driver {
 
 fn tool(name: &str) -> Option<PathBuf> {
     let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-    let candidates = [home.join(".cargo/bin").join(name), PathBuf::from("/usr/bin").join(name), PathBuf::from("/usr/local/bin").join(name)];
+    let candidates = [
+        home.join(".cargo/bin").join(name),
+        PathBuf::from("/usr/bin").join(name),
+        PathBuf::from("/usr/local/bin").join(name),
+    ];
     candidates.into_iter().find(|p| p.exists())
 }
 
@@ -47,7 +54,18 @@ fn hub_config(dir: &std::path::Path, port: u16) -> tally_hub::Config {
 }
 
 async fn wait_css(c: &Client, css: &str) -> fantoccini::elements::Element {
-    c.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}"))
+    match c.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
+        Ok(e) => e,
+        Err(e) => {
+            let _ = tokio::time::timeout(Duration::from_secs(10), shot(c, "failure")).await;
+            let src = tokio::time::timeout(Duration::from_secs(10), c.source())
+                .await
+                .ok()
+                .and_then(|r| r.ok())
+                .unwrap_or_default();
+            panic!("no {css}: {e}\npage: {}", src.chars().take(3000).collect::<String>());
+        }
+    }
 }
 
 /// Waits until `js` (a function body returning a value) returns something truthy.
@@ -84,6 +102,14 @@ async fn nav(c: &Client, view: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_end_to_end() {
+    // Bounded: a hung WebView must fail the run, not stall CI.
+    tokio::time::timeout(Duration::from_secs(300), scenario())
+        .await
+        .expect("the end-to-end scenario took over 5 minutes");
+}
+
+async fn scenario() {
+    tally_client::install_crypto();
     let required = std::env::var_os("TALLY_REQUIRE_DESKTOP").is_some();
     let (Some(driver_bin), Some(_)) = (tool("tauri-driver"), tool("WebKitWebDriver")) else {
         assert!(!required, "tauri-driver or WebKitWebDriver is missing (scripts/deps.sh test installs them)");
@@ -113,6 +139,7 @@ async fn the_app_end_to_end() {
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .expect("tauri-driver starts"),
     );
@@ -120,13 +147,17 @@ async fn the_app_end_to_end() {
     caps.insert("browserName".into(), "wry".into());
     caps.insert("tauri:options".into(), serde_json::json!({"application": env!("CARGO_BIN_EXE_tally")}));
     let mut c = None;
-    for _ in 0..100 {
-        match ClientBuilder::rustls().expect("tls").capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{wd_port}")).await {
-            Ok(client) => {
+    let wd_url = format!("http://127.0.0.1:{wd_port}");
+    for _ in 0..50 {
+        let mut builder = ClientBuilder::rustls().expect("tls");
+        builder.capabilities(caps.clone());
+        match tokio::time::timeout(Duration::from_secs(60), builder.connect(&wd_url)).await {
+            Ok(Ok(client)) => {
                 c = Some(client);
                 break;
             }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            Ok(Err(_)) => tokio::time::sleep(Duration::from_millis(200)).await,
+            Err(_) => panic!("the WebDriver session did not start within 60 s"),
         }
     }
     let c = c.expect("WebDriver session with the app");
@@ -141,13 +172,27 @@ async fn the_app_end_to_end() {
     wait_css(&c, "[data-testid=signin-password]").await.send_keys(tally_hub::demo::PASSWORD).await.unwrap();
     shot(&c, "01-sign-in").await;
     wait_css(&c, "[data-testid=signin-submit]").await.click().await.unwrap();
-    wait_js(&c, "a balance", "const e = document.querySelector('[data-testid=balance-amount]'); return e && Number(e.dataset.minor) > 0;").await;
-    wait_js(&c, "live", "const e = document.querySelector('[data-testid=conn-pill]'); return e && e.dataset.state === 'live';").await;
+    wait_js(
+        &c,
+        "a balance",
+        "const e = document.querySelector('[data-testid=balance-amount]'); return e && Number(e.dataset.minor) > 0;",
+    )
+    .await;
+    wait_js(
+        &c,
+        "live",
+        "const e = document.querySelector('[data-testid=conn-pill]'); return e && e.dataset.state === 'live';",
+    )
+    .await;
     shot(&c, "02-home").await;
 
     // 2. Bob (a real engine) pays alice: it appears without a reload.
     let bob_dir = tempfile::tempdir().unwrap();
-    let bob = Engine::new(EngineConfig { data_dir: bob_dir.path().into(), client_name: "e2e-bob".into() }, Arc::new(MemoryStore::default()), Arc::new(RecordingNotifier::default()));
+    let bob = Engine::new(
+        EngineConfig { data_dir: bob_dir.path().into(), client_name: "e2e-bob".into() },
+        Arc::new(MemoryStore::default()),
+        Arc::new(RecordingNotifier::default()),
+    );
     bob.sign_in(&server, "bob", tally_hub::demo::PASSWORD).await.unwrap();
     let mut w = bob.conn_watch().unwrap();
     tokio::time::timeout(WAIT, w.wait_for(|s| matches!(s, ConnState::Live { .. }))).await.unwrap().unwrap();
@@ -157,7 +202,8 @@ async fn the_app_end_to_end() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let memo = format!("e2e payment {}", std::process::id());
-    bob.send_money(&SendMoney { to: "alice".into(), amount: Money::new(4_200, Currency::USD), memo: memo.clone() }).unwrap();
+    bob.send_money(&SendMoney { to: "alice".into(), amount: Money::new(4_200, Currency::USD), memo: memo.clone() })
+        .unwrap();
     wait_js(&c, "the payment in the feed", &format!("return [...document.querySelectorAll('[data-testid=feed-row]')].some(r => r.textContent.includes({memo:?}));")).await;
     shot(&c, "03-home-payment-received").await;
 
@@ -182,7 +228,13 @@ async fn the_app_end_to_end() {
     let evil = "<img src=x onerror=\"window.__pwned=1\"> <b>bold?</b>";
     bob.send_message(dm, evil).unwrap();
     wait_js(&c, "the hostile message as text", "return [...document.querySelectorAll('[data-testid=message-text]')].some(e => e.textContent.includes('<img src=x'));").await;
-    let imgs = c.execute("return document.querySelectorAll('[data-testid=message-pane] img, [data-testid=message-pane] b').length;", vec![]).await.unwrap();
+    let imgs = c
+        .execute(
+            "return document.querySelectorAll('[data-testid=message-pane] img, [data-testid=message-pane] b').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
     assert_eq!(imgs, serde_json::json!(0), "message text was rendered as HTML");
     let pwned = c.execute("return window.__pwned === 1;", vec![]).await.unwrap();
     assert_eq!(pwned, serde_json::json!(false));
@@ -190,7 +242,12 @@ async fn the_app_end_to_end() {
 
     // 4. The hub goes away: the app says so and history is browsable offline.
     hub.shutdown().await;
-    wait_js(&c, "not live", "const e = document.querySelector('[data-testid=conn-pill]'); return e && e.dataset.state !== 'live';").await;
+    wait_js(
+        &c,
+        "not live",
+        "const e = document.querySelector('[data-testid=conn-pill]'); return e && e.dataset.state !== 'live';",
+    )
+    .await;
     let queued = "written while offline";
     let input = wait_css(&c, "[data-testid=chat-input]").await;
     input.send_keys(queued).await.unwrap();
@@ -198,7 +255,8 @@ async fn the_app_end_to_end() {
     wait_css(&c, "[data-testid=message-pending]").await;
     shot(&c, "05-chat-offline-pending").await;
     nav(&c, "history").await;
-    wait_js(&c, "cached history rows", "return document.querySelectorAll('[data-testid=history-row]').length > 5;").await;
+    wait_js(&c, "cached history rows", "return document.querySelectorAll('[data-testid=history-row]').length > 5;")
+        .await;
     shot(&c, "06-history-offline").await;
     nav(&c, "notifications").await;
     shot(&c, "07-notifications").await;
@@ -209,7 +267,12 @@ async fn the_app_end_to_end() {
 
     // 5. The hub comes back: the app reconnects on its own and the queued message goes out once.
     let hub = tally_hub::start(hub_config(hub_dir.path(), port)).await.expect("hub restarts");
-    wait_js(&c, "live again", "const e = document.querySelector('[data-testid=conn-pill]'); return e && e.dataset.state === 'live';").await;
+    wait_js(
+        &c,
+        "live again",
+        "const e = document.querySelector('[data-testid=conn-pill]'); return e && e.dataset.state === 'live';",
+    )
+    .await;
     bob.reconnect_now().ok();
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {

@@ -49,12 +49,9 @@ fn commands_work_through_the_real_capabilities_and_errors_are_typed() {
     std::env::set_var("TALLY_KEYRING_SERVICE", format!("app.tally.ipc-test-{}", std::process::id()));
     let app = mock_builder()
         .plugin(tally_app::commands_plugin())
-        .setup(|app| {
-            tally_app::setup(app.handle());
-            Ok(())
-        })
         .build(tauri::generate_context!())
         .expect("app builds with the real config");
+    tally_app::setup(app.handle());
     let main = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
 
     // Not signed in: a typed error the UI can switch on.
@@ -86,9 +83,18 @@ fn commands_work_through_the_real_capabilities_and_errors_are_typed() {
     assert!(page["rows"].as_array().unwrap().len() <= 20);
     let e = call(&main, "transactions", json!({"filter": {}, "cursor": null, "limit": 0})).unwrap_err();
     assert_eq!(e["code"], "invalid_input");
-    let e = call(&main, "send_money", json!({"req": {"to": "bob", "amount": {"minor": -5, "currency": "USD"}, "memo": ""}})).unwrap_err();
+    let e = call(
+        &main,
+        "send_money",
+        json!({"req": {"to": "bob", "amount": {"minor": -5, "currency": "USD"}, "memo": ""}}),
+    )
+    .unwrap_err();
     assert_eq!(e["code"], "invalid_input");
-    let e = call(&main, "send_money", json!({"req": {"to": "bob", "amount": {"minor": 5.5, "currency": "USD"}, "memo": ""}}));
+    let e = call(
+        &main,
+        "send_money",
+        json!({"req": {"to": "bob", "amount": {"minor": 5.5, "currency": "USD"}, "memo": ""}}),
+    );
     assert!(e.is_err(), "floats are not money");
 
     // A command outside the plugin's permissions, and any command from a window the capability does not

@@ -1,10 +1,11 @@
 import { defineConfig } from "vitest/config";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
+import { svelteTesting } from "@testing-library/svelte/vite";
 
 // The app runs inside Tauri's WebView with a strict CSP (no eval, no remote content): everything is
 // bundled from this package, and asset URLs are relative so `ui/dist` works from any origin.
 export default defineConfig({
-  plugins: [svelte()],
+  plugins: process.env.VITEST ? [svelte(), svelteTesting()] : [svelte()],
   base: "./",
   clearScreen: false,
   server: {
@@ -21,7 +22,6 @@ export default defineConfig({
     sourcemap: false,
     chunkSizeWarningLimit: 800,
   },
-  resolve: process.env.VITEST ? { conditions: ["browser"] } : undefined,
   test: {
     environment: "jsdom",
     include: ["src/**/*.test.ts", "tests/unit/**/*.test.ts"],

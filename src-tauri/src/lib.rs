@@ -20,18 +20,51 @@ pub fn commands_plugin<R: Runtime>() -> TauriPlugin<R> {
     use commands::*;
     tauri::plugin::Builder::new("tally")
         .invoke_handler(tauri::generate_handler![
-            demo_info, sign_in, session, sign_out, conn_state, reconnect_now, balances, transactions, balance_history,
-            spending_by_counterparty, export_csv, transfers_open, contacts, send_money, rooms, create_room, messages,
-            send_message, edit_message, delete_message, react, mark_read, set_typing, outbox, retry_outbox,
-            discard_outbox, notifications, mark_notifications_read, mark_all_read, unread_counts, search,
-            set_presence, prefs, set_prefs, set_focused_view
+            demo_info,
+            sign_in,
+            session,
+            sign_out,
+            conn_state,
+            reconnect_now,
+            balances,
+            transactions,
+            balance_history,
+            spending_by_counterparty,
+            export_csv,
+            transfers_open,
+            contacts,
+            send_money,
+            rooms,
+            create_room,
+            messages,
+            send_message,
+            edit_message,
+            delete_message,
+            react,
+            mark_read,
+            set_typing,
+            outbox,
+            retry_outbox,
+            discard_outbox,
+            notifications,
+            mark_notifications_read,
+            mark_all_read,
+            unread_counts,
+            search,
+            set_presence,
+            prefs,
+            set_prefs,
+            set_focused_view
         ])
         .build()
 }
 
 /// Where the app keeps its caches: TALLY_DATA_DIR (tests) or the platform's app data dir.
 fn data_dir<R: Runtime>(app: &tauri::AppHandle<R>) -> PathBuf {
-    std::env::var_os("TALLY_DATA_DIR").map(PathBuf::from).or_else(|| app.path().app_data_dir().ok()).unwrap_or_else(|| PathBuf::from(".tally"))
+    std::env::var_os("TALLY_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(|| app.path().app_data_dir().ok())
+        .unwrap_or_else(|| PathBuf::from(".tally"))
 }
 
 /// Brings the main window to the front.
@@ -71,7 +104,13 @@ mod mobile {
     }
     impl<R: tauri::Runtime> Notifier for PluginNotifier<R> {
         fn show(&self, n: &Native) -> Result<(), tally_client::Error> {
-            self.app.notification().builder().title(&n.title).body(&n.body).show().map_err(|e| tally_client::Error::Notify(e.to_string()))
+            self.app
+                .notification()
+                .builder()
+                .title(&n.title)
+                .body(&n.body)
+                .show()
+                .map_err(|e| tally_client::Error::Notify(e.to_string()))
         }
     }
 }
@@ -120,7 +159,10 @@ pub fn setup<R: Runtime>(app: &tauri::AppHandle<R>) -> Arc<Engine> {
 /// `make run` signs in as a demo user: TALLY_AUTOLOGIN_SERVER + TALLY_AUTOLOGIN_USER, password from the
 /// hub's /v1/demo (only a hub in demo mode publishes one).
 async fn autologin(engine: &Engine) {
-    let (Ok(server), Ok(user)) = (std::env::var("TALLY_AUTOLOGIN_SERVER"), std::env::var("TALLY_AUTOLOGIN_USER")) else { return };
+    let (Ok(server), Ok(user)) = (std::env::var("TALLY_AUTOLOGIN_SERVER"), std::env::var("TALLY_AUTOLOGIN_USER"))
+    else {
+        return;
+    };
     match engine.demo_info(&server).await {
         Ok(info) if info.demo => {
             if let Some(pw) = info.password {
@@ -136,7 +178,9 @@ async fn autologin(engine: &Engine) {
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TALLY_LOG").unwrap_or_else(|_| "info".into())).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TALLY_LOG").unwrap_or_else(|_| "info".into()))
+        .try_init();
     let builder = tauri::Builder::default().plugin(commands_plugin());
     #[cfg(desktop)]
     let builder = builder.plugin(tauri_plugin_window_state::Builder::default().build());
@@ -168,7 +212,10 @@ pub fn run() {
         }),
         Err(e) => {
             eprintln!("Tally could not start: {e}");
-            if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() && cfg!(target_os = "linux") {
+            if std::env::var_os("DISPLAY").is_none()
+                && std::env::var_os("WAYLAND_DISPLAY").is_none()
+                && cfg!(target_os = "linux")
+            {
                 eprintln!("No display found. On a headless machine run it under Xvfb: xvfb-run -a make run");
             }
             std::process::exit(1);

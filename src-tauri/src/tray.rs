@@ -13,11 +13,13 @@ pub fn create<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<()> {
     let show = MenuItem::with_id(app, "show", "Show Tally", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
     let menu = Menu::with_items(app, &[&show, &quit])?;
-    let mut builder = TrayIconBuilder::with_id(TRAY_ID).tooltip("Tally — offline").menu(&menu).on_menu_event(|app, event| match event.id.as_ref() {
-        "show" => crate::focus_main(app),
-        "quit" => app.exit(0),
-        _ => {}
-    });
+    let mut builder = TrayIconBuilder::with_id(TRAY_ID).tooltip("Tally — offline").menu(&menu).on_menu_event(
+        |app, event| match event.id.as_ref() {
+            "show" => crate::focus_main(app),
+            "quit" => app.exit(0),
+            _ => {}
+        },
+    );
     if let Some(icon) = app.default_window_icon() {
         builder = builder.icon(icon.clone());
     }
@@ -49,7 +51,8 @@ pub fn on_event<R: Runtime>(app: &tauri::AppHandle<R>, ev: &AppEvent) {
         }
         let unread = engine.unread_counts().map(|u| u.notifications + u.chat).unwrap_or(0);
         let state = describe(&engine.conn_state());
-        let tip = if unread > 0 { format!("Tally — {state} — {unread} unread") } else { format!("Tally — {state}") };
+        let tip =
+            if unread > 0 { format!("Tally — {state} — {unread} unread") } else { format!("Tally — {state}") };
         let _ = tray.set_tooltip(Some(tip));
     }
     #[cfg(mobile)]

@@ -50,6 +50,7 @@ fn random_id(prefix: &str) -> String {
 
 impl Engine {
     pub fn new(cfg: EngineConfig, secrets: Arc<dyn SecretStore>, notifier: Arc<dyn Notifier>) -> Engine {
+        crate::install_crypto();
         let (events, _) = broadcast::channel(1024);
         Engine { cfg, secrets, notifier, events, active: Mutex::new(None) }
     }

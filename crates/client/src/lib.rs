@@ -17,6 +17,12 @@ pub mod view;
 
 pub use engine::{Engine, EngineConfig};
 
+/// Selects rustls' ring provider for the process (TLS for wss:// and https://). Idempotent; needed when
+/// several providers are compiled in, which rustls refuses to guess between.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// The engine's error, at the crate boundary. `code()` is what the UI switches on.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -221,7 +221,16 @@ pub enum Change {
 
 /// Every topic, for when the UI must re-read everything (it missed events).
 pub fn all_changes() -> Vec<Change> {
-    vec![Change::Balances, Change::Transactions, Change::Transfers, Change::Rooms, Change::Presence, Change::Notifications, Change::Outbox, Change::Session]
+    vec![
+        Change::Balances,
+        Change::Transactions,
+        Change::Transfers,
+        Change::Rooms,
+        Change::Presence,
+        Change::Notifications,
+        Change::Outbox,
+        Change::Session,
+    ]
 }
 
 /// Pushed to the UI: `tally://event`.

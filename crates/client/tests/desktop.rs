@@ -22,7 +22,13 @@ fn sessions_round_trip_through_the_os_keychain() {
         Err(e) => panic!("no keychain in the desktop session: {e}"),
     };
     assert_eq!(store.kind(), "keychain");
-    let s = StoredSession { server: "http://127.0.0.1:1".into(), user_id: 7, username: "ann".into(), display_name: "Ann".into(), refresh_token: "rt_secret".into() };
+    let s = StoredSession {
+        server: "http://127.0.0.1:1".into(),
+        user_id: 7,
+        username: "ann".into(),
+        display_name: "Ann".into(),
+        refresh_token: "rt_secret".into(),
+    };
     store.save(&s).unwrap();
     // A second handle (another process would do the same) sees it: it is in the keychain, not memory.
     let again = KeyringStore::probe(&service).unwrap();
@@ -35,7 +41,13 @@ fn sessions_round_trip_through_the_os_keychain() {
 fn native_notifications_reach_the_notification_daemon() {
     let n = DesktopNotifier { app_name: "Tally test".into(), on_click: None };
     let title = format!("Bob paid you 12.00 USD #{}", std::process::id());
-    let shown = n.show(&Native { key: "n:1".into(), title: title.clone(), body: "Rent".into(), priority: Priority::Normal, target: None });
+    let shown = n.show(&Native {
+        key: "n:1".into(),
+        title: title.clone(),
+        body: "Rent".into(),
+        priority: Priority::Normal,
+        target: None,
+    });
     match shown {
         Ok(()) => {}
         Err(e) if !required() => {
@@ -50,7 +62,9 @@ fn native_notifications_reach_the_notification_daemon() {
         for _ in 0..50 {
             let out = std::process::Command::new("dunstctl").arg("history").output().unwrap();
             let disp = std::process::Command::new("dunstctl").arg("count").arg("displayed").output().unwrap();
-            if String::from_utf8_lossy(&out.stdout).contains(&title) || String::from_utf8_lossy(&disp.stdout).trim() != "0" {
+            if String::from_utf8_lossy(&out.stdout).contains(&title)
+                || String::from_utf8_lossy(&disp.stdout).trim() != "0"
+            {
                 seen = true;
                 break;
             }
@@ -61,5 +75,10 @@ fn native_notifications_reach_the_notification_daemon() {
 }
 
 fn which(cmd: &str) -> bool {
-    std::process::Command::new("sh").arg("-c").arg(format!("command -v {cmd}")).output().map(|o| o.status.success()).unwrap_or(false)
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {cmd}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }

@@ -33,13 +33,19 @@ async fn first_sign_in_fills_the_cache_and_live_payments_arrive_once() {
     let dir_b = tempfile::tempdir().unwrap();
     let bo = signed_in(&hub, &hub.url(), "bo", dir_b.path()).await;
     bo.until("contacts", |e| e.contacts().map(|c| c.iter().any(|u| u.username == "ava")).unwrap_or(false)).await;
-    bo.engine.send_money(&SendMoney { to: "ava".into(), amount: Money::new(1_234, Currency::USD), memo: "lunch".into() }).unwrap();
+    bo.engine
+        .send_money(&SendMoney { to: "ava".into(), amount: Money::new(1_234, Currency::USD), memo: "lunch".into() })
+        .unwrap();
     ava.until("payment received", |_| ava.usd() == (51_234, 0)).await;
-    bo.until("transfer completed", |e| e.transfers_open().unwrap().iter().any(|t| t.transfer.status == TransferStatus::Completed)).await;
+    bo.until("transfer completed", |e| {
+        e.transfers_open().unwrap().iter().any(|t| t.transfer.status == TransferStatus::Completed)
+    })
+    .await;
     assert_eq!(bo.usd(), (48_766, 0));
     ava.until("payment notification", |_| ava.shown().iter().any(|n| n.title.contains("paid you"))).await;
     // History shows it with the counterparty, searchable offline.
-    let page = ava.engine.transactions(&TxFilter { search: Some("lunch".into()), ..Default::default() }, None, 10).unwrap();
+    let page =
+        ava.engine.transactions(&TxFilter { search: Some("lunch".into()), ..Default::default() }, None, 10).unwrap();
     assert_eq!(page.rows.len(), 1);
     assert_eq!(page.rows[0].tx.counterparty.as_ref().unwrap().username, "bo");
     assert_eq!(app_truth(&ava), hub_truth(&hub, 1).await);
@@ -59,19 +65,34 @@ async fn hub_restart_recovers_missed_events_without_duplicates() {
     let di = signed_in(&hub, &hub.url(), "di", dir2.path()).await;
     di.until("contacts", |e| !e.contacts().unwrap().is_empty()).await;
     for i in 0..3 {
-        di.engine.send_money(&SendMoney { to: "cy".into(), amount: Money::new(100 + i, Currency::USD), memo: format!("before {i}") }).unwrap();
+        di.engine
+            .send_money(&SendMoney {
+                to: "cy".into(),
+                amount: Money::new(100 + i, Currency::USD),
+                memo: format!("before {i}"),
+            })
+            .unwrap();
     }
     cy.until("three payments", |_| cy.usd().0 == 100_303).await;
     hub.stop().await;
     let state = cy.wait_not_live().await;
-    assert!(matches!(state, ConnState::BackingOff { .. } | ConnState::Connecting | ConnState::Authenticating), "{state:?}");
+    assert!(
+        matches!(state, ConnState::BackingOff { .. } | ConnState::Connecting | ConnState::Authenticating),
+        "{state:?}"
+    );
     // Offline: the cache is still there.
     assert_eq!(cy.usd().0, 100_303);
     hub.start_again().await;
     cy.wait_live().await;
     di.wait_live().await;
     for i in 0..5 {
-        di.engine.send_money(&SendMoney { to: "cy".into(), amount: Money::new(10, Currency::USD), memo: format!("after {i}") }).unwrap();
+        di.engine
+            .send_money(&SendMoney {
+                to: "cy".into(),
+                amount: Money::new(10, Currency::USD),
+                memo: format!("after {i}"),
+            })
+            .unwrap();
     }
     cy.until("five more", |_| cy.usd().0 == 100_353).await;
     let deadline = tokio::time::Instant::now() + WAIT;
@@ -80,7 +101,12 @@ async fn hub_restart_recovers_missed_events_without_duplicates() {
         if app_truth(&cy) == truth {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "cache never matched the hub:\n{:?}\n{:?}", app_truth(&cy), truth);
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "cache never matched the hub:\n{:?}\n{:?}",
+            app_truth(&cy),
+            truth
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     unique_keys(&cy);
@@ -112,7 +138,13 @@ async fn half_open_links_are_detected_by_heartbeats_and_cut_links_recover() {
     let dir2 = tempfile::tempdir().unwrap();
     let flo = signed_in(&hub, &hub.url(), "flo", dir2.path()).await;
     flo.until("contacts", |e| !e.contacts().unwrap().is_empty()).await;
-    flo.engine.send_money(&SendMoney { to: "ed".into(), amount: Money::new(700, Currency::USD), memo: "while you were away".into() }).unwrap();
+    flo.engine
+        .send_money(&SendMoney {
+            to: "ed".into(),
+            amount: Money::new(700, Currency::USD),
+            memo: "while you were away".into(),
+        })
+        .unwrap();
     flo.until("sent", |_| flo.usd().0 == 9_300).await;
     proxy.heal();
     ed.engine.reconnect_now().unwrap();
@@ -142,7 +174,14 @@ async fn offline_outbox_survives_restart_and_flushes_once_with_expiry_for_transf
     let mut prefs = gia.engine.prefs().unwrap();
     prefs.transfer_expiry_secs = 30;
     gia.engine.set_prefs(&prefs).unwrap();
-    let queued = gia.engine.send_money(&SendMoney { to: "hal".into(), amount: Money::new(2_500, Currency::USD), memo: "offline rent".into() }).unwrap();
+    let queued = gia
+        .engine
+        .send_money(&SendMoney {
+            to: "hal".into(),
+            amount: Money::new(2_500, Currency::USD),
+            memo: "offline rent".into(),
+        })
+        .unwrap();
     assert_eq!(queued.local, LocalState::Pending);
     assert!(queued.expires_at.is_some());
     for i in 0..3 {
@@ -167,7 +206,12 @@ async fn offline_outbox_survives_restart_and_flushes_once_with_expiry_for_transf
     // Hub side: exactly one transfer and three messages.
     let (transfers, messages) = hub
         .store()
-        .read(move |c| Ok((c.query_row("SELECT COUNT(*) FROM transfers", [], |r| r.get::<_, i64>(0))?, c.query_row("SELECT COUNT(*) FROM messages WHERE room_id = ?1", [room], |r| r.get::<_, i64>(0))?)))
+        .read(move |c| {
+            Ok((
+                c.query_row("SELECT COUNT(*) FROM transfers", [], |r| r.get::<_, i64>(0))?,
+                c.query_row("SELECT COUNT(*) FROM messages WHERE room_id = ?1", [room], |r| r.get::<_, i64>(0))?,
+            ))
+        })
         .await
         .unwrap();
     assert_eq!((transfers, messages), (1, 3));
@@ -178,7 +222,9 @@ async fn offline_outbox_survives_restart_and_flushes_once_with_expiry_for_transf
     gia.wait_not_live().await;
     let store_prefs = Prefs { transfer_expiry_secs: 30, ..gia.engine.prefs().unwrap() };
     gia.engine.set_prefs(&store_prefs).unwrap();
-    gia.engine.send_money(&SendMoney { to: "hal".into(), amount: Money::new(100, Currency::USD), memo: "too late".into() }).unwrap();
+    gia.engine
+        .send_money(&SendMoney { to: "hal".into(), amount: Money::new(100, Currency::USD), memo: "too late".into() })
+        .unwrap();
     // Age the item past its expiry instead of waiting 30 s.
     {
         let dbs: Vec<_> = std::fs::read_dir(dir.path().join("accounts")).unwrap().collect();
@@ -189,7 +235,10 @@ async fn offline_outbox_survives_restart_and_flushes_once_with_expiry_for_transf
     proxy.heal();
     gia.engine.reconnect_now().unwrap();
     gia.wait_live().await;
-    gia.until("expired", |e| e.outbox().unwrap().iter().any(|o| matches!(&o.local, LocalState::Failed { code, .. } if code == "expired"))).await;
+    gia.until("expired", |e| {
+        e.outbox().unwrap().iter().any(|o| matches!(&o.local, LocalState::Failed { code, .. } if code == "expired"))
+    })
+    .await;
     assert_eq!(gia.usd(), (7_500, 0), "an expired transfer is never sent");
     let failed = gia.engine.outbox().unwrap()[0].id;
     gia.engine.discard_outbox(failed).unwrap();
@@ -207,11 +256,19 @@ async fn permanent_errors_fail_the_item_and_do_not_block_other_queues() {
     ian.until("contacts and balance", |e| !e.contacts().unwrap().is_empty() && !e.balances().unwrap().is_empty()).await;
     let room = ian.engine.create_room(RoomKind::Direct, "", vec!["jo".into()]).await.unwrap().room.id;
     // The cached balance says 1000 available; a transfer to a non-existent user fails permanently.
-    ian.engine.send_money(&SendMoney { to: "nobody".into(), amount: Money::new(10, Currency::USD), memo: String::new() }).unwrap();
+    ian.engine
+        .send_money(&SendMoney { to: "nobody".into(), amount: Money::new(10, Currency::USD), memo: String::new() })
+        .unwrap();
     ian.engine.send_message(room, "still goes through").unwrap();
-    ian.until("transfer failed", |e| e.outbox().unwrap().iter().any(|o| matches!(&o.local, LocalState::Failed { code, .. } if code == "not_found"))).await;
+    ian.until("transfer failed", |e| {
+        e.outbox().unwrap().iter().any(|o| matches!(&o.local, LocalState::Failed { code, .. } if code == "not_found"))
+    })
+    .await;
     ian.until("message sent", |e| e.outbox().unwrap().len() == 1).await;
-    let err = ian.engine.send_money(&SendMoney { to: "jo".into(), amount: Money::new(5_000, Currency::USD), memo: String::new() }).unwrap_err();
+    let err = ian
+        .engine
+        .send_money(&SendMoney { to: "jo".into(), amount: Money::new(5_000, Currency::USD), memo: String::new() })
+        .unwrap_err();
     assert_eq!(err.code(), "insufficient_funds");
 }
 
@@ -232,7 +289,11 @@ async fn expired_access_tokens_are_refreshed_and_revoked_sessions_stop_retrying(
     hub.store().write(move |c, _| tally_hub::auth::revoke_family(c, &f2)).await.unwrap();
     hub.running.as_ref().unwrap().hub.revoke_session(&family);
     let mut w = kai.engine.conn_watch().unwrap();
-    let s = tokio::time::timeout(WAIT, w.wait_for(|s| matches!(s, ConnState::AuthFailed { .. }))).await.unwrap().unwrap().clone();
+    let s = tokio::time::timeout(WAIT, w.wait_for(|s| matches!(s, ConnState::AuthFailed { .. })))
+        .await
+        .unwrap()
+        .unwrap()
+        .clone();
     assert!(matches!(s, ConnState::AuthFailed { .. }));
     // And it does not hammer the hub: no new connection appears.
     tokio::time::sleep(Duration::from_millis(1_500)).await;

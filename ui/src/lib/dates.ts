@@ -12,9 +12,11 @@ function dtf(locale: string, opts: Intl.DateTimeFormatOptions): Intl.DateTimeFor
   return f;
 }
 
-/** "09:12" */
+/** "09:12" in 24-hour locales, "9:12 AM" in 12-hour ones. */
 export function formatTime(ms: number, locale = userLocale()): string {
-  return dtf(locale, { hour: "2-digit", minute: "2-digit" }).format(ms);
+  const cycle = dtf(locale, { hour: "numeric" }).resolvedOptions().hourCycle;
+  const h24 = cycle === "h23" || cycle === "h24";
+  return dtf(locale, { hour: h24 ? "2-digit" : "numeric", minute: "2-digit" }).format(ms);
 }
 
 /** "12 Mar 2026, 09:12" */

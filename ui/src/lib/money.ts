@@ -1,10 +1,22 @@
 // Money is integer minor units everywhere (see docs/PROTOCOL.md). Formatting goes through Intl with the
 // currency's own fraction digits; parsing user input is string math, never floats.
 import type { Limits } from "../bindings/protocol";
+import { pickLocale } from "./locale";
 
+export { pickLocale };
+
+let cachedLocale: string | undefined;
+
+/**
+ * The user's locale for Intl, validated: WebKitGTK reports the POSIX locale verbatim, so a system with
+ * LANG=C gives "C", which Intl rejects with a RangeError. Anything Intl cannot use falls back to en-US.
+ */
 export function userLocale(): string {
-  return (typeof navigator !== "undefined" && navigator.language) || "en-US";
+  if (cachedLocale) return cachedLocale;
+  cachedLocale = pickLocale(typeof navigator !== "undefined" ? [...(navigator.languages ?? []), navigator.language] : []);
+  return cachedLocale;
 }
+
 
 const digitsCache = new Map<string, number>();
 
@@ -12,7 +24,7 @@ const digitsCache = new Map<string, number>();
 export function fractionDigits(currency: string): number {
   const cached = digitsCache.get(currency);
   if (cached !== undefined) return cached;
-  let d = 2;
+  let d: number;
   try {
     d = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
   } catch {
@@ -109,7 +121,7 @@ export function parseAmount(input: string, currency: string, locale = userLocale
     return { ok: false, error: "Enter a positive amount." };
   }
   // Drop currency symbols/codes and every kind of space (grouping in fr, de-CH, …).
-  s = s.replace(/[\p{Sc}]/gu, "").replace(/[A-Za-z]{3}/g, "").replace(/[\s\u00a0\u202f]/g, "");
+  s = s.replace(/[\p{Sc}]/gu, "").replace(new RegExp(`\\b${currency.replace(/[^A-Za-z]/g, "")}\\b`, "gi"), "").replace(/[\s\u00a0\u202f]/g, "");
   if (group !== "." && group !== ",") s = s.split(group).join("");
   s = s.replace(/['’]/g, "");
   if (s === "") return { ok: false, error: "Enter an amount." };

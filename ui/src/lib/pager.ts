@@ -142,7 +142,9 @@ export class TxPager {
   private nextMissing(): number | null {
     const visible = this.pagesFor(this.want.start, this.want.end);
     const margin = [visible[0] - 1, visible[visible.length - 1] + 1];
-    const last = this.ready ? this.pageCount - 1 : 0;
+    // Learn the total (page 0) before anything else.
+    if (!this.ready) return this.pages.has(0) || this.empty.has(0) ? null : 0;
+    const last = this.pageCount - 1;
     for (const p of [...visible, ...margin]) {
       if (p < 0 || p > last || this.pages.has(p) || this.empty.has(p)) continue;
       return p;

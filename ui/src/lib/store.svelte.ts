@@ -51,6 +51,7 @@ class AppState {
 export const app = new AppState();
 
 let toastSeq = 0;
+// eslint-disable-next-line svelte/prefer-svelte-reactivity -- timers, not state
 const toastTimers = new Map<number, ReturnType<typeof setTimeout>>();
 
 export function toast(tone: ToastTone, title: string, body = "", action?: Toast["action"]): number {
@@ -116,6 +117,7 @@ export function openTarget(target: NotificationTarget): void {
 // ---- change bus: screens subscribe and re-read only what they show ----
 
 export type ChangeHandler = (changes: Change[]) => void;
+// eslint-disable-next-line svelte/prefer-svelte-reactivity -- subscribers, not state
 const changeHandlers = new Set<ChangeHandler>();
 
 export function onChanges(handler: ChangeHandler): () => void {

@@ -75,7 +75,13 @@ impl Hub {
         panic!("hub did not restart on {}", self.addr);
     }
     pub async fn register(&self, name: &str) {
-        let r = self.http.post(format!("{}/v1/auth/register", self.url())).json(&json!({"username": name, "password": "pass-word-123", "display_name": name})).send().await.unwrap();
+        let r = self
+            .http
+            .post(format!("{}/v1/auth/register", self.url()))
+            .json(&json!({"username": name, "password": "pass-word-123", "display_name": name}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), 201);
     }
     pub async fn deposit(&self, name: &str, minor: i64) {
@@ -90,7 +96,15 @@ impl Hub {
         assert_eq!(r.status().as_u16(), 200);
     }
     pub async fn invariants(&self) -> Value {
-        self.http.get(format!("{}/v1/admin/invariants", self.url())).bearer_auth(&self.admin).send().await.unwrap().json().await.unwrap()
+        self.http
+            .get(format!("{}/v1/admin/invariants", self.url()))
+            .bearer_auth(&self.admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
     pub fn store(&self) -> tally_hub::store::Store {
         self.running.as_ref().unwrap().hub.store.clone()
@@ -128,17 +142,31 @@ impl Proxy {
                     let up = async move {
                         let mut buf = vec![0u8; 16 * 1024];
                         loop {
-                            let n = match ri.read(&mut buf).await { Ok(0) | Err(_) => return, Ok(n) => n };
-                            while m2.load(Ordering::SeqCst) == 1 { tokio::time::sleep(Duration::from_millis(20)).await; }
-                            if wo.write_all(&buf[..n]).await.is_err() { return; }
+                            let n = match ri.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => n,
+                            };
+                            while m2.load(Ordering::SeqCst) == 1 {
+                                tokio::time::sleep(Duration::from_millis(20)).await;
+                            }
+                            if wo.write_all(&buf[..n]).await.is_err() {
+                                return;
+                            }
                         }
                     };
                     let down = async move {
                         let mut buf = vec![0u8; 16 * 1024];
                         loop {
-                            let n = match ro.read(&mut buf).await { Ok(0) | Err(_) => return, Ok(n) => n };
-                            while m3.load(Ordering::SeqCst) == 1 { tokio::time::sleep(Duration::from_millis(20)).await; }
-                            if wi.write_all(&buf[..n]).await.is_err() { return; }
+                            let n = match ro.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => n,
+                            };
+                            while m3.load(Ordering::SeqCst) == 1 {
+                                tokio::time::sleep(Duration::from_millis(20)).await;
+                            }
+                            if wi.write_all(&buf[..n]).await.is_err() {
+                                return;
+                            }
                         }
                     };
                     tokio::select! { _ = up => {}, _ = down => {}, _ = cut_rx.recv() => {} }
@@ -177,18 +205,29 @@ impl App {
         Self::with_parts(dir, Arc::new(MemoryStore::default()), Arc::new(RecordingNotifier::default()))
     }
     pub fn with_parts(dir: &std::path::Path, secrets: Arc<MemoryStore>, notifier: Arc<RecordingNotifier>) -> App {
-        let engine = Engine::new(EngineConfig { data_dir: dir.to_path_buf(), client_name: "test".into() }, secrets.clone(), notifier.clone());
+        let engine = Engine::new(
+            EngineConfig { data_dir: dir.to_path_buf(), client_name: "test".into() },
+            secrets.clone(),
+            notifier.clone(),
+        );
         App { engine, notifier, secrets, dir: dir.to_path_buf() }
     }
 
     pub async fn wait_live(&self) {
         let mut w = self.engine.conn_watch().expect("signed in");
-        tokio::time::timeout(WAIT, w.wait_for(|s| matches!(s, ConnState::Live { .. }))).await.expect("never went live").unwrap();
+        tokio::time::timeout(WAIT, w.wait_for(|s| matches!(s, ConnState::Live { .. })))
+            .await
+            .expect("never went live")
+            .unwrap();
     }
 
     pub async fn wait_not_live(&self) -> ConnState {
         let mut w = self.engine.conn_watch().expect("signed in");
-        let s = tokio::time::timeout(WAIT, w.wait_for(|s| !matches!(s, ConnState::Live { .. }))).await.expect("stayed live").unwrap().clone();
+        let s = tokio::time::timeout(WAIT, w.wait_for(|s| !matches!(s, ConnState::Live { .. })))
+            .await
+            .expect("stayed live")
+            .unwrap()
+            .clone();
         s
     }
 
@@ -222,7 +261,8 @@ impl App {
 pub async fn hub_truth(hub: &Hub, user: i64) -> (Vec<(String, i64, i64)>, Vec<(i64, String)>) {
     hub.store()
         .read(move |c| {
-            let mut s = c.prepare("SELECT currency, available, pending FROM accounts WHERE user_id = ?1 ORDER BY currency")?;
+            let mut s =
+                c.prepare("SELECT currency, available, pending FROM accounts WHERE user_id = ?1 ORDER BY currency")?;
             let b = s.query_map([user], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<Vec<_>, _>>()?;
             let mut s = c.prepare("SELECT id, status FROM transactions WHERE user_id = ?1 ORDER BY id")?;
             let t = s.query_map([user], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
@@ -233,12 +273,22 @@ pub async fn hub_truth(hub: &Hub, user: i64) -> (Vec<(String, i64, i64)>, Vec<(i
 }
 
 pub fn app_truth(app: &App) -> (Vec<(String, i64, i64)>, Vec<(i64, String)>) {
-    let b = app.engine.balances().unwrap().into_iter().map(|b| (b.balance.currency.to_string(), b.balance.available, b.balance.pending)).collect();
+    let b = app
+        .engine
+        .balances()
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.balance.currency.to_string(), b.balance.available, b.balance.pending))
+        .collect();
     let mut t: Vec<(i64, String)> = Vec::new();
     let mut cursor = None;
     loop {
         let page = app.engine.transactions(&TxFilter::default(), cursor.as_ref(), 500).unwrap();
-        t.extend(page.rows.iter().map(|r| (r.tx.id, serde_json::to_value(r.tx.status).unwrap().as_str().unwrap().to_string())));
+        t.extend(
+            page.rows
+                .iter()
+                .map(|r| (r.tx.id, serde_json::to_value(r.tx.status).unwrap().as_str().unwrap().to_string())),
+        );
         match page.next {
             Some(n) => cursor = Some(n),
             None => break,

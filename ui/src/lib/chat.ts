@@ -1,0 +1,78 @@
+// Pure helpers for the chat pane: grouping bubbles, day separators, mention segments.
+import type { MessageView } from "../bindings/app";
+import type { UserSummary } from "../bindings/protocol";
+import { dayKey } from "./dates";
+
+export interface Segment {
+  text: string;
+  /** "self" when it mentions the current user, "other" for another member, null for plain text. */
+  mention: "self" | "other" | null;
+}
+
+/** Splits message text into plain and @mention segments (rendered as text nodes, never HTML). */
+export function segments(text: string, members: UserSummary[], me: UserSummary | null): Segment[] {
+  const names = new Set(members.map((m) => m.username.toLowerCase()));
+  const out: Segment[] = [];
+  const re = /@([A-Za-z0-9_.-]+)/g;
+  let last = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const name = m[1].replace(/[.-]+$/, "");
+    if (!names.has(name.toLowerCase())) continue;
+    if (m.index > last) out.push({ text: text.slice(last, m.index), mention: null });
+    const token = "@" + name;
+    out.push({ text: token, mention: me && name.toLowerCase() === me.username.toLowerCase() ? "self" : "other" });
+    last = m.index + token.length;
+    re.lastIndex = last;
+  }
+  if (last < text.length) out.push({ text: text.slice(last), mention: null });
+  return out;
+}
+
+export interface ChatItem {
+  kind: "day" | "message";
+  key: string;
+  day?: number;
+  mv?: MessageView;
+  /** First bubble of a run by the same sender (shows name/avatar). */
+  groupStart?: boolean;
+  /** Last bubble of the run (shows time and ticks). */
+  groupEnd?: boolean;
+}
+
+const GROUP_GAP_MS = 5 * 60_000;
+
+export function messageKey(mv: MessageView): string {
+  return mv.message.client_msg_id || `id:${mv.message.id}`;
+}
+
+/** Messages (oldest first) → day separators and grouped bubbles. */
+export function buildChatItems(list: MessageView[]): ChatItem[] {
+  const items: ChatItem[] = [];
+  let prev: MessageView | null = null;
+  for (let i = 0; i < list.length; i++) {
+    const mv = list[i];
+    const t = mv.message.sent_at;
+    const newDay = !prev || dayKey(prev.message.sent_at) !== dayKey(t);
+    if (newDay) items.push({ kind: "day", key: `day:${dayKey(t)}`, day: t });
+    const groupStart =
+      newDay || !prev || prev.message.sender.id !== mv.message.sender.id || t - prev.message.sent_at > GROUP_GAP_MS;
+    const next = list[i + 1];
+    const groupEnd =
+      !next ||
+      next.message.sender.id !== mv.message.sender.id ||
+      dayKey(next.message.sent_at) !== dayKey(t) ||
+      next.message.sent_at - t > GROUP_GAP_MS;
+    items.push({ kind: "message", key: messageKey(mv), mv, groupStart, groupEnd });
+    prev = mv;
+  }
+  return items;
+}
+
+/** The highest room-log seq among loaded messages, for `mark_read`. */
+export function lastSeq(list: MessageView[]): number {
+  let max = 0;
+  for (const m of list) if (m.local.state === "sent" && m.message.seq > max) max = m.message.seq;
+  return max;
+}
+
+export const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "🙏"] as const;

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { connPill } from "./conn";
+
+const NOW = Date.UTC(2026, 0, 5, 9, 30);
+
+describe("connPill", () => {
+  it("live shows latency", () => {
+    expect(connPill({ state: "live", latency_ms: 23 }, NOW, "en-US")).toMatchObject({ tone: "live", text: "Live · 23 ms", action: null });
+    expect(connPill({ state: "live", latency_ms: null }, NOW, "en-US").text).toBe("Live");
+    expect(connPill({ state: "live", latency_ms: 1234 }, NOW, "en-US").text).toBe("Live · 1,234 ms");
+  });
+  it("backing off counts down to retry_at and offers Retry", () => {
+    const p = connPill({ state: "backing_off", attempt: 3, retry_at: NOW + 3_200, last_error: "refused" }, NOW, "en-US");
+    expect(p).toMatchObject({ tone: "busy", text: "Reconnecting in 4 s", action: "retry", actionLabel: "Retry" });
+    expect(p.detail).toContain("refused");
+    expect(connPill({ state: "backing_off", attempt: 3, retry_at: NOW - 10, last_error: "" }, NOW, "en-US").text).toBe("Reconnecting…");
+  });
+  it("offline says since when and that data is saved", () => {
+    const since = new Date(2026, 0, 5, 9, 12).getTime();
+    expect(connPill({ state: "offline", since }, NOW, "en-GB")).toMatchObject({
+      tone: "offline",
+      text: "Offline since 09:12 — showing saved data",
+    });
+    expect(connPill({ state: "offline", since }, NOW, "en-US").text).toBe("Offline since 9:12 AM — showing saved data");
+    expect(connPill({ state: "offline", since: null }, NOW, "en-US").text).toBe("Offline — showing saved data");
+  });
+  it("auth_failed asks to sign in again", () => {
+    expect(connPill({ state: "auth_failed", reason: "revoked" }, NOW, "en-US")).toMatchObject({ tone: "error", action: "sign_in", actionLabel: "Sign in again" });
+  });
+  it("connecting, authenticating and closed", () => {
+    expect(connPill({ state: "connecting" }, NOW).text).toBe("Connecting…");
+    expect(connPill({ state: "authenticating" }, NOW).text).toBe("Signing in…");
+    expect(connPill({ state: "closed", reason: "update required" }, NOW)).toMatchObject({ tone: "error", text: "Disconnected", detail: "update required" });
+  });
+});

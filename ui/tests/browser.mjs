@@ -1,0 +1,520 @@
+#!/usr/bin/env node
+// Browser tests: the built UI (ui/dist) in headless Chromium, served from 127.0.0.1 with the app's CSP,
+// with Tauri's IPC replaced by an in-memory fake (tests/fake/*, injected as an init script).
+// Usage: node tests/browser.mjs [name-filter]. Prints "N passed, N failed"; exits non-zero on failure.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { createServer } from "node:http";
+import { dirname, extname, join, normalize, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const UI = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const DIST = join(UI, "dist");
+const OUT = join(UI, "test-results");
+const FAKE = join(OUT, ".fake", "fake-ipc.js");
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const only = process.argv[2] ?? "";
+
+// ---------- build if needed ----------
+
+function newest(dir) {
+  let t = 0;
+  if (!existsSync(dir)) return t;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+function run(args) {
+  const r = spawnSync(process.execPath, [join(UI, "node_modules", "vite", "bin", "vite.js"), ...args], { cwd: UI, stdio: "inherit" });
+  if (r.status !== 0) {
+    console.error(`vite ${args.join(" ")} failed`);
+    process.exit(1);
+  }
+}
+
+const srcTime = Math.max(newest(join(UI, "src")), statSync(join(UI, "index.html")).mtimeMs, statSync(join(UI, "vite.config.ts")).mtimeMs);
+if (!existsSync(join(DIST, "index.html")) || statSync(join(DIST, "index.html")).mtimeMs < srcTime) {
+  console.log("building ui/dist …");
+  run(["build", "--logLevel", "warn"]);
+}
+const fakeTime = Math.max(newest(join(UI, "tests", "fake")), newest(join(UI, "src", "bindings")));
+if (!existsSync(FAKE) || statSync(FAKE).mtimeMs < fakeTime) run(["build", "-c", "vite.fake.config.ts"]);
+mkdirSync(OUT, { recursive: true });
+
+// ---------- static server with the app's CSP ----------
+
+function appCsp() {
+  try {
+    const conf = JSON.parse(readFileSync(join(UI, "..", "tauri.conf.json"), "utf8"));
+    const csp = conf?.app?.security?.csp;
+    if (typeof csp === "string") return csp;
+  } catch {
+    /* fall through */
+  }
+  return "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'";
+}
+const CSP = appCsp();
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".svg": "image/svg+xml", ".ico": "image/x-icon", ".json": "application/json" };
+
+const server = createServer((req, res) => {
+  const url = new URL(req.url ?? "/", "http://127.0.0.1");
+  let p = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, "");
+  if (p === "/" || p === "") p = "/index.html";
+  const file = join(DIST, p);
+  if (!file.startsWith(DIST) || !existsSync(file) || statSync(file).isDirectory()) {
+    res.writeHead(404).end("not found");
+    return;
+  }
+  res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "content-security-policy": CSP, "cache-control": "no-store" });
+  res.end(readFileSync(file));
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const BASE = `http://127.0.0.1:${server.address().port}/`;
+
+// ---------- harness ----------
+
+if (!existsSync(CHROMIUM)) {
+  console.error(`Chromium not found at ${CHROMIUM} (set CHROMIUM_PATH)`);
+  process.exit(1);
+}
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+class Assert extends Error {}
+function ok(cond, msg) {
+  if (!cond) throw new Assert(msg);
+}
+function eq(a, b, msg) {
+  if (a !== b) throw new Assert(`${msg}: expected ${JSON.stringify(b)}, got ${JSON.stringify(a)}`);
+}
+
+/** A fresh page with the fake installed. */
+async function open(cfg = {}, opts = {}) {
+  const context = await browser.newContext({
+    viewport: opts.viewport ?? { width: 1280, height: 820 },
+    locale: "en-US",
+    timezoneId: "UTC",
+    colorScheme: opts.dark ? "dark" : "light",
+    reducedMotion: "reduce",
+    acceptDownloads: true,
+  });
+  const page = await context.newPage();
+  const problems = [];
+  const dialogs = [];
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console.error: ${m.text()}`);
+  });
+  page.on("dialog", (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  await page.addInitScript({
+    // Tauri runs the app with freezePrototype: true; so do we.
+    content: `Object.freeze(Object.prototype);
+      window.__TALLY_FAKE_CONFIG__ = ${JSON.stringify(cfg)};
+      window.__csp = [];
+      document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI));`,
+  });
+  await page.addInitScript({ path: FAKE });
+  await page.goto(BASE);
+  const fake = (fn, ...args) => page.evaluate(fn, ...args);
+  const done = async () => {
+    const csp = await page.evaluate(() => window.__csp).catch(() => []);
+    await context.close();
+    ok(csp.length === 0, `CSP violations: ${csp.join("; ")}`);
+    ok(problems.length === 0, `page errors: ${problems.join(" | ")}`);
+  };
+  return { page, fake, done, dialogs, context };
+}
+
+const tid = (id) => `[data-testid="${id}"]`;
+const shot = (page, name) => page.screenshot({ path: join(OUT, `${name}.png`) });
+const text = (page, sel) => page.locator(sel).first().innerText();
+const usd = (minor) => new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" }).format(minor / 100);
+async function until(fn, msg, timeout = 5000) {
+  const end = Date.now() + timeout;
+  let last;
+  while (Date.now() < end) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Assert(`timed out: ${msg}${last instanceof Error ? ` (${last.message})` : ""}`);
+}
+
+// ---------- tests ----------
+
+test("sign in → dashboard shows the balance", async () => {
+  const { page, fake, done } = await open({ signedIn: false });
+  await page.locator(tid("signin-username")).waitFor();
+  await page.locator(tid("demo-user-alice")).waitFor();
+  await shot(page, "signin-light");
+  await page.fill(tid("signin-username"), "alice");
+  await page.fill(tid("signin-password"), "wrong");
+  await page.click(tid("signin-submit"));
+  await page.locator(tid("signin-error")).waitFor();
+  ok((await text(page, tid("signin-error"))).includes("Wrong username or password"), "wrong password explained");
+  await page.fill(tid("signin-password"), "tally-demo");
+  await page.click(tid("signin-submit"));
+  await page.locator(tid("balance-amount")).waitFor();
+  const minor = await fake(() => window.__tallyFake.available);
+  eq((await text(page, tid("balance-amount"))).trim(), usd(minor), "balance formatted from minor units");
+  await until(async () => (await text(page, tid("conn-pill-text"))) === "Live · 23 ms", "pill turns live");
+  ok((await page.locator(tid("feed-row")).count()) >= 5, "feed rows shown");
+  eq(await page.locator(tid("balance-asof")).count(), 0, "no 'as of' while live");
+  await shot(page, "home-light");
+  await done();
+});
+
+test("demo account is one click", async () => {
+  const { page, done } = await open({ signedIn: false });
+  await page.click(tid("demo-user-bob"));
+  await page.locator(tid("balance-amount")).waitFor();
+  ok((await page.locator(tid("nav-home")).getAttribute("aria-current")) === "page", "home is current");
+  await done();
+});
+
+test("home in dark theme, transfers in flight and alerts", async () => {
+  const { page, done } = await open({}, { dark: true });
+  await page.locator(tid("balance-amount")).waitFor();
+  await page.locator(tid("home-alert")).first().waitFor();
+  ok((await page.locator(tid("feed-row")).count()) >= 5, "feed rows");
+  await shot(page, "home-dark");
+  await done();
+});
+
+test("history renders rows, filters, searches and exports", async () => {
+  const { page, done } = await open({ rows: 2000 });
+  await page.click(tid("nav-history"));
+  await until(async () => (await text(page, tid("history-count"))).startsWith("2,000 transactions"), "count shows 2,000");
+  await until(async () => (await page.locator(`${tid("history-row")} .c-amt`).count()) > 8, "rows rendered");
+  await page.locator(`${tid("balance-chart")} canvas`).waitFor();
+  await page.locator(`${tid("spend-chart")} canvas`).waitFor();
+  await shot(page, "history-light");
+
+  await page.fill(tid("history-search"), "Pizza");
+  await until(async () => {
+    const t = await text(page, tid("history-count"));
+    return !t.startsWith("2,000") && t.includes("match");
+  }, "search narrows the count");
+  const memos = await page.locator(`${tid("history-row")} .c-memo`).allInnerTexts();
+  ok(memos.length > 0 && memos.every((m) => m.includes("Pizza")), `every row matches the search (${memos.slice(0, 3)})`);
+  await page.fill(tid("history-search"), "");
+
+  await page.click(tid("filters-toggle"));
+  await page.locator(tid("filter-bar")).waitFor();
+  await page.locator(`label:has(${tid("filter-dir-in")})`).click();
+  await page.fill(tid("filter-min"), "100");
+  await until(async () => {
+    const amts = await page.locator(`${tid("history-row")} .c-amt`).allInnerTexts();
+    return amts.length > 0 && amts.every((a) => a.startsWith("+") && Number(a.replace(/[^0-9.]/g, "")) >= 100);
+  }, "only money in, ≥ $100");
+  await page.fill(tid("filter-min"), "12.345");
+  await page.locator(".field-error", { hasText: "at most 2 decimal places" }).waitFor();
+  await page.click(tid("filter-clear"));
+  await until(async () => (await text(page, tid("history-count"))).startsWith("2,000"), "cleared");
+
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click(tid("export-csv"))]);
+  ok(download.suggestedFilename().endsWith(".csv"), "csv file name");
+  await page.locator(tid("toast"), { hasText: "CSV exported" }).waitFor();
+  await done();
+});
+
+test("history scrolls through 1,000,000 rows", async () => {
+  const { page, done } = await open({ rows: 1_000_000 });
+  await page.click(tid("nav-history"));
+  const table = page.locator(tid("history-table"));
+  await until(async () => (await table.getAttribute("data-total")) === "1000000", "total is 1,000,000");
+  eq(await table.getAttribute("aria-rowcount"), "1000001", "aria-rowcount");
+  await until(async () => (await page.locator(`${tid("history-row")} .c-amt`).count()) > 5, "first rows");
+  // Drag the scrollbar to the middle: the table maps it onto row ~500,000.
+  const t0 = Date.now();
+  await table.evaluate((el) => {
+    el.scrollTop = (el.scrollHeight - el.clientHeight) / 2;
+  });
+  await until(async () => {
+    const idx = await page.locator(tid("history-row")).first().getAttribute("aria-rowindex");
+    return Number(idx) > 400_000;
+  }, "middle rows are rendered");
+  await until(async () => (await page.locator(`${tid("history-row")} .c-amt`).count()) > 5, "middle rows load", 20_000);
+  const jumpMs = Date.now() - t0;
+  const before = await page.locator(tid("history-row")).first().getAttribute("aria-rowindex");
+  await table.hover();
+  await page.mouse.wheel(0, 400);
+  await until(async () => (await page.locator(tid("history-row")).first().getAttribute("aria-rowindex")) !== before, "wheel scrolls 1:1");
+  const after = Number(await page.locator(tid("history-row")).first().getAttribute("aria-rowindex"));
+  ok(Math.abs(after - Number(before)) < 40, `a wheel step moves a few rows, not thousands (${before} → ${after})`);
+  await table.focus();
+  await page.keyboard.press("End");
+  await until(async () => {
+    const idx = await page.locator(tid("history-row")).last().getAttribute("aria-rowindex");
+    return Number(idx) === 1_000_001;
+  }, "End reaches the last row");
+  await shot(page, "history-1m");
+  console.log(`    (jump to the middle of 1,000,000 rows: ${jumpMs} ms)`);
+  await done();
+});
+
+test("send money: validation, review, live result", async () => {
+  const { page, fake, done } = await open();
+  const start = await fake(() => window.__tallyFake.available);
+  await page.click(tid("nav-send"));
+  await page.fill(tid("send-recipient-search"), "bo");
+  await page.click(`${tid("send-recipient")}[data-username="bob"]`);
+  const err = async (value, expect) => {
+    await page.fill(tid("send-amount"), value);
+    await page.click(tid("send-continue"));
+    await until(async () => (await text(page, tid("send-amount-error"))).includes(expect), `"${value}" → ${expect}`);
+  };
+  await err("abc", "digits only");
+  await err("12.345", "at most 2 decimal places");
+  await err("0", "greater than zero");
+  await err("-5", "positive amount");
+  await err("99999999", "more than your available");
+  await page.fill(tid("send-amount"), "1,234.5");
+  await page.fill(tid("send-memo"), "Concert tickets");
+  await page.click(tid("send-continue"));
+  await page.locator(tid("send-review")).waitFor();
+  ok((await text(page, tid("send-review"))).includes("$1,234.50"), "review shows the amount");
+  await shot(page, "send-review");
+  await page.click(tid("send-confirm"));
+  await page.locator(tid("send-result")).waitFor();
+  await until(async () => (await page.locator(tid("send-result")).getAttribute("data-phase")) === "completed", "transfer completes");
+  ok((await text(page, tid("send-result-title"))).includes("Sent $1,234.50 to Bob Brown"), "result title");
+  await shot(page, "send-result");
+  eq(await fake(() => window.__tallyFake.available), start - 123_450, "fake balance moved");
+  await page.click(tid("nav-home"));
+  await until(async () => (await text(page, tid("balance-amount"))).trim() === usd(start - 123_450), "home balance re-read");
+  ok((await text(page, tid("feed-row"))).includes("Concert tickets"), "new transaction on top of the feed");
+  await done();
+});
+
+test("send money offline: explains the queue and expiry, then goes out on reconnect", async () => {
+  const since = Date.UTC(2026, 0, 5, 9, 12);
+  const { page, fake, done } = await open({ conn: { state: "offline", since } });
+  await page.click(tid("nav-send"));
+  await page.click(`${tid("send-recipient")}[data-username="carol"]`);
+  await page.fill(tid("send-amount"), "20");
+  await page.click(tid("send-continue"));
+  const note = await text(page, tid("send-offline-note"));
+  ok(note.includes("offline") && note.includes("5 minutes"), `offline note explains queue and expiry: ${note}`);
+  eq((await text(page, tid("send-confirm"))).trim(), "Queue payment", "button says queue");
+  await page.click(tid("send-confirm"));
+  await until(async () => (await page.locator(tid("send-result")).getAttribute("data-phase")) === "queued", "queued");
+  ok((await text(page, tid("send-result"))).includes("Expires"), "shows expiry");
+  await shot(page, "send-queued");
+  await page.click(tid("nav-home"));
+  await page.locator(`${tid("transfer-row")}[data-phase="queued"]`).waitFor();
+  await page.locator(tid("balance-asof")).waitFor();
+  await shot(page, "home-offline-queued");
+  await fake(() => window.__tallyFake.setConn({ state: "live", latency_ms: 31 }));
+  await until(async () => (await page.locator(tid("transfer-row")).count()) === 0, "queued payment went out after reconnect");
+  await until(async () => (await text(page, tid("feed-row"))).includes("Carol Chen"), "and shows in the feed");
+  eq(await page.locator(tid("balance-asof")).count(), 0, "live again: no 'as of'");
+  await done();
+});
+
+test("send result follows the live transfer status", async () => {
+  const { page, done } = await open({ tick: 600 });
+  await page.click(tid("nav-send"));
+  await page.click(`${tid("send-recipient")}[data-username="dave"]`);
+  await page.fill(tid("send-amount"), "5");
+  await page.click(tid("send-continue"));
+  await page.click(tid("send-confirm"));
+  await until(async () => (await page.locator(tid("send-result")).getAttribute("data-phase")) === "processing", "processing with progress");
+  eq(await page.locator(`${tid("send-result")} [role="progressbar"]`).getAttribute("aria-valuenow"), "50", "progress 50%");
+  await shot(page, "send-processing");
+  await until(async () => (await page.locator(tid("send-result")).getAttribute("data-phase")) === "completed", "completed", 8000);
+  await done();
+});
+
+test("chat: other people's text is text, typing, send, edit, fail", async () => {
+  const { page, fake, done, dialogs } = await open();
+  await page.click(tid("nav-chat"));
+  await page.locator(tid("message-pane")).waitFor();
+  await page.locator(tid("message-text"), { hasText: "<img src=x onerror=alert(1)>" }).waitFor();
+  eq(await page.locator(`${tid("message-list")} img`).count(), 0, "no <img> created from message text");
+  eq(await page.locator("img").count(), 0, "no <img> anywhere");
+  eq(dialogs.length, 0, "no alert() ran");
+  ok((await page.locator("mark.mention.self").count()) >= 1, "mention of me highlighted");
+  ok((await page.locator(tid("message-read")).count()) >= 1, "read-by ticks on own messages");
+  ok((await page.locator(".bubble.deleted").count()) === 1, "deleted marker");
+
+  await fake(() => window.__tallyFake.setTypingOf(7, "bob", true));
+  await until(async () => (await text(page, tid("typing-indicator"))) === "Bob is typing…", "typing indicator");
+
+  await page.fill(tid("chat-input"), "On my way <b>now</b>");
+  await page.keyboard.press("Enter");
+  const mine = page.locator(tid("message"), { hasText: "On my way <b>now</b>" });
+  await mine.waitFor();
+  await until(async () => (await mine.getAttribute("data-local")) === "sent", "local echo becomes sent");
+  eq((await page.locator(tid("chat-input")).inputValue()), "", "input cleared");
+
+  await fake(() => window.__tallyFake.incomingMessage(7, "bob", "Great, see you <script>x</script>"));
+  await page.locator(tid("message-text"), { hasText: "see you <script>x</script>" }).waitFor();
+  await until(async () => (await text(page, tid("live-region"))).includes("see you"), "live region announces the message");
+  eq(await page.locator(`${tid("message-list")} script`).count(), 0, "no script element");
+
+  await mine.hover();
+  await mine.locator(tid("message-edit")).click();
+  await page.fill(tid("chat-input"), "On my way (5 min)");
+  await page.keyboard.press("Enter");
+  await page.locator(tid("message"), { hasText: "On my way (5 min)" }).locator(".edited").waitFor();
+
+  await page.fill(tid("chat-input"), "this will fail!");
+  await page.keyboard.press("Enter");
+  const failed = page.locator(tid("message"), { hasText: "this will fail!" });
+  await until(async () => (await failed.getAttribute("data-local")) === "failed", "failed state");
+  await failed.locator(tid("message-retry")).waitFor();
+  await shot(page, "chat-light");
+  await failed.locator(tid("message-discard")).click();
+  await until(async () => (await failed.count()) === 0, "discarded");
+  await done();
+});
+
+test("chat: load older on scroll-up, dark theme", async () => {
+  const { page, done } = await open({}, { dark: true });
+  await page.click(tid("nav-chat"));
+  await page.click(`${tid("room-item")}[data-room="8"]`);
+  await page.locator(tid("message-text"), { hasText: "Who's buying milk?" }).waitFor();
+  const first = await page.locator(tid("message")).count();
+  eq(first, 50, "first page of 50");
+  await page.locator(tid("message-list")).evaluate((el) => (el.scrollTop = 0));
+  await until(async () => (await page.locator(tid("message")).count()) > 50, "older messages loaded");
+  await page.locator(tid("message-list")).evaluate((el) => (el.scrollTop = el.scrollHeight));
+  await shot(page, "chat-dark");
+  await done();
+});
+
+test("notifications: grouped, critical first, mark all read", async () => {
+  // A fixed afternoon, so the seeded notifications share a day whatever the clock says.
+  const { page, done } = await open({ now: Date.UTC(2026, 0, 5, 15, 0) });
+  await until(async () => (await text(page, tid("badge-notifications"))) === "4", "unread badge");
+  await page.click(tid("nav-notifications"));
+  await page.locator(tid("notification")).first().waitFor();
+  eq(await page.locator(tid("notification")).first().getAttribute("data-priority"), "critical", "critical first within the day");
+  ok((await page.locator(`${tid("notification")}[data-read="false"]`).count()) === 4, "4 unread");
+  await shot(page, "notifications-light");
+  await page.click(tid("mark-all-read"));
+  await until(async () => (await page.locator(`${tid("notification")}[data-read="false"]`).count()) === 0, "all read");
+  await until(async () => (await page.locator(tid("badge-notifications")).count()) === 0, "badge cleared");
+  await page.locator(tid("toast"), { hasText: "All caught up" }).waitFor();
+  await done();
+});
+
+test("connection pill states", async () => {
+  const { page, fake, done } = await open();
+  const pill = () => text(page, tid("conn-pill"));
+  await until(async () => (await pill()).includes("Live · 23 ms"), "live");
+  await fake(() => window.__tallyFake.setConn({ state: "backing_off", attempt: 2, retry_at: Date.now() + 4000, last_error: "connection refused" }));
+  await until(async () => /Reconnecting in [34] s/.test(await pill()), "countdown");
+  ok((await pill()).includes("Retry"), "retry offered");
+  await until(async () => (await pill()).includes("Reconnecting in 2 s") || (await pill()).includes("Reconnecting in 3 s"), "counts down");
+  await page.locator(tid("conn-pill")).screenshot({ path: join(OUT, "pill-backing-off.png") });
+  await page.click(tid("conn-pill-action"));
+  await until(async () => (await fake(() => window.__tallyFake.calls.some((c) => c.cmd === "plugin:tally|reconnect_now"))), "Retry calls reconnect_now");
+  await until(async () => (await pill()).includes("Live · 19 ms"), "back to live");
+  await fake(() => window.__tallyFake.setConn({ state: "offline", since: Date.UTC(2026, 0, 5, 9, 12) }));
+  await until(async () => /Offline since 0?9:12( AM)? — showing saved data/.test(await pill()), "offline");
+  await page.click(tid("nav-home"));
+  await page.locator(tid("balance-asof")).waitFor();
+  await page.locator(tid("conn-pill")).screenshot({ path: join(OUT, "pill-offline.png") });
+  await fake(() => window.__tallyFake.setConn({ state: "auth_failed", reason: "session revoked" }));
+  await until(async () => (await pill()).includes("Sign in again"), "auth failed prompts sign-in");
+  await page.click(tid("conn-pill-action"));
+  await page.locator(tid("signin-password")).waitFor();
+  eq(await page.locator(tid("signin-username")).inputValue(), "alice", "username prefilled");
+  await page.fill(tid("signin-password"), "tally-demo");
+  await page.click(tid("signin-submit"));
+  await until(async () => (await pill()).includes("Live"), "live again after signing in");
+  eq(await page.locator('[role="dialog"]').count(), 0, "no modal left");
+  await done();
+});
+
+test("keyboard: Ctrl+K focuses search, Esc closes dialogs, Tab shows focus", async () => {
+  const { page, done } = await open();
+  await page.locator(tid("balance-amount")).waitFor();
+  await page.keyboard.press("Control+k");
+  ok(await page.locator(tid("global-search")).evaluate((el) => el === document.activeElement), "search focused");
+  await page.keyboard.type("Pizza");
+  await page.locator("#search-results").waitFor();
+  await page.keyboard.press("Escape");
+  await page.click(tid("nav-settings"));
+  await page.click(tid("sign-out"));
+  await page.locator(tid("sign-out-dialog")).waitFor();
+  await page.keyboard.press("Escape");
+  await until(async () => (await page.locator(tid("sign-out-dialog")).count()) === 0, "Esc closes the dialog");
+  await page.locator(tid("nav-home")).focus();
+  await page.keyboard.press("Tab");
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  ok(outline !== "none", "visible focus ring");
+  await done();
+});
+
+test("settings: theme override, sign out with wipe", async () => {
+  const { page, fake, done } = await open();
+  await page.click(tid("nav-settings"));
+  await page.locator(`label:has(${tid("theme-dark")})`).click();
+  await until(async () => (await page.evaluate(() => document.documentElement.dataset.theme)) === "dark", "dark applied");
+  await until(async () => (await fake(() => window.__tallyFake.prefs.theme)) === "dark", "saved via set_prefs");
+  await shot(page, "settings-dark");
+  await page.click(tid("sign-out"));
+  await page.check(tid("sign-out-wipe"));
+  await page.click(tid("sign-out-confirm"));
+  await page.locator(tid("signin-username")).waitFor();
+  ok(await fake(() => window.__tallyFake.calls.some((c) => c.cmd === "plugin:tally|sign_out" && c.args.wipe === true)), "sign_out {wipe: true}");
+  await done();
+});
+
+test("narrow window: bottom bar, same layout", async () => {
+  const { page, done } = await open({}, { viewport: { width: 390, height: 800 } });
+  await page.locator(tid("balance-amount")).waitFor();
+  const box = await page.locator(tid("nav-home")).boundingBox();
+  ok(box && box.y > 700, `nav is at the bottom (y=${box?.y})`);
+  await shot(page, "home-narrow");
+  await page.click(tid("nav-chat"));
+  await page.locator(tid("room-item")).first().waitFor();
+  await page.locator(tid("room-item")).first().click();
+  await page.locator(tid("chat-input")).waitFor();
+  await shot(page, "chat-narrow");
+  await page.setViewportSize({ width: 900, height: 760 });
+  await page.click(tid("nav-history"));
+  await until(async () => (await page.locator(`${tid("history-row")} .c-amt`).count()) > 3, "history rows at medium width");
+  await shot(page, "history-medium");
+  await done();
+});
+
+// ---------- run ----------
+
+let passed = 0;
+let failed = 0;
+for (const t of tests) {
+  if (only && !t.name.includes(only)) continue;
+  const started = Date.now();
+  try {
+    await t.fn();
+    passed++;
+    console.log(`✓ ${t.name} (${Date.now() - started} ms)`);
+  } catch (e) {
+    failed++;
+    console.log(`✗ ${t.name}\n    ${e instanceof Error ? e.message : e}`);
+  }
+}
+await browser.close();
+server.close();
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,782 @@
+// An in-memory stand-in for the Rust side, implementing every command of docs/IPC.md over fake data,
+// and emitting `tally://event` like the engine does (changed / conn / toast). Typed against the generated
+// bindings so it cannot drift from the contract. Used by vitest (via mockIPC) and by the browser tests
+// (bundled as an init script, see tests/fake/entry.ts).
+import type {
+  AppEvent,
+  BalancePoint,
+  BalanceView,
+  Change,
+  CommandError,
+  ConnState,
+  CounterpartySpend,
+  DemoInfo,
+  MessageView,
+  OutboxItem,
+  Prefs,
+  RoomView,
+  SearchResults,
+  SendMoney,
+  SessionInfo,
+  TransferView,
+  TxCursor,
+  TxFilter,
+  TxPage,
+  TxRow,
+  UnreadCounts,
+} from "../../src/bindings/app";
+import type {
+  Notification,
+  PresenceStatus,
+  Room,
+  RoomKind,
+  Transaction,
+  TxKind,
+  UserSummary,
+} from "../../src/bindings/protocol";
+
+export interface FakeConfig {
+  /** Generated history rows (default 2,000). */
+  rows?: number;
+  signedIn?: boolean;
+  conn?: ConnState;
+  /** "Now" for the generated data (default Date.now()). */
+  now?: number;
+  /** Milliseconds before state changes like transfer progress (default 250). */
+  tick?: number;
+}
+
+export const DEMO_PASSWORD = "tally-demo";
+export const XSS_TEXT = "<img src=x onerror=alert(1)> is not a picture";
+
+const U = (id: number, username: string, display_name: string): UserSummary => ({ id, username, display_name });
+export const USERS: UserSummary[] = [
+  U(1, "alice", "Alice Adams"),
+  U(2, "bob", "Bob Brown"),
+  U(3, "carol", "Carol Chen"),
+  U(4, "dave", "Dave Diaz"),
+  U(5, "erin", "Erin Evans"),
+];
+const byName = (u: string) => USERS.find((x) => x.username === u);
+
+const MEMOS = ["Pizza 🍕", "Rent share", "Coffee", "Groceries", "Concert tickets", "Taxi home", "Dinner", "Book club", "Birthday gift", "Utilities", "Lunch", "Cinema"];
+const KINDS: TxKind[] = ["transfer_in", "transfer_out", "deposit", "withdrawal"];
+
+function err(code: string, message: string): CommandError {
+  return { code, message };
+}
+
+function prng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+export class FakeBackend {
+  calls: { cmd: string; args: Record<string, unknown> }[] = [];
+  emit: (ev: AppEvent) => void = () => {};
+  me: UserSummary = USERS[0];
+  session: SessionInfo | null;
+  conn: ConnState;
+  prefs: Prefs = { muted_kinds: [], quiet_hours: null, transfer_expiry_secs: 300, theme: "system" };
+  readonly now: number;
+  readonly tick: number;
+
+  // history: generated rows (index 0 newest) + rows added live (newest first)
+  readonly n: number;
+  private kind: Uint8Array;
+  private amount: Int32Array;
+  private cp: Uint8Array;
+  private memo: Uint8Array;
+  private bal: Float64Array;
+  private step: number;
+  extra: Transaction[] = [];
+  private filterCache = new Map<string, number[]>();
+
+  available = 0;
+  pending = 0;
+  eur = 84_250;
+  transfers: TransferView[] = [];
+  private nextTransfer = 500;
+  private nextOutbox = 1;
+  rooms: { room: Room; unread: number; presence: PresenceStatus | null; typing: UserSummary[]; messages: MessageView[] }[] = [];
+  private nextMsg = 10_000;
+  notes: Notification[] = [];
+
+  constructor(cfg: FakeConfig = {}) {
+    this.now = cfg.now ?? Date.now();
+    this.tick = cfg.tick ?? 250;
+    this.session = cfg.signedIn === false ? null : { server: "http://127.0.0.1:8787", user: this.me, secret_store: "keychain" };
+    this.conn = cfg.conn ?? (this.session ? { state: "live", latency_ms: 23 } : { state: "offline", since: null });
+    this.n = cfg.rows ?? 2000;
+    const n = this.n;
+    this.kind = new Uint8Array(n);
+    this.amount = new Int32Array(n);
+    this.cp = new Uint8Array(n);
+    this.memo = new Uint8Array(n);
+    this.bal = new Float64Array(n);
+    this.step = Math.max(60_000, Math.floor((400 * 86_400_000) / Math.max(1, n)));
+    const rnd = prng(42);
+    let balance = 250_000;
+    for (let i = n - 1; i >= 0; i--) {
+      const r = rnd();
+      let k: number;
+      if (balance < 40_000 || r < 0.06) k = 2;
+      else if (r < 0.4) k = 0;
+      else if (r < 0.94) k = 1;
+      else k = 3;
+      const amt =
+        k === 2 ? 150_000 + Math.floor(rnd() * 150_000) : k === 3 ? 2_000 + Math.floor(rnd() * 30_000) : 300 + Math.floor(rnd() * 14_700);
+      balance += k === 0 || k === 2 ? amt : -amt;
+      this.kind[i] = k;
+      this.amount[i] = amt;
+      this.cp[i] = 1 + Math.floor(rnd() * 4);
+      this.memo[i] = Math.floor(rnd() * MEMOS.length);
+      this.bal[i] = balance;
+    }
+    this.available = n ? this.bal[0] : 123_456;
+    this.seedRooms();
+    this.seedNotes();
+  }
+
+  // ---------- history ----------
+
+  private gen(i: number): Transaction {
+    const k = KINDS[this.kind[i]];
+    const transfer = k === "transfer_in" || k === "transfer_out";
+    const tx: Transaction = {
+      id: this.n - i,
+      kind: k,
+      direction: k === "transfer_in" || k === "deposit" ? "in" : "out",
+      amount: { minor: this.amount[i], currency: "USD" },
+      balance_after: this.bal[i],
+      memo: transfer ? MEMOS[this.memo[i]] : k === "deposit" ? "Salary" : "Cash withdrawal",
+      status: i === 2 ? "processing" : i === 6 ? "failed" : "completed",
+      created_at: this.now - 60_000 - i * this.step,
+    };
+    if (transfer) {
+      tx.counterparty = USERS[this.cp[i]];
+      tx.transfer_id = 100_000 + this.n - i;
+    }
+    return tx;
+  }
+
+  get total(): number {
+    return this.extra.length + this.n;
+  }
+
+  rowAt(index: number): Transaction {
+    return index < this.extra.length ? this.extra[index] : this.gen(index - this.extra.length);
+  }
+
+  private matches(tx: Transaction, f: TxFilter): boolean {
+    if (f.from !== null && tx.created_at < f.from) return false;
+    if (f.to !== null && tx.created_at > f.to) return false;
+    if (f.direction !== null && tx.direction !== f.direction) return false;
+    if (f.kinds.length && !f.kinds.includes(tx.kind)) return false;
+    if (f.currency !== null && tx.amount.currency !== f.currency) return false;
+    if (f.min_minor !== null && tx.amount.minor < f.min_minor) return false;
+    if (f.max_minor !== null && tx.amount.minor > f.max_minor) return false;
+    const who = tx.counterparty ? `${tx.counterparty.username} ${tx.counterparty.display_name}`.toLowerCase() : "";
+    if (f.counterparty !== null && !who.includes(f.counterparty.toLowerCase())) return false;
+    if (f.search !== null) {
+      const q = f.search.toLowerCase();
+      if (!tx.memo.toLowerCase().includes(q) && !who.includes(q)) return false;
+    }
+    return true;
+  }
+
+  private isEmpty(f: TxFilter): boolean {
+    return (
+      f.from === null &&
+      f.to === null &&
+      f.direction === null &&
+      f.kinds.length === 0 &&
+      f.counterparty === null &&
+      f.min_minor === null &&
+      f.max_minor === null &&
+      f.currency === null &&
+      f.search === null
+    );
+  }
+
+  private filtered(f: TxFilter): number[] {
+    const key = JSON.stringify(f);
+    let idx = this.filterCache.get(key);
+    if (!idx) {
+      idx = [];
+      for (let i = 0; i < this.total; i++) if (this.matches(this.rowAt(i), f)) idx.push(i);
+      this.filterCache.set(key, idx);
+    }
+    return idx;
+  }
+
+  private before(tx: Transaction, c: TxCursor): boolean {
+    return tx.created_at < c.created_at || (tx.created_at === c.created_at && tx.id < c.id);
+  }
+
+  transactions(filter: TxFilter, cursor: TxCursor | null, limit: number): TxPage {
+    const lim = Math.max(1, Math.min(limit, 5000));
+    const rows: TxRow[] = [];
+    if (this.isEmpty(filter)) {
+      let start = 0;
+      if (cursor) {
+        const k = this.extra.findIndex((t) => this.before(t, cursor));
+        if (k >= 0) start = k;
+        else {
+          // generated row i has id n - i: the first row after the cursor
+          const i = Math.max(0, this.n - cursor.id + 1);
+          start = this.extra.length + Math.min(i, this.n);
+          while (start < this.total && !this.before(this.rowAt(start), cursor)) start++;
+        }
+      }
+      for (let i = start; i < Math.min(this.total, start + lim); i++) rows.push({ tx: this.rowAt(i), stale: false });
+      const end = start + rows.length;
+      return { rows, next: end < this.total && rows.length ? this.cursorOf(rows[rows.length - 1].tx) : null, total: this.total };
+    }
+    const idx = this.filtered(filter);
+    let pos = 0;
+    if (cursor) {
+      let lo = 0;
+      let hi = idx.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (this.before(this.rowAt(idx[mid]), cursor)) hi = mid;
+        else lo = mid + 1;
+      }
+      pos = lo;
+    }
+    for (let p = pos; p < Math.min(idx.length, pos + lim); p++) rows.push({ tx: this.rowAt(idx[p]), stale: false });
+    const end = pos + rows.length;
+    return { rows, next: end < idx.length && rows.length ? this.cursorOf(rows[rows.length - 1].tx) : null, total: idx.length };
+  }
+
+  private cursorOf(tx: Transaction): TxCursor {
+    return { created_at: tx.created_at, id: tx.id };
+  }
+
+  private matchingOldestFirst(f: TxFilter, cap = 20_000): Transaction[] {
+    const out: Transaction[] = [];
+    if (this.isEmpty(f)) {
+      const stride = Math.max(1, Math.floor(this.total / cap));
+      for (let i = this.total - 1; i >= 0; i -= stride) out.push(this.rowAt(i));
+      if (this.total && out[out.length - 1] !== this.rowAt(0)) out.push(this.rowAt(0));
+      return out;
+    }
+    const idx = this.filtered(f);
+    for (let p = idx.length - 1; p >= 0; p--) out.push(this.rowAt(idx[p]));
+    return out;
+  }
+
+  balanceHistory(currency: string, f: TxFilter): BalancePoint[] {
+    const list = this.matchingOldestFirst(f).filter((t) => t.amount.currency === currency);
+    const stride = Math.max(1, Math.ceil(list.length / 500));
+    const pts: BalancePoint[] = [];
+    for (let i = 0; i < list.length; i += stride) pts.push({ ts: list[i].created_at, balance_minor: list[i].balance_after });
+    return pts;
+  }
+
+  spending(f: TxFilter): CounterpartySpend[] {
+    const map = new Map<number, CounterpartySpend>();
+    for (const t of this.matchingOldestFirst(f, 50_000)) {
+      if (!t.counterparty) continue;
+      let s = map.get(t.counterparty.id);
+      if (!s) map.set(t.counterparty.id, (s = { counterparty: t.counterparty, out_minor: 0, in_minor: 0, count: 0 }));
+      if (t.direction === "out") s.out_minor += t.amount.minor;
+      else s.in_minor += t.amount.minor;
+      s.count++;
+    }
+    return [...map.values()].sort((a, b) => b.out_minor - a.out_minor);
+  }
+
+  csv(f: TxFilter): string {
+    const page = this.transactions(f, null, 5000);
+    const esc = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+    const lines = ["date,counterparty,memo,kind,direction,amount,currency,balance_after,status"];
+    for (const { tx } of page.rows) {
+      lines.push(
+        [new Date(tx.created_at).toISOString(), tx.counterparty?.username ?? "", esc(tx.memo), tx.kind, tx.direction, String(tx.amount.minor), tx.amount.currency, String(tx.balance_after), tx.status].join(","),
+      );
+    }
+    return lines.join("\n") + "\n";
+  }
+
+  balances(): BalanceView[] {
+    const asOf = this.conn.state === "live" ? this.now : this.now - 10 * 60_000;
+    return [
+      { balance: { currency: "USD", available: this.available, pending: this.pending, as_of: asOf }, as_of: asOf },
+      { balance: { currency: "EUR", available: this.eur, pending: 0, as_of: asOf }, as_of: asOf },
+    ];
+  }
+
+  /** Money arrives from someone (what a hub event would cause). */
+  incomingPayment(from: string, minor: number, memo: string): void {
+    const who = byName(from) ?? USERS[1];
+    this.available += minor;
+    this.addTx({ kind: "transfer_in", direction: "in", minor, memo, counterparty: who, status: "completed" });
+    this.notify({ kind: "payment", priority: "normal", title: `${who.display_name} paid you`, body: memo, target: { kind: "transaction", id: this.extra[0].id } });
+    this.emit({ type: "toast", kind: "payment", title: `${who.display_name} paid you ${(minor / 100).toFixed(2)} USD`, body: memo });
+    this.changed({ topic: "balances" }, { topic: "transactions" }, { topic: "notifications" });
+  }
+
+  private addTx(p: { kind: TxKind; direction: "in" | "out"; minor: number; memo: string; counterparty?: UserSummary; status: Transaction["status"]; transfer_id?: number }): Transaction {
+    const tx: Transaction = {
+      id: this.n + this.extra.length + 1,
+      kind: p.kind,
+      direction: p.direction,
+      amount: { minor: p.minor, currency: "USD" },
+      balance_after: this.available,
+      memo: p.memo,
+      status: p.status,
+      created_at: Math.max(Date.now(), (this.extra[0]?.created_at ?? this.now) + 1),
+      counterparty: p.counterparty,
+      transfer_id: p.transfer_id,
+    };
+    this.extra.unshift(tx);
+    this.filterCache.clear();
+    return tx;
+  }
+
+  // ---------- transfers ----------
+
+  sendMoney(req: SendMoney): TransferView {
+    const to = byName(req.to);
+    if (!to) throw err("not_found", `no user named ${req.to}`);
+    if (to.id === this.me.id) throw err("invalid", "You can't pay yourself.");
+    if (!Number.isInteger(req.amount.minor) || req.amount.minor <= 0) throw err("invalid", "amount must be positive");
+    if (req.amount.currency !== "USD") throw err("insufficient_funds", `available balance is 0 ${req.amount.currency} minor units`);
+    if (req.amount.minor > this.available) throw err("insufficient_funds", `available balance is ${this.available} USD minor units`);
+    if (req.amount.minor > 500_000) throw err("limit_exceeded", "single transfer limit is 500000 minor units");
+    const live = this.conn.state === "live";
+    const id = this.nextTransfer++;
+    const key = `idem-${id}`;
+    const t = Date.now();
+    const tv: TransferView = {
+      transfer: { id: live ? id : 0, from: this.me, to, amount: req.amount, memo: req.memo, status: "pending", progress: 0, idempotency_key: key, created_at: t, updated_at: t },
+      local: live ? { state: "sent" } : { state: "pending" },
+      outbox_id: live ? null : this.nextOutbox++,
+      expires_at: live ? null : t + this.prefs.transfer_expiry_secs * 1000,
+    };
+    this.transfers.push(tv);
+    if (live) this.runTransfer(tv, id);
+    this.changed({ topic: "transfers" }, { topic: "outbox" });
+    return structuredClone(tv);
+  }
+
+  private runTransfer(tv: TransferView, id: number): void {
+    const amt = tv.transfer.amount.minor;
+    tv.transfer.id = id;
+    tv.local = { state: "sent" };
+    tv.outbox_id = null;
+    tv.expires_at = null;
+    this.available -= amt;
+    this.pending += amt;
+    this.changed({ topic: "transfers" }, { topic: "balances" }, { topic: "outbox" });
+    setTimeout(() => {
+      tv.transfer.status = "processing";
+      tv.transfer.progress = 50;
+      this.changed({ topic: "transfers" });
+      setTimeout(() => {
+        this.pending -= amt;
+        this.transfers = this.transfers.filter((x) => x !== tv);
+        this.addTx({ kind: "transfer_out", direction: "out", minor: amt, memo: tv.transfer.memo, counterparty: tv.transfer.to, status: "completed", transfer_id: id });
+        this.emit({ type: "toast", kind: "transfer", title: "Payment completed", body: `${(amt / 100).toFixed(2)} USD to ${tv.transfer.to.display_name}` });
+        this.changed({ topic: "transfers" }, { topic: "balances" }, { topic: "transactions" });
+      }, this.tick * 2);
+    }, this.tick);
+  }
+
+  outbox(): OutboxItem[] {
+    const items: OutboxItem[] = [];
+    for (const tv of this.transfers) {
+      if (tv.outbox_id === null || tv.local.state === "sent") continue;
+      items.push({
+        id: tv.outbox_id,
+        kind: "transfer",
+        queue: "transfers",
+        local: tv.local,
+        created_at: tv.transfer.created_at,
+        expires_at: tv.expires_at,
+        attempts: 0,
+        summary: `$${(tv.transfer.amount.minor / 100).toFixed(2)} to ${tv.transfer.to.username}`,
+      });
+    }
+    for (const r of this.rooms) {
+      for (const m of r.messages) {
+        if (m.outbox_id === null || m.local.state === "sent") continue;
+        items.push({ id: m.outbox_id, kind: "message", queue: `room:${r.room.id}`, local: m.local, created_at: m.message.sent_at, expires_at: null, attempts: 1, summary: `message in ${r.room.name}` });
+      }
+    }
+    return items;
+  }
+
+  retryOutbox(id: number): void {
+    const tv = this.transfers.find((t) => t.outbox_id === id);
+    if (tv) {
+      if (this.conn.state === "live") this.runTransfer(tv, this.nextTransfer++);
+      else tv.local = { state: "pending" };
+      this.changed({ topic: "transfers" }, { topic: "outbox" });
+      return;
+    }
+    for (const r of this.rooms) {
+      const m = r.messages.find((x) => x.outbox_id === id);
+      if (m) {
+        m.local = { state: "pending" };
+        this.changed({ topic: "messages", room: r.room.id }, { topic: "outbox" });
+        setTimeout(() => this.deliver(r.room.id, m), this.tick);
+        return;
+      }
+    }
+    throw err("not_found", "no such outbox item");
+  }
+
+  discardOutbox(id: number): void {
+    const before = this.transfers.length;
+    this.transfers = this.transfers.filter((t) => t.outbox_id !== id);
+    if (this.transfers.length !== before) {
+      this.changed({ topic: "transfers" }, { topic: "outbox" });
+      return;
+    }
+    for (const r of this.rooms) {
+      const k = r.messages.findIndex((x) => x.outbox_id === id);
+      if (k >= 0) {
+        r.messages.splice(k, 1);
+        this.changed({ topic: "messages", room: r.room.id }, { topic: "rooms" }, { topic: "outbox" });
+        return;
+      }
+    }
+    throw err("not_found", "no such outbox item");
+  }
+
+  // ---------- chat ----------
+
+  private seedRooms(): void {
+    const [alice, bob, carol] = USERS;
+    const day = 86_400_000;
+    const mk = (room: number, seq: number, sender: UserSummary, text: string, at: number, extra: Partial<MessageView["message"]> = {}, readBy: UserSummary[] = []): MessageView => ({
+      message: { id: room * 1000 + seq, room, seq, client_msg_id: `seed-${room}-${seq}`, sender, text, mentions: [], sent_at: at, deleted: false, reactions: [], ...extra },
+      local: { state: "sent" },
+      outbox_id: null,
+      read_by: readBy,
+    });
+    const t = this.now;
+    const dm: MessageView[] = [
+      mk(7, 1, bob, "Hey Alice! Are we still on for pizza on Friday?", t - day - 3_600_000),
+      mk(7, 2, alice, "Yes! I'll book a table for 8.", t - day - 3_500_000, {}, [bob]),
+      mk(7, 3, bob, "Perfect 🍕", t - day - 3_400_000, { reactions: [{ emoji: "👍", users: [1] }] }),
+      mk(7, 4, alice, "I sent you my share for last time", t - 2 * 3_600_000, { edited_at: t - 2 * 3_600_000 + 60_000 }, [bob]),
+      mk(7, 5, bob, "Thanks, got it!", t - 2 * 3_500_000),
+      mk(7, 6, bob, "", t - 3_000_000, { deleted: true }),
+      mk(7, 7, bob, XSS_TEXT, t - 20 * 60_000),
+      mk(7, 8, bob, "Also @alice can you check the rent split?", t - 10 * 60_000, { mentions: [1] }),
+    ];
+    const group: MessageView[] = [];
+    for (let i = 1; i <= 120; i++) {
+      const sender = USERS[i % 3];
+      group.push(mk(8, i, sender, i === 120 ? "Who's buying milk? 🥛" : `Flat chat message ${i}`, t - (121 - i) * 15 * 60_000, {}, sender.id === 1 ? [bob, carol] : []));
+    }
+    const dm2: MessageView[] = [mk(9, 1, carol, "See you at book club!", t - 3 * day)];
+    this.rooms = [
+      { room: { id: 7, kind: "direct", name: "Bob Brown", members: [alice, bob], created_at: t - 30 * day }, unread: 2, presence: "online", typing: [], messages: dm },
+      { room: { id: 8, kind: "group", name: "Flatmates", members: [alice, bob, carol], created_at: t - 60 * day }, unread: 0, presence: null, typing: [], messages: group },
+      { room: { id: 9, kind: "direct", name: "Carol Chen", members: [alice, carol], created_at: t - 90 * day }, unread: 0, presence: "away", typing: [], messages: dm2 },
+    ];
+  }
+
+  private roomOf(id: number) {
+    const r = this.rooms.find((x) => x.room.id === id);
+    if (!r) throw err("not_found", `no room ${id}`);
+    return r;
+  }
+
+  roomViews(): RoomView[] {
+    return this.rooms
+      .map((r) => ({ room: r.room, unread: r.unread, last_message: r.messages[r.messages.length - 1] ?? null, presence: r.presence, typing: r.typing }))
+      .sort((a, b) => (b.last_message?.message.sent_at ?? b.room.created_at) - (a.last_message?.message.sent_at ?? a.room.created_at));
+  }
+
+  messages(room: number, beforeSeq: number | null, limit: number): MessageView[] {
+    const r = this.roomOf(room);
+    const sent = r.messages.filter((m) => m.local.state === "sent");
+    const local = r.messages.filter((m) => m.local.state !== "sent");
+    const older = beforeSeq === null ? sent : sent.filter((m) => m.message.seq < beforeSeq);
+    const page = older.slice(Math.max(0, older.length - limit));
+    return structuredClone(beforeSeq === null ? [...page, ...local] : page);
+  }
+
+  sendMessage(room: number, text: string): MessageView {
+    const r = this.roomOf(room);
+    if (!text.trim()) throw err("invalid_input", "empty message");
+    const cid = `c-${this.nextMsg++}`;
+    const mentions = r.room.members.filter((u) => text.includes(`@${u.username}`)).map((u) => u.id);
+    const mv: MessageView = {
+      message: { id: 0, room, seq: 0, client_msg_id: cid, sender: this.me, text, mentions, sent_at: Date.now(), deleted: false, reactions: [] },
+      local: { state: "pending" },
+      outbox_id: this.nextOutbox++,
+      read_by: [],
+    };
+    r.messages.push(mv);
+    this.changed({ topic: "messages", room }, { topic: "rooms" }, { topic: "outbox" });
+    if (this.conn.state === "live") setTimeout(() => this.deliver(room, mv), this.tick);
+    return structuredClone(mv);
+  }
+
+  private deliver(room: number, mv: MessageView): void {
+    const r = this.roomOf(room);
+    if (mv.message.text.includes("fail!")) {
+      mv.local = { state: "failed", reason: "The server rejected this message.", code: "invalid" };
+    } else {
+      const seq = Math.max(0, ...r.messages.map((m) => m.message.seq)) + 1;
+      mv.message.seq = seq;
+      mv.message.id = room * 1000 + seq;
+      mv.local = { state: "sent" };
+      mv.outbox_id = null;
+      r.messages = [...r.messages.filter((m) => m !== mv), mv];
+    }
+    this.changed({ topic: "messages", room }, { topic: "rooms" }, { topic: "outbox" });
+  }
+
+  incomingMessage(room: number, from: string, text: string): void {
+    const r = this.roomOf(room);
+    const sender = byName(from) ?? USERS[1];
+    const seq = Math.max(0, ...r.messages.map((m) => m.message.seq)) + 1;
+    r.messages.push({
+      message: { id: room * 1000 + seq, room, seq, client_msg_id: `in-${room}-${seq}`, sender, text, mentions: [], sent_at: Date.now(), deleted: false, reactions: [] },
+      local: { state: "sent" },
+      outbox_id: null,
+      read_by: [],
+    });
+    r.unread++;
+    r.typing = r.typing.filter((u) => u.id !== sender.id);
+    this.emit({ type: "toast", kind: "message", title: sender.display_name, body: text });
+    this.changed({ topic: "messages", room }, { topic: "rooms" });
+  }
+
+  setTypingOf(room: number, from: string, active: boolean): void {
+    const r = this.roomOf(room);
+    const u = byName(from) ?? USERS[1];
+    r.typing = active ? [...r.typing.filter((x) => x.id !== u.id), u] : r.typing.filter((x) => x.id !== u.id);
+    this.changed({ topic: "typing", room });
+  }
+
+  private findMsg(room: number, id: number): MessageView {
+    const m = this.roomOf(room).messages.find((x) => x.message.id === id);
+    if (!m) throw err("not_found", "no such message");
+    return m;
+  }
+
+  // ---------- notifications ----------
+
+  private nextNote = 400;
+  private notify(n: Omit<Notification, "id" | "read" | "created_at">): void {
+    this.notes.unshift({ ...n, id: this.nextNote++, read: false, created_at: Date.now() });
+  }
+
+  private seedNotes(): void {
+    const t = this.now;
+    const mk = (id: number, kind: Notification["kind"], priority: Notification["priority"], title: string, body: string, ago: number, read = false, target?: Notification["target"]): Notification => ({
+      id,
+      kind,
+      priority,
+      title,
+      body,
+      read,
+      created_at: t - ago,
+      ...(target ? { target } : {}),
+    });
+    this.notes = [
+      mk(310, "mention", "normal", "Bob mentioned you", "Also @alice can you check the rent split?", 10 * 60_000, false, { kind: "room", id: 7, message: 7008 }),
+      mk(309, "payment", "normal", "Bob paid you $12.00", "Rent share", 40 * 60_000, false, { kind: "transaction", id: this.n }),
+      mk(308, "security", "critical", "New sign-in from Linux", "If this wasn't you, sign out everywhere and change your password.", 90 * 60_000),
+      mk(307, "transfer", "low", "Transfer completed", "$8.50 to Carol Chen", 3 * 3_600_000, true),
+      mk(306, "limits", "high", "You're close to your daily limit", "You have $120.00 left to send today.", 26 * 3_600_000),
+      mk(305, "system", "normal", "Maintenance tonight", "Transfers pause 02:00-02:10 UTC.", 28 * 3_600_000, true),
+      mk(304, "deposit", "normal", "Salary arrived", "$2,400.00 deposit", 3 * 86_400_000, true),
+    ];
+  }
+
+  private notesSorted(): Notification[] {
+    const day = (ms: number) => new Date(ms).toDateString();
+    return [...this.notes].sort((a, b) => {
+      if (day(a.created_at) !== day(b.created_at)) return b.created_at - a.created_at;
+      const ca = a.priority === "critical" ? 0 : 1;
+      const cb = b.priority === "critical" ? 0 : 1;
+      return ca - cb || b.created_at - a.created_at;
+    });
+  }
+
+  unread(): UnreadCounts {
+    return { notifications: this.notes.filter((n) => !n.read).length, chat: this.rooms.reduce((s, r) => s + r.unread, 0) };
+  }
+
+  // ---------- connection ----------
+
+  setConn(conn: ConnState): void {
+    this.conn = conn;
+    this.emit({ type: "conn", conn });
+    if (conn.state === "live") {
+      // Queued work goes out on reconnect.
+      for (const tv of this.transfers) if (tv.local.state === "pending" && tv.outbox_id !== null) this.runTransfer(tv, this.nextTransfer++);
+      for (const r of this.rooms) for (const m of r.messages) if (m.local.state === "pending") setTimeout(() => this.deliver(r.room.id, m), this.tick);
+    }
+  }
+
+  changed(...changes: Change[]): void {
+    this.emit({ type: "changed", changes });
+  }
+
+  // ---------- the command table ----------
+
+  handle(cmd: string, args: Record<string, unknown> = {}): unknown {
+    this.calls.push({ cmd, args });
+    const name = cmd.startsWith("plugin:tally|") ? cmd.slice("plugin:tally|".length) : cmd;
+    const a = args as Record<string, never>;
+    const needSession = !["demo_info", "sign_in", "session", "conn_state"].includes(name);
+    if (needSession && !this.session) throw err("not_signed_in", "sign in first");
+    switch (name) {
+      case "demo_info": {
+        const server = a.server as string;
+        if (!/^https?:\/\//.test(server)) throw err("invalid_input", "not a URL");
+        return { demo: true, users: ["alice", "bob", "carol"], password: DEMO_PASSWORD } satisfies DemoInfo;
+      }
+      case "sign_in": {
+        const user = byName(a.username as string);
+        if (!user || a.password !== DEMO_PASSWORD) throw err("auth", "wrong username or password");
+        this.me = user;
+        this.session = { server: a.server as string, user, secret_store: "keychain" };
+        this.conn = { state: "connecting" };
+        setTimeout(() => this.setConn({ state: "live", latency_ms: 23 }), this.tick);
+        return structuredClone(this.session);
+      }
+      case "session":
+        return this.session ? structuredClone(this.session) : null;
+      case "sign_out":
+        this.session = null;
+        this.setConn({ state: "offline", since: null });
+        return null;
+      case "conn_state":
+        return structuredClone(this.conn);
+      case "reconnect_now":
+        this.setConn({ state: "connecting" });
+        setTimeout(() => this.setConn({ state: "live", latency_ms: 19 }), this.tick);
+        return null;
+      case "balances":
+        return this.balances();
+      case "transactions":
+        return this.transactions(a.filter as TxFilter, a.cursor as TxCursor | null, a.limit as number);
+      case "balance_history":
+        return this.balanceHistory(a.currency as string, a.filter as TxFilter);
+      case "spending_by_counterparty":
+        return this.spending(a.filter as TxFilter);
+      case "export_csv":
+        return this.csv(a.filter as TxFilter);
+      case "transfers_open":
+        return structuredClone(this.transfers);
+      case "contacts":
+        return USERS.filter((u) => u.id !== this.me.id);
+      case "send_money":
+        return this.sendMoney(a.req as SendMoney);
+      case "rooms":
+        return structuredClone(this.roomViews());
+      case "create_room": {
+        const members = (a.members as string[]).map((m) => byName(m)).filter((u): u is UserSummary => !!u);
+        if (members.length === 0) throw err("not_found", "no such user");
+        const kind = a.kind as RoomKind;
+        if (kind === "direct") {
+          const existing = this.rooms.find((r) => r.room.kind === "direct" && r.room.members.some((m) => m.id === members[0].id));
+          if (existing) return structuredClone(this.roomViews().find((r) => r.room.id === existing.room.id));
+        }
+        const id = 20 + this.rooms.length;
+        const room: Room = { id, kind, name: kind === "direct" ? members[0].display_name : (a.name as string), members: [this.me, ...members], created_at: Date.now() };
+        this.rooms.push({ room, unread: 0, presence: kind === "direct" ? "offline" : null, typing: [], messages: [] });
+        this.changed({ topic: "rooms" });
+        return structuredClone(this.roomViews().find((r) => r.room.id === id));
+      }
+      case "messages":
+        return this.messages(a.room as number, a.before_seq as number | null, a.limit as number);
+      case "send_message":
+        return this.sendMessage(a.room as number, a.text as string);
+      case "edit_message": {
+        const m = this.findMsg(a.room as number, a.message as number);
+        if (m.message.sender.id !== this.me.id) throw err("forbidden", "not the author");
+        m.message.text = a.text as string;
+        m.message.edited_at = Date.now();
+        this.changed({ topic: "messages", room: a.room as number }, { topic: "rooms" });
+        return null;
+      }
+      case "delete_message": {
+        const m = this.findMsg(a.room as number, a.message as number);
+        if (m.message.sender.id !== this.me.id) throw err("forbidden", "not the author");
+        m.message.deleted = true;
+        m.message.text = "";
+        this.changed({ topic: "messages", room: a.room as number }, { topic: "rooms" });
+        return null;
+      }
+      case "react": {
+        const m = this.findMsg(a.room as number, a.message as number);
+        const emoji = a.emoji as string;
+        let r = m.message.reactions.find((x) => x.emoji === emoji);
+        if (!r) m.message.reactions.push((r = { emoji, users: [] }));
+        r.users = r.users.filter((u) => u !== this.me.id);
+        if (a.on) r.users.push(this.me.id);
+        m.message.reactions = m.message.reactions.filter((x) => x.users.length);
+        this.changed({ topic: "messages", room: a.room as number });
+        return null;
+      }
+      case "mark_read": {
+        const r = this.roomOf(a.room as number);
+        r.unread = 0;
+        this.changed({ topic: "rooms" });
+        return null;
+      }
+      case "set_typing":
+        return null;
+      case "outbox":
+        return this.outbox();
+      case "retry_outbox":
+        this.retryOutbox(a.id as number);
+        return null;
+      case "discard_outbox":
+        this.discardOutbox(a.id as number);
+        return null;
+      case "notifications": {
+        const before = a.before as number | null;
+        const all = this.notesSorted().filter((n) => before === null || n.id < before);
+        return structuredClone(all.slice(0, a.limit as number));
+      }
+      case "mark_notifications_read": {
+        const ids = a.ids as number[];
+        for (const n of this.notes) if (ids.includes(n.id)) n.read = true;
+        this.changed({ topic: "notifications" });
+        return null;
+      }
+      case "mark_all_read":
+        for (const n of this.notes) n.read = true;
+        this.changed({ topic: "notifications" });
+        return null;
+      case "unread_counts":
+        return this.unread();
+      case "search": {
+        const q = (a.query as string).toLowerCase();
+        const f: TxFilter = { from: null, to: null, direction: null, kinds: [], counterparty: null, min_minor: null, max_minor: null, currency: null, search: a.query as string };
+        const messages = this.rooms.flatMap((r) => r.messages).filter((m) => !m.message.deleted && m.message.text.toLowerCase().includes(q));
+        return { transactions: this.transactions(f, null, 20).rows, messages: structuredClone(messages.slice(0, 20)) } satisfies SearchResults;
+      }
+      case "set_presence":
+        return null;
+      case "prefs":
+        return structuredClone(this.prefs);
+      case "set_prefs":
+        this.prefs = structuredClone(a.prefs as Prefs);
+        return null;
+      case "set_focused_view":
+        return null;
+      default:
+        throw `command ${name} not found`;
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { MessageView } from "../../src/bindings/app";
+import ConnPill from "../../src/components/ConnPill.svelte";
+import MessageBubble from "../../src/components/MessageBubble.svelte";
+import SignIn from "../../src/views/SignIn.svelte";
+import App from "../../src/App.svelte";
+import { app } from "../../src/lib/store.svelte";
+import { installFake, XSS } from "./helpers";
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+const alice = { id: 1, username: "alice", display_name: "Alice Adams" };
+const bob = { id: 2, username: "bob", display_name: "Bob Brown" };
+
+function message(over: Partial<MessageView["message"]> = {}, local: MessageView["local"] = { state: "sent" }, readBy = [] as typeof alice[]): MessageView {
+  return {
+    message: { id: 55, room: 7, seq: 130, client_msg_id: "c-1", sender: bob, text: "hello", mentions: [], sent_at: Date.now(), deleted: false, reactions: [], ...over },
+    local,
+    outbox_id: local.state === "sent" ? null : 3,
+    read_by: readBy,
+  };
+}
+
+const noop = () => {};
+const handlers = { onreact: noop, onedit: noop, ondelete: noop, onretry: noop, ondiscard: noop };
+
+describe("ConnPill", () => {
+  it("counts down and retries with reconnect_now", async () => {
+    const calls: string[] = [];
+    mockIPC((cmd) => {
+      calls.push(cmd);
+      return null;
+    });
+    const now = Date.now();
+    render(ConnPill, { conn: { state: "backing_off", attempt: 1, retry_at: now + 4000, last_error: "refused" }, now, onSignIn: noop });
+    expect(screen.getByTestId("conn-pill-text").textContent).toBe("Reconnecting in 4 s");
+    await fireEvent.click(screen.getByRole("button", { name: "Retry" }));
+    await waitFor(() => expect(calls).toContain("plugin:tally|reconnect_now"));
+  });
+
+  it("asks to sign in again after auth_failed", async () => {
+    const onSignIn = vi.fn();
+    render(ConnPill, { conn: { state: "auth_failed", reason: "revoked" }, now: Date.now(), onSignIn });
+    await fireEvent.click(screen.getByRole("button", { name: "Sign in again" }));
+    expect(onSignIn).toHaveBeenCalledOnce();
+  });
+});
+
+describe("MessageBubble", () => {
+  it("renders other people's markup as text", () => {
+    const { container } = render(MessageBubble, { mv: message({ text: XSS }), me: alice, members: [alice, bob], group: false, groupStart: true, groupEnd: true, ...handlers });
+    expect(container.querySelector("img")).toBeNull();
+    expect(screen.getByTestId("message-text").textContent).toBe(XSS);
+  });
+
+  it("highlights a mention of me", () => {
+    const { container } = render(MessageBubble, { mv: message({ text: "hi @alice", mentions: [1] }), me: alice, members: [alice, bob], group: false, groupStart: true, groupEnd: true, ...handlers });
+    expect(container.querySelector("mark.mention.self")?.textContent).toBe("@alice");
+    expect(container.querySelector(".bubble.mention-me")).not.toBeNull();
+  });
+
+  it("shows pending, read-by and failed states of my messages", async () => {
+    const mine = { sender: alice };
+    const r1 = render(MessageBubble, { mv: message(mine, { state: "pending" }), me: alice, members: [alice, bob], group: false, groupStart: true, groupEnd: true, ...handlers });
+    expect(screen.getByLabelText("Sending")).toBeTruthy();
+    r1.unmount();
+    const r2 = render(MessageBubble, { mv: message(mine, { state: "sent" }, [bob]), me: alice, members: [alice, bob], group: false, groupStart: true, groupEnd: true, ...handlers });
+    expect(screen.getByLabelText("Read by Bob Brown")).toBeTruthy();
+    r2.unmount();
+    const onretry = vi.fn();
+    const ondiscard = vi.fn();
+    render(MessageBubble, { mv: message(mine, { state: "failed", reason: "rejected", code: "invalid" }), me: alice, members: [alice, bob], group: false, groupStart: true, groupEnd: true, ...handlers, onretry, ondiscard });
+    expect(screen.getByRole("alert").textContent).toContain("Not sent: rejected");
+    await fireEvent.click(screen.getByRole("button", { name: "Retry" }));
+    await fireEvent.click(screen.getByRole("button", { name: "Discard" }));
+    expect(onretry).toHaveBeenCalledOnce();
+    expect(ondiscard).toHaveBeenCalledOnce();
+  });
+
+  it("marks deleted and edited messages", () => {
+    const r = render(MessageBubble, { mv: message({ deleted: true, text: "" }), me: alice, members: [alice, bob], group: false, groupStart: true, groupEnd: true, ...handlers });
+    expect(r.container.textContent).toContain("Message deleted");
+    r.unmount();
+    render(MessageBubble, { mv: message({ edited_at: Date.now() }), me: alice, members: [alice, bob], group: false, groupStart: true, groupEnd: true, ...handlers });
+    expect(screen.getByText("(edited)", { exact: false })).toBeTruthy();
+  });
+});
+
+describe("SignIn", () => {
+  it("lists demo accounts from demo_info and signs in with one click", async () => {
+    const fake = installFake({ signedIn: false });
+    const onsignedin = vi.fn();
+    render(SignIn, { onsignedin });
+    const bobBtn = await screen.findByTestId("demo-user-bob", {}, { timeout: 2000 });
+    await fireEvent.click(bobBtn);
+    await waitFor(() => expect(onsignedin).toHaveBeenCalledWith(expect.objectContaining({ user: expect.objectContaining({ username: "bob" }) })));
+    expect(fake.calls.find((c) => c.cmd === "plugin:tally|sign_in")?.args).toEqual({ server: "http://127.0.0.1:8787", username: "bob", password: "tally-demo" });
+  });
+
+  it("explains a wrong password", async () => {
+    installFake({ signedIn: false });
+    render(SignIn, { onsignedin: noop });
+    await fireEvent.input(screen.getByTestId("signin-username"), { target: { value: "alice" } });
+    await fireEvent.input(screen.getByTestId("signin-password"), { target: { value: "nope" } });
+    await fireEvent.click(screen.getByTestId("signin-submit"));
+    expect((await screen.findByTestId("signin-error")).textContent).toContain("Wrong username or password");
+  });
+});
+
+describe("App", () => {
+  it("restores the session and shows the balance, re-reading on `changed`", async () => {
+    const fake = installFake({});
+    render(App);
+    const amount = await screen.findByTestId("balance-amount", {}, { timeout: 3000 });
+    expect(amount.textContent?.trim()).toBe(new Intl.NumberFormat(navigator.language, { style: "currency", currency: "USD" }).format(fake.available / 100));
+    fake.incomingPayment("bob", 1_000, "Rent share");
+    await waitFor(() =>
+      expect(screen.getByTestId("balance-amount").textContent?.trim()).toBe(
+        new Intl.NumberFormat(navigator.language, { style: "currency", currency: "USD" }).format(fake.available / 100),
+      ),
+    );
+    await waitFor(() => expect(screen.getByTestId("live-region").textContent).toContain("Bob Brown paid you"));
+    expect(app.session?.user.username).toBe("alice");
+  });
+});
