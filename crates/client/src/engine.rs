@@ -122,7 +122,12 @@ impl Engine {
         *a = Some(Active { shared, cmds, state: state_rx, task, db_dir });
         drop(a);
         let _ = self.events.send(AppEvent::Changed { changes: vec![Change::Session] });
-        Ok(SessionInfo { server: server.to_string(), user, secret_store: self.secrets.kind().to_string() })
+        Ok(SessionInfo {
+            server: server.to_string(),
+            user,
+            secret_store: self.secrets.kind().to_string(),
+            limits: None,
+        })
     }
 
     pub async fn demo_info(&self, server: &str) -> Result<DemoInfo, Error> {
@@ -154,10 +159,12 @@ impl Engine {
 
     pub fn session(&self) -> Option<SessionInfo> {
         self.with(|a| {
+            let limits = a.shared.store.meta("limits").ok().flatten().and_then(|j| serde_json::from_str(&j).ok());
             Ok(SessionInfo {
                 server: a.shared.api.base.clone(),
                 user: a.shared.user.clone(),
                 secret_store: self.secrets.kind().to_string(),
+                limits,
             })
         })
         .ok()

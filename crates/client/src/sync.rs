@@ -365,6 +365,12 @@ async fn connect_once(sh: &Arc<Shared>, cmds: &mut mpsc::UnboundedReceiver<Cmd>,
         }
     };
     let live_since = Instant::now();
+    if let Ok(json) = serde_json::to_string(&welcome.limits) {
+        if sh.store.meta("limits").ok().flatten().as_deref() != Some(json.as_str()) {
+            let _ = sh.store.set_meta("limits", &json);
+            sh.changed(vec![Change::Session]);
+        }
+    }
     let heartbeat = Duration::from_millis(welcome.heartbeat_ms.max(100));
     sh.set_state(ConnState::Live { latency_ms: None });
     let _ = sh.store.confirm_balances();

@@ -42,6 +42,8 @@ pub struct SessionInfo {
     pub user: UserSummary,
     /// Where tokens are kept: `"keychain"` or `"memory"` (no OS keychain service found; the user is told).
     pub secret_store: String,
+    /// The hub's limits for this user, as last announced (absent before the first connection).
+    pub limits: Option<tally_protocol::Limits>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -284,9 +286,9 @@ pub fn bindings() -> String {
         &[
             "Balance",
             "Direction",
+            "Limits",
             "Message",
             "Money",
-            "Notification",
             "NotificationKind",
             "NotificationTarget",
             "PresenceStatus",

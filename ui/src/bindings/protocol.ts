@@ -206,7 +206,7 @@ export type AckData = { "kind": "pong", server_time: number, } | { "kind": "tran
 /**
  * Pass as `before` to get the next page; absent on the last page.
  */
-next_before?: number, } | { "kind": "rooms", rooms: Array<Room>, } | { "kind": "contacts", users: Array<UserSummary>, } | { "kind": "notifications", notifications: Array<Notification>, unread: number, next_before?: number, } | { "kind": "transfers", transfers: Array<Transfer>, } | { "kind": "history", events: Array<Event>, has_more: boolean, } | { "kind": "presence", users: Array<Ephemeral>, };
+next_before?: number, } | { "kind": "rooms", rooms: Array<Room>, } | { "kind": "contacts", users: Array<UserSummary>, } | { "kind": "notifications", notifications: Array<Notification>, unread: number, next_before?: number, } | { "kind": "transfers", transfers: Array<Transfer>, } | { "kind": "history", events: Array<Event>, has_more: boolean, };
 
 /**
  * Frames the hub sends.

@@ -110,7 +110,7 @@ export class FakeBackend {
   constructor(cfg: FakeConfig = {}) {
     this.now = cfg.now ?? Date.now();
     this.tick = cfg.tick ?? 250;
-    this.session = cfg.signedIn === false ? null : { server: "http://127.0.0.1:8787", user: this.me, secret_store: "keychain" };
+    this.session = cfg.signedIn === false ? null : { server: "http://127.0.0.1:8787", user: this.me, secret_store: "keychain", limits: { max_frame_bytes: 65536, max_subscriptions: 256, rate_per_sec: 50, burst: 100, transfer_single_max: 500000, transfer_daily_max: 2000000 } };
     this.conn = cfg.conn ?? (this.session ? { state: "live", latency_ms: 23 } : { state: "offline", since: null });
     this.n = cfg.rows ?? 2000;
     const n = this.n;
@@ -647,7 +647,7 @@ export class FakeBackend {
         const user = byName(a.username as string);
         if (!user || a.password !== DEMO_PASSWORD) throw err("auth", "wrong username or password");
         this.me = user;
-        this.session = { server: a.server as string, user, secret_store: "keychain" };
+        this.session = { server: a.server as string, user, secret_store: "keychain", limits: { max_frame_bytes: 65536, max_subscriptions: 256, rate_per_sec: 50, burst: 100, transfer_single_max: 500000, transfer_daily_max: 2000000 } };
         this.conn = { state: "connecting" };
         setTimeout(() => this.setConn({ state: "live", latency_ms: 23 }), this.tick);
         return structuredClone(this.session);

@@ -257,8 +257,11 @@ impl App {
     }
 }
 
+/// Balances (currency, available, pending) and transactions (id, status).
+pub type Truth = (Vec<(String, i64, i64)>, Vec<(i64, String)>);
+
 /// The hub's truth for a user: balances and transaction ids/statuses, read from its database.
-pub async fn hub_truth(hub: &Hub, user: i64) -> (Vec<(String, i64, i64)>, Vec<(i64, String)>) {
+pub async fn hub_truth(hub: &Hub, user: i64) -> Truth {
     hub.store()
         .read(move |c| {
             let mut s =
@@ -272,7 +275,7 @@ pub async fn hub_truth(hub: &Hub, user: i64) -> (Vec<(String, i64, i64)>, Vec<(i
         .unwrap()
 }
 
-pub fn app_truth(app: &App) -> (Vec<(String, i64, i64)>, Vec<(i64, String)>) {
+pub fn app_truth(app: &App) -> Truth {
     let b = app
         .engine
         .balances()
