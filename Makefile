@@ -7,7 +7,7 @@ APP_FEATURES := --features tally/custom-protocol
 HUB_ADDR ?= 127.0.0.1:8787
 DEMO_DIR ?= $(HOME)/.local/share/tally-demo-hub
 
-.PHONY: help deps deps-test ui run hub test test-rust test-ui test-e2e test-protocol-example lint fmt bindings bundle clean
+.PHONY: help deps deps-test ui run hub test test-rust test-ui test-e2e test-protocol-example test-bundle lint fmt bindings bundle clean
 
 help:
 	@echo "make run    build everything, start a demo hub and open the app signed in as alice"
@@ -35,7 +35,7 @@ lint: ui
 	cargo clippy --workspace --all-targets $(APP_FEATURES) -- -D warnings
 	cd ui && npm run --silent check && npm run --silent lint
 
-test: deps-test ui lint test-ui test-rust test-protocol-example
+test: deps-test ui lint test-ui test-rust test-protocol-example test-bundle
 	@echo "make test: all suites passed"
 
 test-ui:
@@ -49,6 +49,10 @@ test-rust:
 # Only the end-to-end test (it is also part of test-rust).
 test-e2e: ui
 	TALLY_REQUIRE_DESKTOP=1 scripts/desktop-session.sh cargo test $(APP_FEATURES) --test e2e
+
+# Builds the .deb, installs it, starts the installed app under the desktop session and sees its window.
+test-bundle: ui
+	scripts/desktop-session.sh scripts/deb-test.sh
 
 test-protocol-example:
 	cargo build --bin tally-hub

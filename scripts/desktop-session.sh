@@ -24,6 +24,10 @@ if [ -z "${DISPLAY:-}" ]; then
   for _ in $(seq 1 100); do [ -e "/tmp/.X11-unix/X$n" ] && break; sleep 0.05; done
 fi
 export WEBKIT_DISABLE_DMABUF_RENDERER=1
+# Services started by D-Bus activation need the display too; GTK need not go through desktop portals here
+# and the accessibility bus is not needed for tests (both only add noise and start-up time).
+dbus-update-activation-environment DISPLAY >/dev/null 2>&1 || true
+export GTK_USE_PORTAL=0 NO_AT_BRIDGE=1
 
 # Secret Service: an unlocked login keyring with a throw-away password.
 export XDG_DATA_HOME="${XDG_DATA_HOME:-$(mktemp -d)}"

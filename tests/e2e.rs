@@ -212,6 +212,8 @@ async fn scenario() {
     let dm = bob.rooms().unwrap().into_iter().find(|r| r.room.kind == RoomKind::Direct).expect("demo DM").room.id;
     wait_css(&c, "[data-testid=room-item]").await;
     c.execute("const items=[...document.querySelectorAll('[data-testid=room-item]')]; (items.find(i => i.textContent.includes('Bob')) || items[0]).click();", vec![]).await.unwrap();
+    // The pane shows the DM (its seeded first message) before we type into it.
+    wait_js(&c, "the DM with Bob open", "return [...document.querySelectorAll('[data-testid=message-text]')].some(e => e.textContent.includes('Pizza tonight'));").await;
     let input = wait_css(&c, "[data-testid=chat-input]").await;
     input.send_keys("hello from the e2e test").await.unwrap();
     wait_css(&c, "[data-testid=chat-send]").await.click().await.unwrap();
@@ -221,7 +223,11 @@ async fn scenario() {
         if msgs.iter().any(|m| m.message.text == "hello from the e2e test") {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "bob never got alice's message");
+        if tokio::time::Instant::now() > deadline {
+            shot(&c, "failure-chat").await;
+            let outbox = c.execute("return document.body.innerText.slice(0, 2000)", vec![]).await.unwrap_or_default();
+            panic!("bob never got alice's message; bob has {:?}\nalice sees: {outbox}", bob.messages(dm, None, 50).await.unwrap().iter().map(|m| m.message.text.clone()).collect::<Vec<_>>());
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // Hostile text from bob shows as text.

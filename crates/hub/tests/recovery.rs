@@ -193,7 +193,7 @@ async fn hub_restart_keeps_data_and_positions() {
     let mut c = hub.connect(&a).await;
     let (_, sub) = c.subscribe(ch, None).await.unwrap();
     let ServerFrame::Subscribed { epoch, seq, .. } = sub else { panic!() };
-    c.transfer("before-restart", "sam", 500).await.unwrap();
+    let before = c.transfer("before-restart", "sam", 500).await.unwrap();
     c.event_on(ch).await;
     hub.restart_with(|_| {}).await;
     // Graceful shutdown told the client to reconnect; the log continues in the same epoch.
@@ -203,9 +203,18 @@ async fn hub_restart_keeps_data_and_positions() {
     assert!(recovered);
     assert_eq!(e2, epoch);
     assert!(!replayed.is_empty());
-    // Idempotency survives the restart too.
+    // Idempotency survives the restart too, and a transfer caught in flight by the restart completes.
     let t = c.transfer("before-restart", "sam", 500).await.unwrap();
-    assert_eq!(t.status, TransferStatus::Completed);
+    assert_eq!(t.id, before.id);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let t = c.transfer("before-restart", "sam", 500).await.unwrap();
+        if t.status == TransferStatus::Completed {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the in-flight transfer never completed after the restart");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert_eq!(hub.invariants_ok().await["ok"], true);
 }
 
