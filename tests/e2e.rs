@@ -226,7 +226,10 @@ async fn scenario() {
         if tokio::time::Instant::now() > deadline {
             shot(&c, "failure-chat").await;
             let outbox = c.execute("return document.body.innerText.slice(0, 2000)", vec![]).await.unwrap_or_default();
-            panic!("bob never got alice's message; bob has {:?}\nalice sees: {outbox}", bob.messages(dm, None, 50).await.unwrap().iter().map(|m| m.message.text.clone()).collect::<Vec<_>>());
+            panic!(
+                "bob never got alice's message; bob has {:?}\nalice sees: {outbox}",
+                bob.messages(dm, None, 50).await.unwrap().iter().map(|m| m.message.text.clone()).collect::<Vec<_>>()
+            );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -766,3 +766,53 @@ pub enum Echo<'a> {
     Message(&'a Message),
     Transfer(&'a Transfer),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(seq: u64, epoch: &str, available: i64) -> Event {
+        Event {
+            channel: Channel::Balance(1),
+            epoch: epoch.into(),
+            seq,
+            ts: seq as i64,
+            data: EventData::Balance {
+                balance: Balance { currency: Currency::USD, available, pending: 0, as_of: seq as i64 },
+            },
+        }
+    }
+
+    #[test]
+    fn events_apply_once_in_order_and_gaps_stop_application() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("c.db"), 1).unwrap();
+        let ch = Channel::Balance(1);
+        let a = s.apply_events(&ch, &[ev(1, "e", 10), ev(2, "e", 20)]).unwrap();
+        assert_eq!((a.count, a.gap), (2, false));
+        // A replay of what we have is skipped, not applied twice.
+        let a = s.apply_events(&ch, &[ev(2, "e", 999)]).unwrap();
+        assert_eq!((a.count, a.duplicates), (0, 1));
+        assert_eq!(s.balances().unwrap()[0].balance.available, 20);
+        // seq 4 after 2: a gap. Nothing is applied and the position stays, so a resubscribe heals it.
+        let a = s.apply_events(&ch, &[ev(4, "e", 40)]).unwrap();
+        assert!(a.gap);
+        assert_eq!(s.position(&ch).unwrap(), Some(Position { epoch: "e".into(), seq: 2 }));
+        // A new epoch is also a gap.
+        assert!(s.apply_events(&ch, &[ev(3, "other", 30)]).unwrap().gap);
+        let a = s.apply_events(&ch, &[ev(3, "e", 30), ev(4, "e", 40)]).unwrap();
+        assert_eq!((a.count, a.gap), (2, false));
+        assert_eq!(s.balances().unwrap()[0].balance.available, 40);
+    }
+
+    #[test]
+    fn an_older_schema_is_migrated_and_reopening_is_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        drop(rusqlite::Connection::open(&path).unwrap()); // version 0: an empty, older database
+        drop(Store::open(&path, 1).unwrap());
+        let s = Store::open(&path, 1).unwrap();
+        let v: i64 = s.reader().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v as usize, schema_version());
+    }
+}
