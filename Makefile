@@ -24,7 +24,7 @@ ui: deps
 	@cd ui && npm run --silent build
 
 run: ui
-	cargo build $(APP_FEATURES) --bin tally --bin tally-hub
+	cargo build $(APP_FEATURES) -p tally -p tally-hub --bins
 	@scripts/run-demo.sh "$(HUB_ADDR)" "$(DEMO_DIR)"
 
 hub:
@@ -55,7 +55,7 @@ test-bundle: ui
 	scripts/desktop-session.sh scripts/deb-test.sh
 
 test-protocol-example:
-	cargo build --bin tally-hub
+	cargo build -p tally-hub --bin tally-hub
 	scripts/protocol-example.sh
 
 fmt:

@@ -16,10 +16,11 @@ data="$(mktemp -d)"
 TALLY_DATA_DIR="$data" TALLY_KEYRING_SERVICE="app.tally.deb-test" /usr/bin/tally >"$data/app.log" 2>&1 &
 found=""
 for _ in $(seq 1 150); do
-  if xdotool search --name '^Tally$' >/dev/null 2>&1; then found=1; break; fi
+  if xdotool search --onlyvisible --name '^Tally$' >/dev/null 2>&1; then found=1; break; fi
   sleep 0.2
 done
 mkdir -p target/e2e-screenshots
+sleep 3
 import -window root target/e2e-screenshots/deb-installed.png 2>/dev/null || true
 if [ -z "$found" ]; then echo "the installed app showed no Tally window" >&2; cat "$data/app.log" >&2; echo "0 passed, 1 failed"; exit 1; fi
 echo "installed package starts and shows its window"
