@@ -128,7 +128,13 @@ impl Raiser<'_> {
             return Ok(false);
         }
         if let Err(e) = self.notifier.show(&n) {
-            tracing::warn!(error = %e, "native notification failed");
+            // Say it once (a missing notification service is not news the second time).
+            static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+            if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                tracing::warn!(error = %e, "native notifications are unavailable; they are kept in the app's notification centre");
+            } else {
+                tracing::debug!(error = %e, "native notification failed");
+            }
         }
         Ok(true)
     }

@@ -92,8 +92,10 @@ fn filter_sql(f: &TxFilter, sql: &mut String, args: &mut Vec<SqlValue>) {
 impl Store {
     pub fn balances(&self) -> Result<Vec<BalanceView>, Error> {
         let c = self.reader();
+        // The currency used most comes first: the UI shows it as the main balance.
         let mut stmt = c.prepare_cached(
-            "SELECT currency, available, pending, as_of, confirmed_at FROM balances ORDER BY currency",
+            "SELECT currency, available, pending, as_of, confirmed_at FROM balances b
+             ORDER BY (SELECT COUNT(*) FROM transactions t WHERE t.currency = b.currency) DESC, currency",
         )?;
         let rows = stmt.query_map([], |r| {
             let cur: String = r.get(0)?;

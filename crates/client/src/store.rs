@@ -806,6 +806,29 @@ mod tests {
     }
 
     #[test]
+    fn the_most_used_currency_comes_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("c.db"), 1).unwrap();
+        let bal = |c: Currency| Balance { currency: c, available: 1, pending: 0, as_of: 1 };
+        s.replace_balances(&[bal(Currency::EUR), bal(Currency::USD)]).unwrap();
+        let tx = |id: i64, c: Currency| Transaction {
+            id,
+            kind: TxKind::Deposit,
+            direction: Direction::In,
+            amount: Money::new(1, c),
+            balance_after: 1,
+            counterparty: None,
+            memo: String::new(),
+            transfer_id: None,
+            status: TransferStatus::Completed,
+            created_at: id,
+        };
+        s.upsert_transactions(&[tx(1, Currency::EUR), tx(2, Currency::USD), tx(3, Currency::USD)]).unwrap();
+        let order: Vec<String> = s.balances().unwrap().iter().map(|b| b.balance.currency.to_string()).collect();
+        assert_eq!(order, vec!["USD", "EUR"]);
+    }
+
+    #[test]
     fn an_older_schema_is_migrated_and_reopening_is_idempotent() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.db");
