@@ -251,7 +251,8 @@ fn validate_memo(memo: &str) -> HubResult<()> {
     Ok(())
 }
 
-/// Money entering the tenant (a card top-up, a bank transfer in). `at` backdates demo history.
+/// Money entering the tenant (a card top-up, a bank transfer in). `at` backdates demo history (and then
+/// raises no notification).
 pub fn deposit(
     conn: &Connection,
     emits: &mut Emits,
@@ -261,46 +262,10 @@ pub fn deposit(
     memo: &str,
     at: Option<i64>,
 ) -> HubResult<TxId> {
-    if !amount.is_positive() {
-        return Err(HubError::invalid("amount must be positive"));
-    }
-    validate_memo(memo)?;
-    ensure_account(conn, tenant, user, amount.currency)?;
-    add_balance(conn, user, amount.currency, amount.minor, 0)?;
-    let entry = format!("dep:{}", crate::auth::random_token("", 12));
-    post(conn, tenant, &entry, &[(EXTERNAL, -amount.minor), (user, amount.minor)], amount.currency)?;
-    let b = balance(conn, user, amount.currency)?;
-    let id = insert_tx(
-        conn,
-        tenant,
-        user,
-        TxKind::Deposit,
-        amount,
-        b.available,
-        None,
-        memo,
-        None,
-        TransferStatus::Completed,
-        at.unwrap_or_else(now_ms),
-    )?;
-    emit_balance(conn, emits, tenant, user, amount.currency)?;
-    emit_tx(conn, emits, tenant, user, id)?;
-    if at.is_none() {
-        notify::create(
-            conn,
-            emits,
-            tenant,
-            user,
-            NotificationKind::Deposit,
-            Priority::Normal,
-            &format!("Deposit of {}", fmt_money(amount)),
-            memo,
-            Some(NotificationTarget::Transaction { id }),
-        )?;
-    }
-    Ok(id)
+    external(conn, emits, tenant, user, amount, memo, at, true)
 }
 
+/// Money leaving the tenant. `insufficient_funds` when the available balance is too small.
 pub fn withdraw(
     conn: &Connection,
     emits: &mut Emits,
@@ -309,41 +274,56 @@ pub fn withdraw(
     amount: Money,
     memo: &str,
 ) -> HubResult<TxId> {
+    external(conn, emits, tenant, user, amount, memo, None, false)
+}
+
+/// A movement between a user and the tenant's external account: one balance change, two postings, one
+/// history line, and their events.
+#[allow(clippy::too_many_arguments)]
+fn external(
+    conn: &Connection,
+    emits: &mut Emits,
+    tenant: TenantId,
+    user: i64,
+    amount: Money,
+    memo: &str,
+    at: Option<i64>,
+    incoming: bool,
+) -> HubResult<TxId> {
     if !amount.is_positive() {
         return Err(HubError::invalid("amount must be positive"));
     }
     validate_memo(memo)?;
     ensure_account(conn, tenant, user, amount.currency)?;
-    add_balance(conn, user, amount.currency, -amount.minor, 0)?;
-    let entry = format!("wdr:{}", crate::auth::random_token("", 12));
-    post(conn, tenant, &entry, &[(user, -amount.minor), (EXTERNAL, amount.minor)], amount.currency)?;
+    let signed = if incoming { amount.minor } else { -amount.minor };
+    add_balance(conn, user, amount.currency, signed, 0)?;
+    let (prefix, kind, nkind, label) = if incoming {
+        ("dep", TxKind::Deposit, NotificationKind::Deposit, "Deposit")
+    } else {
+        ("wdr", TxKind::Withdrawal, NotificationKind::Withdrawal, "Withdrawal")
+    };
+    let entry = format!("{prefix}:{}", crate::auth::random_token("", 12));
+    post(conn, tenant, &entry, &[(EXTERNAL, -signed), (user, signed)], amount.currency)?;
     let b = balance(conn, user, amount.currency)?;
-    let id = insert_tx(
-        conn,
-        tenant,
-        user,
-        TxKind::Withdrawal,
-        amount,
-        b.available,
-        None,
-        memo,
-        None,
-        TransferStatus::Completed,
-        now_ms(),
-    )?;
+    let when = at.unwrap_or_else(now_ms);
+    let id =
+        insert_tx(conn, tenant, user, kind, amount, b.available, None, memo, None, TransferStatus::Completed, when)?;
     emit_balance(conn, emits, tenant, user, amount.currency)?;
     emit_tx(conn, emits, tenant, user, id)?;
-    notify::create(
-        conn,
-        emits,
-        tenant,
-        user,
-        NotificationKind::Withdrawal,
-        Priority::Normal,
-        &format!("Withdrawal of {}", fmt_money(amount)),
-        memo,
-        Some(NotificationTarget::Transaction { id }),
-    )?;
+    if at.is_none() {
+        let title = format!("{label} of {}", fmt_money(amount));
+        notify::create(
+            conn,
+            emits,
+            tenant,
+            user,
+            nkind,
+            Priority::Normal,
+            &title,
+            memo,
+            Some(NotificationTarget::Transaction { id }),
+        )?;
+    }
     Ok(id)
 }
 

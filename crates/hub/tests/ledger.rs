@@ -166,3 +166,21 @@ async fn ledger_invariant_holds_after_a_concurrent_storm() {
     let inv = hub.invariants_ok().await;
     assert_eq!(inv["ok"], true, "{inv}");
 }
+
+#[tokio::test]
+async fn withdrawals_never_overdraw_and_keep_the_invariant() {
+    let hub = TestHub::start().await;
+    hub.register("wes").await;
+    hub.deposit("wes", 1_000).await;
+    let w = |minor: i64| serde_json::json!({"username": "wes", "amount": {"minor": minor, "currency": "USD"}, "memo": "cash out"});
+    let (st, v) = hub.admin_post("/v1/admin/withdraw", w(1_001)).await;
+    assert_eq!((st, v["code"].as_str()), (409, Some("insufficient_funds")), "{v}");
+    let (st, _) = hub.admin_post("/v1/admin/withdraw", w(400)).await;
+    assert_eq!(st, 200);
+    let (st, v) = hub.admin_post("/v1/admin/withdraw", w(0)).await;
+    assert_eq!((st, v["code"].as_str()), (400, Some("invalid")));
+    // Without the admin token: refused.
+    let (st, _) = hub.post("/v1/admin/withdraw", w(1)).await;
+    assert_eq!(st, 401);
+    assert_eq!(hub.invariants_ok().await["ok"], true);
+}
