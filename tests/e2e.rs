@@ -211,7 +211,7 @@ async fn scenario() {
     nav(&c, "chat").await;
     let dm = bob.rooms().unwrap().into_iter().find(|r| r.room.kind == RoomKind::Direct).expect("demo DM").room.id;
     wait_css(&c, "[data-testid=room-item]").await;
-    c.execute("const items=[...document.querySelectorAll('[data-testid=room-item]')]; (items.find(i => i.textContent.includes('Bob')) || items[0]).click();", vec![]).await.unwrap();
+    c.execute("const items=[...document.querySelectorAll('[data-testid=room-item]')]; (items.find(i => i.textContent.includes('Bob Brown')) || items[0]).click();", vec![]).await.unwrap();
     // The pane shows the DM (its seeded first message) before we type into it.
     wait_js(&c, "the DM with Bob open", "return [...document.querySelectorAll('[data-testid=message-text]')].some(e => e.textContent.includes('Pizza tonight'));").await;
     let input = wait_css(&c, "[data-testid=chat-input]").await;
