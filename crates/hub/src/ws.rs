@@ -20,12 +20,17 @@ async fn close_now(mut socket: WebSocket, code: CloseCode, reason: &str) {
 /// Serves one upgraded socket until it closes.
 pub async fn serve_socket(hub: Arc<Hub>, mut socket: WebSocket) {
     // 1. hello, within the auth timeout.
-    let first = tokio::time::timeout(Duration::from_millis(hub.cfg.auth_timeout_ms), socket.recv()).await;
-    let text = match first {
-        Err(_) => return close_now(socket, CloseCode::AuthTimeout, "no hello in time").await,
-        Ok(None) | Ok(Some(Err(_))) => return,
-        Ok(Some(Ok(Message::Text(t)))) => t,
-        Ok(Some(Ok(_))) => return close_now(socket, CloseCode::BadHello, "first frame must be a text hello").await,
+    // Control frames (ping/pong) may come first; tungstenite answers pings itself.
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(hub.cfg.auth_timeout_ms);
+    let text = loop {
+        match tokio::time::timeout_at(deadline, socket.recv()).await {
+            Err(_) => return close_now(socket, CloseCode::AuthTimeout, "no hello in time").await,
+            Ok(None) | Ok(Some(Err(_))) => return,
+            Ok(Some(Ok(Message::Text(t)))) => break t,
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            Ok(Some(Ok(Message::Close(_)))) => return,
+            Ok(Some(Ok(_))) => return close_now(socket, CloseCode::BadHello, "first frame must be a text hello").await,
+        }
     };
     if text.len() > hub.cfg.max_frame_bytes as usize {
         return close_now(socket, CloseCode::BadHello, "hello too large").await;
