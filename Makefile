@@ -7,7 +7,7 @@ APP_FEATURES := --features tally/custom-protocol
 HUB_ADDR ?= 127.0.0.1:8787
 DEMO_DIR ?= $(HOME)/.local/share/tally-demo-hub
 
-.PHONY: help deps deps-test ui run hub test test-rust test-ui test-e2e test-protocol-example test-bundle lint fmt bindings bundle clean
+.PHONY: help deps deps-test ui run hub test test-rust test-ui test-e2e test-protocol-example test-bundle lint fmt bindings bundle bench-client clean
 
 help:
 	@echo "make run    build everything, start a demo hub and open the app signed in as alice"
@@ -57,6 +57,10 @@ test-bundle: ui
 test-protocol-example:
 	cargo build -p tally-hub --bin tally-hub
 	scripts/protocol-example.sh
+
+# Client engine benchmarks (criterion, release build); results are quoted in docs/BENCHMARKS.md.
+bench-client:
+	cargo bench -p tally-client --bench engine
 
 fmt:
 	cargo fmt --all

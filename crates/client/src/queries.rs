@@ -65,11 +65,10 @@ fn filter_sql(f: &TxFilter, sql: &mut String, args: &mut Vec<SqlValue>) {
         sql.push(')');
         args.extend(f.kinds.iter().map(|k| SqlValue::from(enum_str(k))));
     }
-    if let Some(cp) = f.counterparty.as_ref().filter(|s| !s.trim().is_empty()) {
-        sql.push_str(" AND (t.cp_username LIKE ? ESCAPE '\\' OR t.cp_name LIKE ? ESCAPE '\\')");
-        let pat = format!("%{}%", cp.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        args.push(pat.clone().into());
-        args.push(pat.into());
+    if let Some(q) = f.counterparty.as_deref().and_then(fts_query) {
+        // Through the full-text index (username and display name), not a LIKE scan of every row.
+        sql.push_str(" AND t.id IN (SELECT rowid FROM tx_fts WHERE tx_fts MATCH ?)");
+        args.push(format!("counterparty : ({q})").into());
     }
     if let Some(min) = f.min_minor {
         sql.push_str(" AND t.amount >= ?");

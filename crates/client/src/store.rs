@@ -162,10 +162,12 @@ impl Store {
                 }
             }
             apply_one(&tx, self.me, e, &mut applied)?;
-            let p = Position { epoch: e.epoch.clone(), seq: e.seq };
-            set_position(&tx, channel, &p)?;
-            pos = Some(p);
+            pos = Some(Position { epoch: e.epoch.clone(), seq: e.seq });
             applied.count += 1;
+        }
+        // The position covers exactly the events applied, in the same transaction.
+        if let (Some(p), true) = (&pos, applied.count > 0) {
+            set_position(&tx, channel, p)?;
         }
         tx.commit()?;
         Ok(applied)
@@ -356,10 +358,10 @@ impl Applied {
 }
 
 fn set_position(c: &Connection, channel: &Channel, p: &Position) -> Result<(), Error> {
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO positions (channel, epoch, seq) VALUES (?1, ?2, ?3) ON CONFLICT(channel) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq",
-        params![channel.to_string(), p.epoch, p.seq as i64],
-    )?;
+    )?
+    .execute(params![channel.to_string(), p.epoch, p.seq as i64])?;
     Ok(())
 }
 
@@ -388,17 +390,18 @@ fn upsert_tx(c: &Connection, t: &Transaction) -> Result<(), Error> {
         Some(u) => (Some(u.id), Some(u.username.clone()), Some(u.display_name.clone())),
         None => (None, None, None),
     };
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO transactions (id, kind, direction, amount, currency, balance_after, cp_id, cp_username, cp_name, memo, transfer_id, status, created_at, stale)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 0)
          ON CONFLICT(id) DO UPDATE SET status = excluded.status, balance_after = excluded.balance_after, memo = excluded.memo,
            cp_name = excluded.cp_name, stale = 0",
-        params![t.id, enum_str(&t.kind), enum_str(&t.direction), t.amount.minor, t.amount.currency.as_str(), t.balance_after,
-            cp_id, cp_user, cp_name, t.memo, t.transfer_id, enum_str(&t.status), t.created_at],
-    )?;
-    c.execute("DELETE FROM tx_fts WHERE rowid = ?1", [t.id])?;
+    )?
+    .execute(params![t.id, enum_str(&t.kind), enum_str(&t.direction), t.amount.minor, t.amount.currency.as_str(), t.balance_after,
+            cp_id, cp_user, cp_name, t.memo, t.transfer_id, enum_str(&t.status), t.created_at])?;
+    c.prepare_cached("DELETE FROM tx_fts WHERE rowid = ?1")?.execute([t.id])?;
     let cp = t.counterparty.as_ref().map(|u| format!("{} {}", u.username, u.display_name)).unwrap_or_default();
-    c.execute("INSERT INTO tx_fts (rowid, memo, counterparty) VALUES (?1, ?2, ?3)", params![t.id, t.memo, cp])?;
+    c.prepare_cached("INSERT INTO tx_fts (rowid, memo, counterparty) VALUES (?1, ?2, ?3)")?
+        .execute(params![t.id, t.memo, cp])?;
     Ok(())
 }
 

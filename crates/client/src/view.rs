@@ -88,7 +88,7 @@ pub struct TxRow {
 pub struct TxPage {
     pub rows: Vec<TxRow>,
     pub next: Option<TxCursor>,
-    /// Rows matching the filter in the whole cache.
+    /// Rows matching the filter in the whole cache (on the first page; 0 on later pages).
     pub total: u32,
 }
 

@@ -46,7 +46,7 @@ stale: boolean, };
 
 export type TxPage = { rows: Array<TxRow>, next: TxCursor | null, 
 /**
- * Rows matching the filter in the whole cache.
+ * Rows matching the filter in the whole cache (on the first page; 0 on later pages).
  */
 total: number, };
 
