@@ -265,9 +265,7 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (json, local, outbox_id, expires_at) = row?;
-            if let Ok(transfer) = serde_json::from_str::<Transfer>(&json) {
-                out.push(TransferView { transfer, local: local_state(&local), outbox_id, expires_at });
-            }
+            out.extend(transfer_view(&json, &local, outbox_id, expires_at));
         }
         Ok(out)
     }
@@ -284,14 +282,7 @@ impl Store {
                 ))
             })
             .optional()?;
-        Ok(row.and_then(|(json, local, outbox_id, expires_at)| {
-            serde_json::from_str::<Transfer>(&json).ok().map(|transfer| TransferView {
-                transfer,
-                local: local_state(&local),
-                outbox_id,
-                expires_at,
-            })
-        }))
+        Ok(row.and_then(|(json, local, outbox_id, expires_at)| transfer_view(&json, &local, outbox_id, expires_at)))
     }
 
     pub fn contacts(&self) -> Result<Vec<UserSummary>, Error> {
@@ -371,16 +362,16 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (json, local, outbox_id, seq) = row?;
-            if let Ok(message) = serde_json::from_str::<Message>(&json) {
-                let read_by = match seq {
-                    Some(s) => receipts
+            if let Some(mut view) = message_view(&json, &local, outbox_id) {
+                if let Some(s) = seq {
+                    let sender = view.message.sender.id;
+                    view.read_by = receipts
                         .iter()
-                        .filter(|(u, up)| u.id != message.sender.id && *up as i64 >= s)
+                        .filter(|(u, up)| u.id != sender && *up as i64 >= s)
                         .map(|(u, _)| u.clone())
-                        .collect(),
-                    None => vec![],
-                };
-                out.push(MessageView { message, local: local_state(&local), outbox_id, read_by });
+                        .collect();
+                }
+                out.push(view);
             }
         }
         out.reverse();
@@ -490,9 +481,7 @@ impl Store {
         let mut messages = Vec::new();
         for row in rows {
             let (json, local, outbox_id) = row?;
-            if let Ok(message) = serde_json::from_str::<Message>(&json) {
-                messages.push(MessageView { message, local: local_state(&local), outbox_id, read_by: vec![] });
-            }
+            messages.extend(message_view(&json, &local, outbox_id));
         }
         Ok(SearchResults { transactions, messages })
     }
@@ -517,14 +506,19 @@ fn last_message(c: &Connection, _me: i64, room: RoomId) -> Result<Option<Message
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .optional()?;
-    Ok(row.and_then(|(json, local, outbox_id)| {
-        serde_json::from_str::<Message>(&json).ok().map(|message| MessageView {
-            message,
-            local: local_state(&local),
-            outbox_id,
-            read_by: vec![],
-        })
-    }))
+    Ok(row.and_then(|(json, local, outbox_id)| message_view(&json, &local, outbox_id)))
+}
+
+/// A cached transfer row as the UI sees it (None when the stored JSON is unreadable).
+fn transfer_view(json: &str, local: &str, outbox_id: Option<i64>, expires_at: Option<i64>) -> Option<TransferView> {
+    let transfer = serde_json::from_str::<Transfer>(json).ok()?;
+    Some(TransferView { transfer, local: local_state(local), outbox_id, expires_at })
+}
+
+/// A cached message row as the UI sees it, without read receipts.
+fn message_view(json: &str, local: &str, outbox_id: Option<i64>) -> Option<MessageView> {
+    let message = serde_json::from_str::<Message>(json).ok()?;
+    Some(MessageView { message, local: local_state(local), outbox_id, read_by: vec![] })
 }
 
 pub(crate) fn local_state(s: &str) -> LocalState {

@@ -187,7 +187,6 @@ enum Outcome {
 /// The socket task. Runs until `Cmd::Shutdown`.
 pub async fn run(sh: Arc<Shared>, mut cmds: mpsc::UnboundedReceiver<Cmd>) {
     let mut backoff = Backoff::new();
-    let mut offline_since: Option<i64> = None;
     loop {
         sh.set_state(ConnState::Connecting);
         let outcome = connect_once(&sh, &mut cmds, &mut backoff).await;
@@ -216,16 +215,12 @@ pub async fn run(sh: Arc<Shared>, mut cmds: mpsc::UnboundedReceiver<Cmd>) {
                     (None, Some(_)) => Backoff::first_retry(&mut rng),
                     (None, None) => backoff.next_delay(&mut rng),
                 };
-                if live_for.is_some() {
-                    offline_since = Some(now_ms());
-                }
                 (d, error)
             }
         };
         let retry_at = now_ms() + delay.as_millis() as i64;
         tracing::info!(delay_ms = delay.as_millis() as u64, attempt = backoff.attempt, %error, "reconnecting later");
         sh.set_state(ConnState::BackingOff { attempt: backoff.attempt, retry_at, last_error: error });
-        let _ = offline_since;
         let sleep = tokio::time::sleep(delay);
         tokio::pin!(sleep);
         loop {
@@ -264,7 +259,6 @@ struct Conn {
     in_flight_queues: HashSet<String>,
     snapshot_queue: VecDeque<(Channel, Instant)>,
     snapshots_running: usize,
-    latency: Option<u32>,
     retry_outbox_at: Option<Instant>,
 }
 
@@ -319,7 +313,6 @@ async fn connect_once(sh: &Arc<Shared>, cmds: &mut mpsc::UnboundedReceiver<Cmd>,
         in_flight_queues: HashSet::new(),
         snapshot_queue: VecDeque::new(),
         snapshots_running: 0,
-        latency: None,
         retry_outbox_at: None,
     };
     // 3. hello with every channel and its stored position.
@@ -667,7 +660,6 @@ async fn on_reply(sh: &Arc<Shared>, conn: &mut Conn, id: ReqId, reply: HubReply)
         }
         Pending::Ping(sent) => {
             let rtt = sent.elapsed().as_millis().min(u32::MAX as u128) as u32;
-            conn.latency = Some(rtt);
             sh.set_state(ConnState::Live { latency_ms: Some(rtt) });
         }
         Pending::Snapshot(channel, what) => {

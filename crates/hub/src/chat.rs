@@ -163,7 +163,8 @@ pub fn create_room(
     room(conn, tenant, room_id, creator.id)?.ok_or_else(|| HubError::internal("room vanished"))
 }
 
-fn require_member(conn: &Connection, tenant: TenantId, room: RoomId, user: i64) -> HubResult<()> {
+/// `not_found` for a room of another tenant (or none), `forbidden` for a non-member.
+pub fn require_member(conn: &Connection, tenant: TenantId, room: RoomId, user: i64) -> HubResult<()> {
     if room_tenant(conn, room)? != Some(tenant) {
         return Err(HubError::not_found("room"));
     }

@@ -218,16 +218,9 @@ impl Hub {
                 }
             }
             Channel::Room(r) | Channel::PresenceRoom(r) => {
-                let member = self
-                    .store
-                    .read(
-                        move |c| Ok(chat::room(c, tenant, r, me)?.map(|room| room.members.iter().any(|m| m.id == me))),
-                    )
-                    .await?;
-                match member {
-                    Some(true) => Ok(()),
-                    Some(false) => Err(forbidden()),
-                    None => Err(HubError::not_found("room")),
+                match self.store.read(move |c| chat::require_member(c, tenant, r, me)).await {
+                    Err(e) if e.code == ErrorCode::Forbidden => Err(forbidden()),
+                    other => other,
                 }
             }
             Channel::Transfer(t) => match self.store.read(move |c| ledger::transfer_for(c, tenant, t, me)).await? {

@@ -14,7 +14,7 @@ mod money;
 pub mod ts;
 
 pub use channel::{Channel, ChannelParseError};
-pub use codec::{decode_client, decode_server, encode, DecodeError};
+pub use codec::{decode_client, decode_server, encode, DecodeError, SERVER_FRAME_TYPES};
 pub use error::{CloseCode, ErrorCode};
 pub use frames::*;
 pub use model::*;

@@ -30,43 +30,6 @@ macro_rules! decls {
     }};
 }
 
-/// Names of every type declared in the protocol bindings (for `import type` lines elsewhere).
-pub const TYPE_NAMES: &[&str] = &[
-    "Currency",
-    "Money",
-    "Channel",
-    "ErrorCode",
-    "Position",
-    "SubscribeSpec",
-    "UserSummary",
-    "Limits",
-    "Balance",
-    "TxKind",
-    "Direction",
-    "TransferStatus",
-    "Transaction",
-    "Transfer",
-    "RoomKind",
-    "Room",
-    "Reaction",
-    "Message",
-    "NotificationKind",
-    "Priority",
-    "NotificationTarget",
-    "Notification",
-    "PresenceStatus",
-    "MemberChange",
-    "Hello",
-    "SnapshotKind",
-    "ClientFrame",
-    "Welcome",
-    "Event",
-    "EventData",
-    "Ephemeral",
-    "AckData",
-    "ServerFrame",
-];
-
 /// The whole `protocol.ts` file.
 pub fn bindings() -> String {
     let cfg = config();
