@@ -7,12 +7,13 @@ APP_FEATURES := --features tally/custom-protocol
 HUB_ADDR ?= 127.0.0.1:8787
 DEMO_DIR ?= $(HOME)/.local/share/tally-demo-hub
 
-.PHONY: help deps deps-test ui run hub test test-rust test-ui test-e2e test-protocol-example test-bundle lint fmt bindings bundle bench-client clean
+.PHONY: help deps deps-test ui run hub test test-rust test-ui test-e2e test-protocol-example test-bundle lint fmt bindings bundle bench bench-quick bench-deps bench-client clean
 
 help:
 	@echo "make run    build everything, start a demo hub and open the app signed in as alice"
 	@echo "make test   every test: formatting, clippy, Rust, UI (unit + Chromium), end to end"
 	@echo "make bundle build the .deb package"
+	@echo "make bench  Tally vs Socket.IO benchmarks (rewrites docs/BENCHMARKS.md); make bench-quick: smoke run"
 
 deps:
 	@scripts/deps.sh run
@@ -57,6 +58,20 @@ test-bundle: ui
 test-protocol-example:
 	cargo build -p tally-hub --bin tally-hub
 	scripts/protocol-example.sh
+
+# Hub vs Socket.IO side by side (scenarios 1-7, about 15 minutes) and the client engine benches (8);
+# rewrites the tally-bench section of docs/BENCHMARKS.md and its plots. Not part of `make test`.
+bench: bench-deps
+	target/release/tally-bench run
+	$(MAKE) bench-client
+
+# A smoke run of every scenario with small sizes (about a minute); writes target/bench-quick/.
+bench-quick: bench-deps
+	target/release/tally-bench run --quick
+
+bench-deps:
+	@cd bench/socketio && { [ -d node_modules/socket.io ] || npm ci --no-audit --no-fund; }
+	cargo build --release -p tally-hub -p tally-bench
 
 # Client engine benchmarks (criterion, release build); results are quoted in docs/BENCHMARKS.md.
 bench-client:

@@ -96,8 +96,40 @@ async fn shot(c: &Client, name: &str) {
     }
 }
 
+/// Clicks like a person: the element must be visible and not covered. A cover that lasts longer than an
+/// animation (a toast over a button, a stuck overlay) is a UI bug, so it fails naming what covers it.
+async fn click(c: &Client, css: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        let el = wait_css(c, css).await;
+        match el.click().await {
+            Ok(()) => return,
+            Err(fantoccini::error::CmdError::Standard(e))
+                if e.error == fantoccini::error::ErrorStatus::ElementClickIntercepted
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => {
+                shot(c, "failure-click").await;
+                let cover = c
+                    .execute(
+                        "const e = document.querySelector(arguments[0]); if (!e) return null; \
+                         const r = e.getBoundingClientRect(); \
+                         const t = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2); \
+                         return t ? t.outerHTML.slice(0, 300) : null;",
+                        vec![serde_json::json!(css)],
+                    )
+                    .await
+                    .unwrap_or_default();
+                panic!("could not click {css}: {e}\ncovered by: {cover}");
+            }
+        }
+    }
+}
+
 async fn nav(c: &Client, view: &str) {
-    wait_css(c, &format!("[data-testid=nav-{view}]")).await.click().await.unwrap();
+    click(c, &format!("[data-testid=nav-{view}]")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -171,7 +203,7 @@ async fn scenario() {
     wait_css(&c, "[data-testid=signin-username]").await.send_keys("alice").await.unwrap();
     wait_css(&c, "[data-testid=signin-password]").await.send_keys(tally_hub::demo::PASSWORD).await.unwrap();
     shot(&c, "01-sign-in").await;
-    wait_css(&c, "[data-testid=signin-submit]").await.click().await.unwrap();
+    click(&c, "[data-testid=signin-submit]").await;
     wait_js(
         &c,
         "a balance",
@@ -216,7 +248,7 @@ async fn scenario() {
     wait_js(&c, "the DM with Bob open", "return [...document.querySelectorAll('[data-testid=message-text]')].some(e => e.textContent.includes('Pizza tonight'));").await;
     let input = wait_css(&c, "[data-testid=chat-input]").await;
     input.send_keys("hello from the e2e test").await.unwrap();
-    wait_css(&c, "[data-testid=chat-send]").await.click().await.unwrap();
+    click(&c, "[data-testid=chat-send]").await;
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let msgs = bob.messages(dm, None, 50).await.unwrap();
@@ -260,7 +292,7 @@ async fn scenario() {
     let queued = "written while offline";
     let input = wait_css(&c, "[data-testid=chat-input]").await;
     input.send_keys(queued).await.unwrap();
-    wait_css(&c, "[data-testid=chat-send]").await.click().await.unwrap();
+    click(&c, "[data-testid=chat-send]").await;
     wait_css(&c, "[data-testid=message-pending]").await;
     shot(&c, "05-chat-offline-pending").await;
     nav(&c, "history").await;

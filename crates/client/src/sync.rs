@@ -300,7 +300,10 @@ async fn connect_once(sh: &Arc<Shared>, cmds: &mut mpsc::UnboundedReceiver<Cmd>,
     };
     // 2. the socket.
     let url = ws_url(&sh.api.base);
-    let ws = match tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(&url)).await {
+    // TCP_NODELAY: requests are small frames; Nagle would hold them behind unacknowledged data.
+    let ws = match tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async_with_config(&url, None, true))
+        .await
+    {
         Ok(Ok((ws, _))) => ws,
         Ok(Err(e)) => return Outcome::Dropped { live_for: None, hint: None, error: short_ws_error(&e) },
         Err(_) => return Outcome::Dropped { live_for: None, hint: None, error: "connect timed out".into() },

@@ -93,11 +93,12 @@ pub fn validate_username(u: &str) -> HubResult<()> {
 }
 
 pub fn tenant_id(conn: &Connection, name: &str) -> HubResult<Option<i64>> {
-    Ok(conn.query_row("SELECT id FROM tenants WHERE name = ?1", [name], |r| r.get(0)).optional()?)
+    Ok(conn.prepare_cached("SELECT id FROM tenants WHERE name = ?1")?.query_row([name], |r| r.get(0)).optional()?)
 }
 
 pub fn ensure_tenant(conn: &Connection, name: &str) -> HubResult<i64> {
-    conn.execute("INSERT OR IGNORE INTO tenants (name, created_at) VALUES (?1, ?2)", params![name, now_ms()])?;
+    conn.prepare_cached("INSERT OR IGNORE INTO tenants (name, created_at) VALUES (?1, ?2)")?
+        .execute(params![name, now_ms()])?;
     tenant_id(conn, name)?.ok_or_else(|| HubError::internal("tenant vanished"))
 }
 
@@ -116,10 +117,8 @@ pub fn create_user(
     } else {
         display_name.trim().chars().take(64).collect()
     };
-    let n = conn.execute(
-        "INSERT OR IGNORE INTO users (tenant_id, username, display_name, password_hash, limit_single, limit_daily, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![tenant, username, display, password_hash, limits.0, limits.1, now_ms()],
+    let n = conn.prepare_cached("INSERT OR IGNORE INTO users (tenant_id, username, display_name, password_hash, limit_single, limit_daily, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![tenant, username, display, password_hash, limits.0, limits.1, now_ms()],
     )?;
     if n == 0 {
         return Err(HubError::new(ErrorCode::Conflict, "username already taken"));
@@ -150,9 +149,7 @@ pub fn user_summary(conn: &Connection, tenant: i64, id: i64) -> HubResult<Option
 /// Stores a new refresh token of `family` and returns it (only its hash is kept).
 pub fn new_refresh(conn: &Connection, user: i64, tenant: i64, family: &str, ttl_secs: u64) -> HubResult<String> {
     let token = random_token("rt_", 43);
-    conn.execute(
-        "INSERT INTO refresh_tokens (hash, family, user_id, tenant_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![sha256_hex(&token), family, user, tenant, now_ms() + ttl_secs as i64 * 1000, now_ms()],
+    conn.prepare_cached("INSERT INTO refresh_tokens (hash, family, user_id, tenant_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![sha256_hex(&token), family, user, tenant, now_ms() + ttl_secs as i64 * 1000, now_ms()],
     )?;
     Ok(token)
 }
@@ -187,7 +184,7 @@ pub fn rotate_refresh(conn: &Connection, token: &str) -> HubResult<RefreshOutcom
         revoke_family(conn, &family)?;
         return Ok(RefreshOutcome::Reused { family });
     }
-    conn.execute("UPDATE refresh_tokens SET used = 1 WHERE hash = ?1", [sha256_hex(token)])?;
+    conn.prepare_cached("UPDATE refresh_tokens SET used = 1 WHERE hash = ?1")?.execute([sha256_hex(token)])?;
     Ok(RefreshOutcome::Rotated { user, tenant, family })
 }
 
@@ -203,16 +200,18 @@ pub fn logout(conn: &Connection, token: &str) -> HubResult<Option<String>> {
 }
 
 pub fn revoke_family(conn: &Connection, family: &str) -> HubResult<()> {
-    conn.execute(
-        "INSERT OR IGNORE INTO revoked_sessions (family, revoked_at) VALUES (?1, ?2)",
-        params![family, now_ms()],
-    )?;
-    conn.execute("DELETE FROM refresh_tokens WHERE family = ?1", [family])?;
+    conn.prepare_cached("INSERT OR IGNORE INTO revoked_sessions (family, revoked_at) VALUES (?1, ?2)")?
+        .execute(params![family, now_ms()])?;
+    conn.prepare_cached("DELETE FROM refresh_tokens WHERE family = ?1")?.execute([family])?;
     Ok(())
 }
 
 pub fn is_revoked(conn: &Connection, family: &str) -> HubResult<bool> {
-    Ok(conn.query_row("SELECT 1 FROM revoked_sessions WHERE family = ?1", [family], |_| Ok(())).optional()?.is_some())
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM revoked_sessions WHERE family = ?1")?
+        .query_row([family], |_| Ok(()))
+        .optional()?
+        .is_some())
 }
 
 /// Failed-login throttling by key (username and client address), in memory.

@@ -17,7 +17,7 @@ pub fn is_member(conn: &Connection, room: RoomId, user: i64) -> HubResult<bool> 
 }
 
 fn room_tenant(conn: &Connection, room: RoomId) -> HubResult<Option<TenantId>> {
-    Ok(conn.query_row("SELECT tenant_id FROM rooms WHERE id = ?1", [room], |r| r.get(0)).optional()?)
+    Ok(conn.prepare_cached("SELECT tenant_id FROM rooms WHERE id = ?1")?.query_row([room], |r| r.get(0)).optional()?)
 }
 
 /// The room as `viewer` sees it (a direct room is named after the other member).
@@ -72,10 +72,11 @@ fn add_member(
     room_id: RoomId,
     user: &UserSummary,
 ) -> HubResult<bool> {
-    let n = conn.execute(
-        "INSERT OR IGNORE INTO room_members (room_id, user_id, read_up_to, joined_at) VALUES (?1, ?2, 0, ?3)",
-        params![room_id, user.id, now_ms()],
-    )?;
+    let n = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO room_members (room_id, user_id, read_up_to, joined_at) VALUES (?1, ?2, 0, ?3)",
+        )?
+        .execute(params![room_id, user.id, now_ms()])?;
     if n == 0 {
         return Ok(false);
     }
@@ -135,10 +136,10 @@ pub fn create_room(
             {
                 return room(conn, tenant, id, creator.id)?.ok_or_else(|| HubError::internal("room vanished"));
             }
-            conn.execute(
+            conn.prepare_cached(
                 "INSERT INTO rooms (tenant_id, kind, name, direct_key, created_at) VALUES (?1, 'direct', '', ?2, ?3)",
-                params![tenant, key, now],
-            )?;
+            )?
+            .execute(params![tenant, key, now])?;
             conn.last_insert_rowid()
         }
         RoomKind::Group => {
@@ -146,10 +147,8 @@ pub fn create_room(
             if name.is_empty() || name.len() > 80 {
                 return Err(HubError::invalid("a group needs a name of 1-80 bytes"));
             }
-            conn.execute(
-                "INSERT INTO rooms (tenant_id, kind, name, created_at) VALUES (?1, 'group', ?2, ?3)",
-                params![tenant, name, now],
-            )?;
+            conn.prepare_cached("INSERT INTO rooms (tenant_id, kind, name, created_at) VALUES (?1, 'group', ?2, ?3)")?
+                .execute(params![tenant, name, now])?;
             conn.last_insert_rowid()
         }
     };
@@ -161,6 +160,45 @@ pub fn create_room(
     all.extend(others.iter().map(|o| o.id));
     announce_room(conn, emits, tenant, room_id, &all)?;
     room(conn, tenant, room_id, creator.id)?.ok_or_else(|| HubError::internal("room vanished"))
+}
+
+/// Creates a group room with any number of members at once (operators: announcement rooms, load tests).
+/// Unlike `create_room` (≤ 100 members, one announcement per member per invite) it announces the room
+/// once per member, so a room of thousands costs O(members).
+pub fn create_group_bulk(
+    conn: &Connection,
+    emits: &mut Emits,
+    tenant: TenantId,
+    name: &str,
+    members: &[String],
+) -> HubResult<Room> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 80 {
+        return Err(HubError::invalid("a group needs a name of 1-80 bytes"));
+    }
+    if members.is_empty() || members.len() > 20_000 {
+        return Err(HubError::invalid("1-20000 members"));
+    }
+    let mut users = Vec::with_capacity(members.len());
+    for m in members {
+        let (u, _, active) = auth::user_by_name(conn, tenant, m)?.ok_or_else(|| HubError::not_found("user"))?;
+        if !active {
+            return Err(HubError::not_found("user"));
+        }
+        users.push(u);
+    }
+    conn.prepare_cached("INSERT INTO rooms (tenant_id, kind, name, created_at) VALUES (?1, 'group', ?2, ?3)")?
+        .execute(params![tenant, name, now_ms()])?;
+    let room_id = conn.last_insert_rowid();
+    for u in &users {
+        add_member(conn, emits, tenant, room_id, u)?;
+    }
+    // A group looks the same to every member: build it once.
+    let r = room(conn, tenant, room_id, users[0].id)?.ok_or_else(|| HubError::internal("room vanished"))?;
+    for u in &users {
+        log::append(conn, emits, tenant, Channel::User(u.id), EventData::RoomJoined { room: r.clone() })?;
+    }
+    Ok(r)
 }
 
 /// `not_found` for a room of another tenant (or none), `forbidden` for a non-member.
@@ -207,7 +245,8 @@ pub fn leave(
     room_id: RoomId,
 ) -> HubResult<()> {
     require_member(conn, tenant, room_id, user.id)?;
-    conn.execute("DELETE FROM room_members WHERE room_id = ?1 AND user_id = ?2", params![room_id, user.id])?;
+    conn.prepare_cached("DELETE FROM room_members WHERE room_id = ?1 AND user_id = ?2")?
+        .execute(params![room_id, user.id])?;
     log::append(
         conn,
         emits,
@@ -334,19 +373,17 @@ pub fn send(
     let seq = log::next_seq(conn, tenant, &channel)?;
     let now = now_ms();
     let mention_ids: Vec<i64> = mentioned.iter().map(|u| u.id).collect();
-    conn.execute(
-        "INSERT INTO messages (room_id, seq, client_msg_id, sender, text, mentions, sent_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![room_id, seq as i64, client_msg_id, sender.id, text, serde_json::to_string(&mention_ids).unwrap_or_else(|_| "[]".into()), now],
+    conn.prepare_cached("INSERT INTO messages (room_id, seq, client_msg_id, sender, text, mentions, sent_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![room_id, seq as i64, client_msg_id, sender.id, text, serde_json::to_string(&mention_ids).unwrap_or_else(|_| "[]".into()), now],
     )?;
     let id = conn.last_insert_rowid();
     let msg = message(conn, tenant, id)?.ok_or_else(|| HubError::internal("message vanished"))?;
     let got = log::append(conn, emits, tenant, channel, EventData::Message { message: msg.clone() })?;
     debug_assert_eq!(got, seq);
     // The sender has read their own message.
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE room_members SET read_up_to = MAX(read_up_to, ?3) WHERE room_id = ?1 AND user_id = ?2",
-        params![room_id, sender.id, seq as i64],
-    )?;
+    )?
+    .execute(params![room_id, sender.id, seq as i64])?;
     let room_name = room(conn, tenant, room_id, 0)?.map(|r| r.name).unwrap_or_default();
     for u in mentioned {
         let title = if room_name.is_empty() {
@@ -397,7 +434,8 @@ pub fn edit(
         return Ok(());
     }
     let now = now_ms();
-    conn.execute("UPDATE messages SET text = ?2, edited_at = ?3 WHERE id = ?1", params![id, text, now])?;
+    conn.prepare_cached("UPDATE messages SET text = ?2, edited_at = ?3 WHERE id = ?1")?
+        .execute(params![id, text, now])?;
     log::append(
         conn,
         emits,
@@ -417,8 +455,8 @@ pub fn delete(
     id: MessageId,
 ) -> HubResult<()> {
     own_message(conn, tenant, user, room_id, id)?;
-    conn.execute("UPDATE messages SET deleted = 1, text = '' WHERE id = ?1", [id])?;
-    conn.execute("DELETE FROM reactions WHERE message_id = ?1", [id])?;
+    conn.prepare_cached("UPDATE messages SET deleted = 1, text = '' WHERE id = ?1")?.execute([id])?;
+    conn.prepare_cached("DELETE FROM reactions WHERE message_id = ?1")?.execute([id])?;
     log::append(conn, emits, tenant, Channel::Room(room_id), EventData::MessageDeleted { message: id })?;
     Ok(())
 }
@@ -441,15 +479,13 @@ pub fn react(
         .filter(|m| m.room == room_id && !m.deleted)
         .ok_or_else(|| HubError::not_found("message"))?;
     let n = if on {
-        conn.execute(
+        conn.prepare_cached(
             "INSERT OR IGNORE INTO reactions (message_id, user_id, emoji, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![m.id, user.id, emoji, now_ms()],
         )?
+        .execute(params![m.id, user.id, emoji, now_ms()])?
     } else {
-        conn.execute(
-            "DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND emoji = ?3",
-            params![m.id, user.id, emoji],
-        )?
+        conn.prepare_cached("DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND emoji = ?3")?
+            .execute(params![m.id, user.id, emoji])?
     };
     if n > 0 {
         log::append(
@@ -474,10 +510,11 @@ pub fn read(
     require_member(conn, tenant, room_id, user.id)?;
     let head = log::head(conn, tenant, &Channel::Room(room_id))?.map(|h| h.seq).unwrap_or(0);
     let up_to = up_to.min(head);
-    let n = conn.execute(
-        "UPDATE room_members SET read_up_to = ?3 WHERE room_id = ?1 AND user_id = ?2 AND read_up_to < ?3",
-        params![room_id, user.id, up_to as i64],
-    )?;
+    let n = conn
+        .prepare_cached(
+            "UPDATE room_members SET read_up_to = ?3 WHERE room_id = ?1 AND user_id = ?2 AND read_up_to < ?3",
+        )?
+        .execute(params![room_id, user.id, up_to as i64])?;
     if n > 0 {
         log::append(conn, emits, tenant, Channel::Room(room_id), EventData::Receipt { user: user.clone(), up_to })?;
     }

@@ -1,5 +1,6 @@
 //! HTTP routes: auth, health, metrics, admin and the WebSocket upgrade.
 use crate::auth::{self, RefreshOutcome};
+use crate::chat;
 use crate::error::HubError;
 use crate::hub::Hub;
 use crate::ledger;
@@ -15,7 +16,7 @@ use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use tally_protocol::{ErrorCode, Money, Priority, UserSummary};
+use tally_protocol::{Channel, ErrorCode, EventData, Money, Priority, UserSummary};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -39,6 +40,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/withdraw", post(admin_withdraw))
         .route("/v1/admin/broadcast", post(admin_broadcast))
         .route("/v1/admin/invariants", get(admin_invariants))
+        .route("/v1/admin/users", post(admin_users))
+        .route("/v1/admin/tokens", post(admin_tokens))
+        .route("/v1/admin/rooms", post(admin_room))
+        .route("/v1/admin/publish", post(admin_publish))
         .with_state(state)
 }
 
@@ -92,7 +97,13 @@ async fn ws_upgrade(State(s): State<AppState>, headers: HeaderMap, ws: WebSocket
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
     let hub = s.hub.clone();
-    ws.max_message_size(1 << 20).max_frame_size(1 << 20).on_upgrade(move |socket| crate::ws::serve_socket(hub, socket))
+    // Small buffers: client frames are small, and an idle connection should cost a few KiB, not the
+    // 128 KiB read buffer tungstenite allocates by default. Writes still coalesce up to 16 KiB.
+    ws.max_message_size(1 << 20)
+        .max_frame_size(1 << 20)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(16 * 1024)
+        .on_upgrade(move |socket| crate::ws::serve_socket(hub, socket))
 }
 
 async fn demo_info(State(s): State<AppState>) -> Json<serde_json::Value> {
@@ -345,4 +356,190 @@ async fn admin_invariants(State(s): State<AppState>, headers: HeaderMap) -> ApiR
     require_admin(&s, &headers)?;
     let problems = s.hub.store.read(ledger::check_invariants).await?;
     Ok(Json(json!({"ok": problems.is_empty(), "problems": problems})))
+}
+
+async fn tenant_or_404(s: &AppState, name: Option<String>) -> ApiResult<i64> {
+    let name = name.unwrap_or_else(|| "default".into());
+    Ok(s.hub.store.read(move |c| auth::tenant_id(c, &name)).await?.ok_or_else(|| HubError::not_found("tenant"))?)
+}
+
+#[derive(Deserialize)]
+struct NewUser {
+    username: String,
+    #[serde(default)]
+    display_name: String,
+}
+
+#[derive(Deserialize)]
+struct UsersBody {
+    users: Vec<NewUser>,
+    /// One initial password for all of them; none: password sign-in stays disabled (tokens come from
+    /// `/v1/admin/tokens`, as for accounts provisioned from another identity system).
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
+/// Provisions up to 5,000 users in one transaction. Existing usernames are a `conflict` (nothing is
+/// created).
+async fn admin_users(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Json(b): Json<UsersBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    if b.users.is_empty() || b.users.len() > 5_000 {
+        return Err(ApiError(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "1-5000 users per request".into()));
+    }
+    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let hash = match b.password {
+        Some(p) if p.len() < 8 || p.len() > 256 => {
+            return Err(ApiError(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::Invalid,
+                "password must be 8-256 characters".into(),
+            ))
+        }
+        Some(p) => tokio::task::spawn_blocking(move || auth::hash_password(&p)).await.map_err(HubError::internal)??,
+        // Not a PHC string: never verifies.
+        None => "!disabled".to_string(),
+    };
+    let limits = (s.hub.cfg.limit_single, s.hub.cfg.limit_daily);
+    let users = s
+        .hub
+        .store
+        .write(move |c, _| {
+            b.users
+                .iter()
+                .map(|u| {
+                    auth::create_user(c, tenant, &u.username.trim().to_lowercase(), &u.display_name, &hash, limits)
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    Ok(Json(json!({ "users": users })))
+}
+
+#[derive(Deserialize)]
+struct TokensBody {
+    usernames: Vec<String>,
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
+/// Issues access tokens (no refresh token) for existing, active users: support tooling and load tests.
+/// Each token is its own session family, so it can be revoked alone.
+async fn admin_tokens(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Json(b): Json<TokensBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    if b.usernames.is_empty() || b.usernames.len() > 20_000 {
+        return Err(ApiError(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "1-20000 usernames per request".into()));
+    }
+    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let found = s
+        .hub
+        .store
+        .read(move |c| {
+            b.usernames
+                .iter()
+                .map(|n| match auth::user_by_name(c, tenant, n)? {
+                    Some((u, _, true)) => Ok(u),
+                    _ => Err(HubError::not_found("user")),
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    let mut out = Vec::with_capacity(found.len());
+    for u in found {
+        let token = s.hub.keys.issue(u.id, tenant, &auth::random_token("f_", 16))?;
+        out.push(json!({"user": u, "access_token": token}));
+    }
+    Ok(Json(json!({ "tokens": out, "expires_in": s.hub.keys.access_ttl_secs })))
+}
+
+#[derive(Deserialize)]
+struct RoomBody {
+    name: String,
+    members: Vec<String>,
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
+/// Creates a group room with any number of members (announcement rooms).
+async fn admin_room(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Json(b): Json<RoomBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let room = s.hub.store.write(move |c, e| chat::create_group_bulk(c, e, tenant, &b.name, &b.members)).await?;
+    Ok(Json(json!({ "id": room.id, "members": room.members.len() })))
+}
+
+#[derive(Deserialize)]
+struct PublishItem {
+    channel: Channel,
+    title: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default = "low")]
+    priority: Priority,
+}
+fn low() -> Priority {
+    Priority::Low
+}
+
+#[derive(Deserialize)]
+struct PublishBody {
+    events: Vec<PublishItem>,
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
+/// Appends `system` events to channels (durable, with seq, replayed on recovery like any event) in one
+/// transaction: operator announcements to a room, a user or the whole tenant.
+async fn admin_publish(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Json(b): Json<PublishBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    if b.events.is_empty() || b.events.len() > 10_000 {
+        return Err(ApiError(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "1-10000 events per request".into()));
+    }
+    if b.events.iter().any(|e| e.title.len() > 256 || e.body.len() > 4096) {
+        return Err(ApiError(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "title ≤ 256 and body ≤ 4096 bytes".into()));
+    }
+    if b.events.iter().any(|e| {
+        !matches!(e.channel, Channel::Broadcast | Channel::Room(_) | Channel::User(_) | Channel::Notifications(_))
+    }) {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::Invalid,
+            "announcements go to broadcast, room:, user: or notifications: channels".into(),
+        ));
+    }
+    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let n = b.events.len();
+    s.hub
+        .store
+        .write(move |c, e| {
+            for ev in b.events {
+                crate::log::append(
+                    c,
+                    e,
+                    tenant,
+                    ev.channel,
+                    EventData::System { title: ev.title, body: ev.body, priority: ev.priority },
+                )?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(Json(json!({ "published": n })))
 }

@@ -67,9 +67,7 @@ pub fn fmt_money(m: Money) -> String {
 }
 
 fn ensure_account(conn: &Connection, tenant: TenantId, user: i64, currency: Currency) -> HubResult<()> {
-    conn.execute(
-        "INSERT OR IGNORE INTO accounts (user_id, currency, tenant_id, available, pending, updated_at) VALUES (?1, ?2, ?3, 0, 0, ?4)",
-        params![user, currency.as_str(), tenant, now_ms()],
+    conn.prepare_cached("INSERT OR IGNORE INTO accounts (user_id, currency, tenant_id, available, pending, updated_at) VALUES (?1, ?2, ?3, 0, 0, ?4)")?.execute(params![user, currency.as_str(), tenant, now_ms()],
     )?;
     Ok(())
 }
@@ -101,9 +99,7 @@ pub fn balances(conn: &Connection, user: i64) -> HubResult<Vec<Balance>> {
 }
 
 fn add_balance(conn: &Connection, user: i64, currency: Currency, d_available: i64, d_pending: i64) -> HubResult<()> {
-    let n = conn.execute(
-        "UPDATE accounts SET available = available + ?3, pending = pending + ?4, updated_at = ?5 WHERE user_id = ?1 AND currency = ?2",
-        params![user, currency.as_str(), d_available, d_pending, now_ms()],
+    let n = conn.prepare_cached("UPDATE accounts SET available = available + ?3, pending = pending + ?4, updated_at = ?5 WHERE user_id = ?1 AND currency = ?2")?.execute(params![user, currency.as_str(), d_available, d_pending, now_ms()],
     );
     match n {
         Ok(1) => Ok(()),
@@ -120,9 +116,7 @@ fn post(conn: &Connection, tenant: TenantId, entry: &str, legs: &[(i64, i64)], c
     debug_assert_eq!(legs.iter().map(|l| l.1).sum::<i64>(), 0);
     let now = now_ms();
     for (account, amount) in legs {
-        conn.execute(
-            "INSERT INTO postings (tenant_id, entry, account_user, currency, amount, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![tenant, entry, account, currency.as_str(), amount, now],
+        conn.prepare_cached("INSERT INTO postings (tenant_id, entry, account_user, currency, amount, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![tenant, entry, account, currency.as_str(), amount, now],
         )?;
     }
     Ok(())
@@ -229,10 +223,8 @@ fn insert_tx(
         TxKind::TransferIn | TxKind::Deposit => "in",
         _ => "out",
     };
-    conn.execute(
-        "INSERT INTO transactions (tenant_id, user_id, kind, direction, amount, currency, balance_after, counterparty, memo, transfer_id, status, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![tenant, user, kind_str(kind), direction, amount.minor, amount.currency.as_str(), balance_after, counterparty, memo, transfer_id, status_str(status), created_at],
+    conn.prepare_cached("INSERT INTO transactions (tenant_id, user_id, kind, direction, amount, currency, balance_after, counterparty, memo, transfer_id, status, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?.execute(params![tenant, user, kind_str(kind), direction, amount.minor, amount.currency.as_str(), balance_after, counterparty, memo, transfer_id, status_str(status), created_at],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -466,14 +458,11 @@ pub fn create_transfer(
     if to.id == from.id {
         return Err(HubError::invalid("you cannot send money to yourself"));
     }
-    let (limit_single, limit_daily): (i64, i64) =
-        conn.query_row("SELECT limit_single, limit_daily FROM users WHERE id = ?1", [from.id], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
+    let (limit_single, limit_daily): (i64, i64) = conn
+        .prepare_cached("SELECT limit_single, limit_daily FROM users WHERE id = ?1")?
+        .query_row([from.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let day_start = now_ms() - now_ms().rem_euclid(86_400_000);
-    let sent_today: i64 = conn.query_row(
-        "SELECT COALESCE(SUM(amount), 0) FROM transfers WHERE from_user = ?1 AND currency = ?2 AND created_at >= ?3 AND status != 'failed'",
-        params![from.id, amount.currency.as_str(), day_start],
+    let sent_today: i64 = conn.prepare_cached("SELECT COALESCE(SUM(amount), 0) FROM transfers WHERE from_user = ?1 AND currency = ?2 AND created_at >= ?3 AND status != 'failed'")?.query_row(params![from.id, amount.currency.as_str(), day_start],
         |r| r.get(0),
     )?;
     let over = if amount.minor > limit_single {
@@ -502,10 +491,8 @@ pub fn create_transfer(
     }
     add_balance(conn, from.id, amount.currency, -amount.minor, amount.minor)?;
     let now = now_ms();
-    conn.execute(
-        "INSERT INTO transfers (tenant_id, from_user, to_user, amount, currency, memo, status, progress, idem_key, body_hash, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?8, ?9, ?9)",
-        params![tenant, from.id, to.id, amount.minor, amount.currency.as_str(), memo, key, hash, now],
+    conn.prepare_cached("INSERT INTO transfers (tenant_id, from_user, to_user, amount, currency, memo, status, progress, idem_key, body_hash, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?8, ?9, ?9)")?.execute(params![tenant, from.id, to.id, amount.minor, amount.currency.as_str(), memo, key, hash, now],
     )?;
     let id = conn.last_insert_rowid();
     let from_after = balance(conn, from.id, amount.currency)?.available;
@@ -557,16 +544,17 @@ pub fn advance_transfer(
     let now = now_ms();
     let next = match t.status {
         TransferStatus::Pending => {
-            conn.execute(
+            conn.prepare_cached(
                 "UPDATE transfers SET status = 'processing', progress = 50, updated_at = ?2 WHERE id = ?1",
-                params![id, now],
-            )?;
-            conn.execute("UPDATE transactions SET status = 'processing' WHERE transfer_id = ?1", [id])?;
+            )?
+            .execute(params![id, now])?;
+            conn.prepare_cached("UPDATE transactions SET status = 'processing' WHERE transfer_id = ?1")?
+                .execute([id])?;
             TransferStatus::Processing
         }
         TransferStatus::Processing => {
             let recipient_active: bool =
-                conn.query_row("SELECT active FROM users WHERE id = ?1", [t.to.id], |r| r.get(0))?;
+                conn.prepare_cached("SELECT active FROM users WHERE id = ?1")?.query_row([t.to.id], |r| r.get(0))?;
             if recipient_active {
                 add_balance(conn, t.from.id, t.amount.currency, 0, -t.amount.minor)?;
                 add_balance(conn, t.to.id, t.amount.currency, t.amount.minor, 0)?;
@@ -577,29 +565,29 @@ pub fn advance_transfer(
                     &[(t.from.id, -t.amount.minor), (t.to.id, t.amount.minor)],
                     t.amount.currency,
                 )?;
-                conn.execute(
+                conn.prepare_cached(
                     "UPDATE transfers SET status = 'completed', progress = 100, updated_at = ?2 WHERE id = ?1",
-                    params![id, now],
-                )?;
+                )?
+                .execute(params![id, now])?;
                 let to_after = balance(conn, t.to.id, t.amount.currency)?.available;
-                conn.execute("UPDATE transactions SET status = 'completed' WHERE transfer_id = ?1", [id])?;
-                conn.execute(
+                conn.prepare_cached("UPDATE transactions SET status = 'completed' WHERE transfer_id = ?1")?
+                    .execute([id])?;
+                conn.prepare_cached(
                     "UPDATE transactions SET balance_after = ?2 WHERE transfer_id = ?1 AND user_id = ?3",
-                    params![id, to_after, t.to.id],
-                )?;
+                )?
+                .execute(params![id, to_after, t.to.id])?;
                 TransferStatus::Completed
             } else {
                 add_balance(conn, t.from.id, t.amount.currency, t.amount.minor, -t.amount.minor)?;
-                conn.execute(
-                    "UPDATE transfers SET status = 'failed', progress = 100, failure = 'recipient account is closed', updated_at = ?2 WHERE id = ?1",
-                    params![id, now],
+                conn.prepare_cached("UPDATE transfers SET status = 'failed', progress = 100, failure = 'recipient account is closed', updated_at = ?2 WHERE id = ?1")?.execute(params![id, now],
                 )?;
                 let from_after = balance(conn, t.from.id, t.amount.currency)?.available;
-                conn.execute("UPDATE transactions SET status = 'failed' WHERE transfer_id = ?1", [id])?;
-                conn.execute(
+                conn.prepare_cached("UPDATE transactions SET status = 'failed' WHERE transfer_id = ?1")?
+                    .execute([id])?;
+                conn.prepare_cached(
                     "UPDATE transactions SET balance_after = ?2 WHERE transfer_id = ?1 AND user_id = ?3",
-                    params![id, from_after, t.from.id],
-                )?;
+                )?
+                .execute(params![id, from_after, t.from.id])?;
                 TransferStatus::Failed
             }
         }
@@ -699,9 +687,7 @@ pub fn check_invariants(conn: &Connection) -> HubResult<Vec<String>> {
         .prepare("SELECT tenant_id, currency, SUM(available + pending) FROM accounts GROUP BY tenant_id, currency")?;
     for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))? {
         let (t, c, total) = row?;
-        let external: i64 = conn.query_row(
-            "SELECT COALESCE(SUM(amount), 0) FROM postings WHERE tenant_id = ?1 AND currency = ?2 AND account_user = 0",
-            params![t, c],
+        let external: i64 = conn.prepare_cached("SELECT COALESCE(SUM(amount), 0) FROM postings WHERE tenant_id = ?1 AND currency = ?2 AND account_user = 0")?.query_row(params![t, c],
             |r| r.get(0),
         )?;
         if total != -external {

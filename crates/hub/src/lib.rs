@@ -128,6 +128,13 @@ pub async fn start(cfg: Config) -> HubResult<Running> {
         .await
         .map_err(|e| HubError::internal(format!("cannot listen on {}: {e}", cfg.bind)))?;
     let addr = listener.local_addr().map_err(HubError::internal)?;
+    // Small frames (acks, events) must leave at once: without TCP_NODELAY, Nagle's algorithm and the
+    // peer's delayed ACK hold a reply for up to ~40 ms.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    });
     let app = http::router(http::AppState { hub: hub.clone(), metrics: metrics_handle() });
     let mut shutdown = hub.shutdown.subscribe();
     let task = tokio::spawn(async move {

@@ -27,10 +27,8 @@ pub fn head_or_create(conn: &Connection, tenant: TenantId, channel: &Channel) ->
         return Ok(h);
     }
     let epoch = new_epoch();
-    conn.execute(
-        "INSERT OR IGNORE INTO channels (tenant_id, channel, epoch, head) VALUES (?1, ?2, ?3, 0)",
-        params![tenant, name, epoch],
-    )?;
+    conn.prepare_cached("INSERT OR IGNORE INTO channels (tenant_id, channel, epoch, head) VALUES (?1, ?2, ?3, 0)")?
+        .execute(params![tenant, name, epoch])?;
     Ok(head(conn, tenant, channel)?.unwrap_or(Head { epoch, seq: 0 }))
 }
 
@@ -63,14 +61,10 @@ pub fn append(
     let event = Event { channel, epoch: h.epoch, seq, ts, data };
     let json = encode(&event);
     let name = channel.to_string();
-    conn.execute(
-        "INSERT INTO events (tenant_id, channel, seq, ts, json) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![tenant, name, seq as i64, ts, json],
-    )?;
-    conn.execute(
-        "UPDATE channels SET head = ?3 WHERE tenant_id = ?1 AND channel = ?2",
-        params![tenant, name, seq as i64],
-    )?;
+    conn.prepare_cached("INSERT INTO events (tenant_id, channel, seq, ts, json) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![tenant, name, seq as i64, ts, json])?;
+    conn.prepare_cached("UPDATE channels SET head = ?3 WHERE tenant_id = ?1 AND channel = ?2")?
+        .execute(params![tenant, name, seq as i64])?;
     emits.items.push(Published {
         tenant,
         channel,
@@ -139,11 +133,9 @@ pub fn plan_recovery(
     if since_seq == head.seq {
         return Ok(Recovery::Replay { from: since_seq + 1, to: head.seq });
     }
-    let oldest: Option<i64> = conn.query_row(
-        "SELECT MIN(seq) FROM events WHERE tenant_id = ?1 AND channel = ?2",
-        params![tenant, channel.to_string()],
-        |r| r.get(0),
-    )?;
+    let oldest: Option<i64> = conn
+        .prepare_cached("SELECT MIN(seq) FROM events WHERE tenant_id = ?1 AND channel = ?2")?
+        .query_row(params![tenant, channel.to_string()], |r| r.get(0))?;
     match oldest {
         Some(o) if (o as u64) <= since_seq + 1 => Ok(Recovery::Replay { from: since_seq + 1, to: head.seq }),
         _ => Ok(Recovery::Lost),
@@ -193,11 +185,12 @@ pub fn read_before(
 /// Drops events beyond retention (count per channel and age). Returns how many were deleted.
 pub fn trim(conn: &Connection, keep_per_channel: u64, max_age_ms: i64) -> HubResult<usize> {
     let cutoff = now_ms() - max_age_ms;
-    let mut n = conn.execute("DELETE FROM events WHERE ts < ?1", params![cutoff])?;
-    n += conn.execute(
-        "DELETE FROM events WHERE EXISTS (SELECT 1 FROM channels c WHERE c.tenant_id = events.tenant_id
+    let mut n = conn.prepare_cached("DELETE FROM events WHERE ts < ?1")?.execute(params![cutoff])?;
+    n += conn
+        .prepare_cached(
+            "DELETE FROM events WHERE EXISTS (SELECT 1 FROM channels c WHERE c.tenant_id = events.tenant_id
            AND c.channel = events.channel AND events.seq <= c.head - ?1)",
-        params![keep_per_channel as i64],
-    )?;
+        )?
+        .execute(params![keep_per_channel as i64])?;
     Ok(n)
 }

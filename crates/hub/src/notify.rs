@@ -27,9 +27,7 @@ pub fn create(
 ) -> HubResult<Notification> {
     let now = now_ms();
     let target_json = target.as_ref().map(|t| serde_json::to_string(t).unwrap_or_default());
-    conn.execute(
-        "INSERT INTO notifications (tenant_id, user_id, kind, priority, title, body, target, read, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8)",
-        params![tenant, user, kind_str(kind), prio_str(priority), title, body, target_json, now],
+    conn.prepare_cached("INSERT INTO notifications (tenant_id, user_id, kind, priority, title, body, target, read, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8)")?.execute(params![tenant, user, kind_str(kind), prio_str(priority), title, body, target_json, now],
     )?;
     let n = Notification {
         id: conn.last_insert_rowid(),
@@ -82,11 +80,9 @@ pub fn page(
     } else {
         None
     };
-    let unread: u32 = conn.query_row(
-        "SELECT COUNT(*) FROM notifications WHERE user_id = ?1 AND tenant_id = ?2 AND read = 0",
-        params![user, tenant],
-        |r| r.get(0),
-    )?;
+    let unread: u32 = conn
+        .prepare_cached("SELECT COUNT(*) FROM notifications WHERE user_id = ?1 AND tenant_id = ?2 AND read = 0")?
+        .query_row(params![user, tenant], |r| r.get(0))?;
     Ok((out, unread, next))
 }
 
@@ -102,9 +98,7 @@ pub fn mark_read(
         Some(ids) => {
             let mut changed = Vec::new();
             for id in ids.iter().take(1000) {
-                if conn.execute(
-                    "UPDATE notifications SET read = 1 WHERE id = ?1 AND user_id = ?2 AND tenant_id = ?3 AND read = 0",
-                    params![id, user, tenant],
+                if conn.prepare_cached("UPDATE notifications SET read = 1 WHERE id = ?1 AND user_id = ?2 AND tenant_id = ?3 AND read = 0")?.execute(params![id, user, tenant],
                 )? == 1
                 {
                     changed.push(*id);
@@ -113,10 +107,9 @@ pub fn mark_read(
             changed
         }
         None => {
-            let n = conn.execute(
-                "UPDATE notifications SET read = 1 WHERE user_id = ?1 AND tenant_id = ?2 AND read = 0",
-                params![user, tenant],
-            )?;
+            let n = conn
+                .prepare_cached("UPDATE notifications SET read = 1 WHERE user_id = ?1 AND tenant_id = ?2 AND read = 0")?
+                .execute(params![user, tenant])?;
             if n == 0 {
                 return Ok(());
             }

@@ -1,0 +1,149 @@
+//! Counters and latency histograms (HdrHistogram, microseconds), shipped between processes as
+//! base64-encoded V2 histograms and merged by the orchestrator.
+use base64::Engine as _;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
+use hdrhistogram::Histogram;
+use serde_json::{json, Value};
+
+pub fn hist() -> Histogram<u64> {
+    // 1 µs .. 10 min, 3 significant figures.
+    Histogram::new_with_bounds(1, 600_000_000, 3).expect("static bounds")
+}
+
+pub fn encode(h: &Histogram<u64>) -> String {
+    let mut buf = Vec::new();
+    V2Serializer::new().serialize(h, &mut buf).expect("in-memory serialization");
+    base64::engine::general_purpose::STANDARD.encode(buf)
+}
+
+pub fn decode(s: &str) -> Option<Histogram<u64>> {
+    let bytes = base64::engine::general_purpose::STANDARD.decode(s).ok()?;
+    Deserializer::new().deserialize(&mut bytes.as_slice()).ok()
+}
+
+pub struct Stats {
+    pub lat: Histogram<u64>,
+    pub received: u64,
+    pub gaps: u64,
+    pub dups: u64,
+    pub errors: u64,
+    /// Reconnect storm: drop → caught up, per connection.
+    pub storm: Histogram<u64>,
+    pub resub_count: u64,
+    pub resub_first: u64,
+    pub resub_last: u64,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats {
+            lat: hist(),
+            received: 0,
+            gaps: 0,
+            dups: 0,
+            errors: 0,
+            storm: hist(),
+            resub_count: 0,
+            resub_first: 0,
+            resub_last: 0,
+        }
+    }
+}
+
+impl Stats {
+    pub fn reset(&mut self) {
+        *self = Stats::default();
+    }
+
+    pub fn latency(&mut self, ns: u64) {
+        self.received += 1;
+        let _ = self.lat.record((ns / 1_000).clamp(1, 600_000_000));
+    }
+
+    pub fn caught_up(&mut self, ns: u64) {
+        let _ = self.storm.record((ns / 1_000).clamp(1, 600_000_000));
+    }
+
+    pub fn resubscribed(&mut self, at_ns: u64) {
+        self.resub_count += 1;
+        if self.resub_first == 0 || at_ns < self.resub_first {
+            self.resub_first = at_ns;
+        }
+        self.resub_last = self.resub_last.max(at_ns);
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "lat": encode(&self.lat), "received": self.received, "gaps": self.gaps, "dups": self.dups,
+            "errors": self.errors, "storm": encode(&self.storm), "resub_count": self.resub_count,
+            "resub_first": self.resub_first, "resub_last": self.resub_last,
+        })
+    }
+
+    /// Adds a worker's report into this one.
+    pub fn merge_json(&mut self, v: &Value) {
+        let n = |k: &str| v[k].as_u64().unwrap_or(0);
+        if let Some(h) = v["lat"].as_str().and_then(decode) {
+            let _ = self.lat.add(&h);
+        }
+        if let Some(h) = v["storm"].as_str().and_then(decode) {
+            let _ = self.storm.add(&h);
+        }
+        self.received += n("received");
+        self.gaps += n("gaps");
+        self.dups += n("dups");
+        self.errors += n("errors");
+        self.resub_count += n("resub_count");
+        if n("resub_first") > 0 && (self.resub_first == 0 || n("resub_first") < self.resub_first) {
+            self.resub_first = n("resub_first");
+        }
+        self.resub_last = self.resub_last.max(n("resub_last"));
+    }
+}
+
+/// Latency percentiles in milliseconds.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
+pub struct Pcts {
+    pub p50: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+    pub n: u64,
+}
+
+pub fn pcts(h: &Histogram<u64>) -> Pcts {
+    let ms = |q: f64| h.value_at_quantile(q) as f64 / 1_000.0;
+    Pcts { p50: ms(0.50), p99: ms(0.99), p999: ms(0.999), max: h.max() as f64 / 1_000.0, n: h.len() }
+}
+
+/// (percentile, ms) points for a latency-percentile plot, 0 .. 99.99.
+pub fn curve(h: &Histogram<u64>) -> Vec<(f64, f64)> {
+    const QS: [f64; 14] = [0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99995, 0.99999, 1.0];
+    if h.is_empty() {
+        return vec![];
+    }
+    QS.iter().map(|&q| (q * 100.0, h.value_at_quantile(q) as f64 / 1_000.0)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histograms_survive_the_trip_and_merge() {
+        let mut a = Stats::default();
+        for ns in [1_000_000u64, 2_000_000, 50_000_000] {
+            a.latency(ns);
+        }
+        a.gaps = 2;
+        let mut total = Stats::default();
+        total.merge_json(&a.to_json());
+        total.merge_json(&a.to_json());
+        assert_eq!(total.received, 6);
+        assert_eq!(total.gaps, 4);
+        assert_eq!(total.lat.len(), 6);
+        let p = pcts(&total.lat);
+        assert!((p.p50 - 2.0).abs() < 0.01, "{p:?}");
+        assert!((p.max - 50.0).abs() < 0.1, "{p:?}");
+    }
+}
