@@ -101,9 +101,9 @@ async fn ws_upgrade(State(s): State<AppState>, headers: HeaderMap, ws: WebSocket
     // 128 KiB read buffer tungstenite allocates by default. Writes still coalesce up to 16 KiB.
     ws.max_message_size(1 << 20)
         .max_frame_size(1 << 20)
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(1024)
         .write_buffer_size(16 * 1024)
-        .on_upgrade(move |socket| crate::ws::serve_socket(hub, socket))
+        .on_upgrade(move |socket| crate::ws::serve_socket(hub, Box::new(socket)))
 }
 
 async fn demo_info(State(s): State<AppState>) -> Json<serde_json::Value> {

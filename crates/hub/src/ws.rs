@@ -18,34 +18,114 @@ async fn close_now(mut socket: WebSocket, code: CloseCode, reason: &str) {
 }
 
 /// Serves one upgraded socket until it closes.
-pub async fn serve_socket(hub: Arc<Hub>, mut socket: WebSocket) {
+///
+/// Memory matters here: an idle connection's task holds the state of whatever it awaits, so every phase
+/// that is not the steady read loop (handshake, welcome and resubscription, cleanup) and every request
+/// handler is boxed: it takes memory only while it runs.
+pub async fn serve_socket(hub: Arc<Hub>, socket: Box<WebSocket>) {
+    let Some((socket, hello, user, claims)) = Box::pin(handshake(&hub, *socket)).await else { return };
+    let (tenant, uid, sid) = (claims.0, claims.1, claims.2);
+    let (out_tx, out_rx) = mpsc::channel::<Utf8Bytes>(hub.cfg.out_queue);
+    let conn = Arc::new(Conn::new(hub.next_conn_id(), tenant, user.clone(), sid, out_tx));
+    let span = tracing::info_span!("conn", id = conn.id, user = uid, tenant);
+    span.in_scope(|| tracing::debug!("authenticated"));
+    hub.register(&conn);
+    let (sink, stream) = socket.split();
+    let last_rx = Arc::new(AtomicI64::new(now_ms()));
+    let writer =
+        tokio::spawn(write_loop(hub.clone(), conn.clone(), sink, out_rx, last_rx.clone()).instrument(span.clone()));
+    Box::pin(start(&hub, &conn, hello, user).instrument(span.clone())).await;
+    read_loop(&hub, &conn, stream, &last_rx).instrument(span.clone()).await;
+    conn.close(CloseCode::Normal, "bye");
+    let _ = writer.await;
+    Box::pin(
+        async {
+            hub.unregister(&conn);
+            if let Some(ch) = hub.presence.disconnected(tenant, uid) {
+                hub.publish_presence(ch).await;
+            }
+            tracing::debug!("closed");
+        }
+        .instrument(span),
+    )
+    .await;
+}
+
+/// Welcome, presence, and the subscriptions asked for in `hello`.
+async fn start(hub: &Arc<Hub>, conn: &Arc<Conn>, hello: Hello, user: UserSummary) {
+    conn.send(&ServerFrame::Welcome(Welcome {
+        v: hello.v,
+        session_id: format!("s_{}", conn.id),
+        user,
+        server_time: now_ms(),
+        heartbeat_ms: hub.cfg.heartbeat_ms,
+        limits: hub.limits(),
+    }))
+    .await;
+    if let Some(ch) = hub.presence.connected(conn.tenant, conn.user.id) {
+        hub.publish_presence(ch).await;
+    }
+    for spec in hello.subscriptions.into_iter().take(hub.cfg.max_subscriptions as usize) {
+        if let Err(e) = hub.subscribe(conn, None, spec.channel, spec.since).await {
+            conn.send(&ServerFrame::Unsubscribed { channel: spec.channel, code: e.code }).await;
+        }
+    }
+}
+
+/// `hello` within the auth timeout, the token, the session and the user; `None` when the socket was
+/// closed (with the documented code).
+async fn handshake(
+    hub: &Arc<Hub>,
+    mut socket: WebSocket,
+) -> Option<(WebSocket, Hello, UserSummary, (i64, i64, String))> {
     // 1. hello, within the auth timeout.
     // Control frames (ping/pong) may come first; tungstenite answers pings itself.
     let deadline = tokio::time::Instant::now() + Duration::from_millis(hub.cfg.auth_timeout_ms);
     let text = loop {
         match tokio::time::timeout_at(deadline, socket.recv()).await {
-            Err(_) => return close_now(socket, CloseCode::AuthTimeout, "no hello in time").await,
-            Ok(None) | Ok(Some(Err(_))) => return,
+            Err(_) => {
+                close_now(socket, CloseCode::AuthTimeout, "no hello in time").await;
+                return None;
+            }
+            Ok(None) | Ok(Some(Err(_))) => return None,
             Ok(Some(Ok(Message::Text(t)))) => break t,
             Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
-            Ok(Some(Ok(Message::Close(_)))) => return,
-            Ok(Some(Ok(_))) => return close_now(socket, CloseCode::BadHello, "first frame must be a text hello").await,
+            Ok(Some(Ok(Message::Close(_)))) => return None,
+            Ok(Some(Ok(_))) => {
+                close_now(socket, CloseCode::BadHello, "first frame must be a text hello").await;
+                return None;
+            }
         }
     };
     if text.len() > hub.cfg.max_frame_bytes as usize {
-        return close_now(socket, CloseCode::BadHello, "hello too large").await;
+        {
+            close_now(socket, CloseCode::BadHello, "hello too large").await;
+            return None;
+        };
     }
     let hello = match decode_client(&text) {
         Ok(ClientFrame::Hello(h)) => h,
-        _ => return close_now(socket, CloseCode::BadHello, "first frame must be hello").await,
+        _ => {
+            close_now(socket, CloseCode::BadHello, "first frame must be hello").await;
+            return None;
+        }
     };
     if hello.v < MIN_PROTOCOL_VERSION || hello.v > PROTOCOL_VERSION {
-        return close_now(socket, CloseCode::UnsupportedVersion, "unsupported protocol version").await;
+        {
+            close_now(socket, CloseCode::UnsupportedVersion, "unsupported protocol version").await;
+            return None;
+        };
     }
     let claims = match hub.keys.verify(&hello.token) {
         Ok(c) => c,
-        Err(ErrorCode::TokenExpired) => return close_now(socket, CloseCode::TokenExpired, "token expired").await,
-        Err(_) => return close_now(socket, CloseCode::Unauthorized, "invalid token").await,
+        Err(ErrorCode::TokenExpired) => {
+            close_now(socket, CloseCode::TokenExpired, "token expired").await;
+            return None;
+        }
+        Err(_) => {
+            close_now(socket, CloseCode::Unauthorized, "invalid token").await;
+            return None;
+        }
     };
     let (tenant, uid, sid) = (claims.tid, claims.sub, claims.sid.clone());
     let sid2 = sid.clone();
@@ -55,49 +135,21 @@ pub async fn serve_socket(hub: Arc<Hub>, mut socket: WebSocket) {
         .await;
     let user = match known {
         Ok((false, Some(u))) => u,
-        Ok((true, _)) => return close_now(socket, CloseCode::SessionRevoked, "session revoked").await,
-        Ok((false, None)) => return close_now(socket, CloseCode::Unauthorized, "unknown user").await,
-        Err(_) => return close_now(socket, CloseCode::InternalError, "store unavailable").await,
+        Ok((true, _)) => {
+            close_now(socket, CloseCode::SessionRevoked, "session revoked").await;
+            return None;
+        }
+        Ok((false, None)) => {
+            close_now(socket, CloseCode::Unauthorized, "unknown user").await;
+            return None;
+        }
+        Err(_) => {
+            close_now(socket, CloseCode::InternalError, "store unavailable").await;
+            return None;
+        }
     };
 
-    // 2. the connection.
-    let (out_tx, out_rx) = mpsc::channel::<Utf8Bytes>(hub.cfg.out_queue);
-    let conn = Arc::new(Conn::new(hub.next_conn_id(), tenant, user.clone(), sid, out_tx));
-    let span = tracing::info_span!("conn", id = conn.id, user = uid, tenant);
-    async move {
-        tracing::debug!("authenticated");
-        hub.register(&conn);
-        let (sink, stream) = socket.split();
-        let last_rx = Arc::new(AtomicI64::new(now_ms()));
-        let writer = tokio::spawn(write_loop(hub.clone(), conn.clone(), sink, out_rx, last_rx.clone()));
-        conn.send(&ServerFrame::Welcome(Welcome {
-            v: hello.v,
-            session_id: format!("s_{}", conn.id),
-            user: user.clone(),
-            server_time: now_ms(),
-            heartbeat_ms: hub.cfg.heartbeat_ms,
-            limits: hub.limits(),
-        }))
-        .await;
-        if let Some(ch) = hub.presence.connected(tenant, uid) {
-            hub.publish_presence(ch).await;
-        }
-        for spec in hello.subscriptions.into_iter().take(hub.cfg.max_subscriptions as usize) {
-            if let Err(e) = hub.subscribe(&conn, None, spec.channel, spec.since).await {
-                conn.send(&ServerFrame::Unsubscribed { channel: spec.channel, code: e.code }).await;
-            }
-        }
-        read_loop(&hub, &conn, stream, &last_rx).await;
-        conn.close(CloseCode::Normal, "bye");
-        let _ = writer.await;
-        hub.unregister(&conn);
-        if let Some(ch) = hub.presence.disconnected(tenant, uid) {
-            hub.publish_presence(ch).await;
-        }
-        tracing::debug!("closed");
-    }
-    .instrument(span)
-    .await
+    Some((socket, hello, user, (tenant, uid, sid)))
 }
 
 fn close_code_for(err: &axum::Error) -> CloseCode {
@@ -186,14 +238,14 @@ async fn read_loop(
             }
         };
         if let ClientFrame::Subscribe { id, channel, since } = frame {
-            if let Err(e) = hub.subscribe(conn, Some(id), channel, since).await {
+            if let Err(e) = Box::pin(hub.subscribe(conn, Some(id), channel, since)).await {
                 metrics::counter!("tally_rejected_frames_total", "code" => e.code.as_str()).increment(1);
                 conn.send(&ServerFrame::error(Some(id), e.code, e.message)).await;
             }
             continue;
         }
-        if let Some(reply) = hub.handle(conn, frame).await {
-            conn.send(&reply).await;
+        if let Some(reply) = Box::pin(hub.handle(conn, frame)).await {
+            Box::pin(conn.send(&reply)).await;
         }
     }
 }
