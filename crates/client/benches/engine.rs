@@ -3,7 +3,7 @@
 //! Run: `cargo bench -p tally-client --bench engine` (or `make bench-client`).
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tally_client::store::Store;
 use tally_client::view::TxFilter;
 use tally_protocol::*;
@@ -34,9 +34,10 @@ fn tx_event(seq: u64) -> Event {
     }
 }
 
-/// A cache with a million transactions and a million messages, built once with bulk SQL.
+/// A cache with a million transactions and a million messages, built once with bulk SQL. The directory's
+/// version changes with the schema (v3: schema 3, trigger-kept counts and prefix indexes) so an old cache is not reused.
 fn big_cache() -> PathBuf {
-    let dir = std::env::temp_dir().join("tally-bench-cache-v2");
+    let dir = std::env::temp_dir().join("tally-bench-cache-v3");
     let path = dir.join("cache.db");
     if path.exists() {
         return path;
@@ -78,6 +79,22 @@ fn big_cache() -> PathBuf {
     c.execute("INSERT INTO msg_fts (rowid, text) SELECT local_id, text FROM messages", []).unwrap();
     c.execute_batch("COMMIT; PRAGMA optimize;").unwrap();
     path
+}
+
+/// Per-call latency percentiles, printed after criterion's figures: criterion times batches of calls and
+/// reports their mean per call, while the targets are per-call p99.
+fn percentiles(name: &str, calls: usize, mut f: impl FnMut()) {
+    f(); // warm
+    let mut t: Vec<Duration> = (0..calls)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    t.sort();
+    let at = |q: f64| t[((calls as f64 * q).ceil() as usize).clamp(1, calls) - 1];
+    println!("per call: {name}: p50 {:.2?}, p99 {:.2?}, max {:.2?} ({calls} calls)", at(0.5), at(0.99), t[calls - 1]);
 }
 
 fn apply(c: &mut Criterion) {
@@ -132,7 +149,22 @@ fn big(c: &mut Criterion) {
             assert!(!r.messages.is_empty());
         })
     });
+    g.bench_function("full-text search, 2-letter prefix (\"co\": every memo, 20% of messages)", |b| {
+        b.iter(|| {
+            let r = store.search("co").unwrap();
+            assert_eq!((r.transactions.len(), r.messages.len()), (20, 20));
+        })
+    });
     g.finish();
+    percentiles("first history page with total count", 2_000, || {
+        store.transactions(&TxFilter::default(), None, 50).unwrap();
+    });
+    percentiles("full-text search \"pizza 42\"", 300, || {
+        store.search("pizza 42").unwrap();
+    });
+    percentiles("full-text search \"co\"", 100, || {
+        store.search("co").unwrap();
+    });
     let mut g = c.benchmark_group("cold open");
     g.sample_size(20).measurement_time(Duration::from_secs(10));
     g.bench_function("open a 1M-row cache and read the first page", |b| {

@@ -46,6 +46,9 @@ pub fn fts_query(q: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
+/// The WHERE clause `filter_sql` extends; left as is when no filter is set.
+const NO_FILTER: &str = " WHERE 1=1";
+
 fn filter_sql(f: &TxFilter, sql: &mut String, args: &mut Vec<SqlValue>) {
     if let Some(from) = f.from {
         sql.push_str(" AND t.created_at >= ?");
@@ -115,17 +118,23 @@ impl Store {
     pub fn transactions(&self, f: &TxFilter, cursor: Option<&TxCursor>, limit: u32) -> Result<TxPage, Error> {
         let limit = limit.clamp(1, 500);
         let c = self.reader();
-        let mut where_sql = String::from(" WHERE 1=1");
+        let mut where_sql = String::from(NO_FILTER);
         let mut args: Vec<SqlValue> = Vec::new();
         filter_sql(f, &mut where_sql, &mut args);
-        let total: u32 = if cursor.is_none() {
-            c.query_row(
+        let total: u32 = match cursor {
+            Some(_) => 0,
+            // Unfiltered: the count the insert/delete triggers keep (migration 2), not a scan of every row.
+            None if where_sql == NO_FILTER => c
+                .prepare_cached("SELECT n FROM counts WHERE name = 'transactions'")?
+                .query_row([], |r| r.get(0))
+                .optional()?
+                .unwrap_or(0),
+            // Filtered: an exact COUNT(*) of the matching rows.
+            None => c.query_row(
                 &format!("SELECT COUNT(*) FROM transactions t{where_sql}"),
                 params_from_iter(args.iter()),
                 |r| r.get(0),
-            )?
-        } else {
-            0
+            )?,
         };
         let mut sql = format!("SELECT {TX_COLS} FROM transactions t{where_sql}");
         let mut page_args = args.clone();
@@ -468,13 +477,23 @@ impl Store {
         Ok(UnreadCounts { notifications, chat })
     }
 
+    /// The 20 newest matching transactions and the 20 newest matching messages.
+    ///
+    /// Newest by rowid, so FTS5 walks its doclists backwards and stops after 20 matches instead of ranking
+    /// every match: a transaction's rowid is its hub id (ids grow with time, as in history order), a
+    /// message's is its local id (the order it reached this cache; a page of older history fetched later
+    /// sorts above newer messages). No total is counted: the search box does not show one.
     pub fn search(&self, query: &str) -> Result<SearchResults, Error> {
         let Some(q) = fts_query(query) else { return Ok(SearchResults { transactions: vec![], messages: vec![] }) };
-        let transactions =
-            self.transactions(&TxFilter { search: Some(query.to_string()), ..Default::default() }, None, 20)?.rows;
         let c = self.reader();
+        let mut stmt = c.prepare_cached(&format!(
+            "SELECT {TX_COLS} FROM tx_fts f JOIN transactions t ON t.id = f.rowid WHERE tx_fts MATCH ?1 ORDER BY f.rowid DESC LIMIT 20"
+        ))?;
+        let mut transactions: Vec<TxRow> = stmt.query_map([&q], tx_row)?.collect::<Result<_, _>>()?;
+        // History order, should a transaction's time and id disagree.
+        transactions.sort_by_key(|r| std::cmp::Reverse((r.tx.created_at, r.tx.id)));
         let mut stmt = c.prepare_cached(
-            "SELECT m.json, m.local_state, m.outbox_id FROM msg_fts f JOIN messages m ON m.local_id = f.rowid WHERE msg_fts MATCH ?1 ORDER BY rank LIMIT 20",
+            "SELECT m.json, m.local_state, m.outbox_id FROM msg_fts f JOIN messages m ON m.local_id = f.rowid WHERE msg_fts MATCH ?1 ORDER BY f.rowid DESC LIMIT 20",
         )?;
         let rows =
             stmt.query_map([q], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<i64>>(2)?)))?;
@@ -567,6 +586,67 @@ mod tests {
     fn search_text_never_becomes_fts_syntax() {
         assert_eq!(fts_query("pizza NEAR\"x"), Some("\"pizza\"* \"NEAR\"* \"x\"*".into()));
         assert_eq!(fts_query("  ** ( "), None);
+    }
+
+    #[test]
+    fn search_returns_the_newest_matches_of_each_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("c.db"), 1).unwrap();
+        let bob = UserSummary { id: 2, username: "bob".into(), display_name: "Bob Brown".into() };
+        let txs: Vec<Transaction> = (1..=50)
+            .map(|id| Transaction {
+                id,
+                kind: TxKind::TransferIn,
+                direction: Direction::In,
+                amount: Money::new(100, Currency::USD),
+                balance_after: id,
+                counterparty: (id % 2 == 0).then(|| bob.clone()),
+                memo: if id % 5 == 0 { format!("coffee {id}") } else { format!("pizza night {id}") },
+                transfer_id: None,
+                status: TransferStatus::Completed,
+                created_at: 1_000 + id,
+            })
+            .collect();
+        s.upsert_transactions(&txs).unwrap();
+        let events: Vec<Event> = (1..=40u64)
+            .map(|i| Event {
+                channel: Channel::Room(1),
+                epoch: "e".into(),
+                seq: i,
+                ts: i as i64,
+                data: EventData::Message {
+                    message: Message {
+                        id: i as i64,
+                        room: 1,
+                        seq: i,
+                        client_msg_id: format!("c{i}"),
+                        sender: bob.clone(),
+                        text: if i % 4 == 0 { format!("rent {i}") } else { format!("pizzas for {i}") },
+                        mentions: vec![],
+                        sent_at: i as i64,
+                        edited_at: None,
+                        deleted: false,
+                        reactions: vec![],
+                    },
+                },
+            })
+            .collect();
+        s.upsert_messages(&events).unwrap();
+
+        let r = s.search("piz").unwrap();
+        let ids: Vec<i64> = r.transactions.iter().map(|t| t.tx.id).collect();
+        let want: Vec<i64> = (1..=50).rev().filter(|i| i % 5 != 0).take(20).collect();
+        assert_eq!(ids, want);
+        let ids: Vec<i64> = r.messages.iter().map(|m| m.message.id).collect();
+        let want: Vec<i64> = (1..=40).rev().filter(|i| i % 4 != 0).take(20).collect();
+        assert_eq!(ids, want);
+        // All terms must match (memo or counterparty); fewer matches than the limit come back whole.
+        let r = s.search("coffee bob").unwrap();
+        assert_eq!(r.transactions.iter().map(|t| t.tx.id).collect::<Vec<_>>(), vec![50, 40, 30, 20, 10]);
+        assert!(r.messages.is_empty());
+        let r = s.search("rent 3").unwrap();
+        assert_eq!(r.messages.iter().map(|m| m.message.id).collect::<Vec<_>>(), vec![36, 32]);
+        assert!(s.search("nothing").unwrap().transactions.is_empty());
     }
 
     #[test]
