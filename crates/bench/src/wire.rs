@@ -124,6 +124,34 @@ impl TData<'_> {
     }
 }
 
+/// The hot path for both protocols: bench events located by scanning, not parsed into a tree. Each
+/// `"seq":N` is paired with the `"title":"b:<nanos>` that follows it before the next seq (Tally puts seq
+/// before data; the Socket.IO and raw payloads are serialised with sorted keys: body, seq, title).
+pub fn scan(text: &str, out: &mut Vec<Seen>) {
+    const SEQ: &str = "\"seq\":";
+    const TITLE: &str = "\"title\":\"b:";
+    let mut rest = text;
+    while let Some(i) = rest.find(SEQ) {
+        rest = &rest[i + SEQ.len()..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let Ok(seq) = rest[..digits].parse::<u64>() else { continue };
+        let next_seq = rest.find(SEQ).unwrap_or(rest.len());
+        if let Some(j) = rest[..next_seq].find(TITLE) {
+            let t = &rest[j + TITLE.len()..];
+            let n = t.bytes().take_while(u8::is_ascii_digit).count();
+            if let Ok(stamp) = t[..n].parse() {
+                out.push(Seen { stamp, seq });
+            }
+        }
+    }
+}
+
+/// For Tally `event`/`batch` frames: the channel, without parsing the rest.
+pub fn tally_event_channel(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix("{\"type\":\"event\",\"channel\":\"").or_else(|| text.strip_prefix("{\"type\":\"batch\",\"channel\":\""))?;
+    rest.split('"').next()
+}
+
 pub fn parse_tally(text: &str) -> Option<TallyFrame> {
     let raw: TRaw = serde_json::from_str(text).ok()?;
     let mut f = TallyFrame {
@@ -152,14 +180,6 @@ pub fn parse_tally(text: &str) -> Option<TallyFrame> {
     Some(f)
 }
 
-/// What the Socket.IO and raw servers send for a bench event.
-#[derive(Deserialize)]
-struct SData<'a> {
-    #[serde(borrow)]
-    title: Cow<'a, str>,
-    seq: u64,
-}
-
 /// Engine.IO v4 / Socket.IO packets the bench cares about.
 #[derive(Debug, PartialEq)]
 pub enum SioPacket {
@@ -174,7 +194,7 @@ pub enum SioPacket {
     /// An ack (`43<id>[...]`).
     Ack(u64),
     /// `42["event", {...}]`.
-    Event(Option<Seen>),
+    Event(Vec<Seen>),
     Other,
 }
 
@@ -187,8 +207,9 @@ pub fn parse_sio(text: &str) -> SioPacket {
             Some(b'0') => SioPacket::Connected,
             Some(b'4') => SioPacket::ConnectError,
             Some(b'2') => {
-                let parsed: Option<(Cow<str>, SData)> = serde_json::from_str(&text[2..]).ok();
-                SioPacket::Event(parsed.and_then(|(_, d)| Some(Seen { stamp: stamp(&d.title)?, seq: d.seq })))
+                let mut seen = Vec::new();
+                scan(text, &mut seen);
+                SioPacket::Event(seen)
             }
             Some(b'3') => {
                 let digits: String = text[2..].chars().take_while(|c| c.is_ascii_digit()).collect();
@@ -198,12 +219,6 @@ pub fn parse_sio(text: &str) -> SioPacket {
         },
         _ => SioPacket::Other,
     }
-}
-
-/// A raw-baseline line: `{"title":"b:..","seq":N}`.
-pub fn parse_raw(line: &str) -> Option<Seen> {
-    let d: SData = serde_json::from_str(line).ok()?;
-    Some(Seen { stamp: stamp(&d.title)?, seq: d.seq })
 }
 
 #[cfg(test)]
@@ -227,15 +242,32 @@ mod tests {
     }
 
     #[test]
+    fn scanning_finds_what_parsing_finds() {
+        let ev = r#"{"type":"event","channel":"room:1","epoch":"e1","seq":7,"ts":1,"data":{"kind":"system","title":"b:123","body":"x","priority":"low"}}"#;
+        let mut v = Vec::new();
+        scan(ev, &mut v);
+        assert_eq!(v, parse_tally(ev).unwrap().seen);
+        assert_eq!(tally_event_channel(ev), Some("room:1"));
+        let batch = r#"{"type":"batch","channel":"n:3","events":[{"channel":"n:3","epoch":"e","seq":1,"ts":1,"data":{"kind":"system","title":"b:5","body":"","priority":"low"}},{"channel":"n:3","epoch":"e","seq":2,"ts":1,"data":{"kind":"system","title":"hello","body":"","priority":"low"}},{"channel":"n:3","epoch":"e","seq":3,"ts":1,"data":{"kind":"system","title":"b:9","body":"","priority":"low"}}]}"#;
+        v.clear();
+        scan(batch, &mut v);
+        assert_eq!(v, vec![Seen { stamp: 5, seq: 1 }, Seen { stamp: 9, seq: 3 }]);
+        assert_eq!(tally_event_channel(batch), Some("n:3"));
+        v.clear();
+        scan(r#"42["event",{"body":"pad","seq":3,"title":"b:42"}]"#, &mut v);
+        assert_eq!(v, vec![Seen { stamp: 42, seq: 3 }]);
+        assert_eq!(tally_event_channel(r#"{"type":"ping","ts":1}"#), None);
+    }
+
+    #[test]
     fn socketio_packets() {
         assert_eq!(parse_sio(r#"0{"sid":"x","pingInterval":25000}"#), SioPacket::Open);
         assert_eq!(parse_sio("2"), SioPacket::Ping);
         assert_eq!(parse_sio(r#"40{"sid":"y"}"#), SioPacket::Connected);
         assert_eq!(parse_sio(r#"430[{"ok":true}]"#), SioPacket::Ack(0));
         assert_eq!(
-            parse_sio(r#"42["event",{"title":"b:42","body":"pad","seq":3}]"#),
-            SioPacket::Event(Some(Seen { stamp: 42, seq: 3 }))
+            parse_sio(r#"42["event",{"body":"pad","seq":3,"title":"b:42"}]"#),
+            SioPacket::Event(vec![Seen { stamp: 42, seq: 3 }])
         );
-        assert_eq!(parse_raw(r#"{"title":"b:1","seq":2}"#), Some(Seen { stamp: 1, seq: 2 }));
     }
 }

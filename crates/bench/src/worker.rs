@@ -313,6 +313,13 @@ impl Conn {
                     return if live { End::Dropped } else { End::Failed };
                 }
             };
+            if let Some(ch) = wire::tally_event_channel(&text) {
+                let measured = Some(ch) == self.spec.channels.first().map(String::as_str);
+                let mut seen = Vec::new();
+                wire::scan(&text, &mut seen);
+                self.seen(track, &seen, measured);
+                continue;
+            }
             let Some(f) = wire::parse_tally(&text) else { continue };
             match f.kind.as_str() {
                 "ping" => {
@@ -381,8 +388,8 @@ impl Conn {
                     self.shared.sent_pongs.fetch_add(1, Ordering::Relaxed);
                     Some("3".to_string())
                 }
-                SioPacket::Event(Some(seen)) => {
-                    self.seen(track, &[seen], true);
+                SioPacket::Event(seen) => {
+                    self.seen(track, &seen, true);
                     None
                 }
                 SioPacket::ConnectError => return End::Failed,
@@ -415,9 +422,9 @@ impl Conn {
                     self.mark_ready(track, permit);
                 }
                 Ok(Some(l)) => {
-                    if let Some(seen) = wire::parse_raw(&l) {
-                        self.seen(track, &[seen], true);
-                    }
+                    let mut seen = Vec::new();
+                    wire::scan(&l, &mut seen);
+                    self.seen(track, &seen, true);
                 }
                 _ => return if live { End::Dropped } else { End::Failed },
             }
