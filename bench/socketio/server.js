@@ -6,6 +6,7 @@ const http = require("http");
 const { Server } = require("socket.io");
 
 const port = Number(process.env.PORT || 8790);
+const seqs = new Map();
 
 const server = http.createServer((req, res) => {
   if (req.method === "GET" && req.url === "/healthz") {
@@ -23,7 +24,13 @@ const server = http.createServer((req, res) => {
         res.writeHead(400);
         return res.end("bad json");
       }
-      for (const e of body.events) io.to(e.room).emit("event", e.data);
+      for (const e of body.events) {
+        // Numbered here, at emit time, as the Tally hub numbers its events: the clients check the order
+        // they arrive in. After a restart the publisher's number seeds the room's counter.
+        const seq = seqs.has(e.room) ? seqs.get(e.room) + 1 : e.data.seq || 1;
+        seqs.set(e.room, seq);
+        io.to(e.room).emit("event", { ...e.data, seq });
+      }
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ published: body.events.length }));
     });

@@ -26,13 +26,21 @@ pub async fn serve(port: u16, http_port: u16) -> anyhow::Result<()> {
     let subs: Subs = Arc::default();
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let s2 = subs.clone();
+    let seqs: Arc<std::sync::Mutex<HashMap<String, u64>>> = Arc::default();
     let app = axum::Router::new().route("/healthz", get(|| async { "ok" })).route(
         "/publish",
         post(move |Json(b): Json<Body>| {
             let subs = s2.clone();
+            let seqs = seqs.clone();
             async move {
                 let map = subs.read().unwrap_or_else(|e| e.into_inner());
-                for e in b.events {
+                let mut seqs = seqs.lock().unwrap_or_else(|e| e.into_inner());
+                for mut e in b.events {
+                    // Numbered at fan-out time, like the hub does (the publisher's number seeds it).
+                    let given = e.data["seq"].as_u64().unwrap_or(1);
+                    let seq = seqs.get(&e.room).map_or(given, |s| s + 1);
+                    seqs.insert(e.room.clone(), seq);
+                    e.data["seq"] = seq.into();
                     let mut line = serde_json::to_vec(&e.data).unwrap_or_default();
                     line.push(b'\n');
                     let bytes = Bytes::from(line);

@@ -32,6 +32,8 @@ pub struct Stats {
     pub resub_count: u64,
     pub resub_first: u64,
     pub resub_last: u64,
+    /// Resubscriptions per 100 ms window (key: wall-clock ns / 100 ms).
+    pub resub_buckets: std::collections::BTreeMap<u64, u64>,
 }
 
 impl Default for Stats {
@@ -46,6 +48,7 @@ impl Default for Stats {
             resub_count: 0,
             resub_first: 0,
             resub_last: 0,
+            resub_buckets: Default::default(),
         }
     }
 }
@@ -70,6 +73,17 @@ impl Stats {
             self.resub_first = at_ns;
         }
         self.resub_last = self.resub_last.max(at_ns);
+        *self.resub_buckets.entry(at_ns / 100_000_000).or_default() += 1;
+    }
+
+    /// The most resubscriptions completed in any one-second window.
+    pub fn peak_resub_per_s(&self) -> u64 {
+        let Some((&first, _)) = self.resub_buckets.iter().next() else { return 0 };
+        let last = *self.resub_buckets.keys().next_back().unwrap_or(&first);
+        (first..=last)
+            .map(|start| (start..start + 10).map(|b| self.resub_buckets.get(&b).copied().unwrap_or(0)).sum())
+            .max()
+            .unwrap_or(0)
     }
 
     pub fn to_json(&self) -> Value {
@@ -77,6 +91,7 @@ impl Stats {
             "lat": encode(&self.lat), "received": self.received, "gaps": self.gaps, "dups": self.dups,
             "errors": self.errors, "storm": encode(&self.storm), "resub_count": self.resub_count,
             "resub_first": self.resub_first, "resub_last": self.resub_last,
+            "resub_buckets": self.resub_buckets.iter().map(|(k, v)| (k.to_string(), *v)).collect::<std::collections::BTreeMap<_, _>>(),
         })
     }
 
@@ -98,6 +113,13 @@ impl Stats {
             self.resub_first = n("resub_first");
         }
         self.resub_last = self.resub_last.max(n("resub_last"));
+        if let Some(m) = v["resub_buckets"].as_object() {
+            for (k, c) in m {
+                if let (Ok(k), Some(c)) = (k.parse::<u64>(), c.as_u64()) {
+                    *self.resub_buckets.entry(k).or_default() += c;
+                }
+            }
+        }
     }
 }
 
@@ -142,6 +164,13 @@ mod tests {
         assert_eq!(total.received, 6);
         assert_eq!(total.gaps, 4);
         assert_eq!(total.lat.len(), 6);
+        let mut r = Stats::default();
+        for i in 0..30u64 {
+            r.resubscribed(1_000_000_000 + i * 50_000_000); // 20 per second for 1.5 s
+        }
+        let mut m = Stats::default();
+        m.merge_json(&r.to_json());
+        assert_eq!(m.peak_resub_per_s(), 20);
         let p = pcts(&total.lat);
         assert!((p.p50 - 2.0).abs() < 0.01, "{p:?}");
         assert!((p.max - 50.0).abs() < 0.1, "{p:?}");

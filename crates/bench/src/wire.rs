@@ -148,7 +148,9 @@ pub fn scan(text: &str, out: &mut Vec<Seen>) {
 
 /// For Tally `event`/`batch` frames: the channel, without parsing the rest.
 pub fn tally_event_channel(text: &str) -> Option<&str> {
-    let rest = text.strip_prefix("{\"type\":\"event\",\"channel\":\"").or_else(|| text.strip_prefix("{\"type\":\"batch\",\"channel\":\""))?;
+    let rest = text
+        .strip_prefix("{\"type\":\"event\",\"channel\":\"")
+        .or_else(|| text.strip_prefix("{\"type\":\"batch\",\"channel\":\""))?;
     rest.split('"').next()
 }
 

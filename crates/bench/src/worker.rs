@@ -256,8 +256,19 @@ impl Conn {
         }
         let now = wire::now_ns();
         let mut s = self.shared.stats.lock().unwrap();
+        // Socket.IO and the raw baseline keep no log: their numbering restarts with the server, so across a
+        // storm the check is only whether an event arrives after the rejoin.
+        let renumbered = self.proto != Proto::Tally && track.storm.is_some();
         for e in seen {
             s.latency(now.saturating_sub(e.stamp));
+            if renumbered {
+                if let (true, Some((t0, _))) = (track.resubscribed, track.storm) {
+                    s.caught_up(now.saturating_sub(t0));
+                    track.storm = None;
+                    track.last = Some(e.seq);
+                }
+                continue;
+            }
             if measured {
                 match track.last {
                     Some(l) if e.seq <= l => s.dups += 1,

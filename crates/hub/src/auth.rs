@@ -112,11 +112,10 @@ pub fn create_user(
     limits: (i64, i64),
 ) -> HubResult<UserSummary> {
     validate_username(username)?;
-    let display = if display_name.trim().is_empty() {
-        username.to_string()
-    } else {
-        display_name.trim().chars().take(64).collect()
-    };
+    if display_name.trim().chars().count() > 64 {
+        return Err(HubError::invalid("display_name: at most 64 characters"));
+    }
+    let display = if display_name.trim().is_empty() { username.to_string() } else { display_name.trim().to_string() };
     let n = conn.prepare_cached("INSERT OR IGNORE INTO users (tenant_id, username, display_name, password_hash, limit_single, limit_daily, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![tenant, username, display, password_hash, limits.0, limits.1, now_ms()],
     )?;

@@ -124,9 +124,7 @@ pub async fn start(cfg: Config) -> HubResult<Running> {
     }
     hub.resume_transfers().await?;
     hub.spawn_housekeeping();
-    let listener = tokio::net::TcpListener::bind(cfg.bind)
-        .await
-        .map_err(|e| HubError::internal(format!("cannot listen on {}: {e}", cfg.bind)))?;
+    let listener = listen(cfg.bind).map_err(|e| HubError::internal(format!("cannot listen on {}: {e}", cfg.bind)))?;
     let addr = listener.local_addr().map_err(HubError::internal)?;
     // Small frames (acks, events) must leave at once: without TCP_NODELAY, Nagle's algorithm and the
     // peer's delayed ACK hold a reply for up to ~40 ms.
@@ -149,4 +147,14 @@ pub async fn start(cfg: Config) -> HubResult<Running> {
     hub.ready.store(true, Ordering::Release);
     tracing::info!(%addr, data_dir = %cfg.data_dir.display(), demo = cfg.demo, "tally-hub listening");
     Ok(Running { addr, hub, task })
+}
+
+/// Binds with a deep accept queue: after a restart thousands of clients reconnect within a second, and a
+/// full queue drops SYNs that the clients' kernels only retry a second later. The kernel caps the backlog
+/// at `net.core.somaxconn`.
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(8192)
 }

@@ -217,3 +217,103 @@ async fn notifications_mark_read_and_broadcast() {
     let e = c.event_on(Channel::Notifications(a.user.id)).await;
     assert!(matches!(e.data, EventData::NotificationsRead { all: true, .. }));
 }
+
+/// SQL-looking and HTML/script payloads in every text field a user or operator can write come back
+/// byte for byte (they are data, never SQL or markup; the UI renders them as text — see tests/e2e.rs).
+#[tokio::test]
+async fn hostile_text_is_stored_verbatim_in_every_field() {
+    let hub = TestHub::start().await;
+    let evil = "<script>x()</script><b onclick=y()>'; DROP TABLE users;--\"`${x}\u{202e}";
+    assert!(evil.chars().count() <= 64);
+    // Too long is a typed error, not a silent cut.
+    let (status, v) = hub
+        .post(
+            "/v1/auth/register",
+            serde_json::json!({"username": "longname", "password": "correct horse battery", "display_name": "x".repeat(65)}),
+        )
+        .await;
+    assert_eq!((status, v["code"].as_str()), (400, Some("invalid")), "{v}");
+    // Display name at registration.
+    let (status, v) = hub
+        .post(
+            "/v1/auth/register",
+            serde_json::json!({"username": "eve", "password": "correct horse battery", "display_name": evil}),
+        )
+        .await;
+    assert_eq!(status, 201, "{v}");
+    let eve = Session::from_json(&v);
+    assert_eq!(eve.user.display_name, evil);
+    let bob = hub.register("bob").await;
+    hub.deposit("eve", 10_000).await;
+    let mut ce = hub.connect(&eve).await;
+    // Transfer memo.
+    let t = match ce
+        .request(|id| ClientFrame::TransferCreate {
+            id,
+            idempotency_key: "evil-1".into(),
+            to: "bob".into(),
+            amount: Money::new(100, Currency::USD),
+            memo: evil.into(),
+        })
+        .await
+        .unwrap()
+    {
+        Some(AckData::Transfer { transfer }) => transfer,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(t.memo, evil);
+    // Room name, message text, edit, reaction.
+    let room = match ce
+        .request(|id| ClientFrame::RoomCreate {
+            id,
+            kind: RoomKind::Group,
+            name: evil.into(),
+            members: vec!["bob".into()],
+        })
+        .await
+        .unwrap()
+    {
+        Some(AckData::Room { room }) => room,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(room.name, evil);
+    let m = match ce.request(send(room.id, "evil-m", evil)).await.unwrap() {
+        Some(AckData::Message { message }) => message,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(m.text, evil);
+    let edited = format!("{evil} (edited)");
+    let e2 = edited.clone();
+    ce.request(move |id| ClientFrame::MessageEdit { id, room: room.id, message: m.id, text: e2 }).await.unwrap();
+    // Everything reads back verbatim through another user's eyes: history, snapshots, contacts.
+    let mut cb = hub.connect(&bob).await;
+    let replayed = match cb
+        .request(|id| ClientFrame::History { id, channel: Channel::Room(room.id), before: None, limit: 50 })
+        .await
+        .unwrap()
+    {
+        Some(AckData::History { events, .. }) => events,
+        other => panic!("{other:?}"),
+    };
+    let texts: Vec<String> = replayed
+        .iter()
+        .filter_map(|e| match &e.data {
+            EventData::Message { message } => Some(message.text.clone()),
+            EventData::MessageEdited { text, .. } => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(texts.contains(&edited), "{texts:?}");
+    let txs = match cb
+        .request(|id| ClientFrame::Snapshot { id, what: SnapshotKind::Transactions { before: None, limit: 10 } })
+        .await
+        .unwrap()
+    {
+        Some(AckData::Transactions { transactions, .. }) => transactions,
+        other => panic!("{other:?}"),
+    };
+    assert!(txs
+        .iter()
+        .any(|t| t.memo == evil && t.counterparty.as_ref().map(|c| c.display_name.as_str()) == Some(evil)));
+    assert_eq!(hub.invariants_ok().await["ok"], serde_json::json!(true));
+}
