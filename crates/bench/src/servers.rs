@@ -112,7 +112,7 @@ impl Server {
             .arg(root.join("bench/socketio/server.js"))
             .env("PORT", port.to_string())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::inherit())
             .kill_on_drop(true)
             .spawn()
             .context("node (bench/socketio) did not start; run `make bench` to install it")?;

@@ -142,6 +142,7 @@ impl Hub {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             let mut n: u64 = 0;
+            let mut trim_backlog = false;
             loop {
                 tick.tick().await;
                 n += 1;
@@ -159,10 +160,16 @@ impl Hub {
                         hub.fanout.publish(&[ev]);
                     }
                 }
-                if n.is_multiple_of(60) {
+                // Retention in bounded passes: every 60 s, and every second while a pass still finds a
+                // full batch (a backlog is worked off without ever stalling the writer for long).
+                if n.is_multiple_of(60) || trim_backlog {
                     let (keep, age) = (hub.cfg.retention_events, hub.cfg.retention_secs as i64 * 1000);
-                    if let Err(e) = hub.store.write(move |c, _| log::trim(c, keep, age)).await {
-                        tracing::warn!(error = %e, "log retention failed");
+                    match hub.store.write(move |c, _| log::trim(c, keep, age)).await {
+                        Ok(deleted) => trim_backlog = deleted >= log::TRIM_BATCH,
+                        Err(e) => {
+                            trim_backlog = false;
+                            tracing::warn!(error = %e, "log retention failed");
+                        }
                     }
                 }
             }

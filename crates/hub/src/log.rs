@@ -184,13 +184,39 @@ pub fn read_before(
 
 /// Drops events beyond retention (count per channel and age). Returns how many were deleted.
 pub fn trim(conn: &Connection, keep_per_channel: u64, max_age_ms: i64) -> HubResult<usize> {
-    let cutoff = now_ms() - max_age_ms;
-    let mut n = conn.prepare_cached("DELETE FROM events WHERE ts < ?1")?.execute(params![cutoff])?;
-    n += conn
+    trim_batch(conn, keep_per_channel, max_age_ms, TRIM_BATCH)
+}
+
+/// Rows deleted per retention pass at most: a pass runs inside the writer's group commit, so it must stay
+/// short however large the log is (the rest waits for the next pass).
+pub const TRIM_BATCH: usize = 5_000;
+
+/// One bounded retention pass: events older than the age limit (oldest first, through the `ts` index),
+/// then, channel by channel, events beyond the per-channel count (index range deletes). Never a scan of
+/// the whole log.
+pub fn trim_batch(conn: &Connection, keep_per_channel: u64, max_age_ms: i64, limit: usize) -> HubResult<usize> {
+    let cutoff = now_ms().saturating_sub(max_age_ms);
+    let mut n = conn
         .prepare_cached(
-            "DELETE FROM events WHERE EXISTS (SELECT 1 FROM channels c WHERE c.tenant_id = events.tenant_id
-           AND c.channel = events.channel AND events.seq <= c.head - ?1)",
+            "DELETE FROM events WHERE (tenant_id, channel, seq) IN
+               (SELECT tenant_id, channel, seq FROM events WHERE ts < ?1 ORDER BY ts LIMIT ?2)",
         )?
-        .execute(params![keep_per_channel as i64])?;
+        .execute(params![cutoff, limit as i64])?;
+    let over: Vec<(i64, String, i64)> = {
+        let mut stmt = conn.prepare_cached("SELECT tenant_id, channel, head FROM channels WHERE head > ?1")?;
+        let rows = stmt.query_map([keep_per_channel as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let mut del = conn.prepare_cached(
+        "DELETE FROM events WHERE (tenant_id, channel, seq) IN
+           (SELECT tenant_id, channel, seq FROM events WHERE tenant_id = ?1 AND channel = ?2 AND seq <= ?3
+            ORDER BY seq LIMIT ?4)",
+    )?;
+    for (tenant, channel, head) in over {
+        if n >= limit {
+            break;
+        }
+        n += del.execute(params![tenant, channel, head - keep_per_channel as i64, (limit - n) as i64])?;
+    }
     Ok(n)
 }

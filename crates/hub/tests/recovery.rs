@@ -230,3 +230,60 @@ async fn graceful_shutdown_sends_a_reconnect_hint_then_1012() {
     assert_eq!(c.closed_with().await, Some(1012));
     stop.await.unwrap();
 }
+
+/// Retention works in bounded passes (it runs inside the writer's group commit): each pass deletes at
+/// most its batch, oldest first, and repeated passes reach exactly the per-channel count.
+#[tokio::test]
+async fn retention_passes_are_bounded_and_converge() {
+    let hub = TestHub::start().await;
+    let store = hub.running.as_ref().unwrap().hub.store.clone();
+    store
+        .write(|c, e| {
+            for ch in [Channel::Broadcast, Channel::User(1), Channel::User(2)] {
+                for i in 0..40 {
+                    tally_hub::log::append(
+                        c,
+                        e,
+                        1,
+                        ch,
+                        EventData::System { title: format!("t{i}"), body: String::new(), priority: Priority::Low },
+                    )?;
+                }
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let count = |ch: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .read(move |c| {
+                    Ok(c.query_row(
+                        "SELECT COUNT(*), MIN(seq), MAX(seq) FROM events WHERE tenant_id = 1 AND channel = ?1",
+                        [ch],
+                        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, Option<i64>>(2)?)),
+                    )?)
+                })
+                .await
+                .unwrap()
+        }
+    };
+    let mut passes = 0;
+    loop {
+        let n = store.write(|c, _| tally_hub::log::trim_batch(c, 10, i64::MAX / 2, 25)).await.unwrap();
+        assert!(n <= 25, "a pass deleted {n}");
+        passes += 1;
+        if n == 0 {
+            break;
+        }
+        assert!(passes < 10);
+    }
+    assert!(passes >= 4, "90 deletions in batches of 25 take 4 passes, took {passes}");
+    for ch in ["broadcast", "user:1", "user:2"] {
+        assert_eq!(count(ch).await, (10, Some(31), Some(40)), "{ch}");
+    }
+    // Age: everything older than the limit goes, newest kept.
+    store.write(|c, _| tally_hub::log::trim_batch(c, 1_000, -1_000, 1_000)).await.unwrap();
+    assert_eq!(count("broadcast").await.0, 0);
+}
