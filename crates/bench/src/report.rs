@@ -97,7 +97,9 @@ pub fn ms(x: f64) -> String {
 /// Plots on a "nines" x axis (-log10(1 - p)): 0 %, 90 %, 99 %, 99.9 %, 99.99 %.
 fn plot(p: &Plot, path: &Path) -> anyhow::Result<()> {
     let nines = |pct: f64| -(1.0 - (pct / 100.0).min(0.99999)).log10();
-    let ymax = p.series.iter().flat_map(|(_, v)| v.iter().map(|x| x.1)).fold(1.0, f64::max) * 1.1;
+    // Log scale: Socket.IO's seconds and the baseline's milliseconds fit on one plot.
+    let ymax = p.series.iter().flat_map(|(_, v)| v.iter().map(|x| x.1)).fold(1.0, f64::max) * 1.5;
+    let ymin = p.series.iter().flat_map(|(_, v)| v.iter().map(|x| x.1)).fold(f64::MAX, f64::min).clamp(0.01, 1.0) * 0.8;
     let root = SVGBackend::new(path, (720, 400)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
@@ -105,11 +107,13 @@ fn plot(p: &Plot, path: &Path) -> anyhow::Result<()> {
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(56)
-        .build_cartesian_2d(0.0..5.0f64, 0.0..ymax)?;
+        .build_cartesian_2d(0.0..5.0f64, (ymin..ymax).log_scale())?;
     chart
         .configure_mesh()
         .x_desc("percentile")
-        .y_desc("latency (ms)")
+        .y_desc("latency (ms, log scale)")
+        .light_line_style(RGBColor(238, 238, 238))
+        .bold_line_style(RGBColor(210, 210, 210))
         .x_labels(6)
         .x_label_formatter(&|x| match x.round() as i64 {
             0 => "0".into(),

@@ -690,7 +690,7 @@ impl Bench {
                 Row::new("Achieved publishes/s (durable on Tally: each one a logged event)", f0(t.0.published as f64 / t.0.secs), f0(s.0.published as f64 / s.0.secs), None, ratio(t.0.published as f64 / t.0.secs, s.0.published as f64 / s.0.secs), "20,000/s", verdict(t.0.published as f64 / t.0.secs >= 0.95 * rate)),
                 Row::new("Server CPU-seconds per million deliveries", f2(t.0.cpu_per_m()), f2(s.0.cpu_per_m()), None, ratio(t.0.cpu_per_m(), s.0.cpu_per_m()), "—", String::new()),
             ],
-            notes: vec!["Socket.IO has no sequence numbers; the publisher numbers each room's events and the clients check them the same way.".into()],
+            notes: vec!["Socket.IO has no sequence numbers: the Socket.IO server numbers each room's events when it emits them (as the hub does when it commits them) and the clients check both the same way.".into()],
             plot: Some(Plot { file: "bench-wallet.svg".into(), title: "4. Wallet mix: latency".into(), series: plot }),
         });
         if let (Some(t), Some(s)) = (storm.get(&Proto::Tally), storm.get(&Proto::SocketIo)) {
@@ -705,7 +705,7 @@ impl Bench {
                     Row::new("Server restart (kill → ready)", format!("{} ms", t.1), format!("{} ms", s.1), None, "—".into(), "—", String::new()),
                 ],
                 notes: vec![
-                    "Clients reconnect like the app: first retry uniformly within 1 s, then capped exponential backoff with jitter. Tally clients resubscribe with their last (epoch, seq) and the hub replays what they missed; Socket.IO has no durable replay across a server restart, so an event published before a client has rejoined is lost for it.".into(),
+                    "Clients reconnect like the app: first retry uniformly within 1 s, then capped exponential backoff with jitter. Tally clients resubscribe with their last (epoch, seq) and the hub replays what they missed; Socket.IO has no durable replay across a server restart, so an event published before a client has rejoined is lost for it (its latency figures cover only the clients that caught up).".into(),
                 ],
                 plot: None,
             });
