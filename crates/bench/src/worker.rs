@@ -16,7 +16,9 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+
+type Ws = tokio_tungstenite::WebSocketStream<TcpStream>;
 
 /// One connection to open: who, and which channels (the first is the measured one).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -289,6 +291,23 @@ impl Conn {
         }
     }
 
+    /// The next text frame. A paused connection waits here without reading its socket.
+    async fn next_text(&mut self, ws: &mut Ws, live: bool) -> Result<Utf8Bytes, End> {
+        loop {
+            let msg = tokio::select! {
+                m = ws.next() => m,
+                _ = self.pause.changed() => { self.paused().await; continue; }
+            };
+            match msg {
+                Some(Ok(Message::Text(t))) => return Ok(t),
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_) | Message::Binary(_))) => continue,
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
+                    return Err(if live { End::Dropped } else { End::Failed });
+                }
+            }
+        }
+    }
+
     async fn tally(&mut self, track: &mut Track, permit: &mut Option<tokio::sync::OwnedSemaphorePermit>) -> End {
         let Ok(stream) = tcp(self.addr, self.src, self.small_rcvbuf).await else { return End::Failed };
         let url = format!("ws://{}/v1/ws", self.addr);
@@ -313,16 +332,9 @@ impl Conn {
         let mut subscribed = 0usize;
         let mut live = false;
         loop {
-            let msg = tokio::select! {
-                m = ws.next() => m,
-                _ = self.pause.changed() => { self.paused().await; continue; }
-            };
-            let text = match msg {
-                Some(Ok(Message::Text(t))) => t,
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_) | Message::Binary(_))) => continue,
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
-                    return if live { End::Dropped } else { End::Failed };
-                }
+            let text = match self.next_text(&mut ws, live).await {
+                Ok(t) => t,
+                Err(end) => return end,
             };
             if let Some(ch) = wire::tally_event_channel(&text) {
                 let measured = Some(ch) == self.spec.channels.first().map(String::as_str);
@@ -376,16 +388,9 @@ impl Conn {
         };
         let mut live = false;
         loop {
-            let msg = tokio::select! {
-                m = ws.next() => m,
-                _ = self.pause.changed() => { self.paused().await; continue; }
-            };
-            let text = match msg {
-                Some(Ok(Message::Text(t))) => t,
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_) | Message::Binary(_))) => continue,
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
-                    return if live { End::Dropped } else { End::Failed };
-                }
+            let text = match self.next_text(&mut ws, live).await {
+                Ok(t) => t,
+                Err(end) => return end,
             };
             let reply = match wire::parse_sio(&text) {
                 SioPacket::Open => Some(format!("40{}", json!({"user": self.spec.user}))),
