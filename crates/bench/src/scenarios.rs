@@ -230,10 +230,7 @@ impl Bench {
     async fn server(&mut self, proto: Proto) -> anyhow::Result<Option<Server>> {
         Ok(match proto {
             Proto::Tally => None,
-            p => Some(
-                Server::start(p, &self.o.root, self.tally.data_dir.as_deref().unwrap_or(std::path::Path::new("/tmp")))
-                    .await?,
-            ),
+            p => Some(Server::start(p, &self.o.root).await?),
         })
     }
 

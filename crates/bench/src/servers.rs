@@ -88,9 +88,10 @@ impl Server {
         self.pad = "x".repeat(bytes.saturating_sub(40).max(1));
     }
 
-    pub async fn start(proto: Proto, root: &Path, scratch: &Path) -> anyhow::Result<Server> {
+    /// Starts a peer server (the Tally hub is started once, with its data directory, by `start_tally`).
+    pub async fn start(proto: Proto, root: &Path) -> anyhow::Result<Server> {
         match proto {
-            Proto::Tally => Self::start_tally(scratch, None).await,
+            Proto::Tally => bail!("the hub is started with start_tally"),
             Proto::SocketIo => Self::start_socketio(root, free_port()).await,
             Proto::Raw => {
                 let port = free_port();

@@ -30,8 +30,6 @@ pub struct Stats {
     /// Reconnect storm: drop → caught up, per connection.
     pub storm: Histogram<u64>,
     pub resub_count: u64,
-    pub resub_first: u64,
-    pub resub_last: u64,
     /// Resubscriptions per 100 ms window (key: wall-clock ns / 100 ms).
     pub resub_buckets: std::collections::BTreeMap<u64, u64>,
 }
@@ -46,8 +44,6 @@ impl Default for Stats {
             errors: 0,
             storm: hist(),
             resub_count: 0,
-            resub_first: 0,
-            resub_last: 0,
             resub_buckets: Default::default(),
         }
     }
@@ -69,10 +65,6 @@ impl Stats {
 
     pub fn resubscribed(&mut self, at_ns: u64) {
         self.resub_count += 1;
-        if self.resub_first == 0 || at_ns < self.resub_first {
-            self.resub_first = at_ns;
-        }
-        self.resub_last = self.resub_last.max(at_ns);
         *self.resub_buckets.entry(at_ns / 100_000_000).or_default() += 1;
     }
 
@@ -90,7 +82,6 @@ impl Stats {
         json!({
             "lat": encode(&self.lat), "received": self.received, "gaps": self.gaps, "dups": self.dups,
             "errors": self.errors, "storm": encode(&self.storm), "resub_count": self.resub_count,
-            "resub_first": self.resub_first, "resub_last": self.resub_last,
             "resub_buckets": self.resub_buckets.iter().map(|(k, v)| (k.to_string(), *v)).collect::<std::collections::BTreeMap<_, _>>(),
         })
     }
@@ -109,10 +100,6 @@ impl Stats {
         self.dups += n("dups");
         self.errors += n("errors");
         self.resub_count += n("resub_count");
-        if n("resub_first") > 0 && (self.resub_first == 0 || n("resub_first") < self.resub_first) {
-            self.resub_first = n("resub_first");
-        }
-        self.resub_last = self.resub_last.max(n("resub_last"));
         if let Some(m) = v["resub_buckets"].as_object() {
             for (k, c) in m {
                 if let (Ok(k), Some(c)) = (k.parse::<u64>(), c.as_u64()) {
