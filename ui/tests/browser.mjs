@@ -498,6 +498,91 @@ test("narrow window: bottom bar, same layout", async () => {
   await done();
 });
 
+test("history download: bar and 'so far' labels in History, search and Settings, then History complete", async () => {
+  const { page, fake, done } = await open({ backfill: { fetched: 41_200, total: 100_000 } });
+  const nf = new Intl.NumberFormat("en-US");
+  const sp = await fake(() => window.__tallyFake.syncState);
+  await page.click(tid("nav-history"));
+  const bar = page.locator(`${tid("sync-bar")} [role="progressbar"]`);
+  await bar.waitFor();
+  eq(await bar.getAttribute("aria-valuenow"), String(Math.floor((sp.fetched * 100) / sp.total)), "aria-valuenow is fetched/total");
+  eq(await bar.getAttribute("aria-valuemin"), "0", "aria-valuemin");
+  eq(await bar.getAttribute("aria-valuemax"), "100", "aria-valuemax");
+  const want = `Downloading history — ${nf.format(sp.fetched)} of ${nf.format(sp.total)}`;
+  eq((await text(page, tid("sync-text"))).trim(), want, "History shows the download");
+  eq(await bar.getAttribute("aria-valuetext"), want, "text alternative");
+  const tools = await page.locator(tid("filters-toggle")).boundingBox();
+  const barBox = await page.locator(tid("sync-bar")).boundingBox();
+  ok(tools && barBox && barBox.y > tools.y + tools.height, "the bar sits below the controls, not over them");
+
+  await page.fill(tid("history-search"), "Pizza");
+  await until(async () => (await text(page, tid("history-count"))).includes("match so far — history still downloading"), "History search says 'so far'");
+  await shot(page, "history-syncing");
+  await page.fill(tid("global-search"), "Pizza");
+  await until(async () => /^\d[\d,]* results? so far — history still downloading$/.test((await text(page, tid("search-so-far"))).trim()), "global search says 'so far'");
+  await shot(page, "search-so-far");
+  await page.keyboard.press("Escape");
+
+  await fake(() => window.__tallyFake.backfill(100_000, 100_000));
+  await until(async () => (await text(page, tid("sync-text"))).trim() === "History complete", "History says History complete");
+  eq(await page.locator(`${tid("sync-bar")} [role="progressbar"]`).count(), 0, "no bar once complete");
+  await until(async () => !(await text(page, tid("history-count"))).includes("so far"), "History search label gone");
+  await until(async () => (await text(page, tid("live-region"))).includes("History complete"), "completion is announced");
+  await page.fill(tid("global-search"), "Pizzas");
+  await page.fill(tid("global-search"), "Pizza");
+  await page.locator("#search-results").waitFor();
+  eq(await page.locator(tid("search-so-far")).count(), 0, "global search label gone");
+  await page.keyboard.press("Escape");
+
+  await page.click(tid("nav-settings"));
+  const device = page.locator(tid("device-section"));
+  await device.waitFor();
+  eq((await device.locator(tid("sync-text")).innerText()).trim(), "History complete", "Settings keeps the status line");
+  ok((await text(page, tid("sync-parts"))).includes("All 100,000"), "per-kind breakdown");
+  const keep = page.getByRole("checkbox", { name: "Keep chat history offline" });
+  ok(await keep.isChecked(), "Keep chat history offline is on by default");
+  ok((await text(page, "#keep-history-hint")).includes("newest 500 per room"), "the hint explains it");
+  await keep.uncheck();
+  await until(async () => (await fake(() => window.__tallyFake.prefs.keep_chat_history)) === false, "saved via set_prefs");
+  const sent = await fake(() => window.__tallyFake.calls.filter((c) => c.cmd === "plugin:tally|set_prefs").map((c) => c.args.prefs.keep_chat_history));
+  eq(sent.at(-1), false, "set_prefs {keep_chat_history: false}");
+  await shot(page, "settings-keep-history-light");
+  await page.click(tid("nav-home"));
+  await page.click(tid("nav-settings"));
+  await page.locator(tid("keep-history-toggle")).waitFor();
+  ok(!(await keep.isChecked()), "still off when Settings re-reads prefs");
+  await done();
+});
+
+test("history download in Settings (dark) and at phone width: no overflow", async () => {
+  const { page, fake, done } = await open({ backfill: { fetched: 800, total: null } }, { dark: true, viewport: { width: 360, height: 780 } });
+  await page.click(tid("nav-settings"));
+  const bar = page.locator(`${tid("device-section")} [role="progressbar"]`);
+  await bar.waitFor();
+  eq(await bar.getAttribute("aria-valuenow"), null, "indeterminate while the total is unknown");
+  const sp = await fake(() => window.__tallyFake.syncState);
+  eq((await text(page, `${tid("device-section")} ${tid("sync-text")}`)).trim(), `Downloading history — ${new Intl.NumberFormat("en-US").format(sp.fetched)} so far`, "so far text");
+  const fits = async (sel) => {
+    const r = await page.locator(sel).boundingBox();
+    const sw = await page.evaluate(() => document.querySelector("main.content").scrollWidth - document.querySelector("main.content").clientWidth);
+    return r && r.x >= 0 && r.x + r.width <= 360 && sw <= 0;
+  };
+  await page.locator(tid("keep-history-toggle")).waitFor();
+  ok(await fits(tid("device-section")), "Settings fits 360 px");
+  const hint = await page.locator("#keep-history-hint").boundingBox();
+  ok(hint && hint.x >= 0 && hint.x + hint.width <= 360, "the history hint fits 360 px");
+  await shot(page, "settings-syncing-dark-narrow");
+  await page.click(tid("nav-history"));
+  await page.locator(`${tid("sync-bar")} [role="progressbar"]`).waitFor();
+  await page.locator(tid("sync-bar")).scrollIntoViewIfNeeded();
+  ok(await fits(tid("sync-bar")), "History's bar fits 360 px");
+  await shot(page, "history-syncing-narrow");
+  await fake(() => window.__tallyFake.backfill(2000, 2000));
+  await page.click(tid("nav-settings"));
+  await until(async () => (await text(page, `${tid("device-section")} ${tid("sync-text")}`)).trim() === "History complete", "complete in Settings");
+  await done();
+});
+
 // ---------- run ----------
 
 let passed = 0;

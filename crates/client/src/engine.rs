@@ -1,6 +1,7 @@
 //! The API the app shell calls. One `Engine` per app; at most one signed-in session at a time.
 use crate::api::{normalize_server, Api};
 use crate::notify::Notifier;
+use crate::outbox::OutboxAction;
 use crate::secrets::SecretStore;
 use crate::store::{now_ms, Echo, Store};
 use crate::sync::{self, Cmd, Shared, TokenState};
@@ -8,7 +9,6 @@ use crate::view::*;
 use crate::Error;
 use rand::distributions::Alphanumeric;
 use rand::Rng;
-use serde_json::json;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -109,6 +109,7 @@ impl Engine {
             }),
             typing: Mutex::new(Default::default()),
             focused_room: Mutex::new(None),
+            pages_fetched: Default::default(),
         });
         if let Some(t) = first {
             shared.install_tokens(t)?;
@@ -275,6 +276,14 @@ impl Engine {
     pub fn notifications(&self, before: Option<NotificationId>, limit: u32) -> Result<Vec<Notification>, Error> {
         self.store()?.notifications(before, limit)
     }
+    /// How much of the whole history is on this device.
+    pub fn sync_progress(&self) -> Result<SyncProgress, Error> {
+        self.store()?.sync_progress()
+    }
+    /// History pages this engine fetched since it started (backfill and owed changes).
+    pub fn history_pages_fetched(&self) -> Result<u64, Error> {
+        self.with(|a| Ok(a.shared.pages_fetched.load(std::sync::atomic::Ordering::Relaxed)))
+    }
     pub fn unread_counts(&self) -> Result<UnreadCounts, Error> {
         self.store()?.unread_counts()
     }
@@ -371,9 +380,10 @@ impl Engine {
             created_at: now,
             updated_at: now,
         };
-        let payload = json!({"idempotency_key": key, "to": to, "amount": req.amount, "memo": req.memo});
+        let action =
+            OutboxAction::Transfer { idempotency_key: key.clone(), to, amount: req.amount, memo: req.memo.clone() };
         let summary = format!("{} {} to {}", req.amount.minor, req.amount.currency, recipient.display_name);
-        store.enqueue("transfers", "transfer", &payload, Some(expires_at), &summary, Echo::Transfer(&echo))?;
+        store.enqueue(&action, Some(expires_at), &summary, Echo::Transfer(&echo))?;
         self.changed(vec![Change::Transfers, Change::Outbox]);
         self.kick();
         store.transfer_by_key(&key)?.ok_or_else(|| Error::Storage("queued transfer vanished".into()))
@@ -405,16 +415,16 @@ impl Engine {
             deleted: false,
             reactions: vec![],
         };
-        let payload = json!({"room": room, "client_msg_id": cmid, "text": text});
-        let id = store.enqueue(&format!("room:{room}"), "message", &payload, None, "message", Echo::Message(&echo))?;
+        let action = OutboxAction::Message { room, client_msg_id: cmid, text: text.to_string() };
+        let id = store.enqueue(&action, None, "message", Echo::Message(&echo))?;
         self.changed(vec![Change::Messages { room }, Change::Rooms, Change::Outbox]);
         self.kick();
         Ok(MessageView { message: echo, local: LocalState::Pending, outbox_id: Some(id), read_by: vec![] })
     }
 
-    fn queue_room_action(&self, room: RoomId, kind: &str, payload: serde_json::Value) -> Result<(), Error> {
+    fn queue_room_action(&self, action: OutboxAction) -> Result<(), Error> {
         let store = self.store()?;
-        store.enqueue(&format!("room:{room}"), kind, &payload, None, kind, Echo::None)?;
+        store.enqueue(&action, None, action.kind(), Echo::None)?;
         self.changed(vec![Change::Outbox]);
         self.kick();
         Ok(())
@@ -424,29 +434,25 @@ impl Engine {
         if text.trim().is_empty() || text.len() > MAX_MESSAGE_BYTES {
             return Err(Error::InvalidInput("the message must be 1 byte to 8 KiB".into()));
         }
-        self.queue_room_action(room, "edit", json!({"room": room, "message": message, "text": text}))
+        self.queue_room_action(OutboxAction::Edit { room, message, text: text.to_string() })
     }
     pub fn delete_message(&self, room: RoomId, message: MessageId) -> Result<(), Error> {
-        self.queue_room_action(room, "delete", json!({"room": room, "message": message}))
+        self.queue_room_action(OutboxAction::Delete { room, message })
     }
     pub fn react(&self, room: RoomId, message: MessageId, emoji: &str, on: bool) -> Result<(), Error> {
         if emoji.is_empty() || emoji.len() > 32 {
             return Err(Error::InvalidInput("pick an emoji".into()));
         }
-        self.queue_room_action(room, "react", json!({"room": room, "message": message, "emoji": emoji, "on": on}))
+        self.queue_room_action(OutboxAction::React { room, message, emoji: emoji.to_string(), on })
     }
     /// Marks a room read locally at once (the badge drops) and tells the hub when live.
     pub fn mark_read(&self, room: RoomId, up_to: u64) -> Result<(), Error> {
         let store = self.store()?;
-        let n = store.writer().execute(
-            "UPDATE rooms SET my_read = MAX(my_read, ?2) WHERE id = ?1 AND my_read < ?2",
-            rusqlite::params![room, up_to as i64],
-        )?;
-        if n == 0 {
+        if !store.mark_room_read_locally(room, up_to)? {
             return Ok(());
         }
         self.changed(vec![Change::Rooms]);
-        self.queue_room_action(room, "read", json!({"room": room, "up_to": up_to}))
+        self.queue_room_action(OutboxAction::Read { room, up_to })
     }
 
     pub async fn set_typing(&self, room: RoomId, active: bool) -> Result<(), Error> {
@@ -466,7 +472,7 @@ impl Engine {
             return Ok(());
         }
         store.mark_notifications_read_locally(Some(ids))?;
-        store.enqueue("notifications", "notifications_read", &json!({"ids": ids}), None, "mark read", Echo::None)?;
+        store.enqueue(&OutboxAction::NotificationsRead { ids: ids.to_vec() }, None, "mark read", Echo::None)?;
         self.changed(vec![Change::Notifications]);
         self.kick();
         Ok(())
@@ -475,7 +481,7 @@ impl Engine {
     pub fn mark_all_read(&self) -> Result<(), Error> {
         let store = self.store()?;
         store.mark_notifications_read_locally(None)?;
-        store.enqueue("notifications", "notifications_read", &json!({"ids": []}), None, "mark all read", Echo::None)?;
+        store.enqueue(&OutboxAction::NotificationsRead { ids: vec![] }, None, "mark all read", Echo::None)?;
         self.changed(vec![Change::Notifications]);
         self.kick();
         Ok(())
@@ -484,7 +490,8 @@ impl Engine {
     pub fn retry_outbox(&self, id: i64) -> Result<(), Error> {
         let store = self.store()?;
         let expiry = now_ms() + store.prefs()?.transfer_expiry_secs as i64 * 1000;
-        let is_transfer = store.outbox_rows()?.iter().any(|r| r.id == id && r.kind == "transfer");
+        let is_transfer =
+            store.outbox_rows()?.iter().any(|r| r.id == id && matches!(r.action, Ok(OutboxAction::Transfer { .. })));
         if !store.outbox_retry(id, is_transfer.then_some(expiry))? {
             return Err(Error::InvalidInput("nothing to retry".into()));
         }

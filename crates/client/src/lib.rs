@@ -9,6 +9,7 @@ pub mod api;
 pub mod backoff;
 pub mod engine;
 pub mod notify;
+pub mod outbox;
 pub mod queries;
 pub mod secrets;
 pub mod store;

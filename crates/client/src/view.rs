@@ -189,6 +189,7 @@ pub struct QuietHours {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(default)]
 pub struct Prefs {
     /// Notification kinds the user turned off (critical security alerts always show).
     pub muted_kinds: Vec<NotificationKind>,
@@ -197,11 +198,20 @@ pub struct Prefs {
     pub transfer_expiry_secs: u32,
     /// `system`, `light` or `dark`.
     pub theme: String,
+    /// Keep chat history offline: every room's newest 10,000 messages (all of any smaller room) stay on
+    /// this device; off keeps the newest 500 per room. Older messages are fetched when scrolled to.
+    pub keep_chat_history: bool,
 }
 
 impl Default for Prefs {
     fn default() -> Self {
-        Prefs { muted_kinds: vec![], quiet_hours: None, transfer_expiry_secs: 300, theme: "system".into() }
+        Prefs {
+            muted_kinds: vec![],
+            quiet_hours: None,
+            transfer_expiry_secs: 300,
+            theme: "system".into(),
+            keep_chat_history: true,
+        }
     }
 }
 
@@ -213,12 +223,18 @@ pub enum Change {
     Transactions,
     Transfers,
     Rooms,
-    Messages { room: i64 },
-    Typing { room: i64 },
+    Messages {
+        room: i64,
+    },
+    Typing {
+        room: i64,
+    },
     Presence,
     Notifications,
     Outbox,
     Session,
+    /// The history download moved on (see [`SyncProgress`]).
+    Sync,
 }
 
 /// Every topic, for when the UI must re-read everything (it missed events).
@@ -232,6 +248,7 @@ pub fn all_changes() -> Vec<Change> {
         Change::Notifications,
         Change::Outbox,
         Change::Session,
+        Change::Sync,
     ]
 }
 
@@ -325,7 +342,51 @@ pub fn bindings() -> String {
         Change,
         AppEvent,
         CommandError,
-        SendMoney
+        SendMoney,
+        SyncKind,
+        SyncPart,
+        SyncProgress
     );
     s.trim_end().to_string() + "\n"
+}
+
+/// What part of the history a [`SyncPart`] downloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncKind {
+    Transactions,
+    Notifications,
+    /// One chat room's messages (`SyncPart::room`).
+    Messages,
+}
+
+/// One part of the history download: how many rows are on this device out of how many the hub holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SyncPart {
+    pub kind: SyncKind,
+    /// The room, for `messages`.
+    #[ts(type = "number | null")]
+    pub room: Option<i64>,
+    /// Rows downloaded so far (by the backfill; live rows are not counted).
+    #[ts(type = "number")]
+    pub fetched: u64,
+    /// Rows the hub reported when the download began (absent until the first page arrived).
+    #[ts(type = "number | null")]
+    pub total: Option<u64>,
+    /// Everything down to the oldest row is on this device.
+    pub complete: bool,
+}
+
+/// How much of the user's whole history is cached on this device (the `sync_progress` command).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct SyncProgress {
+    pub parts: Vec<SyncPart>,
+    /// Sum of the parts' `fetched`.
+    #[ts(type = "number")]
+    pub fetched: u64,
+    /// Sum of the parts' `total` once every part knows its total.
+    #[ts(type = "number | null")]
+    pub total: Option<u64>,
+    /// Every part is complete (and at least the transactions part exists): "History complete".
+    pub complete: bool,
 }

@@ -137,12 +137,23 @@ pub fn user_by_name(conn: &Connection, tenant: i64, username: &str) -> HubResult
 
 pub fn user_summary(conn: &Connection, tenant: i64, id: i64) -> HubResult<Option<UserSummary>> {
     Ok(conn
-        .query_row(
-            "SELECT id, username, display_name FROM users WHERE tenant_id = ?1 AND id = ?2",
-            params![tenant, id],
-            |r| Ok(UserSummary { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)? }),
-        )
+        .prepare_cached("SELECT id, username, display_name FROM users WHERE tenant_id = ?1 AND id = ?2")?
+        .query_row(params![tenant, id], |r| {
+            Ok(UserSummary { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)? })
+        })
         .optional()?)
+}
+
+/// People `user` can pay or message: the active users of the tenant, by display name (at most 1,000).
+pub fn contacts(conn: &Connection, tenant: i64, user: i64) -> HubResult<Vec<UserSummary>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, username, display_name FROM users WHERE tenant_id = ?1 AND id != ?2 AND active = 1
+         ORDER BY display_name LIMIT 1000",
+    )?;
+    let rows = stmt.query_map(params![tenant, user], |r| {
+        Ok(UserSummary { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)? })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
 /// Stores a new refresh token of `family` and returns it (only its hash is kept).

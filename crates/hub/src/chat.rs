@@ -373,7 +373,7 @@ pub fn send(
     let seq = log::next_seq(conn, tenant, &channel)?;
     let now = now_ms();
     let mention_ids: Vec<i64> = mentioned.iter().map(|u| u.id).collect();
-    conn.prepare_cached("INSERT INTO messages (room_id, seq, client_msg_id, sender, text, mentions, sent_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![room_id, seq as i64, client_msg_id, sender.id, text, serde_json::to_string(&mention_ids).unwrap_or_else(|_| "[]".into()), now],
+    conn.prepare_cached("INSERT INTO messages (room_id, seq, client_msg_id, sender, text, mentions, sent_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)")?.execute(params![room_id, seq as i64, client_msg_id, sender.id, text, serde_json::to_string(&mention_ids).unwrap_or_else(|_| "[]".into()), now],
     )?;
     let id = conn.last_insert_rowid();
     let msg = message(conn, tenant, id)?.ok_or_else(|| HubError::internal("message vanished"))?;
@@ -434,7 +434,7 @@ pub fn edit(
         return Ok(());
     }
     let now = now_ms();
-    conn.prepare_cached("UPDATE messages SET text = ?2, edited_at = ?3 WHERE id = ?1")?
+    conn.prepare_cached("UPDATE messages SET text = ?2, edited_at = ?3, updated_at = ?3 WHERE id = ?1")?
         .execute(params![id, text, now])?;
     log::append(
         conn,
@@ -455,7 +455,8 @@ pub fn delete(
     id: MessageId,
 ) -> HubResult<()> {
     own_message(conn, tenant, user, room_id, id)?;
-    conn.prepare_cached("UPDATE messages SET deleted = 1, text = '' WHERE id = ?1")?.execute([id])?;
+    conn.prepare_cached("UPDATE messages SET deleted = 1, text = '', updated_at = ?2 WHERE id = ?1")?
+        .execute(params![id, now_ms()])?;
     conn.prepare_cached("DELETE FROM reactions WHERE message_id = ?1")?.execute([id])?;
     log::append(conn, emits, tenant, Channel::Room(room_id), EventData::MessageDeleted { message: id })?;
     Ok(())
@@ -488,6 +489,7 @@ pub fn react(
             .execute(params![m.id, user.id, emoji])?
     };
     if n > 0 {
+        conn.prepare_cached("UPDATE messages SET updated_at = ?2 WHERE id = ?1")?.execute(params![m.id, now_ms()])?;
         log::append(
             conn,
             emits,
@@ -530,7 +532,6 @@ pub fn history(
     limit: u32,
 ) -> HubResult<(Vec<Event>, bool)> {
     let limit = limit.clamp(1, MAX_HISTORY_PAGE);
-    let epoch = log::head(conn, tenant, &Channel::Room(room_id))?.map(|h| h.epoch).unwrap_or_default();
     let ids: Vec<i64> = {
         let mut stmt =
             conn.prepare_cached("SELECT id FROM messages WHERE room_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3")?;
@@ -539,8 +540,53 @@ pub fn history(
         rows.collect::<Result<_, _>>()?
     };
     let has_more = ids.len() > limit as usize;
+    let events = message_events(conn, tenant, room_id, ids.into_iter().take(limit as usize))?;
+    Ok((events, has_more))
+}
+
+/// How many messages a room holds.
+pub fn message_count(conn: &Connection, room_id: RoomId) -> HubResult<u64> {
+    let n: i64 =
+        conn.prepare_cached("SELECT COUNT(*) FROM messages WHERE room_id = ?1")?.query_row([room_id], |r| r.get(0))?;
+    Ok(n as u64)
+}
+
+/// Messages posted or changed after `since`, oldest change first (current state), and the next cursor.
+pub fn changes(
+    conn: &Connection,
+    tenant: TenantId,
+    room_id: RoomId,
+    since: ChangeCursor,
+    limit: u32,
+) -> HubResult<(Vec<Event>, Option<ChangeCursor>)> {
+    let limit = limit.clamp(1, MAX_HISTORY_PAGE);
+    let mut rows: Vec<(i64, i64)> = {
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, updated_at FROM messages WHERE room_id = ?1 AND (updated_at, id) > (?2, ?3)
+             ORDER BY updated_at, id LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(params![room_id, since.updated_at, since.id, limit as i64 + 1], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next = if more { rows.last().map(|&(id, at)| ChangeCursor { updated_at: at, id }) } else { None };
+    let events = message_events(conn, tenant, room_id, rows.into_iter().map(|(id, _)| id))?;
+    Ok((events, next))
+}
+
+/// `message` events carrying the current state of these messages, in the given order.
+fn message_events(
+    conn: &Connection,
+    tenant: TenantId,
+    room_id: RoomId,
+    ids: impl Iterator<Item = i64>,
+) -> HubResult<Vec<Event>> {
+    let epoch = log::head(conn, tenant, &Channel::Room(room_id))?.map(|h| h.epoch).unwrap_or_default();
     let mut out = Vec::new();
-    for id in ids.into_iter().take(limit as usize) {
+    for id in ids {
         if let Some(m) = message(conn, tenant, id)? {
             out.push(Event {
                 channel: Channel::Room(room_id),
@@ -551,7 +597,7 @@ pub fn history(
             });
         }
     }
-    Ok((out, has_more))
+    Ok(out)
 }
 
 /// Whether `user` shares a room with `other` (for presence ACL).

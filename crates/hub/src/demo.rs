@@ -89,9 +89,9 @@ pub async fn seed(hub: &Arc<Hub>) -> HubResult<()> {
                 let b = (a + rng.gen_range(1..3)) % 3;
                 let amount = Money::new(rng.gen_range(3..80) * 100 + rng.gen_range(0..100), Currency::USD);
                 let memo = MEMOS.choose(&mut rng).copied().unwrap_or("Payment");
-                if let Ok(ledger::Created::New(tr)) =
-                    ledger::create_transfer(c, e, t, &users[a], &format!("seed-{i}"), &users[b].username, amount, memo)
-                {
+                let key = format!("seed-{i}");
+                let req = ledger::NewTransfer { key: &key, to: &users[b].username, amount, memo, expires_at: None };
+                if let Ok(ledger::Created::New(tr)) = ledger::create_transfer(c, e, t, &users[a], req) {
                     ledger::advance_transfer(c, e, t, tr.id)?;
                     ledger::advance_transfer(c, e, t, tr.id)?;
                     let when = now - (60 - i) * day / 2;
@@ -168,7 +168,19 @@ async fn bot_step(hub: &Arc<Hub>, n: u64) -> HubResult<()> {
         let created = hub
             .store
             .write(move |c, e| {
-                ledger::create_transfer(c, e, t, &from, &key, "alice", Money::new(minor, Currency::USD), memo)
+                ledger::create_transfer(
+                    c,
+                    e,
+                    t,
+                    &from,
+                    ledger::NewTransfer {
+                        key: &key,
+                        to: "alice",
+                        amount: Money::new(minor, Currency::USD),
+                        memo,
+                        expires_at: None,
+                    },
+                )
             })
             .await?;
         if let ledger::Created::New(tr) = created {

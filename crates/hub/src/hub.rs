@@ -1,5 +1,5 @@
 //! The hub's shared state and the request handlers that turn client frames into store jobs.
-use crate::auth::{Keys, LoginThrottle};
+use crate::auth::{self, Keys, LoginThrottle};
 use crate::chat;
 use crate::config::Config;
 use crate::conn::Conn;
@@ -400,8 +400,16 @@ impl Hub {
                     return Err(HubError::invalid("ephemeral channels have no history"));
                 }
                 self.authorize(conn, channel).await?;
-                let (events, has_more) = match channel {
-                    Channel::Room(r) => self.store.read(move |c| chat::history(c, tenant, r, before, limit)).await?,
+                let (events, has_more, total) = match channel {
+                    Channel::Room(r) => {
+                        self.store
+                            .read(move |c| {
+                                let (events, more) = chat::history(c, tenant, r, before, limit)?;
+                                let total = if before.is_none() { Some(chat::message_count(c, r)?) } else { None };
+                                Ok((events, more, total))
+                            })
+                            .await?
+                    }
                     _ => {
                         let ev = self
                             .store
@@ -410,18 +418,20 @@ impl Hub {
                             })
                             .await?;
                         let more = ev.len() > limit as usize;
-                        (ev.into_iter().take(limit as usize).collect(), more)
+                        (ev.into_iter().take(limit as usize).collect(), more, None)
                     }
                 };
-                Reply::Ack(Some(Box::new(AckData::History { events, has_more })))
+                Reply::Ack(Some(Box::new(AckData::History { events, has_more, next_since: None, total })))
             }
             F::Snapshot { what, .. } => Reply::Ack(Some(Box::new(self.snapshot(tenant, uid, what).await?))),
-            F::TransferCreate { idempotency_key, to, amount, memo, .. } => {
+            F::TransferCreate { idempotency_key, to, amount, memo, expires_at, .. } => {
                 let from = me.clone();
                 let res = self
                     .store
                     .write(move |c, e| {
-                        ledger::create_transfer(c, e, tenant, &from, &idempotency_key, &to, amount, &memo)
+                        let req =
+                            ledger::NewTransfer { key: &idempotency_key, to: &to, amount, memo: &memo, expires_at };
+                        ledger::create_transfer(c, e, tenant, &from, req)
                     })
                     .await;
                 match res {
@@ -526,34 +536,84 @@ impl Hub {
     }
 
     pub async fn snapshot(&self, tenant: TenantId, uid: UserId, what: SnapshotKind) -> HubResult<AckData> {
+        let page_ok = |limit: u32| {
+            if limit == 0 || limit > MAX_SNAPSHOT_PAGE {
+                return Err(HubError::invalid(format!("limit must be 1-{MAX_SNAPSHOT_PAGE}")));
+            }
+            Ok(())
+        };
         Ok(match what {
-            SnapshotKind::Balances => AckData::Balances { balances: self.store.read(move |c| ledger::balances(c, uid)).await? },
+            SnapshotKind::Balances => {
+                AckData::Balances { balances: self.store.read(move |c| ledger::balances(c, uid)).await? }
+            }
             SnapshotKind::Transactions { before, limit } => {
-                let (transactions, next_before) = self.store.read(move |c| ledger::transactions_page(c, tenant, uid, before, limit)).await?;
-                AckData::Transactions { transactions, next_before }
-            }
-            SnapshotKind::Rooms => AckData::Rooms { rooms: self.store.read(move |c| chat::rooms_of(c, tenant, uid)).await? },
-            SnapshotKind::Contacts => AckData::Contacts {
-                users: self
-                    .store
+                page_ok(limit)?;
+                self.store
                     .read(move |c| {
-                        let mut stmt = c.prepare_cached(
-                            "SELECT id, username, display_name FROM users WHERE tenant_id = ?1 AND id != ?2 AND active = 1 ORDER BY display_name LIMIT 1000",
-                        )?;
-                        let rows = stmt.query_map(rusqlite::params![tenant, uid], |r| Ok(UserSummary { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)? }))?;
-                        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+                        let (transactions, next_before) = ledger::transactions_page(c, tenant, uid, before, limit)?;
+                        let total =
+                            if before.is_none() { Some(ledger::transactions_count(c, tenant, uid)?) } else { None };
+                        Ok(AckData::Transactions { transactions, next_before, next_since: None, total })
                     })
-                    .await?,
-            },
-            SnapshotKind::Notifications { before, limit } => {
-                let (notifications, unread, next_before) = self.store.read(move |c| notify::page(c, tenant, uid, before, limit)).await?;
-                AckData::Notifications { notifications, unread, next_before }
+                    .await?
             }
-            SnapshotKind::Transfer { id } => match self.store.read(move |c| ledger::transfer_for(c, tenant, id, uid)).await? {
-                Some(transfer) => AckData::Transfer { transfer },
-                None => return Err(HubError::not_found("transfer")),
+            SnapshotKind::TransactionChanges { since, limit } => {
+                page_ok(limit)?;
+                let (transactions, next_since) =
+                    self.store.read(move |c| ledger::transaction_changes(c, tenant, uid, since, limit)).await?;
+                AckData::Transactions { transactions, next_before: None, next_since, total: None }
+            }
+            SnapshotKind::Rooms => {
+                AckData::Rooms { rooms: self.store.read(move |c| chat::rooms_of(c, tenant, uid)).await? }
+            }
+            SnapshotKind::Contacts => {
+                AckData::Contacts { users: self.store.read(move |c| auth::contacts(c, tenant, uid)).await? }
+            }
+            SnapshotKind::Notifications { before, limit } => {
+                page_ok(limit)?;
+                self.store
+                    .read(move |c| {
+                        let (notifications, unread, next_before) = notify::page(c, tenant, uid, before, limit)?;
+                        let total = if before.is_none() { Some(notify::count(c, tenant, uid)?) } else { None };
+                        Ok(AckData::Notifications { notifications, unread, next_before, next_since: None, total })
+                    })
+                    .await?
+            }
+            SnapshotKind::NotificationChanges { since, limit } => {
+                page_ok(limit)?;
+                self.store
+                    .read(move |c| {
+                        let (notifications, next_since) = notify::changes(c, tenant, uid, since, limit)?;
+                        let unread = notify::unread(c, tenant, uid)?;
+                        Ok(AckData::Notifications { notifications, unread, next_before: None, next_since, total: None })
+                    })
+                    .await?
+            }
+            SnapshotKind::MessageChanges { room, since, limit } => {
+                page_ok(limit)?;
+                self.store
+                    .read(move |c| {
+                        chat::require_member(c, tenant, room, uid)?;
+                        let (events, next_since) = chat::changes(c, tenant, room, since, limit)?;
+                        Ok(AckData::History { has_more: next_since.is_some(), events, next_since, total: None })
+                    })
+                    .await?
+            }
+            SnapshotKind::Transfer { id } => {
+                match self.store.read(move |c| ledger::transfer_for(c, tenant, id, uid)).await? {
+                    Some(transfer) => AckData::Transfer { transfer },
+                    None => return Err(HubError::not_found("transfer")),
+                }
+            }
+            SnapshotKind::TransferByKey { idempotency_key } => {
+                match self.store.read(move |c| ledger::transfer_by_key(c, tenant, uid, &idempotency_key)).await? {
+                    Some(transfer) => AckData::Transfer { transfer },
+                    None => return Err(HubError::not_found("transfer")),
+                }
+            }
+            SnapshotKind::OpenTransfers => AckData::Transfers {
+                transfers: self.store.read(move |c| ledger::open_transfers(c, tenant, uid)).await?,
             },
-            SnapshotKind::OpenTransfers => AckData::Transfers { transfers: self.store.read(move |c| ledger::open_transfers(c, tenant, uid)).await? },
         })
     }
 }

@@ -23,13 +23,25 @@ fn status_str(s: TransferStatus) -> &'static str {
         TransferStatus::Failed => "failed",
     }
 }
-fn parse_status(s: &str) -> TransferStatus {
-    match s {
+/// A stored value this hub cannot read: a typed storage error, never a silent default.
+fn unreadable(what: &str, value: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("unreadable {what} {value:?}").into(),
+    )
+}
+fn parse_status(s: &str) -> rusqlite::Result<TransferStatus> {
+    Ok(match s {
+        "pending" => TransferStatus::Pending,
         "processing" => TransferStatus::Processing,
         "completed" => TransferStatus::Completed,
         "failed" => TransferStatus::Failed,
-        _ => TransferStatus::Pending,
-    }
+        _ => return Err(unreadable("transfer status", s)),
+    })
+}
+fn parse_currency(s: &str) -> rusqlite::Result<Currency> {
+    Currency::parse(s).map_err(|_| unreadable("currency", s))
 }
 fn kind_str(k: TxKind) -> &'static str {
     match k {
@@ -39,13 +51,14 @@ fn kind_str(k: TxKind) -> &'static str {
         TxKind::Withdrawal => "withdrawal",
     }
 }
-fn parse_kind(s: &str) -> TxKind {
-    match s {
+fn parse_kind(s: &str) -> rusqlite::Result<TxKind> {
+    Ok(match s {
         "transfer_in" => TxKind::TransferIn,
         "transfer_out" => TxKind::TransferOut,
         "withdrawal" => TxKind::Withdrawal,
-        _ => TxKind::Deposit,
-    }
+        "deposit" => TxKind::Deposit,
+        _ => return Err(unreadable("transaction kind", s)),
+    })
 }
 
 /// "12.50 USD" — for notification texts (the UI formats amounts itself from minor units).
@@ -160,21 +173,42 @@ fn tx_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TxRow> {
     Ok((
         Transaction {
             id: r.get(0)?,
-            kind: parse_kind(&r.get::<_, String>(1)?),
+            kind: parse_kind(&r.get::<_, String>(1)?)?,
             direction: if r.get::<_, String>(2)? == "in" { Direction::In } else { Direction::Out },
-            amount: Money::new(r.get(3)?, Currency::parse(&currency).unwrap_or(Currency::USD)),
+            amount: Money::new(r.get(3)?, parse_currency(&currency)?),
             balance_after: r.get(5)?,
             counterparty: None,
             memo: r.get(7)?,
             transfer_id: r.get(8)?,
-            status: parse_status(&r.get::<_, String>(9)?),
+            status: parse_status(&r.get::<_, String>(9)?)?,
             created_at: r.get(10)?,
         },
         r.get(6)?,
     ))
 }
 
-/// A page of a user's transactions, newest first, with ids below `before`.
+/// Resolves counterparties of a page of rows, looking each user up once.
+fn with_counterparties(conn: &Connection, tenant: TenantId, rows: Vec<TxRow>) -> HubResult<Vec<Transaction>> {
+    let mut seen: std::collections::HashMap<i64, Option<UserSummary>> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for (mut tx, cp) in rows {
+        if let Some(cp) = cp {
+            let user = match seen.get(&cp) {
+                Some(u) => u.clone(),
+                None => {
+                    let u = crate::auth::user_summary(conn, tenant, cp)?;
+                    seen.insert(cp, u.clone());
+                    u
+                }
+            };
+            tx.counterparty = user;
+        }
+        out.push(tx);
+    }
+    Ok(out)
+}
+
+/// A page of a user's transactions, newest first, with ids below `before` (at most `MAX_SNAPSHOT_PAGE`).
 pub fn transactions_page(
     conn: &Connection,
     tenant: TenantId,
@@ -182,20 +216,13 @@ pub fn transactions_page(
     before: Option<TxId>,
     limit: u32,
 ) -> HubResult<(Vec<Transaction>, Option<TxId>)> {
-    let limit = limit.clamp(1, 100);
+    let limit = limit.clamp(1, MAX_SNAPSHOT_PAGE);
     let mut stmt = conn.prepare_cached(
         "SELECT id, kind, direction, amount, currency, balance_after, counterparty, memo, transfer_id, status, created_at
          FROM transactions WHERE user_id = ?1 AND tenant_id = ?2 AND id < ?3 ORDER BY id DESC LIMIT ?4",
     )?;
     let rows = stmt.query_map(params![user, tenant, before.unwrap_or(i64::MAX), limit as i64 + 1], tx_from_row)?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (mut tx, cp) = row?;
-        if let Some(cp) = cp {
-            tx.counterparty = crate::auth::user_summary(conn, tenant, cp)?;
-        }
-        out.push(tx);
-    }
+    let mut out = with_counterparties(conn, tenant, rows.collect::<Result<_, _>>()?)?;
     let next = if out.len() > limit as usize {
         out.truncate(limit as usize);
         out.last().map(|t| t.id)
@@ -203,6 +230,51 @@ pub fn transactions_page(
         None
     };
     Ok((out, next))
+}
+
+/// How many transactions a user has.
+pub fn transactions_count(conn: &Connection, tenant: TenantId, user: i64) -> HubResult<u64> {
+    let n: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM transactions WHERE user_id = ?1 AND tenant_id = ?2")?
+        .query_row(params![user, tenant], |r| r.get(0))?;
+    Ok(n as u64)
+}
+
+/// Transactions created or changed after `since`, oldest change first, and the cursor of the next page.
+pub fn transaction_changes(
+    conn: &Connection,
+    tenant: TenantId,
+    user: i64,
+    since: ChangeCursor,
+    limit: u32,
+) -> HubResult<(Vec<Transaction>, Option<ChangeCursor>)> {
+    let limit = limit.clamp(1, MAX_SNAPSHOT_PAGE);
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, kind, direction, amount, currency, balance_after, counterparty, memo, transfer_id, status, created_at, updated_at
+         FROM transactions WHERE user_id = ?1 AND tenant_id = ?2 AND (updated_at, id) > (?3, ?4)
+         ORDER BY updated_at, id LIMIT ?5",
+    )?;
+    let rows = stmt.query_map(params![user, tenant, since.updated_at, since.id, limit as i64 + 1], |r| {
+        Ok((tx_from_row(r)?, r.get::<_, i64>(11)?))
+    })?;
+    let mut rows: Vec<(TxRow, i64)> = rows.collect::<Result<_, _>>()?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next = if more { rows.last().map(|((t, _), at)| ChangeCursor { updated_at: *at, id: t.id }) } else { None };
+    let out = with_counterparties(conn, tenant, rows.into_iter().map(|(r, _)| r).collect())?;
+    Ok((out, next))
+}
+
+/// The sender's own transfer with this idempotency key, key included.
+pub fn transfer_by_key(conn: &Connection, tenant: TenantId, user: i64, key: &str) -> HubResult<Option<Transfer>> {
+    let id: Option<i64> = conn
+        .prepare_cached("SELECT id FROM transfers WHERE from_user = ?1 AND idem_key = ?2 AND tenant_id = ?3")?
+        .query_row(params![user, key, tenant], |r| r.get(0))
+        .optional()?;
+    match id {
+        Some(id) => transfer_for(conn, tenant, id, user),
+        None => Ok(None),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -223,8 +295,9 @@ fn insert_tx(
         TxKind::TransferIn | TxKind::Deposit => "in",
         _ => "out",
     };
-    conn.prepare_cached("INSERT INTO transactions (tenant_id, user_id, kind, direction, amount, currency, balance_after, counterparty, memo, transfer_id, status, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?.execute(params![tenant, user, kind_str(kind), direction, amount.minor, amount.currency.as_str(), balance_after, counterparty, memo, transfer_id, status_str(status), created_at],
+    // updated_at is the time of writing even when created_at is backdated: the changes feed follows it.
+    conn.prepare_cached("INSERT INTO transactions (tenant_id, user_id, kind, direction, amount, currency, balance_after, counterparty, memo, transfer_id, status, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")?.execute(params![tenant, user, kind_str(kind), direction, amount.minor, amount.currency.as_str(), balance_after, counterparty, memo, transfer_id, status_str(status), created_at, now_ms()],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -364,9 +437,9 @@ pub fn transfer(conn: &Connection, tenant: TenantId, id: TransferId) -> HubResul
         id,
         from,
         to,
-        amount: Money::new(amount, Currency::parse(&currency).unwrap_or(Currency::USD)),
+        amount: Money::new(amount, parse_currency(&currency)?),
         memo,
-        status: parse_status(&status),
+        status: parse_status(&status)?,
         progress: progress.clamp(0, 100) as u8,
         failure,
         idempotency_key: Some(key),
@@ -418,16 +491,24 @@ pub enum Created {
 
 /// Accepts a transfer: idempotency, validation, limits, then a hold of the amount (available → pending).
 #[allow(clippy::too_many_arguments)]
+/// What a sender asks for in a `transfer_create`.
+pub struct NewTransfer<'a> {
+    pub key: &'a str,
+    pub to: &'a str,
+    pub amount: Money,
+    pub memo: &'a str,
+    /// The sender's deadline; a new transfer past it is refused with `expired`.
+    pub expires_at: Option<Millis>,
+}
+
 pub fn create_transfer(
     conn: &Connection,
     emits: &mut Emits,
     tenant: TenantId,
     from: &UserSummary,
-    key: &str,
-    to_username: &str,
-    amount: Money,
-    memo: &str,
+    req: NewTransfer<'_>,
 ) -> HubResult<Created> {
+    let NewTransfer { key, to: to_username, amount, memo, expires_at } = req;
     if key.is_empty() || key.len() > 128 {
         return Err(HubError::invalid("idempotency_key must be 1-128 characters"));
     }
@@ -445,6 +526,9 @@ pub fn create_transfer(
         }
         let t = transfer(conn, tenant, id)?.ok_or_else(|| HubError::internal("transfer vanished"))?;
         return Ok(Created::Existing(t));
+    }
+    if expires_at.is_some_and(|deadline| now_ms() > deadline) {
+        return Err(HubError::new(ErrorCode::Expired, "this payment's deadline passed before it reached the hub"));
     }
     if !amount.is_positive() {
         return Err(HubError::invalid("amount must be positive"));
@@ -548,8 +632,10 @@ pub fn advance_transfer(
                 "UPDATE transfers SET status = 'processing', progress = 50, updated_at = ?2 WHERE id = ?1",
             )?
             .execute(params![id, now])?;
-            conn.prepare_cached("UPDATE transactions SET status = 'processing' WHERE transfer_id = ?1")?
-                .execute([id])?;
+            conn.prepare_cached(
+                "UPDATE transactions SET status = 'processing', updated_at = ?2 WHERE transfer_id = ?1",
+            )?
+            .execute(params![id, now])?;
             TransferStatus::Processing
         }
         TransferStatus::Processing => {
@@ -570,24 +656,28 @@ pub fn advance_transfer(
                 )?
                 .execute(params![id, now])?;
                 let to_after = balance(conn, t.to.id, t.amount.currency)?.available;
-                conn.prepare_cached("UPDATE transactions SET status = 'completed' WHERE transfer_id = ?1")?
-                    .execute([id])?;
                 conn.prepare_cached(
-                    "UPDATE transactions SET balance_after = ?2 WHERE transfer_id = ?1 AND user_id = ?3",
+                    "UPDATE transactions SET status = 'completed', updated_at = ?2 WHERE transfer_id = ?1",
                 )?
-                .execute(params![id, to_after, t.to.id])?;
+                .execute(params![id, now])?;
+                conn.prepare_cached(
+                    "UPDATE transactions SET balance_after = ?2, updated_at = ?4 WHERE transfer_id = ?1 AND user_id = ?3",
+                )?
+                .execute(params![id, to_after, t.to.id, now])?;
                 TransferStatus::Completed
             } else {
                 add_balance(conn, t.from.id, t.amount.currency, t.amount.minor, -t.amount.minor)?;
                 conn.prepare_cached("UPDATE transfers SET status = 'failed', progress = 100, failure = 'recipient account is closed', updated_at = ?2 WHERE id = ?1")?.execute(params![id, now],
                 )?;
                 let from_after = balance(conn, t.from.id, t.amount.currency)?.available;
-                conn.prepare_cached("UPDATE transactions SET status = 'failed' WHERE transfer_id = ?1")?
-                    .execute([id])?;
                 conn.prepare_cached(
-                    "UPDATE transactions SET balance_after = ?2 WHERE transfer_id = ?1 AND user_id = ?3",
+                    "UPDATE transactions SET status = 'failed', updated_at = ?2 WHERE transfer_id = ?1",
                 )?
-                .execute(params![id, from_after, t.from.id])?;
+                .execute(params![id, now])?;
+                conn.prepare_cached(
+                    "UPDATE transactions SET balance_after = ?2, updated_at = ?4 WHERE transfer_id = ?1 AND user_id = ?3",
+                )?
+                .execute(params![id, from_after, t.from.id, now])?;
                 TransferStatus::Failed
             }
         }

@@ -12,9 +12,11 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema this hub writes: the number of migrations below.
+pub const SCHEMA_VERSION: i64 = 2;
 
-const SCHEMA: &str = r#"
+/// Migration 1: the schema of the first release (kept verbatim so its databases migrate).
+const SCHEMA_V1: &str = r#"
 CREATE TABLE IF NOT EXISTS tenants (
   id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS users (
@@ -83,9 +85,28 @@ CREATE TABLE IF NOT EXISTS notifications (
 CREATE INDEX IF NOT EXISTS notifications_user ON notifications(user_id, id);
 "#;
 
+/// Migration 2: `updated_at` on the rows a client caches, so a client that was away longer than the logs'
+/// retention can ask for "everything changed since" (keyset on `(updated_at, id)` per user or room).
+const SCHEMA_V2: &str = r#"
+ALTER TABLE transactions ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+UPDATE transactions SET updated_at = created_at;
+CREATE INDEX transactions_changes ON transactions(user_id, updated_at, id);
+ALTER TABLE notifications ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+UPDATE notifications SET updated_at = created_at;
+CREATE INDEX notifications_changes ON notifications(user_id, updated_at, id);
+ALTER TABLE messages ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+UPDATE messages SET updated_at = COALESCE(edited_at, sent_at);
+CREATE INDEX messages_changes ON messages(room_id, updated_at, id);
+"#;
+
+fn migrations() -> rusqlite_migration::Migrations<'static> {
+    use rusqlite_migration::M;
+    rusqlite_migration::Migrations::new(vec![M::up(SCHEMA_V1), M::up(SCHEMA_V2)])
+}
+
 /// Opens (creating or migrating) the hub database and returns the writer connection.
 pub fn open_writer(path: &Path) -> HubResult<Connection> {
-    let conn = Connection::open(path)?;
+    let mut conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -101,8 +122,7 @@ pub fn open_writer(path: &Path) -> HubResult<Connection> {
             "database schema {version} is newer than this hub understands ({SCHEMA_VERSION}); upgrade tally-hub"
         )));
     }
-    conn.execute_batch(SCHEMA)?;
-    conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    migrations().to_latest(&mut conn).map_err(|e| HubError::internal(format!("database migration failed: {e}")))?;
     Ok(conn)
 }
 

@@ -254,6 +254,7 @@ async fn hostile_text_is_stored_verbatim_in_every_field() {
             to: "bob".into(),
             amount: Money::new(100, Currency::USD),
             memo: evil.into(),
+            expires_at: None,
         })
         .await
         .unwrap()

@@ -35,6 +35,8 @@ pub enum ErrorCode {
     Invalid,
     /// More subscriptions than `limits.max_subscriptions`.
     TooManySubscriptions,
+    /// The request's `expires_at` has passed: the hub did not carry it out (a queued payment sent too late).
+    Expired,
     /// The hub is shutting down or overloaded; retry later.
     Unavailable,
     /// Something went wrong on the hub. Nothing was changed unless an event says so.
@@ -59,6 +61,7 @@ impl ErrorCode {
             ErrorCode::LimitExceeded => "limit_exceeded",
             ErrorCode::Invalid => "invalid",
             ErrorCode::TooManySubscriptions => "too_many_subscriptions",
+            ErrorCode::Expired => "expired",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }
@@ -69,7 +72,7 @@ impl ErrorCode {
         matches!(self, ErrorCode::RateLimited | ErrorCode::Unavailable | ErrorCode::Internal | ErrorCode::TokenExpired)
     }
 
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::BadFrame,
         ErrorCode::UnknownType,
         ErrorCode::Unauthorized,
@@ -85,6 +88,7 @@ impl ErrorCode {
         ErrorCode::LimitExceeded,
         ErrorCode::Invalid,
         ErrorCode::TooManySubscriptions,
+        ErrorCode::Expired,
         ErrorCode::Unavailable,
         ErrorCode::Internal,
     ];

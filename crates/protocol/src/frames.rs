@@ -19,30 +19,58 @@ pub struct Hello {
     pub client: Option<String>,
 }
 
+/// A position in a "changed since" feed: the next page holds rows changed after `(updated_at, id)`.
+/// Start one at `{updated_at: <last event ts you applied on the channel>, id: 0}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ChangeCursor {
+    #[ts(type = "number")]
+    pub updated_at: Millis,
+    #[ts(type = "number")]
+    pub id: i64,
+}
+
 /// What to fetch with a `snapshot` request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SnapshotKind {
     /// Every balance of the user.
     Balances,
-    /// A page of transactions, newest first, strictly older than `before` (a transaction id).
+    /// A page of transactions, newest first, strictly older than `before` (a transaction id); at most
+    /// `MAX_SNAPSHOT_PAGE`. The first page (no `before`) also carries the user's `total`.
     Transactions {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional, type = "number")]
         before: Option<TxId>,
         limit: u32,
     },
+    /// Transactions created or changed (status, balance) after `since`, oldest change first: what a client
+    /// that was away longer than the log's retention missed.
+    TransactionChanges { since: ChangeCursor, limit: u32 },
     /// Rooms the user is a member of.
     Rooms,
     /// People the user can pay or message (same tenant).
     Contacts,
-    /// A page of notifications, newest first, strictly older than `before` (a notification id).
+    /// A page of notifications, newest first, strictly older than `before` (a notification id); at most
+    /// `MAX_SNAPSHOT_PAGE`. The first page also carries the user's `total`.
     Notifications {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional, type = "number")]
         before: Option<NotificationId>,
         limit: u32,
     },
+    /// Notifications created or changed (read) after `since`, oldest change first.
+    NotificationChanges { since: ChangeCursor, limit: u32 },
+    /// Messages of a room posted or changed (edited, deleted, reacted to) after `since`, oldest change
+    /// first, as `message` events carrying the current state.
+    MessageChanges {
+        #[ts(type = "number")]
+        room: RoomId,
+        since: ChangeCursor,
+        limit: u32,
+    },
+    /// The caller's own transfer with this idempotency key (`not_found` when the hub never executed it):
+    /// how a client learns the outcome of a `transfer_create` whose ack was lost.
+    TransferByKey { idempotency_key: String },
     /// One transfer (sender or recipient only).
     Transfer {
         #[ts(type = "number")]
@@ -109,6 +137,11 @@ pub enum ClientFrame {
         amount: Money,
         #[serde(default)]
         memo: String,
+        /// The sender's deadline: past it the hub refuses the request with `expired` instead of moving
+        /// money (a payment queued offline must not execute days later).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        expires_at: Option<Millis>,
     },
     RoomCreate {
         #[ts(type = "number")]
@@ -421,6 +454,14 @@ pub enum AckData {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional, type = "number")]
         next_before: Option<TxId>,
+        /// `transaction_changes` only: pass as `since` for the next page; absent on the last page.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        next_since: Option<ChangeCursor>,
+        /// How many transactions the user has (first page of `transactions` only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        total: Option<u64>,
     },
     Rooms {
         rooms: Vec<Room>,
@@ -434,14 +475,30 @@ pub enum AckData {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional, type = "number")]
         next_before: Option<NotificationId>,
+        /// `notification_changes` only: pass as `since` for the next page; absent on the last page.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        next_since: Option<ChangeCursor>,
+        /// How many notifications the user has (first page of `notifications` only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        total: Option<u64>,
     },
     Transfers {
         transfers: Vec<Transfer>,
     },
-    /// Events of a `history` request, newest first.
+    /// Events of a `history` request, newest first (or of `message_changes`, oldest change first).
     History {
         events: Vec<Event>,
         has_more: bool,
+        /// `message_changes` only: pass as `since` for the next page; absent on the last page.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        next_since: Option<ChangeCursor>,
+        /// How many messages the room holds (the first page of a room's `history` only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        total: Option<u64>,
     },
 }
 

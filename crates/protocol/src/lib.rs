@@ -27,7 +27,9 @@ pub const MIN_PROTOCOL_VERSION: u16 = 1;
 /// Largest number of events in one replay `batch` frame.
 pub const MAX_REPLAY_BATCH: usize = 500;
 /// Largest page a `history` request may ask for.
-pub const MAX_HISTORY_PAGE: u32 = 100;
+pub const MAX_HISTORY_PAGE: u32 = 1000;
+/// Largest page of a paged `snapshot` (transactions, notifications and the `*_changes` feeds).
+pub const MAX_SNAPSHOT_PAGE: u32 = 1000;
 /// Longest chat message text, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 8 * 1024;
 /// Longest transfer memo, in bytes.

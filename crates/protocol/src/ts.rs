@@ -42,7 +42,7 @@ pub fn bindings() -> String {
     s.push_str(&decls!(&cfg;
         Money, ErrorCode, Position, SubscribeSpec, UserSummary, Limits, Balance, TxKind, Direction,
         TransferStatus, Transaction, Transfer, RoomKind, Room, Reaction, Message, NotificationKind, Priority,
-        NotificationTarget, Notification, PresenceStatus, MemberChange, Hello, SnapshotKind, ClientFrame,
+        NotificationTarget, Notification, PresenceStatus, MemberChange, Hello, ChangeCursor, SnapshotKind, ClientFrame,
         Welcome, Event, EventData, Ephemeral, AckData, ServerFrame,
     ));
     s.trim_end().to_string() + "\n"

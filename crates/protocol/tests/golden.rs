@@ -53,11 +53,22 @@ fn client_examples_round_trip_and_cover_every_type() {
     }
     let all: BTreeSet<String> = CLIENT_FRAME_TYPES.iter().map(|s| s.to_string()).collect();
     assert_eq!(types, all, "every client frame type needs an example in PROTOCOL.md");
-    let all_snap: BTreeSet<String> =
-        ["balances", "transactions", "rooms", "contacts", "notifications", "transfer", "open_transfers"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+    let all_snap: BTreeSet<String> = [
+        "balances",
+        "transactions",
+        "transaction_changes",
+        "rooms",
+        "contacts",
+        "notifications",
+        "notification_changes",
+        "message_changes",
+        "transfer",
+        "transfer_by_key",
+        "open_transfers",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     assert_eq!(snapshot_kinds, all_snap);
 }
 

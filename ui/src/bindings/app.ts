@@ -122,12 +122,17 @@ transfer_expiry_secs: number,
 /**
  * `system`, `light` or `dark`.
  */
-theme: string, };
+theme: string, 
+/**
+ * Keep chat history offline: every room's newest 10,000 messages (all of any smaller room) stay on
+ * this device; off keeps the newest 500 per room. Older messages are fetched when scrolled to.
+ */
+keep_chat_history: boolean, };
 
 /**
  * What changed in the local store; the UI re-reads the parts it shows. Pushed as the `tally://changed` event.
  */
-export type Change = { "topic": "balances" } | { "topic": "transactions" } | { "topic": "transfers" } | { "topic": "rooms" } | { "topic": "messages", room: number, } | { "topic": "typing", room: number, } | { "topic": "presence" } | { "topic": "notifications" } | { "topic": "outbox" } | { "topic": "session" };
+export type Change = { "topic": "balances" } | { "topic": "transactions" } | { "topic": "transfers" } | { "topic": "rooms" } | { "topic": "messages", room: number, } | { "topic": "typing", room: number, } | { "topic": "presence" } | { "topic": "notifications" } | { "topic": "outbox" } | { "topic": "session" } | { "topic": "sync" };
 
 /**
  * Pushed to the UI: `tally://event`.
@@ -148,3 +153,46 @@ code: string, message: string, };
  * The amount shown in a send form: parsed from user input by the UI into minor units.
  */
 export type SendMoney = { to: string, amount: Money, memo: string, };
+
+/**
+ * What part of the history a [`SyncPart`] downloads.
+ */
+export type SyncKind = "transactions" | "notifications" | "messages";
+
+/**
+ * One part of the history download: how many rows are on this device out of how many the hub holds.
+ */
+export type SyncPart = { kind: SyncKind, 
+/**
+ * The room, for `messages`.
+ */
+room: number | null, 
+/**
+ * Rows downloaded so far (by the backfill; live rows are not counted).
+ */
+fetched: number, 
+/**
+ * Rows the hub reported when the download began (absent until the first page arrived).
+ */
+total: number | null, 
+/**
+ * Everything down to the oldest row is on this device.
+ */
+complete: boolean, };
+
+/**
+ * How much of the user's whole history is cached on this device (the `sync_progress` command).
+ */
+export type SyncProgress = { parts: Array<SyncPart>, 
+/**
+ * Sum of the parts' `fetched`.
+ */
+fetched: number, 
+/**
+ * Sum of the parts' `total` once every part knows its total.
+ */
+total: number | null, 
+/**
+ * Every part is complete (and at least the transactions part exists): "History complete".
+ */
+complete: boolean, };

@@ -15,7 +15,7 @@ export type Money = { minor: number, currency: Currency, };
 /**
  * The `code` of an `error` frame. Stable: clients switch on it.
  */
-export type ErrorCode = "bad_frame" | "unknown_type" | "unauthorized" | "token_expired" | "forbidden_channel" | "forbidden" | "rate_limited" | "frame_too_large" | "unsupported_version" | "not_found" | "conflict" | "insufficient_funds" | "limit_exceeded" | "invalid" | "too_many_subscriptions" | "unavailable" | "internal";
+export type ErrorCode = "bad_frame" | "unknown_type" | "unauthorized" | "token_expired" | "forbidden_channel" | "forbidden" | "rate_limited" | "frame_too_large" | "unsupported_version" | "not_found" | "conflict" | "insufficient_funds" | "limit_exceeded" | "invalid" | "too_many_subscriptions" | "expired" | "unavailable" | "internal";
 
 /**
  * A position in a channel's log. `epoch` changes when the channel's log is reset; `seq` counts events
@@ -151,9 +151,15 @@ subscriptions: Array<SubscribeSpec>,
 client?: string, };
 
 /**
+ * A position in a "changed since" feed: the next page holds rows changed after `(updated_at, id)`.
+ * Start one at `{updated_at: <last event ts you applied on the channel>, id: 0}`.
+ */
+export type ChangeCursor = { updated_at: number, id: number, };
+
+/**
  * What to fetch with a `snapshot` request.
  */
-export type SnapshotKind = { "kind": "balances" } | { "kind": "transactions", before?: number, limit: number, } | { "kind": "rooms" } | { "kind": "contacts" } | { "kind": "notifications", before?: number, limit: number, } | { "kind": "transfer", id: number, } | { "kind": "open_transfers" };
+export type SnapshotKind = { "kind": "balances" } | { "kind": "transactions", before?: number, limit: number, } | { "kind": "transaction_changes", since: ChangeCursor, limit: number, } | { "kind": "rooms" } | { "kind": "contacts" } | { "kind": "notifications", before?: number, limit: number, } | { "kind": "notification_changes", since: ChangeCursor, limit: number, } | { "kind": "message_changes", room: number, since: ChangeCursor, limit: number, } | { "kind": "transfer_by_key", idempotency_key: string, } | { "kind": "transfer", id: number, } | { "kind": "open_transfers" };
 
 /**
  * Frames a client sends. Every frame but `hello` and `pong` is a request with an `id` and gets exactly
@@ -163,7 +169,12 @@ export type ClientFrame = { "type": "hello" } & Hello | { "type": "pong", ts: nu
 /**
  * Recipient's username.
  */
-to: string, amount: Money, memo: string, } | { "type": "room_create", id: number, kind: RoomKind, 
+to: string, amount: Money, memo: string, 
+/**
+ * The sender's deadline: past it the hub refuses the request with `expired` instead of moving
+ * money (a payment queued offline must not execute days later).
+ */
+expires_at?: number, } | { "type": "room_create", id: number, kind: RoomKind, 
 /**
  * Group name (ignored for direct rooms).
  */
@@ -206,7 +217,31 @@ export type AckData = { "kind": "pong", server_time: number, } | { "kind": "tran
 /**
  * Pass as `before` to get the next page; absent on the last page.
  */
-next_before?: number, } | { "kind": "rooms", rooms: Array<Room>, } | { "kind": "contacts", users: Array<UserSummary>, } | { "kind": "notifications", notifications: Array<Notification>, unread: number, next_before?: number, } | { "kind": "transfers", transfers: Array<Transfer>, } | { "kind": "history", events: Array<Event>, has_more: boolean, };
+next_before?: number, 
+/**
+ * `transaction_changes` only: pass as `since` for the next page; absent on the last page.
+ */
+next_since?: ChangeCursor, 
+/**
+ * How many transactions the user has (first page of `transactions` only).
+ */
+total?: number, } | { "kind": "rooms", rooms: Array<Room>, } | { "kind": "contacts", users: Array<UserSummary>, } | { "kind": "notifications", notifications: Array<Notification>, unread: number, next_before?: number, 
+/**
+ * `notification_changes` only: pass as `since` for the next page; absent on the last page.
+ */
+next_since?: ChangeCursor, 
+/**
+ * How many notifications the user has (first page of `notifications` only).
+ */
+total?: number, } | { "kind": "transfers", transfers: Array<Transfer>, } | { "kind": "history", events: Array<Event>, has_more: boolean, 
+/**
+ * `message_changes` only: pass as `since` for the next page; absent on the last page.
+ */
+next_since?: ChangeCursor, 
+/**
+ * How many messages the room holds (the first page of a room's `history` only).
+ */
+total?: number, };
 
 /**
  * Frames the hub sends.

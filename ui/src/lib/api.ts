@@ -17,6 +17,7 @@ import type {
   SearchResults,
   SendMoney,
   SessionInfo,
+  SyncProgress,
   TransferView,
   TxCursor,
   TxFilter,
@@ -127,6 +128,7 @@ export const setPresence = (status: PresenceStatus) => call<null>("set_presence"
 export const prefs = () => call<Prefs>("prefs");
 export const setPrefs = (p: Prefs) => call<null>("set_prefs", { prefs: p });
 export const setFocusedView = (view: string, room: number | null) => call<null>("set_focused_view", { view, room });
+export const syncProgress = () => call<SyncProgress>("sync_progress");
 
 /** Subscribes to `tally://event`. Resolves to the unlisten function. */
 export function onAppEvent(handler: (event: AppEvent) => void): Promise<UnlistenFn> {

@@ -18,6 +18,7 @@ import type {
   SearchResults,
   SendMoney,
   SessionInfo,
+  SyncProgress,
   TransferView,
   TxCursor,
   TxFilter,
@@ -44,6 +45,8 @@ export interface FakeConfig {
   now?: number;
   /** Milliseconds before state changes like transfer progress (default 250). */
   tick?: number;
+  /** History download: transaction rows fetched so far and the hub's total (null: unknown). Default: complete. */
+  backfill?: { fetched: number; total: number | null };
 }
 
 export const DEMO_PASSWORD = "tally-demo";
@@ -82,7 +85,7 @@ export class FakeBackend {
   me: UserSummary = USERS[0];
   session: SessionInfo | null;
   conn: ConnState;
-  prefs: Prefs = { muted_kinds: [], quiet_hours: null, transfer_expiry_secs: 300, theme: "system" };
+  prefs: Prefs = { muted_kinds: [], quiet_hours: null, transfer_expiry_secs: 300, theme: "system", keep_chat_history: true };
   readonly now: number;
   readonly tick: number;
 
@@ -106,6 +109,7 @@ export class FakeBackend {
   rooms: { room: Room; unread: number; presence: PresenceStatus | null; typing: UserSummary[]; messages: MessageView[] }[] = [];
   private nextMsg = 10_000;
   notes: Notification[] = [];
+  syncState: SyncProgress;
 
   constructor(cfg: FakeConfig = {}) {
     this.now = cfg.now ?? Date.now();
@@ -141,6 +145,28 @@ export class FakeBackend {
     this.available = n ? this.bal[0] : 123_456;
     this.seedRooms();
     this.seedNotes();
+    this.syncState = this.syncOf(cfg.backfill?.fetched ?? this.n, cfg.backfill === undefined ? this.n : cfg.backfill.total);
+  }
+
+  // ---------- history download ----------
+
+  /** Notifications and chat are complete; transactions have `fetched` of `total` (complete once all are in). */
+  private syncOf(fetched: number, total: number | null): SyncProgress {
+    const done = total !== null && fetched >= total;
+    const parts: SyncProgress["parts"] = [
+      { kind: "transactions", room: null, fetched, total, complete: done },
+      { kind: "notifications", room: null, fetched: this.notes.length, total: this.notes.length, complete: true },
+      ...this.rooms.map((r) => ({ kind: "messages" as const, room: r.room.id, fetched: r.messages.length, total: r.messages.length, complete: true })),
+    ];
+    const sum = parts.reduce((s, x) => s + x.fetched, 0);
+    const all = parts.every((x) => x.total !== null) ? parts.reduce((s, x) => s + (x.total ?? 0), 0) : null;
+    return { parts, fetched: sum, total: all, complete: done };
+  }
+
+  /** The download moved on: what the engine's backfill does, then a `sync` change. */
+  backfill(fetched: number, total: number | null): void {
+    this.syncState = this.syncOf(fetched, total);
+    this.changed({ topic: "sync" });
   }
 
   // ---------- history ----------
@@ -775,6 +801,8 @@ export class FakeBackend {
         return null;
       case "set_focused_view":
         return null;
+      case "sync_progress":
+        return structuredClone(this.syncState);
       default:
         throw `command ${name} not found`;
     }

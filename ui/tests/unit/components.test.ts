@@ -4,14 +4,20 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { MessageView } from "../../src/bindings/app";
 import ConnPill from "../../src/components/ConnPill.svelte";
 import MessageBubble from "../../src/components/MessageBubble.svelte";
+import SyncBar from "../../src/components/SyncBar.svelte";
 import SignIn from "../../src/views/SignIn.svelte";
+import Settings from "../../src/views/Settings.svelte";
 import App from "../../src/App.svelte";
+import { flushSync } from "svelte";
 import { app } from "../../src/lib/store.svelte";
+import { refreshSync, resetSync, sync } from "../../src/lib/sync.svelte";
 import { installFake, XSS } from "./helpers";
 
 afterEach(() => {
   cleanup();
   clearMocks();
+  vi.useRealTimers();
+  sync.progress = null;
 });
 
 const alice = { id: 1, username: "alice", display_name: "Alice Adams" };
@@ -126,5 +132,82 @@ describe("App", () => {
     );
     await waitFor(() => expect(screen.getByTestId("live-region").textContent).toContain("Bob Brown paid you"));
     expect(app.session?.user.username).toBe("alice");
+  });
+});
+
+describe("Settings", () => {
+  it("keeps chat history offline by default; turning it off saves keep_chat_history: false", async () => {
+    const fake = installFake({});
+    render(Settings);
+    const toggle = await screen.findByRole("checkbox", { name: "Keep chat history offline" });
+    expect((toggle as HTMLInputElement).checked).toBe(true);
+    expect(toggle.getAttribute("aria-describedby")).toBe("keep-history-hint");
+    expect(document.getElementById("keep-history-hint")?.textContent).toContain("newest 500 per room");
+    await fireEvent.click(toggle);
+    await waitFor(() => expect(fake.prefs.keep_chat_history).toBe(false));
+    const saved = fake.calls.filter((c) => c.cmd === "plugin:tally|set_prefs").at(-1)?.args.prefs;
+    expect(saved).toEqual({ ...fake.prefs, keep_chat_history: false });
+    expect((toggle as HTMLInputElement).checked).toBe(false);
+    expect(app.prefs?.keep_chat_history).toBe(false);
+  });
+});
+
+describe("SyncBar", () => {
+  const partial = { parts: [], fetched: 41_200, total: 100_000, complete: false };
+  const done = { parts: [], fetched: 100_000, total: 100_000, complete: true };
+
+  it("shows an accessible progress bar, then History complete", () => {
+    sync.progress = partial;
+    render(SyncBar);
+    const bar = screen.getByRole("progressbar", { name: "History download" });
+    expect(bar.getAttribute("aria-valuenow")).toBe("41");
+    expect(bar.getAttribute("aria-valuemin")).toBe("0");
+    expect(bar.getAttribute("aria-valuemax")).toBe("100");
+    const text = new Intl.NumberFormat(navigator.language).format(41_200);
+    expect(bar.getAttribute("aria-valuetext")).toContain(text);
+    expect(screen.getByTestId("sync-text").textContent).toContain("Downloading history — ");
+    sync.progress = done;
+    flushSync();
+    expect(screen.queryByRole("progressbar")).toBeNull();
+    expect(screen.getByTestId("sync-text").textContent).toBe("History complete");
+  });
+
+  it("is indeterminate while the total is unknown", () => {
+    sync.progress = { ...partial, total: null };
+    render(SyncBar);
+    const bar = screen.getByRole("progressbar");
+    expect(bar.hasAttribute("aria-valuenow")).toBe(false);
+    expect(screen.getByTestId("sync-text").textContent).toMatch(/so far$/);
+  });
+
+  it("quiet: nothing when already complete; History complete only briefly after finishing", () => {
+    vi.useFakeTimers();
+    sync.progress = done;
+    render(SyncBar, { quiet: true });
+    expect(screen.queryByTestId("sync-bar")).toBeNull();
+    sync.progress = partial;
+    flushSync();
+    expect(screen.getByRole("progressbar")).toBeTruthy();
+    sync.progress = { ...done };
+    flushSync();
+    expect(screen.getByTestId("sync-text").textContent).toBe("History complete");
+    sync.progress = { ...done }; // a re-read with the same state keeps the timer
+    flushSync();
+    vi.advanceTimersByTime(6500);
+    flushSync();
+    expect(screen.queryByTestId("sync-bar")).toBeNull();
+  });
+
+  it("the store reads sync_progress, coalesces bursts and announces completion", async () => {
+    const fake = installFake({ backfill: { fetched: 500, total: 2000 } });
+    resetSync();
+    await waitFor(() => expect(sync.progress?.parts[0]).toMatchObject({ kind: "transactions", fetched: 500, total: 2000 }));
+    const reads = () => fake.calls.filter((c) => c.cmd === "plugin:tally|sync_progress").length;
+    const before = reads();
+    fake.backfill(2000, 2000);
+    for (let i = 0; i < 20; i++) refreshSync();
+    await waitFor(() => expect(sync.progress?.complete).toBe(true));
+    expect(reads() - before).toBeLessThanOrEqual(2);
+    await waitFor(() => expect(app.announcement).toBe("History complete"));
   });
 });

@@ -282,6 +282,7 @@ impl Client {
                 to,
                 amount: Money::new(minor, Currency::USD),
                 memo: "test".into(),
+                expires_at: None,
             })
             .await?
         {

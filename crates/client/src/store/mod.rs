@@ -5,88 +5,17 @@
 use crate::view::*;
 use crate::Error;
 use rusqlite::{params, Connection, OptionalExtension, Transaction as SqlTx};
-use rusqlite_migration::{Migrations, M};
 use std::path::Path;
 use std::sync::Mutex;
 use tally_protocol::*;
 
-/// Schema migrations, in order. Never edit a released one: add a new one.
-fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![
-        M::up(
-            r#"
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE positions (channel TEXT PRIMARY KEY, epoch TEXT NOT NULL, seq INTEGER NOT NULL);
-CREATE TABLE balances (currency TEXT PRIMARY KEY, available INTEGER NOT NULL, pending INTEGER NOT NULL,
-  as_of INTEGER NOT NULL, confirmed_at INTEGER NOT NULL);
-CREATE TABLE transactions (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, direction TEXT NOT NULL, amount INTEGER NOT NULL,
-  currency TEXT NOT NULL, balance_after INTEGER NOT NULL, cp_id INTEGER, cp_username TEXT, cp_name TEXT,
-  memo TEXT NOT NULL, transfer_id INTEGER, status TEXT NOT NULL, created_at INTEGER NOT NULL, stale INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX tx_time ON transactions(created_at DESC, id DESC);
-CREATE INDEX tx_cp ON transactions(cp_id, created_at);
-CREATE VIRTUAL TABLE tx_fts USING fts5(memo, counterparty, tokenize = 'unicode61 remove_diacritics 2');
-CREATE TABLE transfers (key TEXT PRIMARY KEY, id INTEGER UNIQUE, json TEXT NOT NULL, status TEXT NOT NULL,
-  local_state TEXT NOT NULL, outbox_id INTEGER, expires_at INTEGER, updated_at INTEGER NOT NULL);
-CREATE TABLE transfer_history (transfer_id INTEGER NOT NULL, status TEXT NOT NULL, progress INTEGER NOT NULL,
-  at INTEGER NOT NULL, PRIMARY KEY (transfer_id, status));
-CREATE TABLE rooms (id INTEGER PRIMARY KEY, json TEXT NOT NULL, left_room INTEGER NOT NULL DEFAULT 0,
-  last_activity INTEGER NOT NULL, my_read INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE messages (local_id INTEGER PRIMARY KEY, id INTEGER UNIQUE, room INTEGER NOT NULL, seq INTEGER,
-  client_msg_id TEXT NOT NULL, sender_id INTEGER NOT NULL, json TEXT NOT NULL, text TEXT NOT NULL,
-  local_state TEXT NOT NULL, outbox_id INTEGER, sort_key INTEGER NOT NULL,
-  UNIQUE (room, sender_id, client_msg_id));
-CREATE INDEX messages_room ON messages(room, sort_key);
-CREATE VIRTUAL TABLE msg_fts USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
-CREATE TABLE receipts (room INTEGER NOT NULL, user_id INTEGER NOT NULL, json TEXT NOT NULL, up_to INTEGER NOT NULL,
-  PRIMARY KEY (room, user_id));
-CREATE TABLE presence (user_id INTEGER PRIMARY KEY, status TEXT NOT NULL, last_seen INTEGER);
-CREATE TABLE notifications (id INTEGER PRIMARY KEY, json TEXT NOT NULL, priority INTEGER NOT NULL, read INTEGER NOT NULL,
-  created_at INTEGER NOT NULL, notified INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX notifications_time ON notifications(created_at DESC);
-CREATE TABLE notified_keys (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
-CREATE TABLE contacts (id INTEGER PRIMARY KEY, json TEXT NOT NULL);
-CREATE TABLE outbox (id INTEGER PRIMARY KEY, queue TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL,
-  state TEXT NOT NULL, error_code TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,
-  expires_at INTEGER, summary TEXT NOT NULL);
-CREATE INDEX outbox_queue ON outbox(queue, id);
-CREATE TABLE prefs (key TEXT PRIMARY KEY, json TEXT NOT NULL);
-"#,
-        ),
-        // 2: row counts kept by triggers in the same transaction as each insert or delete, so the history
-        // list is sized without a COUNT(*) over every cached row. Initialised from the rows already cached.
-        M::up(
-            r#"
-CREATE TABLE counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
-INSERT INTO counts (name, n) SELECT 'transactions', COUNT(*) FROM transactions;
-CREATE TRIGGER transactions_count_insert AFTER INSERT ON transactions
-  BEGIN UPDATE counts SET n = n + 1 WHERE name = 'transactions'; END;
-CREATE TRIGGER transactions_count_delete AFTER DELETE ON transactions
-  BEGIN UPDATE counts SET n = n - 1 WHERE name = 'transactions'; END;
-"#,
-        ),
-        // 3: a 2-character prefix index on both full-text tables. The search box asks from the second character
-        // typed, and without it a 2-character prefix merges the doclists of every term it starts. (A 3-character
-        // one too cost ~20 % more on applying events; not taken.) FTS5 cannot add one in place, so the tables
-        // are rebuilt from the text they store.
-        M::up(
-            r#"
-CREATE VIRTUAL TABLE tx_fts_3 USING fts5(memo, counterparty, tokenize = 'unicode61 remove_diacritics 2', prefix = '2');
-INSERT INTO tx_fts_3 (rowid, memo, counterparty) SELECT rowid, memo, counterparty FROM tx_fts;
-DROP TABLE tx_fts;
-ALTER TABLE tx_fts_3 RENAME TO tx_fts;
-CREATE VIRTUAL TABLE msg_fts_3 USING fts5(text, tokenize = 'unicode61 remove_diacritics 2', prefix = '2');
-INSERT INTO msg_fts_3 (rowid, text) SELECT rowid, text FROM msg_fts;
-DROP TABLE msg_fts;
-ALTER TABLE msg_fts_3 RENAME TO msg_fts;
-"#,
-        ),
-    ])
-}
-
-/// The newest schema version this build knows.
-pub fn schema_version() -> usize {
-    3
-}
+mod backfill;
+mod outbox;
+mod schema;
+pub use backfill::*;
+pub use outbox::*;
+use schema::migrations;
+pub use schema::schema_version;
 
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
@@ -183,6 +112,7 @@ impl Store {
             .optional()?;
         let mut applied = Applied::default();
         let mut text = TxText::default();
+        let mut last_ts = None;
         for e in events {
             if let Some(p) = &pos {
                 if e.epoch == p.epoch && e.seq <= p.seq {
@@ -196,12 +126,13 @@ impl Store {
             }
             apply_one(&tx, self.me, e, &mut applied, &mut text)?;
             pos = Some(Position { epoch: e.epoch.clone(), seq: e.seq });
+            last_ts = Some(e.ts);
             applied.count += 1;
         }
         text.index(&tx)?;
         // The position covers exactly the events applied, in the same transaction.
         if let (Some(p), true) = (&pos, applied.count > 0) {
-            set_position(&tx, channel, p)?;
+            set_position_ts(&tx, channel, p, last_ts)?;
         }
         tx.commit()?;
         Ok(applied)
@@ -255,7 +186,7 @@ impl Store {
         let tx = c.transaction()?;
         for n in list {
             insert_notification(&tx, n, true)?;
-            tx.execute("UPDATE notifications SET read = ?2 WHERE id = ?1", params![n.id, n.read])?;
+            tx.execute("UPDATE notifications SET read = MAX(read, ?2) WHERE id = ?1", params![n.id, n.read])?;
         }
         tx.commit()?;
         Ok(())
@@ -396,10 +327,16 @@ impl Applied {
 }
 
 fn set_position(c: &Connection, channel: &Channel, p: &Position) -> Result<(), Error> {
+    set_position_ts(c, channel, p, None)
+}
+
+/// Stores a channel's position; `ts` (hub time of the last event it covers) is kept when None.
+fn set_position_ts(c: &Connection, channel: &Channel, p: &Position, ts: Option<Millis>) -> Result<(), Error> {
     c.prepare_cached(
-        "INSERT INTO positions (channel, epoch, seq) VALUES (?1, ?2, ?3) ON CONFLICT(channel) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq",
+        "INSERT INTO positions (channel, epoch, seq, ts) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(channel) DO UPDATE
+         SET epoch = excluded.epoch, seq = excluded.seq, ts = COALESCE(excluded.ts, positions.ts)",
     )?
-    .execute(params![channel.to_string(), p.epoch, p.seq as i64])?;
+    .execute(params![channel.to_string(), p.epoch, p.seq as i64, ts])?;
     Ok(())
 }
 
@@ -462,8 +399,11 @@ fn upsert_tx(c: &Connection, t: &Transaction, text: &mut TxText) -> Result<(), E
         .execute(params![t.id, enum_str(&t.kind), enum_str(&t.direction), t.amount.minor, t.amount.currency.as_str(), t.balance_after,
             cp_id, cp_user, cp_name, t.memo, t.transfer_id, status, t.created_at])?;
     if inserted == 0 {
+        // A final status (completed, failed) never goes back to pending/processing: a page read on the
+        // hub before the change may arrive after the live event that carried it.
         c.prepare_cached(
-            "UPDATE transactions SET status = ?2, balance_after = ?3, memo = ?4, cp_name = ?5, stale = 0 WHERE id = ?1",
+            "UPDATE transactions SET status = ?2, balance_after = ?3, memo = ?4, cp_name = ?5, stale = 0
+             WHERE id = ?1 AND NOT (status IN ('completed', 'failed') AND ?2 IN ('pending', 'processing'))",
         )?
         .execute(params![t.id, status, t.balance_after, t.memo, cp_name])?;
     }
@@ -511,51 +451,63 @@ fn insert_notification(c: &Connection, n: &Notification, notified: bool) -> Resu
         Priority::High => 2,
         Priority::Critical => 3,
     };
-    let inserted = c.execute(
-        "INSERT OR IGNORE INTO notifications (id, json, priority, read, created_at, notified) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![n.id, to_json(n), prio, n.read, n.created_at, notified],
-    )?;
+    let inserted = c
+        .prepare_cached(
+            "INSERT OR IGNORE INTO notifications (id, json, priority, read, created_at, notified) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![n.id, to_json(n), prio, n.read, n.created_at, notified])?;
     Ok(inserted == 1)
 }
 
 fn upsert_message(c: &Connection, me: i64, m: &Message, applied: &mut Applied) -> Result<(), Error> {
-    let existing: Option<i64> = c
-        .query_row(
-            "SELECT local_id FROM messages WHERE id = ?1 OR (room = ?2 AND sender_id = ?3 AND client_msg_id = ?4)",
-            params![m.id, m.room, m.sender.id, m.client_msg_id],
-            |r| r.get(0),
-        )
+    let existing: Option<(i64, String)> = c
+        .prepare_cached(
+            "SELECT local_id, json FROM messages WHERE id = ?1 OR (room = ?2 AND sender_id = ?3 AND client_msg_id = ?4)",
+        )?
+        .query_row(params![m.id, m.room, m.sender.id, m.client_msg_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let local_id = match existing {
-        Some(lid) => {
-            c.execute(
+        Some((lid, json)) => {
+            if newer_here(&json, m) {
+                return Ok(());
+            }
+            c.prepare_cached(
                 "UPDATE messages SET id = ?2, seq = ?3, json = ?4, text = ?5, local_state = 'sent', outbox_id = NULL, sort_key = ?3 WHERE local_id = ?1",
-                params![lid, m.id, m.seq as i64, to_json(m), m.text],
-            )?;
+            )?
+            .execute(params![lid, m.id, m.seq as i64, to_json(m), m.text])?;
             lid
         }
         None => {
-            c.execute(
+            c.prepare_cached(
                 "INSERT INTO messages (id, room, seq, client_msg_id, sender_id, json, text, local_state, sort_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'sent', ?3)",
-                params![m.id, m.room, m.seq as i64, m.client_msg_id, m.sender.id, to_json(m), m.text],
-            )?;
+            )?
+            .execute(params![m.id, m.room, m.seq as i64, m.client_msg_id, m.sender.id, to_json(m), m.text])?;
             if m.sender.id != me && !m.deleted {
                 applied.new_messages.push(m.clone());
             }
             c.last_insert_rowid()
         }
     };
-    c.execute("DELETE FROM msg_fts WHERE rowid = ?1", [local_id])?;
+    c.prepare_cached("DELETE FROM msg_fts WHERE rowid = ?1")?.execute([local_id])?;
     if !m.deleted {
-        c.execute("INSERT INTO msg_fts (rowid, text) VALUES (?1, ?2)", params![local_id, m.text])?;
+        c.prepare_cached("INSERT INTO msg_fts (rowid, text) VALUES (?1, ?2)")?.execute(params![local_id, m.text])?;
     }
-    c.execute("UPDATE rooms SET last_activity = MAX(last_activity, ?2) WHERE id = ?1", params![m.room, m.sent_at])?;
+    c.prepare_cached("UPDATE rooms SET last_activity = MAX(last_activity, ?2) WHERE id = ?1")?
+        .execute(params![m.room, m.sent_at])?;
     if m.sender.id == me {
-        c.execute("UPDATE rooms SET my_read = MAX(my_read, ?2) WHERE id = ?1", params![m.room, m.seq as i64])?;
+        c.prepare_cached("UPDATE rooms SET my_read = MAX(my_read, ?2) WHERE id = ?1")?
+            .execute(params![m.room, m.seq as i64])?;
     }
     applied.change(Change::Messages { room: m.room });
     applied.change(Change::Rooms);
     Ok(())
+}
+
+/// Whether the stored copy of a message is newer than `m` (a page read before an edit or delete that this
+/// device already applied live): a tombstone stays a tombstone, a later edit is not undone.
+fn newer_here(stored_json: &str, m: &Message) -> bool {
+    let Ok(stored) = serde_json::from_str::<Message>(stored_json) else { return false };
+    (stored.deleted && !m.deleted) || stored.edited_at.unwrap_or(0) > m.edited_at.unwrap_or(0)
 }
 
 fn update_message_json(c: &Connection, id: MessageId, f: impl FnOnce(&mut Message)) -> Result<Option<Message>, Error> {
@@ -690,151 +642,6 @@ fn apply_one(c: &SqlTx<'_>, me: i64, e: &Event, applied: &mut Applied, text: &mu
         }
     }
     Ok(())
-}
-
-// ---- outbox ---------------------------------------------------------------------------------------------
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutboxRow {
-    pub id: i64,
-    pub queue: String,
-    pub kind: String,
-    pub payload: serde_json::Value,
-    pub state: String,
-    pub attempts: u32,
-    pub created_at: i64,
-    pub expires_at: Option<i64>,
-}
-
-impl Store {
-    /// Adds an action to the outbox, with its local echo, in one transaction.
-    pub fn enqueue(
-        &self,
-        queue: &str,
-        kind: &str,
-        payload: &serde_json::Value,
-        expires_at: Option<i64>,
-        summary: &str,
-        echo: Echo<'_>,
-    ) -> Result<i64, Error> {
-        let mut c = self.writer();
-        let tx = c.transaction()?;
-        tx.execute(
-            "INSERT INTO outbox (queue, kind, payload, state, created_at, expires_at, summary) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6)",
-            params![queue, kind, payload.to_string(), now_ms(), expires_at, summary],
-        )?;
-        let id = tx.last_insert_rowid();
-        match echo {
-            Echo::None => {}
-            Echo::Message(m) => {
-                let sort: i64 = tx.query_row(
-                    "SELECT COALESCE(MAX(sort_key), 0) + 1 FROM messages WHERE room = ?1",
-                    [m.room],
-                    |r| r.get(0),
-                )?;
-                tx.execute(
-                    "INSERT INTO messages (id, room, seq, client_msg_id, sender_id, json, text, local_state, outbox_id, sort_key)
-                     VALUES (NULL, ?1, NULL, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)",
-                    params![m.room, m.client_msg_id, m.sender.id, to_json(m), m.text, id, sort],
-                )?;
-                let lid = tx.last_insert_rowid();
-                tx.execute("INSERT INTO msg_fts (rowid, text) VALUES (?1, ?2)", params![lid, m.text])?;
-            }
-            Echo::Transfer(t) => {
-                let key = t.idempotency_key.clone().unwrap_or_default();
-                tx.execute(
-                    "INSERT INTO transfers (key, id, json, status, local_state, outbox_id, expires_at, updated_at) VALUES (?1, NULL, ?2, 'pending', 'pending', ?3, ?4, ?5)",
-                    params![key, to_json(t), id, expires_at, now_ms()],
-                )?;
-            }
-        }
-        tx.commit()?;
-        Ok(id)
-    }
-
-    pub fn outbox_rows(&self) -> Result<Vec<OutboxRow>, Error> {
-        let c = self.reader();
-        let mut stmt = c.prepare(
-            "SELECT id, queue, kind, payload, state, attempts, created_at, expires_at FROM outbox ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(OutboxRow {
-                id: r.get(0)?,
-                queue: r.get(1)?,
-                kind: r.get(2)?,
-                payload: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default(),
-                state: r.get(4)?,
-                attempts: r.get(5)?,
-                created_at: r.get(6)?,
-                expires_at: r.get(7)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    pub fn outbox_attempt(&self, id: i64) -> Result<(), Error> {
-        self.writer().execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?1", [id])?;
-        Ok(())
-    }
-
-    /// Removes a delivered item.
-    pub fn outbox_done(&self, id: i64) -> Result<(), Error> {
-        self.writer().execute("DELETE FROM outbox WHERE id = ?1", [id])?;
-        Ok(())
-    }
-
-    /// Marks an item failed (permanent error or expiry): it waits for the user's retry or discard.
-    pub fn outbox_fail(&self, id: i64, code: &str, reason: &str) -> Result<(), Error> {
-        let mut c = self.writer();
-        let tx = c.transaction()?;
-        tx.execute(
-            "UPDATE outbox SET state = 'failed', error_code = ?2, error = ?3 WHERE id = ?1",
-            params![id, code, reason],
-        )?;
-        let state = to_json(&LocalState::Failed { reason: reason.to_string(), code: code.to_string() });
-        tx.execute("UPDATE messages SET local_state = ?2 WHERE outbox_id = ?1", params![id, state])?;
-        tx.execute("UPDATE transfers SET local_state = ?2 WHERE outbox_id = ?1", params![id, state])?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    pub fn outbox_retry(&self, id: i64, new_expiry: Option<i64>) -> Result<bool, Error> {
-        let mut c = self.writer();
-        let tx = c.transaction()?;
-        let n = tx.execute(
-            "UPDATE outbox SET state = 'pending', error_code = NULL, error = NULL, expires_at = COALESCE(?2, expires_at) WHERE id = ?1 AND state = 'failed'",
-            params![id, new_expiry],
-        )?;
-        tx.execute("UPDATE messages SET local_state = 'pending' WHERE outbox_id = ?1", [id])?;
-        tx.execute(
-            "UPDATE transfers SET local_state = 'pending', expires_at = COALESCE(?2, expires_at) WHERE outbox_id = ?1",
-            params![id, new_expiry],
-        )?;
-        tx.commit()?;
-        Ok(n == 1)
-    }
-
-    /// Drops an item and its local echo.
-    pub fn outbox_discard(&self, id: i64) -> Result<bool, Error> {
-        let mut c = self.writer();
-        let tx = c.transaction()?;
-        let n = tx.execute("DELETE FROM outbox WHERE id = ?1", [id])?;
-        tx.execute(
-            "DELETE FROM msg_fts WHERE rowid IN (SELECT local_id FROM messages WHERE outbox_id = ?1 AND id IS NULL)",
-            [id],
-        )?;
-        tx.execute("DELETE FROM messages WHERE outbox_id = ?1 AND id IS NULL", [id])?;
-        tx.execute("DELETE FROM transfers WHERE outbox_id = ?1 AND id IS NULL", [id])?;
-        tx.commit()?;
-        Ok(n == 1)
-    }
-}
-
-/// The local echo written with an outbox item.
-pub enum Echo<'a> {
-    None,
-    Message(&'a Message),
-    Transfer(&'a Transfer),
 }
 
 #[cfg(test)]

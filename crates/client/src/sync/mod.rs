@@ -4,6 +4,7 @@
 use crate::api::{ws_url, Api};
 use crate::backoff::Backoff;
 use crate::notify::{Notifier, Raiser};
+use crate::outbox::{OutboxAction, OutboxState};
 use crate::secrets::{SecretStore, StoredSession};
 use crate::store::{now_ms, OutboxRow, Store};
 use crate::view::*;
@@ -16,6 +17,10 @@ use std::time::{Duration, Instant, SystemTime};
 use tally_protocol::*;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+mod backfill;
+use crate::store::{PageEnd, PartKey};
+use backfill::Work;
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const ACK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -50,6 +55,8 @@ pub struct Shared {
     pub tokens: Mutex<TokenState>,
     pub typing: Mutex<Typing>,
     pub focused_room: Mutex<Option<RoomId>>,
+    /// History pages fetched by this engine (backfill and changes), for tests and diagnostics.
+    pub pages_fetched: std::sync::atomic::AtomicU64,
 }
 
 pub struct TokenState {
@@ -172,6 +179,44 @@ fn wanted_channels(sh: &Shared) -> Vec<Channel> {
     out
 }
 
+/// The parts of the history this device downloads: transactions, notifications and each room's messages.
+fn wanted_parts(sh: &Shared) -> Vec<PartKey> {
+    let mut out = vec![PartKey::Transactions, PartKey::Notifications];
+    out.extend(sh.store.room_ids().unwrap_or_default().into_iter().map(PartKey::Room));
+    out
+}
+
+/// Sends the next history page request when nothing of the user's own is in flight.
+async fn run_backfill(sh: &Arc<Shared>, conn: &mut Conn) -> Result<(), Error> {
+    if conn.backfill_in_flight || conn.snapshots_running > 0 || !conn.in_flight_queues.is_empty() {
+        return Ok(());
+    }
+    let Some((key, work)) = backfill::next_work(&sh.store.parts()?) else { return Ok(()) };
+    conn.backfill_in_flight = true;
+    conn.request(|id| backfill::frame(key, work, id), Pending::Backfill(key, work)).await
+}
+
+fn on_backfill_reply(sh: &Arc<Shared>, key: PartKey, work: Work, reply: HubReply) -> Result<(), Error> {
+    let data = match reply {
+        Ok(data) => data,
+        Err((ErrorCode::Forbidden | ErrorCode::NotFound | ErrorCode::ForbiddenChannel, msg, _)) => {
+            // Not ours any more (left the room): stop downloading it; the room's own events say the rest.
+            tracing::info!(part = %key.encode(), %msg, "history part refused; dropping it");
+            return sh.store.ensure_parts(&wanted_parts(sh).into_iter().filter(|k| *k != key).collect::<Vec<_>>());
+        }
+        Err((code, msg, _)) => return Err(Error::Hub { code, message: msg }),
+    };
+    let (rows, end) = backfill::page(key, work, data)?;
+    let cap = backfill::cap(key, &sh.store.prefs()?);
+    let applied = sh.store.apply_part_page(key, &rows, &end, cap)?;
+    sh.pages_fetched.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if let PageEnd::Backfill { next_before: None, .. } = end {
+        tracing::info!(part = %key.encode(), "history part complete");
+    }
+    sh.changed(applied.changes);
+    Ok(())
+}
+
 enum Outcome {
     Shutdown,
     /// Do not retry on our own: the user must act (sign in again, update the app).
@@ -242,9 +287,18 @@ pub async fn run(sh: Arc<Shared>, mut cmds: mpsc::UnboundedReceiver<Cmd>) {
 #[derive(Debug)]
 enum Pending {
     External(ReplyBox),
-    Outbox { item: i64, queue: String },
+    Outbox {
+        item: i64,
+        queue: String,
+    },
     Ping(Instant),
     Snapshot(Channel, SnapshotKind),
+    Backfill(PartKey, Work),
+    /// Looking an expired outbox transfer up on the hub by its key.
+    Reconcile {
+        item: i64,
+        queue: String,
+    },
     Subscribe(Channel),
     Quiet,
 }
@@ -260,6 +314,9 @@ struct Conn {
     snapshot_queue: VecDeque<(Channel, Instant)>,
     snapshots_running: usize,
     retry_outbox_at: Option<Instant>,
+    backfill_in_flight: bool,
+    /// The hub's clock minus ours, from `welcome`.
+    hub_skew_ms: i64,
 }
 
 impl Conn {
@@ -317,6 +374,8 @@ async fn connect_once(sh: &Arc<Shared>, cmds: &mut mpsc::UnboundedReceiver<Cmd>,
         snapshot_queue: VecDeque::new(),
         snapshots_running: 0,
         retry_outbox_at: None,
+        backfill_in_flight: false,
+        hub_skew_ms: 0,
     };
     // 3. hello with every channel and its stored position.
     let positions: HashMap<Channel, Position> = sh.store.positions().unwrap_or_default().into_iter().collect();
@@ -361,6 +420,10 @@ async fn connect_once(sh: &Arc<Shared>, cmds: &mut mpsc::UnboundedReceiver<Cmd>,
         }
     };
     let live_since = Instant::now();
+    conn.hub_skew_ms = welcome.server_time - now_ms();
+    if let Err(e) = sh.store.ensure_parts(&wanted_parts(sh)) {
+        return Outcome::Dropped { live_for: None, hint: None, error: e.to_string() };
+    }
     if let Ok(json) = serde_json::to_string(&welcome.limits) {
         if sh.store.meta("limits").ok().flatten().as_deref() != Some(json.as_str()) {
             let _ = sh.store.set_meta("limits", &json);
@@ -485,6 +548,9 @@ async fn connect_once(sh: &Arc<Shared>, cmds: &mut mpsc::UnboundedReceiver<Cmd>,
                 if let Err(e) = run_snapshots(sh, &mut conn).await {
                     break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: e.to_string() };
                 }
+                if let Err(e) = run_backfill(sh, &mut conn).await {
+                    break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: e.to_string() };
+                }
                 backoff.on_healthy(live_since.elapsed());
             }
         }
@@ -525,11 +591,19 @@ async fn on_frame(
         ServerFrame::Subscribed { channel, epoch, seq, recovered, .. } => {
             let stored = sh.store.position(&channel)?;
             if channel.is_durable() && (!recovered || stored.is_none()) {
-                // Continue from the head; refetch state (jittered, limited) instead of the lost events.
-                sh.store.set_position(&channel, &Position { epoch, seq })?;
-                sh.store.snapshot_needed(&channel)?;
-                let not_before = Instant::now() + Duration::from_millis(rand::thread_rng().gen_range(0..250));
-                conn.snapshot_queue.push_back((channel, not_before));
+                let head = Position { epoch, seq };
+                if PartKey::of_channel(&channel, sh.user.id).is_some() {
+                    // History rows: continue from the head and owe the part what changed meanwhile (or
+                    // its whole download), fetched page by page by the backfill.
+                    sh.store.recover_from_head(&channel, &head, now_ms() + conn.hub_skew_ms)?;
+                    sh.changed(vec![Change::Sync]);
+                } else {
+                    // State: continue from the head; refetch it (jittered, limited) instead of the lost events.
+                    sh.store.set_position(&channel, &head)?;
+                    sh.store.snapshot_needed(&channel)?;
+                    let not_before = Instant::now() + Duration::from_millis(rand::thread_rng().gen_range(0..250));
+                    conn.snapshot_queue.push_back((channel, not_before));
+                }
             }
         }
         ServerFrame::Unsubscribed { channel, code } => {
@@ -597,9 +671,11 @@ async fn apply(sh: &Arc<Shared>, conn: &mut Conn, channel: Channel, events: &[Ev
                 .await?;
         }
     }
-    for (title, body, _) in &applied.system {
-        sh.emit(AppEvent::Toast { kind: NotificationKind::System, title: title.clone(), body: body.clone() });
+    if !applied.rooms_joined.is_empty() || !applied.rooms_left.is_empty() {
+        sh.store.ensure_parts(&wanted_parts(sh))?;
     }
+    // A broadcast also arrives as a `system` notification of its own, which is what raises the toast
+    // (once, honouring the user's muted kinds): the broadcast event itself raises nothing.
     sh.raise(&applied.new_notifications, &applied.new_messages);
     let mut changes = applied.changes.clone();
     if !changes.is_empty() {
@@ -620,20 +696,13 @@ async fn run_snapshots(sh: &Arc<Shared>, conn: &mut Conn) -> Result<(), Error> {
         let me = sh.user.id;
         let kinds: Vec<SnapshotKind> = match channel {
             Channel::Balance(u) if u == me => vec![SnapshotKind::Balances],
-            Channel::Transactions(u) if u == me => vec![SnapshotKind::Transactions { before: None, limit: 100 }],
-            Channel::Notifications(u) if u == me => vec![SnapshotKind::Notifications { before: None, limit: 100 }],
             Channel::User(u) if u == me => vec![SnapshotKind::Rooms, SnapshotKind::OpenTransfers],
             Channel::Transfer(id) => vec![SnapshotKind::Transfer { id }],
-            Channel::Room(room) => {
-                conn.snapshots_running += 1;
-                conn.request(
-                    |id| ClientFrame::History { id, channel: Channel::Room(room), before: None, limit: 50 },
-                    Pending::Snapshot(channel, SnapshotKind::Rooms),
-                )
-                .await?;
-                continue;
+            _ => {
+                // History channels are the backfill's (an older cache may still owe them a snapshot).
+                sh.store.snapshot_done(&channel)?;
+                vec![]
             }
-            _ => vec![],
         };
         for what in kinds {
             conn.snapshots_running += 1;
@@ -678,6 +747,16 @@ async fn on_reply(sh: &Arc<Shared>, conn: &mut Conn, id: ReqId, reply: HubReply)
                 Ok(None) => {}
                 Err((code, msg, _)) => tracing::warn!(%channel, ?code, %msg, "snapshot refused"),
             }
+        }
+        Pending::Backfill(key, work) => {
+            conn.backfill_in_flight = false;
+            on_backfill_reply(sh, key, work, reply)?;
+            run_backfill(sh, conn).await?;
+        }
+        Pending::Reconcile { item, queue } => {
+            conn.in_flight_queues.remove(&queue);
+            on_reconcile_reply(sh, conn, item, reply).await?;
+            flush_outbox(sh, conn).await;
         }
         Pending::Outbox { item, queue } => {
             conn.in_flight_queues.remove(&queue);
@@ -774,78 +853,84 @@ async fn flush_outbox(sh: &Arc<Shared>, conn: &mut Conn) {
     for row in rows {
         if !seen_queues.insert(row.queue.clone())
             || conn.in_flight_queues.contains(&row.queue)
-            || row.state != "pending"
+            || row.state != OutboxState::Pending
         {
             // One ordered queue per conversation: only its head may be in flight; a failed head blocks
             // its own queue (the user decides), never the others.
             continue;
         }
-        if let Some(exp) = row.expires_at {
-            if now_ms() > exp {
-                let mins = (exp - row.created_at) / 60_000;
-                let reason = format!(
-                    "Not sent: you were offline for more than {} minute{}.",
-                    mins.max(1),
-                    if mins == 1 { "" } else { "s" }
-                );
-                let _ = sh.store.outbox_fail(row.id, "expired", &reason);
-                sh.changed(vec![Change::Outbox, Change::Transfers]);
+        let action = match &row.action {
+            Ok(a) => a.clone(),
+            Err(e) => {
+                tracing::warn!(item = row.id, error = %e, "unreadable outbox item");
+                let _ = sh.store.outbox_fail(row.id, "invalid_input", "this queued action could not be read");
+                sh.changed(vec![Change::Outbox]);
                 continue;
             }
-        }
-        let Some(frame) = outbox_frame(&row) else {
-            let _ = sh.store.outbox_fail(row.id, "invalid_input", "this queued action could not be read");
-            continue;
         };
-        let _ = sh.store.outbox_attempt(row.id);
         conn.in_flight_queues.insert(row.queue.clone());
-        let pending = Pending::Outbox { item: row.id, queue: row.queue.clone() };
-        if conn.request(frame, pending).await.is_err() {
+        if conn.request_outbox(sh, &row, action).await.is_err() {
             return;
         }
     }
 }
 
-fn outbox_frame(row: &OutboxRow) -> Option<Box<dyn FnOnce(ReqId) -> ClientFrame + Send>> {
-    let p = &row.payload;
-    let s = |k: &str| p.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-    let i = |k: &str| p.get(k).and_then(|v| v.as_i64());
-    Some(match row.kind.as_str() {
-        "transfer" => {
-            let (key, to, memo) = (s("idempotency_key")?, s("to")?, s("memo").unwrap_or_default());
-            let amount: Money = serde_json::from_value(p.get("amount")?.clone()).ok()?;
-            Box::new(move |id| ClientFrame::TransferCreate { id, idempotency_key: key, to, amount, memo })
+/// "Not sent: you were offline for more than 5 minutes."
+fn expiry_reason(row: &OutboxRow) -> String {
+    let mins = (row.expires_at.unwrap_or(row.created_at) - row.created_at) / 60_000;
+    format!("Not sent: you were offline for more than {} minute{}.", mins.max(1), if mins == 1 { "" } else { "s" })
+}
+
+impl Conn {
+    /// Sends one outbox item; an expired one is failed, or, when it was sent before and its answer never
+    /// came, first looked up on the hub by its idempotency key (it may have been carried out).
+    async fn request_outbox(&mut self, sh: &Arc<Shared>, row: &OutboxRow, action: OutboxAction) -> Result<(), Error> {
+        let pending = Pending::Outbox { item: row.id, queue: row.queue.clone() };
+        if row.expires_at.is_some_and(|exp| now_ms() > exp) {
+            if let (OutboxAction::Transfer { idempotency_key, .. }, true) = (&action, row.attempts > 0) {
+                let what = SnapshotKind::TransferByKey { idempotency_key: idempotency_key.clone() };
+                let reconcile = Pending::Reconcile { item: row.id, queue: row.queue.clone() };
+                return self.request(move |id| ClientFrame::Snapshot { id, what }, reconcile).await;
+            }
+            // It never left this device: certainly not carried out.
+            self.in_flight_queues.remove(&row.queue);
+            let _ = sh.store.outbox_fail(row.id, ErrorCode::Expired.as_str(), &expiry_reason(row));
+            sh.changed(vec![Change::Outbox, Change::Transfers]);
+            return Ok(());
         }
-        "message" => {
-            let (room, cmid, text) = (i("room")?, s("client_msg_id")?, s("text")?);
-            Box::new(move |id| ClientFrame::MessageSend { id, room, client_msg_id: cmid, text })
-        }
-        "edit" => {
-            let (room, message, text) = (i("room")?, i("message")?, s("text")?);
-            Box::new(move |id| ClientFrame::MessageEdit { id, room, message, text })
-        }
-        "delete" => {
-            let (room, message) = (i("room")?, i("message")?);
-            Box::new(move |id| ClientFrame::MessageDelete { id, room, message })
-        }
-        "react" => {
-            let (room, message, emoji, on) = (i("room")?, i("message")?, s("emoji")?, p.get("on")?.as_bool()?);
-            Box::new(move |id| ClientFrame::React { id, room, message, emoji, on })
-        }
-        "read" => {
-            let (room, up_to) = (i("room")?, i("up_to")? as u64);
-            Box::new(move |id| ClientFrame::Read { id, room, up_to })
-        }
-        "notifications_read" => {
-            let ids: Vec<i64> = serde_json::from_value(p.get("ids")?.clone()).ok()?;
-            if ids.is_empty() {
-                Box::new(|id| ClientFrame::NotificationsReadAll { id })
-            } else {
-                Box::new(move |id| ClientFrame::NotificationsRead { id, ids })
+        let _ = sh.store.outbox_attempt(row.id);
+        let expires_at = row.expires_at;
+        self.request(move |id| action.frame(id, expires_at), pending).await
+    }
+}
+
+/// The hub's answer to "did you carry out this transfer?" for an expired item that was sent before.
+async fn on_reconcile_reply(sh: &Arc<Shared>, conn: &mut Conn, item: i64, reply: HubReply) -> Result<(), Error> {
+    match reply {
+        Ok(Some(AckData::Transfer { transfer })) => {
+            // It was: the payment went through (or is going through). Link the row and follow it.
+            sh.store.upsert_transfer(&transfer, "sent")?;
+            sh.store.outbox_done(item)?;
+            if !transfer.status.is_final() {
+                let ch = Channel::Transfer(transfer.id);
+                conn.request(|id| ClientFrame::Subscribe { id, channel: ch, since: None }, Pending::Subscribe(ch))
+                    .await?;
             }
         }
-        _ => return None,
-    })
+        Err((ErrorCode::NotFound, ..)) => {
+            // It was not, and the hub refuses it past its deadline: it is truly not sent.
+            let row = sh.store.outbox_rows()?.into_iter().find(|r| r.id == item);
+            let reason = row.as_ref().map(expiry_reason).unwrap_or_else(|| "Not sent: it expired.".into());
+            sh.store.outbox_fail(item, ErrorCode::Expired.as_str(), &reason)?;
+        }
+        Err((code, message, _)) => {
+            tracing::info!(?code, %message, "could not look up an expired transfer; asking again shortly");
+            conn.retry_outbox_at = Some(Instant::now() + Duration::from_secs(2));
+        }
+        Ok(_) => return Err(Error::Network("unexpected reply to a transfer lookup".into())),
+    }
+    sh.changed(vec![Change::Outbox, Change::Transfers]);
+    Ok(())
 }
 
 async fn on_outbox_reply(sh: &Arc<Shared>, conn: &mut Conn, item: i64, reply: HubReply) -> Result<(), Error> {

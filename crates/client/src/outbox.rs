@@ -1,0 +1,155 @@
+//! The outbox's types: what a user asked for while the hub may be out of reach ([`OutboxAction`]), and
+//! where an item stands ([`OutboxState`]). The store keeps them (`store/outbox.rs`); the socket task turns
+//! each action into exactly one request frame. Items of one queue go out in order, one at a time.
+use serde::{Deserialize, Serialize};
+use tally_protocol::*;
+
+/// One queued action. Stored as JSON in `outbox.payload` (the `kind` column repeats the tag for queries).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OutboxAction {
+    Transfer {
+        idempotency_key: String,
+        to: String,
+        amount: Money,
+        #[serde(default)]
+        memo: String,
+    },
+    Message {
+        room: RoomId,
+        client_msg_id: String,
+        text: String,
+    },
+    Edit {
+        room: RoomId,
+        message: MessageId,
+        text: String,
+    },
+    Delete {
+        room: RoomId,
+        message: MessageId,
+    },
+    React {
+        room: RoomId,
+        message: MessageId,
+        emoji: String,
+        on: bool,
+    },
+    Read {
+        room: RoomId,
+        up_to: u64,
+    },
+    /// Mark these notifications read; an empty list marks every one read.
+    NotificationsRead {
+        ids: Vec<NotificationId>,
+    },
+}
+
+impl OutboxAction {
+    /// The stored tag (the `kind` column).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OutboxAction::Transfer { .. } => "transfer",
+            OutboxAction::Message { .. } => "message",
+            OutboxAction::Edit { .. } => "edit",
+            OutboxAction::Delete { .. } => "delete",
+            OutboxAction::React { .. } => "react",
+            OutboxAction::Read { .. } => "read",
+            OutboxAction::NotificationsRead { .. } => "notifications_read",
+        }
+    }
+
+    /// The queue it waits in: one per conversation, so a stuck room never holds up payments.
+    pub fn queue(&self) -> String {
+        match self {
+            OutboxAction::Transfer { .. } => "transfers".into(),
+            OutboxAction::NotificationsRead { .. } => "notifications".into(),
+            OutboxAction::Message { room, .. }
+            | OutboxAction::Edit { room, .. }
+            | OutboxAction::Delete { room, .. }
+            | OutboxAction::React { room, .. }
+            | OutboxAction::Read { room, .. } => format!("room:{room}"),
+        }
+    }
+
+    /// The request that carries it out. `expires_at` is the item's deadline (transfers carry it to the hub).
+    pub fn frame(&self, id: ReqId, expires_at: Option<Millis>) -> ClientFrame {
+        match self.clone() {
+            OutboxAction::Transfer { idempotency_key, to, amount, memo } => {
+                ClientFrame::TransferCreate { id, idempotency_key, to, amount, memo, expires_at }
+            }
+            OutboxAction::Message { room, client_msg_id, text } => {
+                ClientFrame::MessageSend { id, room, client_msg_id, text }
+            }
+            OutboxAction::Edit { room, message, text } => ClientFrame::MessageEdit { id, room, message, text },
+            OutboxAction::Delete { room, message } => ClientFrame::MessageDelete { id, room, message },
+            OutboxAction::React { room, message, emoji, on } => ClientFrame::React { id, room, message, emoji, on },
+            OutboxAction::Read { room, up_to } => ClientFrame::Read { id, room, up_to },
+            OutboxAction::NotificationsRead { ids } if ids.is_empty() => ClientFrame::NotificationsReadAll { id },
+            OutboxAction::NotificationsRead { ids } => ClientFrame::NotificationsRead { id, ids },
+        }
+    }
+
+    /// Reads a stored payload; rows written before the payload carried its tag get it from the column.
+    pub fn decode(kind: &str, payload: &str) -> Result<OutboxAction, String> {
+        let mut v: serde_json::Value = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+        if let Some(o) = v.as_object_mut() {
+            o.entry("kind").or_insert_with(|| serde_json::Value::String(kind.to_string()));
+        }
+        serde_json::from_value(v).map_err(|e| e.to_string())
+    }
+
+    pub fn encode(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Where an outbox item stands. One encoding for the `state` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxState {
+    /// Waiting to be sent (or re-sent: the hub applies it once).
+    Pending,
+    /// Stopped: a permanent error or the deadline passed. Waits for the user's retry or discard.
+    Failed,
+}
+
+impl OutboxState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Failed => "failed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<OutboxState> {
+        match s {
+            "pending" => Some(OutboxState::Pending),
+            "failed" => Some(OutboxState::Failed),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_payload_stored_before_it_carried_its_tag_still_reads() {
+        let old = r#"{"idempotency_key":"k1","to":"bob","amount":{"minor":1234,"currency":"USD"},"memo":"tea"}"#;
+        let a = OutboxAction::decode("transfer", old).unwrap();
+        assert_eq!(a.kind(), "transfer");
+        assert_eq!(a.queue(), "transfers");
+        let ClientFrame::TransferCreate { amount, expires_at, .. } = a.frame(7, Some(99)) else { panic!("{a:?}") };
+        assert_eq!((amount.minor, expires_at), (1234, Some(99)));
+        assert_eq!(OutboxAction::decode("transfer", &a.encode()).unwrap(), a);
+    }
+
+    #[test]
+    fn an_empty_read_list_marks_everything_and_garbage_is_an_error() {
+        let all = OutboxAction::NotificationsRead { ids: vec![] };
+        assert!(matches!(all.frame(1, None), ClientFrame::NotificationsReadAll { id: 1 }));
+        assert!(OutboxAction::decode("react", r#"{"room":1}"#).is_err());
+        assert!(OutboxAction::decode("transfer", "not json").is_err());
+        assert_eq!(OutboxState::parse(OutboxState::Failed.as_str()), Some(OutboxState::Failed));
+    }
+}

@@ -1,0 +1,165 @@
+//! The outbox's storage: each queued action with its local echo (a pending message or transfer), written
+//! in one transaction; delivered items are deleted, failed ones wait for the user.
+use super::{now_ms, to_json, Store};
+use crate::outbox::{OutboxAction, OutboxState};
+use crate::view::LocalState;
+use crate::Error;
+use rusqlite::params;
+use tally_protocol::*;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub queue: String,
+    /// The action, or why its stored payload could not be read.
+    pub action: Result<OutboxAction, String>,
+    pub state: OutboxState,
+    /// How many times it was sent (0: it never left this device).
+    pub attempts: u32,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+}
+
+impl Store {
+    /// Adds an action to the outbox, with its local echo, in one transaction.
+    pub fn enqueue(
+        &self,
+        action: &OutboxAction,
+        expires_at: Option<i64>,
+        summary: &str,
+        echo: Echo<'_>,
+    ) -> Result<i64, Error> {
+        let mut c = self.writer();
+        let tx = c.transaction()?;
+        tx.execute(
+            "INSERT INTO outbox (queue, kind, payload, state, created_at, expires_at, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![action.queue(), action.kind(), action.encode(), OutboxState::Pending.as_str(), now_ms(), expires_at, summary],
+        )?;
+        let id = tx.last_insert_rowid();
+        match echo {
+            Echo::None => {}
+            Echo::Message(m) => {
+                let sort: i64 = tx.query_row(
+                    "SELECT COALESCE(MAX(sort_key), 0) + 1 FROM messages WHERE room = ?1",
+                    [m.room],
+                    |r| r.get(0),
+                )?;
+                tx.execute(
+                    "INSERT INTO messages (id, room, seq, client_msg_id, sender_id, json, text, local_state, outbox_id, sort_key)
+                     VALUES (NULL, ?1, NULL, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)",
+                    params![m.room, m.client_msg_id, m.sender.id, to_json(m), m.text, id, sort],
+                )?;
+                let lid = tx.last_insert_rowid();
+                tx.execute("INSERT INTO msg_fts (rowid, text) VALUES (?1, ?2)", params![lid, m.text])?;
+            }
+            Echo::Transfer(t) => {
+                let key = t.idempotency_key.clone().unwrap_or_default();
+                tx.execute(
+                    "INSERT INTO transfers (key, id, json, status, local_state, outbox_id, expires_at, updated_at) VALUES (?1, NULL, ?2, 'pending', 'pending', ?3, ?4, ?5)",
+                    params![key, to_json(t), id, expires_at, now_ms()],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    pub fn outbox_rows(&self) -> Result<Vec<OutboxRow>, Error> {
+        let c = self.reader();
+        let mut stmt = c.prepare(
+            "SELECT id, queue, kind, payload, state, attempts, created_at, expires_at FROM outbox ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let state: String = r.get(4)?;
+            Ok(OutboxRow {
+                id: r.get(0)?,
+                queue: r.get(1)?,
+                action: OutboxAction::decode(&r.get::<_, String>(2)?, &r.get::<_, String>(3)?),
+                state: OutboxState::parse(&state).ok_or_else(|| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        4,
+                        rusqlite::types::Type::Text,
+                        format!("outbox state {state:?}").into(),
+                    )
+                })?,
+                attempts: r.get(5)?,
+                created_at: r.get(6)?,
+                expires_at: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Moves the room's own read marker forward (the badge drops at once); false when it already was.
+    pub fn mark_room_read_locally(&self, room: RoomId, up_to: u64) -> Result<bool, Error> {
+        let n = self.writer().execute(
+            "UPDATE rooms SET my_read = MAX(my_read, ?2) WHERE id = ?1 AND my_read < ?2",
+            params![room, up_to as i64],
+        )?;
+        Ok(n > 0)
+    }
+
+    pub fn outbox_attempt(&self, id: i64) -> Result<(), Error> {
+        self.writer().execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// Removes a delivered item.
+    pub fn outbox_done(&self, id: i64) -> Result<(), Error> {
+        self.writer().execute("DELETE FROM outbox WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// Marks an item failed (permanent error or expiry): it waits for the user's retry or discard.
+    pub fn outbox_fail(&self, id: i64, code: &str, reason: &str) -> Result<(), Error> {
+        let mut c = self.writer();
+        let tx = c.transaction()?;
+        tx.execute(
+            "UPDATE outbox SET state = 'failed', error_code = ?2, error = ?3 WHERE id = ?1",
+            params![id, code, reason],
+        )?;
+        let state = to_json(&LocalState::Failed { reason: reason.to_string(), code: code.to_string() });
+        tx.execute("UPDATE messages SET local_state = ?2 WHERE outbox_id = ?1", params![id, state])?;
+        tx.execute("UPDATE transfers SET local_state = ?2 WHERE outbox_id = ?1", params![id, state])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn outbox_retry(&self, id: i64, new_expiry: Option<i64>) -> Result<bool, Error> {
+        let mut c = self.writer();
+        let tx = c.transaction()?;
+        let n = tx.execute(
+            "UPDATE outbox SET state = 'pending', error_code = NULL, error = NULL, expires_at = COALESCE(?2, expires_at) WHERE id = ?1 AND state = 'failed'",
+            params![id, new_expiry],
+        )?;
+        tx.execute("UPDATE messages SET local_state = 'pending' WHERE outbox_id = ?1", [id])?;
+        tx.execute(
+            "UPDATE transfers SET local_state = 'pending', expires_at = COALESCE(?2, expires_at) WHERE outbox_id = ?1",
+            params![id, new_expiry],
+        )?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    /// Drops an item and its local echo.
+    pub fn outbox_discard(&self, id: i64) -> Result<bool, Error> {
+        let mut c = self.writer();
+        let tx = c.transaction()?;
+        let n = tx.execute("DELETE FROM outbox WHERE id = ?1", [id])?;
+        tx.execute(
+            "DELETE FROM msg_fts WHERE rowid IN (SELECT local_id FROM messages WHERE outbox_id = ?1 AND id IS NULL)",
+            [id],
+        )?;
+        tx.execute("DELETE FROM messages WHERE outbox_id = ?1 AND id IS NULL", [id])?;
+        tx.execute("DELETE FROM transfers WHERE outbox_id = ?1 AND id IS NULL", [id])?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+}
+
+/// The local echo written with an outbox item.
+pub enum Echo<'a> {
+    None,
+    Message(&'a Message),
+    Transfer(&'a Transfer),
+}
