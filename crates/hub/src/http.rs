@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/tenants", post(admin_tenant))
         .route("/v1/admin/deposit", post(admin_deposit))
         .route("/v1/admin/withdraw", post(admin_withdraw))
+        .route("/v1/admin/deposits", post(admin_deposits))
         .route("/v1/admin/broadcast", post(admin_broadcast))
         .route("/v1/admin/invariants", get(admin_invariants))
         .route("/v1/admin/users", post(admin_users))
@@ -324,6 +325,56 @@ async fn admin_withdraw(
     Json(b): Json<MoneyBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
     money_op(s, headers, b, false).await
+}
+
+#[derive(Deserialize)]
+struct DepositsBody {
+    username: String,
+    amount: Money,
+    /// How many deposits (1-10,000), each its own ledger entry and history line.
+    count: u32,
+    /// Each deposit's memo is this followed by ` #n`.
+    #[serde(default)]
+    memo: String,
+    /// Raise a `deposit` notification for each one (default true).
+    #[serde(default = "yes")]
+    notify: bool,
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Many deposits to one user in one transaction, through the ledger like single ones (provisioning, load
+/// tests and the history-download tests).
+async fn admin_deposits(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Json(b): Json<DepositsBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    if b.count == 0 || b.count > 10_000 {
+        return Err(ApiError(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "count must be 1-10000".into()));
+    }
+    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let ids = s
+        .hub
+        .store
+        .write(move |c, e| {
+            let (u, _, _) = auth::user_by_name(c, tenant, &b.username)?.ok_or_else(|| HubError::not_found("user"))?;
+            let mut ids = Vec::with_capacity(b.count as usize);
+            for i in 1..=b.count {
+                let memo = format!("{} #{i}", b.memo).trim().to_string();
+                // A deposit "at" now is the same as one without a time, minus the notification.
+                let at = if b.notify { None } else { Some(crate::store::now_ms()) };
+                ids.push(ledger::deposit(c, e, tenant, u.id, b.amount, &memo, at)?);
+            }
+            Ok(ids)
+        })
+        .await?;
+    Ok(Json(json!({"count": ids.len(), "first": ids.first(), "last": ids.last()})))
 }
 
 #[derive(Deserialize)]

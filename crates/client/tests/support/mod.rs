@@ -95,6 +95,38 @@ impl Hub {
             .unwrap();
         assert_eq!(r.status().as_u16(), 200);
     }
+    /// `count` deposits to `name` in one hub transaction (through the ledger, like single deposits).
+    pub async fn deposits(&self, name: &str, count: u32, notify: bool) {
+        let mut left = count;
+        while left > 0 {
+            let n = left.min(10_000);
+            let r = self
+                .http
+                .post(format!("{}/v1/admin/deposits", self.url()))
+                .bearer_auth(&self.admin)
+                .json(&json!({"username": name, "amount": {"minor": 100, "currency": "USD"}, "count": n,
+                              "memo": "top-up", "notify": notify}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap_or_default());
+            left -= n;
+        }
+    }
+    /// An access token for `name` (password login, as the app does).
+    pub async fn access_token(&self, name: &str) -> String {
+        let r: Value = self
+            .http
+            .post(format!("{}/v1/auth/login", self.url()))
+            .json(&json!({"username": name, "password": "pass-word-123"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        r["access_token"].as_str().expect("access token").to_string()
+    }
     pub async fn invariants(&self) -> Value {
         self.http
             .get(format!("{}/v1/admin/invariants", self.url()))
@@ -114,7 +146,8 @@ impl Hub {
 /// A loopback TCP proxy between the app and the hub that a test can break on purpose.
 pub struct Proxy {
     pub addr: SocketAddr,
-    /// 0 pass, 1 stall (keep sockets open, forward nothing: a half-open link), 2 refuse new connections.
+    /// 0 pass, 1 stall (keep sockets open, forward nothing: a half-open link), 2 refuse new connections,
+    /// 3 deaf (forward what the app sends, hold back what the hub answers: a lost ack).
     mode: Arc<AtomicU8>,
     cut: broadcast::Sender<()>,
 }
@@ -161,7 +194,7 @@ impl Proxy {
                                 Ok(0) | Err(_) => return,
                                 Ok(n) => n,
                             };
-                            while m3.load(Ordering::SeqCst) == 1 {
+                            while matches!(m3.load(Ordering::SeqCst), 1 | 3) {
                                 tokio::time::sleep(Duration::from_millis(20)).await;
                             }
                             if wi.write_all(&buf[..n]).await.is_err() {
@@ -184,6 +217,9 @@ impl Proxy {
     }
     pub fn stall(&self) {
         self.mode.store(1, Ordering::SeqCst);
+    }
+    pub fn deafen(&self) {
+        self.mode.store(3, Ordering::SeqCst);
     }
     pub fn refuse(&self) {
         self.mode.store(2, Ordering::SeqCst);
@@ -299,4 +335,64 @@ pub fn app_truth(app: &App) -> Truth {
     }
     t.sort();
     (b, t)
+}
+
+/// A raw protocol connection (the hub's own socket API, as any client speaks it) that pipelines requests:
+/// for filling a hub with history quickly through the front door.
+pub struct Raw {
+    ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>,
+    next: u64,
+}
+
+impl Raw {
+    pub async fn connect(hub: &Hub, name: &str) -> Raw {
+        use futures_util::SinkExt;
+        let token = hub.access_token(name).await;
+        let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/v1/ws", hub.addr)).await.unwrap();
+        let hello = json!({"type": "hello", "v": 1, "token": token});
+        ws.send(tokio_tungstenite::tungstenite::Message::text(hello.to_string())).await.unwrap();
+        let mut raw = Raw { ws, next: 0 };
+        raw.until(|f| f["type"] == "welcome").await;
+        raw
+    }
+    async fn until(&mut self, f: impl Fn(&Value) -> bool) -> Value {
+        use futures_util::StreamExt;
+        loop {
+            let m = tokio::time::timeout(WAIT, self.ws.next()).await.expect("hub answered").unwrap().unwrap();
+            if let tokio_tungstenite::tungstenite::Message::Text(t) = m {
+                let v: Value = serde_json::from_str(&t).unwrap();
+                if f(&v) {
+                    return v;
+                }
+            }
+        }
+    }
+    /// Sends one request and waits for its ack.
+    pub async fn request(&mut self, mut frame: Value) -> Value {
+        use futures_util::SinkExt;
+        self.next += 1;
+        let id = self.next;
+        frame["id"] = json!(id);
+        self.ws.send(tokio_tungstenite::tungstenite::Message::text(frame.to_string())).await.unwrap();
+        let v = self.until(|f| f["id"] == json!(id) && (f["type"] == "ack" || f["type"] == "error")).await;
+        assert_eq!(v["type"], "ack", "{v}");
+        v
+    }
+    /// Posts `n` messages to a room, up to 100 in flight (each acked before the call returns).
+    pub async fn messages(&mut self, room: i64, n: u32, text: &str) {
+        use futures_util::SinkExt;
+        let (mut sent, mut acked) = (0u32, 0u32);
+        while acked < n {
+            while sent < n && sent - acked < 100 {
+                sent += 1;
+                self.next += 1;
+                let f = json!({"type": "message_send", "id": self.next, "room": room,
+                               "client_msg_id": format!("bulk-{}", self.next), "text": format!("{text} {sent}")});
+                self.ws.send(tokio_tungstenite::tungstenite::Message::text(f.to_string())).await.unwrap();
+            }
+            let v = self.until(|f| f["type"] == "ack" || f["type"] == "error").await;
+            assert_eq!(v["type"], "ack", "{v}");
+            acked += 1;
+        }
+    }
 }
