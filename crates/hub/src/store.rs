@@ -15,8 +15,9 @@ use tokio::sync::{mpsc, oneshot};
 /// The schema this hub writes: the number of migrations below.
 pub const SCHEMA_VERSION: i64 = 2;
 
-/// Migration 1: the schema of the first release (kept verbatim so its databases migrate).
-const SCHEMA_V1: &str = r#"
+/// Migration 1: the schema of the first release (kept verbatim so its databases migrate; public so a test
+/// can build a database exactly as that release left it).
+pub const SCHEMA_V1: &str = r#"
 CREATE TABLE IF NOT EXISTS tenants (
   id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS users (

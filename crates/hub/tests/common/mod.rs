@@ -35,8 +35,9 @@ impl TestHub {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut cfg = test_config(dir.path());
         f(&mut cfg);
+        let data_dir = cfg.data_dir.clone();
         let running = tally_hub::start(cfg).await.expect("hub starts");
-        let admin = std::fs::read_to_string(dir.path().join("admin.token")).expect("admin token");
+        let admin = std::fs::read_to_string(data_dir.join("admin.token")).expect("admin token");
         let base = running.base_url();
         TestHub { running: Some(running), dir, http: reqwest::Client::new(), admin, base }
     }
