@@ -195,9 +195,11 @@ pub fn run() {
             Ok(())
         })
         .on_window_event(|window, event| {
-            if let tauri::WindowEvent::Focused(focused) = event {
+            // Background means out of sight (hidden or minimised), not merely another window in front.
+            if let tauri::WindowEvent::Focused(_) | tauri::WindowEvent::Resized(_) = event {
                 if let Some(engine) = window.app_handle().try_state::<Arc<Engine>>() {
-                    engine.set_background(!focused);
+                    let hidden = !window.is_visible().unwrap_or(true) || window.is_minimized().unwrap_or(false);
+                    engine.set_background(hidden);
                 }
             }
         })

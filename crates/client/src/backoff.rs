@@ -1,14 +1,16 @@
 //! Reconnect delays: exponential, capped first, then full jitter.
 //!
-//! delay = 250 ms + uniform(0, min(cap, 500 ms · 2^attempt)); cap 30 s in the foreground, 120 s in the
-//! background. The first retry after an established session drops comes within a random 0–1 s. The attempt
-//! count resets only after 60 s of healthy connection.
+//! delay = 250 ms + uniform(0, min(cap, 500 ms · 2^attempt)); cap 10 s in the foreground (a user waiting
+//! in front of the window; Socket.IO uses 5 s, Centrifugo 20 s), 120 s in the background. The first retry
+//! after a session that was healthy for a minute drops comes within a random 0–1 s; a session that drops
+//! sooner (a hub in a crash loop, closing with 4008/4009/1012 right after accepting) backs off like a
+//! failed attempt, because the attempt count resets only after 60 s of healthy connection.
 use rand::Rng;
 use std::time::Duration;
 
 pub const BASE: Duration = Duration::from_millis(250);
 pub const UNIT_MS: u64 = 500;
-pub const CAP_FOREGROUND: Duration = Duration::from_secs(30);
+pub const CAP_FOREGROUND: Duration = Duration::from_secs(10);
 pub const CAP_BACKGROUND: Duration = Duration::from_secs(120);
 pub const HEALTHY_RESET: Duration = Duration::from_secs(60);
 
@@ -47,6 +49,21 @@ impl Backoff {
     /// The delay right after an established session dropped: 0–1 s, so a fleet does not reconnect at once.
     pub fn first_retry(rng: &mut impl Rng) -> Duration {
         Duration::from_millis(rng.gen_range(0..=1000))
+    }
+
+    /// The delay after a connection ended. `live_for`: how long it had been live (None: it never was);
+    /// `hint`: the hub's `reconnect` delay or a close code's; `Duration::ZERO` asks for an immediate retry
+    /// (a refreshed token), granted once in a row.
+    pub fn after_drop(&mut self, live_for: Option<Duration>, hint: Option<Duration>, rng: &mut impl Rng) -> Duration {
+        if live_for.is_some_and(|l| l >= HEALTHY_RESET) {
+            self.attempt = 0;
+            return hint.unwrap_or_else(|| Self::first_retry(rng));
+        }
+        if hint == Some(Duration::ZERO) && self.attempt == 0 && live_for.is_none() {
+            self.attempt = 1;
+            return Duration::ZERO;
+        }
+        self.next_delay(rng).max(hint.unwrap_or(Duration::ZERO))
     }
 
     /// Called when a connection has been healthy for `healthy_for`.
@@ -94,6 +111,26 @@ mod tests {
             seen.insert(b.next_delay(&mut rng).as_millis() / 1000);
         }
         assert!(seen.len() > 10, "full jitter should spread over the window: {seen:?}");
+    }
+
+    #[test]
+    fn a_hub_that_closes_right_after_accepting_is_not_hit_every_half_second() {
+        let mut rng = StdRng::seed_from_u64(9);
+        let mut b = Backoff::new();
+        let restart = Some(Duration::from_millis(500));
+        let delays: Vec<Duration> =
+            (0..12).map(|_| b.after_drop(Some(Duration::from_millis(80)), restart, &mut rng)).collect();
+        assert!(b.attempt >= 12, "each short session counts as an attempt");
+        // Late delays are drawn from windows up to the cap; their sum grows like the backoff, not 0.5 s each.
+        let late: Duration = delays[6..].iter().sum();
+        assert!(late > Duration::from_secs(12), "{delays:?}");
+        assert!(delays.iter().all(|d| *d <= BASE + CAP_FOREGROUND));
+        // A session healthy for a minute starts over with a quick retry.
+        let d = b.after_drop(Some(Duration::from_secs(61)), None, &mut rng);
+        assert!(d <= Duration::from_secs(1) && b.attempt == 0);
+        // "Retry at once" (a refreshed token) is granted once in a row, then it backs off.
+        assert_eq!(b.after_drop(None, Some(Duration::ZERO), &mut rng), Duration::ZERO);
+        assert!(b.after_drop(None, Some(Duration::ZERO), &mut rng) >= BASE);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The API the app shell calls. One `Engine` per app; at most one signed-in session at a time.
 use crate::api::{normalize_server, Api};
+use crate::netwatch::{self, NetworkMonitor};
 use crate::notify::Notifier;
 use crate::outbox::OutboxAction;
 use crate::secrets::SecretStore;
@@ -37,6 +38,7 @@ pub struct Engine {
     notifier: Arc<dyn Notifier>,
     events: broadcast::Sender<AppEvent>,
     active: Mutex<Option<Active>>,
+    network: Mutex<Arc<dyn NetworkMonitor>>,
 }
 
 fn slug(s: &str) -> String {
@@ -52,12 +54,18 @@ impl Engine {
     pub fn new(cfg: EngineConfig, secrets: Arc<dyn SecretStore>, notifier: Arc<dyn Notifier>) -> Engine {
         crate::install_crypto();
         let (events, _) = broadcast::channel(1024);
-        Engine { cfg, secrets, notifier, events, active: Mutex::new(None) }
+        Engine { cfg, secrets, notifier, events, active: Mutex::new(None), network: Mutex::new(netwatch::platform()) }
     }
 
     /// Live updates for the UI.
     pub fn events(&self) -> broadcast::Receiver<AppEvent> {
         self.events.subscribe()
+    }
+
+    /// Where the engine learns that the network went down or came back (the platform's by default; the
+    /// next sign-in or restore follows it).
+    pub fn set_network_monitor(&self, monitor: Arc<dyn NetworkMonitor>) {
+        *self.network.lock().unwrap_or_else(|e| e.into_inner()) = monitor;
     }
 
     pub fn secret_store_kind(&self) -> &'static str {
@@ -106,7 +114,9 @@ impl Engine {
                 access_expires: Instant::now(),
                 lifetime: Duration::from_secs(900),
                 refresh,
+                generation: 0,
             }),
+            refresh_gate: Default::default(),
             typing: Mutex::new(Default::default()),
             focused_room: Mutex::new(None),
             pages_fetched: Default::default(),
@@ -115,7 +125,8 @@ impl Engine {
             shared.install_tokens(t)?;
         }
         let (cmds, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(sync::run(shared.clone(), rx));
+        let net = self.network.lock().unwrap_or_else(|e| e.into_inner()).watch();
+        let task = tokio::spawn(sync::run(shared.clone(), rx, net));
         let mut a = self.active.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(old) = a.take() {
             let _ = old.cmds.send(Cmd::Shutdown);
@@ -209,7 +220,8 @@ impl Engine {
         })
     }
 
-    /// Background apps back off longer (cap 120 s instead of 30 s).
+    /// Background apps back off longer (cap 120 s instead of 10 s); coming back to the front retries at once
+    /// when the last attempt is older than the foreground cap.
     pub fn set_background(&self, background: bool) {
         let _ = self.with(|a| {
             let _ = a.cmds.send(Cmd::Background(background));

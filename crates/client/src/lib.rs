@@ -8,6 +8,7 @@
 pub mod api;
 pub mod backoff;
 pub mod engine;
+pub mod netwatch;
 pub mod notify;
 pub mod outbox;
 pub mod queries;

@@ -272,6 +272,11 @@ pub enum AppEvent {
     Open {
         target: tally_protocol::NotificationTarget,
     },
+    /// Something went wrong outside any command the user ran (the keychain refused to keep the session,
+    /// ...): show it, the user must know.
+    Problem {
+        error: CommandError,
+    },
 }
 
 /// A command's error as the UI sees it: switch on `code`.

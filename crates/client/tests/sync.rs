@@ -352,3 +352,57 @@ async fn a_newer_database_is_refused_clearly_and_sign_out_can_wipe() {
     let err = tally_client::store::Store::open(&path, 1).err().expect("refused");
     assert!(err.to_string().contains("newer Tally"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_that_closes_right_after_accepting_is_backed_off_not_hammered() {
+    // Every connection is welcomed and then dropped at once, like a hub in a crash loop behind a balancer.
+    let hub = Hub::start().await;
+    hub.register("kit").await;
+    let proxy = Proxy::start(hub.addr).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kit = App::new(dir.path());
+    kit.engine.sign_in(&proxy.url(), "kit", "pass-word-123").await.expect("sign in");
+    kit.wait_live().await;
+    proxy.flaky();
+    proxy.cut();
+    let mut w = kit.engine.conn_watch().unwrap();
+    // Short sessions count as failed attempts: the attempt number climbs instead of restarting at 0-1 s.
+    let climbed = tokio::time::timeout(
+        Duration::from_secs(40),
+        w.wait_for(|s| matches!(s, ConnState::BackingOff { attempt, .. } if *attempt >= 4)),
+    )
+    .await;
+    assert!(climbed.is_ok(), "still retrying at the first-retry pace: {:?}", kit.engine.conn_state());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn network_down_is_offline_at_once_with_no_attempts_and_up_reconnects_within_a_second() {
+    let hub = Hub::start().await;
+    hub.register("lux").await;
+    let proxy = Proxy::start(hub.addr).await;
+    let dir = tempfile::tempdir().unwrap();
+    let lux = App::new(dir.path());
+    let net = tally_client::netwatch::ManualMonitor::new();
+    lux.engine.set_network_monitor(net.clone());
+    lux.engine.sign_in(&proxy.url(), "lux", "pass-word-123").await.expect("sign in");
+    lux.wait_live().await;
+    // The link is cut and the OS says the network is gone.
+    proxy.refuse();
+    proxy.cut();
+    net.set(tally_client::netwatch::Reachability::Down);
+    let mut w = lux.engine.conn_watch().unwrap();
+    tokio::time::timeout(Duration::from_secs(1), w.wait_for(|s| matches!(s, ConnState::Offline { since: Some(_) })))
+        .await
+        .expect("Offline at once, not after heartbeats or backoff")
+        .unwrap();
+    let tried = proxy.accepts.load(std::sync::atomic::Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(proxy.accepts.load(std::sync::atomic::Ordering::SeqCst), tried, "no attempts while down");
+    assert!(matches!(lux.engine.conn_state(), ConnState::Offline { .. }));
+    // Back: the app (in front) retries within a second.
+    proxy.heal();
+    let back = std::time::Instant::now();
+    net.set(tally_client::netwatch::Reachability::Up);
+    lux.wait_live().await;
+    assert!(back.elapsed() < Duration::from_millis(2_500), "took {:?}", back.elapsed());
+}

@@ -144,6 +144,15 @@ pub fn user_summary(conn: &Connection, tenant: i64, id: i64) -> HubResult<Option
         .optional()?)
 }
 
+/// Whether the user exists and is not disabled.
+pub fn is_active(conn: &Connection, tenant: i64, user: i64) -> HubResult<bool> {
+    let active: Option<bool> = conn
+        .prepare_cached("SELECT active FROM users WHERE tenant_id = ?1 AND id = ?2")?
+        .query_row(params![tenant, user], |r| r.get(0))
+        .optional()?;
+    Ok(active.unwrap_or(false))
+}
+
 /// People `user` can pay or message: the active users of the tenant, by display name (at most 1,000).
 pub fn contacts(conn: &Connection, tenant: i64, user: i64) -> HubResult<Vec<UserSummary>> {
     let mut stmt = conn.prepare_cached(
@@ -157,19 +166,28 @@ pub fn contacts(conn: &Connection, tenant: i64, user: i64) -> HubResult<Vec<User
 }
 
 /// Stores a new refresh token of `family` and returns it (only its hash is kept).
-pub fn new_refresh(conn: &Connection, user: i64, tenant: i64, family: &str, ttl_secs: u64) -> HubResult<String> {
+/// Stores a new refresh token of `family` (replacing `parent`, a token hash, when rotating) and returns it.
+pub fn new_refresh(
+    conn: &Connection,
+    user: i64,
+    tenant: i64,
+    family: &str,
+    parent: Option<&str>,
+    ttl_secs: u64,
+) -> HubResult<String> {
     let token = random_token("rt_", 43);
-    conn.prepare_cached("INSERT INTO refresh_tokens (hash, family, user_id, tenant_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![sha256_hex(&token), family, user, tenant, now_ms() + ttl_secs as i64 * 1000, now_ms()],
+    conn.prepare_cached("INSERT INTO refresh_tokens (hash, family, user_id, tenant_id, expires_at, created_at, parent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![sha256_hex(&token), family, user, tenant, now_ms() + ttl_secs as i64 * 1000, now_ms(), parent],
     )?;
     Ok(token)
 }
 
 pub enum RefreshOutcome {
-    /// Rotated: the old token is spent; here is who it belongs to.
+    /// Rotated: the old token is spent; here is who it belongs to and its hash (the successor's parent).
     Rotated {
         user: i64,
         tenant: i64,
         family: String,
+        parent: String,
     },
     /// An already-used token came back: the family is revoked (theft).
     Reused {
@@ -178,24 +196,38 @@ pub enum RefreshOutcome {
     Invalid,
 }
 
-pub fn rotate_refresh(conn: &Connection, token: &str) -> HubResult<RefreshOutcome> {
-    let row: Option<(String, i64, i64, i64, bool)> = conn
-        .query_row(
-            "SELECT family, user_id, tenant_id, expires_at, used FROM refresh_tokens WHERE hash = ?1",
-            [sha256_hex(token)],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )
+/// Spends a refresh token. One that was just rotated may be presented again for `grace_ms` provided its
+/// successor was never used (RFC 9700 §4.14.2): a refresh whose response was lost does not sign the user
+/// out. Any other reuse revokes the whole family.
+pub fn rotate_refresh(conn: &Connection, token: &str, grace_ms: i64) -> HubResult<RefreshOutcome> {
+    let hash = sha256_hex(token);
+    let row: Option<(String, i64, i64, i64, bool, Option<i64>)> = conn
+        .prepare_cached(
+            "SELECT family, user_id, tenant_id, expires_at, used, used_at FROM refresh_tokens WHERE hash = ?1",
+        )?
+        .query_row([&hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
         .optional()?;
-    let Some((family, user, tenant, expires_at, used)) = row else { return Ok(RefreshOutcome::Invalid) };
+    let Some((family, user, tenant, expires_at, used, used_at)) = row else { return Ok(RefreshOutcome::Invalid) };
     if is_revoked(conn, &family)? || expires_at < now_ms() {
         return Ok(RefreshOutcome::Invalid);
     }
     if used {
-        revoke_family(conn, &family)?;
-        return Ok(RefreshOutcome::Reused { family });
+        // Within the grace window and with a successor nobody used: the same client asking again (its
+        // answer was lost). Drop that successor and issue a new one. Anything else is replay: revoke.
+        let in_grace = grace_ms > 0 && used_at.is_some_and(|t| now_ms() - t <= grace_ms);
+        let successor_used: bool = conn
+            .prepare_cached("SELECT COALESCE(MAX(used), 0) FROM refresh_tokens WHERE parent = ?1")?
+            .query_row([&hash], |r| r.get(0))?;
+        if !in_grace || successor_used {
+            revoke_family(conn, &family)?;
+            return Ok(RefreshOutcome::Reused { family });
+        }
+        conn.prepare_cached("DELETE FROM refresh_tokens WHERE parent = ?1 AND used = 0")?.execute([&hash])?;
+        return Ok(RefreshOutcome::Rotated { user, tenant, family, parent: hash });
     }
-    conn.prepare_cached("UPDATE refresh_tokens SET used = 1 WHERE hash = ?1")?.execute([sha256_hex(token)])?;
-    Ok(RefreshOutcome::Rotated { user, tenant, family })
+    conn.prepare_cached("UPDATE refresh_tokens SET used = 1, used_at = ?2 WHERE hash = ?1")?
+        .execute(params![hash, now_ms()])?;
+    Ok(RefreshOutcome::Rotated { user, tenant, family, parent: hash })
 }
 
 /// Revokes the family of `token`; returns the family when the token was known.

@@ -39,6 +39,10 @@ pub struct Config {
     /// Refresh token lifetime in seconds.
     #[arg(long, env = "TALLY_REFRESH_TTL", default_value_t = 30 * 24 * 3600)]
     pub refresh_ttl_secs: u64,
+    /// Seconds a just-rotated refresh token may be presented once more (its answer was lost) before reuse
+    /// counts as theft and revokes the session.
+    #[arg(long, env = "TALLY_REFRESH_GRACE", default_value_t = 30)]
+    pub refresh_grace_secs: u64,
     /// Events kept per channel for recovery.
     #[arg(long, env = "TALLY_RETENTION_EVENTS", default_value_t = 10_000)]
     pub retention_events: u64,

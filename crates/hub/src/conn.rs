@@ -3,7 +3,7 @@
 use crate::fanout::{Published, TenantId};
 use axum::extract::ws::Utf8Bytes;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Mutex;
 use tally_protocol::{encode, Channel, CloseCode, ErrorCode, ServerFrame, UserSummary};
 use tokio::sync::{mpsc, watch};
@@ -30,6 +30,8 @@ pub struct Conn {
     closed: AtomicBool,
     close_reason: Mutex<Option<(CloseCode, String)>>,
     dead: watch::Sender<bool>,
+    /// When the connection's access token expires (ms): renewed in band with `auth`.
+    token_expires_ms: AtomicI64,
 }
 
 impl Conn {
@@ -44,7 +46,15 @@ impl Conn {
             closed: AtomicBool::new(false),
             close_reason: Mutex::new(None),
             dead: watch::channel(false).0,
+            token_expires_ms: AtomicI64::new(i64::MAX),
         }
+    }
+
+    pub fn token_expires_ms(&self) -> i64 {
+        self.token_expires_ms.load(Ordering::Relaxed)
+    }
+    pub fn set_token_expires_ms(&self, at: i64) {
+        self.token_expires_ms.store(at, Ordering::Relaxed);
     }
 
     fn subs(&self) -> std::sync::MutexGuard<'_, HashMap<Channel, SubState>> {

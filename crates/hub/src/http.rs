@@ -127,11 +127,17 @@ struct Credentials {
     tenant: Option<String>,
 }
 
-async fn tokens(hub: &Arc<Hub>, user: UserSummary, tenant: i64, family: String) -> ApiResult<Json<serde_json::Value>> {
+async fn tokens(
+    hub: &Arc<Hub>,
+    user: UserSummary,
+    tenant: i64,
+    family: String,
+    parent: Option<String>,
+) -> ApiResult<Json<serde_json::Value>> {
     let access = hub.keys.issue(user.id, tenant, &family)?;
     let ttl = hub.keys.refresh_ttl_secs;
     let (uid, fam) = (user.id, family.clone());
-    let refresh = hub.store.write(move |c, _| auth::new_refresh(c, uid, tenant, &fam, ttl)).await?;
+    let refresh = hub.store.write(move |c, _| auth::new_refresh(c, uid, tenant, &fam, parent.as_deref(), ttl)).await?;
     Ok(Json(json!({
         "access_token": access, "refresh_token": refresh, "expires_in": hub.keys.access_ttl_secs,
         "token_type": "Bearer", "user": user
@@ -157,7 +163,7 @@ async fn register(State(s): State<AppState>, Json(c): Json<Credentials>) -> ApiR
     let display = c.display_name;
     let user =
         s.hub.store.write(move |conn, _| auth::create_user(conn, tenant, &username, &display, &hash, limits)).await?;
-    let body = tokens(&s.hub, user, tenant, auth::random_token("f_", 16)).await?;
+    let body = tokens(&s.hub, user, tenant, auth::random_token("f_", 16), None).await?;
     Ok((StatusCode::CREATED, body).into_response())
 }
 
@@ -202,7 +208,7 @@ async fn login(
     match ok {
         Some((tenant, user)) => {
             s.hub.throttle.succeed(&user_key);
-            tokens(&s.hub, user, tenant, auth::random_token("f_", 16)).await
+            tokens(&s.hub, user, tenant, auth::random_token("f_", 16), None).await
         }
         None => {
             s.hub.throttle.fail(&[&user_key, &ip_key]);
@@ -218,16 +224,17 @@ struct RefreshBody {
 }
 
 async fn refresh(State(s): State<AppState>, Json(b): Json<RefreshBody>) -> ApiResult<Json<serde_json::Value>> {
-    let outcome = s.hub.store.write(move |c, _| auth::rotate_refresh(c, &b.refresh_token)).await?;
+    let grace_ms = s.hub.cfg.refresh_grace_secs as i64 * 1000;
+    let outcome = s.hub.store.write(move |c, _| auth::rotate_refresh(c, &b.refresh_token, grace_ms)).await?;
     match outcome {
-        RefreshOutcome::Rotated { user, tenant, family } => {
+        RefreshOutcome::Rotated { user, tenant, family, parent } => {
             let u = s
                 .hub
                 .store
                 .read(move |c| auth::user_summary(c, tenant, user))
                 .await?
                 .ok_or_else(|| HubError::new(ErrorCode::Unauthorized, "unknown user"))?;
-            tokens(&s.hub, u, tenant, family).await
+            tokens(&s.hub, u, tenant, family, Some(parent)).await
         }
         RefreshOutcome::Reused { family } => {
             tracing::warn!("refresh token reuse detected; session revoked");

@@ -383,6 +383,10 @@ impl Hub {
             F::Hello(_) => return Err(HubError::new(ErrorCode::BadFrame, "already authenticated")),
             F::Pong { .. } => Reply::None,
             F::Ping { .. } => Reply::Ack(Some(Box::new(AckData::Pong { server_time: now_ms() }))),
+            F::Auth { token, .. } => {
+                self.renew(conn, &token).await?;
+                Reply::Ack(None)
+            }
             F::Subscribe { id, channel, since } => {
                 self.subscribe(conn, Some(id), channel, since).await?;
                 Reply::None
@@ -533,6 +537,25 @@ impl Hub {
                 Reply::Ack(None)
             }
         })
+    }
+
+    /// In-band renewal: a new access token of the same user and session extends the connection's authority.
+    /// A revoked session or a disabled user closes the connection instead.
+    async fn renew(&self, conn: &Arc<Conn>, token: &str) -> HubResult<()> {
+        let claims =
+            self.keys.verify(token).map_err(|code| HubError::new(code, "that token cannot renew this connection"))?;
+        if claims.sub != conn.user.id || claims.tid != conn.tenant || claims.sid != conn.sid {
+            return Err(HubError::new(ErrorCode::Unauthorized, "the token belongs to another session"));
+        }
+        let (tenant, uid, sid) = (conn.tenant, conn.user.id, conn.sid.clone());
+        let (revoked, active) =
+            self.store.read(move |c| Ok((auth::is_revoked(c, &sid)?, auth::is_active(c, tenant, uid)?))).await?;
+        if revoked || !active {
+            conn.close(CloseCode::SessionRevoked, "session revoked");
+            return Err(HubError::new(ErrorCode::Unauthorized, "session revoked"));
+        }
+        conn.set_token_expires_ms(claims.exp.saturating_mul(1000));
+        Ok(())
     }
 
     pub async fn snapshot(&self, tenant: TenantId, uid: UserId, what: SnapshotKind) -> HubResult<AckData> {

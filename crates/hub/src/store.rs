@@ -13,7 +13,7 @@ use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 /// The schema this hub writes: the number of migrations below.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Migration 1: the schema of the first release (kept verbatim so its databases migrate; public so a test
 /// can build a database exactly as that release left it).
@@ -100,9 +100,18 @@ UPDATE messages SET updated_at = COALESCE(edited_at, sent_at);
 CREATE INDEX messages_changes ON messages(room_id, updated_at, id);
 "#;
 
+/// Migration 3: refresh-token rotation with a grace window. A token remembers when it was used and which
+/// token it replaced, so a refresh whose answer was lost can be repeated once within the window (the
+/// unused successor is dropped) instead of looking like theft.
+const SCHEMA_V3: &str = r#"
+ALTER TABLE refresh_tokens ADD COLUMN used_at INTEGER;
+ALTER TABLE refresh_tokens ADD COLUMN parent TEXT;
+CREATE INDEX refresh_parent ON refresh_tokens(parent);
+"#;
+
 fn migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
-    rusqlite_migration::Migrations::new(vec![M::up(SCHEMA_V1), M::up(SCHEMA_V2)])
+    rusqlite_migration::Migrations::new(vec![M::up(SCHEMA_V1), M::up(SCHEMA_V2), M::up(SCHEMA_V3)])
 }
 
 /// Opens (creating or migrating) the hub database and returns the writer connection.

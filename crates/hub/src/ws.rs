@@ -24,9 +24,11 @@ async fn close_now(mut socket: WebSocket, code: CloseCode, reason: &str) {
 /// handler is boxed: it takes memory only while it runs.
 pub async fn serve_socket(hub: Arc<Hub>, socket: Box<WebSocket>) {
     let Some((socket, hello, user, claims)) = Box::pin(handshake(&hub, *socket)).await else { return };
+    // claims: (tenant, user, session, token expiry in seconds)
     let (tenant, uid, sid) = (claims.0, claims.1, claims.2);
     let (out_tx, out_rx) = mpsc::channel::<Utf8Bytes>(hub.cfg.out_queue);
     let conn = Arc::new(Conn::new(hub.next_conn_id(), tenant, user.clone(), sid, out_tx));
+    conn.set_token_expires_ms(claims.3.saturating_mul(1000));
     let span = tracing::info_span!("conn", id = conn.id, user = uid, tenant);
     span.in_scope(|| tracing::debug!("authenticated"));
     hub.register(&conn);
@@ -77,7 +79,7 @@ async fn start(hub: &Arc<Hub>, conn: &Arc<Conn>, hello: Hello, user: UserSummary
 async fn handshake(
     hub: &Arc<Hub>,
     mut socket: WebSocket,
-) -> Option<(WebSocket, Hello, UserSummary, (i64, i64, String))> {
+) -> Option<(WebSocket, Hello, UserSummary, (i64, i64, String, i64))> {
     // 1. hello, within the auth timeout.
     // Control frames (ping/pong) may come first; tungstenite answers pings itself.
     let deadline = tokio::time::Instant::now() + Duration::from_millis(hub.cfg.auth_timeout_ms);
@@ -127,7 +129,7 @@ async fn handshake(
             return None;
         }
     };
-    let (tenant, uid, sid) = (claims.tid, claims.sub, claims.sid.clone());
+    let (tenant, uid, sid, exp) = (claims.tid, claims.sub, claims.sid.clone(), claims.exp);
     let sid2 = sid.clone();
     let known = hub
         .store
@@ -149,7 +151,7 @@ async fn handshake(
         }
     };
 
-    Some((socket, hello, user, (tenant, uid, sid)))
+    Some((socket, hello, user, (tenant, uid, sid, exp)))
 }
 
 fn close_code_for(err: &axum::Error) -> CloseCode {
@@ -285,6 +287,11 @@ async fn write_loop(
                 // A client silent for three heartbeats is gone (half-open TCP): free its resources.
                 if now_ms() - last_rx.load(Ordering::Relaxed) > 3 * hub.cfg.heartbeat_ms as i64 {
                     conn.close(CloseCode::GoingAway, "heartbeat timeout");
+                    break;
+                }
+                // Its authority never outlives its token: renew it with `auth` or reconnect.
+                if now_ms() >= conn.token_expires_ms() {
+                    conn.close(CloseCode::TokenExpired, "access token expired");
                     break;
                 }
                 let f = encode(&ServerFrame::Ping { ts: now_ms() });

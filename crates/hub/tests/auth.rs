@@ -5,7 +5,8 @@ use tally_protocol::*;
 
 #[tokio::test]
 async fn login_refresh_rotation_and_logout() {
-    let hub = TestHub::start().await;
+    // No grace window: any reuse of a spent token is theft.
+    let hub = TestHub::start_with(|c| c.refresh_grace_secs = 0).await;
     let s = hub.register("dora").await;
     let (st, v) = hub.post("/v1/auth/login", json!({"username": "dora", "password": "correct horse battery"})).await;
     assert_eq!(st, 200, "{v}");
@@ -51,6 +52,40 @@ async fn login_refresh_rotation_and_logout() {
     assert_eq!(r.status().as_u16(), 204);
     let (st, _) = hub.post("/v1/auth/refresh", json!({"refresh_token": s2.refresh})).await;
     assert_eq!(st, 401);
+}
+
+#[tokio::test]
+async fn a_refresh_whose_answer_was_lost_can_be_repeated_once_within_the_grace_window() {
+    let hub = TestHub::start_with(|c| c.refresh_grace_secs = 2).await;
+    let s = hub.register("gwen").await;
+    let mut live = hub.connect(&s).await;
+    // The first answer never reached the client: it asks again with the same token.
+    let (st, lost) = hub.post("/v1/auth/refresh", json!({"refresh_token": s.refresh})).await;
+    assert_eq!(st, 200);
+    let lost = Session::from_json(&lost);
+    let (st, v) = hub.post("/v1/auth/refresh", json!({"refresh_token": s.refresh})).await;
+    assert_eq!(st, 200, "within the window the repeat is answered: {v}");
+    let again = Session::from_json(&v);
+    // The answer that was lost is dropped; the new one works; the session was never revoked.
+    assert_eq!(hub.post("/v1/auth/refresh", json!({"refresh_token": lost.refresh})).await.0, 401);
+    let (st, v) = hub.post("/v1/auth/refresh", json!({"refresh_token": again.refresh})).await;
+    assert_eq!(st, 200, "{v}");
+    let current = Session::from_json(&v);
+    live.request(|id| ClientFrame::Ping { id, ts: 1 }).await.expect("the socket stays open");
+    // Its successor has been used: presenting the first token again is replay, and revokes everything.
+    assert_eq!(hub.post("/v1/auth/refresh", json!({"refresh_token": s.refresh})).await.0, 401);
+    assert_eq!(live.closed_with().await, Some(CloseCode::SessionRevoked.code()));
+    assert_eq!(hub.post("/v1/auth/refresh", json!({"refresh_token": current.refresh})).await.0, 401);
+
+    // After the window, a repeat is replay too.
+    let (_, v) = hub.post("/v1/auth/login", json!({"username": "gwen", "password": "correct horse battery"})).await;
+    let s2 = Session::from_json(&v);
+    let (st, v) = hub.post("/v1/auth/refresh", json!({"refresh_token": s2.refresh})).await;
+    assert_eq!(st, 200);
+    let next = Session::from_json(&v);
+    tokio::time::sleep(std::time::Duration::from_millis(2_200)).await;
+    assert_eq!(hub.post("/v1/auth/refresh", json!({"refresh_token": s2.refresh})).await.0, 401);
+    assert_eq!(hub.post("/v1/auth/refresh", json!({"refresh_token": next.refresh})).await.0, 401, "family revoked");
 }
 
 #[tokio::test]

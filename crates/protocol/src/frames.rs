@@ -98,6 +98,13 @@ pub enum ClientFrame {
         #[ts(type = "number")]
         ts: Millis,
     },
+    /// Hands the hub a fresh access token of the same session on a live connection. A connection whose
+    /// token expires without one is closed with 4002.
+    Auth {
+        #[ts(type = "number")]
+        id: ReqId,
+        token: String,
+    },
     Subscribe {
         #[ts(type = "number")]
         id: ReqId,
@@ -244,6 +251,7 @@ impl ClientFrame {
         match self {
             Hello(_) | Pong { .. } => None,
             Ping { id, .. }
+            | Auth { id, .. }
             | Subscribe { id, .. }
             | Unsubscribe { id, .. }
             | History { id, .. }
@@ -271,6 +279,7 @@ impl ClientFrame {
             Hello(_) => "hello",
             Pong { .. } => "pong",
             Ping { .. } => "ping",
+            Auth { .. } => "auth",
             Subscribe { .. } => "subscribe",
             Unsubscribe { .. } => "unsubscribe",
             History { .. } => "history",
@@ -297,6 +306,7 @@ pub const CLIENT_FRAME_TYPES: &[&str] = &[
     "hello",
     "pong",
     "ping",
+    "auth",
     "subscribe",
     "unsubscribe",
     "history",

@@ -19,8 +19,11 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 mod backfill;
+mod reconnect;
+use crate::netwatch::Reachability;
 use crate::store::{PageEnd, PartKey};
 use backfill::Work;
+pub use reconnect::run;
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const ACK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -53,6 +56,8 @@ pub struct Shared {
     pub state: watch::Sender<ConnState>,
     pub client_name: String,
     pub tokens: Mutex<TokenState>,
+    /// One refresh in flight per account: every caller that finds the token stale waits here.
+    pub refresh_gate: tokio::sync::Mutex<()>,
     pub typing: Mutex<Typing>,
     pub focused_room: Mutex<Option<RoomId>>,
     /// History pages fetched by this engine (backfill and changes), for tests and diagnostics.
@@ -64,6 +69,8 @@ pub struct TokenState {
     pub access_expires: Instant,
     pub lifetime: Duration,
     pub refresh: String,
+    /// Bumped by every installed token pair (tells a waiting caller that someone else refreshed).
+    pub generation: u64,
 }
 
 impl Shared {
@@ -89,16 +96,28 @@ impl Shared {
         m.values().map(|(u, _)| u.clone()).collect()
     }
 
-    /// A valid access token, refreshing (and rotating the stored refresh token) when needed.
-    async fn access_token(&self, force: bool) -> Result<String, Error> {
-        let (current, refresh) = {
+    /// A valid access token, refreshing (and rotating the stored refresh token) when needed. Single
+    /// flight: concurrent callers share one refresh (two would spend the same refresh token twice).
+    pub async fn access_token(&self, force: bool) -> Result<String, Error> {
+        let (current, seen) = {
             let t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
             let fresh = t.access.is_some() && t.access_expires > Instant::now() + Duration::from_secs(30);
-            (if fresh && !force { t.access.clone() } else { None }, t.refresh.clone())
+            (if fresh && !force { t.access.clone() } else { None }, t.generation)
         };
         if let Some(a) = current {
             return Ok(a);
         }
+        let _one_at_a_time = self.refresh_gate.lock().await;
+        let refresh = {
+            let t = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+            if t.generation != seen {
+                // Someone refreshed while this caller waited: that token is as new as a second one.
+                if let Some(a) = &t.access {
+                    return Ok(a.clone());
+                }
+            }
+            t.refresh.clone()
+        };
         let tokens = self.api.refresh(&refresh).await?;
         self.install_tokens(&tokens)?;
         Ok(tokens.access_token)
@@ -111,6 +130,7 @@ impl Shared {
             s.lifetime = Duration::from_secs(t.expires_in.max(1));
             s.access_expires = Instant::now() + s.lifetime;
             s.refresh = t.refresh_token.clone();
+            s.generation += 1;
         }
         let saved = self.secrets.save(&StoredSession {
             server: self.api.base.clone(),
@@ -121,6 +141,9 @@ impl Shared {
         });
         if let Err(e) = saved {
             tracing::warn!(error = %e, "could not save the session to the keychain");
+            // The user must know: the next start will not be signed in.
+            let message = format!("Tally could not save your sign-in to the system keychain ({e}). You will have to sign in again next time.");
+            self.emit(AppEvent::Problem { error: CommandError { code: "keychain_unavailable".into(), message } });
         }
         Ok(())
     }
@@ -217,7 +240,7 @@ fn on_backfill_reply(sh: &Arc<Shared>, key: PartKey, work: Work, reply: HubReply
     Ok(())
 }
 
-enum Outcome {
+pub(crate) enum Outcome {
     Shutdown,
     /// Do not retry on our own: the user must act (sign in again, update the app).
     Permanent(ConnState),
@@ -227,61 +250,6 @@ enum Outcome {
         hint: Option<Duration>,
         error: String,
     },
-}
-
-/// The socket task. Runs until `Cmd::Shutdown`.
-pub async fn run(sh: Arc<Shared>, mut cmds: mpsc::UnboundedReceiver<Cmd>) {
-    let mut backoff = Backoff::new();
-    loop {
-        sh.set_state(ConnState::Connecting);
-        let outcome = connect_once(&sh, &mut cmds, &mut backoff).await;
-        let (delay, error) = match outcome {
-            Outcome::Shutdown => break,
-            Outcome::Permanent(state) => {
-                sh.set_state(state);
-                // Wait for the user: a retry (after signing in again) or shutdown.
-                loop {
-                    match cmds.recv().await {
-                        None | Some(Cmd::Shutdown) => return,
-                        Some(Cmd::ReconnectNow) => break,
-                        Some(Cmd::Request(_, reply)) => {
-                            let _ = reply.send(Err(Error::Offline));
-                        }
-                        Some(_) => {}
-                    }
-                }
-                backoff = Backoff::new();
-                continue;
-            }
-            Outcome::Dropped { live_for, hint, error } => {
-                let mut rng = rand::thread_rng();
-                let d = match (hint, live_for) {
-                    (Some(h), _) => h,
-                    (None, Some(_)) => Backoff::first_retry(&mut rng),
-                    (None, None) => backoff.next_delay(&mut rng),
-                };
-                (d, error)
-            }
-        };
-        let retry_at = now_ms() + delay.as_millis() as i64;
-        tracing::info!(delay_ms = delay.as_millis() as u64, attempt = backoff.attempt, %error, "reconnecting later");
-        sh.set_state(ConnState::BackingOff { attempt: backoff.attempt, retry_at, last_error: error });
-        let sleep = tokio::time::sleep(delay);
-        tokio::pin!(sleep);
-        loop {
-            tokio::select! {
-                _ = &mut sleep => break,
-                c = cmds.recv() => match c {
-                    None | Some(Cmd::Shutdown) => return,
-                    Some(Cmd::ReconnectNow) => break,
-                    Some(Cmd::Background(b)) => backoff.background = b,
-                    Some(Cmd::Request(_, reply)) => { let _ = reply.send(Err(Error::Offline)); }
-                    Some(Cmd::Kick) => {}
-                },
-            }
-        }
-    }
-    sh.set_state(ConnState::Offline { since: Some(now_ms()) });
 }
 
 #[derive(Debug)]
@@ -300,6 +268,8 @@ enum Pending {
         queue: String,
     },
     Subscribe(Channel),
+    /// The in-band token renewal.
+    Renew,
     Quiet,
 }
 
@@ -348,7 +318,12 @@ fn close_outcome(code: u16, reason: &str, live_for: Option<Duration>, hint: Opti
     }
 }
 
-async fn connect_once(sh: &Arc<Shared>, cmds: &mut mpsc::UnboundedReceiver<Cmd>, backoff: &mut Backoff) -> Outcome {
+async fn connect_once(
+    sh: &Arc<Shared>,
+    cmds: &mut mpsc::UnboundedReceiver<Cmd>,
+    backoff: &mut Backoff,
+    net: &mut watch::Receiver<Reachability>,
+) -> Outcome {
     // 1. a valid access token.
     let token = match sh.access_token(false).await {
         Ok(t) => t,
@@ -443,7 +418,7 @@ async fn connect_once(sh: &Arc<Shared>, cmds: &mut mpsc::UnboundedReceiver<Cmd>,
         let jitter = rand::thread_rng().gen_range(0.75..0.85);
         t.access_expires.checked_sub(t.lifetime.mul_f64(1.0 - jitter)).unwrap_or_else(Instant::now)
     };
-    let (refresh_tx, mut refresh_rx) = mpsc::channel::<Result<(), Error>>(1);
+    let (refresh_tx, mut refresh_rx) = mpsc::channel::<Result<String, Error>>(1);
     let mut refreshing = false;
     // Contacts are cheap and change rarely: refresh them on every connect.
     let _ = conn
@@ -457,6 +432,7 @@ async fn connect_once(sh: &Arc<Shared>, cmds: &mut mpsc::UnboundedReceiver<Cmd>,
     }
     flush_outbox(sh, &mut conn).await;
 
+    let mut net_alive = true;
     let result: Outcome = loop {
         tokio::select! {
             msg = conn.ws.next() => {
@@ -497,13 +473,26 @@ async fn connect_once(sh: &Arc<Shared>, cmds: &mut mpsc::UnboundedReceiver<Cmd>,
                     }
                 }
             },
+            changed = net.changed(), if net_alive => {
+                net_alive = changed.is_ok();
+                if net_alive && *net.borrow_and_update() == Reachability::Down {
+                    // The OS says the network is gone: say Offline now instead of waiting for heartbeats.
+                    break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint: None, error: "network down".into() };
+                }
+            }
             r = refresh_rx.recv() => {
                 refreshing = false;
                 match r {
-                    Some(Ok(())) => {
-                        let t = sh.tokens.lock().unwrap_or_else(|e| e.into_inner());
-                        let jitter = rand::thread_rng().gen_range(0.75..0.85);
-                        refresh_at = t.access_expires.checked_sub(t.lifetime.mul_f64(1.0 - jitter)).unwrap_or_else(Instant::now);
+                    Some(Ok(token)) => {
+                        {
+                            let t = sh.tokens.lock().unwrap_or_else(|e| e.into_inner());
+                            let jitter = rand::thread_rng().gen_range(0.75..0.85);
+                            refresh_at = t.access_expires.checked_sub(t.lifetime.mul_f64(1.0 - jitter)).unwrap_or_else(Instant::now);
+                        }
+                        // Renew this connection's authority in band: it is closed when its token expires.
+                        if conn.request(|id| ClientFrame::Auth { id, token }, Pending::Renew).await.is_err() {
+                            break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: "send failed".into() };
+                        }
                     }
                     Some(Err(Error::Auth(reason))) => break Outcome::Permanent(ConnState::AuthFailed { reason }),
                     _ => refresh_at = Instant::now() + Duration::from_secs(30),
@@ -534,7 +523,7 @@ async fn connect_once(sh: &Arc<Shared>, cmds: &mut mpsc::UnboundedReceiver<Cmd>,
                     refreshing = true;
                     let (sh2, tx) = (sh.clone(), refresh_tx.clone());
                     // The result is dropped with this connection's receiver if the connection ends first.
-                    tokio::spawn(async move { let _ = tx.send(sh2.access_token(true).await.map(|_| ())).await; });
+                    tokio::spawn(async move { let _ = tx.send(sh2.access_token(true).await).await; });
                 }
                 // Acks that never came.
                 let expired: Vec<ReqId> = conn.pending.iter().filter(|(_, (_, at))| at.elapsed() > ACK_TIMEOUT).map(|(id, _)| *id).collect();
@@ -719,6 +708,12 @@ async fn on_reply(sh: &Arc<Shared>, conn: &mut Conn, id: ReqId, reply: HubReply)
     let Some((pending, _)) = conn.pending.remove(&id) else { return Ok(()) };
     match pending {
         Pending::Quiet => {}
+        Pending::Renew => {
+            if let Err((code, message, _)) = reply {
+                // The hub would not extend this connection (session revoked, user disabled): it closes it.
+                tracing::warn!(?code, %message, "in-band token renewal refused");
+            }
+        }
         Pending::Subscribe(ch) => {
             if let Err((code, msg, _)) = reply {
                 tracing::info!(%ch, ?code, %msg, "subscription refused");

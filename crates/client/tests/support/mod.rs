@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 use serde_json::{json, Value};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tally_client::notify::RecordingNotifier;
@@ -147,9 +147,12 @@ impl Hub {
 pub struct Proxy {
     pub addr: SocketAddr,
     /// 0 pass, 1 stall (keep sockets open, forward nothing: a half-open link), 2 refuse new connections,
-    /// 3 deaf (forward what the app sends, hold back what the hub answers: a lost ack).
+    /// 3 deaf (forward what the app sends, hold back what the hub answers: a lost ack), 4 flaky (pass the
+    /// hub's first answer, then drop the connection: a hub that welcomes and dies, over and over).
     mode: Arc<AtomicU8>,
     cut: broadcast::Sender<()>,
+    /// Connections accepted (refused ones included): how often the app tried.
+    pub accepts: Arc<AtomicUsize>,
 }
 
 impl Proxy {
@@ -159,9 +162,12 @@ impl Proxy {
         let mode = Arc::new(AtomicU8::new(0));
         let (cut, _) = broadcast::channel(4);
         let (m, c) = (mode.clone(), cut.clone());
+        let accepts = Arc::new(AtomicUsize::new(0));
+        let counted = accepts.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((inbound, _)) = listener.accept().await else { return };
+                counted.fetch_add(1, Ordering::SeqCst);
                 if m.load(Ordering::SeqCst) == 2 {
                     drop(inbound);
                     continue;
@@ -200,13 +206,17 @@ impl Proxy {
                             if wi.write_all(&buf[..n]).await.is_err() {
                                 return;
                             }
+                            if m3.load(Ordering::SeqCst) == 4 && buf[..n].windows(9).any(|w| w == b"\"welcome\"") {
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                                return;
+                            }
                         }
                     };
                     tokio::select! { _ = up => {}, _ = down => {}, _ = cut_rx.recv() => {} }
                 });
             }
         });
-        Proxy { addr, mode, cut }
+        Proxy { addr, mode, cut, accepts }
     }
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
@@ -217,6 +227,9 @@ impl Proxy {
     }
     pub fn stall(&self) {
         self.mode.store(1, Ordering::SeqCst);
+    }
+    pub fn flaky(&self) {
+        self.mode.store(4, Ordering::SeqCst);
     }
     pub fn deafen(&self) {
         self.mode.store(3, Ordering::SeqCst);
