@@ -36,6 +36,8 @@ const COMMANDS: &[&str] = &[
     "prefs",
     "set_prefs",
     "set_focused_view",
+    "sync_progress",
+    "limits",
 ];
 
 fn main() {

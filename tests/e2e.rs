@@ -159,6 +159,37 @@ async fn scenario() {
     let port = free_port();
     let server = format!("http://127.0.0.1:{port}");
     let hub = tally_hub::start(hub_config(hub_dir.path(), port)).await.expect("hub");
+    // A long history, made through the hub's own API: the fresh app must download all of it.
+    let admin = std::fs::read_to_string(hub_dir.path().join("admin.token")).unwrap();
+    let seeded = reqwest::Client::new()
+        .post(format!("{server}/v1/admin/deposits"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"username": "alice", "amount": {"minor": 125, "currency": "USD"}, "count": 5000,
+                                  "memo": "pocket money", "notify": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(seeded.status().as_u16(), 200);
+    let (alice_total, alice_oldest): (i64, String) = hub
+        .hub
+        .store
+        .read(|c| {
+            let n = c.query_row(
+                "SELECT COUNT(*) FROM transactions t JOIN users u ON u.id = t.user_id WHERE u.username = 'alice'",
+                [],
+                |r| r.get(0),
+            )?;
+            let m = c.query_row(
+                "SELECT t.memo FROM transactions t JOIN users u ON u.id = t.user_id WHERE u.username = 'alice'
+                 ORDER BY t.created_at, t.id LIMIT 1",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok((n, m))
+        })
+        .await
+        .unwrap();
+    assert!(alice_total > 5_000);
 
     // The app, under a test identity: its own data dir and keychain service.
     let app_data = tempfile::tempdir().unwrap();
@@ -281,7 +312,11 @@ async fn scenario() {
     assert_eq!(pwned, serde_json::json!(false));
     shot(&c, "04-chat").await;
 
-    // 4. The hub goes away: the app says so and history is browsable offline.
+    // 4. The whole history is on the device ("History complete" in Settings), then the hub goes away: the
+    // app says so and every transaction is browsable offline.
+    nav(&c, "settings").await;
+    wait_js(&c, "history complete", "return [...document.querySelectorAll('[data-testid=sync-text]')].some(e => e.textContent.includes('History complete'));").await;
+    nav(&c, "chat").await;
     hub.shutdown().await;
     wait_js(
         &c,
@@ -298,7 +333,13 @@ async fn scenario() {
     nav(&c, "history").await;
     wait_js(&c, "cached history rows", "return document.querySelectorAll('[data-testid=history-row]').length > 5;")
         .await;
+    let count = wait_js(&c, "the history count", "const e = document.querySelector('[data-testid=history-count]'); return e && e.textContent.replace(/[^0-9]/g, '');").await;
+    assert_eq!(count, serde_json::json!(alice_total.to_string()), "History lists every transaction offline");
     shot(&c, "06-history-offline").await;
+    // Scrolled to the end, the oldest transaction the hub holds is there.
+    c.execute("const t = document.querySelector('[data-testid=history-table]'); const s = [t, ...t.querySelectorAll('*')].find(e => e.scrollHeight > e.clientHeight + 10); s.scrollTop = s.scrollHeight;", vec![]).await.unwrap();
+    wait_js(&c, "the oldest transaction", &format!("return [...document.querySelectorAll('[data-testid=history-row]')].some(r => r.textContent.includes({alice_oldest:?}));")).await;
+    shot(&c, "06b-history-offline-oldest").await;
     nav(&c, "notifications").await;
     shot(&c, "07-notifications").await;
     nav(&c, "send").await;

@@ -168,3 +168,11 @@ pub async fn set_focused_view(engine: Engn<'_>, view: String, room: Option<RoomI
     engine.set_focused_room(if view == "chat" { room } else { None });
     Ok(())
 }
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sync_progress(engine: Engn<'_>) -> R<SyncProgress> {
+    engine.sync_progress().map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn limits(engine: Engn<'_>) -> R<LimitsView> {
+    engine.limits().map_err(err)
+}

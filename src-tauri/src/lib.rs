@@ -54,7 +54,9 @@ pub fn commands_plugin<R: Runtime>() -> TauriPlugin<R> {
             set_presence,
             prefs,
             set_prefs,
-            set_focused_view
+            set_focused_view,
+            sync_progress,
+            limits
         ])
         .build()
 }

@@ -126,6 +126,7 @@ async function open(cfg = {}, opts = {}) {
       document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI));`,
   });
   await page.addInitScript({ path: FAKE });
+  if (opts.clock) await context.clock.install(); // time flows until a test jumps it forward
   await page.goto(BASE);
   const fake = (fn, ...args) => page.evaluate(fn, ...args);
   const done = async () => {
@@ -580,6 +581,132 @@ test("history download in Settings (dark) and at phone width: no overflow", asyn
   await fake(() => window.__tallyFake.backfill(2000, 2000));
   await page.click(tid("nav-settings"));
   await until(async () => (await text(page, `${tid("device-section")} ${tid("sync-text")}`)).trim() === "History complete", "complete in Settings");
+  await done();
+});
+
+test("a problem from the engine: a persistent, dismissible alert under the header", async () => {
+  const { page, fake, done } = await open({}, { clock: true });
+  await page.locator(tid("balance-amount")).waitFor();
+  const msg = "The system keychain refused to store your session, so you'll sign in again after quitting Tally.";
+  await fake((m) => window.__tallyFake.problem("keychain_unavailable", m), msg);
+  const alert = page.getByRole("alert").filter({ hasText: msg });
+  await alert.waitFor();
+  eq(await alert.getAttribute("data-code"), "keychain_unavailable", "the code is kept");
+  eq(await page.locator(`${tid("toast")} [role="alert"]`).count(), 0, "not a toast");
+  const clear = async (label) => {
+    const head = await page.locator("header.topbar").boundingBox();
+    const box = await alert.boundingBox();
+    ok(head && box && box.y >= head.y + head.height, `${label}: the alert is below the header (${box?.y} vs ${head && head.y + head.height})`);
+    for (const sel of [tid("global-search"), tid("conn-pill"), "header .me"]) {
+      const hit = await page.locator(sel).evaluate((el) => {
+        const r = el.getBoundingClientRect();
+        return el.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2));
+      });
+      ok(hit, `${label}: ${sel} is not covered`);
+    }
+  };
+  await clear("wide");
+  await shot(page, "problem-light");
+  await page.clock.fastForward("01:00");
+  await page.click(tid("nav-history"));
+  await page.click(tid("nav-home"));
+  ok(await alert.isVisible(), "still shown a minute and two views later");
+  await page.setViewportSize({ width: 390, height: 800 });
+  await clear("narrow");
+  const box = await alert.boundingBox();
+  ok(box && box.x >= 0 && box.x + box.width <= 390, "fits a phone width");
+  await shot(page, "problem-narrow");
+  await alert.getByRole("button", { name: "Dismiss this alert" }).click();
+  await until(async () => (await page.getByRole("alert").count()) === 0, "dismissed");
+  await done();
+});
+
+test("auto-away after 10 minutes without input, back on input; never over an explicit choice", async () => {
+  const { page, fake, done } = await open({}, { clock: true });
+  await page.locator(tid("balance-amount")).waitFor();
+  const sets = () => fake(() => window.__tallyFake.presenceSet.join(","));
+  await page.clock.fastForward("09:00");
+  eq(await sets(), "", "nothing before 10 minutes");
+  await page.clock.fastForward("01:01");
+  await until(async () => (await sets()) === "away", "away after 10 minutes idle");
+  await page.mouse.move(200, 200);
+  await page.mouse.move(220, 240);
+  await until(async () => (await sets()) === "away,online", "online again on input");
+  await page.clock.fastForward("10:01");
+  await until(async () => (await sets()) === "away,online,away", "away again");
+  await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+  await until(async () => (await sets()) === "away,online,away,online", "the window shown again counts as input");
+
+  await page.click(tid("nav-settings"));
+  await page.selectOption(tid("presence-select"), "busy");
+  await until(async () => (await sets()).endsWith(",busy"), "busy chosen");
+  const before = await sets();
+  await page.clock.fastForward("30:00");
+  await page.keyboard.press("Shift");
+  await page.waitForTimeout(300);
+  eq(await sets(), before, "a busy user is never set away, nor back online");
+  eq(await page.locator(tid("presence-select")).inputValue(), "busy", "Settings still shows Busy");
+  await done();
+});
+
+test("settings: the status picker shows the status last set", async () => {
+  const { page, fake, done } = await open();
+  await page.click(tid("nav-settings"));
+  const picker = page.locator(tid("presence-select"));
+  eq(await picker.inputValue(), "online", "online at first");
+  await page.selectOption(tid("presence-select"), "busy");
+  await page.locator(tid("toast"), { hasText: "Status updated" }).waitFor();
+  await page.click(tid("nav-home"));
+  await page.click(tid("nav-settings"));
+  eq(await picker.inputValue(), "busy", "Busy after leaving Settings and coming back");
+  eq(await picker.locator("option:checked").innerText(), "Busy", "the visible label");
+  await page.reload();
+  await page.click(tid("nav-settings"));
+  eq(await picker.inputValue(), "busy", "Busy after restarting the app");
+  await fake(() => (window.__tallyFake.presenceError = "offline"));
+  await page.selectOption(tid("presence-select"), "away");
+  await page.locator(tid("toast"), { hasText: "Couldn't update your status" }).waitFor();
+  eq(await picker.inputValue(), "busy", "a status that did not take is not shown");
+  await shot(page, "settings-status-busy");
+  await done();
+});
+
+test("chat: presence and last seen under a direct room's name and in the room list", async () => {
+  const { page, fake, done } = await open();
+  await page.click(tid("nav-chat"));
+  await page.click(`${tid("room-item")}[data-room="7"]`);
+  const sub = () => text(page, tid("typing-indicator"));
+  await until(async () => (await sub()) === "online", "Bob is online");
+  await fake(() => window.__tallyFake.setPresenceOf(7, "busy"));
+  await until(async () => (await sub()) === "busy", "busy");
+  await fake(() => window.__tallyFake.setPresenceOf(7, "away"));
+  await until(async () => (await sub()) === "away", "away");
+
+  // Times chosen in the page (UTC, en-US like the test browser), so only the wording is asserted.
+  const day = 86_400_000;
+  const today = await page.evaluate(() => {
+    const d = new Date();
+    d.setHours(14, 2, 0, 0);
+    return d.getTime();
+  });
+  const older = today - 10 * day;
+  const olderText = new Intl.DateTimeFormat("en-US", { timeZone: "UTC", day: "numeric", month: "short", ...(new Date(older).getUTCFullYear() !== new Date().getUTCFullYear() ? { year: "numeric" } : {}) }).format(older);
+  for (const [at, want] of [
+    [today, "last seen 2:02 PM"],
+    [today - day, "last seen yesterday 2:02 PM"],
+    [older, `last seen ${olderText}`],
+  ]) {
+    await fake(([ms]) => window.__tallyFake.setPresenceOf(7, "offline", ms), [at]);
+    await until(async () => (await sub()) === want, `header says "${want}"`);
+    const item = page.locator(`${tid("room-item")}[data-room="7"]`);
+    ok((await item.textContent()).includes(want), `the room list says "${want}" to screen readers`);
+    eq(await item.locator(".dot").getAttribute("title"), want, "and on the presence dot");
+  }
+  await fake(() => window.__tallyFake.setPresenceOf(7, "offline", null));
+  await until(async () => (await sub()) === "offline", "offline when never seen");
+  await page.click(`${tid("room-item")}[data-room="9"]`);
+  await until(async () => (await sub()).startsWith("last seen "), "the seeded DM has a last seen");
+  await shot(page, "chat-last-seen");
   await done();
 });
 

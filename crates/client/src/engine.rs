@@ -288,6 +288,33 @@ impl Engine {
     pub fn notifications(&self, before: Option<NotificationId>, limit: u32) -> Result<Vec<Notification>, Error> {
         self.store()?.notifications(before, limit)
     }
+    /// The user's own limits and what is left of today's.
+    pub fn limits(&self) -> Result<LimitsView, Error> {
+        let store = self.store()?;
+        let limits: Option<Limits> = store.meta("limits")?.and_then(|j| serde_json::from_str(&j).ok());
+        let sent_today = store.sent_today()?;
+        let mut currencies: Vec<Currency> = store.balances()?.into_iter().map(|b| b.balance.currency).collect();
+        currencies.extend(sent_today.iter().map(|m| m.currency));
+        currencies.sort();
+        currencies.dedup();
+        let remaining_today = match &limits {
+            Some(l) => currencies
+                .into_iter()
+                .map(|c| {
+                    let sent = sent_today.iter().find(|m| m.currency == c).map(|m| m.minor).unwrap_or(0);
+                    Money::new((l.transfer_daily_max - sent).max(0), c)
+                })
+                .collect(),
+            None => vec![],
+        };
+        Ok(LimitsView {
+            single_max: limits.as_ref().map(|l| l.transfer_single_max),
+            daily_max: limits.as_ref().map(|l| l.transfer_daily_max),
+            sent_today,
+            remaining_today,
+        })
+    }
+
     /// How much of the whole history is on this device.
     pub fn sync_progress(&self) -> Result<SyncProgress, Error> {
         self.store()?.sync_progress()
@@ -531,7 +558,7 @@ impl Engine {
                 let store = self.store()?;
                 store.upsert_room(&room)?;
                 self.changed(vec![Change::Rooms]);
-                Ok(RoomView { room, unread: 0, last_message: None, presence: None, typing: vec![] })
+                Ok(RoomView { room, unread: 0, last_message: None, presence: None, last_seen: None, typing: vec![] })
             }
             _ => Err(Error::Network("unexpected answer".into())),
         }

@@ -81,6 +81,23 @@ impl Notifier for DesktopNotifier {
     }
 }
 
+/// Minutes after local midnight at `at_ms` in time zone `tz` (daylight saving included).
+pub fn local_minute_at(at_ms: i64, tz: &jiff::tz::TimeZone) -> u16 {
+    match jiff::Timestamp::from_millisecond(at_ms) {
+        Ok(ts) => {
+            let t = ts.to_zoned(tz.clone());
+            (t.hour() as u16) * 60 + t.minute() as u16
+        }
+        Err(_) => 0,
+    }
+}
+
+/// Minutes after local midnight now, in the operating system's time zone (UTC when it cannot be read).
+pub fn local_minute_now() -> u16 {
+    let tz = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
+    local_minute_at(crate::store::now_ms(), &tz)
+}
+
 fn in_quiet_hours(q: &QuietHours, minute_of_day: u16) -> bool {
     if q.start_min == q.end_min {
         return false;
@@ -186,6 +203,21 @@ impl Raiser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quiet_hours_follow_the_local_zone_across_a_dst_change() {
+        let berlin = jiff::tz::TimeZone::get("Europe/Berlin").expect("tzdata");
+        let quiet =
+            Prefs { quiet_hours: Some(QuietHours { start_min: 22 * 60, end_min: 7 * 60 }), ..Default::default() };
+        // 05:30 UTC: 06:30 in Berlin on Saturday (CET, quiet), 07:30 on Sunday after clocks went forward.
+        let saturday = 1_774_675_800_000; // 2026-03-28T05:30:00Z
+        let sunday = saturday + 86_400_000;
+        assert_eq!(local_minute_at(saturday, &berlin), 6 * 60 + 30);
+        assert_eq!(local_minute_at(sunday, &berlin), 7 * 60 + 30);
+        assert!(!allowed(&quiet, NotificationKind::Payment, Priority::Normal, local_minute_at(saturday, &berlin)));
+        assert!(allowed(&quiet, NotificationKind::Payment, Priority::Normal, local_minute_at(sunday, &berlin)));
+        assert_eq!(local_minute_at(sunday, &jiff::tz::TimeZone::UTC), 5 * 60 + 30);
+    }
 
     #[test]
     fn quiet_hours_wrap_midnight_and_critical_security_always_shows() {

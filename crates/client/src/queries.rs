@@ -1,5 +1,5 @@
 //! What the UI asks of the local store. Keyset pagination everywhere (no OFFSET), FTS5 for search.
-use crate::store::{enum_from, enum_str, Store};
+use crate::store::{enum_from, enum_str, now_ms, Store};
 use crate::view::*;
 use crate::Error;
 use rusqlite::types::Value as SqlValue;
@@ -335,19 +335,35 @@ impl Store {
                 |r| r.get(0),
             )?;
             let last = last_message(&c, self.me, id)?;
-            let presence = if room.kind == RoomKind::Direct {
-                room.members.iter().find(|m| m.id != self.me).and_then(|o| {
-                    c.query_row("SELECT status FROM presence WHERE user_id = ?1", [o.id], |r| r.get::<_, String>(0))
-                        .optional()
-                        .ok()
-                        .flatten()
-                        .and_then(|s| enum_from(&s))
-                })
+            let (presence, last_seen) = if room.kind == RoomKind::Direct {
+                match room.members.iter().find(|m| m.id != self.me) {
+                    Some(o) => presence_row(&c, o.id)?,
+                    None => (None, None),
+                }
             } else {
-                None
+                (None, None)
             };
             drop(c);
-            out.push(RoomView { room, unread, last_message: last, presence, typing: typing(id) });
+            out.push(RoomView { room, unread, last_message: last, presence, last_seen, typing: typing(id) });
+        }
+        Ok(out)
+    }
+
+    /// What the user sent today (since UTC midnight, as the hub counts for the daily limit), per currency:
+    /// outgoing transfers that did not fail.
+    pub fn sent_today(&self) -> Result<Vec<Money>, Error> {
+        let day_start = now_ms() - now_ms().rem_euclid(86_400_000);
+        let c = self.reader();
+        let mut stmt = c.prepare_cached(
+            "SELECT currency, SUM(amount) FROM transactions WHERE kind = 'transfer_out' AND status != 'failed'
+             AND created_at >= ?1 GROUP BY currency ORDER BY currency",
+        )?;
+        let rows = stmt.query_map([day_start], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (cur, sum) = row?;
+            let currency = Currency::parse(&cur).map_err(|e| Error::Storage(e.to_string()))?;
+            out.push(Money::new(sum, currency));
         }
         Ok(out)
     }
@@ -526,6 +542,22 @@ fn last_message(c: &Connection, _me: i64, room: RoomId) -> Result<Option<Message
         })
         .optional()?;
     Ok(row.and_then(|(json, local, outbox_id)| message_view(&json, &local, outbox_id)))
+}
+
+/// A person's last known presence and, while offline, when they were last seen.
+fn presence_row(c: &Connection, user: UserId) -> Result<(Option<PresenceStatus>, Option<Millis>), Error> {
+    let row: Option<(String, Option<i64>)> = c
+        .prepare_cached("SELECT status, last_seen FROM presence WHERE user_id = ?1")?
+        .query_row([user], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(match row {
+        Some((s, seen)) => {
+            let status: Option<PresenceStatus> = enum_from(&s);
+            let seen = if status == Some(PresenceStatus::Offline) { seen } else { None };
+            (status, seen)
+        }
+        None => (None, None),
+    })
 }
 
 /// A cached transfer row as the UI sees it (None when the stored JSON is unreadable).

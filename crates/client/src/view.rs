@@ -142,6 +142,9 @@ pub struct RoomView {
     pub last_message: Option<MessageView>,
     /// Presence of the other member, for direct rooms.
     pub presence: Option<PresenceStatus>,
+    /// When the other member of a direct room was last online (while offline).
+    #[ts(type = "number | null")]
+    pub last_seen: Option<Millis>,
     pub typing: Vec<UserSummary>,
 }
 
@@ -350,7 +353,8 @@ pub fn bindings() -> String {
         SendMoney,
         SyncKind,
         SyncPart,
-        SyncProgress
+        SyncProgress,
+        LimitsView
     );
     s.trim_end().to_string() + "\n"
 }
@@ -394,4 +398,20 @@ pub struct SyncProgress {
     pub total: Option<u64>,
     /// Every part is complete (and at least the transactions part exists): "History complete".
     pub complete: bool,
+}
+
+/// The user's transfer limits as the Send screen shows them: their own limits from the hub and what is
+/// left of today's, per currency held (the `limits` command).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct LimitsView {
+    /// Largest single transfer, minor units of the transfer's currency (absent before the first connection).
+    #[ts(type = "number | null")]
+    pub single_max: Option<i64>,
+    /// Daily total per currency, minor units.
+    #[ts(type = "number | null")]
+    pub daily_max: Option<i64>,
+    /// Sent today (UTC day, as the hub counts), per currency.
+    pub sent_today: Vec<Money>,
+    /// Left of today's limit, per currency the user holds or sent today.
+    pub remaining_today: Vec<Money>,
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
-use tally_protocol::{ErrorCode, UserSummary};
+use tally_protocol::{ErrorCode, PresenceStatus, UserSummary};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -142,6 +142,40 @@ pub fn user_summary(conn: &Connection, tenant: i64, id: i64) -> HubResult<Option
             Ok(UserSummary { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)? })
         })
         .optional()?)
+}
+
+/// The presence status a user chose and when they were last seen (kept across restarts).
+pub fn presence_of(conn: &Connection, tenant: i64, user: i64) -> HubResult<(PresenceStatus, Option<i64>)> {
+    let row: Option<(String, Option<i64>)> = conn
+        .prepare_cached("SELECT presence, last_seen FROM users WHERE tenant_id = ?1 AND id = ?2")?
+        .query_row(params![tenant, user], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((status, last_seen)) = row else { return Ok((PresenceStatus::Online, None)) };
+    let status = serde_json::from_value(serde_json::Value::String(status.clone()))
+        .map_err(|_| HubError::internal(format!("unreadable presence {status:?}")))?;
+    Ok((status, last_seen))
+}
+
+pub fn set_presence(conn: &Connection, tenant: i64, user: i64, status: PresenceStatus) -> HubResult<()> {
+    let s = serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    conn.prepare_cached("UPDATE users SET presence = ?3 WHERE tenant_id = ?1 AND id = ?2")?
+        .execute(params![tenant, user, s])?;
+    Ok(())
+}
+
+pub fn set_last_seen(conn: &Connection, tenant: i64, user: i64, at: i64) -> HubResult<()> {
+    conn.prepare_cached(
+        "UPDATE users SET last_seen = MAX(COALESCE(last_seen, 0), ?3) WHERE tenant_id = ?1 AND id = ?2",
+    )?
+    .execute(params![tenant, user, at])?;
+    Ok(())
+}
+
+/// A user's own transfer limits: (single, daily), minor units.
+pub fn transfer_limits(conn: &Connection, tenant: i64, user: i64) -> HubResult<(i64, i64)> {
+    Ok(conn
+        .prepare_cached("SELECT limit_single, limit_daily FROM users WHERE tenant_id = ?1 AND id = ?2")?
+        .query_row(params![tenant, user], |r| Ok((r.get(0)?, r.get(1)?)))?)
 }
 
 /// Whether the user exists and is not disabled.

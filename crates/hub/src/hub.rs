@@ -60,14 +60,17 @@ impl Hub {
         Ok(hub)
     }
 
-    pub fn limits(&self) -> Limits {
+    /// The limits a user works under: the connection's, and their own transfer limits (`None`: the hub's
+    /// defaults, for a user the store could not be asked about).
+    pub fn limits(&self, transfer: Option<(i64, i64)>) -> Limits {
+        let (single, daily) = transfer.unwrap_or((self.cfg.limit_single, self.cfg.limit_daily));
         Limits {
             max_frame_bytes: self.cfg.max_frame_bytes,
             max_subscriptions: self.cfg.max_subscriptions,
             rate_per_sec: self.cfg.rate_per_sec,
             burst: self.cfg.rate_burst,
-            transfer_single_max: self.cfg.limit_single,
-            transfer_daily_max: self.cfg.limit_daily,
+            transfer_single_max: single,
+            transfer_daily_max: daily,
         }
     }
 
@@ -148,6 +151,10 @@ impl Hub {
                 n += 1;
                 let (offline, typing) = hub.presence.tick();
                 for ch in offline {
+                    if let Some(at) = ch.last_seen {
+                        let (t, u) = (ch.tenant, ch.user);
+                        let _ = hub.store.write(move |c, _| auth::set_last_seen(c, t, u, at)).await;
+                    }
                     hub.publish_presence(ch).await;
                 }
                 for (tenant, room, user) in typing {
@@ -353,6 +360,12 @@ impl Hub {
             _ => vec![],
         };
         for user in users {
+            if !self.presence.knows(tenant, user.id) {
+                let uid = user.id;
+                if let Ok(stored) = self.store.read(move |c| auth::presence_of(c, tenant, uid)).await {
+                    self.presence.remember(tenant, uid, stored);
+                }
+            }
             let (status, last_seen) = self.presence.shown(tenant, user.id);
             let frame = ServerFrame::Ephemeral { channel, data: Ephemeral::Presence { user, status, last_seen } };
             conn.send(&frame).await;
@@ -523,6 +536,8 @@ impl Hub {
                 Reply::Ack(None)
             }
             F::PresenceSet { status, .. } => {
+                // Kept in the database too: the choice outlives the grace period and restarts.
+                self.store.write(move |c, _| auth::set_presence(c, tenant, uid, status)).await?;
                 if let Some(ch) = self.presence.set(tenant, uid, status) {
                     self.publish_presence(ch).await;
                 }

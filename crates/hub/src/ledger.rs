@@ -63,11 +63,7 @@ fn parse_kind(s: &str) -> rusqlite::Result<TxKind> {
 
 /// "12.50 USD" — for notification texts (the UI formats amounts itself from minor units).
 pub fn fmt_money(m: Money) -> String {
-    let digits = match m.currency.as_str() {
-        "JPY" | "KRW" | "VND" | "CLP" | "ISK" => 0,
-        "BHD" | "KWD" | "OMR" | "JOD" | "TND" => 3,
-        _ => 2,
-    };
+    let digits = m.currency.exponent();
     let neg = m.minor < 0;
     let abs = m.minor.unsigned_abs();
     let s = if digits == 0 {

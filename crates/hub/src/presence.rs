@@ -71,7 +71,10 @@ impl Presence {
         }
     }
 
-    pub fn connected(&self, tenant: TenantId, user: UserId) -> Option<Change> {
+    /// A connection of `user` opened; `stored` is the status they chose and their last seen, as kept in the
+    /// database (used when this hub has no entry for them: after the grace, or a restart).
+    pub fn connected(&self, tenant: TenantId, user: UserId, stored: (PresenceStatus, Option<i64>)) -> Option<Change> {
+        self.remember(tenant, user, stored);
         self.update(tenant, user, |e| {
             e.conns += 1;
             e.gone_since = None;
@@ -97,10 +100,27 @@ impl Presence {
     }
 
     /// What others see of `user` now.
+    /// Seeds an entry from the database if this hub has none (chosen status, last seen).
+    pub fn remember(&self, tenant: TenantId, user: UserId, stored: (PresenceStatus, Option<i64>)) {
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        users.entry((tenant, user)).or_insert(Entry {
+            conns: 0,
+            chosen: stored.0,
+            gone_since: None,
+            last_seen: stored.1.unwrap_or(0),
+            shown: PresenceStatus::Offline,
+        });
+    }
+
+    /// Whether this hub knows the user (else the caller looks up the database).
+    pub fn knows(&self, tenant: TenantId, user: UserId) -> bool {
+        self.users.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&(tenant, user))
+    }
+
     pub fn shown(&self, tenant: TenantId, user: UserId) -> (PresenceStatus, Option<i64>) {
         let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         match users.get(&(tenant, user)) {
-            Some(e) => (e.shown, (e.shown == PresenceStatus::Offline).then_some(e.last_seen)),
+            Some(e) => (e.shown, (e.shown == PresenceStatus::Offline && e.last_seen > 0).then_some(e.last_seen)),
             None => (PresenceStatus::Offline, None),
         }
     }
@@ -111,10 +131,13 @@ impl Presence {
         let mut offline = Vec::new();
         {
             let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
-            users.retain(|(tenant, user), e| {
+            // Entries stay (the chosen status and last seen are needed again); the database keeps them too.
+            for ((tenant, user), e) in users.iter_mut() {
                 if let Some(t) = e.gone_since {
                     if e.conns == 0 && now.duration_since(t) >= self.grace {
+                        e.gone_since = None;
                         if e.shown != PresenceStatus::Offline {
+                            e.shown = PresenceStatus::Offline;
                             offline.push(Change {
                                 tenant: *tenant,
                                 user: *user,
@@ -122,11 +145,9 @@ impl Presence {
                                 last_seen: Some(e.last_seen),
                             });
                         }
-                        return false;
                     }
                 }
-                true
-            });
+            }
         }
         let mut expired = Vec::new();
         {
@@ -161,8 +182,9 @@ mod tests {
     #[test]
     fn invisible_users_look_offline_and_grace_delays_offline() {
         let p = Presence::new(Duration::from_millis(0));
-        assert_eq!(p.connected(1, 7).map(|c| c.shown), Some(PresenceStatus::Online));
-        assert_eq!(p.connected(1, 7), None); // second device: no change
+        let fresh = (PresenceStatus::Online, None);
+        assert_eq!(p.connected(1, 7, fresh).map(|c| c.shown), Some(PresenceStatus::Online));
+        assert_eq!(p.connected(1, 7, fresh), None); // second device: no change
         assert_eq!(p.set(1, 7, PresenceStatus::Invisible).map(|c| c.shown), Some(PresenceStatus::Offline));
         assert_eq!(p.set(1, 7, PresenceStatus::Busy).map(|c| c.shown), Some(PresenceStatus::Busy));
         assert_eq!(p.disconnected(1, 7), None);
@@ -170,6 +192,18 @@ mod tests {
         let (off, _) = p.tick();
         assert_eq!(off.len(), 1);
         assert_eq!(p.shown(1, 7).0, PresenceStatus::Offline);
+        assert!(p.shown(1, 7).1.is_some(), "last seen is kept after the grace");
+        // Back after the grace: still busy, as chosen.
+        assert_eq!(p.connected(1, 7, fresh).map(|c| c.shown), Some(PresenceStatus::Busy));
+    }
+
+    #[test]
+    fn a_hub_that_never_saw_a_user_starts_from_what_the_database_kept() {
+        let p = Presence::new(Duration::from_secs(30));
+        let stored = (PresenceStatus::Busy, Some(1_700_000_000_000));
+        p.remember(1, 9, stored);
+        assert_eq!(p.shown(1, 9), (PresenceStatus::Offline, Some(1_700_000_000_000)));
+        assert_eq!(p.connected(1, 9, stored).map(|c| c.shown), Some(PresenceStatus::Busy));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 /// The schema this hub writes: the number of migrations below.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Migration 1: the schema of the first release (kept verbatim so its databases migrate; public so a test
 /// can build a database exactly as that release left it).
@@ -109,9 +109,16 @@ ALTER TABLE refresh_tokens ADD COLUMN parent TEXT;
 CREATE INDEX refresh_parent ON refresh_tokens(parent);
 "#;
 
+/// Migration 4: presence that outlives the 30 s grace and restarts: the status a user chose (busy,
+/// invisible, ...) and when they were last seen.
+const SCHEMA_V4: &str = r#"
+ALTER TABLE users ADD COLUMN presence TEXT NOT NULL DEFAULT 'online';
+ALTER TABLE users ADD COLUMN last_seen INTEGER;
+"#;
+
 fn migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
-    rusqlite_migration::Migrations::new(vec![M::up(SCHEMA_V1), M::up(SCHEMA_V2), M::up(SCHEMA_V3)])
+    rusqlite_migration::Migrations::new(vec![M::up(SCHEMA_V1), M::up(SCHEMA_V2), M::up(SCHEMA_V3), M::up(SCHEMA_V4)])
 }
 
 /// Opens (creating or migrating) the hub database and returns the writer connection.

@@ -55,16 +55,24 @@ pub async fn serve_socket(hub: Arc<Hub>, socket: Box<WebSocket>) {
 
 /// Welcome, presence, and the subscriptions asked for in `hello`.
 async fn start(hub: &Arc<Hub>, conn: &Arc<Conn>, hello: Hello, user: UserSummary) {
+    let (tenant, uid) = (conn.tenant, conn.user.id);
+    let own = hub.store.read(move |c| crate::auth::transfer_limits(c, tenant, uid)).await.ok();
     conn.send(&ServerFrame::Welcome(Welcome {
         v: hello.v,
         session_id: format!("s_{}", conn.id),
         user,
         server_time: now_ms(),
         heartbeat_ms: hub.cfg.heartbeat_ms,
-        limits: hub.limits(),
+        limits: hub.limits(own),
     }))
     .await;
-    if let Some(ch) = hub.presence.connected(conn.tenant, conn.user.id) {
+    let (tenant, uid) = (conn.tenant, conn.user.id);
+    let stored = hub
+        .store
+        .read(move |c| crate::auth::presence_of(c, tenant, uid))
+        .await
+        .unwrap_or((PresenceStatus::Online, None));
+    if let Some(ch) = hub.presence.connected(conn.tenant, conn.user.id, stored) {
         hub.publish_presence(ch).await;
     }
     for spec in hello.subscriptions.into_iter().take(hub.cfg.max_subscriptions as usize) {

@@ -38,10 +38,11 @@ pub struct Limits {
     pub rate_per_sec: u32,
     /// Burst of frames allowed above the sustained rate.
     pub burst: u32,
-    /// Largest single transfer for this user, per currency is not distinguished (minor units).
+    /// Largest single transfer for this user (minor units of the transfer's currency: each currency's
+    /// own exponent, so 10000 is 100.00 USD and 10,000 JPY).
     #[ts(type = "number")]
     pub transfer_single_max: i64,
-    /// Largest total of transfers sent in one UTC day (minor units).
+    /// This user's largest total of transfers sent in one UTC day, per currency (minor units).
     #[ts(type = "number")]
     pub transfer_daily_max: i64,
 }

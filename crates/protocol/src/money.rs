@@ -2,13 +2,14 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use ts_rs::TS;
 
-/// An ISO-4217 currency code: exactly three ASCII upper-case letters.
+/// An ISO-4217 currency code that has minor units (USD, JPY, BHD, ...): anything else, including codes of
+/// the right shape that ISO 4217 does not list and units without a minor unit (XAU), is an error.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, TS)]
 #[ts(type = "string")]
 pub struct Currency([u8; 3]);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("currency must be three upper-case letters (ISO 4217), got {0:?}")]
+#[error("not an ISO 4217 currency with minor units: {0:?}")]
 pub struct CurrencyError(pub String);
 
 impl Currency {
@@ -18,11 +19,20 @@ impl Currency {
 
     pub fn parse(s: &str) -> Result<Self, CurrencyError> {
         let b = s.as_bytes();
-        if b.len() == 3 && b.iter().all(|c| c.is_ascii_uppercase()) {
+        let known = b.len() == 3
+            && b.iter().all(|c| c.is_ascii_uppercase())
+            && iso_currency::Currency::from_code(s).and_then(|c| c.exponent()).is_some();
+        if known {
             Ok(Currency([b[0], b[1], b[2]]))
         } else {
             Err(CurrencyError(s.chars().take(16).collect()))
         }
+    }
+
+    /// Digits of the minor unit (ISO 4217's exponent): USD 2, JPY 0, BHD 3.
+    pub fn exponent(&self) -> u32 {
+        // Every Currency was checked by `parse` (or is a constant), so the code is listed with an exponent.
+        iso_currency::Currency::from_code(self.as_str()).and_then(|c| c.exponent()).map(u32::from).unwrap_or(2)
     }
 
     pub fn as_str(&self) -> &str {
@@ -94,11 +104,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn currency_accepts_only_iso_shape() {
+    fn currency_accepts_only_iso_4217_codes_with_their_exponent() {
         assert!(Currency::parse("USD").is_ok());
-        for bad in ["usd", "US", "USDT", "U$D", "", "€UR"] {
+        for bad in ["usd", "US", "USDT", "U$D", "", "€UR", "ABC", "XYZ", "XAU"] {
             assert!(Currency::parse(bad).is_err(), "{bad}");
         }
+        let exp = |c: &str| Currency::parse(c).unwrap().exponent();
+        assert_eq!((exp("JPY"), exp("USD"), exp("BHD"), exp("EUR")), (0, 2, 3, 2));
     }
 
     #[test]

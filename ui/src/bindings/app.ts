@@ -79,7 +79,11 @@ export type RoomView = { room: Room, unread: number, last_message: MessageView |
 /**
  * Presence of the other member, for direct rooms.
  */
-presence: PresenceStatus | null, typing: Array<UserSummary>, };
+presence: PresenceStatus | null, 
+/**
+ * When the other member of a direct room was last online (while offline).
+ */
+last_seen: number | null, typing: Array<UserSummary>, };
 
 export type TransferView = { transfer: Transfer, local: LocalState, outbox_id: number | null, 
 /**
@@ -137,7 +141,7 @@ export type Change = { "topic": "balances" } | { "topic": "transactions" } | { "
 /**
  * Pushed to the UI: `tally://event`.
  */
-export type AppEvent = { "type": "conn", conn: ConnState, } | { "type": "changed", changes: Array<Change>, } | { "type": "toast", kind: NotificationKind, title: string, body: string, } | { "type": "open", target: NotificationTarget, };
+export type AppEvent = { "type": "conn", conn: ConnState, } | { "type": "changed", changes: Array<Change>, } | { "type": "toast", kind: NotificationKind, title: string, body: string, } | { "type": "open", target: NotificationTarget, } | { "type": "problem", error: CommandError, };
 
 /**
  * A command's error as the UI sees it: switch on `code`.
@@ -196,3 +200,25 @@ total: number | null,
  * Every part is complete (and at least the transactions part exists): "History complete".
  */
 complete: boolean, };
+
+/**
+ * The user's transfer limits as the Send screen shows them: their own limits from the hub and what is
+ * left of today's, per currency held (the `limits` command).
+ */
+export type LimitsView = { 
+/**
+ * Largest single transfer, minor units of the transfer's currency (absent before the first connection).
+ */
+single_max: number | null, 
+/**
+ * Daily total per currency, minor units.
+ */
+daily_max: number | null, 
+/**
+ * Sent today (UTC day, as the hub counts), per currency.
+ */
+sent_today: Array<Money>, 
+/**
+ * Left of today's limit, per currency the user holds or sent today.
+ */
+remaining_today: Array<Money>, };

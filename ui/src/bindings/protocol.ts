@@ -43,11 +43,12 @@ rate_per_sec: number,
  */
 burst: number, 
 /**
- * Largest single transfer for this user, per currency is not distinguished (minor units).
+ * Largest single transfer for this user (minor units of the transfer's currency: each currency's
+ * own exponent, so 10000 is 100.00 USD and 10,000 JPY).
  */
 transfer_single_max: number, 
 /**
- * Largest total of transfers sent in one UTC day (minor units).
+ * This user's largest total of transfers sent in one UTC day, per currency (minor units).
  */
 transfer_daily_max: number, };
 
@@ -165,7 +166,7 @@ export type SnapshotKind = { "kind": "balances" } | { "kind": "transactions", be
  * Frames a client sends. Every frame but `hello` and `pong` is a request with an `id` and gets exactly
  * one `ack` or `error` with that id.
  */
-export type ClientFrame = { "type": "hello" } & Hello | { "type": "pong", ts: number, } | { "type": "ping", id: number, ts: number, } | { "type": "subscribe", id: number, channel: Channel, since?: Position, } | { "type": "unsubscribe", id: number, channel: Channel, } | { "type": "history", id: number, channel: Channel, before?: number, limit: number, } | { "type": "snapshot", id: number, what: SnapshotKind, } | { "type": "transfer_create", id: number, idempotency_key: string, 
+export type ClientFrame = { "type": "hello" } & Hello | { "type": "pong", ts: number, } | { "type": "ping", id: number, ts: number, } | { "type": "auth", id: number, token: string, } | { "type": "subscribe", id: number, channel: Channel, since?: Position, } | { "type": "unsubscribe", id: number, channel: Channel, } | { "type": "history", id: number, channel: Channel, before?: number, limit: number, } | { "type": "snapshot", id: number, what: SnapshotKind, } | { "type": "transfer_create", id: number, idempotency_key: string, 
 /**
  * Recipient's username.
  */

@@ -46,14 +46,19 @@ export function monthKey(ms: number): string {
   return `${d.getFullYear()}-${d.getMonth() + 1}`;
 }
 
-/** "Today", "Yesterday", or "Thursday, 12 March" (with year when not this year). */
-export function formatDay(ms: number, locale = userLocale(), now = Date.now()): string {
+/** Local calendar days from `ms` to `now`: 0 the same day, 1 yesterday (negative in the future). */
+export function daysAgo(ms: number, now = Date.now()): number {
   const startOf = (t: number) => {
     const d = new Date(t);
     d.setHours(0, 0, 0, 0);
     return d.getTime();
   };
-  const diffDays = Math.round((startOf(now) - startOf(ms)) / 86_400_000);
+  return Math.round((startOf(now) - startOf(ms)) / 86_400_000);
+}
+
+/** "Today", "Yesterday", or "Thursday, 12 March" (with year when not this year). */
+export function formatDay(ms: number, locale = userLocale(), now = Date.now()): string {
+  const diffDays = daysAgo(ms, now);
   const rtf = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
   if (diffDays === 0 || diffDays === 1) {
     const s = rtf.format(-diffDays, "day");
@@ -61,6 +66,15 @@ export function formatDay(ms: number, locale = userLocale(), now = Date.now()): 
   }
   const sameYear = new Date(ms).getFullYear() === new Date(now).getFullYear();
   return dtf(locale, sameYear ? { weekday: "long", day: "numeric", month: "long" } : { dateStyle: "full" }).format(ms);
+}
+
+/** For "last seen …": "14:02" today (or later), "yesterday 14:02", else "3 Dec" (year added when not this year). */
+export function formatLastSeen(ms: number, locale = userLocale(), now = Date.now()): string {
+  const days = daysAgo(ms, now);
+  if (days <= 0) return formatTime(ms, locale);
+  if (days > 1) return formatShortDate(ms, locale, now);
+  const yesterday = new Intl.RelativeTimeFormat(locale, { numeric: "auto" }).format(-1, "day");
+  return `${yesterday} ${formatTime(ms, locale)}`;
 }
 
 /** "in 5 minutes", "2 hours ago" */

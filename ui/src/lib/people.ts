@@ -1,4 +1,6 @@
 import type { PresenceStatus, UserSummary } from "../bindings/protocol";
+import { formatLastSeen } from "./dates";
+import { userLocale } from "./money";
 
 /** "Alice Adams" → "AA"; "bob" → "B". */
 export function initials(name: string): string {
@@ -30,6 +32,16 @@ export const PRESENCE_LABEL: Record<PresenceStatus, string> = {
   invisible: "Invisible",
   offline: "Offline",
 };
+
+/**
+ * A direct room's other member, under their name: "online", "busy", "away", "last seen 14:02" (or
+ * "yesterday 14:02", "3 Dec"), "offline" when never seen; null when their presence is unknown.
+ */
+export function presenceLine(presence: PresenceStatus | null, lastSeen: number | null, now = Date.now(), locale = userLocale()): string | null {
+  if (presence === null) return null;
+  if (presence !== "offline" && presence !== "invisible") return PRESENCE_LABEL[presence].toLowerCase();
+  return lastSeen === null ? "offline" : `last seen ${formatLastSeen(lastSeen, locale, now)}`;
+}
 
 /** "Bob is typing…", "Bob and Carol are typing…", "3 people are typing…" */
 export function typingText(users: UserSummary[]): string {

@@ -1,7 +1,7 @@
 // App-wide view state. It holds no domain truth: the session, connection and counters mirror what the
 // Rust side reports; everything else is read from commands by the screens that show it.
-import type { Change, ConnState, Prefs, SessionInfo, UnreadCounts } from "../bindings/app";
-import type { NotificationKind, NotificationTarget, Transaction } from "../bindings/protocol";
+import type { Change, CommandError, ConnState, Prefs, SessionInfo, UnreadCounts } from "../bindings/app";
+import type { NotificationKind, NotificationTarget, PresenceStatus, Transaction } from "../bindings/protocol";
 
 export type View = "home" | "history" | "send" | "chat" | "notifications" | "settings";
 
@@ -27,6 +27,13 @@ export interface Toast {
   action?: { label: string; run: () => void };
 }
 
+/** Something that went wrong outside any command (the `problem` event): shown until dismissed. */
+export interface Problem {
+  id: number;
+  code: string;
+  message: string;
+}
+
 export type Detail = { kind: "transfer" | "transaction"; id: number; tx?: Transaction };
 
 class AppState {
@@ -46,6 +53,9 @@ class AppState {
   detail = $state<Detail | null>(null);
   /** Bumped when the effective theme changes (charts re-read colours). */
   themeTick = $state(0);
+  /** The status the user chose (Settings), as last accepted by `set_presence`; auto-away never changes it. */
+  presence = $state<PresenceStatus>("online");
+  problems = $state<Problem[]>([]);
 }
 
 export const app = new AppState();
@@ -78,6 +88,19 @@ export function holdToast(id: number): void {
 export function dismissToast(id: number): void {
   holdToast(id);
   app.toasts = app.toasts.filter((t) => t.id !== id);
+}
+
+let problemSeq = 0;
+
+/** Shows a persistent alert; a second problem with the same code replaces the first. */
+export function reportProblem(error: CommandError): void {
+  const message = error.message || "Something went wrong.";
+  const rest = app.problems.filter((p) => p.code !== error.code);
+  app.problems = [...rest, { id: ++problemSeq, code: error.code, message }];
+}
+
+export function dismissProblem(id: number): void {
+  app.problems = app.problems.filter((p) => p.id !== id);
 }
 
 export function announce(text: string): void {

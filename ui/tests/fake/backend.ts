@@ -106,7 +106,11 @@ export class FakeBackend {
   transfers: TransferView[] = [];
   private nextTransfer = 500;
   private nextOutbox = 1;
-  rooms: { room: Room; unread: number; presence: PresenceStatus | null; typing: UserSummary[]; messages: MessageView[] }[] = [];
+  rooms: { room: Room; unread: number; presence: PresenceStatus | null; lastSeen: number | null; typing: UserSummary[]; messages: MessageView[] }[] = [];
+  /** Every status set with `set_presence`, in order. */
+  presenceSet: PresenceStatus[] = [];
+  /** Make `set_presence` fail with this code (e.g. "offline"); null: succeed. */
+  presenceError: string | null = null;
   private nextMsg = 10_000;
   notes: Notification[] = [];
   syncState: SyncProgress;
@@ -507,9 +511,9 @@ export class FakeBackend {
     }
     const dm2: MessageView[] = [mk(9, 1, carol, "See you at book club!", t - 3 * day)];
     this.rooms = [
-      { room: { id: 7, kind: "direct", name: "Bob Brown", members: [alice, bob], created_at: t - 30 * day }, unread: 2, presence: "online", typing: [], messages: dm },
-      { room: { id: 8, kind: "group", name: "Flatmates", members: [alice, bob, carol], created_at: t - 60 * day }, unread: 0, presence: null, typing: [], messages: group },
-      { room: { id: 9, kind: "direct", name: "Carol Chen", members: [alice, carol], created_at: t - 90 * day }, unread: 0, presence: "away", typing: [], messages: dm2 },
+      { room: { id: 7, kind: "direct", name: "Bob Brown", members: [alice, bob], created_at: t - 30 * day }, unread: 2, presence: "online", lastSeen: null, typing: [], messages: dm },
+      { room: { id: 8, kind: "group", name: "Flatmates", members: [alice, bob, carol], created_at: t - 60 * day }, unread: 0, presence: null, lastSeen: null, typing: [], messages: group },
+      { room: { id: 9, kind: "direct", name: "Carol Chen", members: [alice, carol], created_at: t - 90 * day }, unread: 0, presence: "offline", lastSeen: t - 3 * 3_600_000, typing: [], messages: dm2 },
     ];
   }
 
@@ -521,7 +525,7 @@ export class FakeBackend {
 
   roomViews(): RoomView[] {
     return this.rooms
-      .map((r) => ({ room: r.room, unread: r.unread, last_message: r.messages[r.messages.length - 1] ?? null, presence: r.presence, typing: r.typing }))
+      .map((r) => ({ room: r.room, unread: r.unread, last_message: r.messages[r.messages.length - 1] ?? null, presence: r.presence, last_seen: r.lastSeen, typing: r.typing }))
       .sort((a, b) => (b.last_message?.message.sent_at ?? b.room.created_at) - (a.last_message?.message.sent_at ?? a.room.created_at));
   }
 
@@ -580,6 +584,19 @@ export class FakeBackend {
     r.typing = r.typing.filter((u) => u.id !== sender.id);
     this.emit({ type: "toast", kind: "message", title: sender.display_name, body: text });
     this.changed({ topic: "messages", room }, { topic: "rooms" });
+  }
+
+  /** A direct room's other member changed status (what a presence ephemeral would cause). */
+  setPresenceOf(room: number, presence: PresenceStatus, lastSeen: number | null = null): void {
+    const r = this.roomOf(room);
+    r.presence = presence;
+    r.lastSeen = presence === "offline" ? lastSeen : null;
+    this.changed({ topic: "presence" });
+  }
+
+  /** Something went wrong outside any command (the keychain refused the session, ...). */
+  problem(code: string, message: string): void {
+    this.emit({ type: "problem", error: err(code, message) });
   }
 
   setTypingOf(room: number, from: string, active: boolean): void {
@@ -718,7 +735,7 @@ export class FakeBackend {
         }
         const id = 20 + this.rooms.length;
         const room: Room = { id, kind, name: kind === "direct" ? members[0].display_name : (a.name as string), members: [this.me, ...members], created_at: Date.now() };
-        this.rooms.push({ room, unread: 0, presence: kind === "direct" ? "offline" : null, typing: [], messages: [] });
+        this.rooms.push({ room, unread: 0, presence: kind === "direct" ? "offline" : null, lastSeen: null, typing: [], messages: [] });
         this.changed({ topic: "rooms" });
         return structuredClone(this.roomViews().find((r) => r.room.id === id));
       }
@@ -793,6 +810,8 @@ export class FakeBackend {
         return { transactions: this.transactions(f, null, 20).rows, messages: structuredClone(messages.slice(0, 20)) } satisfies SearchResults;
       }
       case "set_presence":
+        if (this.presenceError) throw err(this.presenceError, "You're offline.");
+        this.presenceSet.push(a.status as PresenceStatus);
         return null;
       case "prefs":
         return structuredClone(this.prefs);

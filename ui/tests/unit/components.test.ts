@@ -18,6 +18,9 @@ afterEach(() => {
   clearMocks();
   vi.useRealTimers();
   sync.progress = null;
+  app.presence = "online";
+  app.problems = [];
+  localStorage.clear();
 });
 
 const alice = { id: 1, username: "alice", display_name: "Alice Adams" };
@@ -133,6 +136,29 @@ describe("App", () => {
     await waitFor(() => expect(screen.getByTestId("live-region").textContent).toContain("Bob Brown paid you"));
     expect(app.session?.user.username).toBe("alice");
   });
+
+  it("shows a `problem` as an alert that stays until dismissed", async () => {
+    const fake = installFake({});
+    render(App);
+    await screen.findByTestId("balance-amount", {}, { timeout: 3000 });
+    fake.problem("keychain_unavailable", "The system keychain refused to keep your sign-in.");
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toContain("The system keychain refused to keep your sign-in.");
+    expect(alert.closest('[data-testid="toast"]')).toBeNull();
+    fake.problem("keychain_unavailable", "Still refused.");
+    await waitFor(() => expect(screen.getByRole("alert").textContent).toContain("Still refused."));
+    expect(screen.getAllByRole("alert")).toHaveLength(1);
+    await fireEvent.click(screen.getByRole("button", { name: "Dismiss this alert" }));
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
+  it("restores the status chosen last time on this device", async () => {
+    localStorage.setItem("tally.presence:http://127.0.0.1:8787|alice", JSON.stringify({ chosen: "busy", away: false }));
+    installFake({});
+    render(App);
+    await screen.findByTestId("balance-amount", {}, { timeout: 3000 });
+    expect(app.presence).toBe("busy");
+  });
 });
 
 describe("Settings", () => {
@@ -149,6 +175,24 @@ describe("Settings", () => {
     expect(saved).toEqual({ ...fake.prefs, keep_chat_history: false });
     expect((toggle as HTMLInputElement).checked).toBe(false);
     expect(app.prefs?.keep_chat_history).toBe(false);
+  });
+});
+
+describe("Settings status", () => {
+  it("shows the chosen status, updates it when set_presence succeeds, keeps it when it fails", async () => {
+    const fake = installFake({});
+    app.presence = "busy";
+    render(Settings);
+    const select = (await screen.findByTestId("presence-select")) as HTMLSelectElement;
+    expect(select.value).toBe("busy");
+    await fireEvent.change(select, { target: { value: "away" } });
+    await waitFor(() => expect(app.presence).toBe("away"));
+    expect(fake.presenceSet).toEqual(["away"]);
+    fake.presenceError = "offline";
+    await fireEvent.change(select, { target: { value: "online" } });
+    await waitFor(() => expect(app.toasts.some((t) => t.title === "Couldn't update your status")).toBe(true));
+    expect(app.presence).toBe("away");
+    expect(select.value).toBe("away");
   });
 });
 

@@ -148,19 +148,12 @@ impl Shared {
         Ok(())
     }
 
-    fn local_minute() -> u16 {
-        // Quiet hours are in local time; the engine has no time-zone database, so the shell passes the
-        // offset through TALLY_TZ_OFFSET_MIN when it knows it (UTC otherwise).
-        let offset: i64 = std::env::var("TALLY_TZ_OFFSET_MIN").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
-        (((now_ms() / 60_000) + offset).rem_euclid(1440)) as u16
-    }
-
     fn raise(&self, notifications: &[Notification], messages: &[Message]) {
         let focused = *self.focused_room.lock().unwrap_or_else(|e| e.into_inner());
         let r = Raiser {
             store: &self.store,
             notifier: &*self.notifier,
-            local_minute: Self::local_minute(),
+            local_minute: crate::notify::local_minute_now(),
             focused_room: focused,
         };
         for n in notifications {
