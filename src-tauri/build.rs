@@ -38,6 +38,7 @@ const COMMANDS: &[&str] = &[
     "set_focused_view",
     "sync_progress",
     "limits",
+    "transfer_status",
 ];
 
 fn main() {

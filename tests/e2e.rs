@@ -317,6 +317,8 @@ async fn scenario() {
     nav(&c, "settings").await;
     wait_js(&c, "history complete", "return [...document.querySelectorAll('[data-testid=sync-text]')].some(e => e.textContent.includes('History complete'));").await;
     nav(&c, "chat").await;
+    let count_sql = "SELECT COUNT(*) FROM transactions t JOIN users u ON u.id = t.user_id WHERE u.username = 'alice'";
+    let alice_total: i64 = hub.hub.store.read(move |c| Ok(c.query_row(count_sql, [], |r| r.get(0))?)).await.unwrap();
     hub.shutdown().await;
     wait_js(
         &c,
@@ -333,12 +335,37 @@ async fn scenario() {
     nav(&c, "history").await;
     wait_js(&c, "cached history rows", "return document.querySelectorAll('[data-testid=history-row]').length > 5;")
         .await;
-    let count = wait_js(&c, "the history count", "const e = document.querySelector('[data-testid=history-count]'); return e && e.textContent.replace(/[^0-9]/g, '');").await;
-    assert_eq!(count, serde_json::json!(alice_total.to_string()), "History lists every transaction offline");
+    // History lists every transaction offline.
+    let want = alice_total.to_string();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let js = "const e = document.querySelector('[data-testid=history-count]'); return e ? e.textContent : '';";
+        let text = c.execute(js, vec![]).await.unwrap_or_default();
+        let text = text.as_str().unwrap_or_default().to_string();
+        if text.chars().filter(char::is_ascii_digit).collect::<String>() == want {
+            break;
+        }
+        if tokio::time::Instant::now() > deadline {
+            shot(&c, "failure-history-count").await;
+            panic!("History shows {text:?}, the hub holds {want} transactions");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     shot(&c, "06-history-offline").await;
     // Scrolled to the end, the oldest transaction the hub holds is there.
-    c.execute("const t = document.querySelector('[data-testid=history-table]'); const s = [t, ...t.querySelectorAll('*')].find(e => e.scrollHeight > e.clientHeight + 10); s.scrollTop = s.scrollHeight;", vec![]).await.unwrap();
-    wait_js(&c, "the oldest transaction", &format!("return [...document.querySelectorAll('[data-testid=history-row]')].some(r => r.textContent.includes({alice_oldest:?}));")).await;
+    // End, as a person would press it in the table, jumps to the oldest row.
+    let table = wait_css(&c, "[data-testid=history-table]").await;
+    table.send_keys("\u{E010}").await.unwrap(); // WebDriver's End key
+    let oldest_js = format!("return [...document.querySelectorAll('[data-testid=history-row]')].some(r => r.textContent.includes({alice_oldest:?}));");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while c.execute(&oldest_js, vec![]).await.unwrap_or_default() != serde_json::json!(true) {
+        if tokio::time::Instant::now() > deadline {
+            shot(&c, "failure-history-oldest").await;
+            let rows = c.execute("return [...document.querySelectorAll('[data-testid=history-row]')].slice(-3).map(r => r.textContent).join(' | ');", vec![]).await.unwrap_or_default();
+            panic!("the oldest transaction {alice_oldest:?} is not shown at the end; last rows: {rows}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     shot(&c, "06b-history-offline-oldest").await;
     nav(&c, "notifications").await;
     shot(&c, "07-notifications").await;

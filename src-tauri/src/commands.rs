@@ -12,7 +12,7 @@ fn err(e: tally_client::Error) -> CommandError {
     e.into()
 }
 fn invalid(msg: &str) -> CommandError {
-    CommandError { code: "invalid_input".into(), message: msg.into() }
+    CommandError::local(LocalErrorCode::InvalidInput, msg)
 }
 fn limit(n: u32, max: u32) -> R<u32> {
     if n == 0 || n > max {
@@ -175,4 +175,8 @@ pub async fn sync_progress(engine: Engn<'_>) -> R<SyncProgress> {
 #[tauri::command(rename_all = "snake_case")]
 pub async fn limits(engine: Engn<'_>) -> R<LimitsView> {
     engine.limits().map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn transfer_status(engine: Engn<'_>, key: String) -> R<Option<TransferView>> {
+    engine.transfer_status(&key).map_err(err)
 }

@@ -56,7 +56,8 @@ pub fn commands_plugin<R: Runtime>() -> TauriPlugin<R> {
             set_prefs,
             set_focused_view,
             sync_progress,
-            limits
+            limits,
+            transfer_status
         ])
         .build()
 }

@@ -1,5 +1,6 @@
 //! tally-bench: the Tally hub and a Socket.IO 4.8 server (and a raw TCP baseline) under the same load,
 //! from the same load generator, on the same machine. See docs/BENCHMARKS.md.
+mod backfill;
 mod pool;
 mod raw;
 mod report;
@@ -35,6 +36,16 @@ enum Cmd {
         /// The repository root (for bench/socketio).
         #[arg(long, default_value = ".")]
         root: PathBuf,
+    },
+    /// A new device downloading a long history: time to fully cached, the history page query while it
+    /// runs, and the hub's CPU for one download (issue targets: 100k rows ≤ 20 s, 1M ≤ 3 min, p99 ≤ 16 ms).
+    Backfill {
+        /// History sizes to measure, e.g. `--rows 100000,1000000`.
+        #[arg(long, value_delimiter = ',', default_values_t = [100_000u64])]
+        rows: Vec<u64>,
+        /// Runs of each size (the spread is printed).
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
     },
     /// A client process (started by `run`; speaks JSON lines on stdin/stdout).
     #[command(hide = true)]
@@ -81,6 +92,17 @@ fn main() -> anyhow::Result<()> {
             // Two threads: the machine has two cores and the servers need theirs.
             let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
             rt.block_on(worker::run())
+        }
+        Cmd::Backfill { rows, runs } => {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+            rt.block_on(async move {
+                for n in rows {
+                    for _ in 0..runs {
+                        backfill::print(&backfill::run(n).await?);
+                    }
+                }
+                Ok(())
+            })
         }
         Cmd::RawServer { port, http_port } => {
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

@@ -288,6 +288,12 @@ impl Engine {
     pub fn notifications(&self, before: Option<NotificationId>, limit: u32) -> Result<Vec<Notification>, Error> {
         self.store()?.notifications(before, limit)
     }
+    /// Where one of the user's transfers stands, by its idempotency key: queued, in flight, completed,
+    /// failed or not sent (what the Send screen follows). None: no such transfer on this device.
+    pub fn transfer_status(&self, key: &str) -> Result<Option<TransferView>, Error> {
+        self.store()?.transfer_by_key(key)
+    }
+
     /// The user's own limits and what is left of today's.
     pub fn limits(&self) -> Result<LimitsView, Error> {
         let store = self.store()?;
@@ -336,7 +342,18 @@ impl Engine {
         if p.transfer_expiry_secs < 30 || p.transfer_expiry_secs > 24 * 3600 {
             return Err(Error::InvalidInput("offline transfer expiry must be between 30 seconds and 24 hours".into()));
         }
-        self.store()?.set_prefs(p)
+        let store = self.store()?;
+        let before = store.prefs()?;
+        store.set_prefs(p)?;
+        if before.keep_chat_history != p.keep_chat_history {
+            // Rooms that stopped at the old cap download on to the new one.
+            let cap = sync::room_cap(p);
+            if store.reopen_room_parts(cap)? > 0 {
+                self.changed(vec![Change::Sync]);
+                self.kick();
+            }
+        }
+        Ok(())
     }
 
     pub fn rooms(&self) -> Result<Vec<RoomView>, Error> {

@@ -50,17 +50,18 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn code(&self) -> String {
+    pub fn code(&self) -> view::CommandErrorCode {
+        use view::{CommandErrorCode as C, LocalErrorCode as L};
         match self {
-            Error::Offline => "offline".into(),
-            Error::NotSignedIn => "not_signed_in".into(),
-            Error::InvalidInput(_) => "invalid_input".into(),
-            Error::Keychain(_) => "keychain_unavailable".into(),
-            Error::Notify(_) => "notifications_unavailable".into(),
-            Error::Storage(_) => "storage".into(),
-            Error::Network(_) => "network".into(),
-            Error::Auth(_) => "auth".into(),
-            Error::Hub { code, .. } => code.as_str().into(),
+            Error::Offline => C::Local(L::Offline),
+            Error::NotSignedIn => C::Local(L::NotSignedIn),
+            Error::InvalidInput(_) => C::Local(L::InvalidInput),
+            Error::Keychain(_) => C::Local(L::KeychainUnavailable),
+            Error::Notify(_) => C::Local(L::NotificationsUnavailable),
+            Error::Storage(_) => C::Local(L::Storage),
+            Error::Network(_) => C::Local(L::Network),
+            Error::Auth(_) => C::Local(L::Auth),
+            Error::Hub { code, .. } => C::Hub(*code),
         }
     }
 }

@@ -282,14 +282,49 @@ pub enum AppEvent {
     },
 }
 
+/// Errors that happen on this device (the hub's own are [`tally_protocol::ErrorCode`]s).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum LocalErrorCode {
+    Offline,
+    NotSignedIn,
+    InvalidInput,
+    KeychainUnavailable,
+    NotificationsUnavailable,
+    Storage,
+    Network,
+    Auth,
+}
+
+/// A command's error code: one of this device's or one of the hub's (the same strings on the wire).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(untagged)]
+pub enum CommandErrorCode {
+    Local(LocalErrorCode),
+    Hub(tally_protocol::ErrorCode),
+}
+
+impl std::fmt::Display for CommandErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(s)) => f.write_str(&s),
+            _ => f.write_str("unknown"),
+        }
+    }
+}
+
 /// A command's error as the UI sees it: switch on `code`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct CommandError {
-    /// A protocol error code (`insufficient_funds`, ...) or a local one: `offline`, `not_signed_in`,
-    /// `invalid_input`, `keychain_unavailable`, `storage`, `network`, `auth`.
-    pub code: String,
+    pub code: CommandErrorCode,
     pub message: String,
+}
+
+impl CommandError {
+    pub fn local(code: LocalErrorCode, message: impl Into<String>) -> Self {
+        CommandError { code: CommandErrorCode::Local(code), message: message.into() }
+    }
 }
 
 /// The amount shown in a send form: parsed from user input by the UI into minor units.
@@ -310,6 +345,7 @@ pub fn bindings() -> String {
     s.push_str(
         &[
             "Balance",
+            "ErrorCode",
             "Direction",
             "Limits",
             "Message",
@@ -349,6 +385,8 @@ pub fn bindings() -> String {
         Prefs,
         Change,
         AppEvent,
+        LocalErrorCode,
+        CommandErrorCode,
         CommandError,
         SendMoney,
         SyncKind,

@@ -269,7 +269,7 @@ async fn permanent_errors_fail_the_item_and_do_not_block_other_queues() {
         .engine
         .send_money(&SendMoney { to: "jo".into(), amount: Money::new(5_000, Currency::USD), memo: String::new() })
         .unwrap_err();
-    assert_eq!(err.code(), "insufficient_funds");
+    assert_eq!(err.code().to_string(), "insufficient_funds");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@ import type {
   AppEvent,
   BalancePoint,
   BalanceView,
-  CommandError,
+  CommandErrorCode,
   CounterpartySpend,
   DemoInfo,
   MessageView,
@@ -22,6 +22,7 @@ import type {
   TxCursor,
   TxFilter,
   TxPage,
+  LimitsView,
   UnreadCounts,
   ConnState,
 } from "../bindings/app";
@@ -29,10 +30,16 @@ import type { Notification, PresenceStatus, RoomKind, UserSummary } from "../bin
 
 export const EVENT_NAME = "tally://event";
 
-/** A rejected command. Structurally a `CommandError` ({code, message}), and an Error for stack traces. */
-export class TallyError extends Error implements CommandError {
-  code: string;
-  constructor(code: string, message: string) {
+/**
+ * A rejected command's code: the engine's typed `CommandErrorCode`, or one of the bridge's own when the
+ * rejection did not come from the engine (`ipc`: Tauri refused or failed the call; `unknown`).
+ */
+export type UiErrorCode = CommandErrorCode | "ipc" | "unknown";
+
+/** A rejected command: `{code, message}` like a `CommandError`, and an Error for stack traces. */
+export class TallyError extends Error {
+  code: UiErrorCode;
+  constructor(code: UiErrorCode, message: string) {
     super(message);
     this.name = "TallyError";
     this.code = code;
@@ -47,8 +54,9 @@ export function toCommandError(e: unknown): TallyError {
   if (e instanceof TallyError) return e;
   if (typeof e === "object" && e !== null) {
     const o = e as Record<string, unknown>;
-    if (typeof o.code === "string" && typeof o.message === "string") return new TallyError(o.code, o.message);
-    if (typeof o.code === "string") return new TallyError(o.code, typeof o.error === "string" ? o.error : o.code);
+    // A string `code` on a rejection is the engine's CommandErrorCode (the Rust side only sends those).
+    if (typeof o.code === "string" && typeof o.message === "string") return new TallyError(o.code as UiErrorCode, o.message);
+    if (typeof o.code === "string") return new TallyError(o.code as UiErrorCode, typeof o.error === "string" ? o.error : o.code);
     if (e instanceof Error) return new TallyError("ipc", e.message || e.name);
     if (typeof o.message === "string") return new TallyError("unknown", o.message);
     try {
@@ -129,6 +137,8 @@ export const prefs = () => call<Prefs>("prefs");
 export const setPrefs = (p: Prefs) => call<null>("set_prefs", { prefs: p });
 export const setFocusedView = (view: string, room: number | null) => call<null>("set_focused_view", { view, room });
 export const syncProgress = () => call<SyncProgress>("sync_progress");
+export const limits = () => call<LimitsView>("limits");
+export const transferStatus = (key: string) => call<TransferView | null>("transfer_status", { key });
 
 /** Subscribes to `tally://event`. Resolves to the unlisten function. */
 export function onAppEvent(handler: (event: AppEvent) => void): Promise<UnlistenFn> {

@@ -18,6 +18,9 @@ export function cursorOf(row: TxRow): TxCursor {
   return { created_at: row.tx.created_at, id: row.tx.id };
 }
 
+/** The most rows one `transactions` call returns (the command refuses more). */
+export const MAX_TX_PAGE = 500;
+
 export class TxPager {
   readonly pageSize: number;
   readonly jumpLimit: number;
@@ -45,7 +48,7 @@ export class TxPager {
     opts: PagerOptions = {},
   ) {
     this.pageSize = opts.pageSize ?? 100;
-    this.jumpLimit = Math.max(opts.jumpLimit ?? 2000, this.pageSize);
+    this.jumpLimit = Math.max(opts.jumpLimit ?? MAX_TX_PAGE, this.pageSize);
     this.keepPages = opts.keepPages ?? 40;
   }
 
@@ -188,7 +191,8 @@ export class TxPager {
     const limit = q === p ? ps : Math.min((p - q + 1) * ps, this.jumpLimit);
     const res = await this.fetchPage(this.cursors.get(q) ?? null, limit);
     if (gen !== this.gen) return;
-    this.total = res.total;
+    // Only the first page carries the total (the engine counts once, not per page: 0 after a cursor).
+    if (!this.cursors.get(q)) this.total = res.total;
     this.ready = true;
     const rows = res.rows;
     const base = q * ps;

@@ -4,6 +4,7 @@
 // (bundled as an init script, see tests/fake/entry.ts).
 import type {
   AppEvent,
+  CommandErrorCode,
   BalancePoint,
   BalanceView,
   Change,
@@ -65,7 +66,7 @@ const byName = (u: string) => USERS.find((x) => x.username === u);
 const MEMOS = ["Pizza 🍕", "Rent share", "Coffee", "Groceries", "Concert tickets", "Taxi home", "Dinner", "Book club", "Birthday gift", "Utilities", "Lunch", "Cinema"];
 const KINDS: TxKind[] = ["transfer_in", "transfer_out", "deposit", "withdrawal"];
 
-function err(code: string, message: string): CommandError {
+function err(code: CommandErrorCode, message: string): CommandError {
   return { code, message };
 }
 
@@ -110,7 +111,7 @@ export class FakeBackend {
   /** Every status set with `set_presence`, in order. */
   presenceSet: PresenceStatus[] = [];
   /** Make `set_presence` fail with this code (e.g. "offline"); null: succeed. */
-  presenceError: string | null = null;
+  presenceError: CommandErrorCode | null = null;
   private nextMsg = 10_000;
   notes: Notification[] = [];
   syncState: SyncProgress;
@@ -595,7 +596,7 @@ export class FakeBackend {
   }
 
   /** Something went wrong outside any command (the keychain refused the session, ...). */
-  problem(code: string, message: string): void {
+  problem(code: CommandErrorCode, message: string): void {
     this.emit({ type: "problem", error: err(code, message) });
   }
 
@@ -719,6 +720,8 @@ export class FakeBackend {
         return this.csv(a.filter as TxFilter);
       case "transfers_open":
         return structuredClone(this.transfers);
+      case "transfer_status":
+        return structuredClone(this.transfers.find((t) => t.transfer.idempotency_key === a.key) ?? null);
       case "contacts":
         return USERS.filter((u) => u.id !== this.me.id);
       case "send_money":

@@ -164,7 +164,10 @@ impl Store {
             .collect();
         let fetched = parts.iter().map(|p| p.fetched).sum();
         let total = parts.iter().map(|p| p.total).sum::<Option<u64>>();
-        let complete = parts.iter().any(|p| p.kind == SyncKind::Transactions) && parts.iter().all(|p| p.complete);
+        // Until the room list has arrived, rooms still to be downloaded are not known yet.
+        let rooms_known = self.meta(&format!("snap:{}", Channel::User(self.me)))?.is_none();
+        let complete =
+            rooms_known && parts.iter().any(|p| p.kind == SyncKind::Transactions) && parts.iter().all(|p| p.complete);
         Ok(SyncProgress { parts, fetched, total, complete })
     }
 
@@ -199,6 +202,16 @@ impl Store {
         set_position_ts(&tx, channel, head, Some(hub_now))?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Rooms whose download stopped at a smaller cap (not at their oldest message) continue; returns how
+    /// many. (Turning the setting off keeps what is cached: nothing is deleted.)
+    pub fn reopen_room_parts(&self, cap: u64) -> Result<usize, Error> {
+        Ok(self.writer().execute(
+            "UPDATE sync_parts SET complete = 0 WHERE part LIKE 'room:%' AND complete = 1
+               AND next_before IS NOT NULL AND fetched < ?1",
+            [cap as i64],
+        )?)
     }
 
     /// Stores one page of a part and moves its cursor, in one transaction. Returns what changed.

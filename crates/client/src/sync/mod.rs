@@ -25,6 +25,11 @@ use crate::store::{PageEnd, PartKey};
 use backfill::Work;
 pub use reconnect::run;
 
+/// How many messages of a room this device keeps with these preferences.
+pub fn room_cap(prefs: &Prefs) -> u64 {
+    backfill::cap(PartKey::Room(0), prefs)
+}
+
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const ACK_TIMEOUT: Duration = Duration::from_secs(10);
 const SNAPSHOT_CONCURRENCY: usize = 2;
@@ -143,7 +148,7 @@ impl Shared {
             tracing::warn!(error = %e, "could not save the session to the keychain");
             // The user must know: the next start will not be signed in.
             let message = format!("Tally could not save your sign-in to the system keychain ({e}). You will have to sign in again next time.");
-            self.emit(AppEvent::Problem { error: CommandError { code: "keychain_unavailable".into(), message } });
+            self.emit(AppEvent::Problem { error: CommandError::local(LocalErrorCode::KeychainUnavailable, message) });
         }
         Ok(())
     }
@@ -659,11 +664,8 @@ async fn apply(sh: &Arc<Shared>, conn: &mut Conn, channel: Channel, events: &[Ev
     // A broadcast also arrives as a `system` notification of its own, which is what raises the toast
     // (once, honouring the user's muted kinds): the broadcast event itself raises nothing.
     sh.raise(&applied.new_notifications, &applied.new_messages);
-    let mut changes = applied.changes.clone();
-    if !changes.is_empty() {
-        changes.push(Change::Outbox);
-    }
-    sh.changed(changes);
+    // Events never change the outbox (its items end in `on_outbox_reply`): no Outbox topic here.
+    sh.changed(applied.changes.clone());
     Ok(())
 }
 
@@ -779,6 +781,7 @@ async fn apply_snapshot(
         AckData::Rooms { rooms } => {
             let before: HashSet<RoomId> = sh.store.room_ids()?.into_iter().collect();
             sh.store.replace_rooms(&rooms)?;
+            sh.store.ensure_parts(&wanted_parts(sh))?;
             for r in &rooms {
                 if !before.contains(&r.id) {
                     for ch in [Channel::Room(r.id), Channel::PresenceRoom(r.id)] {
@@ -791,6 +794,7 @@ async fn apply_snapshot(
                 }
             }
             changes.push(Change::Rooms);
+            changes.push(Change::Sync);
         }
         AckData::Contacts { users } => sh.store.replace_contacts(&users)?,
         AckData::Transfers { transfers } => {
