@@ -1,7 +1,7 @@
 //! The one socket task: connect, authenticate, resubscribe with stored positions, apply events exactly
 //! once, heal gaps, refetch snapshots after `recovered: false`, flush the outbox, heartbeats and latency,
 //! token refresh, and reconnect with backoff when anything breaks.
-use crate::api::{ws_url, Api};
+use crate::api::Api;
 use crate::backoff::Backoff;
 use crate::notify::{Notifier, Raiser};
 use crate::outbox::{OutboxAction, OutboxState};
@@ -9,17 +9,19 @@ use crate::secrets::{SecretStore, StoredSession};
 use crate::store::{now_ms, OutboxRow, Store};
 use crate::view::*;
 use crate::Error;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use rand::Rng;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 use tally_protocol::*;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 mod backfill;
+mod live;
 mod reconnect;
+mod session;
 use crate::netwatch::Reachability;
 use crate::store::{PageEnd, PartKey};
 use backfill::Work;
@@ -274,8 +276,10 @@ enum Pending {
 #[derive(Debug)]
 struct ReplyBox(Option<Reply>);
 
+type WsStream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
 struct Conn {
-    ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    ws: WsStream,
     next_id: ReqId,
     pending: HashMap<ReqId, (Pending, Instant)>,
     in_flight_queues: HashSet<String>,
@@ -288,6 +292,19 @@ struct Conn {
 }
 
 impl Conn {
+    fn new(ws: WsStream) -> Conn {
+        Conn {
+            ws,
+            next_id: 0,
+            pending: HashMap::new(),
+            in_flight_queues: HashSet::new(),
+            snapshot_queue: VecDeque::new(),
+            snapshots_running: 0,
+            retry_outbox_at: None,
+            backfill_in_flight: false,
+            hub_skew_ms: 0,
+        }
+    }
     async fn send(&mut self, f: &ClientFrame) -> Result<(), Error> {
         self.ws.send(WsMessage::text(encode(f))).await.map_err(|e| Error::Network(e.to_string()))
     }
@@ -316,240 +333,17 @@ fn close_outcome(code: u16, reason: &str, live_for: Option<Duration>, hint: Opti
     }
 }
 
+/// One connection attempt and, if it goes live, the whole session.
 async fn connect_once(
     sh: &Arc<Shared>,
     cmds: &mut mpsc::UnboundedReceiver<Cmd>,
     backoff: &mut Backoff,
     net: &mut watch::Receiver<Reachability>,
 ) -> Outcome {
-    // 1. a valid access token.
-    let token = match sh.access_token(false).await {
-        Ok(t) => t,
-        Err(Error::Auth(reason)) => return Outcome::Permanent(ConnState::AuthFailed { reason }),
-        Err(e) => return Outcome::Dropped { live_for: None, hint: None, error: e.to_string() },
-    };
-    // 2. the socket.
-    let url = ws_url(&sh.api.base);
-    // TCP_NODELAY: requests are small frames; Nagle would hold them behind unacknowledged data.
-    let ws = match tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async_with_config(&url, None, true))
-        .await
-    {
-        Ok(Ok((ws, _))) => ws,
-        Ok(Err(e)) => return Outcome::Dropped { live_for: None, hint: None, error: short_ws_error(&e) },
-        Err(_) => return Outcome::Dropped { live_for: None, hint: None, error: "connect timed out".into() },
-    };
-    sh.set_state(ConnState::Authenticating);
-    let mut conn = Conn {
-        ws,
-        next_id: 0,
-        pending: HashMap::new(),
-        in_flight_queues: HashSet::new(),
-        snapshot_queue: VecDeque::new(),
-        snapshots_running: 0,
-        retry_outbox_at: None,
-        backfill_in_flight: false,
-        hub_skew_ms: 0,
-    };
-    // 3. hello with every channel and its stored position.
-    let positions: HashMap<Channel, Position> = sh.store.positions().unwrap_or_default().into_iter().collect();
-    let subscriptions: Vec<SubscribeSpec> = wanted_channels(sh)
-        .into_iter()
-        .map(|c| SubscribeSpec { since: positions.get(&c).cloned(), channel: c })
-        .collect();
-    let hello =
-        ClientFrame::Hello(Hello { v: PROTOCOL_VERSION, token, subscriptions, client: Some(sh.client_name.clone()) });
-    if let Err(e) = conn.send(&hello).await {
-        return Outcome::Dropped { live_for: None, hint: None, error: e.to_string() };
+    match session::open(sh).await {
+        Ok((conn, welcome)) => live::run(sh, conn, welcome, cmds, backoff, net).await,
+        Err(outcome) => outcome,
     }
-    let welcome = loop {
-        match tokio::time::timeout(CONNECT_TIMEOUT, conn.ws.next()).await {
-            Err(_) => return Outcome::Dropped { live_for: None, hint: None, error: "no welcome in time".into() },
-            Ok(None) => return Outcome::Dropped { live_for: None, hint: None, error: "connection closed".into() },
-            Ok(Some(Err(e))) => return Outcome::Dropped { live_for: None, hint: None, error: short_ws_error(&e) },
-            Ok(Some(Ok(WsMessage::Text(t)))) => match decode_server(&t) {
-                Ok(ServerFrame::Welcome(w)) => break w,
-                Ok(_) | Err(_) => continue,
-            },
-            Ok(Some(Ok(WsMessage::Close(cf)))) => {
-                let (code, reason) =
-                    cf.map(|c| (u16::from(c.code), c.reason.to_string())).unwrap_or((1005, String::new()));
-                return match CloseCode::from_code(code) {
-                    Some(CloseCode::TokenExpired) | Some(CloseCode::Unauthorized) => {
-                        // Refresh once and retry at once; a failed refresh means sign in again.
-                        match sh.access_token(true).await {
-                            Ok(_) => Outcome::Dropped {
-                                live_for: None,
-                                hint: Some(Duration::ZERO),
-                                error: "token refreshed".into(),
-                            },
-                            Err(Error::Auth(reason)) => Outcome::Permanent(ConnState::AuthFailed { reason }),
-                            Err(e) => Outcome::Dropped { live_for: None, hint: None, error: e.to_string() },
-                        }
-                    }
-                    _ => close_outcome(code, &reason, None, None),
-                };
-            }
-            Ok(Some(Ok(_))) => continue,
-        }
-    };
-    let live_since = Instant::now();
-    conn.hub_skew_ms = welcome.server_time - now_ms();
-    if let Err(e) = sh.store.ensure_parts(&wanted_parts(sh)) {
-        return Outcome::Dropped { live_for: None, hint: None, error: e.to_string() };
-    }
-    if let Ok(json) = serde_json::to_string(&welcome.limits) {
-        if sh.store.meta("limits").ok().flatten().as_deref() != Some(json.as_str()) {
-            let _ = sh.store.set_meta("limits", &json);
-            sh.changed(vec![Change::Session]);
-        }
-    }
-    let heartbeat = Duration::from_millis(welcome.heartbeat_ms.max(100));
-    sh.set_state(ConnState::Live { latency_ms: None });
-    let _ = sh.store.confirm_balances();
-    let mut last_rx = Instant::now();
-    let mut wall = (SystemTime::now(), Instant::now());
-    let mut tick = tokio::time::interval(Duration::from_millis(100));
-    let mut next_ping = Instant::now();
-    let mut hint: Option<Duration> = None;
-    let mut refresh_at = {
-        let t = sh.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        let jitter = rand::thread_rng().gen_range(0.75..0.85);
-        t.access_expires.checked_sub(t.lifetime.mul_f64(1.0 - jitter)).unwrap_or_else(Instant::now)
-    };
-    let (refresh_tx, mut refresh_rx) = mpsc::channel::<Result<String, Error>>(1);
-    let mut refreshing = false;
-    // Contacts are cheap and change rarely: refresh them on every connect.
-    let _ = conn
-        .request(
-            |id| ClientFrame::Snapshot { id, what: SnapshotKind::Contacts },
-            Pending::Snapshot(Channel::User(sh.user.id), SnapshotKind::Contacts),
-        )
-        .await;
-    for channel in sh.store.snapshots_owed().unwrap_or_default() {
-        conn.snapshot_queue.push_back((channel, Instant::now()));
-    }
-    flush_outbox(sh, &mut conn).await;
-
-    let mut net_alive = true;
-    let result: Outcome = loop {
-        tokio::select! {
-            msg = conn.ws.next() => {
-                last_rx = Instant::now();
-                match msg {
-                    None => break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: "connection lost".into() },
-                    Some(Err(e)) => break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: short_ws_error(&e) },
-                    Some(Ok(WsMessage::Close(cf))) => {
-                        let (code, reason) = cf.map(|c| (u16::from(c.code), c.reason.to_string())).unwrap_or((1005, String::new()));
-                        break close_outcome(code, &reason, Some(live_since.elapsed()), hint);
-                    }
-                    Some(Ok(WsMessage::Text(t))) => {
-                        let frame = match decode_server(&t) {
-                            Ok(f) => f,
-                            Err(e) => { tracing::warn!(error = %e, "ignoring an unreadable frame"); continue; }
-                        };
-                        if let Err(e) = on_frame(sh, &mut conn, frame, &mut hint).await {
-                            break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: e.to_string() };
-                        }
-                    }
-                    Some(Ok(_)) => {}
-                }
-            }
-            c = cmds.recv() => match c {
-                None | Some(Cmd::Shutdown) => {
-                    let _ = conn.ws.close(None).await;
-                    break Outcome::Shutdown;
-                }
-                Some(Cmd::ReconnectNow) => {
-                    // Already live: probe at once instead.
-                    next_ping = Instant::now();
-                }
-                Some(Cmd::Background(b)) => backoff.background = b,
-                Some(Cmd::Kick) => flush_outbox(sh, &mut conn).await,
-                Some(Cmd::Request(make, reply)) => {
-                    if conn.request(make, Pending::External(ReplyBox(Some(reply)))).await.is_err() {
-                        break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: "send failed".into() };
-                    }
-                }
-            },
-            changed = net.changed(), if net_alive => {
-                net_alive = changed.is_ok();
-                if net_alive && *net.borrow_and_update() == Reachability::Down {
-                    // The OS says the network is gone: say Offline now instead of waiting for heartbeats.
-                    break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint: None, error: "network down".into() };
-                }
-            }
-            r = refresh_rx.recv() => {
-                refreshing = false;
-                match r {
-                    Some(Ok(token)) => {
-                        {
-                            let t = sh.tokens.lock().unwrap_or_else(|e| e.into_inner());
-                            let jitter = rand::thread_rng().gen_range(0.75..0.85);
-                            refresh_at = t.access_expires.checked_sub(t.lifetime.mul_f64(1.0 - jitter)).unwrap_or_else(Instant::now);
-                        }
-                        // Renew this connection's authority in band: it is closed when its token expires.
-                        if conn.request(|id| ClientFrame::Auth { id, token }, Pending::Renew).await.is_err() {
-                            break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: "send failed".into() };
-                        }
-                    }
-                    Some(Err(Error::Auth(reason))) => break Outcome::Permanent(ConnState::AuthFailed { reason }),
-                    _ => refresh_at = Instant::now() + Duration::from_secs(30),
-                }
-            }
-            _ = tick.tick() => {
-                let now = Instant::now();
-                // Two missed heartbeats: the connection is dead even if TCP says nothing.
-                if now.duration_since(last_rx) > heartbeat * 2 + Duration::from_millis(500) {
-                    break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: "no heartbeat from the server".into() };
-                }
-                // Woke from sleep (wall clock jumped ahead of the monotonic clock): probe at once.
-                let (w0, i0) = wall;
-                let wall_dt = SystemTime::now().duration_since(w0).unwrap_or_default();
-                if wall_dt > i0.elapsed() + Duration::from_secs(5) {
-                    next_ping = now;
-                    last_rx = now; // give the probe its chance before declaring the link dead
-                }
-                wall = (SystemTime::now(), Instant::now());
-                if now >= next_ping {
-                    next_ping = now + heartbeat;
-                    let ts = now_ms();
-                    if conn.request(|id| ClientFrame::Ping { id, ts }, Pending::Ping(Instant::now())).await.is_err() {
-                        break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: "send failed".into() };
-                    }
-                }
-                if !refreshing && now >= refresh_at {
-                    refreshing = true;
-                    let (sh2, tx) = (sh.clone(), refresh_tx.clone());
-                    // The result is dropped with this connection's receiver if the connection ends first.
-                    tokio::spawn(async move { let _ = tx.send(sh2.access_token(true).await).await; });
-                }
-                // Acks that never came.
-                let expired: Vec<ReqId> = conn.pending.iter().filter(|(_, (_, at))| at.elapsed() > ACK_TIMEOUT).map(|(id, _)| *id).collect();
-                if !expired.is_empty() {
-                    break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: "the server stopped answering".into() };
-                }
-                if conn.retry_outbox_at.is_some_and(|t| now >= t) {
-                    conn.retry_outbox_at = None;
-                    flush_outbox(sh, &mut conn).await;
-                }
-                if let Err(e) = run_snapshots(sh, &mut conn).await {
-                    break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: e.to_string() };
-                }
-                if let Err(e) = run_backfill(sh, &mut conn).await {
-                    break Outcome::Dropped { live_for: Some(live_since.elapsed()), hint, error: e.to_string() };
-                }
-                backoff.on_healthy(live_since.elapsed());
-            }
-        }
-    };
-    // The connection is gone: fail waiting requests at once; queued outbox items stay queued.
-    for (_, (p, _)) in conn.pending.drain() {
-        if let Pending::External(ReplyBox(Some(reply))) = p {
-            let _ = reply.send(Err(Error::Offline));
-        }
-    }
-    backoff.on_healthy(live_since.elapsed());
-    result
 }
 
 fn short_ws_error(e: &tokio_tungstenite::tungstenite::Error) -> String {
