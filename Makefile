@@ -21,11 +21,18 @@ deps:
 deps-test:
 	@scripts/deps.sh test
 
-ui: deps
+# ui/dist is rebuilt only when the UI's sources changed (a rewrite would make cargo rebuild the app).
+UI_SOURCES := $(shell find ui/src ui/public -type f 2>/dev/null) ui/index.html ui/package.json ui/package-lock.json ui/vite.config.ts ui/svelte.config.js ui/tsconfig.json
+
+ui: deps ui/dist/index.html
+
+ui/dist/index.html: $(UI_SOURCES)
 	@cd ui && npm run --silent build
 
+# The same packages, features and targets as `make test` builds, so either command reuses the other's
+# build (cargo unifies features per build: building two packages alone would compile a different tree).
 run: ui
-	cargo build $(APP_FEATURES) -p tally -p tally-hub --bins
+	cargo build --workspace --all-targets $(APP_FEATURES)
 	@scripts/run-demo.sh "$(HUB_ADDR)" "$(DEMO_DIR)"
 
 hub:
@@ -49,14 +56,14 @@ test-rust:
 
 # Only the end-to-end test (it is also part of test-rust).
 test-e2e: ui
-	TALLY_REQUIRE_DESKTOP=1 scripts/desktop-session.sh cargo test $(APP_FEATURES) --test e2e
+	TALLY_REQUIRE_DESKTOP=1 scripts/desktop-session.sh cargo test --workspace $(APP_FEATURES) --test e2e
 
 # Builds the .deb, installs it, starts the installed app under the desktop session and sees its window.
 test-bundle: ui
 	scripts/desktop-session.sh scripts/deb-test.sh
 
 test-protocol-example:
-	cargo build -p tally-hub --bin tally-hub
+	cargo build --workspace --all-targets $(APP_FEATURES)
 	scripts/protocol-example.sh
 
 # Hub vs Socket.IO side by side (scenarios 1-7, about 15 minutes) and the client engine benches (8);

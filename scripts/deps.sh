@@ -9,7 +9,7 @@ say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 
 # --- Debian/Ubuntu packages ---------------------------------------------------------------------------
 pkgs=(curl pkg-config libssl-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev
-      xvfb xauth)
+      xvfb xauth fonts-noto-color-emoji)
 if [ "$what" = test ]; then
   pkgs+=(chromium webkit2gtk-driver dbus dbus-x11 gnome-keyring dunst libsecret-tools imagemagick x11-utils xdotool
          python3-venv)

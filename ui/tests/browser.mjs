@@ -8,6 +8,7 @@ import { createServer } from "node:http";
 import { dirname, extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { layoutTests } from "./browser-layout.mjs";
 
 const UI = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = join(UI, "dist");
@@ -340,6 +341,71 @@ test("send result follows the live transfer status", async () => {
   eq(await page.locator(`${tid("send-result")} [role="progressbar"]`).getAttribute("aria-valuenow"), "50", "progress 50%");
   await shot(page, "send-processing");
   await until(async () => (await page.locator(tid("send-result")).getAttribute("data-phase")) === "completed", "completed", 8000);
+  await done();
+});
+
+test("send money: the amount step shows the limits and refuses what is over them", async () => {
+  const { page, fake, done } = await open({ limits: { single_max: 100_000, daily_max: 500_000 }, sentToday: { USD: 180_000 } });
+  await page.click(tid("nav-send"));
+  await page.click(`${tid("send-recipient")}[data-username="bob"]`);
+  const limits = (want) => until(async () => (await text(page, tid("send-limits"))).trim() === want, `limits say "${want}"`);
+  await limits("Up to $1,000.00 per payment · $3,200.00 left today");
+  const refused = async (value, expect) => {
+    await page.fill(tid("send-amount"), value);
+    await page.click(tid("send-continue"));
+    await until(async () => (await text(page, tid("send-amount-error"))).includes(expect), `"${value}" → ${expect}`);
+    eq(await page.locator(tid("send-review")).count(), 0, `"${value}" stays at the amount step`);
+    eq(await page.locator(tid("send-amount")).getAttribute("aria-invalid"), "true", "the input is marked invalid");
+  };
+  await refused("1,500", "Over your limit of $1,000.00 per payment");
+
+  // Another device spends: the `transactions` change re-reads what is left today, on screen.
+  await fake(() => window.__tallyFake.sentFromAnotherDevice(300_000));
+  await limits("Up to $1,000.00 per payment · $200.00 left today");
+  await refused("500", "Only $200.00 left of today's limit");
+  await shot(page, "send-over-limit");
+
+  // Another currency: its own limits, read again.
+  const reads = await fake(() => window.__tallyFake.calls.filter((c) => c.cmd === "plugin:tally|limits").length);
+  await page.selectOption(tid("send-currency"), "EUR");
+  await limits("Up to €1,000.00 per payment · €5,000.00 left today");
+  ok((await fake(() => window.__tallyFake.calls.filter((c) => c.cmd === "plugin:tally|limits").length)) > reads, "limits read again for EUR");
+  await page.selectOption(tid("send-currency"), "USD");
+  await limits("Up to $1,000.00 per payment · $200.00 left today");
+
+  // "Use max" fills what is left today, which goes through.
+  eq((await text(page, tid("send-max"))).trim(), "Use max", "the button says the limits cap it");
+  await page.click(tid("send-max"));
+  eq(await page.inputValue(tid("send-amount")), "200.00", "max is what is left today");
+  await page.click(tid("send-continue"));
+  await page.locator(tid("send-review")).waitFor();
+  await page.click(tid("send-confirm"));
+  await until(async () => (await page.locator(tid("send-result")).getAttribute("data-phase")) === "completed", "transfer completes");
+  eq(await fake(() => window.__tallyFake.calls.filter((c) => c.cmd === "plugin:tally|send_money").length), 1, "over-limit amounts never reached send_money");
+
+  await page.getByRole("button", { name: "Send another" }).click();
+  await page.click(`${tid("send-recipient")}[data-username="bob"]`);
+  await limits("Up to $1,000.00 per payment · $0.00 left today");
+  await refused("1", "You've reached today's limit of $5,000.00. Try again tomorrow.");
+  await done();
+});
+
+test("settings: limits per currency held", async () => {
+  const { page, fake, done } = await open({ limits: { single_max: 100_000, daily_max: 500_000 }, sentToday: { USD: 180_000 } }, { viewport: { width: 360, height: 780 } });
+  await page.click(tid("nav-settings"));
+  const row = page.locator(`${tid("limits-row")}[data-currency="USD"]`);
+  await row.waitFor();
+  eq((await text(page, `${tid("limits-row")}[data-currency="USD"] ${tid("limit-single")}`)).trim(), "$1,000.00", "per payment");
+  eq((await text(page, `${tid("limits-row")}[data-currency="USD"] ${tid("limit-daily")}`)).trim(), "$5,000.00", "per day");
+  eq((await text(page, `${tid("limits-row")}[data-currency="USD"] ${tid("limit-remaining")}`)).trim(), "$3,200.00", "left today");
+  eq((await text(page, `${tid("limits-row")}[data-currency="EUR"] ${tid("limit-remaining")}`)).trim(), "€5,000.00", "EUR left today");
+  const box = await page.locator(tid("limits-section")).boundingBox();
+  const sw = await page.evaluate(() => document.querySelector("main.content").scrollWidth - document.querySelector("main.content").clientWidth);
+  ok(box && box.x >= 0 && box.x + box.width <= 360 && sw <= 0, "the limits fit 360 px");
+  await page.locator(tid("limits-section")).scrollIntoViewIfNeeded();
+  await shot(page, "settings-limits-narrow");
+  await fake(() => window.__tallyFake.sentFromAnotherDevice(120_000));
+  await until(async () => (await text(page, `${tid("limits-row")}[data-currency="USD"] ${tid("limit-remaining")}`)).trim() === "$2,000.00", "re-read after a payment");
   await done();
 });
 
@@ -707,6 +773,105 @@ test("chat: presence and last seen under a direct room's name and in the room li
   await page.click(`${tid("room-item")}[data-room="9"]`);
   await until(async () => (await sub()).startsWith("last seen "), "the seeded DM has a last seen");
   await shot(page, "chat-last-seen");
+  await done();
+});
+
+// Phone layout, toast lanes and History's table room (tests/browser-layout.mjs).
+layoutTests({ test, open, ok, eq, tid, shot, until, text });
+(await import("./browser-layout.mjs")).debugTests({ test, open, tid });
+
+// ---------- typing latency ----------
+
+/**
+ * Types `n` characters into `sel` as input events and measures each with the performance API: from
+ * dispatching the event to the next animation frame (`toFrame`, the figure the issue asks for) and to the
+ * end of that frame's style, layout and paint (`toPainted`, a message posted from the rAF callback runs
+ * after the frame is rendered). Each keystroke starts right after the previous frame was rendered, like a
+ * key arriving at any time, so the figures include the wait for the next vsync (up to one 16.7 ms frame).
+ * `busy` is the main-thread work alone: the input handlers (with Svelte's update and any layout they force)
+ * plus the rendering of the next frame.
+ */
+async function typingLatency(page, sel, n = 50) {
+  return page.evaluate(
+    async ([sel, n]) => {
+      const el = document.querySelector(sel);
+      el.focus();
+      const proto = el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+      const setValue = Object.getOwnPropertyDescriptor(proto, "value").set;
+      const afterRender = () =>
+        new Promise((resolve) =>
+          requestAnimationFrame((ts) => {
+            const rafAt = performance.now();
+            const ch = new MessageChannel();
+            ch.port1.onmessage = () => resolve({ rafAt, paintedAt: performance.now(), ts });
+            ch.port2.postMessage(0);
+          }),
+        );
+      const words = "the quick brown fox jumps over the lazy dog ";
+      const toFrame = [];
+      const toPainted = [];
+      const busy = [];
+      await afterRender();
+      await afterRender();
+      for (let i = 0; i < n; i++) {
+        const ch = words[i % words.length];
+        performance.mark(`key-${i}`);
+        const t0 = performance.now();
+        setValue.call(el, el.value + ch);
+        el.dispatchEvent(new InputEvent("input", { bubbles: true, inputType: "insertText", data: ch }));
+        await Promise.resolve(); // Svelte flushes its updates in a microtask
+        await Promise.resolve();
+        const handled = performance.now();
+        const f = await afterRender();
+        performance.measure(`keystroke-${i}`, `key-${i}`);
+        toFrame.push(f.rafAt - t0);
+        toPainted.push(f.paintedAt - t0);
+        busy.push(handled - t0 + (f.paintedAt - f.rafAt));
+      }
+      const stats = (xs) => {
+        const s = [...xs].sort((a, b) => a - b);
+        const at = (q) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
+        return { median: Math.round(at(0.5) * 10) / 10, p95: Math.round(at(0.95) * 10) / 10, max: Math.round(s[s.length - 1] * 10) / 10 };
+      };
+      return { toFrame: stats(toFrame), toPainted: stats(toPainted), busy: stats(busy) };
+    },
+    [sel, n],
+  );
+}
+
+test("typing stays under a frame with 5,000 messages loaded: chat composer and global search", async () => {
+  const { page, done } = await open({ roomMessages: 5000 });
+  await page.click(tid("nav-chat"));
+  await page.click(`${tid("room-item")}[data-room="8"]`);
+  await page.locator(tid("message-text"), { hasText: "Who's buying milk?" }).waitFor();
+  const list = page.locator(tid("message-list"));
+  const t0 = Date.now();
+  await until(
+    async () => {
+      const count = await page.locator(tid("message")).count();
+      if (count < 5000) await list.evaluate((el) => (el.scrollTop = 0));
+      return count >= 5000;
+    },
+    "all 5,000 messages loaded by scrolling up",
+    180_000,
+  );
+  const loadMs = Date.now() - t0;
+  await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+  const report = (what, r) =>
+    console.log(
+      `    (${what}, 5,000 messages: input → next frame median ${r.toFrame.median} ms, p95 ${r.toFrame.p95} ms; → painted median ${r.toPainted.median} ms, p95 ${r.toPainted.p95} ms; main-thread work median ${r.busy.median} ms, p95 ${r.busy.p95} ms, max ${r.busy.max} ms)`,
+    );
+  const composer = await typingLatency(page, tid("chat-input"), 50);
+  report("chat composer", composer);
+  const search = await typingLatency(page, tid("global-search"), 50);
+  report("global search", search);
+  await page.keyboard.press("Escape");
+  console.log(`    (loading 5,000 messages by scrolling up: ${loadMs} ms)`);
+  await shot(page, "chat-5000");
+  // A generous bound so CI noise does not flake: a frame is 16.7 ms, this fails only at three.
+  for (const [what, r] of [["composer", composer], ["search", search]]) {
+    ok(r.toPainted.p95 <= 50, `${what}: p95 input → painted ${r.toPainted.p95} ms is over 50 ms`);
+  }
   await done();
 });
 

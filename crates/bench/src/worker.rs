@@ -5,7 +5,6 @@ use crate::stats::Stats;
 use crate::wire::{self, Proto, SioPacket};
 use anyhow::Context;
 use futures_util::{SinkExt, StreamExt};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::net::{IpAddr, SocketAddr};
@@ -192,6 +191,7 @@ impl Conn {
         let mut permit = Some(permit);
         let mut track = Track::default();
         let mut attempt: u32 = 0;
+        let mut retry = tally_client::backoff::Backoff::new();
         loop {
             let end = match self.proto {
                 Proto::Tally => self.tally(&mut track, &mut permit).await,
@@ -214,17 +214,19 @@ impl Conn {
                 track.resubscribed = false;
                 attempt = 0;
             }
+            // The app's own backoff (tally-client): 0-1 s first, then full jitter under the 10 s foreground cap.
             let delay = if attempt == 0 {
-                rand::thread_rng().gen_range(0..1_000)
+                retry = tally_client::backoff::Backoff::new();
+                tally_client::backoff::Backoff::first_retry(&mut rand::thread_rng())
             } else {
-                250 + rand::thread_rng().gen_range(0..(500u64 << attempt.min(6)).min(30_000))
+                retry.next_delay(&mut rand::thread_rng())
             };
             attempt += 1;
             if attempt > 12 {
                 self.shared.closed.fetch_add(1, Ordering::AcqRel);
                 return;
             }
-            tokio::time::sleep(Duration::from_millis(delay)).await;
+            tokio::time::sleep(delay).await;
         }
     }
 

@@ -41,11 +41,58 @@ pub struct DesktopNotifier {
     pub on_click: Option<std::sync::Arc<dyn Fn(NotificationTarget) + Send + Sync>>,
 }
 
+/// Bidirectional-override and isolate controls (U+202A-U+202E, U+2066-U+2069): in other people's text they
+/// make "evil" read "live". Dropped from what a notification shows (the app shows them as marks instead).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text for a notification's summary: plain text, without bidi controls.
+pub fn notification_title(s: &str) -> String {
+    s.chars().filter(|c| !is_bidi_control(*c)).collect()
+}
+
+/// Text for a notification's body. Servers that advertise `body-markup` (Desktop Notifications spec 1.2)
+/// parse `<b>`, `<i>`, `&amp;` ...: there the text is escaped so others' text shows as typed; elsewhere it is
+/// shown verbatim already.
+pub fn notification_body(s: &str, markup: bool) -> String {
+    let plain: String = s.chars().filter(|c| !is_bidi_control(*c)).collect();
+    if !markup {
+        return plain;
+    }
+    let mut out = String::with_capacity(plain.len());
+    for c in plain.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether the notification server parses markup in bodies (asked once).
+#[cfg(all(unix, not(target_os = "macos")))]
+fn server_parses_markup() -> bool {
+    static MARKUP: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *MARKUP.get_or_init(|| {
+        notify_rust::get_capabilities().map(|caps| caps.iter().any(|c| c == "body-markup")).unwrap_or(true)
+    })
+}
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+fn server_parses_markup() -> bool {
+    false
+}
+
 #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows", target_os = "freebsd"))]
 impl Notifier for DesktopNotifier {
     fn show(&self, n: &Native) -> Result<(), Error> {
         let mut note = notify_rust::Notification::new();
-        note.appname(&self.app_name).summary(&n.title).body(&n.body);
+        let (title, body) = (notification_title(&n.title), notification_body(&n.body, server_parses_markup()));
+        note.appname(&self.app_name).summary(&title).body(&body);
         #[cfg(all(unix, not(target_os = "macos")))]
         {
             note.urgency(match n.priority {
@@ -203,6 +250,14 @@ impl Raiser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn others_text_in_a_notification_is_escaped_for_markup_servers_and_loses_bidi_overrides() {
+        let body = "<b>bold</b> & <i>co</i> \u{202E}evil";
+        assert_eq!(notification_body(body, true), "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;i&gt;co&lt;/i&gt; evil");
+        assert_eq!(notification_body(body, false), "<b>bold</b> & <i>co</i> evil");
+        assert_eq!(notification_title("Bob \u{2067}paid\u{2069} you"), "Bob paid you");
+    }
 
     #[test]
     fn quiet_hours_follow_the_local_zone_across_a_dst_change() {

@@ -406,3 +406,44 @@ async fn network_down_is_offline_at_once_with_no_attempts_and_up_reconnects_with
     lux.wait_live().await;
     assert!(back.elapsed() < Duration::from_millis(2_500), "took {:?}", back.elapsed());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_raises_one_toast_and_one_native_notification() {
+    let hub = Hub::start().await;
+    hub.register("max").await;
+    let dir = tempfile::tempdir().unwrap();
+    let max = signed_in(&hub, &hub.url(), "max", dir.path()).await;
+    let mut events = max.engine.events();
+    let r = hub
+        .http
+        .post(format!("{}/v1/admin/broadcast", hub.url()))
+        .bearer_auth(&hub.admin)
+        .json(&serde_json::json!({"title": "Maintenance tonight", "body": "22:00-23:00 UTC", "priority": "high"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    max.until("the notification", |_| max.shown().iter().any(|n| n.title == "Maintenance tonight")).await;
+    // Everything the broadcast caused has arrived by now (event and notification); count the toasts.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut toasts = 0;
+    while let Ok(e) = events.try_recv() {
+        if matches!(&e, AppEvent::Toast { title, .. } if title == "Maintenance tonight") {
+            toasts += 1;
+        }
+    }
+    assert_eq!(toasts, 1, "one toast per broadcast");
+    assert_eq!(max.shown().iter().filter(|n| n.title == "Maintenance tonight").count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_connection_outlasts_its_access_token_by_renewing_it_in_band() {
+    // Three-second access tokens: the hub closes a connection whose token expires unrenewed (4002).
+    let hub = Hub::start_with(|c| c.access_ttl_secs = 3).await;
+    hub.register("ned").await;
+    let dir = tempfile::tempdir().unwrap();
+    let ned = signed_in(&hub, &hub.url(), "ned", dir.path()).await;
+    let mut w = ned.engine.conn_watch().unwrap();
+    let watch = tokio::time::timeout(Duration::from_secs(8), w.wait_for(|s| !matches!(s, ConnState::Live { .. })));
+    assert!(watch.await.is_err(), "the connection dropped: {:?}", ned.engine.conn_state());
+}

@@ -271,9 +271,18 @@ async fn write_loop(
     let hb = Duration::from_millis(hub.cfg.heartbeat_ms.max(50));
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + hb, hb);
     loop {
+        // Its authority never outlives its token: renewed in band with `auth`, or closed when it expires.
+        let left_ms = (conn.token_expires_ms().saturating_sub(now_ms())).clamp(0, 86_400_000) as u64;
+        let expiry = tokio::time::sleep(Duration::from_millis(left_ms));
         tokio::select! {
             biased;
             _ = until_true(&mut dead) => break,
+            _ = expiry => {
+                if now_ms() >= conn.token_expires_ms() {
+                    conn.close(CloseCode::TokenExpired, "access token expired");
+                    break;
+                }
+            }
             item = rx.recv() => {
                 let Some(first) = item else { break };
                 // Coalesce what is already queued into one flush.
@@ -295,11 +304,6 @@ async fn write_loop(
                 // A client silent for three heartbeats is gone (half-open TCP): free its resources.
                 if now_ms() - last_rx.load(Ordering::Relaxed) > 3 * hub.cfg.heartbeat_ms as i64 {
                     conn.close(CloseCode::GoingAway, "heartbeat timeout");
-                    break;
-                }
-                // Its authority never outlives its token: renew it with `auth` or reconnect.
-                if now_ms() >= conn.token_expires_ms() {
-                    conn.close(CloseCode::TokenExpired, "access token expired");
                     break;
                 }
                 let f = encode(&ServerFrame::Ping { ts: now_ms() });

@@ -163,3 +163,25 @@ mod base64_engine {
         out
     }
 }
+
+#[tokio::test]
+async fn a_connection_lasts_as_long_as_its_token_and_auth_renews_it_in_band() {
+    let hub = TestHub::start_with(|c| c.access_ttl_secs = 3).await;
+    let s = hub.register("hugo").await;
+    let other = hub.register("iris").await;
+    let mut renewed = hub.connect(&s).await;
+    let mut lapsed = hub.connect(&s).await;
+    // A token of another user's session cannot renew this one.
+    let err = renewed.request(|id| ClientFrame::Auth { id, token: other.access.clone() }).await.unwrap_err();
+    assert_eq!(err.0, ErrorCode::Unauthorized);
+    // Just before expiry, a fresh token of the same session (from the refresh endpoint) extends it.
+    tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
+    let (st, v) = hub.post("/v1/auth/refresh", json!({"refresh_token": s.refresh})).await;
+    assert_eq!(st, 200, "{v}");
+    let fresh = Session::from_json(&v);
+    renewed.request(|id| ClientFrame::Auth { id, token: fresh.access.clone() }).await.expect("renewed");
+    // The connection that was not renewed is closed when its token expires; the renewed one lives on.
+    assert_eq!(lapsed.closed_with().await, Some(CloseCode::TokenExpired.code()));
+    // Both started with the same token: the renewed one is still open after the other's was closed.
+    renewed.request(|id| ClientFrame::Ping { id, ts: 1 }).await.expect("still open after the first token expired");
+}

@@ -1,8 +1,12 @@
 import { describe, expect, it } from "vitest";
+import type { LimitsView } from "../bindings/app";
 import {
   pickLocale,
   formatMoney,
   fractionDigits,
+  limitsFor,
+  limitsSummary,
+  maxSendable,
   minorToDecimalString,
   minorToInput,
   parseAmount,
@@ -104,14 +108,98 @@ describe("parseAmount", () => {
 });
 
 describe("validateSendAmount", () => {
-  const limits = { transfer_single_max: 500_000, transfer_daily_max: 2_000_000 };
+  const limits = { single: 100_000, daily: 500_000, remaining: 320_000 };
   it("checks the available balance", () => {
     expect(validateSendAmount(1000, "USD", 1000, null, "en-US")).toBeNull();
     expect(validateSendAmount(1001, "USD", 1000, null, "en-US")).toBe("That is more than your available $10.00.");
   });
-  it("checks limits when known", () => {
-    expect(validateSendAmount(600_000, "USD", 10_000_000, limits, "en-US")).toBe("The most you can send at once is $5,000.00.");
+  it("names the per-payment limit (USD, thousands separators)", () => {
+    expect(validateSendAmount(100_000, "USD", 10_000_000, limits, "en-US")).toBeNull();
+    expect(validateSendAmount(100_001, "USD", 10_000_000, limits, "en-US")).toBe("Over your limit of $1,000.00 per payment.");
     expect(validateSendAmount(600_000, "USD", 10_000_000, null, "en-US")).toBeNull();
+  });
+  it("says what is left of today's limit", () => {
+    const low = { ...limits, remaining: 20_000 };
+    expect(validateSendAmount(20_000, "USD", 10_000_000, low, "en-US")).toBeNull();
+    expect(validateSendAmount(20_001, "USD", 10_000_000, low, "en-US")).toBe("Only $200.00 left of today's limit.");
+    expect(validateSendAmount(1, "USD", 10_000_000, { ...limits, remaining: 0 }, "en-US")).toBe(
+      "You've reached today's limit of $5,000.00. Try again tomorrow.",
+    );
+  });
+  it("checks the available balance before the limits", () => {
+    expect(validateSendAmount(150_000, "USD", 1000, limits, "en-US")).toBe("That is more than your available $10.00.");
+  });
+  it("uses the daily total while what is left today is not known", () => {
+    const hubOnly = { single: 100_000, daily: 500_000, remaining: null };
+    expect(validateSendAmount(90_000, "USD", 10_000_000, hubOnly, "en-US")).toBeNull();
+    expect(validateSendAmount(100_000, "USD", 10_000_000, { ...hubOnly, single: null }, "en-US")).toBeNull();
+    expect(validateSendAmount(500_001, "USD", 10_000_000, { ...hubOnly, single: null }, "en-US")).toBe("Over your limit of $5,000.00 per day.");
+  });
+  it("formats JPY limits with no decimals", () => {
+    const jpy = { single: 100_000, daily: 300_000, remaining: 25_000 };
+    expect(validateSendAmount(100_001, "JPY", 10_000_000, jpy, "en-US")).toBe("Over your limit of ¥100,000 per payment.");
+    expect(validateSendAmount(25_001, "JPY", 10_000_000, jpy, "en-US")).toBe("Only ¥25,000 left of today's limit.");
+  });
+  it("formats BHD limits with three decimals", () => {
+    const bhd = { single: 1_000_000, daily: 5_000_000, remaining: 1_250 };
+    expect(validateSendAmount(1_000_001, "BHD", 10_000_000, bhd, "en-US")).toBe("Over your limit of BHD\u00a01,000.000 per payment.");
+    expect(validateSendAmount(1_251, "BHD", 10_000_000, bhd, "en-US")).toBe("Only BHD\u00a01.250 left of today's limit.");
+  });
+  it("follows the locale", () => {
+    expect(validateSendAmount(100_001, "EUR", 10_000_000, limits, "de-DE")).toBe("Over your limit of 1.000,00\u00a0€ per payment.");
+  });
+});
+
+describe("limitsFor", () => {
+  const view: LimitsView = {
+    single_max: 100_000,
+    daily_max: 500_000,
+    sent_today: [{ minor: 180_000, currency: "USD" }],
+    remaining_today: [
+      { minor: 500_000, currency: "EUR" },
+      { minor: 320_000, currency: "USD" },
+    ],
+  };
+  it("picks the currency's remaining from the limits command", () => {
+    expect(limitsFor(view, "USD")).toEqual({ single: 100_000, daily: 500_000, remaining: 320_000 });
+    expect(limitsFor(view, "EUR")).toEqual({ single: 100_000, daily: 500_000, remaining: 500_000 });
+  });
+  it("knows a currency the engine did not list has its whole daily total left", () => {
+    expect(limitsFor(view, "JPY")).toEqual({ single: 100_000, daily: 500_000, remaining: 500_000 });
+  });
+  it("falls back to the session's hub limits, then to nothing", () => {
+    const hub = { transfer_single_max: 500_000, transfer_daily_max: 2_000_000 };
+    expect(limitsFor(null, "USD", hub)).toEqual({ single: 500_000, daily: 2_000_000, remaining: null });
+    expect(limitsFor(null, "USD", null)).toBeNull();
+    expect(limitsFor({ single_max: null, daily_max: null, sent_today: [], remaining_today: [] }, "USD", hub)).toBeNull();
+  });
+});
+
+describe("limitsSummary", () => {
+  it("shows the per-payment limit and what is left today", () => {
+    expect(limitsSummary({ single: 100_000, daily: 500_000, remaining: 320_000 }, "USD", "en-US")).toBe(
+      "Up to $1,000.00 per payment · $3,200.00 left today",
+    );
+    expect(limitsSummary({ single: 100_000, daily: 500_000, remaining: 320_000 }, "JPY", "en-US")).toBe(
+      "Up to ¥100,000 per payment · ¥320,000 left today",
+    );
+    expect(limitsSummary({ single: 100_000, daily: 500_000, remaining: 320_000 }, "BHD", "en-US")).toBe(
+      "Up to BHD\u00a0100.000 per payment · BHD\u00a0320.000 left today",
+    );
+  });
+  it("shows the daily total until what is left is known, and nothing when nothing is", () => {
+    expect(limitsSummary({ single: 100_000, daily: 500_000, remaining: null }, "USD", "en-US")).toBe("Up to $1,000.00 per payment · $5,000.00 a day");
+    expect(limitsSummary(null, "USD", "en-US")).toBe("");
+  });
+});
+
+describe("maxSendable", () => {
+  it("is the available balance capped by the limits", () => {
+    expect(maxSendable(50_000, null)).toBe(50_000);
+    expect(maxSendable(500_000, { single: 100_000, daily: 500_000, remaining: 320_000 })).toBe(100_000);
+    expect(maxSendable(500_000, { single: 100_000, daily: 500_000, remaining: 20_000 })).toBe(20_000);
+    expect(maxSendable(500_000, { single: null, daily: 300_000, remaining: null })).toBe(300_000);
+    expect(maxSendable(-5, null)).toBe(0);
   });
 });
 

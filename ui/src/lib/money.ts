@@ -1,5 +1,6 @@
 // Money is integer minor units everywhere (see docs/PROTOCOL.md). Formatting goes through Intl with the
 // currency's own fraction digits; parsing user input is string math, never floats.
+import type { LimitsView } from "../bindings/app";
 import type { Limits } from "../bindings/protocol";
 import { pickLocale } from "./locale";
 
@@ -176,9 +177,68 @@ function validGrouping(s: string, sep: string): boolean {
   return groups[0].length >= 1 && groups[0].length <= 3 && groups.slice(1).every((g) => g.length === 3);
 }
 
-export type SendLimits = Pick<Limits, "transfer_single_max" | "transfer_daily_max">;
+/**
+ * The user's transfer limits for one currency, in its minor units: what the amount step checks and shows.
+ * `null` parts are not known yet (before the first connection, or `remaining` before `limits` answered).
+ */
+export interface SendLimits {
+  /** Largest single payment. */
+  single: number | null;
+  /** Daily total. */
+  daily: number | null;
+  /** What is left of today's total (the hub counts the UTC day). */
+  remaining: number | null;
+}
 
-/** Checks an amount against what is spendable now and, when known, the hub's transfer limits. */
+/**
+ * One currency's limits from the `limits` command, or — before it answered — the hub's limits from the
+ * session (`welcome`), which know no "left today". Null when neither knows anything.
+ */
+export function limitsFor(
+  view: LimitsView | null,
+  currency: string,
+  hub: Pick<Limits, "transfer_single_max" | "transfer_daily_max"> | null = null,
+): SendLimits | null {
+  if (view) {
+    const single = view.single_max;
+    const daily = view.daily_max;
+    let remaining = view.remaining_today.find((m) => m.currency === currency)?.minor ?? null;
+    if (remaining === null && daily !== null) {
+      // A currency the engine did not list (nothing held, nothing sent): nothing of today's total is used.
+      const sent = view.sent_today.find((m) => m.currency === currency)?.minor ?? 0;
+      remaining = Math.max(0, daily - sent);
+    }
+    if (single === null && daily === null && remaining === null) return null;
+    return { single, daily, remaining };
+  }
+  if (hub) return { single: hub.transfer_single_max, daily: hub.transfer_daily_max, remaining: null };
+  return null;
+}
+
+/** "Up to $1,000.00 per payment · $3,200.00 left today" (the parts that are known), or "" when none is. */
+export function limitsSummary(limits: SendLimits | null, currency: string, locale = userLocale()): string {
+  if (!limits) return "";
+  const parts: string[] = [];
+  if (limits.single !== null) parts.push(`Up to ${formatMoney(limits.single, currency, { locale })} per payment`);
+  if (limits.remaining !== null) parts.push(`${formatMoney(limits.remaining, currency, { locale })} left today`);
+  else if (limits.daily !== null) parts.push(`${formatMoney(limits.daily, currency, { locale })} a day`);
+  return parts.join(" · ");
+}
+
+/** The largest amount the amount step accepts: the available balance, capped by the limits. */
+export function maxSendable(available: number, limits: SendLimits | null): number {
+  let max = Math.max(0, available);
+  if (limits?.single != null) max = Math.min(max, limits.single);
+  if (limits?.remaining != null) max = Math.min(max, limits.remaining);
+  else if (limits?.daily != null) max = Math.min(max, limits.daily);
+  return max;
+}
+
+/**
+ * Checks an amount against what is spendable now and, when known, the user's limits: the single-payment
+ * limit and what is left of today's (or, before that is known, the daily total). The hub enforces them
+ * too and answers `limit_exceeded`; this says so at the amount step, naming the limit.
+ */
 export function validateSendAmount(
   minor: number,
   currency: string,
@@ -186,15 +246,24 @@ export function validateSendAmount(
   limits: SendLimits | null,
   locale = userLocale(),
 ): string | null {
+  const money = (m: number) => formatMoney(m, currency, { locale });
   if (minor <= 0) return "Enter an amount greater than zero.";
   if (minor > available) {
-    return `That is more than your available ${formatMoney(available, currency, { locale })}.`;
+    return `That is more than your available ${money(available)}.`;
   }
-  if (limits && minor > limits.transfer_single_max) {
-    return `The most you can send at once is ${formatMoney(limits.transfer_single_max, currency, { locale })}.`;
+  if (limits?.single != null && minor > limits.single) {
+    return `Over your limit of ${money(limits.single)} per payment.`;
   }
-  if (limits && minor > limits.transfer_daily_max) {
-    return `That is over your daily limit of ${formatMoney(limits.transfer_daily_max, currency, { locale })}.`;
+  if (limits?.remaining != null && minor > limits.remaining) {
+    if (limits.remaining <= 0) {
+      return limits.daily !== null
+        ? `You've reached today's limit of ${money(limits.daily)}. Try again tomorrow.`
+        : "You've reached today's limit. Try again tomorrow.";
+    }
+    return `Only ${money(limits.remaining)} left of today's limit.`;
+  }
+  if (limits?.remaining == null && limits?.daily != null && minor > limits.daily) {
+    return `Over your limit of ${money(limits.daily)} per day.`;
   }
   return null;
 }

@@ -12,6 +12,7 @@ import type {
   ConnState,
   CounterpartySpend,
   DemoInfo,
+  LimitsView,
   MessageView,
   OutboxItem,
   Prefs,
@@ -28,6 +29,8 @@ import type {
   UnreadCounts,
 } from "../../src/bindings/app";
 import type {
+  Limits,
+  Money,
   Notification,
   PresenceStatus,
   Room,
@@ -48,7 +51,15 @@ export interface FakeConfig {
   tick?: number;
   /** History download: transaction rows fetched so far and the hub's total (null: unknown). Default: complete. */
   backfill?: { fetched: number; total: number | null };
+  /** The user's own transfer limits (minor units of each currency); null: not known yet (never connected). */
+  limits?: { single_max: number; daily_max: number } | null;
+  /** Sent today per currency, before the test starts (minor units). */
+  sentToday?: Record<string, number>;
+  /** Messages in the "Flatmates" group room (default 120; the typing-latency test loads 5,000). */
+  roomMessages?: number;
 }
+
+const DEFAULT_LIMITS = { single_max: 500_000, daily_max: 2_000_000 };
 
 export const DEMO_PASSWORD = "tally-demo";
 export const XSS_TEXT = "<img src=x onerror=alert(1)> is not a picture";
@@ -104,7 +115,13 @@ export class FakeBackend {
   available = 0;
   pending = 0;
   eur = 84_250;
+  /** Open transfers: in flight, queued and failed (what `transfers_open` returns). */
   transfers: TransferView[] = [];
+  /** Completed transfers, still findable by `transfer_status`. */
+  settled: TransferView[] = [];
+  userLimits: { single_max: number; daily_max: number } | null;
+  /** Sent today per currency (minor units): completed outgoing transfers, as the engine counts them. */
+  sentToday: Record<string, number>;
   private nextTransfer = 500;
   private nextOutbox = 1;
   rooms: { room: Room; unread: number; presence: PresenceStatus | null; lastSeen: number | null; typing: UserSummary[]; messages: MessageView[] }[] = [];
@@ -119,7 +136,9 @@ export class FakeBackend {
   constructor(cfg: FakeConfig = {}) {
     this.now = cfg.now ?? Date.now();
     this.tick = cfg.tick ?? 250;
-    this.session = cfg.signedIn === false ? null : { server: "http://127.0.0.1:8787", user: this.me, secret_store: "keychain", limits: { max_frame_bytes: 65536, max_subscriptions: 256, rate_per_sec: 50, burst: 100, transfer_single_max: 500000, transfer_daily_max: 2000000 } };
+    this.userLimits = cfg.limits === undefined ? { ...DEFAULT_LIMITS } : cfg.limits && { ...cfg.limits };
+    this.sentToday = { ...(cfg.sentToday ?? {}) };
+    this.session = cfg.signedIn === false ? null : { server: "http://127.0.0.1:8787", user: this.me, secret_store: "keychain", limits: this.hubLimits() };
     this.conn = cfg.conn ?? (this.session ? { state: "live", latency_ms: 23 } : { state: "offline", since: null });
     this.n = cfg.rows ?? 2000;
     const n = this.n;
@@ -148,7 +167,7 @@ export class FakeBackend {
       this.bal[i] = balance;
     }
     this.available = n ? this.bal[0] : 123_456;
-    this.seedRooms();
+    this.seedRooms(cfg.roomMessages ?? 120);
     this.seedNotes();
     this.syncState = this.syncOf(cfg.backfill?.fetched ?? this.n, cfg.backfill === undefined ? this.n : cfg.backfill.total);
   }
@@ -372,6 +391,55 @@ export class FakeBackend {
     return tx;
   }
 
+  // ---------- limits ----------
+
+  /** The limits of `welcome` (the session's); before any is known the hub's defaults. */
+  private hubLimits(): Limits {
+    const l = this.userLimits ?? DEFAULT_LIMITS;
+    return { max_frame_bytes: 65536, max_subscriptions: 256, rate_per_sec: 50, burst: 100, transfer_single_max: l.single_max, transfer_daily_max: l.daily_max };
+  }
+
+  /** What the engine's `limits` computes: the user's limits and what is left today per currency held or sent. */
+  limitsView(): LimitsView {
+    const l = this.userLimits;
+    const sent_today: Money[] = Object.entries(this.sentToday)
+      .filter(([, minor]) => minor > 0)
+      .map(([currency, minor]) => ({ minor, currency }));
+    const currencies = [...new Set([...this.balances().map((b) => b.balance.currency), ...sent_today.map((m) => m.currency)])].sort();
+    return {
+      single_max: l?.single_max ?? null,
+      daily_max: l?.daily_max ?? null,
+      sent_today,
+      remaining_today: l ? currencies.map((currency) => ({ minor: Math.max(0, l.daily_max - (this.sentToday[currency] ?? 0)), currency })) : [],
+    };
+  }
+
+  /** Why the hub would refuse this amount now (`limit_exceeded`), or null. */
+  private overLimit(amount: Money): string | null {
+    const l = this.userLimits;
+    if (!l) return null;
+    if (amount.minor > l.single_max) return `single transfer limit is ${l.single_max} minor units`;
+    const left = l.daily_max - (this.sentToday[amount.currency] ?? 0);
+    if (amount.minor > left) return `daily limit: ${Math.max(0, left)} ${amount.currency} minor units left today`;
+    return null;
+  }
+
+  /** The user sent money from another device: it counts against today's limit here too. */
+  sentFromAnotherDevice(minor: number, to = "carol", memo = "Sent from my phone"): void {
+    const who = byName(to) ?? USERS[2];
+    this.sentToday.USD = (this.sentToday.USD ?? 0) + minor;
+    this.available -= minor;
+    this.addTx({ kind: "transfer_out", direction: "out", minor, memo, counterparty: who, status: "completed" });
+    this.changed({ topic: "balances" }, { topic: "transactions" });
+  }
+
+  /** The hub announced new limits for this user (a new `welcome`). */
+  setLimits(limits: { single_max: number; daily_max: number } | null): void {
+    this.userLimits = limits && { ...limits };
+    if (this.session) this.session = { ...this.session, limits: this.hubLimits() };
+    this.changed({ topic: "session" });
+  }
+
   // ---------- transfers ----------
 
   sendMoney(req: SendMoney): TransferView {
@@ -381,7 +449,8 @@ export class FakeBackend {
     if (!Number.isInteger(req.amount.minor) || req.amount.minor <= 0) throw err("invalid", "amount must be positive");
     if (req.amount.currency !== "USD") throw err("insufficient_funds", `available balance is 0 ${req.amount.currency} minor units`);
     if (req.amount.minor > this.available) throw err("insufficient_funds", `available balance is ${this.available} USD minor units`);
-    if (req.amount.minor > 500_000) throw err("limit_exceeded", "single transfer limit is 500000 minor units");
+    const over = this.overLimit(req.amount);
+    if (over) throw err("limit_exceeded", over);
     const live = this.conn.state === "live";
     const id = this.nextTransfer++;
     const key = `idem-${id}`;
@@ -400,6 +469,13 @@ export class FakeBackend {
 
   private runTransfer(tv: TransferView, id: number): void {
     const amt = tv.transfer.amount.minor;
+    const over = this.overLimit(tv.transfer.amount);
+    if (over) {
+      // A queued payment that no longer fits today's limit: the hub refuses it when it goes out.
+      tv.local = { state: "failed", reason: "This is over your transfer limit.", code: "limit_exceeded" };
+      this.changed({ topic: "transfers" }, { topic: "outbox" });
+      return;
+    }
     tv.transfer.id = id;
     tv.local = { state: "sent" };
     tv.outbox_id = null;
@@ -413,7 +489,13 @@ export class FakeBackend {
       this.changed({ topic: "transfers" });
       setTimeout(() => {
         this.pending -= amt;
+        tv.transfer.status = "completed";
+        tv.transfer.progress = 100;
+        tv.transfer.updated_at = Date.now();
         this.transfers = this.transfers.filter((x) => x !== tv);
+        this.settled.push(tv);
+        // Like the engine, today's total counts the outgoing transactions (re-read on `transactions`).
+        this.sentToday[tv.transfer.amount.currency] = (this.sentToday[tv.transfer.amount.currency] ?? 0) + amt;
         this.addTx({ kind: "transfer_out", direction: "out", minor: amt, memo: tv.transfer.memo, counterparty: tv.transfer.to, status: "completed", transfer_id: id });
         this.emit({ type: "toast", kind: "transfer", title: "Payment completed", body: `${(amt / 100).toFixed(2)} USD to ${tv.transfer.to.display_name}` });
         this.changed({ topic: "transfers" }, { topic: "balances" }, { topic: "transactions" });
@@ -485,7 +567,7 @@ export class FakeBackend {
 
   // ---------- chat ----------
 
-  private seedRooms(): void {
+  private seedRooms(groupSize: number): void {
     const [alice, bob, carol] = USERS;
     const day = 86_400_000;
     const mk = (room: number, seq: number, sender: UserSummary, text: string, at: number, extra: Partial<MessageView["message"]> = {}, readBy: UserSummary[] = []): MessageView => ({
@@ -506,9 +588,9 @@ export class FakeBackend {
       mk(7, 8, bob, "Also @alice can you check the rent split?", t - 10 * 60_000, { mentions: [1] }),
     ];
     const group: MessageView[] = [];
-    for (let i = 1; i <= 120; i++) {
+    for (let i = 1; i <= groupSize; i++) {
       const sender = USERS[i % 3];
-      group.push(mk(8, i, sender, i === 120 ? "Who's buying milk? 🥛" : `Flat chat message ${i}`, t - (121 - i) * 15 * 60_000, {}, sender.id === 1 ? [bob, carol] : []));
+      group.push(mk(8, i, sender, i === groupSize ? "Who's buying milk? 🥛" : `Flat chat message ${i}`, t - (groupSize + 1 - i) * 15 * 60_000, {}, sender.id === 1 ? [bob, carol] : []));
     }
     const dm2: MessageView[] = [mk(9, 1, carol, "See you at book club!", t - 3 * day)];
     this.rooms = [
@@ -691,7 +773,7 @@ export class FakeBackend {
         const user = byName(a.username as string);
         if (!user || a.password !== DEMO_PASSWORD) throw err("auth", "wrong username or password");
         this.me = user;
-        this.session = { server: a.server as string, user, secret_store: "keychain", limits: { max_frame_bytes: 65536, max_subscriptions: 256, rate_per_sec: 50, burst: 100, transfer_single_max: 500000, transfer_daily_max: 2000000 } };
+        this.session = { server: a.server as string, user, secret_store: "keychain", limits: this.hubLimits() };
         this.conn = { state: "connecting" };
         setTimeout(() => this.setConn({ state: "live", latency_ms: 23 }), this.tick);
         return structuredClone(this.session);
@@ -721,7 +803,8 @@ export class FakeBackend {
       case "transfers_open":
         return structuredClone(this.transfers);
       case "transfer_status":
-        return structuredClone(this.transfers.find((t) => t.transfer.idempotency_key === a.key) ?? null);
+        // Open or completed; discarded and expired ones are gone ("not sent").
+        return structuredClone([...this.transfers, ...this.settled].find((t) => t.transfer.idempotency_key === a.key) ?? null);
       case "contacts":
         return USERS.filter((u) => u.id !== this.me.id);
       case "send_money":
@@ -825,6 +908,8 @@ export class FakeBackend {
         return null;
       case "sync_progress":
         return structuredClone(this.syncState);
+      case "limits":
+        return this.limitsView();
       default:
         throw `command ${name} not found`;
     }

@@ -9,7 +9,8 @@ import SignIn from "../../src/views/SignIn.svelte";
 import Settings from "../../src/views/Settings.svelte";
 import App from "../../src/App.svelte";
 import { flushSync } from "svelte";
-import { app } from "../../src/lib/store.svelte";
+import { app, dispatchChanges } from "../../src/lib/store.svelte";
+import { formatMoney } from "../../src/lib/money";
 import { refreshSync, resetSync, sync } from "../../src/lib/sync.svelte";
 import { installFake, XSS } from "./helpers";
 
@@ -175,6 +176,34 @@ describe("Settings", () => {
     expect(saved).toEqual({ ...fake.prefs, keep_chat_history: false });
     expect((toggle as HTMLInputElement).checked).toBe(false);
     expect(app.prefs?.keep_chat_history).toBe(false);
+  });
+});
+
+describe("Settings limits", () => {
+  it("shows per payment, per day and left today for each currency held, and re-reads after a payment", async () => {
+    const fake = installFake({ limits: { single_max: 100_000, daily_max: 500_000 }, sentToday: { USD: 180_000 } });
+    render(Settings);
+    const usd = await screen.findByText("USD");
+    const row = usd.closest("[data-testid='limits-row']") as HTMLElement;
+    const cell = (r: HTMLElement, id: string) => r.querySelector(`[data-testid='${id}']`)?.textContent;
+    await waitFor(() => expect(cell(row, "limit-remaining")).toBe(formatMoney(320_000, "USD")));
+    expect(cell(row, "limit-single")).toBe(formatMoney(100_000, "USD"));
+    expect(cell(row, "limit-daily")).toBe(formatMoney(500_000, "USD"));
+    const rows = screen.getAllByTestId("limits-row").map((r) => r.dataset.currency);
+    expect(rows).toEqual(["USD", "EUR"]);
+    const eur = screen.getAllByTestId("limits-row")[1];
+    expect(cell(eur, "limit-remaining")).toBe(formatMoney(500_000, "EUR"));
+    fake.emit = (ev) => {
+      if (ev.type === "changed") dispatchChanges(ev.changes); // what App's event listener does
+    };
+    fake.sentFromAnotherDevice(300_000);
+    await waitFor(() => expect(cell(row, "limit-remaining")).toBe(formatMoney(20_000, "USD")));
+  });
+
+  it("says the limits are not known before the first connection", async () => {
+    installFake({ limits: null });
+    render(Settings);
+    expect((await screen.findByTestId("limits-unknown")).textContent).toContain("once Tally has connected");
   });
 });
 

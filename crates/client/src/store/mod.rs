@@ -203,6 +203,12 @@ impl Store {
         Ok(())
     }
 
+    /// The hub ended this room's subscription (the user left or was removed): keep its history, mark it.
+    pub fn mark_room_left(&self, room: RoomId) -> Result<(), Error> {
+        self.writer().execute("UPDATE rooms SET left_room = 1 WHERE id = ?1", [room])?;
+        Ok(())
+    }
+
     pub fn upsert_room(&self, room: &Room) -> Result<(), Error> {
         upsert_room(&self.writer(), room)
     }

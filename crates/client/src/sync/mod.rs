@@ -391,7 +391,7 @@ async fn on_frame(
             tracing::info!(%channel, ?code, "the server ended a subscription");
             sh.store.forget_position(&channel)?;
             if let Channel::Room(r) = channel {
-                sh.store.writer().execute("UPDATE rooms SET left_room = 1 WHERE id = ?1", [r])?;
+                sh.store.mark_room_left(r)?;
                 sh.changed(vec![Change::Rooms]);
             }
         }

@@ -297,6 +297,12 @@ impl Client {
         loop {
             match tokio::time::timeout(WAIT, self.ws.next()).await {
                 Ok(Some(Ok(WsMessage::Close(Some(cf))))) => return Some(cf.code.into()),
+                // Still a live client meanwhile: heartbeats are answered, so only the reason under test ends it.
+                Ok(Some(Ok(WsMessage::Text(t)))) => {
+                    if let Ok(ServerFrame::Ping { ts }) = decode_server(&t) {
+                        self.send(&ClientFrame::Pong { ts }).await;
+                    }
+                }
                 Ok(Some(Ok(_))) => continue,
                 _ => return None,
             }
