@@ -223,30 +223,16 @@ impl Store {
     }
 
     /// CSV of the filtered history (RFC 4180 quoting; amounts in minor units and as decimals).
+    /// The filtered history as CSV, newest first: amounts and the balance after each line as decimals in
+    /// their currency's own digits (ISO 4217: JPY 0, USD 2, BHD 3), with the currency beside them.
     pub fn export_csv(&self, f: &TxFilter) -> Result<String, Error> {
-        let mut out = String::from(
-            "id,date_utc,type,direction,counterparty,memo,amount_minor,currency,status,balance_after_minor\n",
-        );
+        let mut out =
+            String::from("id,date_utc,type,direction,counterparty,memo,amount,currency,status,balance_after\n");
         let mut cursor = None;
         loop {
             let page = self.transactions(f, cursor.as_ref(), 500)?;
             for r in &page.rows {
-                let t = &r.tx;
-                let cp = t.counterparty.as_ref().map(|u| u.username.clone()).unwrap_or_default();
-                let signed = if t.direction == Direction::Out { -t.amount.minor } else { t.amount.minor };
-                out.push_str(&format!(
-                    "{},{},{},{},{},{},{},{},{},{}\n",
-                    t.id,
-                    iso8601(t.created_at),
-                    enum_str(&t.kind),
-                    enum_str(&t.direction),
-                    csv_field(&cp),
-                    csv_field(&t.memo),
-                    signed,
-                    t.amount.currency,
-                    enum_str(&t.status),
-                    t.balance_after
-                ));
+                out.push_str(&csv_line(&r.tx));
             }
             match page.next {
                 Some(n) => cursor = Some(n),
@@ -560,6 +546,41 @@ fn presence_row(c: &Connection, user: UserId) -> Result<(Option<PresenceStatus>,
     })
 }
 
+/// Minor units as a decimal in `exponent` digits: (-1234, 2) → "-12.34", (500, 0) → "500".
+pub fn decimal(minor: i64, exponent: u32) -> String {
+    let (neg, abs) = (minor < 0, minor.unsigned_abs());
+    let s = if exponent == 0 {
+        abs.to_string()
+    } else {
+        let p = 10u64.pow(exponent);
+        format!("{}.{:0width$}", abs / p, abs % p, width = exponent as usize)
+    };
+    if neg {
+        format!("-{s}")
+    } else {
+        s
+    }
+}
+
+fn csv_line(t: &Transaction) -> String {
+    let cp = t.counterparty.as_ref().map(|u| u.username.clone()).unwrap_or_default();
+    let signed = if t.direction == Direction::Out { -t.amount.minor } else { t.amount.minor };
+    let exp = t.amount.currency.exponent();
+    format!(
+        "{},{},{},{},{},{},{},{},{},{}\n",
+        t.id,
+        iso8601(t.created_at),
+        enum_str(&t.kind),
+        enum_str(&t.direction),
+        csv_field(&cp),
+        csv_field(&t.memo),
+        decimal(signed, exp),
+        t.amount.currency,
+        enum_str(&t.status),
+        decimal(t.balance_after, exp)
+    )
+}
+
 /// A cached transfer row as the UI sees it (None when the stored JSON is unreadable).
 fn transfer_view(json: &str, local: &str, outbox_id: Option<i64>, expires_at: Option<i64>) -> Option<TransferView> {
     let transfer = serde_json::from_str::<Transfer>(json).ok()?;
@@ -612,6 +633,45 @@ mod tests {
         assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
         assert_eq!(iso8601(1_763_860_000_000), "2025-11-23T01:06:40Z");
         assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn csv_amounts_are_decimals_in_each_currencys_digits_with_the_balance_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("c.db"), 1).unwrap();
+        let bob = UserSummary { id: 2, username: "bob".into(), display_name: "Bob, \"the\" Builder".into() };
+        let tx = |id, kind, direction, minor, cur: &str, after, memo: &str| Transaction {
+            id,
+            kind,
+            direction,
+            amount: Money::new(minor, Currency::parse(cur).unwrap()),
+            balance_after: after,
+            counterparty: Some(bob.clone()),
+            memo: memo.into(),
+            transfer_id: None,
+            status: TransferStatus::Completed,
+            created_at: 1_763_860_000_000 + id,
+        };
+        s.upsert_transactions(&[
+            tx(1, TxKind::Deposit, Direction::In, 250_000, "USD", 250_000, "Salary"),
+            tx(2, TxKind::TransferOut, Direction::Out, 1_234, "USD", 248_766, "Pizza, \"large\""),
+            tx(3, TxKind::TransferIn, Direction::In, 5_000, "JPY", 5_000, "ramen"),
+            tx(4, TxKind::TransferOut, Direction::Out, 1_250, "BHD", 8_750, "tea"),
+        ])
+        .unwrap();
+        let csv = s.export_csv(&TxFilter::default()).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "id,date_utc,type,direction,counterparty,memo,amount,currency,status,balance_after");
+        assert_eq!(lines[1], "4,2025-11-23T01:06:40Z,transfer_out,out,\"bob\",\"tea\",-1.250,BHD,completed,8.750");
+        assert_eq!(lines[2], "3,2025-11-23T01:06:40Z,transfer_in,in,\"bob\",\"ramen\",5000,JPY,completed,5000");
+        assert_eq!(
+            lines[3],
+            "2,2025-11-23T01:06:40Z,transfer_out,out,\"bob\",\"Pizza, \"\"large\"\"\",-12.34,USD,completed,2487.66"
+        );
+        assert_eq!(lines[4], "1,2025-11-23T01:06:40Z,deposit,in,\"bob\",\"Salary\",2500.00,USD,completed,2500.00");
+        // The filtered range only.
+        let usd = s.export_csv(&TxFilter { currency: Some("JPY".into()), ..Default::default() }).unwrap();
+        assert_eq!(usd.lines().count(), 2);
     }
 
     #[test]

@@ -413,6 +413,8 @@ async fn a_broadcast_raises_one_toast_and_one_native_notification() {
     hub.register("max").await;
     let dir = tempfile::tempdir().unwrap();
     let max = signed_in(&hub, &hub.url(), "max", dir.path()).await;
+    // Subscribed and the (empty) history downloaded: what comes now is live.
+    max.until("history complete", |e| e.sync_progress().map(|p| p.complete).unwrap_or(false)).await;
     let mut events = max.engine.events();
     let r = hub
         .http
@@ -423,7 +425,11 @@ async fn a_broadcast_raises_one_toast_and_one_native_notification() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    max.until("the notification", |_| max.shown().iter().any(|n| n.title == "Maintenance tonight")).await;
+    max.until("the notification in the cache", |e| {
+        e.notifications(None, 10).map(|l| l.iter().any(|n| n.title == "Maintenance tonight")).unwrap_or(false)
+    })
+    .await;
+    max.until("the native notification", |_| max.shown().iter().any(|n| n.title == "Maintenance tonight")).await;
     // Everything the broadcast caused has arrived by now (event and notification); count the toasts.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut toasts = 0;
@@ -446,4 +452,21 @@ async fn a_live_connection_outlasts_its_access_token_by_renewing_it_in_band() {
     let mut w = ned.engine.conn_watch().unwrap();
     let watch = tokio::time::timeout(Duration::from_secs(8), w.wait_for(|s| !matches!(s, ConnState::Live { .. })));
     assert!(watch.await.is_err(), "the connection dropped: {:?}", ned.engine.conn_state());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_sign_in_with_rooms_stays_live_instead_of_stalling_on_its_own_subscriptions() {
+    // The rooms arrive in a snapshot after `welcome`; subscribing to them must not leave requests
+    // "unanswered" (a `subscribe` is answered by `subscribed`), which used to drop the connection 10 s in.
+    let hub = Hub::start().await;
+    hub.register("ola").await;
+    hub.register("pia").await;
+    let mut pia = Raw::connect(&hub, "pia").await;
+    pia.request(serde_json::json!({"type": "room_create", "kind": "direct", "members": ["ola"]})).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ola = signed_in(&hub, &hub.url(), "ola", dir.path()).await;
+    ola.until("the room", |e| e.rooms().map(|r| !r.is_empty()).unwrap_or(false)).await;
+    let mut w = ola.engine.conn_watch().unwrap();
+    let dropped = tokio::time::timeout(Duration::from_secs(12), w.wait_for(|s| !matches!(s, ConnState::Live { .. })));
+    assert!(dropped.await.is_err(), "the connection dropped: {:?}", ola.engine.conn_state());
 }

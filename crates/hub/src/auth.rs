@@ -43,9 +43,16 @@ impl Keys {
     }
 
     pub fn issue(&self, user: i64, tenant: i64, sid: &str) -> HubResult<String> {
-        let now = now_ms() / 1000;
-        let claims =
-            Claims { sub: user, tid: tenant, sid: sid.to_string(), iat: now, exp: now + self.access_ttl_secs as i64 };
+        // `exp` has whole seconds: round up, so the token lives at least the `expires_in` it is issued with
+        // (a client renews at ~80 % of that; rounding down would cut up to a second off).
+        let now = now_ms();
+        let claims = Claims {
+            sub: user,
+            tid: tenant,
+            sid: sid.to_string(),
+            iat: now / 1000,
+            exp: (now + 999) / 1000 + self.access_ttl_secs as i64,
+        };
         encode(&Header::new(Algorithm::HS256), &claims, &self.enc).map_err(HubError::internal)
     }
 

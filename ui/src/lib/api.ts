@@ -27,6 +27,8 @@ import type {
   ConnState,
 } from "../bindings/app";
 import type { Notification, PresenceStatus, RoomKind, UserSummary } from "../bindings/protocol";
+import { app } from "./store.svelte";
+import { rememberSentPayment } from "./toasts";
 
 export const EVENT_NAME = "tally://event";
 
@@ -109,7 +111,14 @@ export const spendingByCounterparty = (filter: TxFilter) =>
 export const exportCsv = (filter: TxFilter) => call<string>("export_csv", { filter });
 export const transfersOpen = () => call<TransferView[]>("transfers_open");
 export const contacts = () => call<UserSummary[]>("contacts");
-export const sendMoney = (req: SendMoney) => call<TransferView>("send_money", { req });
+/** Sends (or queues, offline) a payment. A payment that went out live is remembered so the hub's echo of
+ * it ("… sent to …") is not a second toast after Send's own (see lib/toasts.ts). */
+export async function sendMoney(req: SendMoney): Promise<TransferView> {
+  const tv = await call<TransferView>("send_money", { req });
+  // (Guarded: a mocked bridge may answer nothing.)
+  if (tv?.transfer) rememberSentPayment(tv, tv.local.state === "pending" && app.conn.state !== "live");
+  return tv;
+}
 export const rooms = () => call<RoomView[]>("rooms");
 export const createRoom = (kind: RoomKind, name: string, members: string[]) =>
   call<RoomView>("create_room", { kind, name, members });

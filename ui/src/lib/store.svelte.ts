@@ -1,7 +1,8 @@
 // App-wide view state. It holds no domain truth: the session, connection and counters mirror what the
 // Rust side reports; everything else is read from commands by the screens that show it.
 import type { Change, CommandError, ConnState, Prefs, SessionInfo, UnreadCounts } from "../bindings/app";
-import type { NotificationKind, NotificationTarget, PresenceStatus, Transaction } from "../bindings/protocol";
+import type { NotificationTarget, PresenceStatus, Transaction } from "../bindings/protocol";
+import type { IconName } from "./icons";
 
 export type View = "home" | "history" | "send" | "chat" | "notifications" | "settings";
 
@@ -24,7 +25,23 @@ export interface Toast {
   tone: ToastTone;
   title: string;
   body: string;
+  /** The icon, when the tone's default would say less (money in or out). */
+  icon?: IconName;
+  /** What makes two toasts the same event (default: tone, title and body). */
+  key: string;
   action?: { label: string; run: () => void };
+}
+
+export interface ToastOptions {
+  icon?: IconName;
+  /** The event's identity; a toast with the same key is not shown twice. */
+  key?: string;
+  /**
+   * How long after it first showed a repeat of the same key is still the same event, even if the first
+   * was dismissed or timed out (0, the default: only while it is on screen). For events from the engine,
+   * which may reach the app more than once.
+   */
+  sameFor?: number;
 }
 
 /** Something that went wrong outside any command (the `problem` event): shown until dismissed. */
@@ -64,11 +81,30 @@ let toastSeq = 0;
 // eslint-disable-next-line svelte/prefer-svelte-reactivity -- timers, not state
 const toastTimers = new Map<number, ReturnType<typeof setTimeout>>();
 
-export function toast(tone: ToastTone, title: string, body = "", action?: Toast["action"]): number {
+// eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, not state
+const toastSeen = new Map<string, { id: number; until: number }>();
+
+const toastLife = (tone: ToastTone) => (tone === "error" ? 9000 : 5000);
+
+/**
+ * Shows a toast (and says it in the live region). One toast per event: the same event again — same key,
+ * while it is on screen or within `sameFor` — keeps the one shown (its time restarts) instead of stacking
+ * a copy.
+ */
+export function toast(tone: ToastTone, title: string, body = "", action?: Toast["action"], opts: ToastOptions = {}): number {
+  const key = opts.key ?? `${tone}\n${title}\n${body}`;
+  const now = Date.now();
+  for (const [k, seen] of toastSeen) if (seen.until < now && !app.toasts.some((t) => t.id === seen.id)) toastSeen.delete(k);
+  const seen = toastSeen.get(key);
+  if (seen) {
+    if (app.toasts.some((t) => t.id === seen.id)) scheduleDismiss(seen.id, toastLife(tone));
+    return seen.id;
+  }
   const id = ++toastSeq;
-  app.toasts = [...app.toasts.slice(-3), { id, tone, title, body, action }];
+  toastSeen.set(key, { id, until: now + (opts.sameFor ?? 0) });
+  app.toasts = [...app.toasts.slice(-3), { id, tone, title, body, icon: opts.icon, key, action }];
   announce(body ? `${title}. ${body}` : title);
-  scheduleDismiss(id, tone === "error" ? 9000 : 5000);
+  scheduleDismiss(id, toastLife(tone));
   return id;
 }
 
@@ -107,25 +143,6 @@ export function announce(text: string): void {
   // Clearing first makes screen readers repeat an identical message.
   app.announcement = "";
   queueMicrotask(() => (app.announcement = text));
-}
-
-export function toneForKind(kind: NotificationKind): ToastTone {
-  switch (kind) {
-    case "payment":
-    case "deposit":
-    case "transfer":
-    case "transaction":
-    case "balance":
-      return "money";
-    case "message":
-    case "mention":
-      return "message";
-    case "security":
-    case "limits":
-      return "error";
-    default:
-      return "info";
-  }
 }
 
 export function navigate(route: Route): void {

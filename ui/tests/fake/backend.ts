@@ -497,7 +497,8 @@ export class FakeBackend {
         // Like the engine, today's total counts the outgoing transactions (re-read on `transactions`).
         this.sentToday[tv.transfer.amount.currency] = (this.sentToday[tv.transfer.amount.currency] ?? 0) + amt;
         this.addTx({ kind: "transfer_out", direction: "out", minor: amt, memo: tv.transfer.memo, counterparty: tv.transfer.to, status: "completed", transfer_id: id });
-        this.emit({ type: "toast", kind: "transfer", title: "Payment completed", body: `${(amt / 100).toFixed(2)} USD to ${tv.transfer.to.display_name}` });
+        // The hub's text for the sender (ledger.rs): its own money format, the memo as the body.
+        this.emit({ type: "toast", kind: "transfer", title: `${(amt / 100).toFixed(2)} USD sent to ${tv.transfer.to.display_name}`, body: tv.transfer.memo });
         this.changed({ topic: "transfers" }, { topic: "balances" }, { topic: "transactions" });
       }, this.tick * 2);
     }, this.tick);
@@ -667,6 +668,18 @@ export class FakeBackend {
     r.typing = r.typing.filter((u) => u.id !== sender.id);
     this.emit({ type: "toast", kind: "message", title: sender.display_name, body: text });
     this.changed({ topic: "messages", room }, { topic: "rooms" });
+  }
+
+  /** A tenant-wide announcement (the hub's `broadcast`): a notification and its toast. */
+  broadcast(title: string, body: string, priority: Notification["priority"] = "critical"): void {
+    this.notify({ kind: "system", priority, title, body });
+    this.emit({ type: "toast", kind: "system", title, body });
+    this.changed({ topic: "notifications" });
+  }
+
+  /** A `toast` event as the engine sends it (e.g. the same one delivered twice). */
+  toast(kind: Notification["kind"], title: string, body: string): void {
+    this.emit({ type: "toast", kind, title, body });
   }
 
   /** A direct room's other member changed status (what a presence ephemeral would cause). */

@@ -628,7 +628,11 @@ fn apply_one(c: &SqlTx<'_>, me: i64, e: &Event, applied: &mut Applied, text: &mu
             }
         }
         EventData::Notification { notification } => {
-            if insert_notification(c, notification, false)? && !notification.read {
+            // A live event is news even when a history page stored the row a moment earlier (the page was
+            // read after the notification was written but answered before its event was sent): raising is
+            // once per key anyway (`notified_keys`).
+            insert_notification(c, notification, false)?;
+            if !notification.read {
                 applied.new_notifications.push(notification.clone());
             }
             applied.change(Change::Notifications);

@@ -369,7 +369,12 @@ async fn on_frame(
             apply(sh, conn, ch, &[e]).await?;
         }
         ServerFrame::Batch { channel, events } => apply(sh, conn, channel, &events).await?,
-        ServerFrame::Subscribed { channel, epoch, seq, recovered, .. } => {
+        ServerFrame::Subscribed { id, channel, epoch, seq, recovered, .. } => {
+            // `subscribed` is the answer to a `subscribe` request: it is no longer waiting (left pending, it
+            // would count as unanswered and drop a healthy connection after ACK_TIMEOUT).
+            if let Some(id) = id {
+                conn.pending.remove(&id);
+            }
             let stored = sh.store.position(&channel)?;
             if channel.is_durable() && (!recovered || stored.is_none()) {
                 let head = Position { epoch, seq };
@@ -424,7 +429,6 @@ async fn on_frame(
     }
     Ok(())
 }
-
 async fn apply(sh: &Arc<Shared>, conn: &mut Conn, channel: Channel, events: &[Event]) -> Result<(), Error> {
     let applied = sh.store.apply_events(&channel, events)?;
     if applied.gap {
