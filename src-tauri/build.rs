@@ -39,6 +39,8 @@ const COMMANDS: &[&str] = &[
     "sync_progress",
     "limits",
     "transfer_status",
+    "save_history_csv",
+    "show_in_folder",
 ];
 
 fn main() {

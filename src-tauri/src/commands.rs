@@ -180,3 +180,40 @@ pub async fn limits(engine: Engn<'_>) -> R<LimitsView> {
 pub async fn transfer_status(engine: Engn<'_>, key: String) -> R<Option<TransferView>> {
     engine.transfer_status(&key).map_err(err)
 }
+/// Exports the (filtered) history through the OS save dialog, opened in the Downloads folder. Returns
+/// where the file went, or None when the user cancelled.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_history_csv<Rt: tauri::Runtime>(
+    app: tauri::AppHandle<Rt>,
+    engine: Engn<'_>,
+    filter: TxFilter,
+) -> R<Option<String>> {
+    use tauri::Manager;
+    use tauri_plugin_dialog::DialogExt;
+    let csv = engine.export_csv(&filter).map_err(err)?;
+    let name = format!(
+        "tally-history-{}.csv",
+        tally_client::queries::iso8601(tally_client::store::now_ms()).get(..10).unwrap_or("export")
+    );
+    let mut dialog = app.dialog().file().set_file_name(&name).add_filter("CSV", &["csv"]);
+    if let Ok(dir) = app.path().download_dir() {
+        dialog = dialog.set_directory(dir);
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    dialog.save_file(move |p| {
+        let _ = tx.send(p);
+    });
+    let Some(chosen) = rx.await.ok().flatten() else { return Ok(None) };
+    let path = chosen.into_path().map_err(|e| invalid(&format!("that place cannot be written: {e}")))?;
+    std::fs::write(&path, csv).map_err(|e| {
+        CommandError::local(LocalErrorCode::Storage, format!("could not write {}: {e}", path.display()))
+    })?;
+    Ok(Some(path.display().to_string()))
+}
+
+/// Shows a saved file in the system's file manager.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn show_in_folder(path: String) -> R<()> {
+    tauri_plugin_opener::reveal_item_in_dir(&path)
+        .map_err(|e| CommandError::local(LocalErrorCode::Storage, format!("could not show {path}: {e}")))
+}

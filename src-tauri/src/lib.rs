@@ -57,7 +57,9 @@ pub fn commands_plugin<R: Runtime>() -> TauriPlugin<R> {
             set_focused_view,
             sync_progress,
             limits,
-            transfer_status
+            transfer_status,
+            save_history_csv,
+            show_in_folder
         ])
         .build()
 }
@@ -184,7 +186,10 @@ pub fn run() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TALLY_LOG").unwrap_or_else(|_| "info".into()))
         .try_init();
-    let builder = tauri::Builder::default().plugin(commands_plugin());
+    let builder = tauri::Builder::default()
+        .plugin(commands_plugin())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init());
     #[cfg(desktop)]
     let builder = builder.plugin(tauri_plugin_window_state::Builder::default().build());
     #[cfg(mobile)]

@@ -109,6 +109,9 @@ export const balanceHistory = (currency: string, filter: TxFilter) =>
 export const spendingByCounterparty = (filter: TxFilter) =>
   call<CounterpartySpend[]>("spending_by_counterparty", { filter });
 export const exportCsv = (filter: TxFilter) => call<string>("export_csv", { filter });
+/** Opens the OS save dialog and writes the CSV there: the path, or null when the user cancelled. */
+export const saveHistoryCsv = (filter: TxFilter) => call<string | null>("save_history_csv", { filter });
+export const showInFolder = (path: string) => call<null>("show_in_folder", { path });
 export const transfersOpen = () => call<TransferView[]>("transfers_open");
 export const contacts = () => call<UserSummary[]>("contacts");
 /** Sends (or queues, offline) a payment. A payment that went out live is remembered so the hub's echo of

@@ -68,6 +68,60 @@ export function buildChatItems(list: MessageView[]): ChatItem[] {
   return items;
 }
 
+export interface ChatChunk {
+  key: string;
+  items: ChatItem[];
+}
+
+/**
+ * Items → runs of about `size` messages, keyed by the room-log seq (`floor(seq / size)`), so loading older
+ * messages only adds chunks in front and a new message only touches the last one. Each chunk is rendered
+ * with `content-visibility: auto`: the browser skips style, layout, paint and hit-testing of the chunks out
+ * of view, so a room with thousands of messages loaded costs what the screenful in view costs. Local echoes
+ * (seq 0) join the chunk before them; a day separator joins the chunk of the message after it.
+ */
+export function chunkChatItems(items: ChatItem[], size = 50): ChatChunk[] {
+  const chunks: ChatChunk[] = [];
+  let current: ChatChunk | null = null;
+  let currentId: number | null = null;
+  let waiting: ChatItem[] = [];
+  for (const it of items) {
+    if (it.kind !== "message" || !it.mv) {
+      waiting.push(it);
+      continue;
+    }
+    const seq = it.mv.local.state === "sent" ? it.mv.message.seq : 0;
+    const id = seq > 0 ? Math.floor(seq / size) : (currentId ?? 0);
+    if (!current || id !== currentId) {
+      current = { key: `chunk:${id}`, items: [] };
+      // Seqs only grow along the list, but never let two chunks share a key.
+      if (chunks.some((c) => c.key === current!.key)) current.key = `${current.key}:${chunks.length}`;
+      chunks.push(current);
+      currentId = id;
+    }
+    current.items.push(...waiting, it);
+    waiting = [];
+  }
+  if (waiting.length) {
+    if (!current) chunks.push((current = { key: "chunk:head", items: [] }));
+    current.items.push(...waiting);
+  }
+  return chunks;
+}
+
+/**
+ * A re-read of the newest `fresh` messages merged with what is already loaded: messages older than the
+ * page stay (a room scrolled back through thousands keeps them when one more arrives); the page replaces
+ * everything from its oldest message on (edits, deletions, local echoes that were sent).
+ */
+export function mergeNewest(list: MessageView[], fresh: MessageView[], limit: number): MessageView[] {
+  if (fresh.length < limit) return fresh; // the page reaches the start of the room: it is everything
+  const oldest = fresh.find((m) => m.local.state === "sent" && m.message.seq > 0)?.message.seq;
+  if (oldest === undefined) return fresh;
+  const older = list.filter((m) => m.local.state === "sent" && m.message.seq > 0 && m.message.seq < oldest);
+  return older.length ? [...older, ...fresh] : fresh;
+}
+
 /** The highest room-log seq among loaded messages, for `mark_read`. */
 export function lastSeq(list: MessageView[]): number {
   let max = 0;

@@ -273,3 +273,86 @@ export function minorToInput(minor: number, currency: string, locale = userLocal
   const s = minorToDecimalString(minor, fractionDigits(currency));
   return s.replace(".", separators(locale).decimal);
 }
+
+const SPACES = [" ", "\u00a0", "\u202f"];
+
+/**
+ * Thousands separators while an amount is typed: `prev` is what the field showed, `next` what it holds
+ * after the edit, `caret` where the cursor is in `next`. Returns the value with the integer part grouped
+ * the locale's way ("1234567.5" → "1,234,567.5"; en-IN "12,34,567"; de-DE "1.234.567,5") and the cursor
+ * kept after the same digit.
+ *
+ * Only separators this function put there are moved: a separator typed or pasted by the person is left as
+ * it is (then `parseAmount` decides — "1,5" may be a decimal comma), and so is anything that is not digits
+ * and one decimal separator (letters, signs: the error message explains). Backspace on a separator
+ * deletes the digit before it (Delete: after it), instead of having the separator put straight back.
+ */
+export function groupAmountInput(
+  prev: string,
+  next: string,
+  caret: number,
+  locale = userLocale(),
+  inputType = "",
+): { value: string; caret: number } {
+  const { decimal, group } = separators(locale);
+  const isGroup = (c: string) => c === group || (SPACES.includes(group) && SPACES.includes(c));
+  const unchanged = { value: next, caret };
+
+  // The edit: a common prefix and suffix with what was shown, and what was inserted in between.
+  let p = 0;
+  while (p < prev.length && p < next.length && prev[p] === next[p]) p++;
+  let s = 0;
+  while (s < prev.length - p && s < next.length - p && prev[prev.length - 1 - s] === next[next.length - 1 - s]) s++;
+  const deleted = prev.slice(p, prev.length - s);
+  const inserted = next.slice(p, next.length - s);
+
+  let value = next;
+  let at = Math.max(0, Math.min(caret, next.length));
+  if (inserted === "" && deleted.length === 1 && isGroup(deleted)) {
+    // Backspace (or Delete) on one of our separators: take the digit next to it instead.
+    if (inputType === "deleteContentForward") {
+      if (p < value.length && /\d/.test(value[p])) value = value.slice(0, p) + value.slice(p + 1);
+      at = p;
+    } else if (p > 0 && /\d/.test(value[p - 1])) {
+      value = value.slice(0, p - 1) + value.slice(p);
+      at = p - 1;
+    }
+  }
+  if ([...inserted].some(isGroup)) return unchanged; // typed or pasted by the person: theirs to keep
+
+  // Drop our separators (everywhere but the inserted text, which has none), counting the characters that
+  // matter — digits and the decimal separator — before the cursor.
+  let clean = "";
+  let before = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (isGroup(c)) continue;
+    clean += c;
+    if (i < at) before++;
+  }
+  const dec = clean.indexOf(decimal);
+  const intDigits = dec < 0 ? clean : clean.slice(0, dec);
+  const frac = dec < 0 ? "" : clean.slice(dec);
+  if (!/^\d*$/.test(intDigits) || !new RegExp(`^(${decimal.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\d*)?$`).test(frac)) {
+    return unchanged;
+  }
+  if (intDigits.length > 15) return unchanged; // beyond what an amount can be: parseAmount says so
+  let grouped = "";
+  let zeros = 0;
+  if (intDigits !== "") {
+    const n = BigInt(intDigits);
+    zeros = intDigits.length - n.toString().length; // leading zeros go (kept: a single "0")
+    grouped = new Intl.NumberFormat(locale, { useGrouping: true, maximumFractionDigits: 0 }).format(n);
+    if (!/^[\d\s\u00a0\u202f.,'’]+$/.test(grouped)) return unchanged; // a locale with other digits
+  }
+  const out = grouped + frac;
+  // Put the cursor after the same number of digits (and decimal separator) as before.
+  let want = Math.max(0, before - Math.min(zeros, before));
+  let pos = 0;
+  while (pos < out.length && want > 0) {
+    const separator = pos < grouped.length && !/\d/.test(out[pos]);
+    if (!separator) want--;
+    pos++;
+  }
+  return { value: out, caret: pos };
+}

@@ -1,4 +1,5 @@
 import type { PresenceStatus, UserSummary } from "../bindings/protocol";
+import { bidiSafe } from "./bidi";
 import { formatLastSeen } from "./dates";
 import { userLocale } from "./money";
 
@@ -22,7 +23,8 @@ export function avatarColor(seed: string): string {
 
 export function displayName(u: UserSummary | null | undefined): string {
   if (!u) return "Tally";
-  return u.display_name || u.username;
+  // Someone else's text: without bidi overrides (see bidi.ts); render it in a <bdi>.
+  return bidiSafe(u.display_name) || u.username;
 }
 
 export const PRESENCE_LABEL: Record<PresenceStatus, string> = {
@@ -45,7 +47,7 @@ export function presenceLine(presence: PresenceStatus | null, lastSeen: number |
 
 /** "Bob is typing…", "Bob and Carol are typing…", "3 people are typing…" */
 export function typingText(users: UserSummary[]): string {
-  const names = users.map((u) => u.display_name.split(" ")[0] || u.username);
+  const names = users.map((u) => displayName(u).split(" ")[0] || u.username);
   if (names.length === 0) return "";
   if (names.length === 1) return `${names[0]} is typing…`;
   if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;

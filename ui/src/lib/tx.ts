@@ -1,10 +1,12 @@
 import type { LocalState, TransferView } from "../bindings/app";
 import type { Transaction, TransferStatus } from "../bindings/protocol";
+import { bidiSafe } from "./bidi";
 import { KIND_LABELS } from "./filters";
 import { formatMoney } from "./money";
 
 export function txTitle(tx: Transaction): string {
-  if (tx.counterparty) return tx.counterparty.display_name || tx.counterparty.username;
+  // Someone else's name: without bidi overrides (see bidi.ts); render it in a <bdi>.
+  if (tx.counterparty) return bidiSafe(tx.counterparty.display_name) || tx.counterparty.username;
   return KIND_LABELS[tx.kind];
 }
 

@@ -129,6 +129,8 @@ export class FakeBackend {
   presenceSet: PresenceStatus[] = [];
   /** Make `set_presence` fail with this code (e.g. "offline"); null: succeed. */
   presenceError: CommandErrorCode | null = null;
+  /** The last CSV written through `save_history_csv`. */
+  savedCsv: string | null = null;
   private nextMsg = 10_000;
   notes: Notification[] = [];
   syncState: SyncProgress;
@@ -811,6 +813,11 @@ export class FakeBackend {
         return this.balanceHistory(a.currency as string, a.filter as TxFilter);
       case "spending_by_counterparty":
         return this.spending(a.filter as TxFilter);
+      case "save_history_csv":
+        this.savedCsv = this.csv(a.filter as TxFilter);
+        return "/home/test/Downloads/tally-history.csv";
+      case "show_in_folder":
+        return null;
       case "export_csv":
         return this.csv(a.filter as TxFilter);
       case "transfers_open":
