@@ -196,8 +196,6 @@ async fn a_client_away_longer_than_retention_gets_every_missed_row_once() {
                        "amount": {"minor": 1, "currency": "USD"}, "memo": format!("away {i}")});
         eli.request(f).await;
     }
-    let read_all = json!({"type": "notifications_read_all"});
-    Raw::connect(&hub, "dana").await.request(read_all).await;
     let hub_tx = hub_transactions(&hub, 1).await;
     // Wait for the hub to finish processing every transfer, so "completed" is the truth to match.
     for _ in 0..400 {
@@ -207,6 +205,9 @@ async fn a_client_away_longer_than_retention_gets_every_missed_row_once() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let hub_tx_final = hub_transactions(&hub, 1).await;
+    // Dana reads everything on another device while this one is away.
+    let read_all = json!({"type": "notifications_read_all"});
+    Raw::connect(&hub, "dana").await.request(read_all).await;
     assert_eq!(hub_tx.len(), hub_tx_final.len());
     proxy.heal();
     dana.engine.reconnect_now().unwrap();
@@ -218,10 +219,16 @@ async fn a_client_away_longer_than_retention_gets_every_missed_row_once() {
     }
     assert_eq!(hub_tx_final.len(), 800, "300 deposits and 500 payments");
     assert_eq!(app_transactions(&dana).len(), 800, "no hole and no duplicate");
+    // Notifications come through their own changes feed: every one, read or not as the hub says.
+    let hub_notes = hub_count(&hub, "SELECT COUNT(*) FROM notifications WHERE user_id = ?1", 1).await;
+    let deadline = tokio::time::Instant::now() + LONG;
+    while (app_notifications(&dana).len() as u64) < hub_notes {
+        assert!(tokio::time::Instant::now() < deadline, "notifications never caught up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let unread = dana.engine.unread_counts().unwrap();
     let notes = app_notifications(&dana);
-    let hub_notes = hub_count(&hub, "SELECT COUNT(*) FROM notifications WHERE user_id = ?1", 1).await;
-    assert_eq!(notes.len() as u64, hub_notes);
+    assert_eq!(notes.len() as u64, hub_notes, "no notification missing or doubled");
     assert!(notes.iter().all(|n| n.read), "read elsewhere while away: {unread:?}");
 }
 

@@ -108,6 +108,7 @@ async fn the_changes_feed_carries_rows_that_changed_while_a_client_was_away() {
             other => panic!("{other:?}"),
         }
     }
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let mark = now_ms();
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let (m0, m1) = (ids[0], ids[1]);
