@@ -1,11 +1,12 @@
 // Layout tests for tests/browser.mjs: no view scrolls sideways at phone widths, the bottom bar's touch
 // targets are big enough, toasts never cover a control, and History leaves the table room.
-// Registered from browser.mjs with its harness (`layoutTests({ test, open, ok, eq, tid, shot, until, text })`).
+// Registered from browser.mjs with its harness (`layoutTests({ test, open, ok, eq, tid, shot, until })`).
 
 /**
  * Everything that sticks out sideways, measured in the page: the document scrolling horizontally, any
- * rendered element whose right edge passes the viewport (or left edge before it), and any scroll container
- * that scrolls horizontally. Visually-hidden helpers (1 px clipped) are skipped. Outermost offenders only.
+ * rendered element whose visible part (after its clipping ancestors) passes the viewport's right edge (or
+ * its left), and any scroll container that scrolls horizontally. Visually-hidden helpers are skipped.
+ * Outermost offenders only.
  */
 function overflowProblems() {
   const vw = document.documentElement.clientWidth;
@@ -37,7 +38,16 @@ function overflowProblems() {
     if (r.width === 0 || r.height === 0) continue;
     const cs = getComputedStyle(el);
     const scrollsX = (cs.overflowX === "auto" || cs.overflowX === "scroll") && el.scrollWidth > el.clientWidth + 1;
-    const sticksOut = r.right > vw + 0.5 || r.left < -0.5;
+    // What shows of it: clipped by every ancestor that clips (an ellipsis cuts text on purpose).
+    let left = r.left;
+    let right = r.right;
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX === "visible") continue;
+      const ar = a.getBoundingClientRect();
+      left = Math.max(left, ar.left);
+      right = Math.min(right, ar.right);
+    }
+    const sticksOut = right > left && (right > vw + 0.5 || left < -0.5);
     if (!scrollsX && !sticksOut) continue;
     if (hidden(el)) continue;
     reported.push(el);
@@ -123,7 +133,7 @@ function logToasts() {
   scan();
 }
 
-export function layoutTests({ test, open, ok, eq, tid, shot, until, text }) {
+export function layoutTests({ test, open, ok, eq, tid, shot, until }) {
   const PHONES = [
     { width: 360, height: 740 },
     { width: 390, height: 844 },
@@ -228,6 +238,11 @@ export function layoutTests({ test, open, ok, eq, tid, shot, until, text }) {
       await page.click(tid("filters-toggle"));
       await page.locator(tid("filter-bar")).waitFor();
       await burst("history-filters");
+      // A toast with an action (the export's "Show in folder").
+      await page.click(tid("export-csv"));
+      await page.locator(tid("toast"), { hasText: "History exported" }).waitFor();
+      for (const o of (await page.evaluate(toastOverlaps)).overlaps) problems.push(`export: ${o}`);
+      await shot(page, `toasts-${vp.width}-export`);
 
       await page.click(tid("nav-notifications"));
       await page.locator(tid("mark-all-read")).waitFor();

@@ -779,7 +779,7 @@ test("chat: presence and last seen under a direct room's name and in the room li
 });
 
 // Phone layout, toast lanes and History's table room (tests/browser-layout.mjs).
-layoutTests({ test, open, ok, eq, tid, shot, until, text });
+layoutTests({ test, open, ok, eq, tid, shot, until });
 
 // ---------- typing latency ----------
 
@@ -906,6 +906,219 @@ test("chat composer grows with its text up to 160 px and back (field-sizing, and
     await page.keyboard.press("Enter");
     await until(async () => Math.abs((await height()) - one) < 1, "one line again once sent");
     if (!fallback) await shot(page, "chat-composer");
+    await done();
+  }
+});
+
+// ---------- other people's text; sign-in and Send rough edges ----------
+
+/** Whether `word` inside `sel` is laid out left to right, character by character (what a reader sees). */
+async function readsLeftToRight(page, sel, word) {
+  return page.locator(sel).first().evaluate((root, word) => {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const i = n.data.indexOf(word);
+      if (i < 0) continue;
+      const xs = [...word].map((_, k) => {
+        const r = document.createRange();
+        r.setStart(n, i + k);
+        r.setEnd(n, i + k + 1);
+        return r.getBoundingClientRect().x;
+      });
+      return xs.every((x, k) => k === 0 || x > xs[k - 1]);
+    }
+    return null; // the word is not there
+  }, word);
+}
+const BIDI = /[\u202A-\u202E\u2066-\u2069]/;
+
+test("other people's text: bidi controls in a name, a memo and a message cannot turn 'evil' into 'live'", async () => {
+  const { page, fake, done } = await open();
+  await page.locator(tid("balance-amount")).waitFor();
+  await fake(() => {
+    window.__tallyFake.setDisplayName("bob", "\u202Eevil");
+    window.__tallyFake.incomingPayment("bob", 500, "\u202Eevil memo");
+    window.__tallyFake.incomingMessage(7, "bob", "\u202Eevil message");
+    window.__tallyFake.incomingMessage(8, "bob", "\u202Eevil in the group");
+  });
+  const row = page.locator(tid("feed-row")).first();
+  await until(async () => (await row.innerText()).includes("memo"), "the payment is on top of the feed");
+  for (const [sel, what] of [[`${tid("feed-row")} ${tid("feed-name")}`, "name"], [`${tid("feed-row")} ${tid("feed-memo")}`, "memo"]]) {
+    eq(await readsLeftToRight(page, sel, "evil"), true, `feed ${what} reads "evil"`);
+    ok(!BIDI.test(await text(page, sel)), `feed ${what} has no bidi controls`);
+    eq(await page.locator(sel).first().evaluate((el) => el.tagName), "BDI", `feed ${what} is isolated`);
+  }
+  const toasts = (await page.locator(tid("toast")).allInnerTexts()).join(" | ");
+  ok(toasts.includes("evil") && !BIDI.test(toasts), `toasts show the text without bidi controls (${toasts})`);
+  await shot(page, "bidi-home");
+
+  await page.click(tid("nav-chat"));
+  await page.click(`${tid("room-item")}[data-room="7"]`);
+  await page.locator(tid("message-text"), { hasText: "message" }).last().waitFor();
+  eq(await readsLeftToRight(page, `${tid("room-item")}[data-room="7"] ${tid("room-name")}`, "evil"), true, "room list name reads 'evil'");
+  eq(await readsLeftToRight(page, tid("room-title"), "evil"), true, "room header reads 'evil'");
+  eq(await readsLeftToRight(page, `${tid("room-item")}[data-room="7"] .rprev`, "evil"), true, "room preview reads 'evil'");
+  eq((await text(page, `${tid("room-item")}[data-room="8"] .rprev`)).trim(), "evil: evil in the group", "group preview: sender, colon, space, text");
+  const msg = page.locator(tid("message-text"), { hasText: "evil message" }).last();
+  eq(await msg.evaluate((el) => el.getAttribute("dir")), "auto", "message text is a dir=auto isolate");
+  eq(await readsLeftToRight(page, `${tid("message-text")} >> text=evil message`, "evil"), true, "message reads 'evil'");
+  await shot(page, "bidi-chat");
+  await page.click(`${tid("room-item")}[data-room="8"]`);
+  const sender = page.locator(tid("message-sender"), { hasText: "evil" }).last();
+  await sender.waitFor();
+  eq(await readsLeftToRight(page, `${tid("message-sender")} >> text=evil`, "evil"), true, "group sender name reads 'evil'");
+  await done();
+});
+
+test("sign-in: one error at a time, cleared on change; wrong password cleared and focused; title; last server and username kept after sign-out", async () => {
+  const { page, done } = await open({ signedIn: false });
+  await page.locator(tid("signin-username")).waitFor();
+  eq(await page.title(), "Tally — Sign in", "the window title says Sign in");
+  await page.fill(tid("signin-server"), "localhost:8787");
+  await page.fill(tid("signin-username"), "alice");
+  await page.fill(tid("signin-password"), "tally-demo");
+  await page.click(tid("signin-submit"));
+  await until(async () => (await text(page, tid("signin-error"))).includes("Enter the server address"), "server error");
+  ok(await page.locator(tid("signin-server")).evaluate((el) => el === document.activeElement), "the server field has the focus");
+  await page.fill(tid("signin-server"), "http://localhost:8787");
+  eq(await page.locator(tid("signin-error")).count(), 0, "fixing the address clears the error");
+  await page.fill(tid("signin-password"), "wrong");
+  await page.click(tid("signin-submit"));
+  await until(async () => (await text(page, tid("signin-error"))).includes("Wrong username or password"), "wrong password");
+  eq(await page.locator('[role="alert"]').count(), 1, "one error at a time");
+  eq(await page.inputValue(tid("signin-password")), "", "the password is cleared");
+  ok(await page.locator(tid("signin-password")).evaluate((el) => el === document.activeElement), "and has the focus");
+  await shot(page, "signin-wrong-password");
+  await page.keyboard.type("tally-demo");
+  eq(await page.locator(tid("signin-error")).count(), 0, "typing again clears the error");
+  await page.keyboard.press("Enter");
+  await page.locator(tid("balance-amount")).waitFor();
+  await until(async () => (await page.title()).endsWith("Tally — Home"), "the title follows the view");
+  await page.click(tid("nav-settings"));
+  await page.click(tid("sign-out"));
+  await page.click(tid("sign-out-confirm"));
+  await page.locator(tid("signin-username")).waitFor();
+  eq(await page.inputValue(tid("signin-server")), "http://localhost:8787", "the last server is kept after sign-out");
+  eq(await page.inputValue(tid("signin-username")), "alice", "and the last username");
+  eq(await page.inputValue(tid("signin-password")), "", "never the password");
+  ok(await page.locator(tid("signin-password")).evaluate((el) => el === document.activeElement), "the cursor waits in the password");
+  eq(await page.title(), "Tally — Sign in", "Sign in again in the title");
+  await done();
+});
+
+test("send: paying yourself is not offered; the amount shows thousands separators as you type, with the limits", async () => {
+  const { page, done } = await open({ limits: { single_max: 10_000_000, daily_max: 50_000_000 } });
+  await page.click(tid("nav-send"));
+  await page.fill(tid("send-recipient-search"), "Alice");
+  await page.locator(tid("send-self")).waitFor();
+  ok((await text(page, tid("send-self"))).includes("can't send money to yourself"), "a clear message for one's own username");
+  eq(await page.getByRole("button", { name: /Pay “alice”/ }).count(), 0, "no 'Pay alice' row");
+  eq(await page.locator(`${tid("send-recipient")}[data-username="alice"]`).count(), 0, "not among the contacts");
+  await shot(page, "send-self");
+  await page.fill(tid("send-recipient-search"), "");
+  await page.click(`${tid("send-recipient")}[data-username="bob"]`);
+  const amount = page.locator(tid("send-amount"));
+  await amount.click();
+  await page.keyboard.type("1234567.8");
+  eq(await amount.inputValue(), "1,234,567.8", "grouped as typed");
+  // Edit in the middle: the cursor stays after the digit typed.
+  await amount.evaluate((el) => el.setSelectionRange(1, 1)); // after the "1"
+  await page.keyboard.type("9");
+  eq(await amount.inputValue(), "19,234,567.8", "regrouped after an insertion");
+  eq(await amount.evaluate((el) => el.selectionStart), 2, "the cursor is after the 9");
+  await page.keyboard.press("End");
+  for (let i = 0; i < 12; i++) await page.keyboard.press("Backspace");
+  eq(await amount.inputValue(), "", "backspace through the separators empties it");
+  await page.keyboard.type("2500");
+  eq(await amount.inputValue(), "2,500", "2,500");
+  ok((await text(page, tid("send-limits"))).startsWith("Up to $100,000.00 per payment"), "the limits are still shown");
+  await shot(page, "send-amount-grouped");
+  await page.click(tid("send-continue"));
+  await page.locator(tid("send-review")).waitFor();
+  ok((await text(page, tid("send-review"))).includes("$2,500.00"), "review reads the grouped amount");
+  await done();
+});
+
+test("chat opens the room open last time, also after a restart", async () => {
+  const { page, done } = await open();
+  await page.click(tid("nav-chat"));
+  await until(async () => (await page.locator(`${tid("room-item")}[aria-current="true"]`).getAttribute("data-room")) === "7", "the newest room at first");
+  await page.click(`${tid("room-item")}[data-room="9"]`);
+  await page.click(tid("nav-home"));
+  await page.click(tid("nav-chat"));
+  await until(async () => (await page.locator(`${tid("room-item")}[aria-current="true"]`).getAttribute("data-room")) === "9", "the room open last");
+  await page.reload();
+  await page.click(tid("nav-chat"));
+  await until(async () => (await page.locator(`${tid("room-item")}[aria-current="true"]`).getAttribute("data-room")) === "9", "still after a restart");
+  await done();
+});
+
+test("chat: Delete's confirm is a destructive button, Cancel has the focus", async () => {
+  const { page, done } = await open();
+  await page.click(tid("nav-chat"));
+  await page.click(`${tid("room-item")}[data-room="7"]`);
+  const mine = page.locator(`${tid("message")}.mine`).last();
+  await mine.hover();
+  await mine.locator(tid("message-delete")).click();
+  const confirm = page.locator(tid("delete-confirm"));
+  await confirm.waitFor();
+  ok((await confirm.getAttribute("class")).includes("btn-destructive"), "styled destructive");
+  ok(!(await confirm.getAttribute("class")).includes("btn-primary"), "not as a primary action");
+  eq(await confirm.evaluate((el) => getComputedStyle(el).backgroundColor), "rgb(180, 35, 24)", "red");
+  eq(await page.evaluate(() => document.activeElement?.textContent?.trim()), "Cancel", "Enter does not delete by accident");
+  await shot(page, "chat-delete-confirm");
+  await confirm.click();
+  await page.locator(".bubble.deleted").nth(1).waitFor();
+  await done();
+});
+
+test("home offline: the balance says what is left after queued payments", async () => {
+  const { page, fake, done } = await open({ conn: { state: "offline", since: Date.UTC(2026, 0, 5, 9, 12) } });
+  const start = await fake(() => window.__tallyFake.available);
+  eq(await page.locator(tid("balance-after-queued")).count(), 0, "nothing queued: no line");
+  await page.click(tid("nav-send"));
+  for (const [who, amt] of [["carol", "20"], ["dave", "5.50"]]) {
+    if (who === "dave") await page.getByRole("button", { name: "Send another" }).click();
+    await page.click(`${tid("send-recipient")}[data-username="${who}"]`);
+    await page.fill(tid("send-amount"), amt);
+    await page.click(tid("send-continue"));
+    await page.click(tid("send-confirm"));
+    await until(async () => (await page.locator(tid("send-result")).getAttribute("data-phase")) === "queued", "queued");
+  }
+  await page.click(tid("nav-home"));
+  const line = page.locator(tid("balance-after-queued"));
+  await line.waitFor();
+  eq((await line.innerText()).trim(), `${usd(start - 2550)} available after queued payments`, "available minus both queued payments");
+  eq((await text(page, tid("balance-amount"))).trim(), usd(start), "the balance itself is the last one the hub reported");
+  await shot(page, "home-offline-after-queued");
+  await fake(() => window.__tallyFake.setConn({ state: "live", latency_ms: 20 }));
+  await until(async () => (await line.count()) === 0, "gone once they went out");
+  await done();
+});
+
+test("chat: loading older messages keeps the message in view in place (with and without scroll anchoring)", async () => {
+  for (const anchoring of [true, false]) {
+    const { page, done } = await open({ roomMessages: 400 });
+    // WebKitGTK has no scroll anchoring: the pane must hold the position itself.
+    if (!anchoring) await page.addStyleTag({ content: '[data-testid="message-list"] { overflow-anchor: none; }' });
+    await page.click(tid("nav-chat"));
+    await page.click(`${tid("room-item")}[data-room="8"]`);
+    await page.locator(tid("message-text"), { hasText: "Who's buying milk?" }).waitFor();
+    const shifts = await page.locator(tid("message-list")).evaluate(async (el) => {
+      const out = [];
+      for (let k = 0; k < 3; k++) {
+        const count = el.querySelectorAll('[data-testid="message"]').length;
+        el.scrollTop = 0;
+        const first = el.querySelector('[data-testid="message"]');
+        const y0 = first.getBoundingClientRect().top;
+        const end = Date.now() + 5000;
+        while (el.querySelectorAll('[data-testid="message"]').length === count && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, 300));
+        out.push(Math.round(first.getBoundingClientRect().top - y0));
+      }
+      return out;
+    });
+    ok(shifts.every((d) => Math.abs(d) <= 1), `${anchoring ? "anchoring" : "no anchoring"}: the message stays put (shifts ${shifts.join(", ")} px)`);
     await done();
   }
 });

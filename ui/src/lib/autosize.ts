@@ -46,6 +46,7 @@ export function autosize(node: HTMLTextAreaElement, params: { value: string; max
     node.style.maxHeight = `${max}px`;
     return {
       update(p: { value: string; max?: number }) {
+        if ((p.max ?? 160) === max) return; // nothing to do per key: the engine sizes the field
         max = p.max ?? 160;
         node.style.maxHeight = `${max}px`;
       },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { MessageView } from "../bindings/app";
 import type { UserSummary } from "../bindings/protocol";
-import { buildChatItems, lastSeq, segments } from "./chat";
+import { buildChatItems, chunkChatItems, lastSeq, mergeNewest, segments } from "./chat";
 import { groupNotifications } from "./notify";
 import { typingText } from "./people";
 
@@ -62,5 +62,42 @@ describe("typingText", () => {
     expect(typingText([bob])).toBe("Bob is typing…");
     expect(typingText([bob, alice])).toBe("Bob and Alice are typing…");
     expect(typingText([bob, alice, bob])).toBe("3 people are typing…");
+  });
+});
+
+describe("chunkChatItems", () => {
+  const day = 86_400_000;
+  const t0 = Date.UTC(2026, 0, 5, 12);
+  it("splits by room-log seq with stable keys; day separators go with the message after them", () => {
+    const list = Array.from({ length: 120 }, (_, i) => mv(i + 1, i % 2 ? alice : bob, t0 + (i >= 60 ? day : 0) + i * 60_000));
+    const chunks = chunkChatItems(buildChatItems(list), 50);
+    expect(chunks.map((c) => c.key)).toEqual(["chunk:0", "chunk:1", "chunk:2"]);
+    expect(chunks.map((c) => c.items.filter((i) => i.kind === "message").length)).toEqual([49, 50, 21]);
+    expect(chunks.flatMap((c) => c.items)).toEqual(buildChatItems(list)); // nothing lost or reordered
+    expect(chunks[1].items.some((i) => i.kind === "day")).toBe(true); // the second day starts at seq 61
+    // Loading older messages adds chunks in front; the existing ones keep their keys.
+    const more = chunkChatItems(buildChatItems([...Array.from({ length: 10 }, (_, i) => mv(i + 1, bob, t0 - day + i)), ...list.slice(10)]), 50);
+    expect(more.map((c) => c.key)).toEqual(["chunk:0", "chunk:1", "chunk:2"]);
+  });
+  it("puts local echoes (seq 0) in the last chunk", () => {
+    const list = [mv(99, bob, t0), mv(100, alice, t0 + 1), { ...mv(0, alice, t0 + 2, "pending"), message: { ...mv(0, alice, t0 + 2).message, client_msg_id: "local" } }];
+    const chunks = chunkChatItems(buildChatItems(list), 50);
+    expect(chunks.map((c) => c.key)).toEqual(["chunk:1", "chunk:2"]);
+    expect(chunks[1].items.filter((i) => i.kind === "message").map((i) => i.mv?.message.seq)).toEqual([100, 0]);
+  });
+});
+
+describe("mergeNewest", () => {
+  it("keeps older messages scrolled back to when the newest page is read again", () => {
+    const loaded = Array.from({ length: 300 }, (_, i) => mv(i + 1, bob, i));
+    const fresh = [...loaded.slice(250).map((m) => (m.message.seq === 300 ? { ...m, message: { ...m.message, text: "edited" } } : m)), mv(301, alice, 301)];
+    const merged = mergeNewest(loaded, fresh, 51);
+    expect(merged.length).toBe(301);
+    expect(merged.map((m) => m.message.seq)).toEqual(Array.from({ length: 301 }, (_, i) => i + 1));
+    expect(merged[299].message.text).toBe("edited");
+  });
+  it("takes a short page as the whole room", () => {
+    const loaded = [mv(1, bob, 1), mv(2, bob, 2)];
+    expect(mergeNewest(loaded, [mv(2, bob, 2)], 50)).toEqual([mv(2, bob, 2)]);
   });
 });

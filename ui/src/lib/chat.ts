@@ -91,7 +91,7 @@ export function chunkChatItems(items: ChatItem[], size = 50): ChatChunk[] {
       continue;
     }
     const seq = it.mv.local.state === "sent" ? it.mv.message.seq : 0;
-    const id = seq > 0 ? Math.floor(seq / size) : (currentId ?? 0);
+    const id: number = seq > 0 ? Math.floor(seq / size) : (currentId ?? 0);
     if (!current || id !== currentId) {
       current = { key: `chunk:${id}`, items: [] };
       // Seqs only grow along the list, but never let two chunks share a key.

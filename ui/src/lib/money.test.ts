@@ -3,7 +3,9 @@ import type { LimitsView } from "../bindings/app";
 import {
   pickLocale,
   formatMoney,
+  formatAxisMoney,
   fractionDigits,
+  groupAmountInput,
   limitsFor,
   limitsSummary,
   maxSendable,
@@ -208,6 +210,65 @@ describe("minorToInput", () => {
     expect(minorToInput(123456, "EUR", "de-DE")).toBe("1234,56");
     expect(minor(minorToInput(123456, "EUR", "de-DE"), "EUR", "de-DE")).toBe(123456);
     expect(minorToInput(1500, "JPY", "en-US")).toBe("1500");
+  });
+});
+
+describe("formatAxisMoney", () => {
+  it("labels chart axes like the rest of the app: no '.0'", () => {
+    expect(formatAxisMoney(400, "USD", "en-US")).toBe("$400");
+    expect(formatAxisMoney(0, "USD", "en-US")).toBe("$0");
+    expect(formatAxisMoney(1500, "USD", "en-US")).toBe("$1.5K");
+    expect(formatAxisMoney(2000, "USD", "en-US")).toBe("$2K");
+    expect(formatAxisMoney(12.5, "USD", "en-US")).toBe("$12.5");
+    expect(formatAxisMoney(12000, "JPY", "en-US")).toBe("¥12K");
+    expect(formatAxisMoney(400, "EUR", "de-DE")).toBe("400\u00a0€");
+    expect(formatMoney(40_000, "USD", { compact: true, locale: "en-US" })).toBe("$400");
+  });
+});
+
+describe("groupAmountInput", () => {
+  /** Types `keys` one at a time at the end, as a person would; returns each value shown. */
+  const typeEach = (keys: string, locale = "en-US") => {
+    const shown: string[] = [];
+    let v = "";
+    for (const k of keys) {
+      v = groupAmountInput(v, v + k, v.length + 1, locale).value;
+      shown.push(v);
+    }
+    return shown;
+  };
+  it("groups the integer part as you type (en-US)", () => {
+    expect(typeEach("1234567.89")).toEqual(["1", "12", "123", "1,234", "12,345", "123,456", "1,234,567", "1,234,567.", "1,234,567.8", "1,234,567.89"]);
+    expect(minor(groupAmountInput("", "1234567.89", 10, "en-US").value, "USD", "en-US")).toBe(123456789);
+  });
+  it("follows the locale: de-DE, fr-FR, en-IN", () => {
+    expect(typeEach("12345,5", "de-DE").at(-1)).toBe("12.345,5");
+    expect(groupAmountInput("", "1234567", 7, "fr-FR").value).toBe("1\u202f234\u202f567");
+    expect(groupAmountInput("", "1234567", 7, "en-IN").value).toBe("12,34,567");
+    expect(minor(groupAmountInput("", "12345,5", 7, "de-DE").value, "EUR", "de-DE")).toBe(1234550);
+  });
+  it("keeps the cursor after the same digit", () => {
+    // "1,234" with the cursor after "1": typing 9 gives "19,234" with the cursor after the 9.
+    expect(groupAmountInput("1,234", "19,234", 2, "en-US")).toEqual({ value: "19,234", caret: 2 });
+    // cursor after "12" in "12,345"; typing 0 → "120,345", cursor after "120"
+    expect(groupAmountInput("12,345", "120,345", 3, "en-US")).toEqual({ value: "120,345", caret: 3 });
+    // a separator appears before the cursor: "999" + "9" → "9,999", cursor at the end
+    expect(groupAmountInput("999", "9999", 4, "en-US")).toEqual({ value: "9,999", caret: 5 });
+  });
+  it("backspace on a separator deletes the digit before it; Delete the one after", () => {
+    expect(groupAmountInput("1,234", "1234", 1, "en-US", "deleteContentBackward")).toEqual({ value: "234", caret: 0 });
+    expect(groupAmountInput("12,345", "12345", 2, "en-US", "deleteContentForward")).toEqual({ value: "1,245", caret: 3 }); // "1,2|45"
+    expect(groupAmountInput("1,234", "234", 0, "en-US", "deleteContentBackward")).toEqual({ value: "234", caret: 0 });
+  });
+  it("leaves alone what the person typed that it cannot group", () => {
+    expect(groupAmountInput("", "1,5", 3, "en-US").value).toBe("1,5"); // a decimal comma, maybe
+    expect(groupAmountInput("", "1,234.5", 7, "en-US").value).toBe("1,234.5"); // pasted with separators
+    expect(groupAmountInput("", "abc", 3, "en-US").value).toBe("abc");
+    expect(groupAmountInput("", "-5000", 5, "en-US").value).toBe("-5000");
+    expect(groupAmountInput("", "12.345", 6, "en-US").value).toBe("12.345"); // too many decimals: an error, not a rewrite
+    expect(groupAmountInput("", "12.5", 4, "de-DE").value).toBe("12.5"); // a decimal point in de-DE: parseAmount reads 12,5
+    expect(groupAmountInput("", ".5", 2, "en-US").value).toBe(".5");
+    expect(groupAmountInput("", "007", 3, "en-US")).toEqual({ value: "7", caret: 1 });
   });
 });
 

@@ -56,8 +56,10 @@ function currencyFormat(locale: string, currency: string, signDisplay: Intl.Numb
       style: "currency",
       currency,
       signDisplay,
+      // Compact drops zero fractions: "$400", "$1.5K" (a currency's default minimum of 2 digits, capped
+      // at the maximum of 1, used to make every axis label "$400.0").
       ...(compact
-        ? { notation: "compact", maximumFractionDigits: 1 }
+        ? { notation: "compact", minimumFractionDigits: 0, maximumFractionDigits: 1 }
         : { minimumFractionDigits: digits, maximumFractionDigits: digits }),
     });
     fmtCache.set(key, f);
@@ -80,6 +82,14 @@ export function formatMoney(minor: number, currency: string, opts: FormatOptions
   const f = currencyFormat(locale, currency, sign, opts.compact ?? false);
   // Intl accepts exact decimal strings (ES2023); older engines convert with Number(), same result here.
   return f.format(minorToDecimalString(minor, digits) as Intl.StringNumericLiteral);
+}
+
+/**
+ * A chart axis label for a value in major units (what uPlot's scale holds): the money formatter,
+ * compact ("$400", "$1.5K", "¥12K"), so axes read like every other amount in the app.
+ */
+export function formatAxisMoney(major: number, currency: string, locale = userLocale()): string {
+  return formatMoney(Math.round(major * 10 ** fractionDigits(currency)), currency, { compact: true, locale });
 }
 
 /** A major-unit number for charts only (never for arithmetic on money). */

@@ -94,7 +94,7 @@ const toastLife = (tone: ToastTone) => (tone === "error" ? 9000 : 5000);
 export function toast(tone: ToastTone, title: string, body = "", action?: Toast["action"], opts: ToastOptions = {}): number {
   const key = opts.key ?? `${tone}\n${title}\n${body}`;
   const now = Date.now();
-  for (const [k, seen] of toastSeen) if (seen.until < now && !app.toasts.some((t) => t.id === seen.id)) toastSeen.delete(k);
+  for (const [k, seen] of toastSeen) if (seen.until <= now && !app.toasts.some((t) => t.id === seen.id)) toastSeen.delete(k);
   const seen = toastSeen.get(key);
   if (seen) {
     if (app.toasts.some((t) => t.id === seen.id)) scheduleDismiss(seen.id, toastLife(tone));

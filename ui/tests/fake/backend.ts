@@ -447,7 +447,7 @@ export class FakeBackend {
   sendMoney(req: SendMoney): TransferView {
     const to = byName(req.to);
     if (!to) throw err("not_found", `no user named ${req.to}`);
-    if (to.id === this.me.id) throw err("invalid", "You can't pay yourself.");
+    if (to.id === this.me.id) throw err("invalid_input", "you cannot send money to yourself"); // the engine's words
     if (!Number.isInteger(req.amount.minor) || req.amount.minor <= 0) throw err("invalid", "amount must be positive");
     if (req.amount.currency !== "USD") throw err("insufficient_funds", `available balance is 0 ${req.amount.currency} minor units`);
     if (req.amount.minor > this.available) throw err("insufficient_funds", `available balance is ${this.available} USD minor units`);
@@ -690,6 +690,16 @@ export class FakeBackend {
     r.presence = presence;
     r.lastSeen = presence === "offline" ? lastSeen : null;
     this.changed({ topic: "presence" });
+  }
+
+  /** Someone changes their display name — any text, bidi controls included: the hub does not police it. */
+  setDisplayName(username: string, displayName: string): void {
+    const u = byName(username);
+    if (!u) return;
+    u.display_name = displayName;
+    for (const r of this.rooms) if (r.room.kind === "direct" && r.room.members.some((m) => m.id === u.id)) r.room.name = displayName;
+    this.filterCache.clear();
+    this.changed({ topic: "rooms" }, { topic: "transactions" }, ...this.rooms.map((r) => ({ topic: "messages" as const, room: r.room.id })));
   }
 
   /** Something went wrong outside any command (the keychain refused the session, ...). */

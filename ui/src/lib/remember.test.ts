@@ -1,0 +1,26 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { DEFAULT_SERVER, lastRoom, lastSignIn, rememberRoom, rememberSignIn } from "./remember";
+
+afterEach(() => localStorage.clear());
+
+describe("remember", () => {
+  it("gives the default server and no username before any sign-in, then the last ones", () => {
+    expect(lastSignIn()).toEqual({ server: DEFAULT_SERVER, username: "" });
+    rememberSignIn("https://hub.example", "bob");
+    expect(lastSignIn()).toEqual({ server: "https://hub.example", username: "bob" });
+    expect(JSON.stringify(localStorage)).not.toContain("password");
+  });
+  it("survives storage holding something else", () => {
+    localStorage.setItem("tally.lastSignIn", "not json");
+    localStorage.setItem("tally.lastRoom", "[1,2]");
+    expect(lastSignIn()).toEqual({ server: DEFAULT_SERVER, username: "" });
+    expect(lastRoom("s", "alice")).toBeNull();
+  });
+  it("keeps the last room per account", () => {
+    rememberRoom("s", "alice", 8);
+    rememberRoom("s", "bob", 9);
+    expect(lastRoom("s", "alice")).toBe(8);
+    expect(lastRoom("s", "bob")).toBe(9);
+    expect(lastRoom("other", "alice")).toBeNull();
+  });
+});
