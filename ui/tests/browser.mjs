@@ -489,7 +489,7 @@ test("connection pill states", async () => {
   const { page, fake, done } = await open();
   const pill = () => text(page, tid("conn-pill"));
   await until(async () => (await pill()).includes("Live · 23 ms"), "live");
-  await fake(() => window.__tallyFake.setConn({ state: "backing_off", attempt: 2, retry_at: Date.now() + 4000, last_error: "connection refused" }));
+  await fake(() => window.__tallyFake.setConn({ state: "backing_off", attempt: 2, retry_at: Date.now() + 4000, last_error: "connection refused", offline_since: null }));
   await until(async () => /Reconnecting in [34] s/.test(await pill()), "countdown");
   ok((await pill()).includes("Retry"), "retry offered");
   await until(async () => (await pill()).includes("Reconnecting in 2 s") || (await pill()).includes("Reconnecting in 3 s"), "counts down");

@@ -25,6 +25,9 @@ pub enum ConnState {
         attempt: u32,
         retry_at: Millis,
         last_error: String,
+        /// When the last live session ended (None: this device has not been live since it started).
+        #[ts(type = "number | null")]
+        offline_since: Option<Millis>,
     },
     /// The hub refused our credentials for good: the user must sign in again.
     AuthFailed {

@@ -6,7 +6,11 @@ import type { Balance, ErrorCode, Direction, Limits, Message, Money, Notificatio
 /**
  * The connection as the UI renders it (the header pill).
  */
-export type ConnState = { "state": "offline", since: number | null, } | { "state": "connecting" } | { "state": "authenticating" } | { "state": "live", latency_ms: number | null, } | { "state": "backing_off", attempt: number, retry_at: number, last_error: string, } | { "state": "auth_failed", reason: string, } | { "state": "closed", reason: string, };
+export type ConnState = { "state": "offline", since: number | null, } | { "state": "connecting" } | { "state": "authenticating" } | { "state": "live", latency_ms: number | null, } | { "state": "backing_off", attempt: number, retry_at: number, last_error: string, 
+/**
+ * When the last live session ended (None: this device has not been live since it started).
+ */
+offline_since: number | null, } | { "state": "auth_failed", reason: string, } | { "state": "closed", reason: string, };
 
 export type SessionInfo = { server: string, user: UserSummary, 
 /**

@@ -10,10 +10,10 @@ describe("connPill", () => {
     expect(connPill({ state: "live", latency_ms: 1234 }, NOW, "en-US").text).toBe("Live · 1,234 ms");
   });
   it("backing off counts down to retry_at and offers Retry", () => {
-    const p = connPill({ state: "backing_off", attempt: 3, retry_at: NOW + 3_200, last_error: "refused" }, NOW, "en-US");
+    const p = connPill({ state: "backing_off", attempt: 3, retry_at: NOW + 3_200, last_error: "refused", offline_since: null }, NOW, "en-US");
     expect(p).toMatchObject({ tone: "busy", text: "Reconnecting in 4 s", action: "retry", actionLabel: "Retry" });
     expect(p.detail).toContain("refused");
-    expect(connPill({ state: "backing_off", attempt: 3, retry_at: NOW - 10, last_error: "" }, NOW, "en-US").text).toBe("Reconnecting…");
+    expect(connPill({ state: "backing_off", attempt: 3, retry_at: NOW - 10, last_error: "", offline_since: null }, NOW, "en-US").text).toBe("Reconnecting…");
   });
   it("offline says since when and that data is saved", () => {
     const since = new Date(2026, 0, 5, 9, 12).getTime();
@@ -31,5 +31,15 @@ describe("connPill", () => {
     expect(connPill({ state: "connecting" }, NOW).text).toBe("Connecting…");
     expect(connPill({ state: "authenticating" }, NOW).text).toBe("Signing in…");
     expect(connPill({ state: "closed", reason: "update required" }, NOW)).toMatchObject({ tone: "error", text: "Disconnected", detail: "update required" });
+  });
+
+  it("says Offline since the last live moment once reconnecting is more than a blip", () => {
+    const since = new Date(2026, 11, 1, 9, 12).getTime();
+    const p = connPill({ state: "backing_off", attempt: 2, retry_at: NOW + 2_000, last_error: "refused", offline_since: since }, NOW, "en-GB");
+    expect(p.tone).toBe("offline");
+    expect(p.text).toBe("Offline since 09:12 — showing saved data");
+    expect(p.detail).toContain("retrying in 2 s");
+    const first = connPill({ state: "backing_off", attempt: 1, retry_at: NOW + 2_000, last_error: "refused", offline_since: since }, NOW, "en-GB");
+    expect(first.text).toBe("Reconnecting in 2 s");
   });
 });

@@ -35,6 +35,17 @@ export function connPill(conn: ConnState, now = Date.now(), locale = userLocale(
       return { tone: "busy", text: "Signing in…", action: null, actionLabel: "", detail: "Checking your session with the server." };
     case "backing_off": {
       const secs = Math.max(0, Math.ceil((conn.retry_at - now) / 1000));
+      const retry = secs > 0 ? `retrying in ${new Intl.NumberFormat(locale).format(secs)} s` : "retrying…";
+      // Past a blip (a second failed attempt): say plainly that this is saved data, and since when.
+      if (conn.attempt >= 2 && conn.offline_since !== null) {
+        return {
+          tone: "offline",
+          text: `Offline since ${formatTime(conn.offline_since, locale)} — showing saved data`,
+          action: "retry",
+          actionLabel: "Retry",
+          detail: `Connection lost (${conn.last_error || "network error"}); ${retry}. What you see was saved on this device; payments you make are queued.`,
+        };
+      }
       return {
         tone: "busy",
         text: secs > 0 ? `Reconnecting in ${new Intl.NumberFormat(locale).format(secs)} s` : "Reconnecting…",

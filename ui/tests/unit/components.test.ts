@@ -47,7 +47,7 @@ describe("ConnPill", () => {
       return null;
     });
     const now = Date.now();
-    render(ConnPill, { conn: { state: "backing_off", attempt: 1, retry_at: now + 4000, last_error: "refused" }, now, onSignIn: noop });
+    render(ConnPill, { conn: { state: "backing_off", attempt: 1, retry_at: now + 4000, last_error: "refused", offline_since: null }, now, onSignIn: noop });
     expect(screen.getByTestId("conn-pill-text").textContent).toBe("Reconnecting in 4 s");
     await fireEvent.click(screen.getByRole("button", { name: "Retry" }));
     await waitFor(() => expect(calls).toContain("plugin:tally|reconnect_now"));

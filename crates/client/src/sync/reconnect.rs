@@ -21,6 +21,7 @@ enum Next {
 /// The socket task. Runs until `Cmd::Shutdown`.
 pub async fn run(sh: Arc<Shared>, mut cmds: mpsc::UnboundedReceiver<Cmd>, mut net: watch::Receiver<Reachability>) {
     let mut backoff = Backoff::new();
+    let mut offline_since: Option<i64> = None;
     loop {
         if *net.borrow_and_update() == Reachability::Down {
             if let Next::Stop = wait_for_network(&sh, &mut cmds, &mut net, &mut backoff).await {
@@ -40,12 +41,15 @@ pub async fn run(sh: Arc<Shared>, mut cmds: mpsc::UnboundedReceiver<Cmd>, mut ne
                 continue;
             }
             Outcome::Dropped { live_for, hint, error } => {
+                if live_for.is_some() {
+                    offline_since = Some(now_ms()); // a live session just ended
+                }
                 (backoff.after_drop(live_for, hint, &mut rand::thread_rng()), error)
             }
         };
         let retry_at = now_ms() + delay.as_millis() as i64;
         tracing::info!(delay_ms = delay.as_millis() as u64, attempt = backoff.attempt, %error, "reconnecting later");
-        sh.set_state(ConnState::BackingOff { attempt: backoff.attempt, retry_at, last_error: error });
+        sh.set_state(ConnState::BackingOff { attempt: backoff.attempt, retry_at, last_error: error, offline_since });
         if let Next::Stop = sleep_before_retry(&mut cmds, &mut net, &mut backoff, delay, started).await {
             return;
         }
