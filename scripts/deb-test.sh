@@ -4,11 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ui/node_modules/.bin/tauri build --debug --bundles deb >/tmp/tally-deb-build.log 2>&1 || { tail -40 /tmp/tally-deb-build.log; exit 1; }
-deb="$(ls -t target/debug/bundle/deb/*.deb | head -1)"
+deb="$(ls -t "${CARGO_TARGET_DIR:-target}"/debug/bundle/deb/*.deb | head -1)"
 echo "built $deb"
 dpkg-deb --info "$deb" | grep -E "Package|Version|Depends" || true
 dpkg-deb --contents "$deb" | grep -E "usr/bin/|\.desktop|icons/hicolor/128" || { echo "missing binary, desktop entry or icon" >&2; exit 1; }
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "./$deb" >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$(realpath "$deb")" >/dev/null
 trap 'pkill -x tally 2>/dev/null || true; DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq tally >/dev/null 2>&1 || true' EXIT
 test -x /usr/bin/tally
 test -f /usr/share/applications/Tally.desktop || ls /usr/share/applications | grep -i tally
