@@ -183,18 +183,6 @@ impl Store {
         Ok(())
     }
 
-    /// Stores notifications from a snapshot without raising them (they are not news).
-    pub fn upsert_notifications_quietly(&self, list: &[Notification]) -> Result<(), Error> {
-        let mut c = self.writer();
-        let tx = c.transaction()?;
-        for n in list {
-            insert_notification(&tx, n, true)?;
-            tx.execute("UPDATE notifications SET read = MAX(read, ?2) WHERE id = ?1", params![n.id, n.read])?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
     pub fn replace_rooms(&self, rooms: &[Room]) -> Result<(), Error> {
         let mut c = self.writer();
         let tx = c.transaction()?;

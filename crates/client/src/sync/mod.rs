@@ -568,14 +568,6 @@ async fn apply_snapshot(
             sh.store.replace_balances(&balances)?;
             changes.push(Change::Balances);
         }
-        AckData::Transactions { transactions, .. } => {
-            sh.store.refresh_transactions(&transactions)?;
-            changes.push(Change::Transactions);
-        }
-        AckData::Notifications { notifications, .. } => {
-            sh.store.upsert_notifications_quietly(&notifications)?;
-            changes.push(Change::Notifications);
-        }
         AckData::Rooms { rooms } => {
             let before: HashSet<RoomId> = sh.store.room_ids()?.into_iter().collect();
             sh.store.replace_rooms(&rooms)?;
@@ -615,15 +607,7 @@ async fn apply_snapshot(
             sh.store.upsert_transfer(&transfer, "sent")?;
             changes.push(Change::Transfers);
         }
-        AckData::History { events, .. } => {
-            sh.store.upsert_messages(&events)?;
-            if let Some(room) =
-                events.first().and_then(|e| if let Channel::Room(r) = e.channel { Some(r) } else { None })
-            {
-                changes.push(Change::Messages { room });
-            }
-            changes.push(Change::Rooms);
-        }
+        // History pages (transactions, notifications, messages) are the backfill's: `on_backfill_reply`.
         _ => {}
     }
     sh.changed(changes);
