@@ -252,7 +252,7 @@ async fn scenario() {
     // 2. Bob (a real engine) pays alice: it appears without a reload.
     let bob_dir = tempfile::tempdir().unwrap();
     let bob = Engine::new(
-        EngineConfig { data_dir: bob_dir.path().into(), client_name: "e2e-bob".into() },
+        EngineConfig::new(bob_dir.path(), "e2e-bob"),
         Arc::new(MemoryStore::default()),
         Arc::new(RecordingNotifier::default()),
     );

@@ -128,7 +128,7 @@ pub fn setup<R: Runtime>(app: &tauri::AppHandle<R>) -> Arc<Engine> {
         tracing::warn!("{why}");
     }
     let engine = Arc::new(Engine::new(
-        EngineConfig { data_dir: data_dir(app), client_name: format!("tally-desktop/{}", env!("CARGO_PKG_VERSION")) },
+        EngineConfig::new(data_dir(app), format!("tally-desktop/{}", env!("CARGO_PKG_VERSION"))),
         secrets,
         notifier(app),
     ));

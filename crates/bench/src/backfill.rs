@@ -45,7 +45,7 @@ pub async fn run(rows: u64) -> anyhow::Result<Figures> {
     let before = usage(hub.pid);
     let app_dir = tempfile::tempdir()?;
     let engine = Arc::new(Engine::new(
-        EngineConfig { data_dir: app_dir.path().into(), client_name: "tally-bench".into() },
+        EngineConfig::new(app_dir.path(), "tally-bench"),
         Arc::new(MemoryStore::default()),
         Arc::new(RecordingNotifier::default()),
     ));

@@ -14,22 +14,40 @@ pub const CAP_FOREGROUND: Duration = Duration::from_secs(10);
 pub const CAP_BACKGROUND: Duration = Duration::from_secs(120);
 pub const HEALTHY_RESET: Duration = Duration::from_secs(60);
 
+/// The longest wait between attempts, in front of the user and in the background.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    pub foreground: Duration,
+    pub background: Duration,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        Caps { foreground: CAP_FOREGROUND, background: CAP_BACKGROUND }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Backoff {
     pub attempt: u32,
     pub background: bool,
+    pub caps: Caps,
 }
 
 impl Backoff {
     pub fn new() -> Self {
-        Backoff { attempt: 0, background: false }
+        Self::with_caps(Caps::default())
+    }
+
+    pub fn with_caps(caps: Caps) -> Self {
+        Backoff { attempt: 0, background: false, caps }
     }
 
     pub fn cap(&self) -> Duration {
         if self.background {
-            CAP_BACKGROUND
+            self.caps.background
         } else {
-            CAP_FOREGROUND
+            self.caps.foreground
         }
     }
 
@@ -107,7 +125,7 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(1);
         let mut seen = std::collections::BTreeSet::new();
         for _ in 0..50 {
-            let mut b = Backoff { attempt: 6, background: false };
+            let mut b = Backoff { attempt: 6, ..Backoff::new() };
             seen.insert(b.next_delay(&mut rng).as_millis() / 1000);
         }
         assert!(seen.len() > 10, "full jitter should spread over the window: {seen:?}");
@@ -135,7 +153,7 @@ mod tests {
 
     #[test]
     fn attempts_reset_only_after_a_minute_of_health() {
-        let mut b = Backoff { attempt: 5, background: false };
+        let mut b = Backoff { attempt: 5, ..Backoff::new() };
         b.on_healthy(Duration::from_secs(59));
         assert_eq!(b.attempt, 5);
         b.on_healthy(Duration::from_secs(60));

@@ -12,7 +12,7 @@ use rand::distributions::Alphanumeric;
 use rand::Rng;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tally_protocol::*;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
@@ -22,6 +22,14 @@ pub struct EngineConfig {
     pub data_dir: PathBuf,
     /// Sent in `hello` (for the hub's logs).
     pub client_name: String,
+    /// The longest reconnect waits (10 s in front of the user, 120 s in the background by default).
+    pub reconnect_caps: crate::backoff::Caps,
+}
+
+impl EngineConfig {
+    pub fn new(data_dir: impl Into<PathBuf>, client_name: impl Into<String>) -> Self {
+        EngineConfig { data_dir: data_dir.into(), client_name: client_name.into(), reconnect_caps: Default::default() }
+    }
 }
 
 struct Active {
@@ -109,13 +117,8 @@ impl Engine {
             events: self.events.clone(),
             state: state_tx,
             client_name: self.cfg.client_name.clone(),
-            tokens: Mutex::new(TokenState {
-                access: None,
-                access_expires: Instant::now(),
-                lifetime: Duration::from_secs(900),
-                refresh,
-                generation: 0,
-            }),
+            reconnect_caps: self.cfg.reconnect_caps,
+            tokens: Mutex::new(TokenState::new(refresh)),
             refresh_gate: Default::default(),
             typing: Mutex::new(Default::default()),
             focused_room: Mutex::new(None),

@@ -155,6 +155,12 @@ async fn a_download_killed_half_way_resumes_from_its_cursor() {
                 e.sync_progress().map(|p| p.parts.iter().any(|x| x.fetched >= 8_000)).unwrap_or(false)
             })
             .await;
+        // Mid-way the numbers the progress bar shows are the truth: some of the hub's 20,000, not complete.
+        let mid = carol.engine.sync_progress().unwrap();
+        let part = mid.parts.iter().find(|p| p.kind == SyncKind::Transactions).unwrap();
+        assert_eq!((part.total, mid.total), (Some(20_000), Some(20_000)), "{mid:?}");
+        assert!(!part.complete && !mid.complete && (8_000..20_000).contains(&part.fetched), "{mid:?}");
+        assert_eq!(mid.fetched, part.fetched, "{mid:?}");
         // Gone mid-download, like a quit or a crash: whatever committed stays, nothing else.
         carol.engine.shutdown();
         carol.secrets.clone()

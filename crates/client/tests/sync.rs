@@ -470,3 +470,53 @@ async fn a_fresh_sign_in_with_rooms_stays_live_instead_of_stalling_on_its_own_su
     let dropped = tokio::time::timeout(Duration::from_secs(12), w.wait_for(|s| !matches!(s, ConnState::Live { .. })));
     assert!(dropped.await.is_err(), "the connection dropped: {:?}", ola.engine.conn_state());
 }
+
+/// Waits (bounded) for a backoff whose next attempt is at least `ahead_ms` away; returns when it is due.
+async fn long_backoff(app: &App, ahead_ms: i64) -> i64 {
+    let mut w = app.engine.conn_watch().unwrap();
+    let far = |s: &ConnState| matches!(s, ConnState::BackingOff { retry_at, .. } if *retry_at - now_ms() >= ahead_ms);
+    let s =
+        tokio::time::timeout(Duration::from_secs(60), w.wait_for(far)).await.expect("the backoff never grew").unwrap();
+    match *s {
+        ConnState::BackingOff { retry_at, .. } => retry_at,
+        _ => unreachable!(),
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coming_to_the_front_cuts_a_background_backoff_to_the_foreground_cap() {
+    let hub = Hub::start().await;
+    hub.register("fay").await;
+    let proxy = Proxy::start(hub.addr).await;
+    let dir = tempfile::tempdir().unwrap();
+    // A 1 s foreground cap (10 s in the app) keeps the test short; the background cap stays 120 s.
+    let mut cfg = tally_client::EngineConfig::new(dir.path(), "test");
+    cfg.reconnect_caps.foreground = Duration::from_secs(1);
+    let fay = App::with_config(cfg, Default::default(), Default::default());
+    fay.engine.sign_in(&proxy.url(), "fay", "pass-word-123").await.expect("sign in");
+    fay.wait_live().await;
+    fay.engine.set_background(true);
+    for (round, wait_first) in [(1, false), (2, true)] {
+        proxy.refuse();
+        proxy.cut();
+        // In the background the waits grow past the foreground cap.
+        let due = long_backoff(&fay, 5_000).await;
+        if wait_first {
+            // The last attempt is now older than the foreground cap: coming to the front retries at once.
+            tokio::time::sleep(Duration::from_millis(1_200)).await;
+        }
+        proxy.heal();
+        let front = std::time::Instant::now();
+        fay.engine.set_background(false);
+        fay.wait_live().await;
+        let took = front.elapsed();
+        let limit = if wait_first { 600 } else { 1_500 };
+        assert!(took < Duration::from_millis(limit), "round {round}: live after {took:?}");
+        assert!(now_ms() < due - 2_000, "round {round}: the background wait was not cut short");
+        fay.engine.set_background(true);
+    }
+}

@@ -38,13 +38,18 @@ pub fn next_work(parts: &[PartState]) -> Option<(PartKey, Work)> {
     if let Some(p) = parts.iter().find(|p| p.changes.is_some()) {
         return p.changes.map(|c| (p.key, Work::Changes(c)));
     }
-    // Transactions first (what History shows), then notifications, then rooms.
-    let order = |k: &PartKey| match k {
-        PartKey::Transactions => 0,
-        PartKey::Notifications => 1,
-        PartKey::Room(_) => 2,
+    // Transactions first (what History shows), then notifications, then rooms; but the newest page of
+    // every part before any part's older pages, so each part's total (and the newest of everything) is
+    // known early and the progress bar can say "41,200 of 100,000" rather than "so far".
+    let order = |p: &&PartState| {
+        let kind = match p.key {
+            PartKey::Transactions => 0,
+            PartKey::Notifications => 1,
+            PartKey::Room(_) => 2,
+        };
+        (p.pages > 0 || p.total.is_some(), kind)
     };
-    parts.iter().filter(|p| !p.complete).min_by_key(|p| order(&p.key)).map(|p| (p.key, Work::Backfill(p.next_before)))
+    parts.iter().filter(|p| !p.complete).min_by_key(order).map(|p| (p.key, Work::Backfill(p.next_before)))
 }
 
 /// The request for a part's work.
@@ -115,6 +120,18 @@ mod tests {
         let parts = vec![part(PartKey::Room(3), false, None), part(PartKey::Transactions, false, None)];
         assert_eq!(next_work(&parts), Some((PartKey::Transactions, Work::Backfill(Some(5)))));
         assert_eq!(next_work(&[part(PartKey::Room(3), true, None)]), None);
+    }
+
+    #[test]
+    fn every_part_gets_its_newest_page_and_total_before_any_older_pages() {
+        let started = PartState { pages: 3, total: Some(20_000), ..part(PartKey::Transactions, false, None) };
+        let parts = vec![started, part(PartKey::Room(3), false, None), part(PartKey::Notifications, false, None)];
+        assert_eq!(next_work(&parts), Some((PartKey::Notifications, Work::Backfill(Some(5)))));
+        let notes = PartState { pages: 1, total: Some(10), ..part(PartKey::Notifications, false, None) };
+        let parts = vec![parts[0].clone(), parts[1].clone(), notes.clone()];
+        assert_eq!(next_work(&parts), Some((PartKey::Room(3), Work::Backfill(Some(5)))));
+        let room = PartState { pages: 1, total: Some(7), ..part(PartKey::Room(3), false, None) };
+        assert_eq!(next_work(&[room, notes, parts[0].clone()]), Some((PartKey::Transactions, Work::Backfill(Some(5)))));
     }
 
     #[test]

@@ -22,6 +22,8 @@ mod backfill;
 mod live;
 mod reconnect;
 mod session;
+#[cfg(test)]
+mod single_flight_tests;
 use crate::netwatch::Reachability;
 use crate::store::{PageEnd, PartKey};
 use backfill::Work;
@@ -62,6 +64,7 @@ pub struct Shared {
     pub events: broadcast::Sender<AppEvent>,
     pub state: watch::Sender<ConnState>,
     pub client_name: String,
+    pub reconnect_caps: crate::backoff::Caps,
     pub tokens: Mutex<TokenState>,
     /// One refresh in flight per account: every caller that finds the token stale waits here.
     pub refresh_gate: tokio::sync::Mutex<()>,
@@ -78,6 +81,19 @@ pub struct TokenState {
     pub refresh: String,
     /// Bumped by every installed token pair (tells a waiting caller that someone else refreshed).
     pub generation: u64,
+}
+
+impl TokenState {
+    /// Only a refresh token (a restored session): the first use refreshes.
+    pub fn new(refresh: String) -> Self {
+        TokenState {
+            access: None,
+            access_expires: Instant::now(),
+            lifetime: Duration::from_secs(900),
+            refresh,
+            generation: 0,
+        }
+    }
 }
 
 impl Shared {

@@ -2,7 +2,7 @@
 //! network) before the next attempt. Network down means Offline at once and no attempts until it is back;
 //! back in the foreground, the next attempt comes within a second.
 use super::{connect_once, Cmd, Outcome, Shared};
-use crate::backoff::{Backoff, CAP_FOREGROUND};
+use crate::backoff::Backoff;
 use crate::netwatch::Reachability;
 use crate::store::now_ms;
 use crate::view::ConnState;
@@ -20,7 +20,7 @@ enum Next {
 
 /// The socket task. Runs until `Cmd::Shutdown`.
 pub async fn run(sh: Arc<Shared>, mut cmds: mpsc::UnboundedReceiver<Cmd>, mut net: watch::Receiver<Reachability>) {
-    let mut backoff = Backoff::new();
+    let mut backoff = Backoff::with_caps(sh.reconnect_caps);
     let mut offline_since: Option<i64> = None;
     loop {
         if *net.borrow_and_update() == Reachability::Down {
@@ -37,7 +37,7 @@ pub async fn run(sh: Arc<Shared>, mut cmds: mpsc::UnboundedReceiver<Cmd>, mut ne
                 if let Next::Stop = wait_for_user(&mut cmds).await {
                     return;
                 }
-                backoff = Backoff::new();
+                backoff = Backoff::with_caps(sh.reconnect_caps);
                 continue;
             }
             Outcome::Dropped { live_for, hint, error } => {
@@ -76,8 +76,9 @@ fn soon() -> Duration {
     Duration::from_millis(rand::thread_rng().gen_range(0..=1000))
 }
 
-/// The backoff delay, cut short by the user, the network coming back, or the app coming to the front when
-/// the last attempt is older than the foreground cap. Network down ends it (the loop then waits offline).
+/// The backoff delay, cut short by the user, the network coming back, or the app coming to the front (at
+/// once when the last attempt is older than the foreground cap, else when it is that old). Network down
+/// ends it (the loop then waits offline).
 async fn sleep_before_retry(
     cmds: &mut mpsc::UnboundedReceiver<Cmd>,
     net: &mut watch::Receiver<Reachability>,
@@ -104,8 +105,16 @@ async fn sleep_before_retry(
                 Some(Cmd::ReconnectNow) => return Next::Go,
                 Some(Cmd::Background(b)) => {
                     backoff.background = b;
-                    if !b && last_attempt.elapsed() >= CAP_FOREGROUND {
-                        return Next::Go;
+                    if !b {
+                        // In front of the user the wait is never longer than the foreground cap, counted
+                        // from the last attempt: at once when that is already past.
+                        let due = tokio::time::Instant::from_std(last_attempt + backoff.caps.foreground);
+                        if due <= tokio::time::Instant::now() {
+                            return Next::Go;
+                        }
+                        if due < sleep.deadline() {
+                            sleep.as_mut().reset(due);
+                        }
                     }
                 }
                 Some(Cmd::Request(_, reply)) => { let _ = reply.send(Err(Error::Offline)); }

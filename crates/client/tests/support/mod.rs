@@ -254,12 +254,12 @@ impl App {
         Self::with_parts(dir, Arc::new(MemoryStore::default()), Arc::new(RecordingNotifier::default()))
     }
     pub fn with_parts(dir: &std::path::Path, secrets: Arc<MemoryStore>, notifier: Arc<RecordingNotifier>) -> App {
-        let engine = Engine::new(
-            EngineConfig { data_dir: dir.to_path_buf(), client_name: "test".into() },
-            secrets.clone(),
-            notifier.clone(),
-        );
-        App { engine, notifier, secrets, dir: dir.to_path_buf() }
+        Self::with_config(EngineConfig::new(dir, "test"), secrets, notifier)
+    }
+    pub fn with_config(cfg: EngineConfig, secrets: Arc<MemoryStore>, notifier: Arc<RecordingNotifier>) -> App {
+        let dir = cfg.data_dir.clone();
+        let engine = Engine::new(cfg, secrets.clone(), notifier.clone());
+        App { engine, notifier, secrets, dir }
     }
 
     pub async fn wait_live(&self) {
