@@ -412,9 +412,10 @@ impl Store {
         let rows = stmt.query_map([], |r| {
             let state: String = r.get(3)?;
             let local = if state == "failed" {
-                LocalState::Failed {
-                    code: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
-                    reason: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                let reason = r.get::<_, Option<String>>(5)?.unwrap_or_default();
+                match r.get::<_, Option<String>>(4)?.as_deref().map(error_code) {
+                    Some(Some(code)) => LocalState::Failed { code, reason },
+                    _ => unreadable_state(),
                 }
             } else {
                 LocalState::Pending
@@ -597,7 +598,21 @@ pub(crate) fn local_state(s: &str) -> LocalState {
     match s {
         "sent" => LocalState::Sent,
         "pending" => LocalState::Pending,
-        other => serde_json::from_str(other).unwrap_or(LocalState::Pending),
+        other => serde_json::from_str(other).unwrap_or_else(|_| unreadable_state()),
+    }
+}
+
+/// A stored error code (the strings of the wire and of `LocalErrorCode`).
+fn error_code(s: &str) -> Option<CommandErrorCode> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+}
+
+/// A state this version cannot read (a newer app's, or damage) is shown as failed, never as pending or sent:
+/// the user decides whether to retry or discard.
+fn unreadable_state() -> LocalState {
+    LocalState::Failed {
+        code: LocalErrorCode::Storage.into(),
+        reason: "Tally could not read the state of this item; retry or discard it.".into(),
     }
 }
 

@@ -125,7 +125,7 @@ pub enum LocalState {
     /// In the outbox, not yet acknowledged.
     Pending,
     /// Will not be sent without the user's word: `reason` says why; retry or discard.
-    Failed { reason: String, code: String },
+    Failed { reason: String, code: CommandErrorCode },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -305,6 +305,18 @@ pub enum LocalErrorCode {
 pub enum CommandErrorCode {
     Local(LocalErrorCode),
     Hub(tally_protocol::ErrorCode),
+}
+
+impl From<LocalErrorCode> for CommandErrorCode {
+    fn from(c: LocalErrorCode) -> Self {
+        CommandErrorCode::Local(c)
+    }
+}
+
+impl From<tally_protocol::ErrorCode> for CommandErrorCode {
+    fn from(c: tally_protocol::ErrorCode) -> Self {
+        CommandErrorCode::Hub(c)
+    }
 }
 
 impl std::fmt::Display for CommandErrorCode {

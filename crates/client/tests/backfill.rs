@@ -314,7 +314,10 @@ async fn a_payment_that_never_reached_the_hub_before_its_deadline_is_not_sent_an
     proxy.heal();
     hal.engine.reconnect_now().unwrap();
     hal.until("marked not sent", |e| {
-        e.outbox().unwrap().iter().any(|o| matches!(&o.local, LocalState::Failed { code, .. } if code == "expired"))
+        e.outbox()
+            .unwrap()
+            .iter()
+            .any(|o| matches!(&o.local, LocalState::Failed { code: CommandErrorCode::Hub(ErrorCode::Expired), .. }))
     })
     .await;
     assert_eq!(hub_count(&hub, "SELECT COUNT(*) FROM transfers WHERE from_user = ?1", 1).await, 0);

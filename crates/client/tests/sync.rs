@@ -236,7 +236,10 @@ async fn offline_outbox_survives_restart_and_flushes_once_with_expiry_for_transf
     gia.engine.reconnect_now().unwrap();
     gia.wait_live().await;
     gia.until("expired", |e| {
-        e.outbox().unwrap().iter().any(|o| matches!(&o.local, LocalState::Failed { code, .. } if code == "expired"))
+        e.outbox()
+            .unwrap()
+            .iter()
+            .any(|o| matches!(&o.local, LocalState::Failed { code: CommandErrorCode::Hub(ErrorCode::Expired), .. }))
     })
     .await;
     assert_eq!(gia.usd(), (7_500, 0), "an expired transfer is never sent");
@@ -261,7 +264,10 @@ async fn permanent_errors_fail_the_item_and_do_not_block_other_queues() {
         .unwrap();
     ian.engine.send_message(room, "still goes through").unwrap();
     ian.until("transfer failed", |e| {
-        e.outbox().unwrap().iter().any(|o| matches!(&o.local, LocalState::Failed { code, .. } if code == "not_found"))
+        e.outbox()
+            .unwrap()
+            .iter()
+            .any(|o| matches!(&o.local, LocalState::Failed { code: CommandErrorCode::Hub(ErrorCode::NotFound), .. }))
     })
     .await;
     ian.until("message sent", |e| e.outbox().unwrap().len() == 1).await;

@@ -67,7 +67,7 @@ as_of: number, };
 /**
  * Local state of something the user did: waiting in the outbox, sent, or failed.
  */
-export type LocalState = { "state": "sent" } | { "state": "pending" } | { "state": "failed", reason: string, code: string, };
+export type LocalState = { "state": "sent" } | { "state": "pending" } | { "state": "failed", reason: string, code: CommandErrorCode, };
 
 export type MessageView = { message: Message, local: LocalState, 
 /**

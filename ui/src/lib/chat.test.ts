@@ -11,7 +11,7 @@ const bob: UserSummary = { id: 2, username: "bob", display_name: "Bob Brown" };
 function mv(seq: number, sender: UserSummary, at: number, state: MessageView["local"]["state"] = "sent"): MessageView {
   return {
     message: { id: seq, room: 7, seq, client_msg_id: `c${seq}`, sender, text: `m${seq}`, mentions: [], sent_at: at, deleted: false, reactions: [] },
-    local: state === "failed" ? { state, reason: "x", code: "y" } : { state },
+    local: state === "failed" ? { state, reason: "x", code: "expired" } : { state },
     outbox_id: null,
     read_by: [],
   };

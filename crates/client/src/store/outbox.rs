@@ -2,7 +2,7 @@
 //! in one transaction; delivered items are deleted, failed ones wait for the user.
 use super::{now_ms, to_json, Store};
 use crate::outbox::{OutboxAction, OutboxState};
-use crate::view::LocalState;
+use crate::view::{CommandErrorCode, LocalState};
 use crate::Error;
 use rusqlite::params;
 use tally_protocol::*;
@@ -111,14 +111,14 @@ impl Store {
     }
 
     /// Marks an item failed (permanent error or expiry): it waits for the user's retry or discard.
-    pub fn outbox_fail(&self, id: i64, code: &str, reason: &str) -> Result<(), Error> {
+    pub fn outbox_fail(&self, id: i64, code: CommandErrorCode, reason: &str) -> Result<(), Error> {
         let mut c = self.writer();
         let tx = c.transaction()?;
         tx.execute(
             "UPDATE outbox SET state = 'failed', error_code = ?2, error = ?3 WHERE id = ?1",
-            params![id, code, reason],
+            params![id, code.to_string(), reason],
         )?;
-        let state = to_json(&LocalState::Failed { reason: reason.to_string(), code: code.to_string() });
+        let state = to_json(&LocalState::Failed { reason: reason.to_string(), code });
         tx.execute("UPDATE messages SET local_state = ?2 WHERE outbox_id = ?1", params![id, state])?;
         tx.execute("UPDATE transfers SET local_state = ?2 WHERE outbox_id = ?1", params![id, state])?;
         tx.commit()?;

@@ -653,7 +653,11 @@ async fn flush_outbox(sh: &Arc<Shared>, conn: &mut Conn) {
             Ok(a) => a.clone(),
             Err(e) => {
                 tracing::warn!(item = row.id, error = %e, "unreadable outbox item");
-                let _ = sh.store.outbox_fail(row.id, "invalid_input", "this queued action could not be read");
+                let _ = sh.store.outbox_fail(
+                    row.id,
+                    LocalErrorCode::InvalidInput.into(),
+                    "this queued action could not be read",
+                );
                 sh.changed(vec![Change::Outbox]);
                 continue;
             }
@@ -684,7 +688,7 @@ impl Conn {
             }
             // It never left this device: certainly not carried out.
             self.in_flight_queues.remove(&row.queue);
-            let _ = sh.store.outbox_fail(row.id, ErrorCode::Expired.as_str(), &expiry_reason(row));
+            let _ = sh.store.outbox_fail(row.id, ErrorCode::Expired.into(), &expiry_reason(row));
             sh.changed(vec![Change::Outbox, Change::Transfers]);
             return Ok(());
         }
@@ -711,7 +715,7 @@ async fn on_reconcile_reply(sh: &Arc<Shared>, conn: &mut Conn, item: i64, reply:
             // It was not, and the hub refuses it past its deadline: it is truly not sent.
             let row = sh.store.outbox_rows()?.into_iter().find(|r| r.id == item);
             let reason = row.as_ref().map(expiry_reason).unwrap_or_else(|| "Not sent: it expired.".into());
-            sh.store.outbox_fail(item, ErrorCode::Expired.as_str(), &reason)?;
+            sh.store.outbox_fail(item, ErrorCode::Expired.into(), &reason)?;
         }
         Err((code, message, _)) => {
             tracing::info!(?code, %message, "could not look up an expired transfer; asking again shortly");
@@ -762,7 +766,7 @@ async fn on_outbox_reply(sh: &Arc<Shared>, conn: &mut Conn, item: i64, reply: Hu
                 // Try again shortly with the same key: the hub applies it once.
                 conn.retry_outbox_at = Some(Instant::now() + Duration::from_secs(2));
             } else {
-                sh.store.outbox_fail(item, code.as_str(), &message)?;
+                sh.store.outbox_fail(item, code.into(), &message)?;
                 changes.push(Change::Transfers);
                 changes.push(Change::Rooms);
                 for r in sh.store.room_ids()? {
