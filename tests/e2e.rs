@@ -170,25 +170,25 @@ async fn scenario() {
         .await
         .unwrap();
     assert_eq!(seeded.status().as_u16(), 200);
-    let (alice_total, alice_oldest): (i64, String) = hub
-        .hub
-        .store
-        .read(|c| {
-            let n = c.query_row(
+    let (alice_total, alice_oldest): (i64, String) = {
+        let c = hub_db(hub_dir.path());
+        let n = c
+            .query_row(
                 "SELECT COUNT(*) FROM transactions t JOIN users u ON u.id = t.user_id WHERE u.username = 'alice'",
                 [],
                 |r| r.get(0),
-            )?;
-            let m = c.query_row(
+            )
+            .unwrap();
+        let m = c
+            .query_row(
                 "SELECT t.memo FROM transactions t JOIN users u ON u.id = t.user_id WHERE u.username = 'alice'
                  ORDER BY t.created_at, t.id LIMIT 1",
                 [],
                 |r| r.get(0),
-            )?;
-            Ok((n, m))
-        })
-        .await
-        .unwrap();
+            )
+            .unwrap();
+        (n, m)
+    };
     assert!(alice_total > 5_000);
 
     // The app, under a test identity: its own data dir and keychain service.
@@ -318,7 +318,7 @@ async fn scenario() {
     wait_js(&c, "history complete", "return [...document.querySelectorAll('[data-testid=sync-text]')].some(e => e.textContent.includes('History complete'));").await;
     nav(&c, "chat").await;
     let count_sql = "SELECT COUNT(*) FROM transactions t JOIN users u ON u.id = t.user_id WHERE u.username = 'alice'";
-    let alice_total: i64 = hub.hub.store.read(move |c| Ok(c.query_row(count_sql, [], |r| r.get(0))?)).await.unwrap();
+    let alice_total: i64 = hub_db(hub_dir.path()).query_row(count_sql, [], |r| r.get(0)).unwrap();
     hub.shutdown().await;
     wait_js(
         &c,
@@ -401,4 +401,9 @@ async fn scenario() {
     let _ = c.close().await;
     bob.shutdown();
     hub.shutdown().await;
+}
+
+/// The hub's database file, opened read-only beside the running hub (WAL lets a second reader in).
+fn hub_db(dir: &std::path::Path) -> rusqlite::Connection {
+    rusqlite::Connection::open_with_flags(dir.join("hub.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()
 }

@@ -51,23 +51,21 @@ fn app_transactions(app: &App) -> Vec<(i64, String, String)> {
 }
 
 async fn hub_transactions(hub: &Hub, user: i64) -> Vec<(i64, String, String)> {
-    hub.store()
-        .read(move |c| {
-            let mut s = c.prepare("SELECT id, memo, status FROM transactions WHERE user_id = ?1 ORDER BY id")?;
-            let rows = s.query_map([user], |r| {
-                let status: String = r.get(2)?;
-                let mut st = status.clone();
-                st[..1].make_ascii_uppercase();
-                Ok((r.get(0)?, r.get(1)?, st))
-            })?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    let c = hub.db();
+    let mut s = c.prepare("SELECT id, memo, status FROM transactions WHERE user_id = ?1 ORDER BY id").unwrap();
+    let rows = s
+        .query_map([user], |r| {
+            let status: String = r.get(2)?;
+            let mut st = status.clone();
+            st[..1].make_ascii_uppercase();
+            Ok((r.get(0)?, r.get(1)?, st))
         })
-        .await
-        .unwrap()
+        .unwrap();
+    rows.collect::<Result<Vec<_>, _>>().unwrap()
 }
 
 async fn hub_count(hub: &Hub, sql: &'static str, arg: i64) -> u64 {
-    hub.store().read(move |c| Ok(c.query_row(sql, [arg], |r| r.get::<_, i64>(0))? as u64)).await.unwrap()
+    hub.db().query_row(sql, [arg], |r| r.get::<_, i64>(0)).unwrap() as u64
 }
 
 /// Every cached notification, by the engine's own paging (newest first, 200 a page).

@@ -204,16 +204,10 @@ async fn offline_outbox_survives_restart_and_flushes_once_with_expiry_for_transf
     assert_eq!(texts, vec!["offline message 0", "offline message 1", "offline message 2"], "in order, once each");
     assert!(msgs.iter().all(|m| m.local == LocalState::Sent && m.message.id > 0));
     // Hub side: exactly one transfer and three messages.
-    let (transfers, messages) = hub
-        .store()
-        .read(move |c| {
-            Ok((
-                c.query_row("SELECT COUNT(*) FROM transfers", [], |r| r.get::<_, i64>(0))?,
-                c.query_row("SELECT COUNT(*) FROM messages WHERE room_id = ?1", [room], |r| r.get::<_, i64>(0))?,
-            ))
-        })
-        .await
-        .unwrap();
+    let db = hub.db();
+    let transfers = db.query_row("SELECT COUNT(*) FROM transfers", [], |r| r.get::<_, i64>(0)).unwrap();
+    let messages =
+        db.query_row("SELECT COUNT(*) FROM messages WHERE room_id = ?1", [room], |r| r.get::<_, i64>(0)).unwrap();
     assert_eq!((transfers, messages), (1, 3));
 
     // A transfer that waits past its expiry is not sent; the user sees why and may retry.

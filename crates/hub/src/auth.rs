@@ -1,17 +1,19 @@
 //! Accounts, passwords (argon2), access tokens (JWT HS256) and rotating refresh tokens.
 use crate::error::{HubError, HubResult};
+use crate::fanout::TenantId;
 use crate::store::now_ms;
+use crate::store::repo::{NewRefresh, NewUser, RefreshRow};
+use crate::store::Tx;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
-use tally_protocol::{ErrorCode, PresenceStatus, UserSummary};
+use tally_protocol::{ErrorCode, PresenceStatus, UserId, UserSummary};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -99,20 +101,19 @@ pub fn validate_username(u: &str) -> HubResult<()> {
     Ok(())
 }
 
-pub fn tenant_id(conn: &Connection, name: &str) -> HubResult<Option<i64>> {
-    Ok(conn.prepare_cached("SELECT id FROM tenants WHERE name = ?1")?.query_row([name], |r| r.get(0)).optional()?)
+pub fn tenant_id(tx: &mut dyn Tx, name: &str) -> HubResult<Option<TenantId>> {
+    tx.tenant_id(name)
 }
 
-pub fn ensure_tenant(conn: &Connection, name: &str) -> HubResult<i64> {
-    conn.prepare_cached("INSERT OR IGNORE INTO tenants (name, created_at) VALUES (?1, ?2)")?
-        .execute(params![name, now_ms()])?;
-    tenant_id(conn, name)?.ok_or_else(|| HubError::internal("tenant vanished"))
+pub fn ensure_tenant(tx: &mut dyn Tx, name: &str) -> HubResult<TenantId> {
+    tx.insert_tenant(name, now_ms())?;
+    tx.tenant_id(name)?.ok_or_else(|| HubError::internal("tenant vanished"))
 }
 
 /// Creates a user. `conflict` when the username is taken in that tenant.
 pub fn create_user(
-    conn: &Connection,
-    tenant: i64,
+    tx: &mut dyn Tx,
+    tenant: TenantId,
     username: &str,
     display_name: &str,
     password_hash: &str,
@@ -123,110 +124,84 @@ pub fn create_user(
         return Err(HubError::invalid("display_name: at most 64 characters"));
     }
     let display = if display_name.trim().is_empty() { username.to_string() } else { display_name.trim().to_string() };
-    let n = conn.prepare_cached("INSERT OR IGNORE INTO users (tenant_id, username, display_name, password_hash, limit_single, limit_daily, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![tenant, username, display, password_hash, limits.0, limits.1, now_ms()],
-    )?;
-    if n == 0 {
-        return Err(HubError::new(ErrorCode::Conflict, "username already taken"));
+    let row = NewUser { tenant, username, display_name: &display, password_hash, limits, at: now_ms() };
+    match tx.insert_user(&row)? {
+        Some(id) => Ok(UserSummary { id, username: username.to_string(), display_name: display }),
+        None => Err(HubError::new(ErrorCode::Conflict, "username already taken")),
     }
-    Ok(UserSummary { id: conn.last_insert_rowid(), username: username.to_string(), display_name: display })
 }
 
-pub fn user_by_name(conn: &Connection, tenant: i64, username: &str) -> HubResult<Option<(UserSummary, String, bool)>> {
-    Ok(conn
-        .query_row(
-            "SELECT id, username, display_name, password_hash, active FROM users WHERE tenant_id = ?1 AND username = ?2",
-            params![tenant, username],
-            |r| Ok((UserSummary { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)? }, r.get(3)?, r.get(4)?)),
-        )
-        .optional()?)
+/// (summary, password hash, active).
+pub fn user_by_name(
+    tx: &mut dyn Tx,
+    tenant: TenantId,
+    username: &str,
+) -> HubResult<Option<(UserSummary, String, bool)>> {
+    tx.user_by_name(tenant, username)
 }
 
-pub fn user_summary(conn: &Connection, tenant: i64, id: i64) -> HubResult<Option<UserSummary>> {
-    Ok(conn
-        .prepare_cached("SELECT id, username, display_name FROM users WHERE tenant_id = ?1 AND id = ?2")?
-        .query_row(params![tenant, id], |r| {
-            Ok(UserSummary { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)? })
-        })
-        .optional()?)
+pub fn user_summary(tx: &mut dyn Tx, tenant: TenantId, id: UserId) -> HubResult<Option<UserSummary>> {
+    tx.user_summary(tenant, id)
 }
 
 /// The presence status a user chose and when they were last seen (kept across restarts).
-pub fn presence_of(conn: &Connection, tenant: i64, user: i64) -> HubResult<(PresenceStatus, Option<i64>)> {
-    let row: Option<(String, Option<i64>)> = conn
-        .prepare_cached("SELECT presence, last_seen FROM users WHERE tenant_id = ?1 AND id = ?2")?
-        .query_row(params![tenant, user], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let Some((status, last_seen)) = row else { return Ok((PresenceStatus::Online, None)) };
-    let status = serde_json::from_value(serde_json::Value::String(status.clone()))
-        .map_err(|_| HubError::internal(format!("unreadable presence {status:?}")))?;
-    Ok((status, last_seen))
+pub fn presence_of(tx: &mut dyn Tx, tenant: TenantId, user: UserId) -> HubResult<(PresenceStatus, Option<i64>)> {
+    Ok(tx.presence(tenant, user)?.unwrap_or((PresenceStatus::Online, None)))
 }
 
-pub fn set_presence(conn: &Connection, tenant: i64, user: i64, status: PresenceStatus) -> HubResult<()> {
-    let s = serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-    conn.prepare_cached("UPDATE users SET presence = ?3 WHERE tenant_id = ?1 AND id = ?2")?
-        .execute(params![tenant, user, s])?;
-    Ok(())
+pub fn set_presence(tx: &mut dyn Tx, tenant: TenantId, user: UserId, status: PresenceStatus) -> HubResult<()> {
+    tx.set_presence(tenant, user, status)
 }
 
-pub fn set_last_seen(conn: &Connection, tenant: i64, user: i64, at: i64) -> HubResult<()> {
-    conn.prepare_cached(
-        "UPDATE users SET last_seen = MAX(COALESCE(last_seen, 0), ?3) WHERE tenant_id = ?1 AND id = ?2",
-    )?
-    .execute(params![tenant, user, at])?;
-    Ok(())
+pub fn set_last_seen(tx: &mut dyn Tx, tenant: TenantId, user: UserId, at: i64) -> HubResult<()> {
+    tx.set_last_seen(tenant, user, at)
 }
 
 /// A user's own transfer limits: (single, daily), minor units.
-pub fn transfer_limits(conn: &Connection, tenant: i64, user: i64) -> HubResult<(i64, i64)> {
-    Ok(conn
-        .prepare_cached("SELECT limit_single, limit_daily FROM users WHERE tenant_id = ?1 AND id = ?2")?
-        .query_row(params![tenant, user], |r| Ok((r.get(0)?, r.get(1)?)))?)
+pub fn transfer_limits(tx: &mut dyn Tx, tenant: TenantId, user: UserId) -> HubResult<(i64, i64)> {
+    tx.transfer_limits(tenant, user)?.ok_or_else(|| HubError::not_found("user"))
 }
 
 /// Whether the user exists and is not disabled.
-pub fn is_active(conn: &Connection, tenant: i64, user: i64) -> HubResult<bool> {
-    let active: Option<bool> = conn
-        .prepare_cached("SELECT active FROM users WHERE tenant_id = ?1 AND id = ?2")?
-        .query_row(params![tenant, user], |r| r.get(0))
-        .optional()?;
-    Ok(active.unwrap_or(false))
+pub fn is_active(tx: &mut dyn Tx, tenant: TenantId, user: UserId) -> HubResult<bool> {
+    Ok(tx.user_active_in(tenant, user)?.unwrap_or(false))
 }
 
 /// People `user` can pay or message: the active users of the tenant, by display name (at most 1,000).
-pub fn contacts(conn: &Connection, tenant: i64, user: i64) -> HubResult<Vec<UserSummary>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, username, display_name FROM users WHERE tenant_id = ?1 AND id != ?2 AND active = 1
-         ORDER BY display_name LIMIT 1000",
-    )?;
-    let rows = stmt.query_map(params![tenant, user], |r| {
-        Ok(UserSummary { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)? })
-    })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+pub fn contacts(tx: &mut dyn Tx, tenant: TenantId, user: UserId) -> HubResult<Vec<UserSummary>> {
+    tx.contacts(tenant, user, 1000)
 }
 
-/// Stores a new refresh token of `family` and returns it (only its hash is kept).
-/// Stores a new refresh token of `family` (replacing `parent`, a token hash, when rotating) and returns it.
+/// Stores a new refresh token of `family` (replacing `parent`, a token hash, when rotating) and returns it
+/// (only its hash is kept).
 pub fn new_refresh(
-    conn: &Connection,
-    user: i64,
-    tenant: i64,
+    tx: &mut dyn Tx,
+    user: UserId,
+    tenant: TenantId,
     family: &str,
     parent: Option<&str>,
     ttl_secs: u64,
 ) -> HubResult<String> {
     let token = random_token("rt_", 43);
-    conn.prepare_cached("INSERT INTO refresh_tokens (hash, family, user_id, tenant_id, expires_at, created_at, parent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![sha256_hex(&token), family, user, tenant, now_ms() + ttl_secs as i64 * 1000, now_ms(), parent],
-    )?;
+    let at = now_ms();
+    let hash = sha256_hex(&token);
+    tx.insert_refresh(&NewRefresh {
+        hash: &hash,
+        family,
+        user,
+        tenant,
+        expires_at: at + ttl_secs as i64 * 1000,
+        parent,
+        at,
+    })?;
     Ok(token)
 }
 
 pub enum RefreshOutcome {
     /// Rotated: the old token is spent; here is who it belongs to and its hash (the successor's parent).
     Rotated {
-        user: i64,
-        tenant: i64,
+        user: UserId,
+        tenant: TenantId,
         family: String,
         parent: String,
     },
@@ -240,61 +215,43 @@ pub enum RefreshOutcome {
 /// Spends a refresh token. One that was just rotated may be presented again for `grace_ms` provided its
 /// successor was never used (RFC 9700 §4.14.2): a refresh whose response was lost does not sign the user
 /// out. Any other reuse revokes the whole family.
-pub fn rotate_refresh(conn: &Connection, token: &str, grace_ms: i64) -> HubResult<RefreshOutcome> {
+pub fn rotate_refresh(tx: &mut dyn Tx, token: &str, grace_ms: i64) -> HubResult<RefreshOutcome> {
     let hash = sha256_hex(token);
-    let row: Option<(String, i64, i64, i64, bool, Option<i64>)> = conn
-        .prepare_cached(
-            "SELECT family, user_id, tenant_id, expires_at, used, used_at FROM refresh_tokens WHERE hash = ?1",
-        )?
-        .query_row([&hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
-        .optional()?;
-    let Some((family, user, tenant, expires_at, used, used_at)) = row else { return Ok(RefreshOutcome::Invalid) };
-    if is_revoked(conn, &family)? || expires_at < now_ms() {
+    let Some(row) = tx.refresh_row(&hash)? else { return Ok(RefreshOutcome::Invalid) };
+    if tx.is_revoked(&row.family)? || row.expires_at < now_ms() {
         return Ok(RefreshOutcome::Invalid);
     }
-    if used {
+    let RefreshRow { family, user, tenant, .. } = row;
+    if row.used {
         // Within the grace window and with a successor nobody used: the same client asking again (its
         // answer was lost). Drop that successor and issue a new one. Anything else is replay: revoke.
-        let in_grace = grace_ms > 0 && used_at.is_some_and(|t| now_ms() - t <= grace_ms);
-        let successor_used: bool = conn
-            .prepare_cached("SELECT COALESCE(MAX(used), 0) FROM refresh_tokens WHERE parent = ?1")?
-            .query_row([&hash], |r| r.get(0))?;
-        if !in_grace || successor_used {
-            revoke_family(conn, &family)?;
+        let in_grace = grace_ms > 0 && row.used_at.is_some_and(|t| now_ms() - t <= grace_ms);
+        if !in_grace || tx.successor_used(&hash)? {
+            tx.revoke_family(&family, now_ms())?;
             return Ok(RefreshOutcome::Reused { family });
         }
-        conn.prepare_cached("DELETE FROM refresh_tokens WHERE parent = ?1 AND used = 0")?.execute([&hash])?;
+        tx.drop_unused_successors(&hash)?;
         return Ok(RefreshOutcome::Rotated { user, tenant, family, parent: hash });
     }
-    conn.prepare_cached("UPDATE refresh_tokens SET used = 1, used_at = ?2 WHERE hash = ?1")?
-        .execute(params![hash, now_ms()])?;
+    tx.mark_refresh_used(&hash, now_ms())?;
     Ok(RefreshOutcome::Rotated { user, tenant, family, parent: hash })
 }
 
 /// Revokes the family of `token`; returns the family when the token was known.
-pub fn logout(conn: &Connection, token: &str) -> HubResult<Option<String>> {
-    let family: Option<String> = conn
-        .query_row("SELECT family FROM refresh_tokens WHERE hash = ?1", [sha256_hex(token)], |r| r.get(0))
-        .optional()?;
+pub fn logout(tx: &mut dyn Tx, token: &str) -> HubResult<Option<String>> {
+    let family = tx.refresh_family(&sha256_hex(token))?;
     if let Some(f) = &family {
-        revoke_family(conn, f)?;
+        tx.revoke_family(f, now_ms())?;
     }
     Ok(family)
 }
 
-pub fn revoke_family(conn: &Connection, family: &str) -> HubResult<()> {
-    conn.prepare_cached("INSERT OR IGNORE INTO revoked_sessions (family, revoked_at) VALUES (?1, ?2)")?
-        .execute(params![family, now_ms()])?;
-    conn.prepare_cached("DELETE FROM refresh_tokens WHERE family = ?1")?.execute([family])?;
-    Ok(())
+pub fn revoke_family(tx: &mut dyn Tx, family: &str) -> HubResult<()> {
+    tx.revoke_family(family, now_ms())
 }
 
-pub fn is_revoked(conn: &Connection, family: &str) -> HubResult<bool> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM revoked_sessions WHERE family = ?1")?
-        .query_row([family], |_| Ok(()))
-        .optional()?
-        .is_some())
+pub fn is_revoked(tx: &mut dyn Tx, family: &str) -> HubResult<bool> {
+    tx.is_revoked(family)
 }
 
 /// Failed-login throttling by key (username and client address), in memory.

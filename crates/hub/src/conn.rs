@@ -150,7 +150,7 @@ impl Conn {
                 if ev.seq > 0 {
                     last = ev.seq;
                 }
-                self.enqueue(ev.frame.clone());
+                self.enqueue(ev.frame.to_ws());
             }
         }
         subs.insert(channel, SubState::Live { last });
@@ -185,10 +185,10 @@ impl Conn {
             }
             Some(SubState::Live { last }) => {
                 if ev.seq == 0 {
-                    self.enqueue(ev.frame.clone());
+                    self.enqueue(ev.frame.to_ws());
                 } else if ev.seq > *last {
                     *last = ev.seq;
-                    self.enqueue(ev.frame.clone());
+                    self.enqueue(ev.frame.to_ws());
                 }
             }
         }

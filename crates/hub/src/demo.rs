@@ -95,14 +95,7 @@ pub async fn seed(hub: &Arc<Hub>) -> HubResult<()> {
                     ledger::advance_transfer(c, e, t, tr.id)?;
                     ledger::advance_transfer(c, e, t, tr.id)?;
                     let when = now - (60 - i) * day / 2;
-                    c.execute(
-                        "UPDATE transactions SET created_at = ?2 WHERE transfer_id = ?1",
-                        rusqlite::params![tr.id, when],
-                    )?;
-                    c.execute(
-                        "UPDATE transfers SET created_at = ?2, updated_at = ?2 WHERE id = ?1",
-                        rusqlite::params![tr.id, when],
-                    )?;
+                    c.backdate_transfer(tr.id, when)?;
                 }
             }
             let (alice, bob, carol) = (users[0].clone(), users[1].clone(), users[2].clone());

@@ -72,9 +72,7 @@ impl From<HubError> for ApiError {
 type ApiResult<T> = Result<T, ApiError>;
 
 async fn readyz(State(s): State<AppState>) -> Response {
-    if s.hub.ready.load(Ordering::Acquire)
-        && s.hub.store.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?)).await.is_ok()
-    {
+    if s.hub.ready.load(Ordering::Acquire) && s.hub.store.read(|c| c.ping()).await.is_ok() {
         (StatusCode::OK, "ready").into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()

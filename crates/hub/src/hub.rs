@@ -122,15 +122,7 @@ impl Hub {
         else {
             return;
         };
-        let rooms: Vec<RoomId> = self
-            .store
-            .read(move |c| {
-                let mut stmt = c.prepare_cached("SELECT room_id FROM room_members WHERE user_id = ?1")?;
-                let rows = stmt.query_map([change.user], |r| r.get(0))?;
-                Ok(rows.collect::<Result<Vec<i64>, _>>()?)
-            })
-            .await
-            .unwrap_or_default();
+        let rooms: Vec<RoomId> = self.store.read(move |c| c.rooms_of_user(change.user)).await.unwrap_or_default();
         let data = Ephemeral::Presence { user, status: change.shown, last_seen: change.last_seen };
         let mut out = vec![log::ephemeral(change.tenant, Channel::PresenceUser(change.user), data.clone())];
         for r in rooms {
@@ -462,17 +454,11 @@ impl Hub {
                         let _ = self
                             .store
                             .write(move |c, em| {
-                                notify::create(
-                                    c,
-                                    em,
-                                    tenant,
-                                    uid,
-                                    NotificationKind::Limits,
-                                    Priority::High,
-                                    "Transfer blocked by a limit",
-                                    &body,
-                                    None,
-                                )
+                                let (kind, priority) = (NotificationKind::Limits, Priority::High);
+                                let title = "Transfer blocked by a limit";
+                                let n =
+                                    notify::New { tenant, user: uid, kind, priority, title, body: &body, target: None };
+                                notify::create(c, em, n)
                             })
                             .await;
                         return Err(e);

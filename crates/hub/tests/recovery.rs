@@ -143,17 +143,18 @@ async fn replay_is_paged_in_batches_of_at_most_500() {
     store
         .write(move |c, e| {
             for i in 0..1_200 {
-                tally_hub::notify::create(
-                    c,
-                    e,
-                    1,
-                    uid,
-                    NotificationKind::System,
-                    Priority::Low,
-                    &format!("n{i}"),
-                    "",
-                    None,
-                )?;
+                let title = format!("n{i}");
+                let (kind, priority) = (NotificationKind::System, Priority::Low);
+                let n = tally_hub::notify::New {
+                    tenant: 1,
+                    user: uid,
+                    kind,
+                    priority,
+                    title: &title,
+                    body: "",
+                    target: None,
+                };
+                tally_hub::notify::create(c, e, n)?;
             }
             Ok(())
         })
@@ -165,7 +166,7 @@ async fn replay_is_paged_in_batches_of_at_most_500() {
         id,
         channel: ch,
         since: Some(Position {
-            epoch: tally_hub::log::head(&store.readers.get().unwrap(), 1, &ch).unwrap().unwrap().epoch,
+            epoch: store.read(move |c| tally_hub::log::head(c, 1, &ch)).await.unwrap().unwrap().epoch,
             seq: 0,
         }),
     })
@@ -254,20 +255,18 @@ async fn retention_passes_are_bounded_and_converge() {
         })
         .await
         .unwrap();
+    // What is on disk, read beside the running hub (WAL lets a second reader in).
+    let db = hub.dir.path().join("hub.db");
     let count = |ch: &'static str| {
-        let store = store.clone();
-        async move {
-            store
-                .read(move |c| {
-                    Ok(c.query_row(
-                        "SELECT COUNT(*), MIN(seq), MAX(seq) FROM events WHERE tenant_id = 1 AND channel = ?1",
-                        [ch],
-                        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, Option<i64>>(2)?)),
-                    )?)
-                })
-                .await
-                .unwrap()
-        }
+        let c = rusqlite::Connection::open(&db).unwrap();
+        let n = c
+            .query_row(
+                "SELECT COUNT(*), MIN(seq), MAX(seq) FROM events WHERE tenant_id = 1 AND channel = ?1",
+                [ch],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, Option<i64>>(2)?)),
+            )
+            .unwrap();
+        async move { n }
     };
     let mut passes = 0;
     loop {

@@ -215,15 +215,13 @@ async fn a_database_of_the_previous_release_is_migrated_in_place() {
         .unwrap();
     }
     let mut hub = TestHub::start_with(|c| c.data_dir = dir.path().to_path_buf()).await;
-    let store = hub.running.as_ref().unwrap().hub.store.clone();
-    let (version, updated): (i64, i64) = store
-        .read(|c| {
-            let v = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
-            let u = c.query_row("SELECT updated_at FROM transactions WHERE user_id = 1", [], |r| r.get(0))?;
-            Ok((v, u))
-        })
-        .await
-        .unwrap();
+    // Read what the running hub left on disk (WAL lets a second reader in).
+    let (version, updated): (i64, i64) = {
+        let c = rusqlite::Connection::open(dir.path().join("hub.db")).unwrap();
+        let v = c.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        let u = c.query_row("SELECT updated_at FROM transactions WHERE user_id = 1", [], |r| r.get(0)).unwrap();
+        (v, u)
+    };
     assert_eq!((version, updated), (tally_hub::store::SCHEMA_VERSION, 1_700_000_000_000));
     // The old row is in the changes feed; the hub keeps working on the migrated file.
     let token = hub.admin_post("/v1/admin/tokens", json!({"usernames": ["old"]})).await.1;

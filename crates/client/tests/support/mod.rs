@@ -141,6 +141,12 @@ impl Hub {
     pub fn store(&self) -> tally_hub::store::Store {
         self.running.as_ref().unwrap().hub.store.clone()
     }
+    /// The hub's database file, opened read-only beside the running hub (WAL lets a second reader in): the
+    /// truth a test compares the app against.
+    pub fn db(&self) -> rusqlite::Connection {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+        rusqlite::Connection::open_with_flags(self.dir.path().join("hub.db"), flags).unwrap()
+    }
 }
 
 /// A loopback TCP proxy between the app and the hub that a test can break on purpose.
@@ -311,17 +317,14 @@ pub type Truth = (Vec<(String, i64, i64)>, Vec<(i64, String)>);
 
 /// The hub's truth for a user: balances and transaction ids/statuses, read from its database.
 pub async fn hub_truth(hub: &Hub, user: i64) -> Truth {
-    hub.store()
-        .read(move |c| {
-            let mut s =
-                c.prepare("SELECT currency, available, pending FROM accounts WHERE user_id = ?1 ORDER BY currency")?;
-            let b = s.query_map([user], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<Vec<_>, _>>()?;
-            let mut s = c.prepare("SELECT id, status FROM transactions WHERE user_id = ?1 ORDER BY id")?;
-            let t = s.query_map([user], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
-            Ok((b, t))
-        })
-        .await
-        .unwrap()
+    let c = hub.db();
+    let mut s =
+        c.prepare("SELECT currency, available, pending FROM accounts WHERE user_id = ?1 ORDER BY currency").unwrap();
+    let b =
+        s.query_map([user], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
+    let mut s = c.prepare("SELECT id, status FROM transactions WHERE user_id = ?1 ORDER BY id").unwrap();
+    let t = s.query_map([user], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
+    (b, t)
 }
 
 pub fn app_truth(app: &App) -> Truth {

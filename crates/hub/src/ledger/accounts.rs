@@ -1,0 +1,142 @@
+//! Balances, money entering and leaving the tenant, and the ledger's invariants.
+use super::{fmt_money, history, validate_memo, EXTERNAL};
+use crate::error::{HubError, HubResult};
+use crate::fanout::TenantId;
+use crate::log;
+use crate::notify;
+use crate::store::repo::{NewTxLine, Violation};
+use crate::store::{now_ms, Emits, Tx};
+use tally_protocol::*;
+
+/// A user's balance in `currency` (zero when they never held it).
+pub fn balance(tx: &mut dyn Tx, user: UserId, currency: Currency) -> HubResult<Balance> {
+    Ok(tx.account(user, currency)?.unwrap_or(Balance { currency, available: 0, pending: 0, as_of: now_ms() }))
+}
+
+pub fn balances(tx: &mut dyn Tx, user: UserId) -> HubResult<Vec<Balance>> {
+    tx.accounts(user)
+}
+
+/// Both legs of a double entry that moves `minor` from `from` to `to`.
+pub(super) fn post(
+    tx: &mut dyn Tx,
+    tenant: TenantId,
+    entry: &str,
+    (from, to): (UserId, UserId),
+    amount: Money,
+) -> HubResult<()> {
+    tx.insert_posting(tenant, entry, from, Money::new(-amount.minor, amount.currency))?;
+    tx.insert_posting(tenant, entry, to, amount)
+}
+
+pub(super) fn emit_balance(
+    tx: &mut dyn Tx,
+    emits: &mut Emits,
+    tenant: TenantId,
+    user: UserId,
+    currency: Currency,
+) -> HubResult<()> {
+    let b = balance(tx, user, currency)?;
+    log::append(tx, emits, tenant, Channel::Balance(user), EventData::Balance { balance: b })?;
+    Ok(())
+}
+
+/// Money entering the tenant (a card top-up, a bank transfer in). `at` backdates demo history (and then
+/// raises no notification).
+pub fn deposit(
+    tx: &mut dyn Tx,
+    emits: &mut Emits,
+    tenant: TenantId,
+    user: UserId,
+    amount: Money,
+    memo: &str,
+    at: Option<i64>,
+) -> HubResult<TxId> {
+    external(tx, emits, tenant, External { user, amount, memo, at, incoming: true })
+}
+
+/// Money leaving the tenant. `insufficient_funds` when the available balance is too small.
+pub fn withdraw(
+    tx: &mut dyn Tx,
+    emits: &mut Emits,
+    tenant: TenantId,
+    user: UserId,
+    amount: Money,
+    memo: &str,
+) -> HubResult<TxId> {
+    external(tx, emits, tenant, External { user, amount, memo, at: None, incoming: false })
+}
+
+struct External<'a> {
+    user: UserId,
+    amount: Money,
+    memo: &'a str,
+    at: Option<i64>,
+    incoming: bool,
+}
+
+/// A movement between a user and the tenant's external account: one balance change, two postings, one
+/// history line, and their events.
+fn external(tx: &mut dyn Tx, emits: &mut Emits, tenant: TenantId, m: External<'_>) -> HubResult<TxId> {
+    let External { user, amount, memo, at, incoming } = m;
+    if !amount.is_positive() {
+        return Err(HubError::invalid("amount must be positive"));
+    }
+    validate_memo(memo)?;
+    tx.ensure_account(tenant, user, amount.currency)?;
+    let signed = if incoming { amount.minor } else { -amount.minor };
+    tx.add_balance(user, amount.currency, signed, 0)?;
+    let (prefix, kind, nkind, label) = if incoming {
+        ("dep", TxKind::Deposit, NotificationKind::Deposit, "Deposit")
+    } else {
+        ("wdr", TxKind::Withdrawal, NotificationKind::Withdrawal, "Withdrawal")
+    };
+    let entry = format!("{prefix}:{}", crate::auth::random_token("", 12));
+    let legs = if incoming { (EXTERNAL, user) } else { (user, EXTERNAL) };
+    post(tx, tenant, &entry, legs, amount)?;
+    let b = balance(tx, user, amount.currency)?;
+    let line = NewTxLine {
+        tenant,
+        user,
+        kind,
+        amount,
+        balance_after: b.available,
+        counterparty: None,
+        memo,
+        transfer: None,
+        status: TransferStatus::Completed,
+        created_at: at.unwrap_or_else(now_ms),
+    };
+    let id = tx.insert_tx_line(&line)?;
+    emit_balance(tx, emits, tenant, user, amount.currency)?;
+    history::emit_tx(tx, emits, tenant, user, id)?;
+    if at.is_none() {
+        let title = format!("{label} of {}", fmt_money(amount));
+        let target = Some(NotificationTarget::Transaction { id });
+        notify::create(
+            tx,
+            emits,
+            notify::New { tenant, user, kind: nkind, priority: Priority::Normal, title: &title, body: memo, target },
+        )?;
+    }
+    Ok(id)
+}
+
+/// Checks the ledger's invariants. Returns a description of every violation (empty when sound).
+pub fn check_invariants(tx: &mut dyn Tx) -> HubResult<Vec<String>> {
+    Ok(tx
+        .ledger_violations()?
+        .into_iter()
+        .map(|v| match v {
+            Violation::PostingsUnbalanced { tenant, currency, sum } => {
+                format!("tenant {tenant} {currency}: postings sum to {sum}, not 0")
+            }
+            Violation::AccountDrift { user, currency, balance, posted } => {
+                format!("user {user} {currency}: balance {balance} but postings {posted}")
+            }
+            Violation::TenantDrift { tenant, currency, balances, external } => {
+                format!("tenant {tenant} {currency}: balances {balances} != deposits - withdrawals {external}")
+            }
+        })
+        .collect())
+}

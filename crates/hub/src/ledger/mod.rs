@@ -1,0 +1,45 @@
+//! The ledger: accounts, double-entry postings, idempotent transfers and their state machine.
+//!
+//! Every function here runs inside one store transaction (a write job's savepoint), so a transfer's hold,
+//! postings, history lines and events commit together or not at all. Invariants: per currency the
+//! postings sum to zero; per account `available + pending` equals the sum of its postings.
+//!
+//! `accounts` (balances, deposits and withdrawals, invariants), `history` (the per-user transaction
+//! lines), `transfers` (create, advance, look up).
+mod accounts;
+mod history;
+mod transfers;
+
+pub use accounts::{balance, balances, check_invariants, deposit, withdraw};
+pub use history::{transaction, transaction_changes, transactions_count, transactions_page};
+pub use transfers::{
+    advance_transfer, create_transfer, open_transfers, transfer, transfer_by_key, transfer_for, unfinished_transfers,
+    Created, NewTransfer,
+};
+
+use crate::error::{HubError, HubResult};
+use tally_protocol::*;
+
+/// The tenant's external account (the outside world) in postings.
+const EXTERNAL: UserId = 0;
+
+/// "12.50 USD" — for notification texts (the UI formats amounts itself from minor units).
+pub fn fmt_money(m: Money) -> String {
+    let digits = m.currency.exponent();
+    let neg = m.minor < 0;
+    let abs = m.minor.unsigned_abs();
+    let s = if digits == 0 {
+        abs.to_string()
+    } else {
+        let p = 10u64.pow(digits);
+        format!("{}.{:0width$}", abs / p, abs % p, width = digits as usize)
+    };
+    format!("{}{} {}", if neg { "-" } else { "" }, s, m.currency)
+}
+
+fn validate_memo(memo: &str) -> HubResult<()> {
+    if memo.len() > MAX_MEMO_BYTES {
+        return Err(HubError::invalid(format!("memo is longer than {MAX_MEMO_BYTES} bytes")));
+    }
+    Ok(())
+}

@@ -1,0 +1,313 @@
+//! Transfers between users: accepted idempotently (a hold: available → pending), then advanced by the
+//! hub's processor (pending → processing → completed, or failed with the hold returned).
+use super::accounts::{balance, emit_balance, post};
+use super::history::emit_tx;
+use super::{fmt_money, validate_memo};
+use crate::error::{HubError, HubResult};
+use crate::fanout::TenantId;
+use crate::log;
+use crate::notify;
+use crate::store::repo::{NewTransferRow, NewTxLine, TransferRow};
+use crate::store::{now_ms, Emits, Tx};
+use sha2::{Digest, Sha256};
+use tally_protocol::*;
+
+fn body_hash(to: &str, amount: Money, memo: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(to.as_bytes());
+    h.update([0]);
+    h.update(amount.minor.to_le_bytes());
+    h.update(amount.currency.as_str().as_bytes());
+    h.update([0]);
+    h.update(memo.as_bytes());
+    hex::encode(h.finalize())
+}
+
+fn from_row(tx: &mut dyn Tx, tenant: TenantId, r: TransferRow) -> HubResult<Transfer> {
+    let from = tx.user_summary(tenant, r.from)?.ok_or_else(|| HubError::internal("sender missing"))?;
+    let to = tx.user_summary(tenant, r.to)?.ok_or_else(|| HubError::internal("recipient missing"))?;
+    Ok(Transfer {
+        id: r.id,
+        from,
+        to,
+        amount: r.amount,
+        memo: r.memo,
+        status: r.status,
+        progress: r.progress,
+        failure: r.failure,
+        idempotency_key: Some(r.key),
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    })
+}
+
+pub fn transfer(tx: &mut dyn Tx, tenant: TenantId, id: TransferId) -> HubResult<Option<Transfer>> {
+    match tx.transfer_row(tenant, id)? {
+        Some(r) => Ok(Some(from_row(tx, tenant, r)?)),
+        None => Ok(None),
+    }
+}
+
+/// The transfer as a given user may see it (the idempotency key only for its sender).
+pub fn transfer_for(tx: &mut dyn Tx, tenant: TenantId, id: TransferId, viewer: UserId) -> HubResult<Option<Transfer>> {
+    Ok(transfer(tx, tenant, id)?.filter(|t| t.from.id == viewer || t.to.id == viewer).map(|mut t| {
+        if t.from.id != viewer {
+            t.idempotency_key = None;
+        }
+        t
+    }))
+}
+
+/// The sender's own transfer with this idempotency key, key included.
+pub fn transfer_by_key(tx: &mut dyn Tx, tenant: TenantId, user: UserId, key: &str) -> HubResult<Option<Transfer>> {
+    match tx.transfer_by_key(user, key)? {
+        Some((id, _)) => transfer_for(tx, tenant, id, user),
+        None => Ok(None),
+    }
+}
+
+pub fn open_transfers(tx: &mut dyn Tx, tenant: TenantId, user: UserId) -> HubResult<Vec<Transfer>> {
+    let mut out = Vec::new();
+    for id in tx.open_transfer_ids(tenant, user)? {
+        if let Some(t) = transfer_for(tx, tenant, id, user)? {
+            out.push(t);
+        }
+    }
+    Ok(out)
+}
+
+pub fn unfinished_transfers(tx: &mut dyn Tx) -> HubResult<Vec<(TenantId, TransferId)>> {
+    tx.unfinished_transfers()
+}
+
+fn emit_transfer(tx: &mut dyn Tx, emits: &mut Emits, tenant: TenantId, id: TransferId) -> HubResult<Transfer> {
+    let mut t = transfer(tx, tenant, id)?.ok_or_else(|| HubError::internal("transfer vanished"))?;
+    let key = t.idempotency_key.take(); // the channel is shared by both parties: no key on it
+    log::append(tx, emits, tenant, Channel::Transfer(id), EventData::Transfer { transfer: t.clone() })?;
+    t.idempotency_key = key;
+    Ok(t)
+}
+
+/// Whether this request created a new transfer or returned an earlier one with the same key.
+pub enum Created {
+    New(Transfer),
+    Existing(Transfer),
+}
+
+/// What a sender asks for in a `transfer_create`.
+pub struct NewTransfer<'a> {
+    pub key: &'a str,
+    pub to: &'a str,
+    pub amount: Money,
+    pub memo: &'a str,
+    /// The sender's deadline; a new transfer past it is refused with `expired`.
+    pub expires_at: Option<Millis>,
+}
+
+/// Accepts a transfer: idempotency, validation, limits, then a hold of the amount (available → pending).
+pub fn create_transfer(
+    tx: &mut dyn Tx,
+    emits: &mut Emits,
+    tenant: TenantId,
+    from: &UserSummary,
+    req: NewTransfer<'_>,
+) -> HubResult<Created> {
+    if req.key.is_empty() || req.key.len() > 128 {
+        return Err(HubError::invalid("idempotency_key must be 1-128 characters"));
+    }
+    let hash = body_hash(req.to, req.amount, req.memo);
+    if let Some((id, h)) = tx.transfer_by_key(from.id, req.key)? {
+        if h != hash {
+            return Err(HubError::new(ErrorCode::Conflict, "idempotency key already used for a different transfer"));
+        }
+        let t = transfer(tx, tenant, id)?.ok_or_else(|| HubError::internal("transfer vanished"))?;
+        return Ok(Created::Existing(t));
+    }
+    if req.expires_at.is_some_and(|deadline| now_ms() > deadline) {
+        return Err(HubError::new(ErrorCode::Expired, "this payment's deadline passed before it reached the hub"));
+    }
+    if !req.amount.is_positive() {
+        return Err(HubError::invalid("amount must be positive"));
+    }
+    validate_memo(req.memo)?;
+    let to = recipient(tx, tenant, from, req.to)?;
+    check_limits(tx, tenant, from.id, req.amount)?;
+    let id = hold(tx, tenant, from.id, &to, &req, &hash)?;
+    let t = emit_transfer(tx, emits, tenant, id)?;
+    emit_balance(tx, emits, tenant, from.id, req.amount.currency)?;
+    emit_balance(tx, emits, tenant, to.id, req.amount.currency)?;
+    for (line, user) in tx.transfer_lines(id)? {
+        emit_tx(tx, emits, tenant, user, line)?;
+    }
+    metrics::counter!("tally_transfers_total", "status" => "pending").increment(1);
+    Ok(Created::New(t))
+}
+
+/// The active recipient by username; never the sender.
+fn recipient(tx: &mut dyn Tx, tenant: TenantId, from: &UserSummary, username: &str) -> HubResult<UserSummary> {
+    let (to, _, active) = tx.user_by_name(tenant, username)?.ok_or_else(|| HubError::not_found("recipient"))?;
+    if !active {
+        return Err(HubError::not_found("recipient"));
+    }
+    if to.id == from.id {
+        return Err(HubError::invalid("you cannot send money to yourself"));
+    }
+    Ok(to)
+}
+
+/// The sender's single and daily limits (the caller raises the `limits` notification in its own job).
+fn check_limits(tx: &mut dyn Tx, tenant: TenantId, from: UserId, amount: Money) -> HubResult<()> {
+    let (single, daily) = tx.transfer_limits(tenant, from)?.ok_or_else(|| HubError::internal("sender missing"))?;
+    let now = now_ms();
+    let sent_today = tx.sent_since(from, amount.currency, now - now.rem_euclid(86_400_000))?;
+    let money = |m| fmt_money(Money::new(m, amount.currency));
+    if amount.minor > single {
+        return Err(HubError::new(ErrorCode::LimitExceeded, format!("single transfer limit is {}", money(single))));
+    }
+    if sent_today.saturating_add(amount.minor) > daily {
+        let why = format!("daily limit is {}; {} already sent today", money(daily), money(sent_today));
+        return Err(HubError::new(ErrorCode::LimitExceeded, why));
+    }
+    Ok(())
+}
+
+/// Holds the amount (available → pending), stores the transfer and both parties' pending lines.
+fn hold(
+    tx: &mut dyn Tx,
+    tenant: TenantId,
+    from: UserId,
+    to: &UserSummary,
+    req: &NewTransfer<'_>,
+    hash: &str,
+) -> HubResult<TransferId> {
+    let amount = req.amount;
+    tx.ensure_account(tenant, from, amount.currency)?;
+    tx.ensure_account(tenant, to.id, amount.currency)?;
+    let available = balance(tx, from, amount.currency)?.available;
+    if available < amount.minor {
+        let why = format!("available balance is {}", fmt_money(Money::new(available, amount.currency)));
+        return Err(HubError::new(ErrorCode::InsufficientFunds, why));
+    }
+    tx.add_balance(from, amount.currency, -amount.minor, amount.minor)?;
+    let at = now_ms();
+    let row = NewTransferRow { tenant, from, to: to.id, amount, memo: req.memo, key: req.key, body_hash: hash, at };
+    let id = tx.insert_transfer(&row)?;
+    for (user, kind, other) in [(from, TxKind::TransferOut, to.id), (to.id, TxKind::TransferIn, from)] {
+        let balance_after = balance(tx, user, amount.currency)?.available;
+        tx.insert_tx_line(&NewTxLine {
+            tenant,
+            user,
+            kind,
+            amount,
+            balance_after,
+            counterparty: Some(other),
+            memo: req.memo,
+            transfer: Some(id),
+            status: TransferStatus::Pending,
+            created_at: at,
+        })?;
+    }
+    Ok(id)
+}
+
+/// Moves a transfer one step: pending → processing, processing → completed (or failed when the recipient
+/// was deactivated meanwhile). Returns the new status, or None when it was already final.
+pub fn advance_transfer(
+    tx: &mut dyn Tx,
+    emits: &mut Emits,
+    tenant: TenantId,
+    id: TransferId,
+) -> HubResult<Option<TransferStatus>> {
+    let Some(t) = tx.transfer_row(tenant, id)? else { return Ok(None) };
+    let now = now_ms();
+    let next = match t.status {
+        TransferStatus::Pending => {
+            tx.set_transfer_status(id, TransferStatus::Processing, 50, None, now)?;
+            tx.set_transfer_lines_status(id, TransferStatus::Processing, now)?;
+            TransferStatus::Processing
+        }
+        TransferStatus::Processing if tx.user_active(t.to)? == Some(true) => settle(tx, tenant, &t, now)?,
+        TransferStatus::Processing => refund(tx, &t, now)?,
+        TransferStatus::Completed | TransferStatus::Failed => return Ok(None),
+    };
+    let shown = emit_transfer(tx, emits, tenant, id)?;
+    if next.is_final() {
+        emit_balance(tx, emits, tenant, t.from, t.amount.currency)?;
+        emit_balance(tx, emits, tenant, t.to, t.amount.currency)?;
+    }
+    for (line, user) in tx.transfer_lines(id)? {
+        emit_tx(tx, emits, tenant, user, line)?;
+    }
+    notify_outcome(tx, emits, tenant, &shown, next)?;
+    let status = match next {
+        TransferStatus::Completed => "completed",
+        TransferStatus::Failed => "failed",
+        _ => "processing",
+    };
+    metrics::counter!("tally_transfers_total", "status" => status).increment(1);
+    Ok(Some(next))
+}
+
+/// The hold becomes the recipient's money: pending → their available, and the entry is posted.
+fn settle(tx: &mut dyn Tx, tenant: TenantId, t: &TransferRow, now: Millis) -> HubResult<TransferStatus> {
+    tx.add_balance(t.from, t.amount.currency, 0, -t.amount.minor)?;
+    tx.add_balance(t.to, t.amount.currency, t.amount.minor, 0)?;
+    post(tx, tenant, &format!("tr:{}", t.id), (t.from, t.to), t.amount)?;
+    tx.set_transfer_status(t.id, TransferStatus::Completed, 100, None, now)?;
+    let to_after = balance(tx, t.to, t.amount.currency)?.available;
+    tx.set_transfer_lines_status(t.id, TransferStatus::Completed, now)?;
+    tx.set_line_balance_after(t.id, t.to, to_after, now)?;
+    Ok(TransferStatus::Completed)
+}
+
+/// The recipient's account closed meanwhile: the hold goes back to the sender.
+fn refund(tx: &mut dyn Tx, t: &TransferRow, now: Millis) -> HubResult<TransferStatus> {
+    tx.add_balance(t.from, t.amount.currency, t.amount.minor, -t.amount.minor)?;
+    tx.set_transfer_status(t.id, TransferStatus::Failed, 100, Some("recipient account is closed"), now)?;
+    let from_after = balance(tx, t.from, t.amount.currency)?.available;
+    tx.set_transfer_lines_status(t.id, TransferStatus::Failed, now)?;
+    tx.set_line_balance_after(t.id, t.from, from_after, now)?;
+    Ok(TransferStatus::Failed)
+}
+
+fn notify_outcome(
+    tx: &mut dyn Tx,
+    emits: &mut Emits,
+    tenant: TenantId,
+    t: &Transfer,
+    status: TransferStatus,
+) -> HubResult<()> {
+    let target = Some(NotificationTarget::Transfer { id: t.id });
+    let amount = fmt_money(t.amount);
+    let notes = match status {
+        TransferStatus::Completed => vec![
+            (
+                t.to.id,
+                NotificationKind::Payment,
+                Priority::Normal,
+                format!("{} paid you {amount}", t.from.display_name),
+                t.memo.clone(),
+            ),
+            (
+                t.from.id,
+                NotificationKind::Transfer,
+                Priority::Low,
+                format!("{amount} sent to {}", t.to.display_name),
+                t.memo.clone(),
+            ),
+        ],
+        TransferStatus::Failed => vec![(
+            t.from.id,
+            NotificationKind::Transfer,
+            Priority::High,
+            format!("Transfer of {amount} to {} failed", t.to.display_name),
+            "The money is back in your balance.".to_string(),
+        )],
+        TransferStatus::Pending | TransferStatus::Processing => vec![],
+    };
+    for (user, kind, priority, title, body) in notes {
+        let n = notify::New { tenant, user, kind, priority, title: &title, body: &body, target: target.clone() };
+        notify::create(tx, emits, n)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,341 @@
+//! The storage seam: what the hub's domain modules ask of a database, one repository per domain, all of
+//! them implemented by a backend's transaction handle (`Tx`). Domain modules (ledger, chat, notify, log,
+//! auth) hold the rules and take `&mut dyn Tx`; the SQL lives only in the backend modules
+//! (`store/sqlite/…`). Methods take `&mut self` so a backend whose transaction needs exclusive access (a
+//! PostgreSQL client) fits the same trait.
+//!
+//! Rows come back typed: a stored value a backend cannot read is a storage error, never a default.
+use crate::error::HubResult;
+use crate::fanout::TenantId;
+use crate::log::Head;
+use tally_protocol::*;
+
+/// Everything one write job or read may touch, inside one transaction.
+pub trait Tx: LogRepo + LedgerRepo + ChatRepo + NotifyRepo + AuthRepo {
+    /// A trivial round trip (health checks).
+    fn ping(&mut self) -> HubResult<()>;
+}
+
+// ---- channel logs --------------------------------------------------------------------------------------
+
+pub trait LogRepo {
+    fn channel_head(&mut self, tenant: TenantId, channel: &Channel) -> HubResult<Option<Head>>;
+    /// Creates the channel at seq 0 with `epoch` unless it exists.
+    fn create_channel(&mut self, tenant: TenantId, channel: &Channel, epoch: &str) -> HubResult<()>;
+    /// Stores event `seq` (its encoded JSON) and moves the channel's head to it.
+    fn insert_event(&mut self, tenant: TenantId, channel: &Channel, seq: u64, ts: Millis, json: &str) -> HubResult<()>;
+    /// The oldest seq still stored for the channel.
+    fn oldest_seq(&mut self, tenant: TenantId, channel: &Channel) -> HubResult<Option<u64>>;
+    /// Stored event JSON texts with `from <= seq <= to`, oldest first, at most `limit`.
+    fn events_between(
+        &mut self,
+        tenant: TenantId,
+        channel: &Channel,
+        from: u64,
+        to: u64,
+        limit: usize,
+    ) -> HubResult<Vec<(u64, String)>>;
+    /// Stored event JSON texts with `seq < before`, newest first.
+    fn events_before(&mut self, tenant: TenantId, channel: &Channel, before: u64, limit: u32)
+        -> HubResult<Vec<String>>;
+    /// Deletes at most `limit` events: those older than `cutoff`, then those beyond `keep` per channel.
+    fn trim_events(&mut self, keep: u64, cutoff: Millis, limit: usize) -> HubResult<usize>;
+}
+
+// ---- ledger ---------------------------------------------------------------------------------------------
+
+/// A transaction (history line) and its counterparty's id, still to be resolved to a summary.
+pub type TxRow = (Transaction, Option<UserId>);
+
+/// A history line to write.
+pub struct NewTxLine<'a> {
+    pub tenant: TenantId,
+    pub user: UserId,
+    pub kind: TxKind,
+    pub amount: Money,
+    pub balance_after: i64,
+    pub counterparty: Option<UserId>,
+    pub memo: &'a str,
+    pub transfer: Option<TransferId>,
+    pub status: TransferStatus,
+    pub created_at: Millis,
+}
+
+/// A transfer as stored: parties by id.
+#[derive(Debug, Clone)]
+pub struct TransferRow {
+    pub id: TransferId,
+    pub from: UserId,
+    pub to: UserId,
+    pub amount: Money,
+    pub memo: String,
+    pub status: TransferStatus,
+    pub progress: u8,
+    pub failure: Option<String>,
+    pub key: String,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// A transfer to write (status pending, progress 0).
+pub struct NewTransferRow<'a> {
+    pub tenant: TenantId,
+    pub from: UserId,
+    pub to: UserId,
+    pub amount: Money,
+    pub memo: &'a str,
+    pub key: &'a str,
+    pub body_hash: &'a str,
+    pub at: Millis,
+}
+
+/// One of the ledger's invariants broken, as found by the backend's sums.
+pub enum Violation {
+    /// Per tenant and currency the postings must sum to zero.
+    PostingsUnbalanced { tenant: TenantId, currency: String, sum: i64 },
+    /// Per account `available + pending` must equal its postings.
+    AccountDrift { user: UserId, currency: String, balance: i64, posted: i64 },
+    /// Per tenant and currency the balances must equal deposits minus withdrawals.
+    TenantDrift { tenant: TenantId, currency: String, balances: i64, external: i64 },
+}
+
+pub trait LedgerRepo {
+    fn ensure_account(&mut self, tenant: TenantId, user: UserId, currency: Currency) -> HubResult<()>;
+    fn account(&mut self, user: UserId, currency: Currency) -> HubResult<Option<Balance>>;
+    fn accounts(&mut self, user: UserId) -> HubResult<Vec<Balance>>;
+    /// Adds to an account's balances; `insufficient_funds` when `available` would go below zero.
+    fn add_balance(&mut self, user: UserId, currency: Currency, d_available: i64, d_pending: i64) -> HubResult<()>;
+    /// One leg of a double entry (`account` 0 is the tenant's external account).
+    fn insert_posting(&mut self, tenant: TenantId, entry: &str, account: UserId, amount: Money) -> HubResult<()>;
+    fn insert_tx_line(&mut self, line: &NewTxLine<'_>) -> HubResult<TxId>;
+    fn tx_line(&mut self, tenant: TenantId, id: TxId) -> HubResult<Option<TxRow>>;
+    /// A user's lines with ids below `before`, newest first.
+    fn tx_lines_before(&mut self, tenant: TenantId, user: UserId, before: TxId, limit: u32) -> HubResult<Vec<TxRow>>;
+    fn tx_line_count(&mut self, tenant: TenantId, user: UserId) -> HubResult<u64>;
+    /// A user's lines changed after `since`, oldest change first, each with its `updated_at`.
+    fn tx_lines_changed(
+        &mut self,
+        tenant: TenantId,
+        user: UserId,
+        since: ChangeCursor,
+        limit: u32,
+    ) -> HubResult<Vec<(TxRow, Millis)>>;
+    /// The lines of a transfer: (line, owner).
+    fn transfer_lines(&mut self, transfer: TransferId) -> HubResult<Vec<(TxId, UserId)>>;
+    fn set_transfer_lines_status(&mut self, transfer: TransferId, status: TransferStatus, at: Millis) -> HubResult<()>;
+    fn set_line_balance_after(&mut self, transfer: TransferId, user: UserId, balance: i64, at: Millis)
+        -> HubResult<()>;
+    /// The sender's transfer with this key: (id, hash of the request body).
+    fn transfer_by_key(&mut self, user: UserId, key: &str) -> HubResult<Option<(TransferId, String)>>;
+    fn transfer_row(&mut self, tenant: TenantId, id: TransferId) -> HubResult<Option<TransferRow>>;
+    fn insert_transfer(&mut self, t: &NewTransferRow<'_>) -> HubResult<TransferId>;
+    fn set_transfer_status(
+        &mut self,
+        id: TransferId,
+        status: TransferStatus,
+        progress: u8,
+        failure: Option<&str>,
+        at: Millis,
+    ) -> HubResult<()>;
+    /// Sum of the sender's transfers in `currency` since `since`, failed ones excluded.
+    fn sent_since(&mut self, user: UserId, currency: Currency, since: Millis) -> HubResult<i64>;
+    fn open_transfer_ids(&mut self, tenant: TenantId, user: UserId) -> HubResult<Vec<TransferId>>;
+    fn unfinished_transfers(&mut self) -> HubResult<Vec<(TenantId, TransferId)>>;
+    /// Moves a transfer and its lines back in time (demo history only).
+    fn backdate_transfer(&mut self, id: TransferId, at: Millis) -> HubResult<()>;
+    fn ledger_violations(&mut self) -> HubResult<Vec<Violation>>;
+}
+
+// ---- chat -------------------------------------------------------------------------------------------------
+
+pub struct RoomRow {
+    pub kind: RoomKind,
+    pub name: String,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone)]
+pub struct MessageRow {
+    pub id: MessageId,
+    pub room: RoomId,
+    pub seq: u64,
+    pub client_msg_id: String,
+    pub sender: UserId,
+    pub text: String,
+    pub mentions: Vec<UserId>,
+    pub sent_at: Millis,
+    pub edited_at: Option<Millis>,
+    pub deleted: bool,
+}
+
+pub struct NewMessageRow<'a> {
+    pub room: RoomId,
+    pub seq: u64,
+    pub client_msg_id: &'a str,
+    pub sender: UserId,
+    pub text: &'a str,
+    pub mentions: &'a [UserId],
+    pub at: Millis,
+}
+
+pub trait ChatRepo {
+    fn room_tenant(&mut self, room: RoomId) -> HubResult<Option<TenantId>>;
+    fn room_row(&mut self, tenant: TenantId, room: RoomId) -> HubResult<Option<RoomRow>>;
+    /// Members in the order they joined.
+    fn room_members(&mut self, room: RoomId) -> HubResult<Vec<UserSummary>>;
+    fn member_ids(&mut self, room: RoomId) -> HubResult<Vec<UserId>>;
+    fn rooms_of_user(&mut self, user: UserId) -> HubResult<Vec<RoomId>>;
+    fn is_member(&mut self, room: RoomId, user: UserId) -> HubResult<bool>;
+    /// Adds a member; false when they already were one.
+    fn insert_member(&mut self, room: RoomId, user: UserId, at: Millis) -> HubResult<bool>;
+    fn delete_member(&mut self, room: RoomId, user: UserId) -> HubResult<()>;
+    /// The member with this username, if any.
+    fn member_named(&mut self, room: RoomId, username: &str) -> HubResult<Option<UserSummary>>;
+    fn direct_room(&mut self, key: &str) -> HubResult<Option<RoomId>>;
+    /// A new room; `direct_key` for a direct room (unique per pair).
+    fn insert_room(
+        &mut self,
+        tenant: TenantId,
+        kind: RoomKind,
+        name: &str,
+        direct_key: Option<&str>,
+        at: Millis,
+    ) -> HubResult<RoomId>;
+    fn message_by_client_id(
+        &mut self,
+        room: RoomId,
+        sender: UserId,
+        client_msg_id: &str,
+    ) -> HubResult<Option<MessageId>>;
+    fn insert_message(&mut self, m: &NewMessageRow<'_>) -> HubResult<MessageId>;
+    fn message_row(&mut self, tenant: TenantId, id: MessageId) -> HubResult<Option<MessageRow>>;
+    /// (emoji, user), oldest first.
+    fn reactions(&mut self, message: MessageId) -> HubResult<Vec<(String, UserId)>>;
+    fn set_message_text(&mut self, id: MessageId, text: &str, at: Millis) -> HubResult<()>;
+    /// Empties the text, marks it deleted and drops its reactions.
+    fn tombstone_message(&mut self, id: MessageId, at: Millis) -> HubResult<()>;
+    /// Adds or removes a reaction; whether anything changed.
+    fn set_reaction(&mut self, message: MessageId, user: UserId, emoji: &str, on: bool, at: Millis) -> HubResult<bool>;
+    fn touch_message(&mut self, id: MessageId, at: Millis) -> HubResult<()>;
+    /// Raises the member's read position to `up_to`; whether it moved.
+    fn raise_read_position(&mut self, room: RoomId, user: UserId, up_to: u64) -> HubResult<bool>;
+    fn read_positions(&mut self, room: RoomId) -> HubResult<Vec<(UserId, u64)>>;
+    /// Ids of messages with `seq < before`, newest first.
+    fn message_ids_before(&mut self, room: RoomId, before: u64, limit: u32) -> HubResult<Vec<MessageId>>;
+    fn message_count(&mut self, room: RoomId) -> HubResult<u64>;
+    /// (id, updated_at) of messages changed after `since`, oldest change first.
+    fn messages_changed(
+        &mut self,
+        room: RoomId,
+        since: ChangeCursor,
+        limit: u32,
+    ) -> HubResult<Vec<(MessageId, Millis)>>;
+}
+
+// ---- notifications ---------------------------------------------------------------------------------------
+
+pub struct NewNotification<'a> {
+    pub tenant: TenantId,
+    pub user: UserId,
+    pub kind: NotificationKind,
+    pub priority: Priority,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub target: Option<&'a NotificationTarget>,
+    pub at: Millis,
+}
+
+pub trait NotifyRepo {
+    fn insert_notification(&mut self, n: &NewNotification<'_>) -> HubResult<NotificationId>;
+    /// Ids below `before`, newest first.
+    fn notifications_before(
+        &mut self,
+        tenant: TenantId,
+        user: UserId,
+        before: NotificationId,
+        limit: u32,
+    ) -> HubResult<Vec<Notification>>;
+    fn unread_count(&mut self, tenant: TenantId, user: UserId) -> HubResult<u32>;
+    fn notification_count(&mut self, tenant: TenantId, user: UserId) -> HubResult<u64>;
+    fn notifications_changed(
+        &mut self,
+        tenant: TenantId,
+        user: UserId,
+        since: ChangeCursor,
+        limit: u32,
+    ) -> HubResult<Vec<(Notification, Millis)>>;
+    /// Marks one read; whether it was unread.
+    fn mark_notification_read(
+        &mut self,
+        tenant: TenantId,
+        user: UserId,
+        id: NotificationId,
+        at: Millis,
+    ) -> HubResult<bool>;
+    /// Marks all read; how many were unread.
+    fn mark_all_notifications_read(&mut self, tenant: TenantId, user: UserId, at: Millis) -> HubResult<usize>;
+    fn active_user_ids(&mut self, tenant: TenantId) -> HubResult<Vec<UserId>>;
+}
+
+// ---- users, tenants and sessions -------------------------------------------------------------------------
+
+pub struct NewUser<'a> {
+    pub tenant: TenantId,
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub limits: (i64, i64),
+    pub at: Millis,
+}
+
+/// A stored refresh token (looked up by the hash of the token).
+pub struct RefreshRow {
+    pub family: String,
+    pub user: UserId,
+    pub tenant: TenantId,
+    pub expires_at: Millis,
+    pub used: bool,
+    pub used_at: Option<Millis>,
+}
+
+pub struct NewRefresh<'a> {
+    pub hash: &'a str,
+    pub family: &'a str,
+    pub user: UserId,
+    pub tenant: TenantId,
+    pub expires_at: Millis,
+    pub parent: Option<&'a str>,
+    pub at: Millis,
+}
+
+pub trait AuthRepo {
+    fn tenant_id(&mut self, name: &str) -> HubResult<Option<TenantId>>;
+    fn insert_tenant(&mut self, name: &str, at: Millis) -> HubResult<()>;
+    /// The new user's id, or None when the username is taken in that tenant.
+    fn insert_user(&mut self, u: &NewUser<'_>) -> HubResult<Option<UserId>>;
+    /// (summary, password hash, active).
+    fn user_by_name(&mut self, tenant: TenantId, username: &str) -> HubResult<Option<(UserSummary, String, bool)>>;
+    fn user_summary(&mut self, tenant: TenantId, id: UserId) -> HubResult<Option<UserSummary>>;
+    /// `None` for an unknown user, else whether they are active.
+    fn user_active(&mut self, user: UserId) -> HubResult<Option<bool>>;
+    fn user_active_in(&mut self, tenant: TenantId, user: UserId) -> HubResult<Option<bool>>;
+    fn presence(&mut self, tenant: TenantId, user: UserId) -> HubResult<Option<(PresenceStatus, Option<Millis>)>>;
+    fn set_presence(&mut self, tenant: TenantId, user: UserId, status: PresenceStatus) -> HubResult<()>;
+    /// Moves last-seen forward to `at` (never back).
+    fn set_last_seen(&mut self, tenant: TenantId, user: UserId, at: Millis) -> HubResult<()>;
+    /// (single, daily) limits in minor units.
+    fn transfer_limits(&mut self, tenant: TenantId, user: UserId) -> HubResult<Option<(i64, i64)>>;
+    /// Active users of the tenant except `user`, by display name.
+    fn contacts(&mut self, tenant: TenantId, user: UserId, limit: u32) -> HubResult<Vec<UserSummary>>;
+    fn insert_refresh(&mut self, r: &NewRefresh<'_>) -> HubResult<()>;
+    fn refresh_row(&mut self, hash: &str) -> HubResult<Option<RefreshRow>>;
+    fn mark_refresh_used(&mut self, hash: &str, at: Millis) -> HubResult<()>;
+    /// Whether a successor of this token hash was used.
+    fn successor_used(&mut self, hash: &str) -> HubResult<bool>;
+    /// Drops the unused successors of this token hash.
+    fn drop_unused_successors(&mut self, hash: &str) -> HubResult<()>;
+    fn refresh_family(&mut self, hash: &str) -> HubResult<Option<String>>;
+    /// Records the family as revoked and deletes its tokens.
+    fn revoke_family(&mut self, family: &str, at: Millis) -> HubResult<()>;
+    fn is_revoked(&mut self, family: &str) -> HubResult<bool>;
+}

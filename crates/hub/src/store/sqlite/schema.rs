@@ -1,0 +1,109 @@
+//! The SQLite schema, as numbered migrations (rusqlite_migration keeps the count in `user_version`).
+/// The schema this hub writes: the number of migrations below.
+pub const SCHEMA_VERSION: i64 = 4;
+
+/// Migration 1: the schema of the first release (kept verbatim so its databases migrate; public so a test
+/// can build a database exactly as that release left it).
+pub const SCHEMA_V1: &str = r#"
+CREATE TABLE IF NOT EXISTS tenants (
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL REFERENCES tenants(id), username TEXT NOT NULL,
+  display_name TEXT NOT NULL, password_hash TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1,
+  limit_single INTEGER NOT NULL, limit_daily INTEGER NOT NULL, created_at INTEGER NOT NULL,
+  UNIQUE (tenant_id, username));
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+  hash TEXT PRIMARY KEY, family TEXT NOT NULL, user_id INTEGER NOT NULL, tenant_id INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS refresh_family ON refresh_tokens(family);
+CREATE TABLE IF NOT EXISTS revoked_sessions (family TEXT PRIMARY KEY, revoked_at INTEGER NOT NULL);
+
+CREATE TABLE IF NOT EXISTS channels (
+  tenant_id INTEGER NOT NULL, channel TEXT NOT NULL, epoch TEXT NOT NULL, head INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, channel)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+  tenant_id INTEGER NOT NULL, channel TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
+  json TEXT NOT NULL, PRIMARY KEY (tenant_id, channel, seq)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_ts ON events(ts);
+
+CREATE TABLE IF NOT EXISTS accounts (
+  user_id INTEGER NOT NULL, currency TEXT NOT NULL, tenant_id INTEGER NOT NULL,
+  available INTEGER NOT NULL DEFAULT 0 CHECK (available >= 0), pending INTEGER NOT NULL DEFAULT 0 CHECK (pending >= 0),
+  updated_at INTEGER NOT NULL, PRIMARY KEY (user_id, currency));
+-- Double entry: every movement is a set of postings summing to zero per currency.
+-- account_user 0 is the tenant's external (outside world) account: deposits and withdrawals.
+CREATE TABLE IF NOT EXISTS postings (
+  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, entry TEXT NOT NULL, account_user INTEGER NOT NULL,
+  currency TEXT NOT NULL, amount INTEGER NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS postings_entry ON postings(entry);
+CREATE TABLE IF NOT EXISTS transfers (
+  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, from_user INTEGER NOT NULL, to_user INTEGER NOT NULL,
+  amount INTEGER NOT NULL CHECK (amount > 0), currency TEXT NOT NULL, memo TEXT NOT NULL, status TEXT NOT NULL,
+  progress INTEGER NOT NULL, failure TEXT, idem_key TEXT NOT NULL, body_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE (from_user, idem_key));
+CREATE INDEX IF NOT EXISTS transfers_open ON transfers(status) WHERE status IN ('pending','processing');
+CREATE INDEX IF NOT EXISTS transfers_daily ON transfers(from_user, created_at);
+CREATE TABLE IF NOT EXISTS transactions (
+  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, user_id INTEGER NOT NULL, kind TEXT NOT NULL,
+  direction TEXT NOT NULL, amount INTEGER NOT NULL, currency TEXT NOT NULL, balance_after INTEGER NOT NULL,
+  counterparty INTEGER, memo TEXT NOT NULL, transfer_id INTEGER, status TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS transactions_user ON transactions(user_id, id);
+CREATE INDEX IF NOT EXISTS transactions_transfer ON transactions(transfer_id);
+
+CREATE TABLE IF NOT EXISTS rooms (
+  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+  direct_key TEXT UNIQUE, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS room_members (
+  room_id INTEGER NOT NULL, user_id INTEGER NOT NULL, read_up_to INTEGER NOT NULL DEFAULT 0,
+  joined_at INTEGER NOT NULL, PRIMARY KEY (room_id, user_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS room_members_user ON room_members(user_id);
+CREATE TABLE IF NOT EXISTS messages (
+  id INTEGER PRIMARY KEY, room_id INTEGER NOT NULL, seq INTEGER NOT NULL, client_msg_id TEXT NOT NULL,
+  sender INTEGER NOT NULL, text TEXT NOT NULL, mentions TEXT NOT NULL, sent_at INTEGER NOT NULL,
+  edited_at INTEGER, deleted INTEGER NOT NULL DEFAULT 0, UNIQUE (room_id, sender, client_msg_id));
+CREATE INDEX IF NOT EXISTS messages_room_seq ON messages(room_id, seq);
+CREATE TABLE IF NOT EXISTS reactions (
+  message_id INTEGER NOT NULL, user_id INTEGER NOT NULL, emoji TEXT NOT NULL, created_at INTEGER NOT NULL,
+  PRIMARY KEY (message_id, emoji, user_id)) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS notifications (
+  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, user_id INTEGER NOT NULL, kind TEXT NOT NULL,
+  priority TEXT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL, target TEXT, read INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS notifications_user ON notifications(user_id, id);
+"#;
+
+/// Migration 2: `updated_at` on the rows a client caches, so a client that was away longer than the logs'
+/// retention can ask for "everything changed since" (keyset on `(updated_at, id)` per user or room).
+const SCHEMA_V2: &str = r#"
+ALTER TABLE transactions ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+UPDATE transactions SET updated_at = created_at;
+CREATE INDEX transactions_changes ON transactions(user_id, updated_at, id);
+ALTER TABLE notifications ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+UPDATE notifications SET updated_at = created_at;
+CREATE INDEX notifications_changes ON notifications(user_id, updated_at, id);
+ALTER TABLE messages ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+UPDATE messages SET updated_at = COALESCE(edited_at, sent_at);
+CREATE INDEX messages_changes ON messages(room_id, updated_at, id);
+"#;
+
+/// Migration 3: refresh-token rotation with a grace window. A token remembers when it was used and which
+/// token it replaced, so a refresh whose answer was lost can be repeated once within the window (the
+/// unused successor is dropped) instead of looking like theft.
+const SCHEMA_V3: &str = r#"
+ALTER TABLE refresh_tokens ADD COLUMN used_at INTEGER;
+ALTER TABLE refresh_tokens ADD COLUMN parent TEXT;
+CREATE INDEX refresh_parent ON refresh_tokens(parent);
+"#;
+
+/// Migration 4: presence that outlives the 30 s grace and restarts: the status a user chose (busy,
+/// invisible, ...) and when they were last seen.
+const SCHEMA_V4: &str = r#"
+ALTER TABLE users ADD COLUMN presence TEXT NOT NULL DEFAULT 'online';
+ALTER TABLE users ADD COLUMN last_seen INTEGER;
+"#;
+
+pub fn migrations() -> rusqlite_migration::Migrations<'static> {
+    use rusqlite_migration::M;
+    rusqlite_migration::Migrations::new(vec![M::up(SCHEMA_V1), M::up(SCHEMA_V2), M::up(SCHEMA_V3), M::up(SCHEMA_V4)])
+}
