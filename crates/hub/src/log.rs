@@ -51,13 +51,7 @@ pub fn append(
     let event = Event { channel, epoch: h.epoch, seq, ts, data };
     let json = encode(&event);
     tx.insert_event(tenant, &channel, seq, ts, &json)?;
-    emits.items.push(Published {
-        tenant,
-        channel,
-        seq,
-        frame: Frame::new(event_frame(&json)),
-        at: Instant::now(),
-    });
+    emits.items.push(Published { tenant, channel, seq, frame: Frame::new(event_frame(&json)), at: Instant::now() });
     metrics::counter!("tally_events_appended_total").increment(1);
     Ok(seq)
 }

@@ -1,0 +1,82 @@
+//! What the hub does on its own: presence grace and typing expiry, log retention, driving transfers.
+use super::Hub;
+use crate::auth;
+use crate::error::HubResult;
+use crate::fanout::TenantId;
+use crate::ledger;
+use crate::log;
+use std::sync::Arc;
+use std::time::Duration;
+use tally_protocol::*;
+
+impl Hub {
+    /// Background duties: presence grace and typing expiry (every second), log retention (every minute).
+    pub fn spawn_housekeeping(self: &Arc<Self>) {
+        let hub = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            let mut n: u64 = 0;
+            let mut trim_backlog = false;
+            loop {
+                tick.tick().await;
+                n += 1;
+                let (offline, typing) = hub.presence.tick();
+                for ch in offline {
+                    if let Some(at) = ch.last_seen {
+                        let (t, u) = (ch.tenant, ch.user);
+                        let _ = hub.store.write(move |c, _| auth::set_last_seen(c, t, u, at)).await;
+                    }
+                    hub.publish_presence(ch).await;
+                }
+                for (tenant, room, user) in typing {
+                    if let Ok(Some(u)) = hub.store.read(move |c| crate::auth::user_summary(c, tenant, user)).await {
+                        let ev = log::ephemeral(
+                            tenant,
+                            Channel::Room(room),
+                            Ephemeral::Typing { room, user: u, active: false },
+                        );
+                        hub.fanout.publish(&[ev]);
+                    }
+                }
+                // Retention in bounded passes: every 60 s, and every second while a pass still finds a
+                // full batch (a backlog is worked off without ever stalling the writer for long).
+                if n.is_multiple_of(60) || trim_backlog {
+                    let (keep, age) = (hub.cfg.retention_events, hub.cfg.retention_secs as i64 * 1000);
+                    match hub.store.write(move |c, _| log::trim(c, keep, age)).await {
+                        Ok(deleted) => trim_backlog = deleted >= log::TRIM_BATCH,
+                        Err(e) => {
+                            trim_backlog = false;
+                            tracing::warn!(error = %e, "log retention failed");
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// Drives a transfer through its states, one step every `transfer_step_ms`.
+    pub fn drive_transfer(self: &Arc<Self>, tenant: TenantId, id: TransferId) {
+        let hub = self.clone();
+        tokio::spawn(async move {
+            for _ in 0..4 {
+                tokio::time::sleep(Duration::from_millis(hub.cfg.transfer_step_ms)).await;
+                match hub.store.write(move |c, e| ledger::advance_transfer(c, e, tenant, id)).await {
+                    Ok(Some(s)) if !s.is_final() => continue,
+                    Ok(_) => return,
+                    Err(e) => {
+                        tracing::error!(transfer = id, error = %e, "transfer step failed; retrying");
+                    }
+                }
+            }
+        });
+    }
+
+    /// Resumes transfers left in flight by a previous run.
+    pub async fn resume_transfers(self: &Arc<Self>) -> HubResult<()> {
+        let open = self.store.read(ledger::unfinished_transfers).await?;
+        for (tenant, id) in open {
+            self.drive_transfer(tenant, id);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,245 @@
+//! Request frames: each turned into a store job (or a read) and answered with an `ack` or an `error`.
+use super::Hub;
+use super::Reply;
+use crate::auth;
+use crate::chat;
+use crate::conn::Conn;
+use crate::error::{HubError, HubResult};
+use crate::fanout::TenantId;
+use crate::ledger::{self, Created};
+use crate::log;
+use crate::notify;
+use crate::store::now_ms;
+use std::sync::Arc;
+use tally_protocol::*;
+
+impl Hub {
+    /// Handles one request frame; returns the `ack`/`error` to send (subscribe sends its own answer).
+    pub async fn handle(self: &Arc<Self>, conn: &Arc<Conn>, frame: ClientFrame) -> Option<ServerFrame> {
+        let id = frame.req_id();
+        let result = self.dispatch(conn, frame).await;
+        match (id, result) {
+            (_, Ok(Reply::None)) => None,
+            (Some(id), Ok(Reply::Ack(data))) => Some(ServerFrame::ack(id, data.map(|d| *d))),
+            (None, Ok(Reply::Ack(_))) => None,
+            (id, Err(e)) => {
+                metrics::counter!("tally_rejected_frames_total", "code" => e.code.as_str()).increment(1);
+                Some(ServerFrame::error(id, e.code, e.message))
+            }
+        }
+    }
+
+    async fn dispatch(self: &Arc<Self>, conn: &Arc<Conn>, frame: ClientFrame) -> HubResult<Reply> {
+        let tenant = conn.tenant;
+        let me = conn.user.clone();
+        let uid = me.id;
+        use ClientFrame as F;
+        Ok(match frame {
+            F::Hello(_) => return Err(HubError::new(ErrorCode::BadFrame, "already authenticated")),
+            F::Pong { .. } => Reply::None,
+            F::Ping { .. } => Reply::ack(AckData::Pong { server_time: now_ms() }),
+            F::Auth { token, .. } => {
+                self.renew(conn, &token).await?;
+                Reply::Ack(None)
+            }
+            F::Subscribe { id, channel, since } => {
+                self.subscribe(conn, Some(id), channel, since).await?;
+                Reply::None
+            }
+            F::Unsubscribe { channel, .. } => {
+                self.fanout.unsubscribe(tenant, channel, conn.id);
+                conn.remove_subscription(&channel);
+                Reply::Ack(None)
+            }
+            F::History { channel, before, limit, .. } => Reply::ack(self.history(conn, channel, before, limit).await?),
+            F::Snapshot { what, .. } => Reply::ack(self.snapshot(tenant, uid, what).await?),
+            F::TransferCreate { idempotency_key, to, amount, memo, expires_at, .. } => {
+                let transfer =
+                    self.transfer_create(&me, tenant, (idempotency_key, to, amount, memo, expires_at)).await?;
+                Reply::ack(AckData::Transfer { transfer })
+            }
+            F::RoomCreate { .. }
+            | F::RoomInvite { .. }
+            | F::RoomLeave { .. }
+            | F::MessageSend { .. }
+            | F::MessageEdit { .. }
+            | F::MessageDelete { .. }
+            | F::React { .. }
+            | F::Read { .. }
+            | F::Typing { .. } => self.chat_frame(conn, frame).await?,
+            F::PresenceSet { status, .. } => {
+                // Kept in the database too: the choice outlives the grace period and restarts.
+                self.store.write(move |c, _| auth::set_presence(c, tenant, uid, status)).await?;
+                if let Some(ch) = self.presence.set(tenant, uid, status) {
+                    self.publish_presence(ch).await;
+                }
+                Reply::Ack(None)
+            }
+            F::NotificationsRead { ids, .. } => {
+                self.store.write(move |c, e| notify::mark_read(c, e, tenant, uid, Some(&ids))).await?;
+                Reply::Ack(None)
+            }
+            F::NotificationsReadAll { .. } => {
+                self.store.write(move |c, e| notify::mark_read(c, e, tenant, uid, None)).await?;
+                Reply::Ack(None)
+            }
+        })
+    }
+
+    /// A page of a channel's history, newest first.
+    async fn history(&self, conn: &Conn, channel: Channel, before: Option<u64>, limit: u32) -> HubResult<AckData> {
+        if limit == 0 || limit > MAX_HISTORY_PAGE {
+            return Err(HubError::invalid(format!("limit must be 1-{MAX_HISTORY_PAGE}")));
+        }
+        if !channel.is_durable() {
+            return Err(HubError::invalid("ephemeral channels have no history"));
+        }
+        self.authorize(conn, channel).await?;
+        let tenant = conn.tenant;
+        let (events, has_more, total) = match channel {
+            Channel::Room(r) => {
+                self.store
+                    .read(move |c| {
+                        let (events, more) = chat::history(c, tenant, r, before, limit)?;
+                        let total = if before.is_none() { Some(chat::message_count(c, r)?) } else { None };
+                        Ok((events, more, total))
+                    })
+                    .await?
+            }
+            _ => {
+                let before = before.unwrap_or(u64::MAX >> 1);
+                let ev = self.store.read(move |c| log::read_before(c, tenant, &channel, before, limit + 1)).await?;
+                let more = ev.len() > limit as usize;
+                (ev.into_iter().take(limit as usize).collect(), more, None)
+            }
+        };
+        Ok(AckData::History { events, has_more, next_since: None, total })
+    }
+
+    /// A new transfer (or the earlier one with the same key), then driven through its states. A transfer
+    /// refused by a limit raises a `limits` notification in a job of its own (the refused one rolled back).
+    async fn transfer_create(
+        self: &Arc<Self>,
+        me: &UserSummary,
+        tenant: TenantId,
+        (key, to, amount, memo, expires_at): (String, String, Money, String, Option<Millis>),
+    ) -> HubResult<Transfer> {
+        let (from, uid) = (me.clone(), me.id);
+        let res = self
+            .store
+            .write(move |c, e| {
+                let req = ledger::NewTransfer { key: &key, to: &to, amount, memo: &memo, expires_at };
+                ledger::create_transfer(c, e, tenant, &from, req)
+            })
+            .await;
+        match res {
+            Ok(Created::New(t)) => {
+                self.drive_transfer(tenant, t.id);
+                Ok(t)
+            }
+            Ok(Created::Existing(t)) => Ok(t),
+            Err(e) if e.code == ErrorCode::LimitExceeded => {
+                let body = e.message.clone();
+                let _ = self
+                    .store
+                    .write(move |c, em| {
+                        let (kind, priority, title) =
+                            (NotificationKind::Limits, Priority::High, "Transfer blocked by a limit");
+                        notify::create(
+                            c,
+                            em,
+                            notify::New { tenant, user: uid, kind, priority, title, body: &body, target: None },
+                        )
+                    })
+                    .await;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Rooms, messages, reactions, receipts and typing.
+    async fn chat_frame(&self, conn: &Arc<Conn>, frame: ClientFrame) -> HubResult<Reply> {
+        let tenant = conn.tenant;
+        let me = conn.user.clone();
+        let uid = me.id;
+        use ClientFrame as F;
+        Ok(match frame {
+            F::RoomCreate { kind, name, members, .. } => {
+                let room =
+                    self.store.write(move |c, e| chat::create_room(c, e, tenant, &me, kind, &name, &members)).await?;
+                Reply::ack(AckData::Room { room })
+            }
+            F::RoomInvite { room, username, .. } => {
+                let room = self.store.write(move |c, e| chat::invite(c, e, tenant, &me, room, &username)).await?;
+                Reply::ack(AckData::Room { room })
+            }
+            F::RoomLeave { room, .. } => {
+                self.store.write(move |c, e| chat::leave(c, e, tenant, &me, room)).await?;
+                self.fanout.kick(tenant, Channel::Room(room), uid, ErrorCode::ForbiddenChannel);
+                self.fanout.kick(tenant, Channel::PresenceRoom(room), uid, ErrorCode::ForbiddenChannel);
+                Reply::Ack(None)
+            }
+            F::MessageSend { room, client_msg_id, text, .. } => {
+                let message =
+                    self.store.write(move |c, e| chat::send(c, e, tenant, &me, room, &client_msg_id, &text)).await?;
+                if self.presence.typing(tenant, room, uid, false) {
+                    let ev = log::ephemeral(
+                        tenant,
+                        Channel::Room(room),
+                        Ephemeral::Typing { room, user: conn.user.clone(), active: false },
+                    );
+                    self.fanout.publish(&[ev]);
+                }
+                Reply::ack(AckData::Message { message })
+            }
+            F::MessageEdit { room, message, text, .. } => {
+                self.store.write(move |c, e| chat::edit(c, e, tenant, uid, room, message, &text)).await?;
+                Reply::Ack(None)
+            }
+            F::MessageDelete { room, message, .. } => {
+                self.store.write(move |c, e| chat::delete(c, e, tenant, uid, room, message)).await?;
+                Reply::Ack(None)
+            }
+            F::React { room, message, emoji, on, .. } => {
+                self.store.write(move |c, e| chat::react(c, e, tenant, &me, room, message, &emoji, on)).await?;
+                Reply::Ack(None)
+            }
+            F::Read { room, up_to, .. } => {
+                self.store.write(move |c, e| chat::read(c, e, tenant, &me, room, up_to)).await?;
+                Reply::Ack(None)
+            }
+            F::Typing { room, active, .. } => {
+                let member = self.store.read(move |c| chat::is_member(c, room, uid)).await?;
+                if !member {
+                    return Err(HubError::forbidden("you are not a member of this room"));
+                }
+                if self.presence.typing(tenant, room, uid, active) {
+                    let ev = log::ephemeral(tenant, Channel::Room(room), Ephemeral::Typing { room, user: me, active });
+                    self.fanout.publish(&[ev]);
+                }
+                Reply::Ack(None)
+            }
+            _ => return Err(HubError::new(ErrorCode::BadFrame, "not a chat frame")),
+        })
+    }
+
+    /// In-band renewal: a new access token of the same user and session extends the connection's authority.
+    /// A revoked session or a disabled user closes the connection instead.
+    async fn renew(&self, conn: &Arc<Conn>, token: &str) -> HubResult<()> {
+        let claims =
+            self.keys.verify(token).map_err(|code| HubError::new(code, "that token cannot renew this connection"))?;
+        if claims.sub != conn.user.id || claims.tid != conn.tenant || claims.sid != conn.sid {
+            return Err(HubError::new(ErrorCode::Unauthorized, "the token belongs to another session"));
+        }
+        let (tenant, uid, sid) = (conn.tenant, conn.user.id, conn.sid.clone());
+        let (revoked, active) =
+            self.store.read(move |c| Ok((auth::is_revoked(c, &sid)?, auth::is_active(c, tenant, uid)?))).await?;
+        if revoked || !active {
+            conn.close(CloseCode::SessionRevoked, "session revoked");
+            return Err(HubError::new(ErrorCode::Unauthorized, "session revoked"));
+        }
+        conn.set_token_expires_ms(claims.exp.saturating_mul(1000));
+        Ok(())
+    }
+}

@@ -1,0 +1,147 @@
+//! The hub's shared state: configuration, the store, fan-out, presence, keys and the live connections.
+//! The request handlers live beside it: `dispatch` (request frames), `subscribe` (authorization and
+//! replay), `snapshots`, and `background` (housekeeping and transfer processing).
+mod background;
+mod dispatch;
+mod snapshots;
+mod subscribe;
+
+use crate::auth::{Keys, LoginThrottle};
+use crate::config::Config;
+use crate::conn::Conn;
+use crate::error::HubResult;
+use crate::fanout::{Fanout, LocalFanout, Published, TenantId};
+use crate::log;
+use crate::presence::{self, Presence};
+use crate::ratelimit::Bucket;
+use crate::store::Store;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tally_protocol::*;
+use tokio::sync::watch;
+
+pub struct Hub {
+    pub cfg: Config,
+    pub store: Store,
+    pub fanout: Arc<dyn Fanout>,
+    pub keys: Keys,
+    pub presence: Presence,
+    pub throttle: LoginThrottle,
+    pub admin_token: String,
+    pub ready: AtomicBool,
+    pub shutdown: watch::Sender<bool>,
+    conns: Mutex<HashMap<u64, Arc<Conn>>>,
+    next_conn: AtomicU64,
+    user_rates: Mutex<HashMap<(TenantId, UserId), Bucket>>,
+}
+
+impl Hub {
+    pub fn new(cfg: Config, jwt_secret: Vec<u8>, admin_token: String) -> HubResult<Arc<Hub>> {
+        let fanout: Arc<LocalFanout> = Arc::new(LocalFanout::default());
+        let publish_to = fanout.clone();
+        let store = Store::start(
+            &cfg.data_dir.join("hub.db"),
+            Arc::new(move |events: Vec<Published>| publish_to.publish(&events)),
+        )?;
+        let keys = Keys::new(&jwt_secret, cfg.access_ttl_secs, cfg.refresh_ttl_secs);
+        let hub = Arc::new(Hub {
+            presence: Presence::new(Duration::from_secs(cfg.presence_grace_secs)),
+            throttle: LoginThrottle::new(cfg.login_max_failures),
+            cfg,
+            store,
+            fanout,
+            keys,
+            admin_token,
+            ready: AtomicBool::new(false),
+            shutdown: watch::channel(false).0,
+            conns: Mutex::new(HashMap::new()),
+            next_conn: AtomicU64::new(1),
+            user_rates: Mutex::new(HashMap::new()),
+        });
+        Ok(hub)
+    }
+
+    /// The limits a user works under: the connection's, and their own transfer limits (`None`: the hub's
+    /// defaults, for a user the store could not be asked about).
+    pub fn limits(&self, transfer: Option<(i64, i64)>) -> Limits {
+        let (single, daily) = transfer.unwrap_or((self.cfg.limit_single, self.cfg.limit_daily));
+        Limits {
+            max_frame_bytes: self.cfg.max_frame_bytes,
+            max_subscriptions: self.cfg.max_subscriptions,
+            rate_per_sec: self.cfg.rate_per_sec,
+            burst: self.cfg.rate_burst,
+            transfer_single_max: single,
+            transfer_daily_max: daily,
+        }
+    }
+
+    pub fn next_conn_id(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn register(&self, conn: &Arc<Conn>) {
+        self.conns.lock().unwrap_or_else(|e| e.into_inner()).insert(conn.id, conn.clone());
+        metrics::gauge!("tally_connections").increment(1.0);
+    }
+
+    pub fn unregister(&self, conn: &Arc<Conn>) {
+        for ch in conn.channels() {
+            self.fanout.unsubscribe(conn.tenant, ch, conn.id);
+        }
+        if self.conns.lock().unwrap_or_else(|e| e.into_inner()).remove(&conn.id).is_some() {
+            metrics::gauge!("tally_connections").decrement(1.0);
+        }
+    }
+
+    pub fn connections(&self) -> Vec<Arc<Conn>> {
+        self.conns.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
+    }
+
+    /// Closes every connection of a revoked session.
+    pub fn revoke_session(&self, sid: &str) {
+        for c in self.connections() {
+            if c.sid == sid {
+                c.close(CloseCode::SessionRevoked, "session revoked");
+            }
+        }
+    }
+
+    /// The per-user budget shared by all of a user's connections.
+    pub fn user_rate_ok(&self, tenant: TenantId, user: UserId) -> bool {
+        let mut map = self.user_rates.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 200_000 {
+            map.clear();
+        }
+        map.entry((tenant, user))
+            .or_insert_with(|| Bucket::new(self.cfg.user_rate_per_sec as f64, (self.cfg.user_rate_per_sec * 2) as f64))
+            .take()
+    }
+
+    /// Publishes a presence change to `presence:{user}` and every `presence:room:{id}` the user is in.
+    pub async fn publish_presence(&self, change: presence::Change) {
+        let Ok(Some(user)) = self.store.read(move |c| crate::auth::user_summary(c, change.tenant, change.user)).await
+        else {
+            return;
+        };
+        let rooms: Vec<RoomId> = self.store.read(move |c| c.rooms_of_user(change.user)).await.unwrap_or_default();
+        let data = Ephemeral::Presence { user, status: change.shown, last_seen: change.last_seen };
+        let mut out = vec![log::ephemeral(change.tenant, Channel::PresenceUser(change.user), data.clone())];
+        for r in rooms {
+            out.push(log::ephemeral(change.tenant, Channel::PresenceRoom(r), data.clone()));
+        }
+        self.fanout.publish(&out);
+    }
+}
+
+pub enum Reply {
+    None,
+    Ack(Option<Box<AckData>>),
+}
+
+impl Reply {
+    fn ack(data: AckData) -> Self {
+        Reply::Ack(Some(Box::new(data)))
+    }
+}

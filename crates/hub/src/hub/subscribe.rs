@@ -1,0 +1,176 @@
+//! Subscriptions: who may subscribe to what, and exact replay from a position.
+use super::Hub;
+use crate::auth;
+use crate::chat;
+use crate::conn::Conn;
+use crate::error::{HubError, HubResult};
+use crate::ledger;
+use crate::log::{self, Recovery};
+use axum::extract::ws::Utf8Bytes;
+use std::sync::Arc;
+use tally_protocol::*;
+
+impl Hub {
+    /// Whether `conn`'s user may subscribe to `channel`.
+    pub async fn authorize(&self, conn: &Conn, channel: Channel) -> HubResult<()> {
+        let (tenant, me) = (conn.tenant, conn.user.id);
+        let forbidden = || HubError::new(ErrorCode::ForbiddenChannel, format!("you may not subscribe to {channel}"));
+        match channel {
+            Channel::User(u) | Channel::Balance(u) | Channel::Transactions(u) | Channel::Notifications(u) => {
+                if u == me {
+                    Ok(())
+                } else {
+                    Err(forbidden())
+                }
+            }
+            Channel::Broadcast => Ok(()),
+            Channel::PresenceUser(u) => {
+                let same_tenant =
+                    self.store.read(move |c| Ok(crate::auth::user_summary(c, tenant, u)?.is_some())).await?;
+                if same_tenant {
+                    Ok(())
+                } else {
+                    Err(HubError::not_found("user"))
+                }
+            }
+            Channel::Room(r) | Channel::PresenceRoom(r) => {
+                match self.store.read(move |c| chat::require_member(c, tenant, r, me)).await {
+                    Err(e) if e.code == ErrorCode::Forbidden => Err(forbidden()),
+                    other => other,
+                }
+            }
+            Channel::Transfer(t) => match self.store.read(move |c| ledger::transfer_for(c, tenant, t, me)).await? {
+                Some(_) => Ok(()),
+                None => Err(forbidden()),
+            },
+        }
+    }
+
+    /// Subscribes with replay. Sends `batch` frames, then `subscribed`, then live events; or an error.
+    pub async fn subscribe(
+        &self,
+        conn: &Arc<Conn>,
+        id: Option<ReqId>,
+        channel: Channel,
+        since: Option<Position>,
+    ) -> HubResult<()> {
+        let resubscribe = conn.is_subscribed(&channel);
+        if !resubscribe && conn.subscription_count() >= self.cfg.max_subscriptions as usize {
+            return Err(HubError::new(
+                ErrorCode::TooManySubscriptions,
+                format!("at most {} subscriptions", self.cfg.max_subscriptions),
+            ));
+        }
+        self.authorize(conn, channel).await?;
+        if resubscribe {
+            self.fanout.unsubscribe(conn.tenant, channel, conn.id);
+            conn.remove_subscription(&channel);
+        }
+        let tenant = conn.tenant;
+        if !channel.is_durable() {
+            conn.begin_subscription(channel);
+            self.fanout.subscribe(tenant, channel, conn);
+            conn.finish_subscription(
+                channel,
+                0,
+                &ServerFrame::Subscribed { id, channel, epoch: String::new(), seq: 0, recovered: false, replayed: 0 },
+            );
+            self.send_presence_snapshot(conn, channel).await;
+            return Ok(());
+        }
+        conn.begin_subscription(channel);
+        self.fanout.subscribe(tenant, channel, conn);
+        let result = self.replay(conn, channel, since).await;
+        match result {
+            Ok((head, last, recovered, replayed)) => {
+                conn.finish_subscription(
+                    channel,
+                    last,
+                    &ServerFrame::Subscribed { id, channel, epoch: head.epoch, seq: last, recovered, replayed },
+                );
+                Ok(())
+            }
+            Err(e) => {
+                self.fanout.unsubscribe(tenant, channel, conn.id);
+                conn.remove_subscription(&channel);
+                Err(e)
+            }
+        }
+    }
+
+    async fn replay(
+        &self,
+        conn: &Arc<Conn>,
+        channel: Channel,
+        since: Option<Position>,
+    ) -> HubResult<(log::Head, u64, bool, u32)> {
+        let tenant = conn.tenant;
+        let head = match self.store.read(move |c| log::head(c, tenant, &channel)).await? {
+            Some(h) => h,
+            None => self.store.write(move |c, _| log::head_or_create(c, tenant, &channel)).await?,
+        };
+        let Some(since) = since else { return Ok((head.clone(), head.seq, false, 0)) };
+        let h2 = head.clone();
+        let plan =
+            self.store.read(move |c| log::plan_recovery(c, tenant, &channel, &h2, &since.epoch, since.seq)).await?;
+        match plan {
+            Recovery::Lost => Ok((head.clone(), head.seq, false, 0)),
+            Recovery::Replay { from, to } => {
+                let mut next = from;
+                let mut replayed: u32 = 0;
+                while next <= to {
+                    let page = self
+                        .store
+                        .read(move |c| log::read_range(c, tenant, &channel, next, to, MAX_REPLAY_BATCH))
+                        .await?;
+                    // The log must hold every seq in range (trimmed meanwhile → not recovered).
+                    let contiguous =
+                        page.first().map(|p| p.0) == Some(next) && page.windows(2).all(|w| w[1].0 == w[0].0 + 1);
+                    if !contiguous {
+                        return Ok((head.clone(), head.seq, false, replayed));
+                    }
+                    let last = page.last().map(|p| p.0).unwrap_or(next);
+                    let texts: Vec<String> = page.into_iter().map(|p| p.1).collect();
+                    replayed += texts.len() as u32;
+                    conn.send_raw(Utf8Bytes::from(log::batch_frame(&channel, &texts))).await;
+                    next = last + 1;
+                }
+                Ok((head.clone(), to, true, replayed))
+            }
+        }
+    }
+
+    async fn send_presence_snapshot(&self, conn: &Arc<Conn>, channel: Channel) {
+        let tenant = conn.tenant;
+        let users: Vec<UserSummary> = match channel {
+            Channel::PresenceUser(u) => self
+                .store
+                .read(move |c| crate::auth::user_summary(c, tenant, u))
+                .await
+                .ok()
+                .flatten()
+                .into_iter()
+                .collect(),
+            Channel::PresenceRoom(r) => self
+                .store
+                .read(move |c| chat::room(c, tenant, r, 0))
+                .await
+                .ok()
+                .flatten()
+                .map(|r| r.members)
+                .unwrap_or_default(),
+            _ => vec![],
+        };
+        for user in users {
+            if !self.presence.knows(tenant, user.id) {
+                let uid = user.id;
+                if let Ok(stored) = self.store.read(move |c| auth::presence_of(c, tenant, uid)).await {
+                    self.presence.remember(tenant, uid, stored);
+                }
+            }
+            let (status, last_seen) = self.presence.shown(tenant, user.id);
+            let frame = ServerFrame::Ephemeral { channel, data: Ephemeral::Presence { user, status, last_seen } };
+            conn.send(&frame).await;
+        }
+    }
+}
