@@ -20,7 +20,7 @@ pub struct Claims {
     /// User id.
     pub sub: i64,
     /// Tenant id.
-    pub tid: i64,
+    pub tid: TenantId,
     /// Session id (refresh-token family).
     pub sid: String,
     pub iat: i64,
@@ -44,7 +44,7 @@ impl Keys {
         }
     }
 
-    pub fn issue(&self, user: i64, tenant: i64, sid: &str) -> HubResult<String> {
+    pub fn issue(&self, user: UserId, tenant: TenantId, sid: &str) -> HubResult<String> {
         // `exp` has whole seconds: round up, so the token lives at least the `expires_in` it is issued with
         // (a client renews at ~80 % of that; rounding down would cut up to a second off).
         let now = now_ms();

@@ -2,7 +2,7 @@
 //! and messages moving.
 use crate::auth;
 use crate::chat;
-use crate::error::HubResult;
+use crate::error::{HubError, HubResult};
 use crate::hub::Hub;
 use crate::ledger;
 use crate::store::now_ms;
@@ -143,7 +143,8 @@ async fn bot_step(hub: &Arc<Hub>, n: u64) -> HubResult<()> {
     let found = hub
         .store
         .read(move |c| {
-            let t = auth::tenant_id(c, "default")?.unwrap_or(0);
+            let t =
+                auth::tenant_id(c, "default")?.ok_or_else(|| HubError::internal("the default tenant is missing"))?;
             Ok(auth::user_by_name(c, t, from_name)?.map(|u| (t, u.0)))
         })
         .await?;

@@ -11,7 +11,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 use tally_protocol::{Channel, ErrorCode, UserId};
 
-pub type TenantId = i64;
+pub use crate::ids::TenantId;
 
 /// An encoded server frame (UTF-8 JSON text), encoded once and shared by every subscriber without a copy.
 /// What a broker carries between hubs: `as_str` out, `Frame::new` in.

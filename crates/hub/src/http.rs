@@ -2,6 +2,7 @@
 use crate::auth::{self, RefreshOutcome};
 use crate::chat;
 use crate::error::HubError;
+use crate::fanout::TenantId;
 use crate::hub::Hub;
 use crate::ledger;
 use crate::notify;
@@ -128,7 +129,7 @@ struct Credentials {
 async fn tokens(
     hub: &Arc<Hub>,
     user: UserSummary,
-    tenant: i64,
+    tenant: TenantId,
     family: String,
     parent: Option<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
@@ -414,7 +415,7 @@ async fn admin_invariants(State(s): State<AppState>, headers: HeaderMap) -> ApiR
     Ok(Json(json!({"ok": problems.is_empty(), "problems": problems})))
 }
 
-async fn tenant_or_404(s: &AppState, name: Option<String>) -> ApiResult<i64> {
+async fn tenant_or_404(s: &AppState, name: Option<String>) -> ApiResult<TenantId> {
     let name = name.unwrap_or_else(|| "default".into());
     Ok(s.hub.store.read(move |c| auth::tenant_id(c, &name)).await?.ok_or_else(|| HubError::not_found("tenant"))?)
 }

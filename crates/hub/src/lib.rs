@@ -11,6 +11,7 @@ pub mod error;
 pub mod fanout;
 pub mod http;
 pub mod hub;
+pub mod ids;
 pub mod ledger;
 pub mod log;
 pub mod notify;

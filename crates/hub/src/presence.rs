@@ -180,40 +180,41 @@ impl Presence {
 #[cfg(test)]
 mod tests {
     use super::*;
+    const T1: TenantId = TenantId(1);
 
     #[test]
     fn invisible_users_look_offline_and_grace_delays_offline() {
         let p = Presence::new(Duration::from_millis(0));
         let fresh = (PresenceStatus::Online, None);
-        assert_eq!(p.connected(1, 7, fresh).map(|c| c.shown), Some(PresenceStatus::Online));
-        assert_eq!(p.connected(1, 7, fresh), None); // second device: no change
-        assert_eq!(p.set(1, 7, PresenceStatus::Invisible).map(|c| c.shown), Some(PresenceStatus::Offline));
-        assert_eq!(p.set(1, 7, PresenceStatus::Busy).map(|c| c.shown), Some(PresenceStatus::Busy));
-        assert_eq!(p.disconnected(1, 7), None);
-        assert_eq!(p.disconnected(1, 7), None); // still shown during grace
+        assert_eq!(p.connected(T1, 7, fresh).map(|c| c.shown), Some(PresenceStatus::Online));
+        assert_eq!(p.connected(T1, 7, fresh), None); // second device: no change
+        assert_eq!(p.set(T1, 7, PresenceStatus::Invisible).map(|c| c.shown), Some(PresenceStatus::Offline));
+        assert_eq!(p.set(T1, 7, PresenceStatus::Busy).map(|c| c.shown), Some(PresenceStatus::Busy));
+        assert_eq!(p.disconnected(T1, 7), None);
+        assert_eq!(p.disconnected(T1, 7), None); // still shown during grace
         let (off, _) = p.tick();
         assert_eq!(off.len(), 1);
-        assert_eq!(p.shown(1, 7).0, PresenceStatus::Offline);
-        assert!(p.shown(1, 7).1.is_some(), "last seen is kept after the grace");
+        assert_eq!(p.shown(T1, 7).0, PresenceStatus::Offline);
+        assert!(p.shown(T1, 7).1.is_some(), "last seen is kept after the grace");
         // Back after the grace: still busy, as chosen.
-        assert_eq!(p.connected(1, 7, fresh).map(|c| c.shown), Some(PresenceStatus::Busy));
+        assert_eq!(p.connected(T1, 7, fresh).map(|c| c.shown), Some(PresenceStatus::Busy));
     }
 
     #[test]
     fn a_hub_that_never_saw_a_user_starts_from_what_the_database_kept() {
         let p = Presence::new(Duration::from_secs(30));
         let stored = (PresenceStatus::Busy, Some(1_700_000_000_000));
-        p.remember(1, 9, stored);
-        assert_eq!(p.shown(1, 9), (PresenceStatus::Offline, Some(1_700_000_000_000)));
-        assert_eq!(p.connected(1, 9, stored).map(|c| c.shown), Some(PresenceStatus::Busy));
+        p.remember(T1, 9, stored);
+        assert_eq!(p.shown(T1, 9), (PresenceStatus::Offline, Some(1_700_000_000_000)));
+        assert_eq!(p.connected(T1, 9, stored).map(|c| c.shown), Some(PresenceStatus::Busy));
     }
 
     #[test]
     fn typing_renewals_are_not_repeated() {
         let p = Presence::new(Duration::from_secs(30));
-        assert!(p.typing(1, 2, 3, true));
-        assert!(!p.typing(1, 2, 3, true));
-        assert!(p.typing(1, 2, 3, false));
-        assert!(!p.typing(1, 2, 3, false));
+        assert!(p.typing(T1, 2, 3, true));
+        assert!(!p.typing(T1, 2, 3, true));
+        assert!(p.typing(T1, 2, 3, false));
+        assert!(!p.typing(T1, 2, 3, false));
     }
 }

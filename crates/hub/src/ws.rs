@@ -1,5 +1,6 @@
 //! The WebSocket loop: authenticate with `hello`, then read requests and write queued frames.
 use crate::conn::Conn;
+use crate::fanout::TenantId;
 use crate::hub::Hub;
 use crate::ratelimit::Bucket;
 use crate::store::now_ms;
@@ -29,7 +30,7 @@ pub async fn serve_socket(hub: Arc<Hub>, socket: Box<WebSocket>) {
     let (out_tx, out_rx) = mpsc::channel::<Utf8Bytes>(hub.cfg.out_queue);
     let conn = Arc::new(Conn::new(hub.next_conn_id(), tenant, user.clone(), sid, out_tx));
     conn.set_token_expires_ms(claims.3.saturating_mul(1000));
-    let span = tracing::info_span!("conn", id = conn.id, user = uid, tenant);
+    let span = tracing::info_span!("conn", id = conn.id, user = uid, tenant = tenant.0);
     span.in_scope(|| tracing::debug!("authenticated"));
     hub.register(&conn);
     let (sink, stream) = socket.split();
@@ -87,7 +88,7 @@ async fn start(hub: &Arc<Hub>, conn: &Arc<Conn>, hello: Hello, user: UserSummary
 async fn handshake(
     hub: &Arc<Hub>,
     mut socket: WebSocket,
-) -> Option<(WebSocket, Hello, UserSummary, (i64, i64, String, i64))> {
+) -> Option<(WebSocket, Hello, UserSummary, (TenantId, UserId, String, i64))> {
     // 1. hello, within the auth timeout.
     // Control frames (ping/pong) may come first; tungstenite answers pings itself.
     let deadline = tokio::time::Instant::now() + Duration::from_millis(hub.cfg.auth_timeout_ms);

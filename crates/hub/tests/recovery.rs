@@ -37,7 +37,7 @@ async fn replays_missed_events_after_reconnect_exactly() {
     let tenant_user = a.user.id;
     for _ in 0..200 {
         let h = store
-            .read(move |c| tally_hub::log::head(c, 1, &Channel::Transactions(tenant_user)))
+            .read(move |c| tally_hub::log::head(c, tally_hub::ids::TenantId(1), &Channel::Transactions(tenant_user)))
             .await
             .unwrap()
             .unwrap();
@@ -146,7 +146,7 @@ async fn replay_is_paged_in_batches_of_at_most_500() {
                 let title = format!("n{i}");
                 let (kind, priority) = (NotificationKind::System, Priority::Low);
                 let n = tally_hub::notify::New {
-                    tenant: 1,
+                    tenant: tally_hub::ids::TenantId(1),
                     user: uid,
                     kind,
                     priority,
@@ -166,7 +166,12 @@ async fn replay_is_paged_in_batches_of_at_most_500() {
         id,
         channel: ch,
         since: Some(Position {
-            epoch: store.read(move |c| tally_hub::log::head(c, 1, &ch)).await.unwrap().unwrap().epoch,
+            epoch: store
+                .read(move |c| tally_hub::log::head(c, tally_hub::ids::TenantId(1), &ch))
+                .await
+                .unwrap()
+                .unwrap()
+                .epoch,
             seq: 0,
         }),
     })
@@ -245,7 +250,7 @@ async fn retention_passes_are_bounded_and_converge() {
                     tally_hub::log::append(
                         c,
                         e,
-                        1,
+                        tally_hub::ids::TenantId(1),
                         ch,
                         EventData::System { title: format!("t{i}"), body: String::new(), priority: Priority::Low },
                     )?;
