@@ -12,6 +12,10 @@ pub struct Config {
     /// Where the database, the JWT secret and the admin token live (created if missing).
     #[arg(long, env = "TALLY_DATA_DIR", default_value = "./tally-data")]
     pub data_dir: PathBuf,
+    /// The database: unset for the embedded SQLite file in DATA_DIR (zero setup), or a PostgreSQL URL
+    /// (`postgres://user@host:port/db`) shared by several hubs.
+    #[arg(long, env = "TALLY_STORE", hide_env_values = true)]
+    pub store: Option<String>,
     /// HS256 secret for access tokens. Default: generated once and kept in DATA_DIR/jwt.secret.
     #[arg(long, env = "TALLY_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
@@ -93,6 +97,14 @@ pub struct Config {
 
 impl Config {
     /// A configuration for tests and embedding: loopback on a free port, everything else default.
+    /// The database this configuration names.
+    pub fn backend(&self) -> crate::store::Backend {
+        match &self.store {
+            Some(url) => crate::store::Backend::Postgres(url.clone()),
+            None => crate::store::Backend::Sqlite(self.data_dir.join("hub.db")),
+        }
+    }
+
     pub fn for_dir(data_dir: impl Into<PathBuf>) -> Self {
         let mut c = Config::parse_from(["tally-hub"]);
         c.bind = "127.0.0.1:0".parse().expect("static address");

@@ -586,14 +586,9 @@ async fn admin_publish(
     s.hub
         .store
         .write(move |c, e| {
-            for ev in b.events {
-                crate::log::append(
-                    c,
-                    e,
-                    tenant,
-                    ev.channel,
-                    EventData::System { title: ev.title, body: ev.body, priority: ev.priority },
-                )?;
+            for ev in &b.events {
+                let data = EventData::System { title: ev.title.clone(), body: ev.body.clone(), priority: ev.priority };
+                crate::log::append(c, e, tenant, ev.channel, data)?;
             }
             Ok(())
         })

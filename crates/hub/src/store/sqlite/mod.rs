@@ -10,7 +10,7 @@ mod log;
 mod notify;
 pub mod schema;
 
-use super::{Emits, Tx};
+use super::{Emits, Job, Publish, Reader, Store, Tx};
 use crate::error::{HubError, HubResult};
 use crate::fanout::Published;
 use r2d2_sqlite::SqliteConnectionManager;
@@ -18,7 +18,7 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 /// Opens (creating or migrating) the hub database and returns the writer connection.
 pub fn open_writer(path: &Path) -> HubResult<Connection> {
@@ -84,118 +84,68 @@ pub(crate) fn enum_str<T: serde::Serialize>(v: &T) -> String {
     }
 }
 
-type JobFn = Box<dyn FnOnce(&mut dyn Tx, &mut Emits) -> Completion + Send>;
-/// Returned by a job: whether to keep its changes, and what to do once the group commit is known.
-pub struct Completion {
-    keep: bool,
-    done: Done,
-}
+/// Read connections: a pool of read-only connections on the same file (WAL lets them read while the
+/// writer writes).
+struct Readers(r2d2::Pool<SqliteConnectionManager>);
 
-/// Told whether the group that held a kept job committed (and why not).
-type Done = Box<dyn FnOnce(Result<(), HubError>) + Send>;
-
-pub type ReadPool = r2d2::Pool<SqliteConnectionManager>;
-
-/// Handle to the store: submit write jobs, borrow read connections.
-#[derive(Clone)]
-pub struct Store {
-    jobs: mpsc::Sender<JobFn>,
-    pub readers: ReadPool,
-}
-
-impl Store {
-    /// Starts the writer thread. `publish` is called with every committed job's events, in commit order.
-    pub fn start(path: &Path, publish: Arc<dyn Fn(Vec<Published>) + Send + Sync>) -> HubResult<Store> {
-        let mut writer = open_writer(path)?;
-        let manager = SqliteConnectionManager::file(path)
-            .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI)
-            .with_init(|c| {
-                c.busy_timeout(std::time::Duration::from_secs(5))?;
-                c.set_prepared_statement_cache_capacity(128);
-                c.pragma_update(None, "query_only", "ON")
-            });
-        let readers = r2d2::Pool::builder().max_size(8).build(manager)?;
-        let (tx, mut rx) = mpsc::channel::<JobFn>(4096);
-        std::thread::Builder::new()
-            .name("tally-store-writer".into())
-            .spawn(move || {
-                while let Some(first) = rx.blocking_recv() {
-                    let mut jobs = vec![first];
-                    while jobs.len() < 512 {
-                        match rx.try_recv() {
-                            Ok(j) => jobs.push(j),
-                            Err(_) => break,
-                        }
-                    }
-                    run_group(&mut writer, jobs, &*publish);
-                }
-            })
-            .map_err(HubError::internal)?;
-        Ok(Store { jobs: tx, readers })
+impl Reader for Readers {
+    fn run(&self, f: Box<dyn FnOnce(&mut dyn Tx) + Send + '_>) -> HubResult<()> {
+        let conn = self.0.get()?;
+        f(&mut SqliteTx::new(&conn));
+        Ok(())
     }
+}
 
-    /// Runs `f` on the writer thread in its own savepoint. `Ok` keeps the changes (and publishes their
-    /// events once committed); `Err` rolls them back.
-    pub async fn write<T, F>(&self, f: F) -> HubResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut dyn Tx, &mut Emits) -> HubResult<T> + Send + 'static,
-    {
-        let (reply_tx, reply_rx) = oneshot::channel::<HubResult<T>>();
-        let job: JobFn = Box::new(move |tx, emits| match f(tx, emits) {
-            Ok(v) => Completion {
-                keep: true,
-                done: Box::new(move |committed| {
-                    let _ = reply_tx.send(committed.map(|()| v));
-                }),
-            },
-            Err(e) => Completion {
-                keep: false,
-                done: Box::new(move |_: Result<(), HubError>| {
-                    let _ = reply_tx.send(Err(e));
-                }),
-            },
+/// Opens the database (creating or migrating it), starts the writer thread and the read pool.
+pub fn start(path: &Path, publish: Publish) -> HubResult<Store> {
+    let mut writer = open_writer(path)?;
+    let manager = SqliteConnectionManager::file(path)
+        .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI)
+        .with_init(|c| {
+            c.busy_timeout(std::time::Duration::from_secs(5))?;
+            c.set_prepared_statement_cache_capacity(128);
+            c.pragma_update(None, "query_only", "ON")
         });
-        self.jobs.send(job).await.map_err(|_| HubError::new(tally_protocol::ErrorCode::Unavailable, "store closed"))?;
-        reply_rx.await.map_err(|_| HubError::new(tally_protocol::ErrorCode::Unavailable, "store closed"))?
-    }
-
-    /// Runs a read-only query on a pooled connection, off the async runtime's threads.
-    pub async fn read<T, F>(&self, f: F) -> HubResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut dyn Tx) -> HubResult<T> + Send + 'static,
-    {
-        let pool = self.readers.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = pool.get()?;
-            f(&mut SqliteTx::new(&conn))
+    let readers = r2d2::Pool::builder().max_size(8).build(manager)?;
+    let (tx, mut rx) = mpsc::channel::<Job>(4096);
+    std::thread::Builder::new()
+        .name("tally-store-writer".into())
+        .spawn(move || {
+            while let Some(first) = rx.blocking_recv() {
+                let mut jobs = vec![first];
+                while jobs.len() < 512 {
+                    match rx.try_recv() {
+                        Ok(j) => jobs.push(j),
+                        Err(_) => break,
+                    }
+                }
+                run_group(&mut writer, jobs, &*publish);
+            }
         })
-        .await
-        .map_err(HubError::internal)?
-    }
+        .map_err(HubError::internal)?;
+    Ok(Store::new(tx, Arc::new(Readers(readers))))
 }
 
-fn run_group(writer: &mut Connection, jobs: Vec<JobFn>, publish: &(dyn Fn(Vec<Published>) + Send + Sync)) {
+fn run_group(writer: &mut Connection, jobs: Vec<Job>, publish: &(dyn Fn(Vec<Published>) + Send + Sync)) {
     let started = Instant::now();
     let n = jobs.len();
-    let mut dones: Vec<(bool, Done)> = Vec::with_capacity(n);
+    let mut done: Vec<(bool, Job)> = Vec::with_capacity(n);
     let mut published = Vec::new();
     let mut afters = Vec::new();
     let committed = (|| -> rusqlite::Result<()> {
         let mut tx = writer.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        for job in jobs {
+        for mut job in jobs {
             let sp = tx.savepoint()?;
             let mut emits = Emits::default();
-            let c = job(&mut SqliteTx::new(&sp), &mut emits);
-            if c.keep {
+            let keep = job.run(&mut SqliteTx::new(&sp), &mut emits);
+            if keep {
                 sp.commit()?;
                 published.extend(emits.items);
                 afters.extend(emits.after);
             } else {
                 drop(sp); // rolls back this job only
             }
-            dones.push((c.keep, c.done));
+            done.push((keep, job));
         }
         tx.commit()
     })();
@@ -203,8 +153,7 @@ fn run_group(writer: &mut Connection, jobs: Vec<JobFn>, publish: &(dyn Fn(Vec<Pu
         tracing::error!(error = %e, jobs = n, "group commit failed");
         HubError::from(e)
     });
-    let ok = outcome.is_ok();
-    if ok {
+    if outcome.is_ok() {
         if !published.is_empty() {
             publish(published);
         }
@@ -212,9 +161,9 @@ fn run_group(writer: &mut Connection, jobs: Vec<JobFn>, publish: &(dyn Fn(Vec<Pu
             a();
         }
     }
-    for (keep, done) in dones {
-        // A job that rolled itself back gets its own error whatever the group did.
-        done(if keep { outcome.clone() } else { Ok(()) });
+    for (keep, job) in done {
+        // A job that rolled itself back keeps its own error whatever the group did.
+        job.finish(if keep { outcome.clone() } else { Ok(()) });
     }
     metrics::histogram!("tally_commit_seconds").record(started.elapsed().as_secs_f64());
     metrics::histogram!("tally_commit_group_size").record(n as f64);
