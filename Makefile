@@ -7,7 +7,7 @@ APP_FEATURES := --features tally/custom-protocol
 HUB_ADDR ?= 127.0.0.1:8787
 DEMO_DIR ?= $(HOME)/.local/share/tally-demo-hub
 
-.PHONY: help deps deps-test ui run hub test test-rust test-ui test-e2e test-protocol-example test-bundle lint fmt bindings bundle bench bench-quick bench-deps bench-client clean
+.PHONY: help deps deps-test ui run hub test test-rust test-postgres test-ui test-e2e test-protocol-example test-bundle lint fmt bindings bundle bench bench-quick bench-deps bench-client clean
 
 help:
 	@echo "make run    build everything, start a demo hub and open the app signed in as alice"
@@ -43,7 +43,7 @@ lint: ui
 	cargo clippy --workspace --all-targets $(APP_FEATURES) -- -D warnings
 	cd ui && npm run --silent check && npm run --silent lint
 
-test: deps-test ui lint test-ui test-rust test-protocol-example test-bundle
+test: deps-test ui lint test-ui test-rust test-postgres test-protocol-example test-bundle
 	@echo "make test: all suites passed"
 
 test-ui:
@@ -53,6 +53,11 @@ test-ui:
 # keyring and notification tests talk to a real Secret Service and notification daemon.
 test-rust:
 	TALLY_REQUIRE_DESKTOP=1 scripts/desktop-session.sh cargo test --workspace $(APP_FEATURES) --no-fail-fast
+
+# The hub's whole suite again, on PostgreSQL: a throwaway server (scripts/with-postgres.sh), a fresh
+# database per hub.
+test-postgres:
+	scripts/with-postgres.sh cargo test -p tally-hub --no-fail-fast
 
 # Only the end-to-end test (it is also part of test-rust).
 test-e2e: ui

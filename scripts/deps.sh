@@ -12,7 +12,7 @@ pkgs=(curl pkg-config libssl-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-
       xvfb xauth fonts-noto-color-emoji)
 if [ "$what" = test ]; then
   pkgs+=(chromium webkit2gtk-driver dbus dbus-x11 gnome-keyring dunst libsecret-tools imagemagick x11-utils xdotool
-         python3-venv)
+         python3-venv postgresql)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
@@ -25,6 +25,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   say "installing system packages: ${missing[*]}"
   $SUDO apt-get update -qq
+  # Server packages (postgresql) would start their system service on install; the tests start their own
+  # throwaway servers instead, so no service is started (Debian's policy-rc.d convention).
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null && $SUDO chmod +x "$policy"
+    trap '$SUDO rm -f "$policy"' EXIT
+  fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 

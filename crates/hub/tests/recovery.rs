@@ -241,7 +241,8 @@ async fn graceful_shutdown_sends_a_reconnect_hint_then_1012() {
 /// most its batch, oldest first, and repeated passes reach exactly the per-channel count.
 #[tokio::test]
 async fn retention_passes_are_bounded_and_converge() {
-    let hub = TestHub::start().await;
+    // Reads the SQLite file itself to count what is left.
+    let hub = TestHub::start_sqlite_with(|_| {}).await;
     let store = hub.running.as_ref().unwrap().hub.store.clone();
     store
         .write(|c, e| {

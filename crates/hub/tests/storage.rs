@@ -62,7 +62,7 @@ async fn send(c: &mut Client, room: RoomId, n: u32) -> Result<Option<AckData>, (
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_gives_typed_retryable_errors_loses_nothing_and_service_resumes() {
     let Some(disk) = SmallDisk::mount("6m") else { return };
-    let mut hub = TestHub::start_with(|c| c.data_dir = disk.path()).await;
+    let mut hub = TestHub::start_sqlite_with(|c| c.data_dir = disk.path()).await;
     let ann = hub.register("ann").await;
     hub.register("ben").await;
     hub.deposit("ann", 100_000).await;

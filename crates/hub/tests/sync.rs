@@ -214,7 +214,7 @@ async fn a_database_of_the_previous_release_is_migrated_in_place() {
         )
         .unwrap();
     }
-    let mut hub = TestHub::start_with(|c| c.data_dir = dir.path().to_path_buf()).await;
+    let mut hub = TestHub::start_sqlite_with(|c| c.data_dir = dir.path().to_path_buf()).await;
     // Read what the running hub left on disk (WAL lets a second reader in).
     let (version, updated): (i64, i64) = {
         let c = rusqlite::Connection::open(dir.path().join("hub.db")).unwrap();

@@ -41,8 +41,7 @@ impl Hub {
     pub fn new(cfg: Config, jwt_secret: Vec<u8>, admin_token: String) -> HubResult<Arc<Hub>> {
         let fanout: Arc<LocalFanout> = Arc::new(LocalFanout::default());
         let publish_to = fanout.clone();
-        let store =
-            Store::start(&cfg.backend(), Arc::new(move |events: Vec<Published>| publish_to.publish(&events)))?;
+        let store = Store::start(&cfg.backend(), Arc::new(move |events: Vec<Published>| publish_to.publish(&events)))?;
         let keys = Keys::new(&jwt_secret, cfg.access_ttl_secs, cfg.refresh_ttl_secs);
         let hub = Arc::new(Hub {
             presence: Presence::new(Duration::from_secs(cfg.presence_grace_secs)),

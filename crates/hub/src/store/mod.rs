@@ -27,8 +27,13 @@ pub type Publish = Arc<dyn Fn(Vec<Published>) + Send + Sync>;
 /// A write job as a backend's writer runs it: `run` in a transaction (again, after a rollback, when the
 /// backend hit a retryable conflict such as a deadlock with another hub), then `finish` once with
 /// whether the transaction that kept it committed.
+/// A job's body, as the writer calls it: true keeps its changes.
+type RunFn = Box<dyn FnMut(&mut dyn Tx, &mut Emits) -> bool + Send>;
+/// A read's body, as a backend's reader calls it.
+pub type ReadFn<'a> = Box<dyn FnOnce(&mut dyn Tx) + Send + 'a>;
+
 pub struct Job {
-    run: Box<dyn FnMut(&mut dyn Tx, &mut Emits) -> bool + Send>,
+    run: RunFn,
     done: Box<dyn FnOnce(Result<(), HubError>) + Send>,
 }
 
@@ -45,7 +50,7 @@ impl Job {
 
 /// Where a backend runs reads (blocking; the store calls it off the async runtime's threads).
 pub trait Reader: Send + Sync {
-    fn run(&self, f: Box<dyn FnOnce(&mut dyn Tx) + Send + '_>) -> HubResult<()>;
+    fn run(&self, f: ReadFn<'_>) -> HubResult<()>;
 }
 
 /// Handle to the store: submit write jobs to the backend's writer, run reads on its read connections.

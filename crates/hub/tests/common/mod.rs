@@ -14,6 +14,8 @@ pub const WAIT: Duration = Duration::from_secs(10);
 pub struct TestHub {
     pub running: Option<Running>,
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL database of this hub when the suite runs against PostgreSQL (TALLY_TEST_PG).
+    pub store: Option<String>,
     pub http: reqwest::Client,
     pub admin: String,
     pub base: String,
@@ -31,15 +33,31 @@ impl TestHub {
         Self::start_with(|_| {}).await
     }
 
+    /// A hub on the suite's store: the embedded SQLite file, or a fresh PostgreSQL database when
+    /// TALLY_TEST_PG names a server (`scripts/with-postgres.sh` starts one).
     pub async fn start_with(f: impl FnOnce(&mut Config)) -> TestHub {
+        let store = match std::env::var("TALLY_TEST_PG") {
+            Ok(server) if !server.is_empty() => Some(fresh_database(server).await),
+            _ => None,
+        };
+        Self::start_on(store, f).await
+    }
+
+    /// A hub on the embedded SQLite store whatever the suite runs on (tests of the file itself).
+    pub async fn start_sqlite_with(f: impl FnOnce(&mut Config)) -> TestHub {
+        Self::start_on(None, f).await
+    }
+
+    async fn start_on(store: Option<String>, f: impl FnOnce(&mut Config)) -> TestHub {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut cfg = test_config(dir.path());
+        cfg.store = store.clone();
         f(&mut cfg);
         let data_dir = cfg.data_dir.clone();
         let running = tally_hub::start(cfg).await.expect("hub starts");
         let admin = std::fs::read_to_string(data_dir.join("admin.token")).expect("admin token");
         let base = running.base_url();
-        TestHub { running: Some(running), dir, http: reqwest::Client::new(), admin, base }
+        TestHub { running: Some(running), dir, store, http: reqwest::Client::new(), admin, base }
     }
 
     /// Stops the hub (graceful) and starts a new one on the same data dir (new port).
@@ -48,6 +66,7 @@ impl TestHub {
             r.shutdown().await;
         }
         let mut cfg = test_config(self.dir.path());
+        cfg.store = self.store.clone();
         f(&mut cfg);
         let running = tally_hub::start(cfg).await.expect("hub restarts");
         self.base = running.base_url();
@@ -326,4 +345,25 @@ fn dummy_welcome() -> Welcome {
             transfer_daily_max: 0,
         },
     }
+}
+
+/// A new, empty database on the PostgreSQL server at `server` (a URL of its `postgres` database).
+pub async fn fresh_database(server: String) -> String {
+    let name = format!("t_{}", rand_suffix());
+    let url = tokio::task::spawn_blocking(move || {
+        let mut c = postgres::Client::connect(&server, postgres::NoTls).expect("the test PostgreSQL server");
+        c.batch_execute(&format!("CREATE DATABASE {name}")).expect("create database");
+        let base = server.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(server);
+        format!("{base}/{name}")
+    })
+    .await
+    .unwrap();
+    url
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("{}_{}_{}", std::process::id(), nanos, N.fetch_add(1, Ordering::Relaxed))
 }

@@ -1,6 +1,252 @@
-//! placeholder
-use super::{Publish, Store};
+//! PostgreSQL store (`--store postgres://…`): the source of truth for several hubs at once.
+//!
+//! Each hub has one writer thread with its own connection, running jobs in groups like the SQLite store
+//! (one transaction per group, a savepoint per job, events published after commit in commit order). Other
+//! hubs write concurrently: channel heads are read `FOR UPDATE` inside a write, so two hubs appending to
+//! one channel take turns and never reuse a seq; balances change by conditional updates under a CHECK;
+//! idempotency keys are unique in the table. A job that loses a deadlock or a unique race to another hub
+//! is rolled back to its savepoint and run again (up to three times) — it then sees the winner's row.
+//! Reads run on a pool. The sync `postgres` client keeps the domain code the same for both backends; it
+//! runs only on the writer thread and on blocking threads, never on the async runtime.
+mod auth;
+mod chat;
+mod ledger;
+mod log;
+mod notify;
+
+use super::{Emits, Job, Publish, ReadFn, Reader, Store, Tx};
 use crate::error::{HubError, HubResult};
-pub fn start(_url: &str, _publish: Publish) -> HubResult<Store> {
-    Err(HubError::internal("postgres: not yet"))
+use ::postgres::{Client, GenericClient, NoTls, Row};
+use r2d2_postgres::PostgresConnectionManager;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+mod embedded {
+    refinery::embed_migrations!("migrations/postgres");
+}
+
+/// How often a job that lost a conflict to another hub is run again before its caller gets `unavailable`.
+const CONFLICT_RETRIES: u32 = 3;
+
+/// The PostgreSQL backend's transaction handle over a client, a transaction or a savepoint.
+pub struct PgTx<'a, C: GenericClient> {
+    c: &'a mut C,
+    /// Inside a write: read channel heads `FOR UPDATE`.
+    writing: bool,
+    /// The last error was a conflict with another writer (deadlock, serialization, unique race).
+    conflict: bool,
+}
+
+impl<'a, C: GenericClient> PgTx<'a, C> {
+    fn new(c: &'a mut C, writing: bool) -> Self {
+        PgTx { c, writing, conflict: false }
+    }
+
+    fn fail(&mut self, e: ::postgres::Error) -> HubError {
+        let code = e.code().map(|c| c.code().to_string());
+        match code.as_deref() {
+            Some("40001" | "40P01" | "23505") => {
+                self.conflict = true;
+                HubError::storage_unavailable(from_pg(e).cause.unwrap_or_default())
+            }
+            Some("23514") => HubError::new(tally_protocol::ErrorCode::InsufficientFunds, "insufficient funds"),
+            _ => from_pg(e),
+        }
+    }
+
+    fn rows(&mut self, sql: &str, params: &[&(dyn ::postgres::types::ToSql + Sync)]) -> HubResult<Vec<Row>> {
+        self.c.query(sql, params).map_err(|e| self.fail(e))
+    }
+
+    fn opt(&mut self, sql: &str, params: &[&(dyn ::postgres::types::ToSql + Sync)]) -> HubResult<Option<Row>> {
+        self.c.query_opt(sql, params).map_err(|e| self.fail(e))
+    }
+
+    fn one(&mut self, sql: &str, params: &[&(dyn ::postgres::types::ToSql + Sync)]) -> HubResult<Row> {
+        self.c.query_one(sql, params).map_err(|e| self.fail(e))
+    }
+
+    fn exec(&mut self, sql: &str, params: &[&(dyn ::postgres::types::ToSql + Sync)]) -> HubResult<u64> {
+        self.c.execute(sql, params).map_err(|e| self.fail(e))
+    }
+}
+
+impl<C: GenericClient> Tx for PgTx<'_, C> {
+    fn ping(&mut self) -> HubResult<()> {
+        self.one("SELECT 1", &[]).map(|_| ())
+    }
+}
+
+/// A PostgreSQL error as the hub's: the server gone, out of space or overloaded is the retryable
+/// `unavailable`; anything else `internal`. The cause is kept either way.
+pub(crate) fn from_pg(e: ::postgres::Error) -> HubError {
+    let class = e.code().map(|c| c.code()[..2].to_string());
+    // The server's own words (SQLSTATE and message; not the detail, which can quote row values).
+    let cause = match e.as_db_error() {
+        Some(d) => format!("postgres {}: {}", d.code().code(), d.message()),
+        None => format!("postgres: {e}"),
+    };
+    if e.is_closed() || matches!(class.as_deref(), Some("08" | "53" | "57" | "40")) || e.code().is_none() {
+        HubError::storage_unavailable(cause)
+    } else {
+        HubError::internal(cause)
+    }
+}
+
+/// A column of a row, typed; a stored value of the wrong type is a storage error.
+pub(crate) fn col<'r, T: ::postgres::types::FromSql<'r>>(r: &'r Row, i: usize) -> HubResult<T> {
+    r.try_get(i).map_err(HubError::internal)
+}
+
+/// A stored enum written as its serde name (the protocol's snake_case strings).
+pub(crate) fn enum_from<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> HubResult<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| HubError::internal(format!("unreadable {what} {s:?}")))
+}
+
+struct Readers(r2d2::Pool<PostgresConnectionManager<NoTls>>);
+
+impl Reader for Readers {
+    fn run(&self, f: ReadFn<'_>) -> HubResult<()> {
+        let mut c = self.0.get()?;
+        f(&mut PgTx::new(&mut *c, false));
+        Ok(())
+    }
+}
+
+fn connect(url: &str) -> HubResult<Client> {
+    Client::connect(url, NoTls).map_err(from_pg)
+}
+
+/// Brings the schema up to date (one hub at a time: an advisory lock) and refuses a newer one.
+fn migrate(url: &str) -> HubResult<()> {
+    let mut c = connect(url)?;
+    c.execute("SELECT pg_advisory_lock(7317001)", &[]).map_err(from_pg)?;
+    let r = embedded::migrations::runner().set_abort_divergent(true).set_abort_missing(true).run(&mut c);
+    let _ = c.execute("SELECT pg_advisory_unlock(7317001)", &[]);
+    r.map(|_| ()).map_err(|e| HubError::internal(format!("database migration failed: {e}")))
+}
+
+/// Connects (migrating the schema), starts the writer thread and the read pool.
+pub fn start(url: &str, publish: Publish) -> HubResult<Store> {
+    // The sync client runs its own small runtime: connect on a plain thread, never on the async runtime
+    // that may be calling this.
+    let (u, v) = (url.to_string(), url.to_string());
+    let client = std::thread::spawn(move || migrate(&u).and_then(|()| connect(&u)))
+        .join()
+        .map_err(|_| HubError::internal("connecting to PostgreSQL panicked"))??;
+    let config: ::postgres::Config = url.parse().map_err(|e| HubError::internal(format!("bad --store URL: {e}")))?;
+    let readers = std::thread::spawn(move || {
+        r2d2::Pool::builder()
+            .max_size(8)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(5))
+            .build(PostgresConnectionManager::new(config, NoTls))
+    })
+    .join()
+    .map_err(|_| HubError::internal("connecting to PostgreSQL panicked"))??;
+    let mut writer = Writer { url: v, client: Some(client) };
+    let (tx, mut rx) = mpsc::channel::<Job>(4096);
+    std::thread::Builder::new()
+        .name("tally-pg-writer".into())
+        .spawn(move || {
+            while let Some(first) = rx.blocking_recv() {
+                let mut jobs = vec![first];
+                while jobs.len() < 512 {
+                    match rx.try_recv() {
+                        Ok(j) => jobs.push(j),
+                        Err(_) => break,
+                    }
+                }
+                writer.run_group(jobs, &*publish);
+            }
+        })
+        .map_err(HubError::internal)?;
+    Ok(Store::new(tx, Arc::new(Readers(readers))))
+}
+
+/// The writer's connection, made again when the server went away.
+struct Writer {
+    url: String,
+    client: Option<Client>,
+}
+
+impl Writer {
+    fn client(&mut self) -> HubResult<&mut Client> {
+        if self.client.as_ref().is_none_or(|c| c.is_closed()) {
+            self.client = Some(connect(&self.url)?);
+        }
+        self.client.as_mut().ok_or_else(|| HubError::internal("no connection"))
+    }
+
+    fn run_group(&mut self, jobs: Vec<Job>, publish: &(dyn Fn(Vec<crate::fanout::Published>) + Send + Sync)) {
+        let started = Instant::now();
+        let n = jobs.len();
+        let client = match self.client() {
+            Ok(c) => c,
+            Err(e) => {
+                for job in jobs {
+                    job.finish(Err(e.clone()));
+                }
+                return;
+            }
+        };
+        let mut done: Vec<(bool, Job)> = Vec::with_capacity(n);
+        let mut emitted = Emits::default();
+        let committed = run_jobs(client, jobs, &mut done, &mut emitted);
+        let outcome = committed.map_err(|e| {
+            tracing::error!(error = %e, jobs = n, "group commit failed");
+            from_pg(e)
+        });
+        if outcome.is_ok() {
+            if !emitted.items.is_empty() {
+                publish(emitted.items);
+            }
+            for a in emitted.after {
+                a();
+            }
+        }
+        for (keep, job) in done {
+            job.finish(if keep { outcome.clone() } else { Ok(()) });
+        }
+        metrics::histogram!("tally_commit_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("tally_commit_group_size").record(n as f64);
+    }
+}
+
+/// One transaction for the group, a savepoint per job; a job that lost a conflict is run again.
+fn run_jobs(
+    client: &mut Client,
+    jobs: Vec<Job>,
+    done: &mut Vec<(bool, Job)>,
+    emitted: &mut Emits,
+) -> Result<(), ::postgres::Error> {
+    let mut tx = client.transaction()?;
+    for mut job in jobs {
+        let mut attempt = 0;
+        loop {
+            let mut sp = tx.savepoint("job")?;
+            let mut emits = Emits::default();
+            let mut ptx = PgTx::new(&mut sp, true);
+            let keep = job.run(&mut ptx, &mut emits);
+            let conflict = ptx.conflict;
+            if keep {
+                sp.commit()?;
+                emitted.items.extend(emits.items);
+                emitted.after.extend(emits.after);
+                done.push((true, job));
+                break;
+            }
+            sp.rollback()?;
+            if conflict && attempt < CONFLICT_RETRIES {
+                attempt += 1;
+                metrics::counter!("tally_store_conflict_retries_total").increment(1);
+                continue;
+            }
+            done.push((false, job));
+            break;
+        }
+    }
+    tx.commit()
 }

@@ -10,7 +10,7 @@ mod log;
 mod notify;
 pub mod schema;
 
-use super::{Emits, Job, Publish, Reader, Store, Tx};
+use super::{Emits, Job, Publish, ReadFn, Reader, Store, Tx};
 use crate::error::{HubError, HubResult};
 use crate::fanout::Published;
 use r2d2_sqlite::SqliteConnectionManager;
@@ -89,7 +89,7 @@ pub(crate) fn enum_str<T: serde::Serialize>(v: &T) -> String {
 struct Readers(r2d2::Pool<SqliteConnectionManager>);
 
 impl Reader for Readers {
-    fn run(&self, f: Box<dyn FnOnce(&mut dyn Tx) + Send + '_>) -> HubResult<()> {
+    fn run(&self, f: ReadFn<'_>) -> HubResult<()> {
         let conn = self.0.get()?;
         f(&mut SqliteTx::new(&conn));
         Ok(())
