@@ -83,6 +83,7 @@ fn external(tx: &mut dyn Tx, emits: &mut Emits, tenant: TenantId, m: External<'_
         return Err(HubError::invalid("amount must be positive"));
     }
     validate_memo(memo)?;
+    tx.lock_parties(&[user])?;
     tx.ensure_account(tenant, user, amount.currency)?;
     let signed = if incoming { amount.minor } else { -amount.minor };
     tx.add_balance(user, amount.currency, signed, 0)?;

@@ -131,6 +131,7 @@ pub fn create_transfer(
     }
     validate_memo(req.memo)?;
     let to = recipient(tx, tenant, from, req.to)?;
+    tx.lock_parties(&[from.id, to.id])?;
     check_limits(tx, tenant, from.id, req.amount)?;
     let id = hold(tx, tenant, from.id, &to, &req, &hash)?;
     let t = emit_transfer(tx, emits, tenant, id)?;
@@ -218,6 +219,9 @@ pub fn advance_transfer(
     tenant: TenantId,
     id: TransferId,
 ) -> HubResult<Option<TransferStatus>> {
+    let Some(t) = tx.transfer_row(tenant, id)? else { return Ok(None) };
+    // Read again under the parties' locks: another hub may have moved it meanwhile.
+    tx.lock_parties(&[t.from, t.to])?;
     let Some(t) = tx.transfer_row(tenant, id)? else { return Ok(None) };
     let now = now_ms();
     let next = match t.status {

@@ -100,6 +100,10 @@ pub enum Violation {
 }
 
 pub trait LedgerRepo {
+    /// Takes the ledger's per-user locks, in id order, until the transaction ends. Every ledger job takes
+    /// its parties' locks before touching their rows, so jobs of several hubs on the same users queue
+    /// instead of deadlocking. (SQLite: nothing to do; its one writer runs one job at a time.)
+    fn lock_parties(&mut self, users: &[UserId]) -> HubResult<()>;
     fn ensure_account(&mut self, tenant: TenantId, user: UserId, currency: Currency) -> HubResult<()>;
     fn account(&mut self, user: UserId, currency: Currency) -> HubResult<Option<Balance>>;
     fn accounts(&mut self, user: UserId) -> HubResult<Vec<Balance>>;

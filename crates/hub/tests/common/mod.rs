@@ -48,7 +48,8 @@ impl TestHub {
         Self::start_on(None, f).await
     }
 
-    async fn start_on(store: Option<String>, f: impl FnOnce(&mut Config)) -> TestHub {
+    /// A hub on this store (None: SQLite in a fresh data dir; Some: that PostgreSQL database).
+    pub async fn start_on(store: Option<String>, f: impl FnOnce(&mut Config)) -> TestHub {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut cfg = test_config(dir.path());
         cfg.store = store.clone();

@@ -41,6 +41,14 @@ fn balance(r: &Row, currency: Currency) -> HubResult<Balance> {
 }
 
 impl<C: GenericClient> LedgerRepo for PgTx<'_, C> {
+    fn lock_parties(&mut self, users: &[UserId]) -> HubResult<()> {
+        let mut ids = users.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        self.rows("SELECT id FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE", &[&ids])?;
+        Ok(())
+    }
+
     fn ensure_account(&mut self, tenant: TenantId, user: UserId, currency: Currency) -> HubResult<()> {
         self.exec(
             "INSERT INTO accounts (user_id, currency, tenant_id, available, pending, updated_at)

@@ -1,11 +1,13 @@
 //! PostgreSQL store (`--store postgres://…`): the source of truth for several hubs at once.
 //!
-//! Each hub has one writer thread with its own connection, running jobs in groups like the SQLite store
-//! (one transaction per group, a savepoint per job, events published after commit in commit order). Other
-//! hubs write concurrently: channel heads are read `FOR UPDATE` inside a write, so two hubs appending to
-//! one channel take turns and never reuse a seq; balances change by conditional updates under a CHECK;
-//! idempotency keys are unique in the table. A job that loses a deadlock or a unique race to another hub
-//! is rolled back to its savepoint and run again (up to three times) — it then sees the winner's row.
+//! Each hub has one writer thread with its own connection, running each job in a transaction of its own
+//! (a group's locks held across jobs would let two hubs' groups deadlock) and publishing its events after
+//! commit, in commit order. Other hubs write concurrently: ledger jobs first lock their parties' user
+//! rows in id order, so jobs on the same users queue; channel heads are read `FOR UPDATE` inside a
+//! write, so two hubs appending to one channel take turns and never reuse a seq; balances change by
+//! conditional updates under a CHECK; idempotency keys are unique in the table. A job that still loses a
+//! deadlock, a serialization or a unique race to another hub is rolled back and run again (up to three
+//! times) — it then sees the winner's row.
 //! Reads run on a pool. The sync `postgres` client keeps the domain code the same for both backends; it
 //! runs only on the writer thread and on blocking threads, never on the async runtime.
 mod auth;
@@ -105,13 +107,23 @@ pub(crate) fn enum_from<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> 
         .map_err(|_| HubError::internal(format!("unreadable {what} {s:?}")))
 }
 
-struct Readers(r2d2::Pool<PostgresConnectionManager<NoTls>>);
+struct Readers(Option<r2d2::Pool<PostgresConnectionManager<NoTls>>>);
 
 impl Reader for Readers {
     fn run(&self, f: ReadFn<'_>) -> HubResult<()> {
-        let mut c = self.0.get()?;
+        let pool = self.0.as_ref().ok_or_else(|| HubError::internal("read pool closed"))?;
+        let mut c = pool.get()?;
         f(&mut PgTx::new(&mut *c, false));
         Ok(())
+    }
+}
+
+impl Drop for Readers {
+    /// Closing a sync client blocks on its own runtime: never on an async runtime's thread.
+    fn drop(&mut self) {
+        if let Some(pool) = self.0.take() {
+            let _ = std::thread::spawn(move || drop(pool));
+        }
     }
 }
 
@@ -163,7 +175,7 @@ pub fn start(url: &str, publish: Publish) -> HubResult<Store> {
             }
         })
         .map_err(HubError::internal)?;
-    Ok(Store::new(tx, Arc::new(Readers(readers))))
+    Ok(Store::new(tx, Arc::new(Readers(Some(readers)))))
 }
 
 /// The writer's connection, made again when the server went away.
@@ -180,73 +192,65 @@ impl Writer {
         self.client.as_mut().ok_or_else(|| HubError::internal("no connection"))
     }
 
+    /// Runs the queued jobs one transaction each (locks are held for one job only, so hubs writing the
+    /// same rows wait for each other briefly and never hold a group's locks while waiting), publishing
+    /// each job's events after its commit, in commit order.
     fn run_group(&mut self, jobs: Vec<Job>, publish: &(dyn Fn(Vec<crate::fanout::Published>) + Send + Sync)) {
         let started = Instant::now();
         let n = jobs.len();
-        let client = match self.client() {
-            Ok(c) => c,
-            Err(e) => {
-                for job in jobs {
-                    job.finish(Err(e.clone()));
-                }
-                return;
+        for job in jobs {
+            match self.client() {
+                Ok(client) => run_job(client, job, publish),
+                Err(e) => job.finish(Err(e)),
             }
-        };
-        let mut done: Vec<(bool, Job)> = Vec::with_capacity(n);
-        let mut emitted = Emits::default();
-        let committed = run_jobs(client, jobs, &mut done, &mut emitted);
-        let outcome = committed.map_err(|e| {
-            tracing::error!(error = %e, jobs = n, "group commit failed");
-            from_pg(e)
-        });
-        if outcome.is_ok() {
-            if !emitted.items.is_empty() {
-                publish(emitted.items);
-            }
-            for a in emitted.after {
-                a();
-            }
-        }
-        for (keep, job) in done {
-            job.finish(if keep { outcome.clone() } else { Ok(()) });
         }
         metrics::histogram!("tally_commit_seconds").record(started.elapsed().as_secs_f64());
         metrics::histogram!("tally_commit_group_size").record(n as f64);
     }
 }
 
-/// One transaction for the group, a savepoint per job; a job that lost a conflict is run again.
-fn run_jobs(
-    client: &mut Client,
-    jobs: Vec<Job>,
-    done: &mut Vec<(bool, Job)>,
-    emitted: &mut Emits,
-) -> Result<(), ::postgres::Error> {
-    let mut tx = client.transaction()?;
-    for mut job in jobs {
-        let mut attempt = 0;
-        loop {
-            let mut sp = tx.savepoint("job")?;
-            let mut emits = Emits::default();
-            let mut ptx = PgTx::new(&mut sp, true);
-            let keep = job.run(&mut ptx, &mut emits);
-            let conflict = ptx.conflict;
-            if keep {
-                sp.commit()?;
-                emitted.items.extend(emits.items);
-                emitted.after.extend(emits.after);
-                done.push((true, job));
-                break;
+/// One job in its own transaction; one that lost a conflict to another hub is rolled back and run again.
+fn run_job(client: &mut Client, mut job: Job, publish: &(dyn Fn(Vec<crate::fanout::Published>) + Send + Sync)) {
+    let mut attempt = 0;
+    loop {
+        let mut lost: Option<HubError> = None;
+        let mut emits = Emits::default();
+        let (keep, conflict) = match client.transaction() {
+            Ok(mut tx) => {
+                let mut ptx = PgTx::new(&mut tx, true);
+                let keep = job.run(&mut ptx, &mut emits);
+                let conflict = ptx.conflict;
+                if keep {
+                    match tx.commit() {
+                        Ok(()) => (true, false),
+                        Err(e) if matches!(e.code().map(|c| c.code()), Some("40001" | "40P01")) => {
+                            lost = Some(from_pg(e));
+                            (false, true)
+                        }
+                        Err(e) => return job.finish(Err(from_pg(e))),
+                    }
+                } else {
+                    let _ = tx.rollback();
+                    (false, conflict)
+                }
             }
-            sp.rollback()?;
-            if conflict && attempt < CONFLICT_RETRIES {
-                attempt += 1;
-                metrics::counter!("tally_store_conflict_retries_total").increment(1);
-                continue;
+            Err(e) => return job.finish(Err(from_pg(e))),
+        };
+        if keep {
+            if !emits.items.is_empty() {
+                publish(emits.items);
             }
-            done.push((false, job));
-            break;
+            for a in emits.after {
+                a();
+            }
+            return job.finish(Ok(()));
         }
+        if conflict && attempt < CONFLICT_RETRIES {
+            attempt += 1;
+            metrics::counter!("tally_store_conflict_retries_total").increment(1);
+            continue;
+        }
+        // The job's own error answers the caller, or the commit it lost.
+        return job.finish(lost.map_or(Ok(()), Err));
     }
-    tx.commit()
 }

@@ -37,6 +37,10 @@ fn tx_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TxRow> {
 }
 
 impl LedgerRepo for SqliteTx<'_> {
+    fn lock_parties(&mut self, _users: &[UserId]) -> HubResult<()> {
+        Ok(())
+    }
+
     fn ensure_account(&mut self, tenant: TenantId, user: UserId, currency: Currency) -> HubResult<()> {
         self.c
             .prepare_cached(
