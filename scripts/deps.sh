@@ -12,7 +12,7 @@ pkgs=(curl pkg-config libssl-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-
       xvfb xauth fonts-noto-color-emoji)
 if [ "$what" = test ]; then
   pkgs+=(chromium webkit2gtk-driver dbus dbus-x11 gnome-keyring dunst libsecret-tools imagemagick x11-utils xdotool
-         python3-venv postgresql)
+         python3-venv postgresql redis-server haproxy)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -16,6 +16,10 @@ pub struct Config {
     /// (`postgres://user@host:port/db`) shared by several hubs.
     #[arg(long, env = "TALLY_STORE", hide_env_values = true)]
     pub store: Option<String>,
+    /// Redis between several hubs (`redis://host:port`): events committed on one hub reach the
+    /// subscribers on every other, and revoked sessions close everywhere. Unset: this hub alone.
+    #[arg(long, env = "TALLY_BROKER", hide_env_values = true)]
+    pub broker: Option<String>,
     /// HS256 secret for access tokens. Default: generated once and kept in DATA_DIR/jwt.secret.
     #[arg(long, env = "TALLY_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,

@@ -68,7 +68,7 @@ pub fn ephemeral(tenant: TenantId, channel: Channel, data: Ephemeral) -> Publish
 }
 
 /// `{"type":"event", ...event fields}` from the stored event JSON, without re-encoding.
-fn event_frame(event_json: &str) -> String {
+pub fn event_frame(event_json: &str) -> String {
     let mut s = String::with_capacity(event_json.len() + 16);
     s.push_str("{\"type\":\"event\",");
     s.push_str(event_json.strip_prefix('{').unwrap_or(event_json));

@@ -1,5 +1,6 @@
-//! Several hubs on one PostgreSQL database, written to at once (run by `make test-postgres`, which
-//! starts the server; without TALLY_TEST_PG this says it was skipped).
+//! Several hubs on one PostgreSQL database, written to at once, and (with a Redis each test starts)
+//! delivering to each other's subscribers. Run by `make test-postgres`, which starts the PostgreSQL
+//! server; without TALLY_TEST_PG these say they were skipped.
 mod common;
 use common::*;
 use rand::{Rng, SeedableRng};
@@ -10,6 +11,11 @@ const USERS: [&str; 6] = ["ada", "bo", "cy", "di", "ed", "flo"];
 const START: i64 = 10_000;
 
 async fn three_hubs() -> Option<Vec<TestHub>> {
+    three_hubs_with(None).await
+}
+
+/// Three hubs on one fresh database, and on `broker` when given.
+async fn three_hubs_with(broker: Option<String>) -> Option<Vec<TestHub>> {
     let server = match std::env::var("TALLY_TEST_PG") {
         Ok(s) if !s.is_empty() => s,
         _ => {
@@ -21,7 +27,14 @@ async fn three_hubs() -> Option<Vec<TestHub>> {
     let mut hubs = Vec::new();
     for _ in 0..3 {
         // A transfer advances only every 30 ms, so hubs keep processing while others write.
-        hubs.push(TestHub::start_on(Some(db.clone()), |c| c.transfer_step_ms = 30).await);
+        let broker = broker.clone();
+        hubs.push(
+            TestHub::start_on(Some(db.clone()), move |c| {
+                c.transfer_step_ms = 30;
+                c.broker = broker;
+            })
+            .await,
+        );
     }
     Some(hubs)
 }
@@ -122,4 +135,170 @@ async fn one_idempotency_key_sent_to_two_hubs_at_once_makes_one_transfer() {
     let b = balances(&hubs[0], &[ann.user.id]).await;
     assert_eq!(b, vec![(100_000 - 20 * 100, 0)], "each key charged once");
     assert_eq!(hubs[1].invariants_ok().await["ok"], true);
+}
+
+/// A Redis server of this test's own (Debian's redis-server, a plain process on a free loopback port, no
+/// persistence), so the test can stop and start it.
+struct TestRedis {
+    port: u16,
+    child: Option<std::process::Child>,
+    dir: tempfile::TempDir,
+}
+
+impl TestRedis {
+    fn start() -> TestRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut r = TestRedis { port, child: None, dir: tempfile::tempdir().unwrap() };
+        r.restart();
+        r
+    }
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+    fn restart(&mut self) {
+        self.stop();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server (scripts/deps.sh test installs it)");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("redis-server did not start");
+    }
+}
+
+impl Drop for TestRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn subscribed(hub: &TestHub, s: &Session, channels: &[Channel]) -> Client {
+    let mut c = hub.connect(s).await;
+    for ch in channels {
+        c.subscribe(*ch, None).await.expect("subscribe");
+    }
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_through_one_hub_reaches_the_payee_on_another_and_chat_spans_hubs() {
+    if std::env::var("TALLY_TEST_PG").is_err() {
+        return eprintln!("SKIPPED: needs TALLY_TEST_PG (make test-postgres)");
+    }
+    let redis = TestRedis::start();
+    let hubs = three_hubs_with(Some(redis.url())).await.unwrap();
+    let ann = hubs[0].register("ann").await;
+    let bob = hubs[0].register("bob").await;
+    hubs[0].deposit("ann", 10_000).await;
+    let mut on_c =
+        subscribed(&hubs[2], &bob, &[Channel::Balance(bob.user.id), Channel::Transactions(bob.user.id)]).await;
+    let mut on_a = hubs[0].connect(&ann).await;
+    let t = on_a.transfer("x-hub-1", "bob", 2_500).await.unwrap();
+    // Bob, connected to hub C, sees the payment made on hub A, pending and then completed.
+    let mut statuses = Vec::new();
+    while statuses.last() != Some(&TransferStatus::Completed) {
+        if let EventData::Transaction { transaction } = on_c.event_on(Channel::Transactions(bob.user.id)).await.data {
+            assert_eq!(transaction.transfer_id, Some(t.id));
+            statuses.push(transaction.status);
+        }
+    }
+    assert_eq!(statuses.first(), Some(&TransferStatus::Pending));
+    // A room whose members are on different hubs.
+    let room = match on_a
+        .request(|id| ClientFrame::RoomCreate {
+            id,
+            kind: RoomKind::Direct,
+            name: String::new(),
+            members: vec!["bob".into()],
+        })
+        .await
+        .unwrap()
+    {
+        Some(AckData::Room { room }) => room.id,
+        other => panic!("{other:?}"),
+    };
+    let mut bob_b = subscribed(&hubs[1], &bob, &[Channel::Room(room)]).await;
+    on_a.request(|id| ClientFrame::MessageSend { id, room, client_msg_id: "m1".into(), text: "hi from A".into() })
+        .await
+        .unwrap();
+    match bob_b.event_on(Channel::Room(room)).await.data {
+        EventData::Message { message } => assert_eq!(message.text, "hi from A"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_on_one_hub_closes_the_session_on_another() {
+    if std::env::var("TALLY_TEST_PG").is_err() {
+        return eprintln!("SKIPPED: needs TALLY_TEST_PG (make test-postgres)");
+    }
+    let redis = TestRedis::start();
+    let hubs = three_hubs_with(Some(redis.url())).await.unwrap();
+    let ann = hubs[0].register("ann").await;
+    let mut on_b = hubs[1].connect(&ann).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await; // the control subscription is up
+    let (status, _) = hubs[0].post("/v1/auth/logout", serde_json::json!({"refresh_token": ann.refresh})).await;
+    assert_eq!(status, 204);
+    assert_eq!(on_b.closed_with().await, Some(CloseCode::SessionRevoked.code()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_restart_under_load_loses_no_event() {
+    if std::env::var("TALLY_TEST_PG").is_err() {
+        return eprintln!("SKIPPED: needs TALLY_TEST_PG (make test-postgres)");
+    }
+    let mut redis = TestRedis::start();
+    let hubs = three_hubs_with(Some(redis.url())).await.unwrap();
+    let ann = hubs[0].register("ann").await;
+    let bob = hubs[0].register("bob").await;
+    hubs[0].deposit("ann", 100_000).await;
+    let ch = Channel::Transactions(bob.user.id);
+    let mut watcher = subscribed(&hubs[2], &bob, &[ch]).await;
+    let mut payer = hubs[0].connect(&ann).await;
+    for i in 0..40 {
+        if i == 15 {
+            redis.restart(); // everything published meanwhile is gone from Redis
+        }
+        payer.transfer(&format!("r-{i}"), "bob", 10).await.expect("the ledger does not need Redis");
+    }
+    // Every one of bob's 40 lines arrives (each as pending, then processing, then completed), in order
+    // and with no seq missing: gaps were read from PostgreSQL.
+    let mut seqs = Vec::new();
+    let mut completed = std::collections::HashSet::new();
+    while completed.len() < 40 {
+        let ev = watcher.event_on(ch).await;
+        seqs.push(ev.seq);
+        if let EventData::Transaction { transaction } = ev.data {
+            if transaction.status == TransferStatus::Completed {
+                completed.insert(transaction.id);
+            }
+        }
+    }
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "a gap or a duplicate: {seqs:?}");
+    // And it was the store that filled them: the hubs saw Redis go and read what they missed.
+    let m = hubs[2].http.get(format!("{}/metrics", hubs[2].base)).send().await.unwrap().text().await.unwrap();
+    let value = |name: &str| -> f64 {
+        m.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    };
+    assert!(value("tally_broker_reconnects_total") >= 1.0, "{m}");
+    eprintln!("gaps filled from the store: {}", value("tally_broker_gaps_filled_total"));
 }

@@ -9,15 +9,16 @@ mod subscribe;
 use crate::auth::{Keys, LoginThrottle};
 use crate::config::Config;
 use crate::conn::Conn;
+use crate::error::HubError;
 use crate::error::HubResult;
-use crate::fanout::{Fanout, LocalFanout, Published, TenantId};
+use crate::fanout::{Control, Fanout, LocalFanout, Published, RedisFanout, TenantId};
 use crate::log;
 use crate::presence::{self, Presence};
 use crate::ratelimit::Bucket;
 use crate::store::Store;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tally_protocol::*;
 use tokio::sync::watch;
@@ -39,9 +40,14 @@ pub struct Hub {
 
 impl Hub {
     pub fn new(cfg: Config, jwt_secret: Vec<u8>, admin_token: String) -> HubResult<Arc<Hub>> {
-        let fanout: Arc<LocalFanout> = Arc::new(LocalFanout::default());
+        let store_cell: Arc<OnceLock<Store>> = Default::default();
+        let fanout: Arc<dyn Fanout> = match &cfg.broker {
+            Some(url) => RedisFanout::start(url, store_cell.clone()).map_err(HubError::internal)?,
+            None => Arc::new(LocalFanout::default()),
+        };
         let publish_to = fanout.clone();
         let store = Store::start(&cfg.backend(), Arc::new(move |events: Vec<Published>| publish_to.publish(&events)))?;
+        let _ = store_cell.set(store.clone());
         let keys = Keys::new(&jwt_secret, cfg.access_ttl_secs, cfg.refresh_ttl_secs);
         let hub = Arc::new(Hub {
             presence: Presence::new(Duration::from_secs(cfg.presence_grace_secs)),
@@ -57,6 +63,15 @@ impl Hub {
             next_conn: AtomicU64::new(1),
             user_rates: Mutex::new(HashMap::new()),
         });
+        // Another hub revoked a session: close its connections here too.
+        let weak = Arc::downgrade(&hub);
+        hub.fanout.set_inbound(Arc::new(move |c| match c {
+            Control::Revoke { sid } => {
+                if let Some(h) = weak.upgrade() {
+                    h.close_session(&sid);
+                }
+            }
+        }));
         Ok(hub)
     }
 
@@ -96,8 +111,14 @@ impl Hub {
         self.conns.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
     }
 
-    /// Closes every connection of a revoked session.
+    /// Closes every connection of a revoked session, on every hub.
     pub fn revoke_session(&self, sid: &str) {
+        self.close_session(sid);
+        self.fanout.control(Control::Revoke { sid: sid.to_string() });
+    }
+
+    /// Closes this hub's connections of a session.
+    fn close_session(&self, sid: &str) {
         for c in self.connections() {
             if c.sid == sid {
                 c.close(CloseCode::SessionRevoked, "session revoked");

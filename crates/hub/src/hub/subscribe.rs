@@ -80,6 +80,8 @@ impl Hub {
         }
         conn.begin_subscription(channel);
         self.fanout.subscribe(tenant, channel, conn);
+        // With a broker: once events from every hub reach this subscription, the replay reads the log.
+        self.fanout.ready(tenant, channel).await;
         let result = self.replay(conn, channel, since).await;
         match result {
             Ok((head, last, recovered, replayed)) => {

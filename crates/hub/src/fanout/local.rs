@@ -1,57 +1,9 @@
-//! Fan-out: who is subscribed to what, and delivery of published events to connections.
-//!
-//! `Fanout` is the narrow interface the rest of the hub uses; `LocalFanout` delivers in-process. A
-//! multi-node deployment puts a broker behind the same trait. Each event is encoded once and the bytes are
-//! shared by every subscriber. Delivery never blocks: a connection whose queue is full is closed as a
-//! slow consumer (4008) instead of growing memory.
+//! The registry of this hub's subscriptions and in-process delivery.
+use super::{Fanout, Published, TenantId};
 use crate::conn::Conn;
-use axum::extract::ws::Utf8Bytes;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
 use tally_protocol::{Channel, ErrorCode, UserId};
-
-pub use crate::ids::TenantId;
-
-/// An encoded server frame (UTF-8 JSON text), encoded once and shared by every subscriber without a copy.
-/// What a broker carries between hubs: `as_str` out, `Frame::new` in.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Frame(Utf8Bytes);
-
-impl Frame {
-    pub fn new(text: String) -> Self {
-        Frame(Utf8Bytes::from(text))
-    }
-    pub fn as_str(&self) -> &str {
-        self.0.as_str()
-    }
-    /// The text for a socket's writer (shared, not copied).
-    pub(crate) fn to_ws(&self) -> Utf8Bytes {
-        self.0.clone()
-    }
-}
-
-/// One committed durable event (or an ephemeral one, `seq == 0`), encoded once.
-#[derive(Clone)]
-pub struct Published {
-    pub tenant: TenantId,
-    pub channel: Channel,
-    pub seq: u64,
-    /// The complete frame text to send (`{"type":"event",...}` or `{"type":"ephemeral",...}`).
-    pub frame: Frame,
-    /// When the event was committed (for the fan-out latency histogram).
-    pub at: Instant,
-}
-
-/// The hub's view of fan-out: register subscriptions, publish, and end subscriptions.
-pub trait Fanout: Send + Sync {
-    fn subscribe(&self, tenant: TenantId, channel: Channel, conn: &Arc<Conn>);
-    fn unsubscribe(&self, tenant: TenantId, channel: Channel, conn_id: u64);
-    fn publish(&self, events: &[Published]);
-    /// Ends `user`'s subscriptions to `channel` on every connection (left a room), telling them why.
-    fn kick(&self, tenant: TenantId, channel: Channel, user: UserId, code: ErrorCode);
-    fn subscription_count(&self) -> usize;
-}
 
 type Subs = HashMap<u64, Arc<Conn>>;
 
@@ -106,5 +58,17 @@ impl Fanout for LocalFanout {
 
     fn subscription_count(&self) -> usize {
         self.map.read().unwrap_or_else(|e| e.into_inner()).values().map(|s| s.len()).sum()
+    }
+}
+
+impl LocalFanout {
+    /// Whether any connection of this hub is subscribed to the channel (a broker's interest).
+    pub fn has_subscribers(&self, tenant: TenantId, channel: Channel) -> bool {
+        self.map.read().unwrap_or_else(|e| e.into_inner()).contains_key(&(tenant, channel))
+    }
+
+    /// Every channel this hub's connections are subscribed to.
+    pub fn channels(&self) -> Vec<(TenantId, Channel)> {
+        self.map.read().unwrap_or_else(|e| e.into_inner()).keys().copied().collect()
     }
 }
