@@ -6,12 +6,15 @@ export CARGO_TERM_COLOR ?= never
 APP_FEATURES := --features tally/custom-protocol
 HUB_ADDR ?= 127.0.0.1:8787
 DEMO_DIR ?= $(HOME)/.local/share/tally-demo-hub
+CLUSTER_ADDR ?= 127.0.0.1:8790
+CLUSTER_DIR ?= $(HOME)/.local/share/tally-cluster
 
-.PHONY: help deps deps-test ui run hub test test-rust test-postgres test-ui test-e2e test-protocol-example test-bundle lint fmt bindings bundle bench bench-quick bench-deps bench-client clean
+.PHONY: help deps deps-test ui run cluster hub test test-rust test-postgres test-ui test-e2e test-protocol-example test-bundle lint fmt bindings bundle bench bench-quick bench-deps bench-client clean
 
 help:
 	@echo "make run    build everything, start a demo hub and open the app signed in as alice"
 	@echo "make test   every test: formatting, clippy, Rust, UI (unit + Chromium), end to end"
+	@echo "make cluster  PostgreSQL + Redis + three hubs behind HAProxy on $(CLUSTER_ADDR); make run CLUSTER=1 opens the app on it"
 	@echo "make bundle build the .deb package"
 	@echo "make bench  Tally vs Socket.IO benchmarks (rewrites docs/BENCHMARKS.md); make bench-quick: smoke run"
 
@@ -33,7 +36,16 @@ ui/dist/index.html: $(UI_SOURCES)
 # build (cargo unifies features per build: building two packages alone would compile a different tree).
 run: ui
 	cargo build --workspace --all-targets $(APP_FEATURES)
+ifeq ($(CLUSTER),1)
+	@scripts/cluster.sh "$(CLUSTER_ADDR)" "$(CLUSTER_DIR)" -- sh -c 'scripts/open-app.sh "$$TALLY_CLUSTER_URL"'
+else
 	@scripts/run-demo.sh "$(HUB_ADDR)" "$(DEMO_DIR)"
+endif
+
+# The distributed deployment on this machine: PostgreSQL, Redis, three hubs and HAProxy on CLUSTER_ADDR.
+cluster:
+	cargo build --workspace --all-targets $(APP_FEATURES)
+	@scripts/cluster.sh "$(CLUSTER_ADDR)" "$(CLUSTER_DIR)"
 
 hub:
 	cargo run --bin tally-hub -- --demo --bind $(HUB_ADDR) --data-dir $(DEMO_DIR)

@@ -21,6 +21,5 @@ for _ in $(seq 1 100); do
   kill -0 $hub 2>/dev/null || { echo "the hub failed to start (is $addr in use?)" >&2; exit 1; }
   sleep 0.1
 done
-echo "Demo hub on http://$addr — users alice, bob, carol (password tally-demo). Opening Tally as alice…"
-export WEBKIT_DISABLE_DMABUF_RENDERER="${WEBKIT_DISABLE_DMABUF_RENDERER:-1}"
-TALLY_AUTOLOGIN_SERVER="http://$addr" TALLY_AUTOLOGIN_USER="${TALLY_DEMO_USER:-alice}" "$target/tally"
+echo "Demo hub on http://$addr — users alice, bob, carol (password tally-demo)."
+scripts/open-app.sh "http://$addr"

@@ -302,3 +302,221 @@ async fn a_redis_restart_under_load_loses_no_event() {
     assert!(value("tally_broker_reconnects_total") >= 1.0, "{m}");
     eprintln!("gaps filled from the store: {}", value("tally_broker_gaps_filled_total"));
 }
+
+/// A hub as its own process (so it can be SIGKILLed), on the shared database and bus.
+struct HubProcess {
+    child: std::process::Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl HubProcess {
+    fn start(store: &str, broker: &str) -> HubProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dir = tempfile::tempdir().unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_tally-hub"))
+            .args(["--bind", &format!("127.0.0.1:{port}"), "--transfer-step-ms", "20", "--heartbeat-ms", "500"])
+            .args(["--jwt-secret", "cluster-test-secret-cluster-test-secret-01"])
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env("TALLY_STORE", store)
+            .env("TALLY_BROKER", broker)
+            .env("TALLY_LOG", "warn")
+            .spawn()
+            .expect("tally-hub");
+        let h = HubProcess { child, port, dir };
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return h;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        panic!("tally-hub did not start");
+    }
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// HAProxy in front of the hubs, as the deployment runs it (scripts/cluster.sh).
+fn haproxy(dir: &std::path::Path, hubs: &[HubProcess]) -> (std::process::Child, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let servers: String =
+        hubs.iter().enumerate().map(|(i, h)| format!("  server hub{i} 127.0.0.1:{} check\n", h.port)).collect();
+    let cfg = format!(
+        "global\n  maxconn 1000\ndefaults\n  mode http\n  timeout connect 1s\n  timeout client 60s\n  timeout server 60s\n  \
+         timeout tunnel 1h\n  retries 3\n  option redispatch\nfrontend tally\n  bind 127.0.0.1:{port}\n  default_backend hubs\n\
+         backend hubs\n  balance leastconn\n  option httpchk GET /readyz\n  default-server inter 300ms fall 1 rise 1\n{servers}"
+    );
+    let path = dir.join("haproxy.cfg");
+    std::fs::write(&path, cfg).unwrap();
+    let mut child = std::process::Command::new("haproxy")
+        .arg("-f")
+        .arg(&path)
+        .arg("-db")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("haproxy (scripts/deps.sh test installs it)");
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return (child, port);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("haproxy did not start");
+}
+
+/// How many sockets a hub process holds (its own /metrics).
+async fn connections(http: &reqwest::Client, hub: &HubProcess) -> f64 {
+    let m = http.get(format!("{}/metrics", hub.url())).send().await.unwrap().text().await.unwrap();
+    m.lines()
+        .find(|l| l.starts_with("tally_connections "))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_killed_under_load_loses_its_clients_to_the_others_and_they_recover_exactly() {
+    let Ok(server) = std::env::var("TALLY_TEST_PG") else {
+        return eprintln!("SKIPPED: needs TALLY_TEST_PG (make test-postgres)");
+    };
+    let redis = TestRedis::start();
+    let db = fresh_database(server).await;
+    let mut hubs: Vec<HubProcess> = (0..3).map(|_| HubProcess::start(&db, &redis.url())).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut proxy, port) = haproxy(dir.path(), &hubs);
+    let front = format!("ws://127.0.0.1:{port}/v1/ws");
+    let http = reqwest::Client::new();
+    let register = |name: &'static str| {
+        let (http, url) = (http.clone(), format!("http://127.0.0.1:{port}/v1/auth/register"));
+        async move {
+            let body = serde_json::json!({"username": name, "password": "correct horse battery", "display_name": name});
+            let v: serde_json::Value = http.post(url).json(&body).send().await.unwrap().json().await.unwrap();
+            Session::from_json(&v)
+        }
+    };
+    let (ann, bob) = (register("ann").await, register("bob").await);
+    let admin = std::fs::read_to_string(hubs[0].dir.path().join("admin.token")).unwrap();
+    let deposit = serde_json::json!({"username": "ann", "amount": {"minor": 100_000, "currency": "USD"}, "memo": "in"});
+    let r = http.post(format!("{}/v1/admin/deposit", hubs[0].url())).bearer_auth(&admin).json(&deposit).send().await;
+    assert_eq!(r.unwrap().status().as_u16(), 200);
+
+    let ch = Channel::Transactions(bob.user.id);
+    let mut watcher = Client::connect(&front, &bob.access, vec![]).await;
+    let (_, sub) = watcher.subscribe(ch, None).await.unwrap();
+    let ServerFrame::Subscribed { epoch, mut seq, .. } = sub else { panic!("{sub:?}") };
+    // The hub the watcher is on is the one to die.
+    let mut victim = None;
+    for (i, h) in hubs.iter().enumerate() {
+        if connections(&http, h).await >= 1.0 {
+            victim = Some(i);
+        }
+    }
+    let victim = victim.expect("the watcher is on one of the hubs");
+    // The payer on the same hub: its transfers in flight die with it and must be taken over.
+    let mut spare = Vec::new();
+    let mut payer = None;
+    for _ in 0..8 {
+        let c = Client::connect(&front, &ann.access, vec![]).await;
+        if connections(&http, &hubs[victim]).await >= 2.0 {
+            payer = Some(c);
+            break;
+        }
+        spare.push(c);
+    }
+    let mut payer = payer.expect("a payer on the victim hub");
+    let mut seen = Vec::new();
+    for i in 0..30 {
+        if i == 10 {
+            let _ = hubs[victim].child.kill(); // SIGKILL: no goodbye to anyone
+        }
+        let key = format!("k-{i}");
+        // The payer retries through the proxy with the same key until the hub that answers applies it once.
+        let pay = |id| ClientFrame::TransferCreate {
+            id,
+            idempotency_key: key.clone(),
+            to: "bob".into(),
+            amount: Money::new(10, Currency::USD),
+            memo: "storm".into(),
+            expires_at: None,
+        };
+        for attempt in 0..50 {
+            match payer.try_request(pay, std::time::Duration::from_secs(3)).await {
+                Some(ServerFrame::Ack { .. }) => break,
+                Some(other) => panic!("payment {i} refused: {other:?}"),
+                None => {
+                    assert!(attempt < 49, "payment {i} never went through");
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    payer = reconnect(&front, &ann.access).await;
+                }
+            }
+        }
+    }
+    // The watcher's socket died with its hub; it reconnects through the proxy and resumes from its position.
+    let mut completed = HashSet::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while completed.len() < 30 && std::time::Instant::now() < deadline {
+        match watcher.try_event_on(ch, std::time::Duration::from_secs(2)).await {
+            Some(ev) => {
+                assert_eq!(ev.seq, seq + 1, "a gap or a duplicate after {seq}");
+                seq = ev.seq;
+                seen.push(ev.seq);
+                if let EventData::Transaction { transaction } = ev.data {
+                    if transaction.status == TransferStatus::Completed {
+                        completed.insert(transaction.id);
+                    }
+                }
+            }
+            None => {
+                // Silent: the link is gone (or quiet). Reconnect and subscribe from where it was.
+                watcher = reconnect(&front, &bob.access).await;
+                let since = Some(Position { epoch: epoch.clone(), seq });
+                let (replayed, _) = watcher.subscribe(ch, since).await.unwrap();
+                for ev in replayed {
+                    assert_eq!(ev.seq, seq + 1, "replay resumes exactly after {seq}");
+                    seq = ev.seq;
+                    if let EventData::Transaction { transaction } = ev.data {
+                        if transaction.status == TransferStatus::Completed {
+                            completed.insert(transaction.id);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(completed.len(), 30, "every payment completed and reached bob, including those the dead hub held");
+    let inv: serde_json::Value = http
+        .get(format!("{}/v1/admin/invariants", hubs[(victim + 1) % 3].url()))
+        .bearer_auth(std::fs::read_to_string(hubs[(victim + 1) % 3].dir.path().join("admin.token")).unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(inv["ok"], true, "{inv}");
+    let _ = proxy.kill();
+    let _ = proxy.wait();
+    hubs.clear();
+}
+
+/// Connects through the proxy, retrying while it still routes to a hub that just died.
+async fn reconnect(front: &str, token: &str) -> Client {
+    for _ in 0..50 {
+        if let Some(c) = Client::try_connect(front, token).await {
+            return c;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("no hub answered through the proxy");
+}

@@ -38,6 +38,11 @@ impl Hub {
                         hub.fanout.publish(&[ev]);
                     }
                 }
+                // Transfers whose hub died mid-way (or whose steps kept failing) are taken over: any hub
+                // may advance any transfer (each step re-reads it under its parties' locks).
+                if n.is_multiple_of(5) {
+                    hub.adopt_stale_transfers().await;
+                }
                 // Retention in bounded passes: every 60 s, and every second while a pass still finds a
                 // full batch (a backlog is worked off without ever stalling the writer for long).
                 if n.is_multiple_of(60) || trim_backlog {
@@ -69,6 +74,20 @@ impl Hub {
                 }
             }
         });
+    }
+
+    /// Drives the transfers nobody moved for a while (their hub is gone).
+    async fn adopt_stale_transfers(self: &Arc<Self>) {
+        let idle = (self.cfg.transfer_step_ms as i64 * 10).max(5_000);
+        match self.store.read(move |c| ledger::stale_transfers(c, idle)).await {
+            Ok(stale) => {
+                for (tenant, id) in stale {
+                    metrics::counter!("tally_transfers_adopted_total").increment(1);
+                    self.drive_transfer(tenant, id);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not look for stalled transfers"),
+        }
     }
 
     /// Resumes transfers left in flight by a previous run.

@@ -13,8 +13,8 @@ mod transfers;
 pub use accounts::{balance, balances, check_invariants, deposit, withdraw};
 pub use history::{transaction, transaction_changes, transactions_count, transactions_page};
 pub use transfers::{
-    advance_transfer, create_transfer, open_transfers, transfer, transfer_by_key, transfer_for, unfinished_transfers,
-    Created, NewTransfer,
+    advance_transfer, create_transfer, open_transfers, stale_transfers, transfer, transfer_by_key, transfer_for,
+    unfinished_transfers, Created, NewTransfer,
 };
 
 use crate::error::{HubError, HubResult};

@@ -80,6 +80,11 @@ pub fn unfinished_transfers(tx: &mut dyn Tx) -> HubResult<Vec<(TenantId, Transfe
     tx.unfinished_transfers()
 }
 
+/// Unfinished transfers not moved for `idle_ms`: the hub driving them is gone (or its steps failed).
+pub fn stale_transfers(tx: &mut dyn Tx, idle_ms: i64) -> HubResult<Vec<(TenantId, TransferId)>> {
+    tx.stale_transfers(now_ms() - idle_ms)
+}
+
 fn emit_transfer(tx: &mut dyn Tx, emits: &mut Emits, tenant: TenantId, id: TransferId) -> HubResult<Transfer> {
     let mut t = transfer(tx, tenant, id)?.ok_or_else(|| HubError::internal("transfer vanished"))?;
     let key = t.idempotency_key.take(); // the channel is shared by both parties: no key on it

@@ -145,6 +145,8 @@ pub trait LedgerRepo {
     fn sent_since(&mut self, user: UserId, currency: Currency, since: Millis) -> HubResult<i64>;
     fn open_transfer_ids(&mut self, tenant: TenantId, user: UserId) -> HubResult<Vec<TransferId>>;
     fn unfinished_transfers(&mut self) -> HubResult<Vec<(TenantId, TransferId)>>;
+    /// Unfinished transfers nobody moved since `before` (their hub died, or its steps kept failing).
+    fn stale_transfers(&mut self, before: Millis) -> HubResult<Vec<(TenantId, TransferId)>>;
     /// Moves a transfer and its lines back in time (demo history only).
     fn backdate_transfer(&mut self, id: TransferId, at: Millis) -> HubResult<()>;
     fn ledger_violations(&mut self) -> HubResult<Vec<Violation>>;

@@ -224,6 +224,67 @@ impl Client {
         }
     }
 
+    /// Like `connect`, but None when the socket cannot be opened or is refused (a hub that just died).
+    pub async fn try_connect(url: &str, token: &str) -> Option<Client> {
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.ok()?;
+        let hello =
+            ClientFrame::Hello(Hello { v: PROTOCOL_VERSION, token: token.into(), subscriptions: vec![], client: None });
+        ws.send(WsMessage::text(encode(&hello))).await.ok()?;
+        let mut c = Client { ws, welcome: dummy_welcome(), next_id: 1, inbox: vec![] };
+        match c.try_next(WAIT).await? {
+            ServerFrame::Welcome(w) => c.welcome = w,
+            _ => return None,
+        }
+        Some(c)
+    }
+
+    /// The next frame, or None when the socket ended or `wait` passed (answers pings).
+    pub async fn try_next(&mut self, wait: Duration) -> Option<ServerFrame> {
+        loop {
+            match tokio::time::timeout(wait, self.ws.next()).await.ok()?? {
+                Ok(WsMessage::Text(t)) => {
+                    let f = decode_server(&t).ok()?;
+                    if let ServerFrame::Ping { ts } = f {
+                        let _ = self.ws.send(WsMessage::text(encode(&ClientFrame::Pong { ts }))).await;
+                        continue;
+                    }
+                    return Some(f);
+                }
+                Ok(WsMessage::Close(_)) | Err(_) => return None,
+                Ok(_) => continue,
+            }
+        }
+    }
+
+    /// The next live event on `channel`, or None when the socket ended or `wait` passed.
+    pub async fn try_event_on(&mut self, channel: Channel, wait: Duration) -> Option<Event> {
+        let is = |f: &ServerFrame| matches!(f, ServerFrame::Event(e) if e.channel == channel);
+        if let Some(i) = self.inbox.iter().position(is) {
+            if let ServerFrame::Event(e) = self.inbox.remove(i) {
+                return Some(e);
+            }
+        }
+        loop {
+            match self.try_next(wait).await? {
+                ServerFrame::Event(e) if e.channel == channel => return Some(e),
+                other => self.inbox.push(other),
+            }
+        }
+    }
+
+    /// A request's answer, or None when the socket ended or `wait` passed.
+    pub async fn try_request(&mut self, make: impl FnOnce(u64) -> ClientFrame, wait: Duration) -> Option<ServerFrame> {
+        let id = self.id();
+        self.ws.send(WsMessage::text(encode(&make(id)))).await.ok()?;
+        loop {
+            match self.try_next(wait).await? {
+                f @ ServerFrame::Ack { id: i, .. } if i == id => return Some(f),
+                f @ ServerFrame::Error { id: Some(i), .. } if i == id => return Some(f),
+                other => self.inbox.push(other),
+            }
+        }
+    }
+
     /// Waits for a frame matching `pred` (checking the inbox first); others are kept in the inbox.
     pub async fn wait_for(&mut self, what: &str, pred: impl Fn(&ServerFrame) -> bool) -> ServerFrame {
         if let Some(i) = self.inbox.iter().position(&pred) {

@@ -273,6 +273,15 @@ impl<C: GenericClient> LedgerRepo for PgTx<'_, C> {
         rows.iter().map(|r| Ok((TenantId(col(r, 0)?), col(r, 1)?))).collect()
     }
 
+    fn stale_transfers(&mut self, before: Millis) -> HubResult<Vec<(TenantId, TransferId)>> {
+        let rows = self.rows(
+            "SELECT tenant_id, id FROM transfers WHERE status IN ('pending','processing') AND updated_at < $1
+             ORDER BY id LIMIT 1000",
+            &[&before],
+        )?;
+        rows.iter().map(|r| Ok((TenantId(col(r, 0)?), col(r, 1)?))).collect()
+    }
+
     fn backdate_transfer(&mut self, id: TransferId, at: Millis) -> HubResult<()> {
         self.exec("UPDATE transactions SET created_at = $2 WHERE transfer_id = $1", &[&id, &at])?;
         self.exec("UPDATE transfers SET created_at = $2, updated_at = $2 WHERE id = $1", &[&id, &at])?;

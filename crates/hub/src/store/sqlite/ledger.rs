@@ -302,6 +302,15 @@ impl LedgerRepo for SqliteTx<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn stale_transfers(&mut self, before: Millis) -> HubResult<Vec<(TenantId, TransferId)>> {
+        let mut stmt = self.c.prepare_cached(
+            "SELECT tenant_id, id FROM transfers WHERE status IN ('pending','processing') AND updated_at < ?1
+             ORDER BY id LIMIT 1000",
+        )?;
+        let rows = stmt.query_map([before], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn backdate_transfer(&mut self, id: TransferId, at: Millis) -> HubResult<()> {
         self.c.execute("UPDATE transactions SET created_at = ?2 WHERE transfer_id = ?1", params![id, at])?;
         self.c.execute("UPDATE transfers SET created_at = ?2, updated_at = ?2 WHERE id = ?1", params![id, at])?;

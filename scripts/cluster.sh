@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# `make cluster`: the distributed deployment on one machine — PostgreSQL (the truth), Redis (the bus
+# between hubs), three tally-hub processes and HAProxy in front of them on one address. Every server is
+# Debian's package run as a plain process of this user (postgres's own user when run as root) in DATA,
+# on loopback ports; none of the system services is used. Ctrl-C (or the end of CMD) stops everything;
+# the data stays in DATA for the next start.
+# Usage: scripts/cluster.sh [FRONT_ADDR] [DATA] [-- CMD...]   (CMD runs with TALLY_CLUSTER_URL set)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+front="${1:-127.0.0.1:8790}"; shift || true
+data="${1:-$HOME/.local/share/tally-cluster}"; shift || true
+[ "${1:-}" = "--" ] && shift
+target="${CARGO_TARGET_DIR:-target}/debug"
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+for b in "$pgbin/initdb" redis-server haproxy "$target/tally-hub"; do
+  command -v "$b" >/dev/null || [ -x "$b" ] || { echo "missing $b (run: scripts/deps.sh test && cargo build)" >&2; exit 1; }
+done
+mkdir -p "$data"
+as=()
+pgroot="$data/pg"
+if [ "$(id -u)" = 0 ]; then
+  # PostgreSQL refuses to run as root: it runs as its own user, in a directory that user can reach.
+  as=(runuser -u postgres --); pgroot="${TALLY_CLUSTER_PGROOT:-/var/tmp/tally-cluster-pg}"
+fi
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -d "$pgroot/data" ] && "${as[@]}" "$pgbin/pg_ctl" -D "$pgroot/data" -m fast stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+# PostgreSQL: a password of its own (scram), kept beside its data.
+pgport=$(free_port)
+mkdir -p "$pgroot"; [ ${#as[@]} -gt 0 ] && chown postgres "$pgroot"
+if [ ! -d "$pgroot/data" ]; then
+  "${as[@]}" sh -c "head -c 18 /dev/urandom | base64 | tr -d '/+=' > '$pgroot/password'"
+  "${as[@]}" "$pgbin/initdb" -D "$pgroot/data" -U tally --pwfile="$pgroot/password" --auth=scram-sha-256 -E UTF8 >/dev/null
+fi
+"${as[@]}" "$pgbin/pg_ctl" -D "$pgroot/data" -l "$pgroot/log" -w start \
+  -o "-p $pgport -k $pgroot -c listen_addresses=127.0.0.1" >/dev/null
+store="postgres://tally:$(cat "$pgroot/password")@127.0.0.1:$pgport/postgres"
+say "PostgreSQL on 127.0.0.1:$pgport"
+
+redisport=$(free_port)
+mkdir -p "$data/redis"
+redis-server --port "$redisport" --bind 127.0.0.1 --save "" --appendonly no --dir "$data/redis" >"$data/redis.log" 2>&1 &
+pids+=($!)
+say "Redis on 127.0.0.1:$redisport"
+
+# Three hubs on one database and one bus; one JWT secret so a token from any hub works on all of them.
+[ -f "$data/jwt.secret" ] || head -c 48 /dev/urandom | base64 > "$data/jwt.secret"
+backends=""
+for i in 1 2 3; do
+  port=$(free_port)
+  demo=(); [ "$i" = 1 ] && demo=(--demo --demo-bot-ms "${TALLY_DEMO_BOT_MS:-8000}")
+  TALLY_STORE="$store" TALLY_BROKER="redis://127.0.0.1:$redisport" "$target/tally-hub" --bind "127.0.0.1:$port" \
+    --data-dir "$data/hub-$i" --jwt-secret-file "$data/jwt.secret" "${demo[@]}" >"$data/hub-$i.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 200); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { echo "hub $i did not start: see $data/hub-$i.log" >&2; exit 1; }
+  backends+="  server hub$i 127.0.0.1:$port check
+"
+  say "hub $i on 127.0.0.1:$port"
+done
+
+# HAProxy: WebSockets stay open (tunnel timeout), a hub that fails its readiness check gets no new ones.
+# Each proxied socket costs HAProxy two descriptors: as many as this user's limit allows.
+maxconn=$(( ($(ulimit -n) - 100) / 2 ))
+cat > "$data/haproxy.cfg" <<CFG
+global
+  maxconn $maxconn
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 60s
+  timeout server 60s
+  timeout tunnel 1h
+  option http-server-close
+frontend tally
+  bind $front
+  default_backend hubs
+backend hubs
+  balance leastconn
+  option httpchk GET /readyz
+  default-server inter 1s fall 2 rise 1
+$backends
+CFG
+haproxy -f "$data/haproxy.cfg" -db >"$data/haproxy.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do curl -fsS "http://$front/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fsS "http://$front/readyz" >/dev/null || { echo "HAProxy did not start: see $data/haproxy.log" >&2; exit 1; }
+echo "Tally cluster on http://$front  (3 hubs, PostgreSQL, Redis; logs and data in $data)"
+echo "Demo users alice, bob, carol — password tally-demo. Admin token: $data/hub-1/admin.token"
+if [ $# -gt 0 ]; then
+  TALLY_CLUSTER_URL="http://$front" "$@"
+else
+  echo "Point the app at http://$front. Ctrl-C stops the cluster."
+  wait
+fi
