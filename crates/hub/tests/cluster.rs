@@ -520,3 +520,120 @@ async fn reconnect(front: &str, token: &str) -> Client {
     }
     panic!("no hub answered through the proxy");
 }
+
+/// A PostgreSQL server of this test's own (so it can be stopped): Debian's binaries as a plain process,
+/// as its own user when the tests run as root.
+struct TestPostgres {
+    dir: std::path::PathBuf,
+    port: u16,
+    bin: std::path::PathBuf,
+}
+
+impl TestPostgres {
+    fn pg(&self, tool: &str) -> std::process::Command {
+        let exe = self.bin.join(tool);
+        let root = std::process::Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
+        if root {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(exe);
+            c
+        } else {
+            std::process::Command::new(exe)
+        }
+    }
+
+    fn start() -> TestPostgres {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL is installed")
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .max()
+            .unwrap();
+        let dir = std::env::temp_dir().join(format!("tally-pgstop-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let _ = std::process::Command::new("chown").arg("postgres").arg(&dir).status();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let pg = TestPostgres { dir, port, bin };
+        let data = pg.dir.join("data");
+        let ok = pg.pg("initdb").arg("-D").arg(&data).args(["--auth=trust", "-U", "tally"]).output().unwrap();
+        assert!(ok.status.success(), "initdb: {}", String::from_utf8_lossy(&ok.stderr));
+        pg.up();
+        pg
+    }
+
+    fn up(&self) {
+        let opts = format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", self.port, self.dir.display());
+        let ok = self
+            .pg("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-w", "-o", &opts])
+            .arg("-l")
+            .arg(self.dir.join("log"))
+            .arg("start")
+            .status()
+            .unwrap();
+        assert!(ok.success(), "pg_ctl start");
+    }
+
+    fn down(&self) {
+        let _ = self.pg("pg_ctl").arg("-D").arg(self.dir.join("data")).args(["-m", "fast", "stop"]).status();
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://tally@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for TestPostgres {
+    fn drop(&mut self) {
+        let _ = self.pg("pg_ctl").arg("-D").arg(self.dir.join("data")).args(["-m", "immediate", "stop"]).status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_going_away_gives_typed_retryable_errors_and_nothing_is_lost_when_it_returns() {
+    if std::env::var("TALLY_TEST_PG").is_err() {
+        return eprintln!("SKIPPED: needs TALLY_TEST_PG (make test-postgres)");
+    }
+    let pg = TestPostgres::start();
+    let hub = TestHub::start_on(Some(pg.url()), |c| c.transfer_step_ms = 5).await;
+    let ann = hub.register("ann").await;
+    hub.register("bob").await;
+    hub.deposit("ann", 10_000).await;
+    let mut c = hub.connect(&ann).await;
+    c.transfer("before", "bob", 1_000).await.expect("a payment while the database is up");
+    pg.down();
+    // Writes are refused with the retryable `unavailable`; the socket stays up.
+    let refused = c.transfer("during", "bob", 500).await;
+    assert!(matches!(&refused, Err((ErrorCode::Unavailable, _))), "{refused:?}");
+    let ping = c.request(|id| ClientFrame::Ping { id, ts: 1 }).await;
+    assert!(ping.is_ok(), "the hub still answers: {ping:?}");
+    pg.up();
+    // The same request (same key) goes through once the database is back; nothing before it was lost.
+    let mut after = None;
+    for _ in 0..50 {
+        match c.transfer("during", "bob", 500).await {
+            Ok(t) => {
+                after = Some(t);
+                break;
+            }
+            Err((ErrorCode::Unavailable, _)) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    let after = after.expect("writes resume");
+    assert_eq!(after.amount.minor, 500);
+    let again = c.transfer("during", "bob", 500).await.unwrap();
+    assert_eq!(again.id, after.id, "applied once");
+    let store = hub.running.as_ref().unwrap().hub.store.clone();
+    for _ in 0..100 {
+        if store.read(tally_hub::ledger::unfinished_transfers).await.map(|v| v.is_empty()).unwrap_or(false) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let b = balances(&hub, &[ann.user.id]).await;
+    assert_eq!(b, vec![(10_000 - 1_000 - 500, 0)]);
+    assert_eq!(hub.invariants_ok().await["ok"], true);
+}

@@ -63,13 +63,18 @@ impl Hub {
     pub fn drive_transfer(self: &Arc<Self>, tenant: TenantId, id: TransferId) {
         let hub = self.clone();
         tokio::spawn(async move {
-            for _ in 0..4 {
-                tokio::time::sleep(Duration::from_millis(hub.cfg.transfer_step_ms)).await;
+            // A step that fails (the store is unavailable) is tried again with a growing pause, for a
+            // minute; after that the transfer waits for `adopt_stale_transfers`.
+            let mut pause = Duration::from_millis(hub.cfg.transfer_step_ms);
+            let give_up = std::time::Instant::now() + Duration::from_secs(60);
+            while std::time::Instant::now() < give_up {
+                tokio::time::sleep(pause).await;
                 match hub.store.write(move |c, e| ledger::advance_transfer(c, e, tenant, id)).await {
-                    Ok(Some(s)) if !s.is_final() => continue,
+                    Ok(Some(s)) if !s.is_final() => pause = Duration::from_millis(hub.cfg.transfer_step_ms),
                     Ok(_) => return,
                     Err(e) => {
-                        tracing::error!(transfer = id, error = %e, "transfer step failed; retrying");
+                        tracing::warn!(transfer = id, error = %e, "transfer step failed; retrying");
+                        pause = (pause * 2).clamp(Duration::from_millis(100), Duration::from_secs(2));
                     }
                 }
             }

@@ -107,7 +107,9 @@ impl Store {
                 (Some(Ok(v)), Ok(())) => Ok(v),
                 (Some(Ok(_)), Err(e)) => Err(e),
                 (Some(Err(e)), _) => Err(e),
-                (None, _) => Err(HubError::internal("a write job never ran")),
+                // Never ran: the backend could not even start a transaction (the database is gone).
+                (None, Err(e)) => Err(e),
+                (None, Ok(())) => Err(HubError::internal("a write job never ran")),
             };
             let _ = reply_tx.send(answer);
         });
