@@ -66,10 +66,11 @@ test-ui:
 test-rust:
 	TALLY_REQUIRE_DESKTOP=1 scripts/desktop-session.sh cargo test --workspace $(APP_FEATURES) --no-fail-fast
 
-# The hub's whole suite again, on PostgreSQL: a throwaway server (scripts/with-postgres.sh), a fresh
-# database per hub.
+# The hub's whole suite again on PostgreSQL (a throwaway server from scripts/with-postgres.sh, a fresh
+# database per hub), the multi-hub tests (Redis, HAProxy, SIGKILL), and the client's chaos test on three
+# hubs.
 test-postgres:
-	scripts/with-postgres.sh cargo test -p tally-hub --no-fail-fast
+	scripts/with-postgres.sh sh -c 'cargo test -p tally-hub --no-fail-fast && cargo test -p tally-client --test chaos
 
 # Only the end-to-end test (it is also part of test-rust).
 test-e2e: ui

@@ -2,6 +2,10 @@
 //! and their links are cut or stalled through a loopback proxy, many times over, with a printed seed so a
 //! failure replays (TALLY_CHAOS_SEED). At the end: the ledger invariant holds, every cache equals the
 //! hub's truth, no message is lost or duplicated, and each notification was raised once.
+//!
+//! The same run once more on the distributed deployment (with TALLY_TEST_PG, `make test-postgres`):
+//! three hub processes on one PostgreSQL database with a Redis between them, each engine on its own hub,
+//! a random hub SIGKILLed each round.
 mod support;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -22,6 +26,8 @@ fn chaos_hub_process() {
     rt.block_on(async move {
         let mut cfg = hub_config(std::path::Path::new(&dir), addr.parse().unwrap());
         cfg.transfer_step_ms = 30;
+        cfg.store = std::env::var("TALLY_CHAOS_STORE").ok();
+        cfg.broker = std::env::var("TALLY_CHAOS_BROKER").ok();
         let _running = tally_hub::start(cfg).await.expect("hub child starts");
         std::future::pending::<()>().await;
     });
@@ -31,6 +37,8 @@ struct HubProcess {
     child: Option<Child>,
     dir: std::path::PathBuf,
     addr: std::net::SocketAddr,
+    /// PostgreSQL and Redis for a hub of the distributed deployment.
+    store: Option<(String, String)>,
 }
 
 impl HubProcess {
@@ -39,6 +47,11 @@ impl HubProcess {
             .args(["--ignored", "--exact", "chaos_hub_process", "--nocapture", "--test-threads=1"])
             .env("TALLY_CHAOS_DIR", &self.dir)
             .env("TALLY_CHAOS_ADDR", self.addr.to_string())
+            .envs(
+                self.store
+                    .iter()
+                    .flat_map(|(s, b)| [("TALLY_CHAOS_STORE", s.clone()), ("TALLY_CHAOS_BROKER", b.clone())]),
+            )
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -79,16 +92,130 @@ async fn post(url: &str, token: Option<&str>, body: serde_json::Value) -> serde_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn engines_survive_hub_kills_and_broken_links() {
-    let seed: u64 =
-        std::env::var("TALLY_CHAOS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| rand::thread_rng().gen());
-    println!("chaos seed {seed} (replay with TALLY_CHAOS_SEED={seed})");
-    let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().unwrap();
     let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let mut hub = HubProcess { child: None, dir: dir.path().to_path_buf(), addr };
-    hub.spawn().await;
-    let base = format!("http://{addr}");
-    let admin = std::fs::read_to_string(dir.path().join("admin.token")).unwrap();
+    let hub = HubProcess { child: None, dir: dir.path().to_path_buf(), addr, store: None };
+    chaos(vec![hub], Truth::Sqlite(dir.path().join("hub.db"))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engines_survive_hub_kills_and_broken_links_on_three_hubs_with_postgres_and_redis() {
+    let Ok(server) = std::env::var("TALLY_TEST_PG") else {
+        return eprintln!("SKIPPED: needs TALLY_TEST_PG (make test-postgres)");
+    };
+    let redis = RedisChild::start();
+    let db = fresh_database(&server).await;
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let hubs = dirs
+        .iter()
+        .map(|d| HubProcess {
+            child: None,
+            dir: d.path().to_path_buf(),
+            addr: std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap(),
+            store: Some((db.clone(), redis.url())),
+        })
+        .collect();
+    chaos(hubs, Truth::Postgres(db)).await;
+}
+
+/// Where the hubs' truth is read from at the end.
+enum Truth {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl Truth {
+    /// (balances, transaction ids and statuses) of a user, and how many messages the room holds.
+    async fn of(&self, uid: i64, room: RoomId) -> (support::Truth, i64) {
+        const BALANCES: &str = "SELECT currency, available, pending FROM accounts WHERE user_id = $1 ORDER BY currency";
+        const LINES: &str = "SELECT id, status FROM transactions WHERE user_id = $1 ORDER BY id";
+        const MESSAGES: &str = "SELECT COUNT(*) FROM messages WHERE room_id = $1";
+        match self {
+            Truth::Sqlite(path) => {
+                let db = rusqlite::Connection::open(path).unwrap();
+                let mut s = db.prepare(BALANCES).unwrap();
+                let b = s
+                    .query_map([uid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect();
+                let mut s = db.prepare(LINES).unwrap();
+                let t = s.query_map([uid], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+                let m = db.query_row(MESSAGES, [room], |r| r.get(0)).unwrap();
+                ((b, t), m)
+            }
+            Truth::Postgres(url) => {
+                let url = url.clone();
+                tokio::task::spawn_blocking(move || {
+                    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+                    let b =
+                        c.query(BALANCES, &[&uid]).unwrap().iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+                    let t = c.query(LINES, &[&uid]).unwrap().iter().map(|r| (r.get(0), r.get(1))).collect();
+                    let m = c.query_one(MESSAGES, &[&room]).unwrap().get(0);
+                    ((b, t), m)
+                })
+                .await
+                .unwrap()
+            }
+        }
+    }
+}
+
+/// A Redis server of the test's own (Debian's redis-server, no persistence).
+struct RedisChild(Child, u16);
+
+impl RedisChild {
+    fn start() -> RedisChild {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server (scripts/deps.sh test installs it)");
+        let r = RedisChild(child, port);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        r
+    }
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.1)
+    }
+}
+
+impl Drop for RedisChild {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A fresh database on the test PostgreSQL server.
+async fn fresh_database(server: &str) -> String {
+    let server = server.to_string();
+    let name = format!("chaos_{}", std::process::id());
+    tokio::task::spawn_blocking(move || {
+        let mut c = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+        c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        format!("{}/{name}", server.rsplit_once('/').unwrap().0)
+    })
+    .await
+    .unwrap()
+}
+
+async fn chaos(mut hubs: Vec<HubProcess>, truth: Truth) {
+    let seed: u64 =
+        std::env::var("TALLY_CHAOS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| rand::thread_rng().gen());
+    println!("chaos seed {seed} on {} hub(s) (replay with TALLY_CHAOS_SEED={seed})", hubs.len());
+    let mut rng = StdRng::seed_from_u64(seed);
+    for h in hubs.iter_mut() {
+        h.spawn().await;
+    }
+    let base = format!("http://{}", hubs[0].addr);
+    let admin = std::fs::read_to_string(hubs[0].dir.join("admin.token")).unwrap();
     for u in USERS {
         post(
             &format!("{base}/v1/auth/register"),
@@ -103,13 +230,16 @@ async fn engines_survive_hub_kills_and_broken_links() {
         )
         .await;
     }
-    let proxy = Proxy::start(addr).await;
+    // Each engine through a proxy of its own to "its" hub (with several hubs they are spread over them).
+    let mut proxies = Vec::new();
     let mut apps = Vec::new();
     let mut dirs = Vec::new();
-    for u in USERS {
+    for (i, u) in USERS.iter().enumerate() {
+        let proxy = Proxy::start(hubs[i % hubs.len()].addr).await;
         let d = tempfile::tempdir().unwrap();
         let app = App::new(d.path());
         app.engine.sign_in(&proxy.url(), u, "pass-word-123").await.unwrap();
+        proxies.push(proxy);
         app.wait_live().await;
         app.until("contacts and balance", |e| e.contacts().unwrap().len() == 3 && !e.balances().unwrap().is_empty())
             .await;
@@ -144,23 +274,24 @@ async fn engines_survive_hub_kills_and_broken_links() {
         tokio::time::sleep(Duration::from_millis(rng.gen_range(50..400))).await;
         match rng.gen_range(0..3) {
             0 => {
-                hub.kill9();
+                let h = rng.gen_range(0..hubs.len());
+                hubs[h].kill9();
                 tokio::time::sleep(Duration::from_millis(rng.gen_range(100..600))).await;
-                hub.spawn().await;
+                hubs[h].spawn().await;
             }
-            1 => {
-                proxy.cut();
-            }
+            1 => proxies.iter().for_each(|p| p.cut()),
             _ => {
-                proxy.stall();
+                proxies.iter().for_each(|p| p.stall());
                 tokio::time::sleep(Duration::from_millis(rng.gen_range(500..2_000))).await;
-                proxy.heal();
-                proxy.cut();
+                proxies.iter().for_each(|p| {
+                    p.heal();
+                    p.cut()
+                });
             }
         }
         faults += 1;
     }
-    proxy.heal();
+    proxies.iter().for_each(|p| p.heal());
     for a in &apps {
         a.engine.reconnect_now().ok();
     }
@@ -198,22 +329,14 @@ async fn engines_survive_hub_kills_and_broken_links() {
         .await
         .unwrap();
     assert_eq!(inv["ok"], true, "seed {seed}: {inv}");
-    // Caches equal the hub's truth (read from its database file; the hub is the only writer).
-    let db = rusqlite::Connection::open(dir.path().join("hub.db")).unwrap();
+    // Caches equal the hubs' truth (read from the database itself).
     for (i, a) in apps.iter().enumerate() {
         let uid = i as i64 + 1;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let mut s = db
-                .prepare("SELECT currency, available, pending FROM accounts WHERE user_id = ?1 ORDER BY currency")
-                .unwrap();
-            let b: Vec<(String, i64, i64)> =
-                s.query_map([uid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
-            let mut s = db.prepare("SELECT id, status FROM transactions WHERE user_id = ?1 ORDER BY id").unwrap();
-            let t: Vec<(i64, String)> =
-                s.query_map([uid], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+        let hub_msgs = loop {
+            let ((b, t), m) = truth.of(uid, room).await;
             if app_truth(a) == (b.clone(), t.clone()) {
-                break;
+                break m;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
@@ -223,10 +346,8 @@ async fn engines_survive_hub_kills_and_broken_links() {
                 (b, t)
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        };
         // Messages: all of them, once each, in every member's cache.
-        let hub_msgs: i64 =
-            db.query_row("SELECT COUNT(*) FROM messages WHERE room_id = ?1", [room], |r| r.get(0)).unwrap();
         assert_eq!(hub_msgs, sent_messages, "seed {seed}: the hub lost or duplicated messages");
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
