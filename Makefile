@@ -70,7 +70,7 @@ test-rust:
 # database per hub), the multi-hub tests (Redis, HAProxy, SIGKILL), and the client's chaos test on three
 # hubs.
 test-postgres:
-	scripts/with-postgres.sh sh -c 'cargo test -p tally-hub --no-fail-fast && cargo test -p tally-client --test chaos
+	scripts/with-postgres.sh sh -c 'cargo test -p tally-hub --no-fail-fast && cargo test -p tally-client --test chaos'
 
 # Only the end-to-end test (it is also part of test-rust).
 test-e2e: ui
