@@ -23,7 +23,8 @@ as=()
 pgroot="$data/pg"
 if [ "$(id -u)" = 0 ]; then
   # PostgreSQL refuses to run as root: it runs as its own user, in a directory that user can reach.
-  as=(runuser -u postgres --); pgroot="${TALLY_CLUSTER_PGROOT:-/var/tmp/tally-cluster-pg}"
+  as=(runuser -u postgres --)
+  pgroot="${TALLY_CLUSTER_PGROOT:-/var/tmp/tally-cluster-pg-$(printf %s "$data" | md5sum | cut -c1-12)}"
 fi
 pids=()
 cleanup() {
@@ -55,7 +56,8 @@ say "Redis on 127.0.0.1:$redisport"
 backends=""
 for i in 1 2 3; do
   port=$(free_port)
-  demo=(); [ "$i" = 1 ] && demo=(--demo --demo-bot-ms "${TALLY_DEMO_BOT_MS:-8000}")
+  # Hub 1 seeds the demo users (once; the others find them) and runs the demo bot.
+  demo=(--demo --demo-bot-ms 0); [ "$i" = 1 ] && demo=(--demo --demo-bot-ms "${TALLY_DEMO_BOT_MS:-8000}")
   TALLY_STORE="$store" TALLY_BROKER="redis://127.0.0.1:$redisport" "$target/tally-hub" --bind "127.0.0.1:$port" \
     --data-dir "$data/hub-$i" --jwt-secret-file "$data/jwt.secret" "${demo[@]}" >"$data/hub-$i.log" 2>&1 &
   pids+=($!)
