@@ -1,6 +1,7 @@
 //! One authenticated connection as the rest of the hub sees it: identity, subscription states and a
 //! bounded outgoing queue. The socket tasks live in `ws`.
-use crate::fanout::{Published, TenantId};
+use crate::ids::TenantId;
+use crate::published::Published;
 use axum::extract::ws::Utf8Bytes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};

@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod log;
 pub mod notify;
 pub mod presence;
+pub mod published;
 pub mod ratelimit;
 pub mod store;
 pub mod ws;

@@ -13,44 +13,13 @@ pub use local::LocalFanout;
 pub use redis::RedisFanout;
 
 use crate::conn::Conn;
-use axum::extract::ws::Utf8Bytes;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
 use tally_protocol::{Channel, ErrorCode, UserId};
 
 pub use crate::ids::TenantId;
-
-/// An encoded server frame (UTF-8 JSON text), encoded once and shared by every subscriber without a copy.
-/// What a broker carries between hubs: `as_str` out, `Frame::new` in.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Frame(Utf8Bytes);
-
-impl Frame {
-    pub fn new(text: String) -> Self {
-        Frame(Utf8Bytes::from(text))
-    }
-    pub fn as_str(&self) -> &str {
-        self.0.as_str()
-    }
-    /// The text for a socket's writer (shared, not copied).
-    pub(crate) fn to_ws(&self) -> Utf8Bytes {
-        self.0.clone()
-    }
-}
-
-/// One committed durable event (or an ephemeral one, `seq == 0`), encoded once.
-#[derive(Clone)]
-pub struct Published {
-    pub tenant: TenantId,
-    pub channel: Channel,
-    pub seq: u64,
-    /// The complete frame text to send (`{"type":"event",...}` or `{"type":"ephemeral",...}`).
-    pub frame: Frame,
-    /// When the event was committed (for the fan-out latency histogram).
-    pub at: Instant,
-}
+pub use crate::published::{Frame, Published};
 
 /// What one hub tells the others beyond events.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
