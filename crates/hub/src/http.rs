@@ -175,7 +175,7 @@ async fn login(
     let username = c.username.trim().to_lowercase();
     let user_key = format!("u:{tenant_name}:{username}");
     let ip_key = format!("ip:{}", peer.ip());
-    if s.hub.throttle.is_blocked(&[&user_key, &ip_key]) {
+    if s.hub.throttle.is_blocked(&[&user_key, &ip_key]).await {
         return Err(ApiError(
             StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::RateLimited,
@@ -206,11 +206,11 @@ async fn login(
     };
     match ok {
         Some((tenant, user)) => {
-            s.hub.throttle.succeed(&user_key);
+            s.hub.throttle.succeed(&user_key).await;
             tokens(&s.hub, user, tenant, auth::random_token("f_", 16), None).await
         }
         None => {
-            s.hub.throttle.fail(&[&user_key, &ip_key]);
+            s.hub.throttle.fail(&[&user_key, &ip_key]).await;
             metrics::counter!("tally_login_failures_total").increment(1);
             Err(ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "wrong username or password".into()))
         }

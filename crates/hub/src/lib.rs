@@ -19,6 +19,7 @@ pub mod presence;
 pub mod published;
 pub mod ratelimit;
 pub mod store;
+pub mod throttle;
 pub mod ws;
 
 pub use config::Config;
@@ -116,7 +117,7 @@ pub async fn start(cfg: Config) -> HubResult<Running> {
         return Err(HubError::invalid("the JWT secret must be at least 32 characters"));
     }
     let admin = secret_file(&cfg.data_dir.join("admin.token"), 40)?;
-    let hub = Hub::new(cfg.clone(), secret.into_bytes(), admin)?;
+    let hub = Hub::new(cfg.clone(), secret.into_bytes(), admin).await?;
     hub.store.write(|c, _| auth::ensure_tenant(c, "default")).await?;
     if cfg.demo {
         demo::seed(&hub).await?;

@@ -637,3 +637,24 @@ async fn postgres_going_away_gives_typed_retryable_errors_and_nothing_is_lost_wh
     assert_eq!(b, vec![(10_000 - 1_000 - 500, 0)]);
     assert_eq!(hub.invariants_ok().await["ok"], true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_sign_ins_spread_over_three_hubs_share_one_budget() {
+    if std::env::var("TALLY_TEST_PG").is_err() {
+        return eprintln!("SKIPPED: needs TALLY_TEST_PG (make test-postgres)");
+    }
+    let redis = TestRedis::start();
+    let hubs = three_hubs_with(Some(redis.url())).await.unwrap();
+    hubs[0].register("erin").await;
+    // Five wrong passwords (the limit), each on the next hub: no hub alone saw five.
+    for i in 0..5 {
+        let (st, _) =
+            hubs[i % 3].post("/v1/auth/login", serde_json::json!({"username": "erin", "password": "nope"})).await;
+        assert_eq!(st, 401);
+    }
+    for hub in &hubs {
+        let good = serde_json::json!({"username": "erin", "password": "correct horse battery"});
+        let (st, v) = hub.post("/v1/auth/login", good).await;
+        assert_eq!(st, 429, "every hub refuses now: {v}");
+    }
+}

@@ -6,7 +6,7 @@ mod dispatch;
 mod snapshots;
 mod subscribe;
 
-use crate::auth::{Keys, LoginThrottle};
+use crate::auth::Keys;
 use crate::config::Config;
 use crate::conn::Conn;
 use crate::error::HubError;
@@ -16,6 +16,7 @@ use crate::log;
 use crate::presence::{self, Presence};
 use crate::ratelimit::Bucket;
 use crate::store::Store;
+use crate::throttle::Throttle;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -29,7 +30,7 @@ pub struct Hub {
     pub fanout: Arc<dyn Fanout>,
     pub keys: Keys,
     pub presence: Presence,
-    pub throttle: LoginThrottle,
+    pub throttle: Throttle,
     pub admin_token: String,
     pub ready: AtomicBool,
     pub shutdown: watch::Sender<bool>,
@@ -39,7 +40,7 @@ pub struct Hub {
 }
 
 impl Hub {
-    pub fn new(cfg: Config, jwt_secret: Vec<u8>, admin_token: String) -> HubResult<Arc<Hub>> {
+    pub async fn new(cfg: Config, jwt_secret: Vec<u8>, admin_token: String) -> HubResult<Arc<Hub>> {
         let store_cell: Arc<OnceLock<Store>> = Default::default();
         let fanout: Arc<dyn Fanout> = match &cfg.broker {
             Some(url) => RedisFanout::start(url, store_cell.clone()).map_err(HubError::internal)?,
@@ -49,9 +50,13 @@ impl Hub {
         let store = Store::start(&cfg.backend(), Arc::new(move |events: Vec<Published>| publish_to.publish(&events)))?;
         let _ = store_cell.set(store.clone());
         let keys = Keys::new(&jwt_secret, cfg.access_ttl_secs, cfg.refresh_ttl_secs);
+        let throttle = match &cfg.broker {
+            Some(url) => Throttle::shared(cfg.login_max_failures, url).await.map_err(HubError::internal)?,
+            None => Throttle::local(cfg.login_max_failures),
+        };
         let hub = Arc::new(Hub {
             presence: Presence::new(Duration::from_secs(cfg.presence_grace_secs)),
-            throttle: LoginThrottle::new(cfg.login_max_failures),
+            throttle,
             cfg,
             store,
             fanout,
