@@ -7,6 +7,7 @@ pub mod chat;
 pub mod config;
 pub mod conn;
 pub mod demo;
+pub mod devices;
 pub mod error;
 pub mod fanout;
 pub mod http;

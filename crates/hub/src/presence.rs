@@ -114,6 +114,23 @@ impl Presence {
         });
     }
 
+    /// How many connections of the user this hub holds.
+    pub fn devices(&self, tenant: TenantId, user: UserId) -> u32 {
+        self.users.lock().unwrap_or_else(|e| e.into_inner()).get(&(tenant, user)).map_or(0, |e| e.conns)
+    }
+
+    /// Every user this hub holds a connection of.
+    pub fn connected_users(&self) -> Vec<(TenantId, UserId)> {
+        let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        users.iter().filter(|(_, e)| e.conns > 0).map(|(k, _)| *k).collect()
+    }
+
+    /// What others see of a user connected to another hub: the status they chose (invisible: offline).
+    pub fn shown_elsewhere(&self, tenant: TenantId, user: UserId) -> PresenceStatus {
+        let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        visible(users.get(&(tenant, user)).map_or(PresenceStatus::Online, |e| e.chosen))
+    }
+
     /// Whether this hub knows the user (else the caller looks up the database).
     pub fn knows(&self, tenant: TenantId, user: UserId) -> bool {
         self.users.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&(tenant, user))

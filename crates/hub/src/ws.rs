@@ -44,7 +44,9 @@ pub async fn serve_socket(hub: Arc<Hub>, socket: Box<WebSocket>) {
     Box::pin(
         async {
             hub.unregister(&conn);
-            if let Some(ch) = hub.presence.disconnected(tenant, uid) {
+            let change = hub.presence.disconnected(tenant, uid);
+            hub.devices.here(tenant, uid, hub.presence.devices(tenant, uid)).await;
+            if let Some(ch) = change {
                 hub.publish_presence(ch).await;
             }
             tracing::debug!("closed");
@@ -73,7 +75,9 @@ async fn start(hub: &Arc<Hub>, conn: &Arc<Conn>, hello: Hello, user: UserSummary
         .read(move |c| crate::auth::presence_of(c, tenant, uid))
         .await
         .unwrap_or((PresenceStatus::Online, None));
-    if let Some(ch) = hub.presence.connected(conn.tenant, conn.user.id, stored) {
+    let change = hub.presence.connected(tenant, uid, stored);
+    hub.devices.here(tenant, uid, hub.presence.devices(tenant, uid)).await;
+    if let Some(ch) = change {
         hub.publish_presence(ch).await;
     }
     for spec in hello.subscriptions.into_iter().take(hub.cfg.max_subscriptions as usize) {

@@ -658,3 +658,48 @@ async fn failed_sign_ins_spread_over_three_hubs_share_one_budget() {
         assert_eq!(st, 429, "every hub refuses now: {v}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_counts_every_device_on_every_hub() {
+    let Ok(server) = std::env::var("TALLY_TEST_PG") else {
+        return eprintln!("SKIPPED: needs TALLY_TEST_PG (make test-postgres)");
+    };
+    let redis = TestRedis::start();
+    let db = fresh_database(server).await;
+    let mut hubs = Vec::new();
+    for _ in 0..3 {
+        let broker = Some(redis.url());
+        hubs.push(
+            TestHub::start_on(Some(db.clone()), move |c| {
+                c.presence_grace_secs = 1;
+                c.broker = broker;
+            })
+            .await,
+        );
+    }
+    let ann = hubs[0].register("ann").await;
+    let bob = hubs[0].register("bob").await;
+    let ch = Channel::PresenceUser(ann.user.id);
+    let laptop = hubs[0].connect(&ann).await;
+    let phone = hubs[1].connect(&ann).await;
+    // Bob on the third hub, where ann has no device, sees her online.
+    let mut watcher = hubs[2].connect(&bob).await;
+    watcher.subscribe(ch, None).await.unwrap();
+    let status = |f: &ServerFrame| match f {
+        ServerFrame::Ephemeral { channel, data: Ephemeral::Presence { status, .. } } if *channel == ch => Some(*status),
+        _ => None,
+    };
+    let first = watcher.wait_for("presence snapshot", |f| status(f).is_some()).await;
+    assert_eq!(status(&first), Some(PresenceStatus::Online));
+    // The laptop goes; after the grace she is still online (the phone, on another hub).
+    drop(laptop);
+    let mut seen = Vec::new();
+    while let Some(f) = watcher.try_next(std::time::Duration::from_millis(2_500)).await {
+        seen.extend(status(&f));
+    }
+    assert!(!seen.contains(&PresenceStatus::Offline), "shown offline while her phone is connected: {seen:?}");
+    // The phone goes too: offline, from the hub that held it.
+    drop(phone);
+    let off = watcher.wait_for("offline", |f| status(f) == Some(PresenceStatus::Offline)).await;
+    assert_eq!(status(&off), Some(PresenceStatus::Offline));
+}

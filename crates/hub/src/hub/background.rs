@@ -22,6 +22,10 @@ impl Hub {
                 n += 1;
                 let (offline, typing) = hub.presence.tick();
                 for ch in offline {
+                    // Still connected to another hub: not offline.
+                    if hub.devices.elsewhere(ch.tenant, ch.user).await {
+                        continue;
+                    }
                     if let Some(at) = ch.last_seen {
                         let (t, u) = (ch.tenant, ch.user);
                         let _ = hub.store.write(move |c, _| auth::set_last_seen(c, t, u, at)).await;
@@ -42,6 +46,9 @@ impl Hub {
                 // may advance any transfer (each step re-reads it under its parties' locks).
                 if n.is_multiple_of(5) {
                     hub.adopt_stale_transfers().await;
+                }
+                if n.is_multiple_of(crate::devices::REFRESH_SECS) {
+                    hub.devices.refresh(&hub.presence.connected_users()).await;
                 }
                 // Retention in bounded passes: every 60 s, and every second while a pass still finds a
                 // full batch (a backlog is worked off without ever stalling the writer for long).

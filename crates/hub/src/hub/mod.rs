@@ -9,6 +9,7 @@ mod subscribe;
 use crate::auth::Keys;
 use crate::config::Config;
 use crate::conn::Conn;
+use crate::devices::Devices;
 use crate::error::HubError;
 use crate::error::HubResult;
 use crate::fanout::{Control, Fanout, LocalFanout, Published, RedisFanout, TenantId};
@@ -31,6 +32,7 @@ pub struct Hub {
     pub keys: Keys,
     pub presence: Presence,
     pub throttle: Throttle,
+    pub devices: Devices,
     pub admin_token: String,
     pub ready: AtomicBool,
     pub shutdown: watch::Sender<bool>,
@@ -54,9 +56,14 @@ impl Hub {
             Some(url) => Throttle::shared(cfg.login_max_failures, url).await.map_err(HubError::internal)?,
             None => Throttle::local(cfg.login_max_failures),
         };
+        let devices = match &cfg.broker {
+            Some(url) => Devices::shared(url).await.map_err(HubError::internal)?,
+            None => Devices::local(),
+        };
         let hub = Arc::new(Hub {
             presence: Presence::new(Duration::from_secs(cfg.presence_grace_secs)),
             throttle,
+            devices,
             cfg,
             store,
             fanout,

@@ -170,7 +170,10 @@ impl Hub {
                     self.presence.remember(tenant, uid, stored);
                 }
             }
-            let (status, last_seen) = self.presence.shown(tenant, user.id);
+            let (mut status, mut last_seen) = self.presence.shown(tenant, user.id);
+            if status == PresenceStatus::Offline && self.devices.elsewhere(tenant, user.id).await {
+                (status, last_seen) = (self.presence.shown_elsewhere(tenant, user.id), None);
+            }
             let frame = ServerFrame::Ephemeral { channel, data: Ephemeral::Presence { user, status, last_seen } };
             conn.send(&frame).await;
         }
