@@ -703,3 +703,21 @@ async fn presence_counts_every_device_on_every_hub() {
     let off = watcher.wait_for("offline", |f| status(f) == Some(PresenceStatus::Offline)).await;
     assert_eq!(status(&off), Some(PresenceStatus::Offline));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_has_one_holder_and_passes_on_when_it_runs_out() {
+    let Some(hubs) = three_hubs().await else { return };
+    let take = |hub: &TestHub, holder: &'static str, ttl: i64| {
+        let store = hub.running.as_ref().unwrap().hub.store.clone();
+        async move {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+            store.write(move |c, _| c.take_lease("duty", holder, now + ttl, now)).await.unwrap()
+        }
+    };
+    assert!(take(&hubs[0], "a", 400).await, "free: taken");
+    assert!(!take(&hubs[1], "b", 400).await, "held by a");
+    assert!(take(&hubs[0], "a", 400).await, "a renews");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await; // a stopped renewing (died)
+    assert!(take(&hubs[2], "b", 400).await, "ran out: b takes it");
+    assert!(!take(&hubs[0], "a", 400).await, "now held by b");
+}

@@ -44,7 +44,7 @@ impl Hub {
                 }
                 // Transfers whose hub died mid-way (or whose steps kept failing) are taken over: any hub
                 // may advance any transfer (each step re-reads it under its parties' locks).
-                if n.is_multiple_of(5) {
+                if n.is_multiple_of(5) && hub.holds_lease("adopt-transfers", Duration::from_secs(8)).await {
                     hub.adopt_stale_transfers().await;
                 }
                 if n.is_multiple_of(crate::devices::REFRESH_SECS) {
@@ -52,7 +52,8 @@ impl Hub {
                 }
                 // Retention in bounded passes: every 60 s, and every second while a pass still finds a
                 // full batch (a backlog is worked off without ever stalling the writer for long).
-                if n.is_multiple_of(60) || trim_backlog {
+                if (n.is_multiple_of(60) || trim_backlog) && hub.holds_lease("retention", Duration::from_secs(90)).await
+                {
                     let (keep, age) = (hub.cfg.retention_events, hub.cfg.retention_secs as i64 * 1000);
                     match hub.store.write(move |c, _| log::trim(c, keep, age)).await {
                         Ok(deleted) => trim_backlog = deleted >= log::TRIM_BATCH,
@@ -86,6 +87,21 @@ impl Hub {
                 }
             }
         });
+    }
+
+    /// Whether this hub does the duty `name` now: it takes (or renews) a lease on it for `ttl`. One hub of
+    /// the cluster at a time holds it; when that hub dies the lease runs out and another takes it.
+    async fn holds_lease(&self, name: &'static str, ttl: Duration) -> bool {
+        let me = self.instance.clone();
+        let now = crate::store::now_ms();
+        let until = now + ttl.as_millis() as i64;
+        match self.store.write(move |c, _| c.take_lease(name, &me, until, now)).await {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::warn!(lease = name, error = %e, "could not take a lease");
+                false
+            }
+        }
     }
 
     /// Drives the transfers nobody moved for a while (their hub is gone).

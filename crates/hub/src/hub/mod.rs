@@ -33,6 +33,8 @@ pub struct Hub {
     pub presence: Presence,
     pub throttle: Throttle,
     pub devices: Devices,
+    /// This process among the cluster's hubs (lease holder name).
+    pub instance: String,
     pub admin_token: String,
     pub ready: AtomicBool,
     pub shutdown: watch::Sender<bool>,
@@ -64,6 +66,7 @@ impl Hub {
             presence: Presence::new(Duration::from_secs(cfg.presence_grace_secs)),
             throttle,
             devices,
+            instance: crate::auth::random_token("hub_", 12),
             cfg,
             store,
             fanout,

@@ -14,6 +14,9 @@ use tally_protocol::*;
 pub trait Tx: LogRepo + LedgerRepo + ChatRepo + NotifyRepo + AuthRepo {
     /// A trivial round trip (health checks).
     fn ping(&mut self) -> HubResult<()>;
+    /// Takes or renews the lease `name` for `holder` until `until`; false while another holder's lease
+    /// has not run out. (SQLite: always true — one process owns the file.)
+    fn take_lease(&mut self, name: &str, holder: &str, until: Millis, now: Millis) -> HubResult<bool>;
 }
 
 // ---- channel logs --------------------------------------------------------------------------------------

@@ -78,6 +78,15 @@ impl<C: GenericClient> Tx for PgTx<'_, C> {
     fn ping(&mut self) -> HubResult<()> {
         self.one("SELECT 1", &[]).map(|_| ())
     }
+    fn take_lease(&mut self, name: &str, holder: &str, until: i64, now: i64) -> HubResult<bool> {
+        let r = self.opt(
+            "INSERT INTO leases (name, holder, until) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET holder = $2, until = $3 WHERE leases.until < $4 OR leases.holder = $2
+             RETURNING holder",
+            &[&name, &holder, &until, &now],
+        )?;
+        Ok(r.is_some())
+    }
 }
 
 /// A PostgreSQL error as the hub's: the server gone, out of space or overloaded is the retryable

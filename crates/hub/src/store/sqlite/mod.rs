@@ -61,6 +61,9 @@ impl Tx for SqliteTx<'_> {
     fn ping(&mut self) -> HubResult<()> {
         Ok(self.c.query_row("SELECT 1", [], |_| Ok(()))?)
     }
+    fn take_lease(&mut self, _name: &str, _holder: &str, _until: i64, _now: i64) -> HubResult<bool> {
+        Ok(true)
+    }
 }
 
 /// A stored value this hub cannot read: a typed storage error, never a silent default.
