@@ -75,6 +75,21 @@ impl Devices {
         }
     }
 
+    /// How many hubs (this one included) hold connections of the user: 1 alone or without Redis.
+    pub async fn hubs_holding(&self, tenant: TenantId, user: UserId) -> u32 {
+        let Some((c, _)) = &self.shared else { return 1 };
+        let mut c = c.clone();
+        let r: Result<u32, _> =
+            redis::cmd("ZCOUNT").arg(key(tenant, user)).arg(now_ms()).arg("+inf").query_async(&mut c).await;
+        match r {
+            Ok(n) => n.max(1),
+            Err(e) => {
+                failed(e);
+                1
+            }
+        }
+    }
+
     /// Renews this hub's entries for the users it holds connections of.
     pub async fn refresh(&self, users: &[(TenantId, UserId)]) {
         let Some((c, me)) = &self.shared else { return };

@@ -46,6 +46,9 @@ pub async fn serve_socket(hub: Arc<Hub>, socket: Box<WebSocket>) {
             hub.unregister(&conn);
             let change = hub.presence.disconnected(tenant, uid);
             hub.devices.here(tenant, uid, hub.presence.devices(tenant, uid)).await;
+            if hub.cfg.broker.is_some() {
+                hub.share_rate_budget(tenant, uid, true).await;
+            }
             if let Some(ch) = change {
                 hub.publish_presence(ch).await;
             }
@@ -77,6 +80,9 @@ async fn start(hub: &Arc<Hub>, conn: &Arc<Conn>, hello: Hello, user: UserSummary
         .unwrap_or((PresenceStatus::Online, None));
     let change = hub.presence.connected(tenant, uid, stored);
     hub.devices.here(tenant, uid, hub.presence.devices(tenant, uid)).await;
+    if hub.cfg.broker.is_some() {
+        hub.share_rate_budget(tenant, uid, true).await;
+    }
     if let Some(ch) = change {
         hub.publish_presence(ch).await;
     }

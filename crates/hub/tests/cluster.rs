@@ -721,3 +721,41 @@ async fn a_lease_has_one_holder_and_passes_on_when_it_runs_out() {
     assert!(take(&hubs[2], "b", 400).await, "ran out: b takes it");
     assert!(!take(&hubs[0], "a", 400).await, "now held by b");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_on_two_hubs_shares_one_rate_budget() {
+    let Ok(server) = std::env::var("TALLY_TEST_PG") else {
+        return eprintln!("SKIPPED: needs TALLY_TEST_PG (make test-postgres)");
+    };
+    let redis = TestRedis::start();
+    let db = fresh_database(server).await;
+    let mut hubs = Vec::new();
+    for _ in 0..2 {
+        let broker = Some(redis.url());
+        hubs.push(
+            TestHub::start_on(Some(db.clone()), move |c| {
+                c.broker = broker;
+                c.user_rate_per_sec = 10; // a burst of 20 for the user, wherever they are connected
+                c.rate_per_sec = 1_000;
+                c.rate_burst = 1_000;
+            })
+            .await,
+        );
+    }
+    let ann = hubs[0].register("ann").await;
+    let mut a = hubs[0].connect(&ann).await;
+    let mut b = hubs[1].connect(&ann).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await; // both hubs know of both devices
+    let mut accepted = 0;
+    for i in 0..30 {
+        for c in [&mut a, &mut b] {
+            match c.try_request(|id| ClientFrame::Ping { id, ts: i }, std::time::Duration::from_secs(5)).await {
+                Some(ServerFrame::Ack { .. }) => accepted += 1,
+                Some(ServerFrame::Error { code: ErrorCode::RateLimited, .. }) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    // Alone each hub would grant its full burst of 20 (40 in all); shared, the user gets about one burst.
+    assert!((15..=28).contains(&accepted), "{accepted} of 60 pings accepted");
+}

@@ -27,6 +27,8 @@ pub use crate::published::{Frame, Published};
 pub enum Control {
     /// A session was revoked (logout, refresh-token reuse): close its connections everywhere.
     Revoke { sid: String },
+    /// The hubs holding a user's connections changed: their shares of the user's rate budget change.
+    Devices { tenant: TenantId, user: UserId },
 }
 
 /// Called with every control message from another hub.

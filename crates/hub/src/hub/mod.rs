@@ -41,6 +41,8 @@ pub struct Hub {
     conns: Mutex<HashMap<u64, Arc<Conn>>>,
     next_conn: AtomicU64,
     user_rates: Mutex<HashMap<(TenantId, UserId), Bucket>>,
+    /// Over how many hubs each user's rate budget is shared (absent: 1).
+    user_shares: Mutex<HashMap<(TenantId, UserId), u32>>,
 }
 
 impl Hub {
@@ -77,13 +79,16 @@ impl Hub {
             conns: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(1),
             user_rates: Mutex::new(HashMap::new()),
+            user_shares: Mutex::new(HashMap::new()),
         });
         // Another hub revoked a session: close its connections here too.
         let weak = Arc::downgrade(&hub);
-        hub.fanout.set_inbound(Arc::new(move |c| match c {
-            Control::Revoke { sid } => {
-                if let Some(h) = weak.upgrade() {
-                    h.close_session(&sid);
+        hub.fanout.set_inbound(Arc::new(move |c| {
+            let Some(h) = weak.upgrade() else { return };
+            match c {
+                Control::Revoke { sid } => h.close_session(&sid),
+                Control::Devices { tenant, user } => {
+                    tokio::spawn(async move { h.share_rate_budget(tenant, user, false).await });
                 }
             }
         }));
@@ -141,15 +146,35 @@ impl Hub {
         }
     }
 
-    /// The per-user budget shared by all of a user's connections.
+    /// The per-user budget shared by all of a user's connections: on every hub that holds some, its share
+    /// (the budget divided by how many hubs do), so the user's total stays the configured one.
     pub fn user_rate_ok(&self, tenant: TenantId, user: UserId) -> bool {
+        let share = self.user_shares.lock().unwrap_or_else(|e| e.into_inner()).get(&(tenant, user)).copied();
+        let rate = self.cfg.user_rate_per_sec as f64 / share.unwrap_or(1).max(1) as f64;
         let mut map = self.user_rates.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > 200_000 {
             map.clear();
         }
-        map.entry((tenant, user))
-            .or_insert_with(|| Bucket::new(self.cfg.user_rate_per_sec as f64, (self.cfg.user_rate_per_sec * 2) as f64))
-            .take()
+        map.entry((tenant, user)).or_insert_with(|| Bucket::new(rate, rate * 2.0)).take()
+    }
+
+    /// Recounts the hubs holding the user's connections and resizes this hub's share of their budget;
+    /// `tell` lets the other hubs do the same (this hub's devices for the user changed).
+    pub async fn share_rate_budget(&self, tenant: TenantId, user: UserId, tell: bool) {
+        let n = self.devices.hubs_holding(tenant, user).await;
+        let old = {
+            let mut shares = self.user_shares.lock().unwrap_or_else(|e| e.into_inner());
+            if shares.len() > 200_000 {
+                shares.clear(); // bounded memory; a user without an entry gets the whole budget again
+            }
+            shares.insert((tenant, user), n)
+        };
+        if old.unwrap_or(1) != n {
+            self.user_rates.lock().unwrap_or_else(|e| e.into_inner()).remove(&(tenant, user));
+        }
+        if tell {
+            self.fanout.control(Control::Devices { tenant, user });
+        }
     }
 
     /// Publishes a presence change to `presence:{user}` and every `presence:room:{id}` the user is in.
