@@ -88,6 +88,14 @@ async fn idempotency_key_retries_apply_once_and_conflict_on_a_different_body() {
     let mut c = hub.connect(&a).await;
     let err = c.transfer("same-key", "dan", 2_000).await.unwrap_err();
     assert_eq!(err.0, ErrorCode::Conflict);
+    // Charged once: wait for the one transfer to settle, then the sender has 99,000 in all.
+    let store = hub.running.as_ref().unwrap().hub.store.clone();
+    for _ in 0..200 {
+        if store.read(tally_hub::ledger::unfinished_transfers).await.unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     match c.request(|id| ClientFrame::Snapshot { id, what: SnapshotKind::Balances }).await.unwrap() {
         Some(AckData::Balances { balances }) => assert_eq!(balances[0].available + balances[0].pending, 99_000),
         other => panic!("{other:?}"),
