@@ -345,8 +345,18 @@ impl Drop for HubProcess {
     }
 }
 
+/// A child process stopped when the test ends, however it ends (a failed assertion included).
+struct Stopped(std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// HAProxy in front of the hubs, as the deployment runs it (scripts/cluster.sh).
-fn haproxy(dir: &std::path::Path, hubs: &[HubProcess]) -> (std::process::Child, u16) {
+fn haproxy(dir: &std::path::Path, hubs: &[HubProcess]) -> (Stopped, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let servers: String =
         hubs.iter().enumerate().map(|(i, h)| format!("  server hub{i} 127.0.0.1:{} check\n", h.port)).collect();
@@ -357,7 +367,7 @@ fn haproxy(dir: &std::path::Path, hubs: &[HubProcess]) -> (std::process::Child, 
     );
     let path = dir.join("haproxy.cfg");
     std::fs::write(&path, cfg).unwrap();
-    let mut child = std::process::Command::new("haproxy")
+    let child = std::process::Command::new("haproxy")
         .arg("-f")
         .arg(&path)
         .arg("-db")
@@ -365,14 +375,13 @@ fn haproxy(dir: &std::path::Path, hubs: &[HubProcess]) -> (std::process::Child, 
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("haproxy (scripts/deps.sh test installs it)");
+    let child = Stopped(child);
     for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return (child, port);
         }
         std::thread::sleep(std::time::Duration::from_millis(25));
     }
-    let _ = child.kill();
-    let _ = child.wait();
     panic!("haproxy did not start");
 }
 
@@ -394,7 +403,7 @@ async fn a_hub_killed_under_load_loses_its_clients_to_the_others_and_they_recove
     let db = fresh_database(server).await;
     let mut hubs: Vec<HubProcess> = (0..3).map(|_| HubProcess::start(&db, &redis.url())).collect();
     let dir = tempfile::tempdir().unwrap();
-    let (mut proxy, port) = haproxy(dir.path(), &hubs);
+    let (proxy, port) = haproxy(dir.path(), &hubs);
     let front = format!("ws://127.0.0.1:{port}/v1/ws");
     let http = reqwest::Client::new();
     let register = |name: &'static str| {
@@ -505,8 +514,7 @@ async fn a_hub_killed_under_load_loses_its_clients_to_the_others_and_they_recove
         .await
         .unwrap();
     assert_eq!(inv["ok"], true, "{inv}");
-    let _ = proxy.kill();
-    let _ = proxy.wait();
+    drop(proxy);
     hubs.clear();
 }
 
