@@ -34,10 +34,9 @@ impl Devices {
         Devices { shared: None }
     }
 
-    pub async fn shared(url: &str) -> Result<Self, String> {
-        let client = redis::Client::open(url).map_err(|e| format!("bad --broker URL: {e}"))?;
-        let conn = ConnectionManager::new(client).await.map_err(|e| format!("redis: {e}"))?;
-        Ok(Devices { shared: Some((conn, crate::auth::random_token("h", 12))) })
+    /// Kept in Redis, on the hub's Redis connection (it reconnects by itself).
+    pub fn shared(conn: ConnectionManager) -> Self {
+        Devices { shared: Some((conn, crate::auth::random_token("h", 12))) }
     }
 
     /// This hub now holds `n` connections of the user.

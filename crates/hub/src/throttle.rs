@@ -21,11 +21,9 @@ impl Throttle {
         Throttle { local: LoginThrottle::new(max_failures), max_failures, shared: None }
     }
 
-    /// Counts in Redis at `url` as well (the connection is made lazily and kept, reconnecting).
-    pub async fn shared(max_failures: u32, url: &str) -> Result<Self, String> {
-        let client = redis::Client::open(url).map_err(|e| format!("bad --broker URL: {e}"))?;
-        let conn = ConnectionManager::new(client).await.map_err(|e| format!("redis: {e}"))?;
-        Ok(Throttle { local: LoginThrottle::new(max_failures), max_failures, shared: Some(conn) })
+    /// Counts in Redis as well, on the hub's Redis connection (it reconnects by itself).
+    pub fn shared(max_failures: u32, conn: ConnectionManager) -> Self {
+        Throttle { local: LoginThrottle::new(max_failures), max_failures, shared: Some(conn) }
     }
 
     fn shared_key(key: &str) -> String {

@@ -56,13 +56,18 @@ impl Hub {
         let store = Store::start(&cfg.backend(), Arc::new(move |events: Vec<Published>| publish_to.publish(&events)))?;
         let _ = store_cell.set(store.clone());
         let keys = Keys::new(&jwt_secret, cfg.access_ttl_secs, cfg.refresh_ttl_secs);
-        let throttle = match &cfg.broker {
-            Some(url) => Throttle::shared(cfg.login_max_failures, url).await.map_err(HubError::internal)?,
-            None => Throttle::local(cfg.login_max_failures),
-        };
-        let devices = match &cfg.broker {
-            Some(url) => Devices::shared(url).await.map_err(HubError::internal)?,
-            None => Devices::local(),
+        // One multiplexed Redis connection for the login throttle and the device directory (fan-out
+        // keeps its own pub/sub connections).
+        let (throttle, devices) = match &cfg.broker {
+            Some(url) => {
+                let client = redis::Client::open(url.as_str())
+                    .map_err(|e| HubError::internal(format!("bad --broker URL: {e}")))?;
+                let conn = redis::aio::ConnectionManager::new(client)
+                    .await
+                    .map_err(|e| HubError::internal(format!("redis: {e}")))?;
+                (Throttle::shared(cfg.login_max_failures, conn.clone()), Devices::shared(conn))
+            }
+            None => (Throttle::local(cfg.login_max_failures), Devices::local()),
         };
         let hub = Arc::new(Hub {
             presence: Presence::new(Duration::from_secs(cfg.presence_grace_secs)),

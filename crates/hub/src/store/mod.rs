@@ -134,6 +134,14 @@ impl Store {
     }
 }
 
+/// A unit enum by its serde name (the protocol's snake_case strings): how both backends store enums.
+pub fn enum_str<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => unreachable!("a unit enum serializes to a string"),
+    }
+}
+
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }

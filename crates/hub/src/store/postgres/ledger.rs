@@ -3,8 +3,8 @@
 use super::{col, enum_from, PgTx};
 use crate::error::{HubError, HubResult};
 use crate::fanout::TenantId;
+use crate::store::enum_str;
 use crate::store::repo::{LedgerRepo, NewTransferRow, NewTxLine, TransferRow, TxRow, Violation};
-use crate::store::sqlite::enum_str;
 use postgres::{GenericClient, Row};
 use tally_protocol::*;
 

@@ -2,8 +2,8 @@
 use super::{col, enum_from, PgTx};
 use crate::error::{HubError, HubResult};
 use crate::fanout::TenantId;
+use crate::store::enum_str;
 use crate::store::repo::{NewNotification, NotifyRepo};
-use crate::store::sqlite::enum_str;
 use postgres::{GenericClient, Row};
 use tally_protocol::*;
 

@@ -1,7 +1,8 @@
 //! Tenants, users and refresh tokens in SQLite.
-use super::{enum_from, enum_str, SqliteTx};
+use super::{enum_from, SqliteTx};
 use crate::error::HubResult;
 use crate::fanout::TenantId;
+use crate::store::enum_str;
 use crate::store::repo::{AuthRepo, NewRefresh, NewUser, RefreshRow};
 use rusqlite::{params, OptionalExtension};
 use tally_protocol::*;

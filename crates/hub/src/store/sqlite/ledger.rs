@@ -1,7 +1,8 @@
 //! The ledger in SQLite: `accounts` (CHECK available >= 0), `postings`, `transfers`, `transactions`.
-use super::{enum_from, enum_str, SqliteTx};
+use super::{enum_from, SqliteTx};
 use crate::error::{HubError, HubResult};
 use crate::fanout::TenantId;
+use crate::store::enum_str;
 use crate::store::repo::{LedgerRepo, NewTransferRow, NewTxLine, TransferRow, TxRow, Violation};
 use rusqlite::{params, OptionalExtension};
 use tally_protocol::*;

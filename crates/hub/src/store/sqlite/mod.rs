@@ -80,13 +80,6 @@ pub(crate) fn enum_from<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> 
     serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| unreadable(what, s))
 }
 
-pub(crate) fn enum_str<T: serde::Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => unreachable!("a unit enum serializes to a string"),
-    }
-}
-
 /// Read connections: a pool of read-only connections on the same file (WAL lets them read while the
 /// writer writes).
 struct Readers(r2d2::Pool<SqliteConnectionManager>);

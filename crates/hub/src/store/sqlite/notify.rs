@@ -1,7 +1,8 @@
 //! Notifications in SQLite: kind and priority stored by their protocol names, the target as JSON.
-use super::{enum_from, enum_str, SqliteTx};
+use super::{enum_from, SqliteTx};
 use crate::error::HubResult;
 use crate::fanout::TenantId;
+use crate::store::enum_str;
 use crate::store::repo::{NewNotification, NotifyRepo};
 use rusqlite::params;
 use tally_protocol::*;
