@@ -17,6 +17,10 @@ use tally_client::view::*;
 use tally_client::{Engine, EngineConfig};
 use tally_protocol::*;
 
+#[path = "support/slow_link.rs"]
+mod slow_link;
+use slow_link::SlowLink;
+
 const WAIT: Duration = Duration::from_secs(30);
 
 struct Driver(Child);
@@ -159,6 +163,9 @@ async fn scenario() {
     let port = free_port();
     let server = format!("http://127.0.0.1:{port}");
     let hub = tally_hub::start(hub_config(hub_dir.path(), port)).await.expect("hub");
+    // The app reaches the hub over a slow link at first, so its history download can be watched.
+    let link = SlowLink::start(port).await;
+    let app_server = format!("http://127.0.0.1:{}", link.port);
     // A long history, made through the hub's own API: the fresh app must download all of it.
     let admin = std::fs::read_to_string(hub_dir.path().join("admin.token")).unwrap();
     let seeded = reqwest::Client::new()
@@ -230,7 +237,7 @@ async fn scenario() {
     let server_field = wait_css(&c, "[data-testid=signin-server]").await;
     assert!(title.contains("Tally") || title.is_empty(), "title {title}");
     server_field.clear().await.unwrap();
-    server_field.send_keys(&server).await.unwrap();
+    server_field.send_keys(&app_server).await.unwrap();
     wait_css(&c, "[data-testid=signin-username]").await.send_keys("alice").await.unwrap();
     wait_css(&c, "[data-testid=signin-password]").await.send_keys(tally_hub::demo::PASSWORD).await.unwrap();
     shot(&c, "01-sign-in").await;
@@ -247,6 +254,9 @@ async fn scenario() {
         "const e = document.querySelector('[data-testid=conn-pill]'); return e && e.dataset.state === 'live';",
     )
     .await;
+    watch_the_download(&c, alice_total).await;
+    link.fast();
+    nav(&c, "home").await;
     shot(&c, "02-home").await;
 
     // 2. Bob (a real engine) pays alice: it appears without a reload.
@@ -401,6 +411,27 @@ async fn scenario() {
     let _ = c.close().await;
     bob.shutdown();
     hub.shutdown().await;
+}
+
+/// "Downloading history — N of M" in History, moving, then in Settings, while the slow link trickles the
+/// history in: M counts at least every transaction the hub holds for alice, N stays below it.
+async fn watch_the_download(c: &Client, alice_total: i64) {
+    const READ: &str = "const t = [...document.querySelectorAll('[data-testid=sync-text]')].map(e => e.textContent)
+        .find(s => s.includes('Downloading history') && s.includes(' of '));
+        if (!t) return null; const [n, m] = t.split('—')[1].split(' of ');
+        const digits = s => Number(s.replace(/[^0-9]/g, '')); return [digits(n), digits(m)];";
+    let pair = |v: serde_json::Value| (v[0].as_i64().unwrap(), v[1].as_i64().unwrap());
+    nav(c, "history").await;
+    let (first, total) = pair(wait_js(c, "\"Downloading history — N of M\" in History", READ).await);
+    assert!(total >= alice_total && first < total, "History shows {first} of {total}; alice has {alice_total}");
+    shot(c, "02a-history-downloading").await;
+    let moving = format!("const r = (() => {{ {READ} }})(); return r && r[0] > {first} ? r : null;");
+    let (later, _) = pair(wait_js(c, "the download moving on", &moving).await);
+    assert!(later < total, "{later} of {total} is not still downloading");
+    nav(c, "settings").await;
+    let (in_settings, _) = pair(wait_js(c, "\"Downloading history — N of M\" in Settings", READ).await);
+    assert!(in_settings >= later && in_settings < total);
+    shot(c, "02b-settings-downloading").await;
 }
 
 /// The hub's database file, opened read-only beside the running hub (WAL lets a second reader in).
