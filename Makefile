@@ -9,7 +9,7 @@ DEMO_DIR ?= $(HOME)/.local/share/tally-demo-hub
 CLUSTER_ADDR ?= 127.0.0.1:8790
 CLUSTER_DIR ?= $(HOME)/.local/share/tally-cluster
 
-.PHONY: help deps deps-test ui run cluster hub test test-rust test-postgres test-ui test-e2e test-protocol-example test-bundle lint fmt bindings bundle bench bench-quick bench-deps bench-client clean
+.PHONY: help deps deps-test ui run cluster hub test test-rust test-postgres test-ui test-e2e test-protocol-example test-bundle lint fmt bindings bundle bench bench-quick bench-cluster bench-deps bench-client clean
 
 help:
 	@echo "make run    build everything, start a demo hub and open the app signed in as alice"
@@ -17,6 +17,7 @@ help:
 	@echo "make cluster  PostgreSQL + Redis + three hubs behind HAProxy on $(CLUSTER_ADDR); make run CLUSTER=1 opens the app on it"
 	@echo "make bundle build the .deb package"
 	@echo "make bench  Tally vs Socket.IO benchmarks (rewrites docs/BENCHMARKS.md); make bench-quick: smoke run"
+	@echo "make bench-cluster  one hub vs the cluster, side by side (its section of docs/BENCHMARKS.md); QUICK=1: smoke run"
 
 deps:
 	@scripts/deps.sh run
@@ -93,6 +94,15 @@ bench: bench-deps
 # A smoke run of every scenario with small sizes (about a minute); writes target/bench-quick/.
 bench-quick: bench-deps
 	target/release/tally-bench run --quick
+
+# One hub on SQLite beside the cluster (3 hubs, PostgreSQL, Redis, HAProxy from scripts/cluster.sh, in a
+# throwaway directory), same load; rewrites the cluster section of docs/BENCHMARKS.md (QUICK=1: a smoke run
+# into target/bench-quick/). About five minutes; not part of `make test`.
+bench-cluster:
+	cargo build --release -p tally-hub -p tally-bench
+	TALLY_HUB_BIN=target/release/tally-hub TALLY_DEMO_BOT_MS=0 TALLY_CLUSTER_EPHEMERAL=1 scripts/cluster.sh \
+	  "127.0.0.1:$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')" \
+	  "$$(mktemp -d)" -- target/release/tally-bench cluster $(if $(QUICK),--quick --out target/bench-quick/BENCHMARKS.md)
 
 bench-deps:
 	@cd bench/socketio && { [ -d node_modules/socket.io ] || npm ci --no-audit --no-fund; }

@@ -1,6 +1,7 @@
 //! tally-bench: the Tally hub and a Socket.IO 4.8 server (and a raw TCP baseline) under the same load,
 //! from the same load generator, on the same machine. See docs/BENCHMARKS.md.
 mod backfill;
+mod cluster;
 mod pool;
 mod raw;
 mod report;
@@ -47,6 +48,17 @@ enum Cmd {
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
+    /// One hub on SQLite beside the cluster (three hubs, PostgreSQL, Redis, HAProxy) under the same load:
+    /// room fan-out, personal channels, the ledger and a reconnect storm. Run it inside the cluster:
+    /// `make bench-cluster` (scripts/cluster.sh ... -- tally-bench cluster).
+    Cluster {
+        /// Small sizes and short steps; a smoke test, not a measurement.
+        #[arg(long)]
+        quick: bool,
+        /// The markdown file whose cluster section is rewritten.
+        #[arg(long, default_value = "docs/BENCHMARKS.md")]
+        out: PathBuf,
+    },
     /// A client process (started by `run`; speaks JSON lines on stdin/stdout).
     #[command(hide = true)]
     Worker,
@@ -60,7 +72,7 @@ enum Cmd {
     },
 }
 
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
@@ -103,6 +115,10 @@ fn main() -> anyhow::Result<()> {
                 }
                 Ok(())
             })
+        }
+        Cmd::Cluster { quick, out } => {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+            rt.block_on(cluster::run(cluster::Opts { quick, out }))
         }
         Cmd::RawServer { port, http_port } => {
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -153,7 +169,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// UTC date and time without pulling in a date crate.
-fn chrono_like_now() -> String {
+pub(crate) fn chrono_like_now() -> String {
     let s = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
     let (days, rem) = (s.div_euclid(86_400), s.rem_euclid(86_400));
     // Civil from days (Howard Hinnant's algorithm).

@@ -5,9 +5,16 @@ use std::path::Path;
 pub const BEGIN: &str = "<!-- tally-bench:begin (written by `make bench`; edits here are overwritten) -->";
 pub const END: &str = "<!-- tally-bench:end -->";
 
-#[derive(Default)]
 pub struct Report {
     pub sections: Vec<Section>,
+    /// The two compared columns' headings: the hub and its peer (Socket.IO), or one hub and the cluster.
+    pub columns: [String; 2],
+}
+
+impl Default for Report {
+    fn default() -> Self {
+        Report { sections: Vec::new(), columns: ["Tally".into(), "Socket.IO".into()] }
+    }
 }
 
 pub struct Section {
@@ -146,10 +153,15 @@ impl Report {
         for s in &self.sections {
             md.push_str(&format!("\n### {}\n\n", s.title));
             let raw = s.rows.iter().any(|r| r.raw.is_some());
+            let [a, b] = &self.columns;
             if raw {
-                md.push_str("| Metric | Tally | Socket.IO | raw TCP | Tally ÷ Socket.IO | Target | Verdict |\n|---|---|---|---|---|---|---|\n");
+                md.push_str(&format!(
+                    "| Metric | {a} | {b} | raw TCP | {a} ÷ {b} | Target | Verdict |\n|---|---|---|---|---|---|---|\n"
+                ));
             } else {
-                md.push_str("| Metric | Tally | Socket.IO | Tally ÷ Socket.IO | Target | Verdict |\n|---|---|---|---|---|---|\n");
+                md.push_str(&format!(
+                    "| Metric | {a} | {b} | {a} ÷ {b} | Target | Verdict |\n|---|---|---|---|---|---|\n"
+                ));
             }
             for r in &s.rows {
                 if raw {
@@ -185,11 +197,16 @@ impl Report {
 
     /// Replaces the marked section of `doc` (or appends it).
     pub fn write(&self, doc: &Path, header: &str) -> anyhow::Result<()> {
+        self.write_between(doc, header, BEGIN, END)
+    }
+
+    /// Replaces the section of `doc` between `begin` and `end` (or appends it with them).
+    pub fn write_between(&self, doc: &Path, header: &str, begin: &str, end: &str) -> anyhow::Result<()> {
         let body = self.render(doc, header)?;
         let old = std::fs::read_to_string(doc).unwrap_or_default();
-        let new = match (old.find(BEGIN), old.find(END)) {
-            (Some(a), Some(b)) if b > a => format!("{}{BEGIN}\n{body}\n{END}{}", &old[..a], &old[b + END.len()..]),
-            _ => format!("{old}\n{BEGIN}\n{body}\n{END}\n"),
+        let new = match (old.find(begin), old.find(end)) {
+            (Some(a), Some(b)) if b > a => format!("{}{begin}\n{body}\n{end}{}", &old[..a], &old[b + end.len()..]),
+            _ => format!("{old}\n{begin}\n{body}\n{end}\n"),
         };
         std::fs::write(doc, new)?;
         Ok(())
@@ -220,6 +237,7 @@ mod tests {
                     series: vec![("a".into(), vec![(0.0, 1.0), (99.0, 2.0)])],
                 }),
             }],
+            ..Report::default()
         };
         r.write(&doc, "header\n").unwrap();
         let s = std::fs::read_to_string(&doc).unwrap();

@@ -36,7 +36,7 @@ pub struct Bench {
 }
 
 /// Sizes: (full, quick).
-fn pick<T>(quick: bool, full: T, q: T) -> T {
+pub(crate) fn pick<T>(quick: bool, full: T, q: T) -> T {
     if quick {
         q
     } else {
@@ -44,42 +44,42 @@ fn pick<T>(quick: bool, full: T, q: T) -> T {
     }
 }
 
-fn names(r: std::ops::Range<usize>) -> Vec<String> {
+pub(crate) fn names(r: std::ops::Range<usize>) -> Vec<String> {
     r.map(|i| format!("u{i}")).collect()
 }
 
 /// One measured load step.
-struct Step {
-    published: u64,
-    expected: u64,
-    received: u64,
-    secs: f64,
-    lat: Histogram<u64>,
-    p: Pcts,
-    cpu_s: f64,
-    gaps: u64,
-    dups: u64,
-    publish_errors: u64,
+pub(crate) struct Step {
+    pub published: u64,
+    pub expected: u64,
+    pub received: u64,
+    pub secs: f64,
+    pub lat: Histogram<u64>,
+    pub p: Pcts,
+    pub cpu_s: f64,
+    pub gaps: u64,
+    pub dups: u64,
+    pub publish_errors: u64,
 }
 
 impl Step {
-    fn rate(&self) -> f64 {
+    pub fn rate(&self) -> f64 {
         self.received as f64 / self.secs
     }
-    fn cpu_per_m(&self) -> f64 {
+    pub fn cpu_per_m(&self) -> f64 {
         if self.received == 0 {
             f64::NAN
         } else {
             self.cpu_s / (self.received as f64 / 1e6)
         }
     }
-    fn ok(&self, p99_ms: f64) -> bool {
+    pub fn ok(&self, p99_ms: f64) -> bool {
         self.p.p99 <= p99_ms && self.received as f64 >= 0.99 * self.expected as f64 && self.publish_errors == 0
     }
 }
 
 /// Publishes `posts_per_s` requests of `per_post` events for `secs`, then waits for deliveries to settle.
-async fn load(
+pub(crate) async fn load(
     server: &mut Server,
     pool: &mut Pool,
     posts_per_s: f64,
@@ -149,7 +149,7 @@ async fn load(
 }
 
 /// Publish shape for a target delivery rate on a channel with `fanout` subscribers.
-fn shape(deliveries: f64, fanout: u64) -> (f64, usize) {
+pub(crate) fn shape(deliveries: f64, fanout: u64) -> (f64, usize) {
     let publishes = deliveries / fanout as f64;
     if publishes <= 200.0 {
         (publishes, 1)
@@ -159,7 +159,7 @@ fn shape(deliveries: f64, fanout: u64) -> (f64, usize) {
     }
 }
 
-fn ratio(t: f64, s: f64) -> String {
+pub(crate) fn ratio(t: f64, s: f64) -> String {
     if t.is_finite() && s.is_finite() && s > 0.0 && t > 0.0 {
         format!("{:.2}×", t / s)
     } else {
@@ -167,7 +167,7 @@ fn ratio(t: f64, s: f64) -> String {
     }
 }
 
-fn p50_99(p: &Pcts) -> String {
+pub(crate) fn p50_99(p: &Pcts) -> String {
     if p.n == 0 {
         "none caught up".into()
     } else {
@@ -175,7 +175,7 @@ fn p50_99(p: &Pcts) -> String {
     }
 }
 
-fn verdict(ok: bool) -> String {
+pub(crate) fn verdict(ok: bool) -> String {
     if ok { "met" } else { "**missed**" }.into()
 }
 
@@ -738,60 +738,8 @@ impl Bench {
         let n = pick(self.o.quick, 400, 40);
         let rates: Vec<f64> = pick(self.o.quick, vec![1_000.0, 2_500.0, 5_000.0, 10_000.0, 15_000.0], vec![500.0]);
         let secs = pick(self.o.quick, 5.0, 2.0);
-        let ids = self.tally.provision("l", n).await?;
-        for i in 0..n {
-            self.tally
-                .admin("/v1/admin/deposit", json!({"username": format!("l{i}"), "amount": {"minor": 10_000_000, "currency": "USD"}, "memo": "bench"}))
-                .await?;
-        }
+        let steps = ledger_steps(&self.tally, "l", n, &rates, secs).await?;
         let names: Vec<String> = (0..n).map(|i| format!("l{i}")).collect();
-        let tokens = self.tally.tokens(&names).await?;
-        let shared = Arc::new(Mutex::new(LedgerStats::default()));
-        let (rate_tx, rate_rx) = tokio::sync::watch::channel(0.0f64);
-        let mut tasks = JoinSet::new();
-        for i in 0..n {
-            let url = format!("ws://{}/v1/ws", self.tally.addr);
-            let hello = json!({"type": "hello", "v": tally_protocol::PROTOCOL_VERSION, "token": tokens[i],
-                "subscriptions": [{"channel": format!("transactions:{}", ids[i])}]});
-            let to = names[(i + 1) % n].clone();
-            tasks.spawn(ledger_conn(url, hello, to, n, rate_rx.clone(), shared.clone(), i));
-        }
-        // Wait until all are subscribed.
-        let t = Instant::now();
-        while shared.lock().unwrap().ready < n && t.elapsed() < Duration::from_secs(30) {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let mut steps = Vec::new();
-        for &r in &rates {
-            *shared.lock().unwrap() = LedgerStats { ready: n, ..Default::default() };
-            let cpu0 = self.tally.usage().cpu_s;
-            rate_tx.send_replace(r);
-            tokio::time::sleep(Duration::from_secs_f64(secs)).await;
-            rate_tx.send_replace(0.0);
-            tokio::time::sleep(Duration::from_millis(1500)).await;
-            let cpu = self.tally.usage().cpu_s - cpu0;
-            let s = std::mem::take(&mut *shared.lock().unwrap());
-            let (ack, del) = (pcts(&s.ack), pcts(&s.deliver));
-            eprintln!(
-                "7 target {r:.0}/s: {} acked ({:.0}/s), commit p50 {:.2} p99 {:.2} ms, to recipient p99 {:.2} ms, errors {:?}, CPU {cpu:.1} s",
-                s.acked,
-                s.acked as f64 / secs,
-                ack.p50,
-                ack.p99,
-                del.p99,
-                s.errors
-            );
-            let achieved = s.acked as f64 / secs;
-            steps.push((r, achieved, ack, del, s.errors.clone(), s.ack));
-            shared.lock().unwrap().ready = n;
-            if achieved < 0.8 * r {
-                // Saturated: higher offered rates only lengthen the queue.
-                tokio::time::sleep(Duration::from_secs(3)).await;
-                break;
-            }
-        }
-        rate_tx.send_replace(-1.0);
-        tasks.abort_all();
         // 100 concurrent retries of one idempotency key (same body) from 10 connections of one user.
         let token = self.tally.tokens(&[names[0].clone()]).await?;
         let mut set = JoinSet::new();
@@ -837,8 +785,8 @@ impl Bench {
             .await?
             .json::<serde_json::Value>()
             .await?;
-        let best = steps.iter().filter(|s| s.1 >= 0.95 * s.0).map(|s| s.1).fold(0.0, f64::max);
-        let at5k = steps.iter().find(|s| s.0 == 5_000.0);
+        let best = best_sustained(&steps);
+        let at5k = steps.iter().find(|s| s.offered == 5_000.0);
         let mut rows = vec![Row::new(
             "Durable transfers/s sustained (acked ≥ 95 % of the offered rate)",
             f0(best),
@@ -851,21 +799,21 @@ impl Bench {
         if let Some(s) = at5k {
             rows.push(Row::new(
                 "Commit (request → ack) p50 / p99 at 5,000/s",
-                format!("{} / {}", ms(s.2.p50), ms(s.2.p99)),
+                format!("{} / {}", ms(s.ack.p50), ms(s.ack.p99)),
                 "n/a".into(),
                 None,
                 "—".into(),
                 "p99 ≤ 10 ms",
-                verdict(s.2.p99 <= 10.0),
+                verdict(s.ack.p99 <= 10.0),
             ));
             rows.push(Row::new(
                 "Request → recipient's transaction event p99 at 5,000/s",
-                ms(s.3.p99),
+                ms(s.deliver.p99),
                 "n/a".into(),
                 None,
                 "—".into(),
                 "p99 ≤ 50 ms",
-                verdict(s.3.p99 <= 50.0),
+                verdict(s.deliver.p99 <= 50.0),
             ));
         }
         rows.push(Row::new(
@@ -888,9 +836,13 @@ impl Bench {
         ));
         let notes = vec![format!(
             "Steps (offered → acked/s, commit p99, to-recipient p99, errors): {}. Each transfer is one group-committed SQLite transaction with double-entry postings and five logged events (transfer, two balances, two transactions); the processor then moves it through processing → completed (more events). {n} users, one connection each, within the default per-connection rate limit.",
-            steps.iter().map(|s| format!("{} → {} ({}, {}, {:?})", f0(s.0), f0(s.1), ms(s.2.p99), ms(s.3.p99), s.4)).collect::<Vec<_>>().join("; ")
+            describe_steps(&steps)
         )];
-        let series = steps.iter().filter(|s| s.0 <= 5_000.0).map(|s| (format!("{}/s", f0(s.0)), curve(&s.5))).collect();
+        let series = steps
+            .iter()
+            .filter(|s| s.offered <= 5_000.0)
+            .map(|s| (format!("{}/s", f0(s.offered)), curve(&s.hist)))
+            .collect();
         self.report.sections.push(Section {
             title: "7. Ledger (durable P2P transfers over WebSocket; Tally only)".into(),
             rows,
@@ -907,6 +859,94 @@ impl Bench {
     pub async fn finish(self) {
         self.tally.stop().await;
     }
+}
+
+/// One offered rate of the ledger load: what was acked, and how fast.
+pub(crate) struct LedgerStep {
+    pub offered: f64,
+    pub achieved: f64,
+    /// Request → ack (the transfer committed).
+    pub ack: Pcts,
+    /// Request → the recipient's transaction event.
+    pub deliver: Pcts,
+    pub errors: HashMap<String, u64>,
+    pub hist: Histogram<u64>,
+}
+
+/// The highest acked rate that kept up with what was offered (≥ 95 %).
+pub(crate) fn best_sustained(steps: &[LedgerStep]) -> f64 {
+    steps.iter().filter(|s| s.achieved >= 0.95 * s.offered).map(|s| s.achieved).fold(0.0, f64::max)
+}
+
+/// "offered → acked/s (commit p99, to-recipient p99, errors)" for each step.
+pub(crate) fn describe_steps(steps: &[LedgerStep]) -> String {
+    steps
+        .iter()
+        .map(|s| {
+            format!("{} → {} ({}, {}, {:?})", f0(s.offered), f0(s.achieved), ms(s.ack.p99), ms(s.deliver.p99), s.errors)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `n` funded users `{prefix}0…`, each paying the next over its own connection to `srv`, stepped through
+/// `rates` for `secs` each until the hub stops keeping up.
+pub(crate) async fn ledger_steps(
+    srv: &Server,
+    prefix: &str,
+    n: usize,
+    rates: &[f64],
+    secs: f64,
+) -> anyhow::Result<Vec<LedgerStep>> {
+    let ids = srv.provision(prefix, n).await?;
+    for i in 0..n {
+        srv.admin("/v1/admin/deposit", json!({"username": format!("{prefix}{i}"), "amount": {"minor": 10_000_000, "currency": "USD"}, "memo": "bench"}))
+            .await?;
+    }
+    let names: Vec<String> = (0..n).map(|i| format!("{prefix}{i}")).collect();
+    let tokens = srv.tokens(&names).await?;
+    let shared = Arc::new(Mutex::new(LedgerStats::default()));
+    let (rate_tx, rate_rx) = tokio::sync::watch::channel(0.0f64);
+    let mut tasks = JoinSet::new();
+    for i in 0..n {
+        let url = format!("ws://{}/v1/ws", srv.addr);
+        let hello = json!({"type": "hello", "v": tally_protocol::PROTOCOL_VERSION, "token": tokens[i],
+            "subscriptions": [{"channel": format!("transactions:{}", ids[i])}]});
+        let to = names[(i + 1) % n].clone();
+        tasks.spawn(ledger_conn(url, hello, to, n, rate_rx.clone(), shared.clone(), i));
+    }
+    // Wait until all are subscribed.
+    let t = Instant::now();
+    while shared.lock().unwrap().ready < n && t.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut steps = Vec::new();
+    for &r in rates {
+        *shared.lock().unwrap() = LedgerStats { ready: n, ..Default::default() };
+        let cpu0 = srv.usage().cpu_s;
+        rate_tx.send_replace(r);
+        tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+        rate_tx.send_replace(0.0);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let cpu = srv.usage().cpu_s - cpu0;
+        let s = std::mem::take(&mut *shared.lock().unwrap());
+        let (ack, deliver) = (pcts(&s.ack), pcts(&s.deliver));
+        let achieved = s.acked as f64 / secs;
+        eprintln!(
+            "  ledger target {r:.0}/s: {} acked ({achieved:.0}/s), commit p50 {:.2} p99 {:.2} ms, to recipient p99 {:.2} ms, errors {:?}, CPU {cpu:.1} s",
+            s.acked, ack.p50, ack.p99, deliver.p99, s.errors
+        );
+        steps.push(LedgerStep { offered: r, achieved, ack, deliver, errors: s.errors.clone(), hist: s.ack });
+        shared.lock().unwrap().ready = n;
+        if achieved < 0.8 * r {
+            // Saturated: higher offered rates only lengthen the queue.
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            break;
+        }
+    }
+    rate_tx.send_replace(-1.0);
+    tasks.abort_all();
+    Ok(steps)
 }
 
 struct LedgerStats {

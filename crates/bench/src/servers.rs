@@ -11,8 +11,12 @@ use tokio::process::{Child, Command};
 
 pub struct Server {
     pub proto: Proto,
-    pub child: Child,
+    /// The process this bench started; none for a deployment started by someone else (the cluster).
+    pub child: Option<Child>,
     pub pid: u32,
+    /// Every process whose CPU counts as the server's (the cluster's hubs, Redis, HAProxy and
+    /// PostgreSQL with its backends); just `pid` for a server the bench started.
+    pub pids: Vec<u32>,
     /// Where clients connect.
     pub addr: SocketAddr,
     /// Where the publisher and admin calls go.
@@ -49,6 +53,19 @@ pub fn usage(pid: u32) -> Usage {
     Usage { cpu_s, rss_kib }
 }
 
+/// The processes whose parent is `pid` (from /proc).
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return vec![] };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat"))
+                .ok()
+                .and_then(|s| s[s.rfind(')')? + 2..].split_whitespace().nth(1)?.parse::<u32>().ok())
+                == Some(pid)
+        })
+        .collect()
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(18_787)
 }
@@ -70,8 +87,9 @@ impl Server {
         let pid = child.id().context("server exited at once")?;
         Ok(Server {
             proto,
-            child,
+            child: Some(child),
             pid,
+            pids: vec![pid],
             addr,
             http,
             admin_token: String::new(),
@@ -147,19 +165,47 @@ impl Server {
         Ok(s)
     }
 
+    /// A running Tally deployment the bench did not start: clients connect to `front`, admin calls and
+    /// publishes go to `http` with `admin_token`, and the CPU of `pids` (and of their children) counts.
+    pub fn attach(front: SocketAddr, http: String, admin_token: String, pids: Vec<u32>) -> anyhow::Result<Server> {
+        Ok(Server {
+            proto: Proto::Tally,
+            child: None,
+            pid: *pids.first().context("no process to measure")?,
+            pids,
+            addr: front,
+            http,
+            admin_token,
+            data_dir: None,
+            client: reqwest::Client::builder().pool_max_idle_per_host(8).build()?,
+            seqs: HashMap::new(),
+            pad: "x".repeat(64),
+        })
+    }
+
+    /// CPU and memory of every process of the server, children included (PostgreSQL's backends).
     pub fn usage(&self) -> Usage {
-        usage(self.pid)
+        let mut all = self.pids.clone();
+        all.extend(self.pids.iter().flat_map(|&p| children(p)));
+        all.sort_unstable();
+        all.dedup();
+        all.into_iter()
+            .map(usage)
+            .fold(Usage::default(), |a, b| Usage { cpu_s: a.cpu_s + b.cpu_s, rss_kib: a.rss_kib + b.rss_kib })
     }
 
     /// SIGKILL, as a crash would.
     pub async fn kill(&mut self) {
-        let _ = self.child.start_kill();
-        let _ = self.child.wait().await;
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+        }
     }
 
     pub async fn stop(mut self) {
+        let Some(child) = self.child.as_mut() else { return };
         let _ = Command::new("kill").args(["-TERM", &self.pid.to_string()]).status().await;
-        if tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(10), child.wait()).await.is_err() {
             self.kill().await;
         }
     }

@@ -30,6 +30,9 @@ pub struct Stats {
     /// Reconnect storm: drop → caught up, per connection.
     pub storm: Histogram<u64>,
     pub resub_count: u64,
+    /// Reconnect storm: connections that saw their socket drop (all of them when the one server dies;
+    /// a third when one hub of three does).
+    pub dropped: u64,
     /// Resubscriptions per 100 ms window (key: wall-clock ns / 100 ms).
     pub resub_buckets: std::collections::BTreeMap<u64, u64>,
 }
@@ -44,6 +47,7 @@ impl Default for Stats {
             errors: 0,
             storm: hist(),
             resub_count: 0,
+            dropped: 0,
             resub_buckets: Default::default(),
         }
     }
@@ -82,6 +86,7 @@ impl Stats {
         json!({
             "lat": encode(&self.lat), "received": self.received, "gaps": self.gaps, "dups": self.dups,
             "errors": self.errors, "storm": encode(&self.storm), "resub_count": self.resub_count,
+            "dropped": self.dropped,
             "resub_buckets": self.resub_buckets.iter().map(|(k, v)| (k.to_string(), *v)).collect::<std::collections::BTreeMap<_, _>>(),
         })
     }
@@ -100,6 +105,7 @@ impl Stats {
         self.dups += n("dups");
         self.errors += n("errors");
         self.resub_count += n("resub_count");
+        self.dropped += n("dropped");
         if let Some(m) = v["resub_buckets"].as_object() {
             for (k, c) in m {
                 if let (Ok(k), Some(c)) = (k.parse::<u64>(), c.as_u64()) {

@@ -212,6 +212,7 @@ impl Conn {
                 let expect = self.shared.expect.load(Ordering::Acquire);
                 track.storm = Some((wire::now_ns(), track.last.unwrap_or(0) + expect));
                 track.resubscribed = false;
+                self.shared.stats.lock().unwrap().dropped += 1;
                 attempt = 0;
             }
             // The app's own backoff (tally-client): 0-1 s first, then full jitter under the 10 s foreground cap.

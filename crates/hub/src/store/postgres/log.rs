@@ -1,5 +1,7 @@
 //! Channel logs in PostgreSQL. Inside a write the head is read `FOR UPDATE`: another hub appending to
-//! the same channel waits for this transaction, so seqs are never reused and commit in order.
+//! the same channel waits for this transaction, so seqs are never reused and commit in order. Once
+//! locked, the head is kept in the transaction handle and moved by each append, so a channel is read
+//! once per transaction, and an append is one statement.
 use super::{col, PgTx};
 use crate::error::HubResult;
 use crate::fanout::TenantId;
@@ -10,15 +12,22 @@ use tally_protocol::{Channel, Millis};
 
 impl<C: GenericClient> LogRepo for PgTx<'_, C> {
     fn channel_head(&mut self, tenant: TenantId, channel: &Channel) -> HubResult<Option<Head>> {
+        let name = channel.to_string();
+        // Locked by this transaction already: this transaction is the only one moving it.
+        if let Some(h) = self.heads.get(&(tenant.0, name.clone())) {
+            return Ok(Some(h.clone()));
+        }
         let sql = if self.writing {
             "SELECT epoch, head FROM channels WHERE tenant_id = $1 AND channel = $2 FOR UPDATE"
         } else {
             "SELECT epoch, head FROM channels WHERE tenant_id = $1 AND channel = $2"
         };
-        match self.opt(sql, &[&tenant.0, &channel.to_string()])? {
-            Some(r) => Ok(Some(Head { epoch: col(&r, 0)?, seq: col::<i64>(&r, 1)? as u64 })),
-            None => Ok(None),
+        let Some(r) = self.opt(sql, &[&tenant.0, &name])? else { return Ok(None) };
+        let head = Head { epoch: col(&r, 0)?, seq: col::<i64>(&r, 1)? as u64 };
+        if self.writing {
+            self.heads.insert((tenant.0, name), head.clone());
         }
+        Ok(Some(head))
     }
 
     fn create_channel(&mut self, tenant: TenantId, channel: &Channel, epoch: &str) -> HubResult<()> {
@@ -31,14 +40,15 @@ impl<C: GenericClient> LogRepo for PgTx<'_, C> {
 
     fn insert_event(&mut self, tenant: TenantId, channel: &Channel, seq: u64, ts: Millis, json: &str) -> HubResult<()> {
         let name = channel.to_string();
+        // The event and its channel's new head in one statement: one round trip per event.
         self.exec(
-            "INSERT INTO events (tenant_id, channel, seq, ts, json) VALUES ($1, $2, $3, $4, $5)",
+            "WITH appended AS (INSERT INTO events (tenant_id, channel, seq, ts, json) VALUES ($1, $2, $3, $4, $5))
+             UPDATE channels SET head = $3 WHERE tenant_id = $1 AND channel = $2",
             &[&tenant.0, &name, &(seq as i64), &ts, &json],
         )?;
-        self.exec(
-            "UPDATE channels SET head = $3 WHERE tenant_id = $1 AND channel = $2",
-            &[&tenant.0, &name, &(seq as i64)],
-        )?;
+        if let Some(h) = self.heads.get_mut(&(tenant.0, name)) {
+            h.seq = seq;
+        }
         Ok(())
     }
 

@@ -18,8 +18,9 @@ mod notify;
 
 use super::{Emits, Job, Publish, ReadFn, Reader, Store, Tx};
 use crate::error::{HubError, HubResult};
-use ::postgres::{Client, GenericClient, NoTls, Row};
+use ::postgres::{Client, GenericClient, NoTls, Row, Statement};
 use r2d2_postgres::PostgresConnectionManager;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -31,6 +32,15 @@ mod embedded {
 /// How often a job that lost a conflict to another hub is run again before its caller gets `unavailable`.
 const CONFLICT_RETRIES: u32 = 3;
 
+/// The writer connection's prepared statements by their SQL: a statement is parsed and planned once per
+/// connection, and each use is one round trip instead of two (prepare, then execute). Prepared statements
+/// belong to the session, so they outlive the transaction that prepared them (a rollback included).
+#[derive(Default)]
+struct Statements(HashMap<String, Statement>);
+
+/// More distinct statements than the hub's SQL has means they are being built per call: start over.
+const STATEMENTS_MAX: usize = 1_024;
+
 /// The PostgreSQL backend's transaction handle over a client, a transaction or a savepoint.
 pub struct PgTx<'a, C: GenericClient> {
     c: &'a mut C,
@@ -38,11 +48,35 @@ pub struct PgTx<'a, C: GenericClient> {
     writing: bool,
     /// The last error was a conflict with another writer (deadlock, serialization, unique race).
     conflict: bool,
+    /// The writer's statement cache; reads on the pool prepare per call.
+    statements: Option<&'a mut Statements>,
+    /// Channel heads this transaction has locked (`FOR UPDATE`) and moved since: (tenant, channel).
+    heads: HashMap<(i64, String), crate::log::Head>,
 }
 
 impl<'a, C: GenericClient> PgTx<'a, C> {
     fn new(c: &'a mut C, writing: bool) -> Self {
-        PgTx { c, writing, conflict: false }
+        PgTx { c, writing, conflict: false, statements: None, heads: HashMap::new() }
+    }
+
+    fn cached(c: &'a mut C, statements: &'a mut Statements) -> Self {
+        PgTx { c, writing: true, conflict: false, statements: Some(statements), heads: HashMap::new() }
+    }
+
+    /// The prepared statement for `sql` from the cache (preparing it on first use), or none without one.
+    fn statement(&mut self, sql: &str) -> HubResult<Option<Statement>> {
+        let Some(cache) = self.statements.as_deref_mut() else { return Ok(None) };
+        if let Some(st) = cache.0.get(sql) {
+            return Ok(Some(st.clone()));
+        }
+        if cache.0.len() >= STATEMENTS_MAX {
+            cache.0.clear();
+        }
+        let st = self.c.prepare(sql).map_err(|e| self.fail(e))?;
+        if let Some(cache) = self.statements.as_deref_mut() {
+            cache.0.insert(sql.to_string(), st.clone());
+        }
+        Ok(Some(st))
     }
 
     fn fail(&mut self, e: ::postgres::Error) -> HubError {
@@ -58,19 +92,35 @@ impl<'a, C: GenericClient> PgTx<'a, C> {
     }
 
     fn rows(&mut self, sql: &str, params: &[&(dyn ::postgres::types::ToSql + Sync)]) -> HubResult<Vec<Row>> {
-        self.c.query(sql, params).map_err(|e| self.fail(e))
+        match self.statement(sql)? {
+            Some(st) => self.c.query(&st, params),
+            None => self.c.query(sql, params),
+        }
+        .map_err(|e| self.fail(e))
     }
 
     fn opt(&mut self, sql: &str, params: &[&(dyn ::postgres::types::ToSql + Sync)]) -> HubResult<Option<Row>> {
-        self.c.query_opt(sql, params).map_err(|e| self.fail(e))
+        match self.statement(sql)? {
+            Some(st) => self.c.query_opt(&st, params),
+            None => self.c.query_opt(sql, params),
+        }
+        .map_err(|e| self.fail(e))
     }
 
     fn one(&mut self, sql: &str, params: &[&(dyn ::postgres::types::ToSql + Sync)]) -> HubResult<Row> {
-        self.c.query_one(sql, params).map_err(|e| self.fail(e))
+        match self.statement(sql)? {
+            Some(st) => self.c.query_one(&st, params),
+            None => self.c.query_one(sql, params),
+        }
+        .map_err(|e| self.fail(e))
     }
 
     fn exec(&mut self, sql: &str, params: &[&(dyn ::postgres::types::ToSql + Sync)]) -> HubResult<u64> {
-        self.c.execute(sql, params).map_err(|e| self.fail(e))
+        match self.statement(sql)? {
+            Some(st) => self.c.execute(&st, params),
+            None => self.c.execute(sql, params),
+        }
+        .map_err(|e| self.fail(e))
     }
 }
 
@@ -167,7 +217,7 @@ pub fn start(url: &str, publish: Publish) -> HubResult<Store> {
     })
     .join()
     .map_err(|_| HubError::internal("connecting to PostgreSQL panicked"))??;
-    let mut writer = Writer { url: v, client: Some(client) };
+    let mut writer = Writer { url: v, client: Some(client), statements: Statements::default() };
     let (tx, mut rx) = mpsc::channel::<Job>(4096);
     std::thread::Builder::new()
         .name("tally-pg-writer".into())
@@ -187,18 +237,22 @@ pub fn start(url: &str, publish: Publish) -> HubResult<Store> {
     Ok(Store::new(tx, Arc::new(Readers(Some(readers)))))
 }
 
-/// The writer's connection, made again when the server went away.
+/// The writer's connection, made again when the server went away, and its prepared statements.
 struct Writer {
     url: String,
     client: Option<Client>,
+    statements: Statements,
 }
 
 impl Writer {
-    fn client(&mut self) -> HubResult<&mut Client> {
+    fn client(&mut self) -> HubResult<(&mut Client, &mut Statements)> {
         if self.client.as_ref().is_none_or(|c| c.is_closed()) {
+            // A new session has none of the old one's statements.
+            self.statements.0.clear();
             self.client = Some(connect(&self.url)?);
         }
-        self.client.as_mut().ok_or_else(|| HubError::internal("no connection"))
+        let client = self.client.as_mut().ok_or_else(|| HubError::internal("no connection"))?;
+        Ok((client, &mut self.statements))
     }
 
     /// Runs the queued jobs one transaction each (locks are held for one job only, so hubs writing the
@@ -209,7 +263,7 @@ impl Writer {
         let n = jobs.len();
         for job in jobs {
             match self.client() {
-                Ok(client) => run_job(client, job, publish),
+                Ok((client, statements)) => run_job(client, statements, job, publish),
                 Err(e) => job.finish(Err(e)),
             }
         }
@@ -219,14 +273,19 @@ impl Writer {
 }
 
 /// One job in its own transaction; one that lost a conflict to another hub is rolled back and run again.
-fn run_job(client: &mut Client, mut job: Job, publish: &(dyn Fn(Vec<crate::fanout::Published>) + Send + Sync)) {
+fn run_job(
+    client: &mut Client,
+    statements: &mut Statements,
+    mut job: Job,
+    publish: &(dyn Fn(Vec<crate::fanout::Published>) + Send + Sync),
+) {
     let mut attempt = 0;
     loop {
         let mut lost: Option<HubError> = None;
         let mut emits = Emits::default();
         let (keep, conflict) = match client.transaction() {
             Ok(mut tx) => {
-                let mut ptx = PgTx::new(&mut tx, true);
+                let mut ptx = PgTx::cached(&mut tx, statements);
                 let keep = job.run(&mut ptx, &mut emits);
                 let conflict = ptx.conflict;
                 if keep {
