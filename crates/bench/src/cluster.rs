@@ -109,8 +109,15 @@ fn attach_cluster() -> anyhow::Result<(Server, u32)> {
     let data = PathBuf::from(var("TALLY_CLUSTER_DATA")?);
     let token = std::fs::read_to_string(data.join("hub-1/admin.token"))?.trim().to_string();
     let victim = hub_pids[2];
+    anyhow::ensure!(others.len() == 3, "expected the pids of Redis, HAProxy and PostgreSQL, got {others:?}");
+    let groups = vec![
+        ("hubs".to_string(), hub_pids),
+        ("PostgreSQL".to_string(), vec![others[2]]),
+        ("Redis".to_string(), vec![others[0]]),
+        ("HAProxy".to_string(), vec![others[1]]),
+    ];
     // Admin calls and publishes go to hub 1; the storm kills hub 3.
-    let srv = Server::attach(front, hubs[0].clone(), token, hub_pids.into_iter().chain(others).collect())?;
+    let srv = Server::attach(front, hubs[0].clone(), token, groups)?;
     Ok((srv, victim))
 }
 
@@ -142,6 +149,17 @@ async fn specs(
         .collect())
 }
 
+/// A second of light load before the measured steps, not recorded: the first events on fresh sockets and
+/// channels (and, on PostgreSQL, the first use of each statement) would otherwise land in the first step.
+async fn warm_up(
+    side: &mut Side,
+    pool: &mut Pool,
+    fanout: u64,
+    channel: impl FnMut(u64) -> String,
+) -> anyhow::Result<()> {
+    load(&mut side.srv, pool, 10.0, 1, 1.0, fanout, channel).await.map(|_| ())
+}
+
 fn log_step(label: &str, what: &str, target: f64, st: &Step) {
     eprintln!(
         "  {label} {what} target {target:.0}/s: {:.0}/s p50 {:.2} p99 {:.2} ms, received {}/{}, gaps {} dups {}, CPU {:.2} s/M",
@@ -165,6 +183,7 @@ async fn room(side: &mut Side, sources: &[IpAddr], z: &Sizes) -> anyhow::Result<
     let mut pool = Pool::connect(Proto::Tally, side.srv.addr, sources, specs, 0.0).await?;
     let fan = pool.ready as u64;
     side.srv.set_payload(100);
+    warm_up(side, &mut pool, fan, |_| room.clone()).await?;
     let mut out = Vec::new();
     for &r in &z.room_rates {
         let (posts, per) = shape(r, fan);
@@ -192,16 +211,19 @@ async fn personal_and_storm(
     .await?;
     let mut pool = Pool::connect(Proto::Tally, side.srv.addr, sources, specs, 0.0).await?;
     let ids: Vec<i64> = side.ids[..z.users].to_vec();
-    let mut out = Vec::new();
     let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next_user = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        ids[(rng % ids.len() as u64) as usize]
+    };
+    warm_up(side, &mut pool, 1, |_| format!("notifications:{}", next_user())).await?;
+    let mut out = Vec::new();
     for &r in &z.personal_rates {
-        let st = load(&mut side.srv, &mut pool, 100.0, (r / 100.0).max(1.0) as usize, z.secs, 1, |_| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            format!("notifications:{}", ids[(rng % ids.len() as u64) as usize])
-        })
-        .await?;
+        let per = (r / 100.0).max(1.0) as usize;
+        let st =
+            load(&mut side.srv, &mut pool, 100.0, per, z.secs, 1, |_| format!("notifications:{}", next_user())).await?;
         log_step(side.label, "personal", r, &st);
         let ok = st.ok(50.0) && st.received == st.expected;
         out.push((r, st));
@@ -209,7 +231,8 @@ async fn personal_and_storm(
             break;
         }
     }
-    let storm = storm(side, &mut pool, &ids, z.quick).await?;
+    let users: Vec<i64> = side.ids[..z.users].to_vec();
+    let storm = storm(side, &mut pool, &users, z.quick).await?;
     pool.quit().await;
     Ok((out, storm))
 }
@@ -535,10 +558,25 @@ fn ledger_section(z: &Sizes, c: &Results, o: &Results) -> Section {
                 "Cluster steps (offered → acked/s, commit p99, to-recipient p99, errors): {}.",
                 describe_steps(&c.ledger)
             ),
+            cpu_note(&c.ledger),
             format!("One hub steps: {}.", describe_steps(&o.ledger)),
         ],
         plot: None,
     }
+}
+
+/// Where the cluster's CPU went in each ledger step, per transfer acked: what limits it, measured.
+fn cpu_note(steps: &[LedgerStep]) -> String {
+    let per = |s: &LedgerStep| {
+        let acked = (s.achieved * s.secs).max(1.0);
+        let parts: Vec<String> =
+            s.cpu_by.iter().map(|(name, cpu)| format!("{name} {:.1}", cpu * 1e3 / acked)).collect();
+        format!("{}/s: {}", f0(s.offered), parts.join(", "))
+    };
+    format!(
+        "Cluster CPU-milliseconds per acked transfer, by process (measured over each step and its settling): {}.",
+        steps.iter().map(per).collect::<Vec<_>>().join("; ")
+    )
 }
 
 fn storm_section(z: &Sizes, c: &Results, o: &Results) -> Section {

@@ -871,6 +871,10 @@ pub(crate) struct LedgerStep {
     pub deliver: Pcts,
     pub errors: HashMap<String, u64>,
     pub hist: Histogram<u64>,
+    /// How long the rate was offered.
+    pub secs: f64,
+    /// CPU-seconds of each group of the server's processes over the step (empty for a single process).
+    pub cpu_by: Vec<(String, f64)>,
 }
 
 /// The highest acked rate that kept up with what was offered (≥ 95 %).
@@ -924,11 +928,17 @@ pub(crate) async fn ledger_steps(
     for &r in rates {
         *shared.lock().unwrap() = LedgerStats { ready: n, ..Default::default() };
         let cpu0 = srv.usage().cpu_s;
+        let by0 = srv.cpu_by_group();
         rate_tx.send_replace(r);
         tokio::time::sleep(Duration::from_secs_f64(secs)).await;
         rate_tx.send_replace(0.0);
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let cpu = srv.usage().cpu_s - cpu0;
+        let cpu_by: Vec<(String, f64)> =
+            srv.cpu_by_group().into_iter().zip(by0).map(|((name, b), (_, a))| (name, b - a)).collect();
+        if !cpu_by.is_empty() {
+            eprintln!("  ledger target {r:.0}/s: CPU-s by process {cpu_by:?}");
+        }
         let s = std::mem::take(&mut *shared.lock().unwrap());
         let (ack, deliver) = (pcts(&s.ack), pcts(&s.deliver));
         let achieved = s.acked as f64 / secs;
@@ -936,7 +946,16 @@ pub(crate) async fn ledger_steps(
             "  ledger target {r:.0}/s: {} acked ({achieved:.0}/s), commit p50 {:.2} p99 {:.2} ms, to recipient p99 {:.2} ms, errors {:?}, CPU {cpu:.1} s",
             s.acked, ack.p50, ack.p99, deliver.p99, s.errors
         );
-        steps.push(LedgerStep { offered: r, achieved, ack, deliver, errors: s.errors.clone(), hist: s.ack });
+        steps.push(LedgerStep {
+            offered: r,
+            achieved,
+            ack,
+            deliver,
+            errors: s.errors.clone(),
+            hist: s.ack,
+            secs,
+            cpu_by,
+        });
         shared.lock().unwrap().ready = n;
         if achieved < 0.8 * r {
             // Saturated: higher offered rates only lengthen the queue.

@@ -17,6 +17,8 @@ pub struct Server {
     /// Every process whose CPU counts as the server's (the cluster's hubs, Redis, HAProxy and
     /// PostgreSQL with its backends); just `pid` for a server the bench started.
     pub pids: Vec<u32>,
+    /// The same processes by role, for a CPU breakdown (the cluster: hubs, PostgreSQL, Redis, HAProxy).
+    pub groups: Vec<(String, Vec<u32>)>,
     /// Where clients connect.
     pub addr: SocketAddr,
     /// Where the publisher and admin calls go.
@@ -51,6 +53,17 @@ pub fn usage(pid: u32) -> Usage {
         .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok())
         .unwrap_or(0);
     Usage { cpu_s, rss_kib }
+}
+
+/// The summed usage of `pids` and their children.
+fn usage_of(pids: &[u32]) -> Usage {
+    let mut all = pids.to_vec();
+    all.extend(pids.iter().flat_map(|&p| children(p)));
+    all.sort_unstable();
+    all.dedup();
+    all.into_iter()
+        .map(usage)
+        .fold(Usage::default(), |a, b| Usage { cpu_s: a.cpu_s + b.cpu_s, rss_kib: a.rss_kib + b.rss_kib })
 }
 
 /// The processes whose parent is `pid` (from /proc).
@@ -90,6 +103,7 @@ impl Server {
             child: Some(child),
             pid,
             pids: vec![pid],
+            groups: Vec::new(),
             addr,
             http,
             admin_token: String::new(),
@@ -167,12 +181,19 @@ impl Server {
 
     /// A running Tally deployment the bench did not start: clients connect to `front`, admin calls and
     /// publishes go to `http` with `admin_token`, and the CPU of `pids` (and of their children) counts.
-    pub fn attach(front: SocketAddr, http: String, admin_token: String, pids: Vec<u32>) -> anyhow::Result<Server> {
+    pub fn attach(
+        front: SocketAddr,
+        http: String,
+        admin_token: String,
+        groups: Vec<(String, Vec<u32>)>,
+    ) -> anyhow::Result<Server> {
+        let pids: Vec<u32> = groups.iter().flat_map(|(_, p)| p.iter().copied()).collect();
         Ok(Server {
             proto: Proto::Tally,
             child: None,
             pid: *pids.first().context("no process to measure")?,
             pids,
+            groups,
             addr: front,
             http,
             admin_token,
@@ -185,13 +206,12 @@ impl Server {
 
     /// CPU and memory of every process of the server, children included (PostgreSQL's backends).
     pub fn usage(&self) -> Usage {
-        let mut all = self.pids.clone();
-        all.extend(self.pids.iter().flat_map(|&p| children(p)));
-        all.sort_unstable();
-        all.dedup();
-        all.into_iter()
-            .map(usage)
-            .fold(Usage::default(), |a, b| Usage { cpu_s: a.cpu_s + b.cpu_s, rss_kib: a.rss_kib + b.rss_kib })
+        usage_of(&self.pids)
+    }
+
+    /// CPU-seconds so far of each group of processes (children included), by role.
+    pub fn cpu_by_group(&self) -> Vec<(String, f64)> {
+        self.groups.iter().map(|(name, pids)| (name.clone(), usage_of(pids).cpu_s)).collect()
     }
 
     /// SIGKILL, as a crash would.

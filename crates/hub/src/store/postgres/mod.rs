@@ -32,7 +32,7 @@ mod embedded {
 /// How often a job that lost a conflict to another hub is run again before its caller gets `unavailable`.
 const CONFLICT_RETRIES: u32 = 3;
 
-/// The writer connection's prepared statements by their SQL: a statement is parsed and planned once per
+/// A connection's prepared statements by their SQL: a statement is parsed and planned once per
 /// connection, and each use is one round trip instead of two (prepare, then execute). Prepared statements
 /// belong to the session, so they outlive the transaction that prepared them (a rollback included).
 #[derive(Default)]
@@ -48,35 +48,28 @@ pub struct PgTx<'a, C: GenericClient> {
     writing: bool,
     /// The last error was a conflict with another writer (deadlock, serialization, unique race).
     conflict: bool,
-    /// The writer's statement cache; reads on the pool prepare per call.
-    statements: Option<&'a mut Statements>,
+    /// The connection's statement cache (the writer's, or a pooled read connection's).
+    statements: &'a mut Statements,
     /// Channel heads this transaction has locked (`FOR UPDATE`) and moved since: (tenant, channel).
     heads: HashMap<(i64, String), crate::log::Head>,
 }
 
 impl<'a, C: GenericClient> PgTx<'a, C> {
-    fn new(c: &'a mut C, writing: bool) -> Self {
-        PgTx { c, writing, conflict: false, statements: None, heads: HashMap::new() }
+    fn new(c: &'a mut C, statements: &'a mut Statements, writing: bool) -> Self {
+        PgTx { c, writing, conflict: false, statements, heads: HashMap::new() }
     }
 
-    fn cached(c: &'a mut C, statements: &'a mut Statements) -> Self {
-        PgTx { c, writing: true, conflict: false, statements: Some(statements), heads: HashMap::new() }
-    }
-
-    /// The prepared statement for `sql` from the cache (preparing it on first use), or none without one.
-    fn statement(&mut self, sql: &str) -> HubResult<Option<Statement>> {
-        let Some(cache) = self.statements.as_deref_mut() else { return Ok(None) };
-        if let Some(st) = cache.0.get(sql) {
-            return Ok(Some(st.clone()));
+    /// The prepared statement for `sql` from the cache, preparing it on first use.
+    fn statement(&mut self, sql: &str) -> HubResult<Statement> {
+        if let Some(st) = self.statements.0.get(sql) {
+            return Ok(st.clone());
         }
-        if cache.0.len() >= STATEMENTS_MAX {
-            cache.0.clear();
+        if self.statements.0.len() >= STATEMENTS_MAX {
+            self.statements.0.clear();
         }
         let st = self.c.prepare(sql).map_err(|e| self.fail(e))?;
-        if let Some(cache) = self.statements.as_deref_mut() {
-            cache.0.insert(sql.to_string(), st.clone());
-        }
-        Ok(Some(st))
+        self.statements.0.insert(sql.to_string(), st.clone());
+        Ok(st)
     }
 
     fn fail(&mut self, e: ::postgres::Error) -> HubError {
@@ -92,35 +85,23 @@ impl<'a, C: GenericClient> PgTx<'a, C> {
     }
 
     fn rows(&mut self, sql: &str, params: &[&(dyn ::postgres::types::ToSql + Sync)]) -> HubResult<Vec<Row>> {
-        match self.statement(sql)? {
-            Some(st) => self.c.query(&st, params),
-            None => self.c.query(sql, params),
-        }
-        .map_err(|e| self.fail(e))
+        let st = self.statement(sql)?;
+        self.c.query(&st, params).map_err(|e| self.fail(e))
     }
 
     fn opt(&mut self, sql: &str, params: &[&(dyn ::postgres::types::ToSql + Sync)]) -> HubResult<Option<Row>> {
-        match self.statement(sql)? {
-            Some(st) => self.c.query_opt(&st, params),
-            None => self.c.query_opt(sql, params),
-        }
-        .map_err(|e| self.fail(e))
+        let st = self.statement(sql)?;
+        self.c.query_opt(&st, params).map_err(|e| self.fail(e))
     }
 
     fn one(&mut self, sql: &str, params: &[&(dyn ::postgres::types::ToSql + Sync)]) -> HubResult<Row> {
-        match self.statement(sql)? {
-            Some(st) => self.c.query_one(&st, params),
-            None => self.c.query_one(sql, params),
-        }
-        .map_err(|e| self.fail(e))
+        let st = self.statement(sql)?;
+        self.c.query_one(&st, params).map_err(|e| self.fail(e))
     }
 
     fn exec(&mut self, sql: &str, params: &[&(dyn ::postgres::types::ToSql + Sync)]) -> HubResult<u64> {
-        match self.statement(sql)? {
-            Some(st) => self.c.execute(&st, params),
-            None => self.c.execute(sql, params),
-        }
-        .map_err(|e| self.fail(e))
+        let st = self.statement(sql)?;
+        self.c.execute(&st, params).map_err(|e| self.fail(e))
     }
 }
 
@@ -166,13 +147,40 @@ pub(crate) fn enum_from<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> 
         .map_err(|_| HubError::internal(format!("unreadable {what} {s:?}")))
 }
 
-struct Readers(Option<r2d2::Pool<PostgresConnectionManager<NoTls>>>);
+/// A read connection with its own prepared statements (a statement belongs to one session).
+struct ReadConn {
+    client: Client,
+    statements: Statements,
+}
+
+/// r2d2_postgres's manager, handing out connections that keep their prepared statements.
+struct ReadConns(PostgresConnectionManager<NoTls>);
+
+impl r2d2::ManageConnection for ReadConns {
+    type Connection = ReadConn;
+    type Error = ::postgres::Error;
+
+    fn connect(&self) -> Result<ReadConn, ::postgres::Error> {
+        Ok(ReadConn { client: self.0.connect()?, statements: Statements::default() })
+    }
+
+    fn is_valid(&self, c: &mut ReadConn) -> Result<(), ::postgres::Error> {
+        self.0.is_valid(&mut c.client)
+    }
+
+    fn has_broken(&self, c: &mut ReadConn) -> bool {
+        self.0.has_broken(&mut c.client)
+    }
+}
+
+struct Readers(Option<r2d2::Pool<ReadConns>>);
 
 impl Reader for Readers {
     fn run(&self, f: ReadFn<'_>) -> HubResult<()> {
         let pool = self.0.as_ref().ok_or_else(|| HubError::internal("read pool closed"))?;
         let mut c = pool.get()?;
-        f(&mut PgTx::new(&mut *c, false));
+        let ReadConn { client, statements } = &mut *c;
+        f(&mut PgTx::new(client, statements, false));
         Ok(())
     }
 }
@@ -212,8 +220,10 @@ pub fn start(url: &str, publish: Publish) -> HubResult<Store> {
         r2d2::Pool::builder()
             .max_size(8)
             .min_idle(Some(1))
+            // Not a round trip per read to check the connection: a broken one is dropped when it fails.
+            .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(5))
-            .build(PostgresConnectionManager::new(config, NoTls))
+            .build(ReadConns(PostgresConnectionManager::new(config, NoTls)))
     })
     .join()
     .map_err(|_| HubError::internal("connecting to PostgreSQL panicked"))??;
@@ -285,7 +295,7 @@ fn run_job(
         let mut emits = Emits::default();
         let (keep, conflict) = match client.transaction() {
             Ok(mut tx) => {
-                let mut ptx = PgTx::cached(&mut tx, statements);
+                let mut ptx = PgTx::new(&mut tx, statements, true);
                 let keep = job.run(&mut ptx, &mut emits);
                 let conflict = ptx.conflict;
                 if keep {
