@@ -220,8 +220,8 @@ pub fn start(url: &str, publish: Publish) -> HubResult<Store> {
         r2d2::Pool::builder()
             .max_size(8)
             .min_idle(Some(1))
-            // Not a round trip per read to check the connection: a broken one is dropped when it fails.
-            .test_on_check_out(false)
+            // Checked on check-out (one empty query): an idle sync client does not notice that the server
+            // went away, and without the check the first read after PostgreSQL comes back would fail.
             .connection_timeout(Duration::from_secs(5))
             .build(ReadConns(PostgresConnectionManager::new(config, NoTls)))
     })
