@@ -164,7 +164,7 @@ async fn scenario() {
     let server = format!("http://127.0.0.1:{port}");
     let hub = tally_hub::start(hub_config(hub_dir.path(), port)).await.expect("hub");
     // The app reaches the hub over a slow link at first, so its history download can be watched.
-    let link = SlowLink::start(port).await;
+    let mut link = SlowLink::start(port).await;
     let app_server = format!("http://127.0.0.1:{}", link.port);
     // A long history, made through the hub's own API: the fresh app must download all of it.
     let admin = std::fs::read_to_string(hub_dir.path().join("admin.token")).unwrap();
@@ -330,6 +330,7 @@ async fn scenario() {
     let count_sql = "SELECT COUNT(*) FROM transactions t JOIN users u ON u.id = t.user_id WHERE u.username = 'alice'";
     let alice_total: i64 = hub_db(hub_dir.path()).query_row(count_sql, [], |r| r.get(0)).unwrap();
     hub.shutdown().await;
+    link.go_down();
     wait_js(
         &c,
         "not live",
@@ -386,6 +387,7 @@ async fn scenario() {
 
     // 5. The hub comes back: the app reconnects on its own and the queued message goes out once.
     let hub = tally_hub::start(hub_config(hub_dir.path(), port)).await.expect("hub restarts");
+    link.come_back().await;
     wait_js(
         &c,
         "live again",

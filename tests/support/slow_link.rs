@@ -15,7 +15,9 @@ const SLOW_TICK: Duration = Duration::from_millis(40);
 
 pub struct SlowLink {
     pub port: u16,
+    target_port: u16,
     slow: Arc<AtomicBool>,
+    accepting: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl SlowLink {
@@ -24,18 +26,33 @@ impl SlowLink {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("slow link binds");
         let port = listener.local_addr().unwrap().port();
         let slow = Arc::new(AtomicBool::new(true));
-        let flag = slow.clone();
-        tokio::spawn(async move {
-            while let Ok((inbound, _)) = listener.accept().await {
-                tokio::spawn(forward(inbound, target_port, flag.clone()));
-            }
-        });
-        SlowLink { port, slow }
+        let accepting = Some(tokio::spawn(accept(listener, target_port, slow.clone())));
+        SlowLink { port, target_port, slow, accepting }
+    }
+
+    /// Stops listening, so the app's connections are refused as they would be by the hub's host when the
+    /// hub is down (instead of accepted and closed at once by a link with nowhere to forward them).
+    pub fn go_down(&mut self) {
+        if let Some(task) = self.accepting.take() {
+            task.abort();
+        }
+    }
+
+    /// Listens again on the same port.
+    pub async fn come_back(&mut self) {
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).await.expect("slow link binds its port again");
+        self.accepting = Some(tokio::spawn(accept(listener, self.target_port, self.slow.clone())));
     }
 
     /// Full speed from now on, for connections open and new.
     pub fn fast(&self) {
         self.slow.store(false, Ordering::SeqCst);
+    }
+}
+
+async fn accept(listener: TcpListener, target_port: u16, slow: Arc<AtomicBool>) {
+    while let Ok((inbound, _)) = listener.accept().await {
+        tokio::spawn(forward(inbound, target_port, slow.clone()));
     }
 }
 
