@@ -9,7 +9,7 @@ DEMO_DIR ?= $(HOME)/.local/share/tally-demo-hub
 CLUSTER_ADDR ?= 127.0.0.1:8790
 CLUSTER_DIR ?= $(HOME)/.local/share/tally-cluster
 
-.PHONY: help deps deps-test ui run cluster hub test test-rust test-postgres test-ui test-e2e test-protocol-example test-bundle lint fmt bindings bundle bench bench-quick bench-cluster bench-deps bench-client clean
+.PHONY: help deps deps-test ui run cluster hub test test-rust test-postgres test-ui test-e2e test-protocol-example test-bundle test-supply-chain lint fmt bindings bundle bench bench-quick bench-cluster bench-deps bench-client clean
 
 help:
 	@echo "make run    build everything, start a demo hub and open the app signed in as alice"
@@ -56,7 +56,7 @@ lint: ui
 	cargo clippy --workspace --all-targets $(APP_FEATURES) -- -D warnings
 	cd ui && npm run --silent check && npm run --silent lint
 
-test: deps-test ui lint test-ui test-rust test-postgres test-protocol-example test-bundle
+test: deps-test ui lint test-supply-chain test-ui test-rust test-postgres test-protocol-example test-bundle
 	@echo "make test: all suites passed"
 
 test-ui:
@@ -84,6 +84,11 @@ test-bundle: ui
 test-protocol-example:
 	cargo build --workspace --all-targets $(APP_FEATURES)
 	scripts/protocol-example.sh
+
+# Licences, duplicate security-critical crates and sources of every crate (cargo deny, offline, deny.toml),
+# and npm audit of the UI's production packages where the registry answers it.
+test-supply-chain:
+	scripts/supply-chain.sh
 
 # Hub vs Socket.IO side by side (scenarios 1-7, about 15 minutes) and the client engine benches (8);
 # rewrites the tally-bench section of docs/BENCHMARKS.md and its plots. Not part of `make test`.

@@ -66,10 +66,11 @@ hub_urls=""
 hub_pids=""
 for i in 1 2 3; do
   port=$(free_port)
+  mport=$(free_port)
   # Hub 1 seeds the demo users (once; the others find them) and runs the demo bot.
   demo=(--demo --demo-bot-ms 0); [ "$i" = 1 ] && demo=(--demo --demo-bot-ms "${TALLY_DEMO_BOT_MS:-8000}")
   TALLY_STORE="$store" TALLY_BROKER="redis://127.0.0.1:$redisport" "$hub_bin" --bind "127.0.0.1:$port" \
-    --data-dir "$data/hub-$i" --jwt-secret-file "$data/jwt.secret" "${demo[@]}" >"$data/hub-$i.log" 2>&1 &
+    --metrics-bind "127.0.0.1:$mport" --trusted-proxy 127.0.0.1/32 --data-dir "$data/hub-$i" --jwt-secret-file "$data/jwt.secret" "${demo[@]}" >"$data/hub-$i.log" 2>&1 &
   pids+=($!)
   hub_pids+="$! "
   hub_urls+="http://127.0.0.1:$port "
@@ -77,7 +78,7 @@ for i in 1 2 3; do
   curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { echo "hub $i did not start: see $data/hub-$i.log" >&2; exit 1; }
   backends+="  server hub$i 127.0.0.1:$port check
 "
-  say "hub $i on 127.0.0.1:$port"
+  say "hub $i on 127.0.0.1:$port (metrics on 127.0.0.1:$mport)"
 done
 
 # HAProxy: WebSockets stay open (tunnel timeout), a hub that fails its readiness check gets no new ones,
@@ -95,6 +96,9 @@ defaults
   timeout server 60s
   timeout tunnel 1h
   option http-server-close
+  # The hubs believe X-Forwarded-For from this proxy only (--trusted-proxy): sign-in throttles and
+  # device sessions see the client's address, not HAProxy's.
+  option forwardfor
   retries 2
   option redispatch 1
 frontend tally

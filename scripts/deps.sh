@@ -47,6 +47,20 @@ if [ "$what" = test ]; then
     say "installing tauri-driver (cargo install, once)"
     cargo install tauri-driver --locked --quiet
   fi
+  # cargo-deny for the supply-chain check (scripts/supply-chain.sh, deny.toml); 0.20.2 needs rustc >= 1.88.
+  # Built once (a few minutes), at low priority.
+  deny_min=0.20.2
+  deny_have="$(cargo deny --version 2>/dev/null | awk '{print $2}')" || true
+  if [ -z "$deny_have" ] || [ "$(printf '%s\n' "$deny_min" "$deny_have" | sort -V | head -n1)" != "$deny_min" ]; then
+    say "installing cargo-deny $deny_min (cargo install, once)"
+    nice -n 10 cargo install cargo-deny --version "$deny_min" --locked --quiet
+  fi
+  # The crates of every target (Windows, macOS, Android, iOS too), so that cargo-deny resolves the whole
+  # graph offline; a build only downloads this machine's. Quick when nothing is missing.
+  if ! cargo metadata --offline --locked --format-version 1 >/dev/null 2>&1; then
+    say "fetching the crates of every target (cargo fetch)"
+    cargo fetch --locked --quiet || say "cargo fetch failed (Cargo.lock out of date?): the supply-chain check will say what is missing"
+  fi
   # Python client used by the protocol example test (a venv so the system Python stays untouched).
   if [ ! -x target/pyenv/bin/python ] || ! target/pyenv/bin/python -c 'import websockets, requests' 2>/dev/null; then
     say "installing the Python protocol-example deps into target/pyenv"

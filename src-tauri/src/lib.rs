@@ -120,6 +120,19 @@ mod mobile {
     }
 }
 
+/// A self-hosted hub's own CA (PEM), trusted beside the public roots: `TALLY_CA_FILE`. An unreadable
+/// file is reported at sign-in as the engine's error, never silently ignored.
+fn extra_ca() -> Option<Vec<u8>> {
+    let path = std::env::var_os("TALLY_CA_FILE")?;
+    match std::fs::read(&path) {
+        Ok(pem) => Some(pem),
+        Err(e) => {
+            tracing::error!(file = ?path, error = %e, "TALLY_CA_FILE is unreadable");
+            Some(Vec::new())
+        }
+    }
+}
+
 /// Creates the engine, restores the session from the keychain and bridges engine events to the UI.
 pub fn setup<R: Runtime>(app: &tauri::AppHandle<R>) -> Arc<Engine> {
     let service = std::env::var("TALLY_KEYRING_SERVICE").unwrap_or_else(|_| app.config().identifier.clone());
@@ -127,11 +140,9 @@ pub fn setup<R: Runtime>(app: &tauri::AppHandle<R>) -> Arc<Engine> {
     if let Some(why) = why {
         tracing::warn!("{why}");
     }
-    let engine = Arc::new(Engine::new(
-        EngineConfig::new(data_dir(app), format!("tally-desktop/{}", env!("CARGO_PKG_VERSION"))),
-        secrets,
-        notifier(app),
-    ));
+    let mut cfg = EngineConfig::new(data_dir(app), format!("tally-desktop/{}", env!("CARGO_PKG_VERSION")));
+    cfg.extra_ca_pem = extra_ca();
+    let engine = Arc::new(Engine::new(cfg, secrets, notifier(app)));
     app.manage(engine.clone());
     let mut rx = engine.events();
     let handle = app.clone();

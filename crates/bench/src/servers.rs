@@ -163,7 +163,7 @@ impl Server {
         let port = port.unwrap_or_else(free_port);
         std::fs::create_dir_all(dir)?;
         let child = Command::new(&bin)
-            .args(["--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .args(["--bind", &format!("127.0.0.1:{port}"), "--metrics-bind", "127.0.0.1:0", "--data-dir"])
             .arg(dir)
             .env("TALLY_LOG", "warn")
             .env("TALLY_DEMO", "false")

@@ -24,11 +24,18 @@ pub struct EngineConfig {
     pub client_name: String,
     /// The longest reconnect waits (10 s in front of the user, 120 s in the background by default).
     pub reconnect_caps: crate::backoff::Caps,
+    /// PEM certificates trusted beside the public roots (a self-hosted hub's own CA).
+    pub extra_ca_pem: Option<Vec<u8>>,
 }
 
 impl EngineConfig {
     pub fn new(data_dir: impl Into<PathBuf>, client_name: impl Into<String>) -> Self {
-        EngineConfig { data_dir: data_dir.into(), client_name: client_name.into(), reconnect_caps: Default::default() }
+        EngineConfig {
+            data_dir: data_dir.into(),
+            client_name: client_name.into(),
+            reconnect_caps: Default::default(),
+            extra_ca_pem: None,
+        }
     }
 }
 
@@ -47,6 +54,7 @@ pub struct Engine {
     events: broadcast::Sender<AppEvent>,
     active: Mutex<Option<Active>>,
     network: Mutex<Arc<dyn NetworkMonitor>>,
+    tls: Result<Arc<rustls::ClientConfig>, String>,
 }
 
 fn slug(s: &str) -> String {
@@ -62,7 +70,17 @@ impl Engine {
     pub fn new(cfg: EngineConfig, secrets: Arc<dyn SecretStore>, notifier: Arc<dyn Notifier>) -> Engine {
         crate::install_crypto();
         let (events, _) = broadcast::channel(1024);
-        Engine { cfg, secrets, notifier, events, active: Mutex::new(None), network: Mutex::new(netwatch::platform()) }
+        let tls = crate::tls::client_config(cfg.extra_ca_pem.as_deref()).map_err(|e| e.to_string());
+        let network = Mutex::new(netwatch::platform());
+        Engine { cfg, secrets, notifier, events, active: Mutex::new(None), network, tls }
+    }
+
+    /// The TLS trust every connection uses (an unusable extra CA is reported at each sign-in).
+    fn api(&self, server: &str) -> Result<Api, Error> {
+        match &self.tls {
+            Ok(tls) => Api::new(server, tls),
+            Err(e) => Err(Error::InvalidInput(e.clone())),
+        }
     }
 
     /// Live updates for the UI.
@@ -109,7 +127,7 @@ impl Engine {
         store.set_meta("user", &serde_json::to_string(&user).unwrap_or_default())?;
         let (state_tx, state_rx) = watch::channel(ConnState::Offline { since: None });
         let shared = Arc::new(Shared {
-            api: Api::new(server)?,
+            api: self.api(server)?,
             store,
             user: user.clone(),
             secrets: self.secrets.clone(),
@@ -146,7 +164,7 @@ impl Engine {
     }
 
     pub async fn demo_info(&self, server: &str) -> Result<DemoInfo, Error> {
-        Api::new(server)?.demo_info().await
+        self.api(server)?.demo_info().await
     }
 
     pub async fn sign_in(&self, server: &str, username: &str, password: &str) -> Result<SessionInfo, Error> {
@@ -154,7 +172,7 @@ impl Engine {
         if username.trim().is_empty() || password.is_empty() {
             return Err(Error::InvalidInput("enter your username and password".into()));
         }
-        let tokens = Api::new(&server)?.login(username, password).await?;
+        let tokens = self.api(&server)?.login(username, password).await?;
         self.start(&server, tokens.user.clone(), tokens.refresh_token.clone(), Some(&tokens))
     }
 

@@ -15,6 +15,7 @@ pub mod queries;
 pub mod secrets;
 pub mod store;
 pub mod sync;
+pub mod tls;
 pub mod view;
 
 pub use engine::{Engine, EngineConfig};
@@ -44,6 +45,9 @@ pub enum Error {
     Network(String),
     #[error("{0}")]
     Auth(String),
+    /// An unencrypted address off this computer: refused before anything is sent.
+    #[error("{0}")]
+    InsecureServer(String),
     /// The hub refused a request: its protocol error code and message.
     #[error("{message}")]
     Hub { code: tally_protocol::ErrorCode, message: String },
@@ -61,6 +65,7 @@ impl Error {
             Error::Storage(_) => C::Local(L::Storage),
             Error::Network(_) => C::Local(L::Network),
             Error::Auth(_) => C::Local(L::Auth),
+            Error::InsecureServer(_) => C::Local(L::InsecureServer),
             Error::Hub { code, .. } => C::Hub(*code),
         }
     }

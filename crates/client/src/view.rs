@@ -297,6 +297,8 @@ pub enum LocalErrorCode {
     Storage,
     Network,
     Auth,
+    /// The server address is plain http:// to another machine.
+    InsecureServer,
 }
 
 /// A command's error code: one of this device's or one of the hub's (the same strings on the wire).

@@ -6,9 +6,31 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "tally-hub", version, about)]
 pub struct Config {
-    /// Address to listen on.
+    /// Address to listen on. Anything but loopback needs --tls-cert/--tls-key, or --insecure-plaintext
+    /// behind a proxy that terminates TLS.
     #[arg(long, env = "TALLY_BIND", default_value = "127.0.0.1:8787")]
     pub bind: SocketAddr,
+    /// PEM file with the certificate chain to serve (https:// and wss://). Reloaded on SIGHUP.
+    #[arg(long, env = "TALLY_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM file with the certificate's private key (PKCS#8, PKCS#1 or SEC1). Reloaded on SIGHUP.
+    #[arg(long, env = "TALLY_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on a non-loopback address: only behind a proxy that terminates TLS (name it with
+    /// --trusted-proxy). Without it the hub refuses to start unencrypted on anything but loopback.
+    #[arg(long, env = "TALLY_INSECURE_PLAINTEXT", default_value_t = false)]
+    pub insecure_plaintext: bool,
+    /// Address ranges of proxies whose X-Forwarded-For header is believed (e.g. 10.0.0.0/8,127.0.0.1/32).
+    /// Requests from anywhere else are taken at their socket's address.
+    #[arg(long, env = "TALLY_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxy: Vec<ipnet::IpNet>,
+    /// Where /metrics is served (Prometheus text), apart from the public listener. Non-loopback follows
+    /// the same TLS rule as --bind.
+    #[arg(long, env = "TALLY_METRICS_BIND", default_value = "127.0.0.1:9787")]
+    pub metrics_bind: SocketAddr,
+    /// Also serve /metrics on the public listener to `Authorization: Bearer TOKEN`.
+    #[arg(long, env = "TALLY_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Where the database, the JWT secret and the admin token live (created if missing).
     #[arg(long, env = "TALLY_DATA_DIR", default_value = "./tally-data")]
     pub data_dir: PathBuf,
@@ -100,7 +122,6 @@ pub struct Config {
 }
 
 impl Config {
-    /// A configuration for tests and embedding: loopback on a free port, everything else default.
     /// The database this configuration names.
     pub fn backend(&self) -> crate::store::Backend {
         match &self.store {
@@ -109,9 +130,11 @@ impl Config {
         }
     }
 
+    /// A configuration for tests and embedding: loopback on free ports, everything else default.
     pub fn for_dir(data_dir: impl Into<PathBuf>) -> Self {
         let mut c = Config::parse_from(["tally-hub"]);
         c.bind = "127.0.0.1:0".parse().expect("static address");
+        c.metrics_bind = "127.0.0.1:0".parse().expect("static address");
         c.data_dir = data_dir.into();
         c.demo_bot_ms = 0;
         c

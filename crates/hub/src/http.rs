@@ -5,7 +5,9 @@ use crate::error::HubError;
 use crate::fanout::TenantId;
 use crate::hub::Hub;
 use crate::ledger;
+use crate::listener::Peer;
 use crate::notify;
+use crate::proxy::client_ip;
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +16,6 @@ use axum::{Json, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Deserialize;
 use serde_json::json;
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tally_protocol::{Channel, ErrorCode, EventData, Money, Priority, UserSummary};
@@ -29,7 +30,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text))
+        .route("/metrics", get(metrics_with_token))
         .route("/v1/ws", get(ws_upgrade))
         .route("/v1/demo", get(demo_info))
         .route("/v1/auth/register", post(register))
@@ -47,6 +48,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/rooms", post(admin_room))
         .route("/v1/admin/publish", post(admin_publish))
         .with_state(state)
+}
+
+/// The `--metrics-bind` listener: Prometheus text and liveness, nothing else.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new().route("/metrics", get(metrics_text)).route("/healthz", get(|| async { "ok" })).with_state(state)
 }
 
 struct ApiError(StatusCode, ErrorCode, String);
@@ -78,6 +84,27 @@ async fn readyz(State(s): State<AppState>) -> Response {
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
     }
+}
+
+/// /metrics on the public listener: only with `--metrics-token`, to that bearer token.
+async fn metrics_with_token(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(want) = s.hub.cfg.metrics_token.as_deref() else {
+        return ApiError(StatusCode::NOT_FOUND, ErrorCode::NotFound, "metrics are served on --metrics-bind".into())
+            .into_response();
+    };
+    if !constant_time_eq(bearer(&headers).as_bytes(), want.as_bytes()) {
+        return ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "metrics token required".into())
+            .into_response();
+    }
+    metrics_text(State(s)).await
+}
+
+fn bearer(headers: &HeaderMap) -> &str {
+    headers.get("authorization").and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("Bearer ")).unwrap_or("")
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 async fn metrics_text(State(s): State<AppState>) -> Response {
@@ -168,13 +195,14 @@ async fn register(State(s): State<AppState>, Json(c): Json<Credentials>) -> ApiR
 
 async fn login(
     State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
+    headers: HeaderMap,
     Json(c): Json<Credentials>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let tenant_name = c.tenant.clone().unwrap_or_else(|| "default".into());
     let username = c.username.trim().to_lowercase();
     let user_key = format!("u:{tenant_name}:{username}");
-    let ip_key = format!("ip:{}", peer.ip());
+    let ip_key = format!("ip:{}", client_ip(peer.ip(), &headers, &s.hub.cfg.trusted_proxy));
     if s.hub.throttle.is_blocked(&[&user_key, &ip_key]).await {
         return Err(ApiError(
             StatusCode::TOO_MANY_REQUESTS,
@@ -258,15 +286,7 @@ async fn logout(State(s): State<AppState>, Json(b): Json<RefreshBody>) -> ApiRes
 }
 
 fn require_admin(s: &AppState, headers: &HeaderMap) -> ApiResult<()> {
-    let given = headers
-        .get("authorization")
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .unwrap_or("");
-    // Constant-time comparison of the admin token.
-    let want = s.hub.admin_token.as_bytes();
-    let ok = given.len() == want.len() && given.bytes().zip(want.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-    if ok {
+    if constant_time_eq(bearer(headers).as_bytes(), s.hub.admin_token.as_bytes()) {
         Ok(())
     } else {
         Err(ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "admin token required".into()))

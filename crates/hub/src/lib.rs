@@ -14,13 +14,18 @@ pub mod http;
 pub mod hub;
 pub mod ids;
 pub mod ledger;
+pub mod listener;
 pub mod log;
 pub mod notify;
 pub mod presence;
+pub mod proxy;
 pub mod published;
 pub mod ratelimit;
 pub mod store;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod throttle;
+pub mod tls;
 pub mod ws;
 
 pub use config::Config;
@@ -36,8 +41,12 @@ use std::time::Duration;
 /// A running hub.
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where /metrics is served (`--metrics-bind`).
+    pub metrics_addr: SocketAddr,
     pub hub: Arc<Hub>,
+    tls: Option<tls::Tls>,
     task: tokio::task::JoinHandle<()>,
+    metrics_task: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
@@ -47,13 +56,28 @@ impl Running {
         self.hub.shutdown.send_replace(true);
         let grace = Duration::from_secs(self.hub.cfg.shutdown_grace_secs);
         let _ = tokio::time::timeout(grace, self.task).await;
+        self.metrics_task.abort();
+    }
+
+    /// Reads the TLS certificate and key files again (what SIGHUP does); connections stay up.
+    pub fn reload_tls(&self) -> HubResult<()> {
+        match &self.tls {
+            Some(t) => t.reload(),
+            None => Err(HubError::invalid("this hub serves no TLS (no --tls-cert)")),
+        }
     }
 
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
     pub fn ws_url(&self) -> String {
-        format!("ws://{}/v1/ws", self.addr)
+        let scheme = if self.tls.is_some() { "wss" } else { "ws" };
+        format!("{scheme}://{}/v1/ws", self.addr)
+    }
+    pub fn metrics_url(&self) -> String {
+        let scheme = if self.tls.is_some() && !self.metrics_addr.ip().is_loopback() { "https" } else { "http" };
+        format!("{scheme}://{}/metrics", self.metrics_addr)
     }
 }
 
@@ -118,6 +142,13 @@ pub async fn start(cfg: Config) -> HubResult<Running> {
         return Err(HubError::invalid("the JWT secret must be at least 32 characters"));
     }
     let admin = secret_file(&cfg.data_dir.join("admin.token"), 40)?;
+    let tls = match (&cfg.tls_cert, &cfg.tls_key) {
+        (Some(c), Some(k)) => Some(tls::Tls::load(c, k)?),
+        _ => None,
+    };
+    // Refuse before anything is opened or seeded.
+    check_transport(&cfg, tls.is_some(), cfg.bind)?;
+    check_transport(&cfg, tls.is_some(), cfg.metrics_bind)?;
     let hub = Hub::new(cfg.clone(), secret.into_bytes(), admin).await?;
     hub.store.write(|c, _| auth::ensure_tenant(c, "default")).await?;
     if cfg.demo {
@@ -128,37 +159,47 @@ pub async fn start(cfg: Config) -> HubResult<Running> {
     }
     hub.resume_transfers().await?;
     hub.spawn_housekeeping();
-    let listener = listen(cfg.bind).map_err(|e| HubError::internal(format!("cannot listen on {}: {e}", cfg.bind)))?;
-    let addr = listener.local_addr().map_err(HubError::internal)?;
-    // Small frames (acks, events) must leave at once: without TCP_NODELAY, Nagle's algorithm and the
-    // peer's delayed ACK hold a reply for up to ~40 ms.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "TCP_NODELAY not set");
-        }
-    });
-    let app = http::router(http::AppState { hub: hub.clone(), metrics: metrics_handle() });
+    let state = http::AppState { hub: hub.clone(), metrics: metrics_handle() };
+    let (main, addr) = listen(&cfg, cfg.bind, tls.clone())?;
+    // Prometheus on loopback scrapes plain HTTP; anywhere else it gets the same certificate.
+    let metrics_tls = tls.clone().filter(|_| !cfg.metrics_bind.ip().is_loopback());
+    let (metrics, metrics_addr) = listen(&cfg, cfg.metrics_bind, metrics_tls)?;
+    let task = serve(main, http::router(state.clone()), &hub);
+    let metrics_task = serve(metrics, http::metrics_router(state), &hub);
+    hub.ready.store(true, Ordering::Release);
+    tracing::info!(%addr, %metrics_addr, tls = tls.is_some(), data_dir = %cfg.data_dir.display(), demo = cfg.demo, "tally-hub listening");
+    Ok(Running { addr, metrics_addr, hub, tls, task, metrics_task })
+}
+
+/// The TLS rule: plain HTTP only on loopback, unless the operator says a proxy in front encrypts.
+fn check_transport(cfg: &Config, tls: bool, addr: SocketAddr) -> HubResult<()> {
+    if tls || addr.ip().is_loopback() || cfg.insecure_plaintext {
+        return Ok(());
+    }
+    Err(HubError::invalid(format!(
+        "refusing to serve unencrypted HTTP on {addr}: passwords and tokens would cross the network in clear \
+         text. Pass --tls-cert and --tls-key, or --insecure-plaintext if a proxy in front terminates TLS"
+    )))
+}
+
+fn listen(cfg: &Config, at: SocketAddr, tls: Option<tls::Tls>) -> HubResult<(listener::HubListener, SocketAddr)> {
+    check_transport(cfg, tls.is_some(), at)?;
+    let tcp = listener::bind(at).map_err(|e| HubError::internal(format!("cannot listen on {at}: {e}")))?;
+    let addr = tcp.local_addr().map_err(HubError::internal)?;
+    let l = listener::HubListener::new(tcp, tls).map_err(HubError::internal)?;
+    Ok((l, addr))
+}
+
+fn serve(l: listener::HubListener, app: axum::Router, hub: &Arc<Hub>) -> tokio::task::JoinHandle<()> {
     let mut shutdown = hub.shutdown.subscribe();
-    let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
+    tokio::spawn(async move {
+        let serve = axum::serve(l, app.into_make_service_with_connect_info::<listener::Peer>()).with_graceful_shutdown(
+            async move {
                 let _ = shutdown.changed().await;
-            });
+            },
+        );
         if let Err(e) = serve.await {
             tracing::error!(error = %e, "server stopped");
         }
-    });
-    hub.ready.store(true, Ordering::Release);
-    tracing::info!(%addr, data_dir = %cfg.data_dir.display(), demo = cfg.demo, "tally-hub listening");
-    Ok(Running { addr, hub, task })
-}
-
-/// Binds with a deep accept queue: after a restart thousands of clients reconnect within a second, and a
-/// full queue drops SYNs that the clients' kernels only retry a second later. The kernel caps the backlog
-/// at `net.core.somaxconn`.
-fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
-    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(8192)
+    })
 }

@@ -10,37 +10,44 @@ async fn main() -> anyhow::Result<()> {
     let cfg = Config::parse();
     let running = tally_hub::start(cfg.clone()).await.map_err(|e| anyhow::anyhow!("{}", e.message))?;
     println!(
-        "tally-hub listening on http://{}  (admin token in {})",
-        running.addr,
+        "tally-hub listening on {}  (metrics on {}, admin token in {})",
+        running.base_url(),
+        running.metrics_url(),
         cfg.data_dir.join("admin.token").display()
     );
     if cfg.demo {
         println!("demo users: alice, bob, carol — password {}", tally_hub::demo::PASSWORD);
     }
-    wait_for_signal().await;
+    wait_for_signal(&running).await;
     tracing::info!("shutting down: telling clients to reconnect");
     running.shutdown().await;
     Ok(())
 }
 
-async fn wait_for_signal() {
+/// Waits for SIGTERM or Ctrl-C; SIGHUP on the way reloads the TLS certificate.
+async fn wait_for_signal(running: &tally_hub::Running) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
+        let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
         };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
+        loop {
+            tokio::select! {
+                _ = term.recv() => return,
+                _ = tokio::signal::ctrl_c() => return,
+                _ = hup.recv() => {
+                    if let Err(e) = running.reload_tls() {
+                        tracing::error!(error = %e.message, "SIGHUP: TLS reload failed; still serving the old certificate");
+                    }
+                }
+            }
         }
     }
     #[cfg(not(unix))]
     {
+        let _ = running;
         let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -291,7 +291,8 @@ async fn a_redis_restart_under_load_loses_no_event() {
     }
     assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "a gap or a duplicate: {seqs:?}");
     // And it was the store that filled them: the hubs saw Redis go and read what they missed.
-    let m = hubs[2].http.get(format!("{}/metrics", hubs[2].base)).send().await.unwrap().text().await.unwrap();
+    let m =
+        hubs[2].http.get(hubs[2].running.as_ref().unwrap().metrics_url()).send().await.unwrap().text().await.unwrap();
     let value = |name: &str| -> f64 {
         m.lines()
             .find(|l| l.starts_with(name))
@@ -304,6 +305,8 @@ async fn a_redis_restart_under_load_loses_no_event() {
 }
 
 /// A hub as its own process (so it can be SIGKILLed), on the shared database and bus.
+const METRICS_TOKEN: &str = "cluster-test-metrics-token";
+
 struct HubProcess {
     child: std::process::Child,
     port: u16,
@@ -316,6 +319,7 @@ impl HubProcess {
         let dir = tempfile::tempdir().unwrap();
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_tally-hub"))
             .args(["--bind", &format!("127.0.0.1:{port}"), "--transfer-step-ms", "20", "--heartbeat-ms", "500"])
+            .args(["--metrics-bind", "127.0.0.1:0", "--metrics-token", METRICS_TOKEN])
             .args(["--jwt-secret", "cluster-test-secret-cluster-test-secret-01"])
             .arg("--data-dir")
             .arg(dir.path())
@@ -387,7 +391,15 @@ fn haproxy(dir: &std::path::Path, hubs: &[HubProcess]) -> (Stopped, u16) {
 
 /// How many sockets a hub process holds (its own /metrics).
 async fn connections(http: &reqwest::Client, hub: &HubProcess) -> f64 {
-    let m = http.get(format!("{}/metrics", hub.url())).send().await.unwrap().text().await.unwrap();
+    let m = http
+        .get(format!("{}/metrics", hub.url()))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     m.lines()
         .find(|l| l.starts_with("tally_connections "))
         .and_then(|l| l.rsplit(' ').next()?.parse().ok())

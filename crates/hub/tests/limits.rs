@@ -92,8 +92,25 @@ async fn health_readiness_and_metrics() {
     assert_eq!(get("/readyz").await.unwrap().status(), 200);
     let a = hub.register("oli").await;
     let _c = hub.connect(&a).await;
-    let m = get("/metrics").await.unwrap().text().await.unwrap();
+    let metrics_url = hub.running.as_ref().unwrap().metrics_url();
+    let m = hub.http.get(&metrics_url).send().await.unwrap().text().await.unwrap();
     for name in ["tally_connections", "tally_frames_out_total", "tally_commit_seconds"] {
         assert!(m.contains(name), "{name} missing from /metrics:\n{m}");
     }
+    // Not on the public listener: the world does not get to read them.
+    let r = get("/metrics").await.unwrap();
+    assert_eq!(r.status(), 404);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "not_found", "{body}");
+}
+
+#[tokio::test]
+async fn metrics_on_the_public_listener_answer_only_the_metrics_token() {
+    let hub = TestHub::start_with(|c| c.metrics_token = Some("scrape-me-scrape-me".into())).await;
+    let url = format!("{}/metrics", hub.base);
+    assert_eq!(hub.http.get(&url).send().await.unwrap().status(), 401);
+    assert_eq!(hub.http.get(&url).bearer_auth("wrong-token-wrong-tok").send().await.unwrap().status(), 401);
+    let r = hub.http.get(&url).bearer_auth("scrape-me-scrape-me").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("tally_"));
 }

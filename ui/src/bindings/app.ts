@@ -150,7 +150,7 @@ export type AppEvent = { "type": "conn", conn: ConnState, } | { "type": "changed
 /**
  * Errors that happen on this device (the hub's own are [`tally_protocol::ErrorCode`]s).
  */
-export type LocalErrorCode = "offline" | "not_signed_in" | "invalid_input" | "keychain_unavailable" | "notifications_unavailable" | "storage" | "network" | "auth";
+export type LocalErrorCode = "offline" | "not_signed_in" | "invalid_input" | "keychain_unavailable" | "notifications_unavailable" | "storage" | "network" | "auth" | "insecure_server";
 
 /**
  * A command's error code: one of this device's or one of the hub's (the same strings on the wire).

@@ -66,6 +66,10 @@ describe("commands", () => {
     expect(api.describeError({ code: "insufficient_funds", message: "x" })).toMatch(/Lower the amount/);
     expect(api.describeError({ code: "invalid", message: "memo over 280 bytes" })).toBe("memo over 280 bytes");
     expect(api.describeError({ code: "weird", message: "Odd thing" })).toBe("Odd thing");
+    expect(api.describeError({ code: "insecure_server", message: "x" })).toMatch(/https:\/\//);
+    expect(api.describeError({ code: "network", message: "the server's certificate is not trusted (UnknownIssuer)" })).toMatch(
+      /not trusted .*install its CA/,
+    );
   });
 });
 

@@ -164,6 +164,8 @@ export function describeError(e: unknown): string {
     offline: "You're offline. Try again when the connection is back.",
     not_signed_in: "You're signed out. Sign in again to continue.",
     network: "Couldn't reach the server. Check the address and your connection, then try again.",
+    insecure_server:
+      "This address isn't encrypted, so your password could be read on the way. Use https:// — plain http:// is only for a hub on this computer.",
     auth: "Wrong username or password.",
     unauthorized: "Wrong username or password, or your session ended. Sign in again.",
     keychain_unavailable: "No system keychain was found, so your sign-in is kept only until you quit.",
@@ -178,6 +180,8 @@ export function describeError(e: unknown): string {
     internal: "The server had a problem. Nothing changed; try again.",
   };
   const base = hint[err.code];
+  // An untrusted certificate is not "couldn't reach": the engine says which check failed.
+  if (err.code === "network" && /certificate/i.test(err.message)) return `${err.message}. Check the address; if this is your own hub, install its CA.`;
   if (err.code === "invalid" || err.code === "invalid_input") return err.message || "Some details are not valid.";
   if (!base) return err.message || "Something went wrong.";
   return base;

@@ -24,7 +24,8 @@ pub(super) async fn open(sh: &Arc<Shared>) -> Result<(Conn, Welcome), Outcome> {
     };
     let url = ws_url(&sh.api.base);
     // TCP_NODELAY: requests are small frames; Nagle would hold them behind unacknowledged data.
-    let connect = tokio_tungstenite::connect_async_with_config(&url, None, true);
+    let tls = tokio_tungstenite::Connector::Rustls(sh.api.tls.clone());
+    let connect = tokio_tungstenite::connect_async_tls_with_config(&url, None, true, Some(tls));
     let ws = match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
         Ok(Ok((ws, _))) => ws,
         Ok(Err(e)) => return Err(dropped(short_ws_error(&e))),

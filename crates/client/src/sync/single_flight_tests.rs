@@ -29,7 +29,7 @@ async fn hub(dir: &std::path::Path) -> (tally_hub::Running, String) {
 fn shared(url: &str, dir: &std::path::Path, tokens: &crate::api::Tokens) -> Arc<Shared> {
     let (events, _) = broadcast::channel(64);
     Arc::new(Shared {
-        api: Api::new(url).unwrap(),
+        api: Api::new(url, &crate::tls::client_config(None).unwrap()).unwrap(),
         store: Arc::new(Store::open(&dir.join("cache.db"), tokens.user.id).unwrap()),
         user: tokens.user.clone(),
         secrets: Arc::new(MemoryStore::default()),
@@ -51,7 +51,8 @@ fn shared(url: &str, dir: &std::path::Path, tokens: &crate::api::Tokens) -> Arc<
 async fn concurrent_callers_share_one_refresh_and_the_session_survives() {
     let dir = tempfile::tempdir().unwrap();
     let (running, url) = hub(dir.path()).await;
-    let first = Api::new(&url).unwrap().login("sam", "pass-word-123").await.unwrap();
+    let first =
+        Api::new(&url, &crate::tls::client_config(None).unwrap()).unwrap().login("sam", "pass-word-123").await.unwrap();
     let sh = shared(&url, dir.path(), &first);
     // Sixteen callers at once (the socket's connect, an in-band renewal, ...), some forcing a refresh.
     let calls: Vec<_> = (0..16)
@@ -70,7 +71,11 @@ async fn concurrent_callers_share_one_refresh_and_the_session_survives() {
     assert!((1..=5).contains(&generation), "{generation} refreshes for 16 callers (4 of them forced)");
     let stored = sh.tokens.lock().unwrap().refresh.clone();
     assert_eq!(sh.secrets.load().unwrap().map(|s| s.refresh_token), Some(stored.clone()));
-    let next = Api::new(&url).unwrap().refresh(&stored).await.expect("the session was not revoked");
+    let next = Api::new(&url, &crate::tls::client_config(None).unwrap())
+        .unwrap()
+        .refresh(&stored)
+        .await
+        .expect("the session was not revoked");
     assert_ne!(next.refresh_token, stored);
     assert!(tokens.iter().all(|t| !t.is_empty()));
     running.shutdown().await;

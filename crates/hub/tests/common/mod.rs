@@ -150,8 +150,10 @@ impl Session {
     }
 }
 
+pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
 pub struct Client {
-    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub ws: WsStream,
     pub welcome: Welcome,
     next_id: u64,
     /// Frames received while waiting for something else.
@@ -160,7 +162,12 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(url: &str, token: &str, subscriptions: Vec<SubscribeSpec>) -> Client {
-        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("ws connect");
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("ws connect");
+        Self::over(ws, token, subscriptions).await
+    }
+
+    /// Says `hello` on an open socket (plain or TLS) and waits for `welcome`.
+    pub async fn over(mut ws: WsStream, token: &str, subscriptions: Vec<SubscribeSpec>) -> Client {
         let hello = ClientFrame::Hello(Hello {
             v: PROTOCOL_VERSION,
             token: token.into(),
