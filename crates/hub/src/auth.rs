@@ -91,6 +91,14 @@ fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
+/// The one username rule, everywhere a name is given (sign-up, sign-in, a transfer's `to`, room members,
+/// mentions, the admin endpoints): surrounding spaces are dropped and case does not matter (`ALICE` is
+/// `alice`); names are stored in this form.
+pub fn canonical_username(u: &str) -> String {
+    u.trim().to_ascii_lowercase()
+}
+
+/// A canonical username: 2-32 of `a-z`, `0-9`, `_`, `.`, `-`.
 pub fn validate_username(u: &str) -> HubResult<()> {
     if u.len() < 2
         || u.len() > 32
@@ -119,6 +127,7 @@ pub fn create_user(
     password_hash: &str,
     limits: (i64, i64),
 ) -> HubResult<UserSummary> {
+    let username = &canonical_username(username);
     validate_username(username)?;
     if display_name.trim().chars().count() > 64 {
         return Err(HubError::invalid("display_name: at most 64 characters"));
@@ -137,7 +146,7 @@ pub fn user_by_name(
     tenant: TenantId,
     username: &str,
 ) -> HubResult<Option<(UserSummary, String, bool)>> {
-    tx.user_by_name(tenant, username)
+    tx.user_by_name(tenant, &canonical_username(username))
 }
 
 pub fn user_summary(tx: &mut dyn Tx, tenant: TenantId, id: UserId) -> HubResult<Option<UserSummary>> {

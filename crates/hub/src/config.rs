@@ -116,9 +116,10 @@ pub struct Config {
     /// Failed logins per username (and per client address) within 5 minutes before logins are refused.
     #[arg(long, env = "TALLY_LOGIN_MAX_FAILURES", default_value_t = 5)]
     pub login_max_failures: u32,
-    /// Seconds to wait for connections to close on shutdown.
-    #[arg(long, env = "TALLY_SHUTDOWN_GRACE_SECS", default_value_t = 5)]
-    pub shutdown_grace_secs: u64,
+    /// On SIGTERM: /readyz answers 503 at once, every socket is told to reconnect elsewhere and closed
+    /// with 1012, and the process exits when they all are, or after this many seconds at most.
+    #[arg(long, env = "TALLY_DRAIN_SECS", default_value_t = 10)]
+    pub drain_secs: u64,
 }
 
 impl Config {

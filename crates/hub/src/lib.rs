@@ -45,17 +45,30 @@ pub struct Running {
     pub metrics_addr: SocketAddr,
     pub hub: Arc<Hub>,
     tls: Option<tls::Tls>,
+    /// Stops the HTTP listeners; sent after the sockets have drained, so /readyz answers 503 meanwhile.
+    stop_http: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
     metrics_task: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
-    /// Graceful shutdown: stop accepting, tell clients to reconnect (with a jittered delay), flush, stop.
+    /// Graceful shutdown (the drain): not ready (/readyz 503, no new sockets), every socket told to
+    /// reconnect and closed with 1012, then stop once every socket has written its close, or at
+    /// `--drain-secs` at the latest. Upgraded sockets are not the HTTP server's to wait for: the hub
+    /// counts them itself, so none is cut off with 1006 by the process ending.
     pub async fn shutdown(self) {
         self.hub.ready.store(false, Ordering::Release);
         self.hub.shutdown.send_replace(true);
-        let grace = Duration::from_secs(self.hub.cfg.shutdown_grace_secs);
-        let _ = tokio::time::timeout(grace, self.task).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(self.hub.cfg.drain_secs);
+        while self.hub.open_sockets() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let left = self.hub.open_sockets();
+        if left > 0 {
+            tracing::warn!(left, "drain time is up; closing the sockets that are left");
+        }
+        self.stop_http.send_replace(true);
+        let _ = tokio::time::timeout_at(deadline + Duration::from_secs(1), self.task).await;
         self.metrics_task.abort();
     }
 
@@ -164,11 +177,12 @@ pub async fn start(cfg: Config) -> HubResult<Running> {
     // Prometheus on loopback scrapes plain HTTP; anywhere else it gets the same certificate.
     let metrics_tls = tls.clone().filter(|_| !cfg.metrics_bind.ip().is_loopback());
     let (metrics, metrics_addr) = listen(&cfg, cfg.metrics_bind, metrics_tls)?;
-    let task = serve(main, http::router(state.clone()), &hub);
-    let metrics_task = serve(metrics, http::metrics_router(state), &hub);
+    let (stop_http, _) = tokio::sync::watch::channel(false);
+    let task = serve(main, http::router(state.clone()), stop_http.subscribe());
+    let metrics_task = serve(metrics, http::metrics_router(state), stop_http.subscribe());
     hub.ready.store(true, Ordering::Release);
     tracing::info!(%addr, %metrics_addr, tls = tls.is_some(), data_dir = %cfg.data_dir.display(), demo = cfg.demo, "tally-hub listening");
-    Ok(Running { addr, metrics_addr, hub, tls, task, metrics_task })
+    Ok(Running { addr, metrics_addr, hub, tls, stop_http, task, metrics_task })
 }
 
 /// The TLS rule: plain HTTP only on loopback, unless the operator says a proxy in front encrypts.
@@ -190,8 +204,11 @@ fn listen(cfg: &Config, at: SocketAddr, tls: Option<tls::Tls>) -> HubResult<(lis
     Ok((l, addr))
 }
 
-fn serve(l: listener::HubListener, app: axum::Router, hub: &Arc<Hub>) -> tokio::task::JoinHandle<()> {
-    let mut shutdown = hub.shutdown.subscribe();
+fn serve(
+    l: listener::HubListener,
+    app: axum::Router,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let serve = axum::serve(l, app.into_make_service_with_connect_info::<listener::Peer>()).with_graceful_shutdown(
             async move {

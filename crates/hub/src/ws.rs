@@ -2,7 +2,7 @@
 use crate::conn::Conn;
 use crate::fanout::TenantId;
 use crate::hub::Hub;
-use crate::ratelimit::Bucket;
+use crate::ratelimit::{Bucket, Flood};
 use crate::store::now_ms;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt, StreamExt};
@@ -23,7 +23,8 @@ async fn close_now(mut socket: WebSocket, code: CloseCode, reason: &str) {
 /// Memory matters here: an idle connection's task holds the state of whatever it awaits, so every phase
 /// that is not the steady read loop (handshake, welcome and resubscription, cleanup) and every request
 /// handler is boxed: it takes memory only while it runs.
-pub async fn serve_socket(hub: Arc<Hub>, socket: Box<WebSocket>) {
+/// `_counted` keeps the socket in the drain's count from its upgrade to its close.
+pub async fn serve_socket(hub: Arc<Hub>, socket: Box<WebSocket>, _counted: crate::hub::SocketGuard) {
     let Some((socket, hello, user, claims)) = Box::pin(handshake(&hub, *socket)).await else { return };
     // claims: (tenant, user, session, token expiry in seconds)
     let (tenant, uid, sid) = (claims.0, claims.1, claims.2);
@@ -86,7 +87,9 @@ async fn start(hub: &Arc<Hub>, conn: &Arc<Conn>, hello: Hello, user: UserSummary
     if let Some(ch) = change {
         hub.publish_presence(ch).await;
     }
-    for spec in hello.subscriptions.into_iter().take(hub.cfg.max_subscriptions as usize) {
+    // Every channel gets an answer: those past the cap an `unsubscribed` with too_many_subscriptions (a
+    // hello is bounded by the frame size, so this is a few thousand frames at most).
+    for spec in hello.subscriptions {
         if let Err(e) = hub.subscribe(conn, None, spec.channel, spec.since).await {
             conn.send(&ServerFrame::Unsubscribed { channel: spec.channel, code: e.code }).await;
         }
@@ -102,13 +105,26 @@ async fn handshake(
     // 1. hello, within the auth timeout.
     // Control frames (ping/pong) may come first; tungstenite answers pings itself.
     let deadline = tokio::time::Instant::now() + Duration::from_millis(hub.cfg.auth_timeout_ms);
+    let mut shutdown = hub.shutdown.subscribe();
     let text = loop {
-        match tokio::time::timeout_at(deadline, socket.recv()).await {
+        let next = tokio::select! {
+            n = tokio::time::timeout_at(deadline, socket.recv()) => n,
+            _ = until_true(&mut shutdown) => {
+                close_now(socket, CloseCode::ServiceRestart, "hub restarting").await;
+                return None;
+            }
+        };
+        match next {
             Err(_) => {
                 close_now(socket, CloseCode::AuthTimeout, "no hello in time").await;
                 return None;
             }
-            Ok(None) | Ok(Some(Err(_))) => return None,
+            Ok(None) => return None,
+            // Like later frames: an unmasked or malformed first frame gets its close code (1002, 1007…).
+            Ok(Some(Err(e))) => {
+                close_now(socket, close_code_for(&e), "protocol error").await;
+                return None;
+            }
             Ok(Some(Ok(Message::Text(t)))) => break t,
             Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
             Ok(Some(Ok(Message::Close(_)))) => return None,
@@ -195,7 +211,7 @@ async fn read_loop(
     last_rx: &AtomicI64,
 ) {
     let mut bucket = Bucket::new(hub.cfg.rate_per_sec as f64, hub.cfg.rate_burst as f64);
-    let mut refused: u32 = 0;
+    let mut flood = Flood::new(hub.cfg.rate_per_sec);
     let mut dead = conn.dead();
     let mut shutdown = hub.shutdown.subscribe();
     loop {
@@ -228,6 +244,10 @@ async fn read_loop(
         };
         last_rx.store(now_ms(), Ordering::Relaxed);
         metrics::counter!("tally_frames_in_total").increment(1);
+        if flood.frame() {
+            conn.close(CloseCode::RateLimited, "rate limit abused");
+            return;
+        }
         if text.len() > hub.cfg.max_frame_bytes as usize {
             metrics::counter!("tally_rejected_frames_total", "code" => "frame_too_large").increment(1);
             conn.send(&ServerFrame::error(
@@ -239,17 +259,14 @@ async fn read_loop(
             continue;
         }
         if !bucket.take() || !hub.user_rate_ok(conn.tenant, conn.user.id) {
-            refused += 1;
             metrics::counter!("tally_rejected_frames_total", "code" => "rate_limited").increment(1);
-            if refused > hub.cfg.rate_burst.saturating_mul(10).max(100) {
-                conn.close(CloseCode::RateLimited, "rate limit abused");
-                return;
+            if flood.refused() {
+                let id = decode_client(&text).ok().and_then(|f| f.req_id());
+                let message = "too many frames; slow down (the rest refused this second get no answer)";
+                conn.send(&ServerFrame::error(id, ErrorCode::RateLimited, message)).await;
             }
-            let id = decode_client(&text).ok().and_then(|f| f.req_id());
-            conn.send(&ServerFrame::error(id, ErrorCode::RateLimited, "too many frames; slow down")).await;
             continue;
         }
-        refused = 0;
         let frame = match decode_client(&text) {
             Ok(f) => f,
             Err(e) => {

@@ -185,3 +185,28 @@ async fn a_connection_lasts_as_long_as_its_token_and_auth_renews_it_in_band() {
     // Both started with the same token: the renewed one is still open after the other's was closed.
     renewed.request(|id| ClientFrame::Ping { id, ts: 1 }).await.expect("still open after the first token expired");
 }
+
+#[tokio::test]
+async fn one_username_rule_everywhere_spaces_dropped_and_case_folded() {
+    let hub = TestHub::start().await;
+    let (st, v) =
+        hub.post("/v1/auth/register", json!({"username": "  Zed.Two ", "password": "correct horse battery"})).await;
+    assert_eq!(st, 201, "{v}");
+    assert_eq!(v["user"]["username"], "zed.two", "stored in its canonical form");
+    // Taken whatever the case.
+    let (st, _) =
+        hub.post("/v1/auth/register", json!({"username": "ZED.TWO", "password": "correct horse battery"})).await;
+    assert_eq!(st, 409);
+    let (st, v) = hub.post("/v1/auth/login", json!({"username": "ZeD.tWo", "password": "correct horse battery"})).await;
+    assert_eq!(st, 200, "{v}");
+    // A transfer's `to` follows the same rule.
+    let amy = hub.register("amy").await;
+    hub.deposit("amy", 1_000).await;
+    let mut c = hub.connect(&amy).await;
+    let t = c.transfer("k-case", " ZED.TWO ", 100).await.expect("found by any case");
+    assert_eq!(t.to.username, "zed.two");
+    // Characters outside the rule are refused, not folded into something else.
+    let (st, v) =
+        hub.post("/v1/auth/register", json!({"username": "zed two", "password": "correct horse battery"})).await;
+    assert_eq!((st, v["code"].as_str()), (400, Some("invalid")));
+}

@@ -766,13 +766,18 @@ async fn a_user_on_two_hubs_shares_one_rate_budget() {
     let mut a = hubs[0].connect(&ann).await;
     let mut b = hubs[1].connect(&ann).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await; // both hubs know of both devices
-    let mut accepted = 0;
+                                                                     // Refused frames past the first of each second get no answer (one coalesced error): count acks.
     for i in 0..30 {
         for c in [&mut a, &mut b] {
-            match c.try_request(|id| ClientFrame::Ping { id, ts: i }, std::time::Duration::from_secs(5)).await {
-                Some(ServerFrame::Ack { .. }) => accepted += 1,
-                Some(ServerFrame::Error { code: ErrorCode::RateLimited, .. }) => {}
-                other => panic!("{other:?}"),
+            let id = c.id();
+            c.send(&ClientFrame::Ping { id, ts: i }).await;
+        }
+    }
+    let mut accepted = 0;
+    for c in [&mut a, &mut b] {
+        while let Some(f) = c.try_next(std::time::Duration::from_millis(500)).await {
+            if matches!(f, ServerFrame::Ack { .. }) {
+                accepted += 1;
             }
         }
     }

@@ -151,6 +151,16 @@ async fn unmasked_client_frames_close_with_1002() {
 }
 
 #[tokio::test]
+async fn an_unmasked_first_frame_closes_with_1002_like_later_ones() {
+    let hub = TestHub::start().await;
+    let s = hub.register("unmasked-hello").await;
+    let mut ws = Raw::open(&hub).await;
+    let hello = serde_json::json!({"type": "hello", "v": 1, "token": s.access}).to_string();
+    ws.send(&frame(true, 1, hello.as_bytes(), false)).await;
+    assert_eq!(ws.close_code().await, Some(1002));
+}
+
+#[tokio::test]
 async fn a_continuation_without_a_start_closes_with_1002() {
     let hub = TestHub::start().await;
     let s = hub.register("cont").await;

@@ -192,3 +192,32 @@ async fn withdrawals_never_overdraw_and_keep_the_invariant() {
     assert_eq!(st, 401);
     assert_eq!(hub.invariants_ok().await["ok"], true);
 }
+
+#[tokio::test]
+async fn a_currency_the_sender_does_not_hold_or_iso_does_not_list_is_invalid_not_insufficient_funds() {
+    let hub = TestHub::start().await;
+    let a = hub.register("cur-a").await;
+    hub.register("cur-b").await;
+    hub.deposit("cur-a", 1_000).await;
+    let mut c = hub.connect(&a).await;
+    let eur = c
+        .request(|id| ClientFrame::TransferCreate {
+            id,
+            idempotency_key: "k-eur".into(),
+            to: "cur-b".into(),
+            amount: Money::new(100, Currency::parse("EUR").unwrap()),
+            memo: String::new(),
+            expires_at: None,
+        })
+        .await;
+    let (code, message) = eur.unwrap_err();
+    assert_eq!(code, ErrorCode::Invalid, "{message}");
+    assert!(message.contains("no EUR account"), "{message}");
+    let id = c.id();
+    c.send_raw(&format!(
+        r#"{{"type":"transfer_create","id":{id},"idempotency_key":"k-xyz","to":"cur-b","amount":{{"minor":100,"currency":"XYZ"}}}}"#
+    ))
+    .await;
+    let f = c.wait_for("the answer", |f| matches!(f, ServerFrame::Error { id: Some(i), .. } if *i == id)).await;
+    assert!(matches!(f, ServerFrame::Error { code: ErrorCode::Invalid, .. }), "{f:?}");
+}

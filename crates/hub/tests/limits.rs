@@ -1,6 +1,6 @@
 mod common;
 use common::*;
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use tally_protocol::*;
 
 #[tokio::test]
@@ -53,6 +53,39 @@ async fn rate_limits_answer_rate_limited_then_close_abusers() {
 }
 
 #[tokio::test]
+async fn a_flood_is_closed_at_ten_times_its_rate_and_gets_one_error_per_second_not_one_per_frame() {
+    let hub = TestHub::start().await; // 50 frames/s, burst 100: closed past 500 in a second
+    let a = hub.register("flo").await;
+    let mut c = hub.connect(&a).await;
+    let mut sent = 0u64;
+    for i in 0..2_000u64 {
+        let frame = tokio_tungstenite::tungstenite::Message::text(encode(&ClientFrame::Ping { id: 10 + i, ts: 0 }));
+        if c.ws.feed(frame).await.is_err() {
+            break;
+        }
+        sent += 1;
+    }
+    let _ = c.ws.flush().await;
+    let (mut pongs, mut errors) = (0, 0);
+    let code = loop {
+        match tokio::time::timeout(WAIT, c.ws.next()).await {
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t)))) => match decode_server(&t) {
+                Ok(ServerFrame::Ack { .. }) => pongs += 1,
+                Ok(ServerFrame::Error { code: ErrorCode::RateLimited, .. }) => errors += 1,
+                _ => {}
+            },
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Close(Some(cf))))) => break Some(u16::from(cf.code)),
+            Ok(Some(Ok(_))) => {}
+            _ => break None,
+        }
+    };
+    assert_eq!(code, Some(CloseCode::RateLimited.code()), "sent {sent}, {pongs} pongs, {errors} errors");
+    // The burst and what the rate refilled were answered; the flood got a single error, not ~1,900.
+    assert!((100..=160).contains(&pongs), "{pongs} pongs");
+    assert_eq!(errors, 1, "one coalesced error in the window");
+}
+
+#[tokio::test]
 async fn subscription_limit_and_unauthenticated_sockets() {
     let hub = TestHub::start_with(|c| {
         c.max_subscriptions = 2;
@@ -72,6 +105,36 @@ async fn subscription_limit_and_unauthenticated_sockets() {
     // Re-subscribing an existing channel is allowed (healing a gap).
     c.subscribe(Channel::Balance(a.user.id), None).await.unwrap();
     drop(idle);
+}
+
+#[tokio::test]
+async fn a_hello_past_the_subscription_cap_answers_every_channel_it_refused() {
+    let hub = TestHub::start_with(|c| c.max_subscriptions = 3).await;
+    let a = hub.register("cap").await;
+    let u = a.user.id;
+    let asked = [
+        Channel::Balance(u),
+        Channel::User(u),
+        Channel::Transactions(u),
+        Channel::Broadcast,
+        Channel::Notifications(u),
+    ];
+    let specs = asked.iter().map(|&channel| SubscribeSpec { channel, since: None }).collect();
+    let mut c = Client::connect(&hub.ws_url(), &a.access, specs).await;
+    let mut subscribed = Vec::new();
+    let mut refused = Vec::new();
+    while subscribed.len() + refused.len() < asked.len() {
+        match c.next_frame().await {
+            ServerFrame::Subscribed { channel, .. } => subscribed.push(channel),
+            ServerFrame::Unsubscribed { channel, code } => {
+                assert_eq!(code, ErrorCode::TooManySubscriptions);
+                refused.push(channel);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(subscribed, asked[..3].to_vec());
+    assert_eq!(refused, asked[3..].to_vec(), "each channel past the cap is answered");
 }
 
 #[tokio::test]

@@ -30,6 +30,10 @@ pub fn decode_client(text: &str) -> Result<ClientFrame, DecodeError> {
                 (Some(_), Some(t)) if !CLIENT_FRAME_TYPES.contains(&t) => {
                     (ErrorCode::UnknownType, format!("unknown frame type {:?}", t.chars().take(40).collect::<String>()))
                 }
+                // A well-formed frame naming a currency ISO 4217 does not list: the value is wrong, not the shape.
+                (Some(_), Some(t)) if e.to_string().contains("ISO 4217") => {
+                    (ErrorCode::Invalid, format!("invalid `{t}` frame: {}", redact(&e)))
+                }
                 (Some(_), Some(t)) => (ErrorCode::BadFrame, format!("invalid `{t}` frame: {}", redact(&e))),
             };
             Err(DecodeError { code, id, message })

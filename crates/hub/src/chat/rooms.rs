@@ -70,7 +70,7 @@ fn announce_room(
 fn active_users(tx: &mut dyn Tx, tenant: TenantId, names: &[String]) -> HubResult<Vec<UserSummary>> {
     let mut out = Vec::with_capacity(names.len());
     for m in names {
-        match tx.user_by_name(tenant, m)? {
+        match crate::auth::user_by_name(tx, tenant, m)? {
             Some((u, _, true)) => out.push(u),
             _ => return Err(HubError::not_found("user")),
         }

@@ -19,11 +19,18 @@ use crate::ratelimit::Bucket;
 use crate::store::Store;
 use crate::throttle::Throttle;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tally_protocol::*;
 use tokio::sync::watch;
+
+pub struct SocketGuard(Arc<AtomicUsize>);
+impl Drop for SocketGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
 
 pub struct Hub {
     pub cfg: Config,
@@ -39,6 +46,8 @@ pub struct Hub {
     pub ready: AtomicBool,
     pub shutdown: watch::Sender<bool>,
     conns: Mutex<HashMap<u64, Arc<Conn>>>,
+    /// Upgraded sockets from the upgrade to their close (handshake included), for the drain.
+    sockets: Arc<AtomicUsize>,
     next_conn: AtomicU64,
     user_rates: Mutex<HashMap<(TenantId, UserId), Bucket>>,
     /// Over how many hubs each user's rate budget is shared (absent: 1).
@@ -82,6 +91,7 @@ impl Hub {
             ready: AtomicBool::new(false),
             shutdown: watch::channel(false).0,
             conns: Mutex::new(HashMap::new()),
+            sockets: Default::default(),
             next_conn: AtomicU64::new(1),
             user_rates: Mutex::new(HashMap::new()),
             user_shares: Mutex::new(HashMap::new()),
@@ -130,6 +140,16 @@ impl Hub {
         if self.conns.lock().unwrap_or_else(|e| e.into_inner()).remove(&conn.id).is_some() {
             metrics::gauge!("tally_connections").decrement(1.0);
         }
+    }
+
+    /// Counts an upgraded socket until the guard drops.
+    pub fn socket_opened(&self) -> SocketGuard {
+        self.sockets.fetch_add(1, Ordering::AcqRel);
+        SocketGuard(self.sockets.clone())
+    }
+
+    pub fn open_sockets(&self) -> usize {
+        self.sockets.load(Ordering::Acquire)
     }
 
     pub fn connections(&self) -> Vec<Arc<Conn>> {

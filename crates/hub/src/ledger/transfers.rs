@@ -151,7 +151,8 @@ pub fn create_transfer(
 
 /// The active recipient by username; never the sender.
 fn recipient(tx: &mut dyn Tx, tenant: TenantId, from: &UserSummary, username: &str) -> HubResult<UserSummary> {
-    let (to, _, active) = tx.user_by_name(tenant, username)?.ok_or_else(|| HubError::not_found("recipient"))?;
+    let (to, _, active) =
+        crate::auth::user_by_name(tx, tenant, username)?.ok_or_else(|| HubError::not_found("recipient"))?;
     if !active {
         return Err(HubError::not_found("recipient"));
     }
@@ -177,6 +178,20 @@ fn check_limits(tx: &mut dyn Tx, tenant: TenantId, from: UserId, amount: Money) 
     Ok(())
 }
 
+/// Paying in a currency the sender holds no account in: with money in other currencies that is a
+/// mistake in the request (`invalid`, naming what they hold); with no money at all, a lack of funds.
+fn no_account(tx: &mut dyn Tx, from: UserId, currency: Currency) -> HubError {
+    let held: Vec<String> = match tx.accounts(from) {
+        Ok(a) => a.iter().map(|b| b.currency.to_string()).collect(),
+        Err(e) => return e,
+    };
+    if held.is_empty() {
+        let why = format!("available balance is {}", fmt_money(Money::new(0, currency)));
+        return HubError::new(ErrorCode::InsufficientFunds, why);
+    }
+    HubError::invalid(format!("you have no {currency} account (you hold {})", held.join(", ")))
+}
+
 /// Holds the amount (available → pending), stores the transfer and both parties' pending lines.
 fn hold(
     tx: &mut dyn Tx,
@@ -187,9 +202,11 @@ fn hold(
     hash: &str,
 ) -> HubResult<TransferId> {
     let amount = req.amount;
-    tx.ensure_account(tenant, from, amount.currency)?;
+    let available = match tx.account(from, amount.currency)? {
+        Some(own) => own.available,
+        None => return Err(no_account(tx, from, amount.currency)),
+    };
     tx.ensure_account(tenant, to.id, amount.currency)?;
-    let available = balance(tx, from, amount.currency)?.available;
     if available < amount.minor {
         let why = format!("available balance is {}", fmt_money(Money::new(available, amount.currency)));
         return Err(HubError::new(ErrorCode::InsufficientFunds, why));

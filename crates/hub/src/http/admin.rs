@@ -1,0 +1,336 @@
+//! The operator's endpoints (admin token): tenants, money in and out, broadcasts, bulk set-up for
+//! benchmarks, invariants.
+use super::ops::{bearer, constant_time_eq};
+use super::*;
+
+fn require_admin(s: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+    if constant_time_eq(bearer(headers).as_bytes(), s.hub.admin_token.as_bytes()) {
+        Ok(())
+    } else {
+        Err(ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "admin token required".into()))
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct TenantBody {
+    name: String,
+}
+
+pub(super) async fn tenant(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<TenantBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    accounts::validate_username(&b.name)?;
+    let id = s.hub.store.write(move |c, _| accounts::ensure_tenant(c, &b.name)).await?;
+    Ok(Json(json!({"id": id})))
+}
+
+#[derive(Deserialize)]
+pub(super) struct MoneyBody {
+    username: String,
+    amount: Money,
+    #[serde(default)]
+    memo: String,
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
+async fn money_op(s: AppState, headers: HeaderMap, b: MoneyBody, deposit: bool) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    let tenant_name = b.tenant.unwrap_or_else(|| "default".into());
+    let id = s
+        .hub
+        .store
+        .write(move |c, e| {
+            let t = accounts::tenant_id(c, &tenant_name)?.ok_or_else(|| HubError::not_found("tenant"))?;
+            let (u, _, _) = accounts::user_by_name(c, t, &b.username)?.ok_or_else(|| HubError::not_found("user"))?;
+            if deposit {
+                ledger::deposit(c, e, t, u.id, b.amount, &b.memo, None)
+            } else {
+                ledger::withdraw(c, e, t, u.id, b.amount, &b.memo)
+            }
+        })
+        .await?;
+    Ok(Json(json!({"transaction_id": id})))
+}
+
+pub(super) async fn deposit(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<MoneyBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    money_op(s, headers, b, true).await
+}
+pub(super) async fn withdraw(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<MoneyBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    money_op(s, headers, b, false).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct DepositsBody {
+    username: String,
+    amount: Money,
+    /// How many deposits (1-10,000), each its own ledger entry and history line.
+    count: u32,
+    /// Each deposit's memo is this followed by ` #n`.
+    #[serde(default)]
+    memo: String,
+    /// Raise a `deposit` notification for each one (default true).
+    #[serde(default = "yes")]
+    notify: bool,
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Many deposits to one user in one transaction, through the ledger like single ones (provisioning, load
+/// tests and the history-download tests).
+pub(super) async fn deposits(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<DepositsBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    if b.count == 0 || b.count > 10_000 {
+        return Err(ApiError(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "count must be 1-10000".into()));
+    }
+    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let ids = s
+        .hub
+        .store
+        .write(move |c, e| {
+            let (u, _, _) =
+                accounts::user_by_name(c, tenant, &b.username)?.ok_or_else(|| HubError::not_found("user"))?;
+            let mut ids = Vec::with_capacity(b.count as usize);
+            for i in 1..=b.count {
+                let memo = format!("{} #{i}", b.memo).trim().to_string();
+                // A deposit "at" now is the same as one without a time, minus the notification.
+                let at = if b.notify { None } else { Some(crate::store::now_ms()) };
+                ids.push(ledger::deposit(c, e, tenant, u.id, b.amount, &memo, at)?);
+            }
+            Ok(ids)
+        })
+        .await?;
+    Ok(Json(json!({"count": ids.len(), "first": ids.first(), "last": ids.last()})))
+}
+
+#[derive(Deserialize)]
+pub(super) struct BroadcastBody {
+    title: String,
+    body: String,
+    priority: Priority,
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
+pub(super) async fn broadcast(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<BroadcastBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    let tenant_name = b.tenant.unwrap_or_else(|| "default".into());
+    s.hub
+        .store
+        .write(move |c, e| {
+            let t = accounts::tenant_id(c, &tenant_name)?.ok_or_else(|| HubError::not_found("tenant"))?;
+            notify::broadcast(c, e, t, &b.title, &b.body, b.priority)
+        })
+        .await?;
+    Ok(Json(json!({"ok": true})))
+}
+
+pub(super) async fn invariants(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    let problems = s.hub.store.read(ledger::check_invariants).await?;
+    Ok(Json(json!({"ok": problems.is_empty(), "problems": problems})))
+}
+
+async fn tenant_or_404(s: &AppState, name: Option<String>) -> ApiResult<TenantId> {
+    let name = name.unwrap_or_else(|| "default".into());
+    Ok(s.hub.store.read(move |c| accounts::tenant_id(c, &name)).await?.ok_or_else(|| HubError::not_found("tenant"))?)
+}
+
+#[derive(Deserialize)]
+pub(super) struct NewUser {
+    username: String,
+    #[serde(default)]
+    display_name: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct UsersBody {
+    users: Vec<NewUser>,
+    /// One initial password for all of them; none: password sign-in stays disabled (tokens come from
+    /// `/v1/admin/tokens`, as for accounts provisioned from another identity system).
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
+/// Provisions up to 5,000 users in one transaction. Existing usernames are a `conflict` (nothing is
+/// created).
+pub(super) async fn users(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<UsersBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    if b.users.is_empty() || b.users.len() > 5_000 {
+        return Err(ApiError(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "1-5000 users per request".into()));
+    }
+    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let hash = match b.password {
+        Some(p) if p.len() < 8 || p.len() > 256 => {
+            return Err(ApiError(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::Invalid,
+                "password must be 8-256 characters".into(),
+            ))
+        }
+        Some(p) => {
+            tokio::task::spawn_blocking(move || accounts::hash_password(&p)).await.map_err(HubError::internal)??
+        }
+        // Not a PHC string: never verifies.
+        None => "!disabled".to_string(),
+    };
+    let limits = (s.hub.cfg.limit_single, s.hub.cfg.limit_daily);
+    let users = s
+        .hub
+        .store
+        .write(move |c, _| {
+            b.users
+                .iter()
+                .map(|u| accounts::create_user(c, tenant, &u.username, &u.display_name, &hash, limits))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    Ok(Json(json!({ "users": users })))
+}
+
+#[derive(Deserialize)]
+pub(super) struct TokensBody {
+    usernames: Vec<String>,
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
+/// Issues access tokens (no refresh token) for existing, active users: support tooling and load tests.
+/// Each token is its own session family, so it can be revoked alone.
+pub(super) async fn tokens(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<TokensBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    if b.usernames.is_empty() || b.usernames.len() > 20_000 {
+        return Err(ApiError(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "1-20000 usernames per request".into()));
+    }
+    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let found = s
+        .hub
+        .store
+        .read(move |c| {
+            b.usernames
+                .iter()
+                .map(|n| match accounts::user_by_name(c, tenant, n)? {
+                    Some((u, _, true)) => Ok(u),
+                    _ => Err(HubError::not_found("user")),
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    let mut out = Vec::with_capacity(found.len());
+    for u in found {
+        let token = s.hub.keys.issue(u.id, tenant, &accounts::random_token("f_", 16))?;
+        out.push(json!({"user": u, "access_token": token}));
+    }
+    Ok(Json(json!({ "tokens": out, "expires_in": s.hub.keys.access_ttl_secs })))
+}
+
+#[derive(Deserialize)]
+pub(super) struct RoomBody {
+    name: String,
+    members: Vec<String>,
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
+/// Creates a group room with any number of members (announcement rooms).
+pub(super) async fn room(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<RoomBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let room = s.hub.store.write(move |c, e| chat::create_group_bulk(c, e, tenant, &b.name, &b.members)).await?;
+    Ok(Json(json!({ "id": room.id, "members": room.members.len() })))
+}
+
+#[derive(Deserialize)]
+pub(super) struct PublishItem {
+    channel: Channel,
+    title: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default = "low")]
+    priority: Priority,
+}
+fn low() -> Priority {
+    Priority::Low
+}
+
+#[derive(Deserialize)]
+pub(super) struct PublishBody {
+    events: Vec<PublishItem>,
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
+/// Appends `system` events to channels (durable, with seq, replayed on recovery like any event) in one
+/// transaction: operator announcements to a room, a user or the whole tenant.
+pub(super) async fn publish(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<PublishBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    if b.events.is_empty() || b.events.len() > 10_000 {
+        return Err(ApiError(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "1-10000 events per request".into()));
+    }
+    if b.events.iter().any(|e| e.title.len() > 256 || e.body.len() > 4096) {
+        return Err(ApiError(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "title ≤ 256 and body ≤ 4096 bytes".into()));
+    }
+    if b.events.iter().any(|e| {
+        !matches!(e.channel, Channel::Broadcast | Channel::Room(_) | Channel::User(_) | Channel::Notifications(_))
+    }) {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::Invalid,
+            "announcements go to broadcast, room:, user: or notifications: channels".into(),
+        ));
+    }
+    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let n = b.events.len();
+    s.hub
+        .store
+        .write(move |c, e| {
+            for ev in &b.events {
+                let data = EventData::System { title: ev.title.clone(), body: ev.body.clone(), priority: ev.priority };
+                crate::log::append(c, e, tenant, ev.channel, data)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(Json(json!({ "published": n })))
+}

@@ -1,0 +1,79 @@
+//! HTTP routes: auth, health, metrics, admin and the WebSocket upgrade. Every error, including a
+//! malformed or oversized body, an unknown path or a wrong method, is the documented JSON
+//! `{"code", "message"}` (`errors.rs`).
+mod admin;
+mod auth;
+mod errors;
+mod ops;
+
+pub(crate) use crate::auth as accounts;
+pub(crate) use crate::chat;
+pub(crate) use crate::error::HubError;
+pub(crate) use crate::fanout::TenantId;
+pub(crate) use crate::hub::Hub;
+pub(crate) use crate::ledger;
+pub(crate) use crate::listener::Peer;
+pub(crate) use crate::notify;
+pub(crate) use crate::proxy::client_ip;
+pub(crate) use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+pub(crate) use axum::http::{HeaderMap, StatusCode};
+pub(crate) use axum::response::{IntoResponse, Response};
+pub(crate) use axum::Json;
+pub(crate) use errors::{ApiError, ApiJson, ApiResult};
+pub(crate) use serde::Deserialize;
+pub(crate) use serde_json::json;
+pub(crate) use std::sync::Arc;
+pub(crate) use tally_protocol::{Channel, ErrorCode, EventData, Money, Priority, UserSummary};
+
+use axum::routing::{get, post};
+use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub hub: Arc<Hub>,
+    pub metrics: PrometheusHandle,
+}
+
+/// Bodies of the public endpoints (credentials, tokens) are small.
+const PUBLIC_BODY_LIMIT: usize = 64 * 1024;
+/// The admin bulk endpoints (tally-bench creates thousands of users in one call) take more.
+const ADMIN_BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let public = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics_with_token))
+        .route("/v1/ws", get(ops::ws_upgrade))
+        .route("/v1/demo", get(ops::demo_info))
+        .route("/v1/auth/register", post(auth::register))
+        .route("/v1/auth/login", post(auth::login))
+        .route("/v1/auth/refresh", post(auth::refresh))
+        .route("/v1/auth/logout", post(auth::logout));
+    let admin = Router::new()
+        .route("/v1/admin/tenants", post(admin::tenant))
+        .route("/v1/admin/deposit", post(admin::deposit))
+        .route("/v1/admin/withdraw", post(admin::withdraw))
+        .route("/v1/admin/deposits", post(admin::deposits))
+        .route("/v1/admin/broadcast", post(admin::broadcast))
+        .route("/v1/admin/invariants", get(admin::invariants))
+        .route("/v1/admin/users", post(admin::users))
+        .route("/v1/admin/tokens", post(admin::tokens))
+        .route("/v1/admin/rooms", post(admin::room))
+        .route("/v1/admin/publish", post(admin::publish));
+    errors::limited(public, PUBLIC_BODY_LIMIT)
+        .merge(errors::limited(admin, ADMIN_BODY_LIMIT))
+        .fallback(errors::no_such_endpoint)
+        .method_not_allowed_fallback(errors::wrong_method)
+        .with_state(state)
+}
+
+/// The `--metrics-bind` listener: Prometheus text and liveness, nothing else.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(ops::metrics_text))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(errors::no_such_endpoint)
+        .with_state(state)
+}

@@ -1,0 +1,70 @@
+//! Health, readiness, metrics, demo info and the WebSocket upgrade.
+use super::*;
+use std::sync::atomic::Ordering;
+
+pub(super) async fn readyz(State(s): State<AppState>) -> Response {
+    if s.hub.ready.load(Ordering::Acquire) && s.hub.store.read(|c| c.ping()).await.is_ok() {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
+    }
+}
+
+/// /metrics on the public listener: only with `--metrics-token`, to that bearer token.
+pub(super) async fn metrics_with_token(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(want) = s.hub.cfg.metrics_token.as_deref() else {
+        return ApiError(StatusCode::NOT_FOUND, ErrorCode::NotFound, "metrics are served on --metrics-bind".into())
+            .into_response();
+    };
+    if !constant_time_eq(bearer(&headers).as_bytes(), want.as_bytes()) {
+        return ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "metrics token required".into())
+            .into_response();
+    }
+    metrics_text(State(s)).await
+}
+
+pub(super) fn bearer(headers: &HeaderMap) -> &str {
+    headers.get("authorization").and_then(|h| h.to_str().ok()).and_then(|h| h.strip_prefix("Bearer ")).unwrap_or("")
+}
+
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub(super) async fn metrics_text(State(s): State<AppState>) -> Response {
+    metrics::gauge!("tally_subscriptions_live").set(s.hub.fanout.subscription_count() as f64);
+    ([("content-type", "text/plain; version=0.0.4")], s.metrics.render()).into_response()
+}
+
+pub(super) async fn ws_upgrade(State(s): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    if let Some(origin) = headers.get("origin").and_then(|o| o.to_str().ok()) {
+        let allowed = s.hub.cfg.allowed_origins.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(origin));
+        if !allowed {
+            metrics::counter!("tally_rejected_origins_total").increment(1);
+            return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
+        }
+    }
+    if !s.hub.ready.load(Ordering::Acquire) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
+    let hub = s.hub.clone();
+    // Counted before the 101 goes out, so a drain that starts now waits for this socket too.
+    let counted = hub.socket_opened();
+    // Small buffers: client frames are small, and an idle connection should cost a few KiB, not the
+    // 128 KiB read buffer tungstenite allocates by default. Writes still coalesce up to 16 KiB.
+    ws.max_message_size(1 << 20)
+        .max_frame_size(1 << 20)
+        .read_buffer_size(1024)
+        .write_buffer_size(16 * 1024)
+        .on_upgrade(move |socket| crate::ws::serve_socket(hub, Box::new(socket), counted))
+}
+
+pub(super) async fn demo_info(State(s): State<AppState>) -> Json<serde_json::Value> {
+    if s.hub.cfg.demo {
+        Json(
+            json!({"demo": true, "users": crate::demo::USERS.iter().map(|u| u.0).collect::<Vec<_>>(), "password": crate::demo::PASSWORD}),
+        )
+    } else {
+        Json(json!({"demo": false, "users": []}))
+    }
+}
