@@ -266,7 +266,7 @@ async fn scenario() {
         Arc::new(MemoryStore::default()),
         Arc::new(RecordingNotifier::default()),
     );
-    bob.sign_in(&server, "bob", tally_hub::demo::PASSWORD).await.unwrap();
+    bob.sign_in(&server, "bob", tally_hub::demo::PASSWORD, None).await.unwrap();
     let mut w = bob.conn_watch().unwrap();
     tokio::time::timeout(WAIT, w.wait_for(|s| matches!(s, ConnState::Live { .. }))).await.unwrap().unwrap();
     let deadline = tokio::time::Instant::now() + WAIT;

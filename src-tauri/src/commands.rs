@@ -25,9 +25,69 @@ fn limit(n: u32, max: u32) -> R<u32> {
 pub async fn demo_info(engine: Engn<'_>, server: String) -> R<DemoInfo> {
     engine.demo_info(&server).await.map_err(err)
 }
+/// `code`: the second factor, when the first try answered `two_factor_required`.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn sign_in(engine: Engn<'_>, server: String, username: String, password: String) -> R<SessionInfo> {
-    engine.sign_in(&server, &username, &password).await.map_err(err)
+pub async fn sign_in(
+    engine: Engn<'_>,
+    server: String,
+    username: String,
+    password: String,
+    code: Option<String>,
+) -> R<SessionInfo> {
+    engine.sign_in(&server, &username, &password, code.as_deref()).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn registration_info(engine: Engn<'_>, server: String) -> R<RegistrationInfo> {
+    engine.registration_info(&server).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sign_up(
+    engine: Engn<'_>,
+    server: String,
+    username: String,
+    display_name: String,
+    password: String,
+    invite: Option<String>,
+) -> R<SessionInfo> {
+    let a = tally_client::engine::NewAccount {
+        username: &username,
+        display_name: &display_name,
+        password: &password,
+        invite: invite.as_deref(),
+    };
+    engine.sign_up(&server, a).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn devices(engine: Engn<'_>) -> R<Vec<DeviceSession>> {
+    engine.devices().await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sign_out_device(engine: Engn<'_>, id: String) -> R<()> {
+    engine.sign_out_device(&id).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sign_out_other_devices(engine: Engn<'_>) -> R<u32> {
+    engine.sign_out_other_devices().await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn change_password(engine: Engn<'_>, current: String, new: String) -> R<u32> {
+    engine.change_password(&current, &new).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn two_factor_status(engine: Engn<'_>) -> R<TwoFactorStatus> {
+    engine.two_factor_status().await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn two_factor_setup(engine: Engn<'_>) -> R<TwoFactorSetup> {
+    engine.two_factor_setup().await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn two_factor_enable(engine: Engn<'_>, code: String) -> R<Vec<String>> {
+    engine.two_factor_enable(&code).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn two_factor_disable(engine: Engn<'_>, code: String) -> R<()> {
+    engine.two_factor_disable(&code).await.map_err(err)
 }
 #[tauri::command(rename_all = "snake_case")]
 pub async fn session(engine: Engn<'_>) -> R<Option<SessionInfo>> {

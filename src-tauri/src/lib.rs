@@ -22,6 +22,16 @@ pub fn commands_plugin<R: Runtime>() -> TauriPlugin<R> {
         .invoke_handler(tauri::generate_handler![
             demo_info,
             sign_in,
+            registration_info,
+            sign_up,
+            devices,
+            sign_out_device,
+            sign_out_other_devices,
+            change_password,
+            two_factor_status,
+            two_factor_setup,
+            two_factor_enable,
+            two_factor_disable,
             session,
             sign_out,
             conn_state,
@@ -182,7 +192,7 @@ async fn autologin(engine: &Engine) {
     match engine.demo_info(&server).await {
         Ok(info) if info.demo => {
             if let Some(pw) = info.password {
-                if let Err(e) = engine.sign_in(&server, &user, &pw).await {
+                if let Err(e) = engine.sign_in(&server, &user, &pw, None).await {
                     tracing::warn!(error = %e, "demo sign-in failed");
                 }
             }

@@ -50,7 +50,7 @@ pub async fn run(rows: u64) -> anyhow::Result<Figures> {
         Arc::new(RecordingNotifier::default()),
     ));
     let started = Instant::now();
-    engine.sign_in(&hub.http, "longtime", "bench-password").await?;
+    engine.sign_in(&hub.http, "longtime", "bench-password", None).await?;
     // While the download runs, the history screen asks for its first page every 5 ms.
     let done = Arc::new(AtomicBool::new(false));
     let prober = {

@@ -14,11 +14,14 @@ pub struct Tokens {
     pub refresh_token: String,
     pub expires_in: u64,
     pub user: UserSummary,
+    /// The tenant requires two-factor and this account has not turned it on yet.
+    #[serde(default)]
+    pub must_enrol_two_factor: bool,
 }
 
 #[derive(Clone)]
 pub struct Api {
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     pub base: String,
     /// The TLS trust for the socket too (wss://).
     pub tls: Arc<rustls::ClientConfig>,
@@ -81,18 +84,6 @@ impl Api {
             .map_err(|e| Error::Network(describe(&e)))
     }
 
-    pub async fn login(&self, username: &str, password: &str) -> Result<Tokens, Error> {
-        let r = self
-            .post("/v1/auth/login", json!({"username": username.trim().to_lowercase(), "password": password}))
-            .await?;
-        match r.status().as_u16() {
-            200 => r.json().await.map_err(|e| Error::Network(e.to_string())),
-            401 => Err(Error::Auth("wrong username or password".into())),
-            429 => Err(Error::Auth("too many failed sign-ins; wait a few minutes and try again".into())),
-            s => Err(Error::Network(format!("the server answered {s}"))),
-        }
-    }
-
     /// Rotates the refresh token. `Error::Auth` means it is no longer valid (sign in again).
     pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens, Error> {
         let r = self.post("/v1/auth/refresh", json!({"refresh_token": refresh_token})).await?;
@@ -132,7 +123,7 @@ fn tls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls:
     None
 }
 
-fn describe(e: &reqwest::Error) -> String {
+pub(crate) fn describe(e: &reqwest::Error) -> String {
     // A certificate the app does not trust is not "cannot reach": say so.
     if let Some(tls) = tls_error(e) {
         return format!("the server's certificate is not trusted ({tls})");

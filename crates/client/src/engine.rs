@@ -1,5 +1,5 @@
 //! The API the app shell calls. One `Engine` per app; at most one signed-in session at a time.
-use crate::api::{normalize_server, Api};
+use crate::api::Api;
 use crate::netwatch::{self, NetworkMonitor};
 use crate::notify::Notifier;
 use crate::outbox::OutboxAction;
@@ -15,6 +15,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tally_protocol::*;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+mod account;
+pub use account::{device_info, NewAccount};
 
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -160,20 +163,12 @@ impl Engine {
             user,
             secret_store: self.secrets.kind().to_string(),
             limits: None,
+            must_enrol_two_factor: first.is_some_and(|t| t.must_enrol_two_factor),
         })
     }
 
     pub async fn demo_info(&self, server: &str) -> Result<DemoInfo, Error> {
         self.api(server)?.demo_info().await
-    }
-
-    pub async fn sign_in(&self, server: &str, username: &str, password: &str) -> Result<SessionInfo, Error> {
-        let server = normalize_server(server)?;
-        if username.trim().is_empty() || password.is_empty() {
-            return Err(Error::InvalidInput("enter your username and password".into()));
-        }
-        let tokens = self.api(&server)?.login(username, password).await?;
-        self.start(&server, tokens.user.clone(), tokens.refresh_token.clone(), Some(&tokens))
     }
 
     /// Resumes the session kept in the keychain (works offline: the cache is shown at once).
@@ -198,6 +193,7 @@ impl Engine {
                 user: a.shared.user.clone(),
                 secret_store: self.secrets.kind().to_string(),
                 limits,
+                must_enrol_two_factor: false,
             })
         })
         .ok()

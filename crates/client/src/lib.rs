@@ -6,6 +6,7 @@
 //! - `notify`: native notifications (raised once), `secrets`: the OS keychain
 //! - `engine`: the API the app shell calls
 pub mod api;
+pub mod api_account;
 pub mod backoff;
 pub mod engine;
 pub mod netwatch;

@@ -47,6 +47,57 @@ pub struct SessionInfo {
     pub secret_store: String,
     /// The hub's limits for this user, as last announced (absent before the first connection).
     pub limits: Option<tally_protocol::Limits>,
+    /// The tenant requires two-factor and this account has not turned it on (Settings asks at once).
+    pub must_enrol_two_factor: bool,
+}
+
+/// Who may sign up on a hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Registration {
+    Open,
+    /// With a single-use invite code from the operator.
+    Invite,
+    Closed,
+}
+
+/// What the sign-up screen needs to know before the user types.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RegistrationInfo {
+    pub registration: Registration,
+    pub require_two_factor: bool,
+    pub password_min_chars: u32,
+}
+
+/// One signed-in device of the user (Settings → Devices).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DeviceSession {
+    pub id: String,
+    pub device: String,
+    pub platform: String,
+    /// Where it was last seen from (an IP address).
+    pub ip: String,
+    #[ts(type = "number")]
+    pub created_at: Millis,
+    #[ts(type = "number")]
+    pub last_seen_at: Millis,
+    /// This device.
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TwoFactorStatus {
+    pub enabled: bool,
+    pub recovery_codes_left: u32,
+    /// The tenant requires it (it cannot be turned off).
+    pub required: bool,
+}
+
+/// Enrolment: the secret to type in and the `otpauth://` URL the QR code shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TwoFactorSetup {
+    pub secret: String,
+    pub otpauth_url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -383,6 +434,11 @@ pub fn bindings() -> String {
     add!(
         ConnState,
         SessionInfo,
+        Registration,
+        RegistrationInfo,
+        DeviceSession,
+        TwoFactorStatus,
+        TwoFactorSetup,
         DemoInfo,
         TxFilter,
         TxCursor,

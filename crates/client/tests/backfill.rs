@@ -18,7 +18,7 @@ fn generous(c: &mut tally_hub::Config) {
 
 async fn sign_in(server: &str, name: &str, dir: &std::path::Path) -> App {
     let app = App::new(dir);
-    app.engine.sign_in(server, name, "pass-word-123").await.expect("sign in");
+    app.engine.sign_in(server, name, "pass-word-123", None).await.expect("sign in");
     app
 }
 

@@ -238,7 +238,7 @@ async fn chaos(mut hubs: Vec<HubProcess>, truth: Truth) {
         let proxy = Proxy::start(hubs[i % hubs.len()].addr).await;
         let d = tempfile::tempdir().unwrap();
         let app = App::new(d.path());
-        app.engine.sign_in(&proxy.url(), u, "pass-word-123").await.unwrap();
+        app.engine.sign_in(&proxy.url(), u, "pass-word-123", None).await.unwrap();
         proxies.push(proxy);
         app.wait_live().await;
         app.until("contacts and balance", |e| e.contacts().unwrap().len() == 3 && !e.balances().unwrap().is_empty())

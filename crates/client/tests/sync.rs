@@ -6,7 +6,7 @@ use tally_protocol::*;
 
 async fn signed_in(_hub: &Hub, server: &str, name: &str, dir: &std::path::Path) -> App {
     let app = App::new(dir);
-    app.engine.sign_in(server, name, "pass-word-123").await.expect("sign in");
+    app.engine.sign_in(server, name, "pass-word-123", None).await.expect("sign in");
     app.wait_live().await;
     app
 }
@@ -163,7 +163,7 @@ async fn offline_outbox_survives_restart_and_flushes_once_with_expiry_for_transf
     let secrets = std::sync::Arc::new(tally_client::secrets::MemoryStore::default());
     let notifier = std::sync::Arc::new(tally_client::notify::RecordingNotifier::default());
     let gia = App::with_parts(dir.path(), secrets.clone(), notifier.clone());
-    gia.engine.sign_in(&proxy.url(), "gia", "pass-word-123").await.unwrap();
+    gia.engine.sign_in(&proxy.url(), "gia", "pass-word-123", None).await.unwrap();
     gia.wait_live().await;
     gia.until("contacts and rooms", |e| !e.contacts().unwrap().is_empty()).await;
     let room = gia.engine.create_room(RoomKind::Direct, "", vec!["hal".into()]).await.unwrap().room.id;
@@ -361,7 +361,7 @@ async fn a_hub_that_closes_right_after_accepting_is_backed_off_not_hammered() {
     let proxy = Proxy::start(hub.addr).await;
     let dir = tempfile::tempdir().unwrap();
     let kit = App::new(dir.path());
-    kit.engine.sign_in(&proxy.url(), "kit", "pass-word-123").await.expect("sign in");
+    kit.engine.sign_in(&proxy.url(), "kit", "pass-word-123", None).await.expect("sign in");
     kit.wait_live().await;
     proxy.flaky();
     proxy.cut();
@@ -384,7 +384,7 @@ async fn network_down_is_offline_at_once_with_no_attempts_and_up_reconnects_with
     let lux = App::new(dir.path());
     let net = tally_client::netwatch::ManualMonitor::new();
     lux.engine.set_network_monitor(net.clone());
-    lux.engine.sign_in(&proxy.url(), "lux", "pass-word-123").await.expect("sign in");
+    lux.engine.sign_in(&proxy.url(), "lux", "pass-word-123", None).await.expect("sign in");
     lux.wait_live().await;
     // The link is cut and the OS says the network is gone.
     proxy.refuse();
@@ -497,7 +497,7 @@ async fn coming_to_the_front_cuts_a_background_backoff_to_the_foreground_cap() {
     let mut cfg = tally_client::EngineConfig::new(dir.path(), "test");
     cfg.reconnect_caps.foreground = Duration::from_secs(1);
     let fay = App::with_config(cfg, Default::default(), Default::default());
-    fay.engine.sign_in(&proxy.url(), "fay", "pass-word-123").await.expect("sign in");
+    fay.engine.sign_in(&proxy.url(), "fay", "pass-word-123", None).await.expect("sign in");
     fay.wait_live().await;
     fay.engine.set_background(true);
     for (round, wait_first) in [(1, false), (2, true)] {

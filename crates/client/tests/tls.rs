@@ -75,7 +75,7 @@ async fn the_engine_signs_in_syncs_and_pays_over_wss_with_the_hubs_ca() {
     let tia = app_trusting(d1.path(), Some(&ca));
     let uma = app_trusting(d2.path(), Some(&ca));
     for (app, name) in [(&tia, "tia"), (&uma, "uma")] {
-        let s = app.engine.sign_in(&hub.url(), name, "pass-word-123").await.expect("sign in over https");
+        let s = app.engine.sign_in(&hub.url(), name, "pass-word-123", None).await.expect("sign in over https");
         assert!(s.server.starts_with("https://"), "{}", s.server);
         app.wait_live().await;
     }
@@ -95,7 +95,7 @@ async fn an_untrusted_certificate_is_refused_and_says_so() {
     hub.register("val", 0).await;
     let dir = tempfile::tempdir().unwrap();
     let app = app_trusting(dir.path(), None);
-    let err = app.engine.sign_in(&hub.url(), "val", "pass-word-123").await.unwrap_err();
+    let err = app.engine.sign_in(&hub.url(), "val", "pass-word-123", None).await.unwrap_err();
     assert_eq!(err.code(), CommandErrorCode::Local(LocalErrorCode::Network), "{err}");
     assert!(err.to_string().contains("certificate is not trusted"), "{err}");
     assert!(app.engine.session().is_none());
@@ -106,7 +106,7 @@ async fn plain_http_to_another_machine_is_refused_before_anything_is_sent() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_trusting(dir.path(), None);
     for server in ["http://192.0.2.10:8787", "http://hub.example.com", "ws://hub.example.com"] {
-        let err = app.engine.sign_in(server, "val", "pass-word-123").await.unwrap_err();
+        let err = app.engine.sign_in(server, "val", "pass-word-123", None).await.unwrap_err();
         assert_eq!(err.code(), CommandErrorCode::Local(LocalErrorCode::InsecureServer), "{server}: {err}");
         assert!(err.to_string().contains("https://"), "{err}");
     }

@@ -87,7 +87,7 @@ pub fn random_token(prefix: &str, len: usize) -> String {
     format!("{prefix}{s}")
 }
 
-fn sha256_hex(s: &str) -> String {
+pub fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
@@ -284,16 +284,29 @@ impl LoginThrottle {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         keys.iter().any(|k| self.recent(&mut map, k) >= self.max_failures as usize)
     }
-    pub fn fail(&self, keys: &[&str]) {
+    /// Records a failure under each key; the highest count within the window among them.
+    pub fn fail(&self, keys: &[&str]) -> u32 {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > 100_000 {
             map.clear(); // bounded memory under a credential-stuffing flood
         }
+        let mut most = 0;
         for k in keys {
+            let n = self.recent(&mut map, k) + 1;
             map.entry(k.to_string()).or_default().push(now_ms());
+            most = most.max(n as u32);
         }
+        most
     }
     pub fn succeed(&self, key: &str) {
         self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
     }
+}
+
+pub fn password_hash(tx: &mut dyn Tx, tenant: TenantId, user: UserId) -> HubResult<Option<String>> {
+    tx.password_hash(tenant, user)
+}
+
+pub fn set_password_hash(tx: &mut dyn Tx, tenant: TenantId, user: UserId, hash: &str) -> HubResult<()> {
+    tx.set_password_hash(tenant, user, hash)
 }

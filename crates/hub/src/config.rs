@@ -48,6 +48,11 @@ pub struct Config {
     /// File holding the HS256 secret (alternative to --jwt-secret).
     #[arg(long, env = "TALLY_JWT_SECRET_FILE")]
     pub jwt_secret_file: Option<PathBuf>,
+    /// Who may sign up in the `default` tenant: open, invite (single-use codes from
+    /// POST /v1/admin/invites) or closed. Unset: closed for a new tenant (open with --demo), and an existing
+    /// tenant keeps what an operator set. Other tenants: POST /v1/admin/tenants.
+    #[arg(long, env = "TALLY_REGISTRATION")]
+    pub registration: Option<crate::store::repo::Registration>,
     /// Seed a demo tenant (alice, bob, carol) and run a bot that pays and messages them.
     #[arg(long, env = "TALLY_DEMO", default_value_t = false)]
     pub demo: bool,

@@ -2,6 +2,7 @@
 //!
 //! Modules by domain: `auth`, `ledger`, `chat`, `presence`, `notify`; the event `log`; the `store`
 //! (SQLite writer + readers); `fanout` (who receives what); `ws` and `http` for the wire; `hub` ties them.
+pub mod account;
 pub mod auth;
 pub mod chat;
 pub mod config;
@@ -163,7 +164,19 @@ pub async fn start(cfg: Config) -> HubResult<Running> {
     check_transport(&cfg, tls.is_some(), cfg.bind)?;
     check_transport(&cfg, tls.is_some(), cfg.metrics_bind)?;
     let hub = Hub::new(cfg.clone(), secret.into_bytes(), admin).await?;
-    hub.store.write(|c, _| auth::ensure_tenant(c, "default")).await?;
+    // The default tenant's sign-up policy: what the operator passed, open for the demo, else as stored
+    // (closed for a new tenant).
+    let registration = cfg.registration.or(cfg.demo.then_some(store::repo::Registration::Open));
+    hub.store
+        .write(move |c, _| {
+            let t = auth::ensure_tenant(c, "default")?;
+            if let Some(r) = registration {
+                let (_, require_2fa) = account::policy::of(c, t)?;
+                c.set_tenant_policy(t, r, require_2fa)?;
+            }
+            Ok(())
+        })
+        .await?;
     if cfg.demo {
         demo::seed(&hub).await?;
         if cfg.demo_bot_ms > 0 {

@@ -50,9 +50,10 @@ impl Throttle {
         }
     }
 
-    pub async fn fail(&self, keys: &[&str]) {
-        self.local.fail(keys);
-        let Some(mut c) = self.shared.clone() else { return };
+    /// Counts a failure under each key; returns the highest count in the window among them.
+    pub async fn fail(&self, keys: &[&str]) -> u32 {
+        let mut most = self.local.fail(keys);
+        let Some(mut c) = self.shared.clone() else { return most };
         for k in keys {
             let name = Self::shared_key(k);
             // The window starts at the first failure; INCR and PEXPIRE NX in one round trip.
@@ -64,10 +65,15 @@ impl Throttle {
                 .arg("NX")
                 .query_async(&mut c)
                 .await;
-            if let Err(e) = r {
-                return Self::redis_failed(e);
+            match r {
+                Ok((n, _)) => most = most.max(n),
+                Err(e) => {
+                    Self::redis_failed(e);
+                    return most;
+                }
             }
         }
+        most
     }
 
     pub async fn succeed(&self, key: &str) {

@@ -15,7 +15,16 @@ async fn sigterm_tells_every_socket_to_reconnect_and_closes_it_with_1012_before_
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tally-hub"))
-        .args(["--bind", &format!("127.0.0.1:{port}"), "--metrics-bind", "127.0.0.1:0", "--drain-secs", "8"])
+        .args([
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--metrics-bind",
+            "127.0.0.1:0",
+            "--drain-secs",
+            "8",
+            "--registration",
+            "open",
+        ])
         .args(["--jwt-secret", "drain-test-secret-drain-test-secret-0123"])
         .arg("--data-dir")
         .arg(data.path())

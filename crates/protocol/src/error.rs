@@ -41,6 +41,8 @@ pub enum ErrorCode {
     Unavailable,
     /// Something went wrong on the hub. Nothing was changed unless an event says so.
     Internal,
+    /// Sign-in: the password is right and the account has two-factor on; send the code (`totp`) too.
+    TwoFactorRequired,
 }
 
 impl ErrorCode {
@@ -64,6 +66,7 @@ impl ErrorCode {
             ErrorCode::Expired => "expired",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
+            ErrorCode::TwoFactorRequired => "two_factor_required",
         }
     }
 
@@ -72,7 +75,7 @@ impl ErrorCode {
         matches!(self, ErrorCode::RateLimited | ErrorCode::Unavailable | ErrorCode::Internal | ErrorCode::TokenExpired)
     }
 
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::BadFrame,
         ErrorCode::UnknownType,
         ErrorCode::Unauthorized,
@@ -91,6 +94,7 @@ impl ErrorCode {
         ErrorCode::Expired,
         ErrorCode::Unavailable,
         ErrorCode::Internal,
+        ErrorCode::TwoFactorRequired,
     ];
 }
 

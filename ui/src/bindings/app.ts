@@ -20,7 +20,45 @@ secret_store: string,
 /**
  * The hub's limits for this user, as last announced (absent before the first connection).
  */
-limits: Limits | null, };
+limits: Limits | null, 
+/**
+ * The tenant requires two-factor and this account has not turned it on (Settings asks at once).
+ */
+must_enrol_two_factor: boolean, };
+
+/**
+ * Who may sign up on a hub.
+ */
+export type Registration = "open" | "invite" | "closed";
+
+/**
+ * What the sign-up screen needs to know before the user types.
+ */
+export type RegistrationInfo = { registration: Registration, require_two_factor: boolean, password_min_chars: number, };
+
+/**
+ * One signed-in device of the user (Settings → Devices).
+ */
+export type DeviceSession = { id: string, device: string, platform: string, 
+/**
+ * Where it was last seen from (an IP address).
+ */
+ip: string, created_at: number, last_seen_at: number, 
+/**
+ * This device.
+ */
+current: boolean, };
+
+export type TwoFactorStatus = { enabled: boolean, recovery_codes_left: number, 
+/**
+ * The tenant requires it (it cannot be turned off).
+ */
+required: boolean, };
+
+/**
+ * Enrolment: the secret to type in and the `otpauth://` URL the QR code shows.
+ */
+export type TwoFactorSetup = { secret: string, otpauth_url: string, };
 
 export type DemoInfo = { demo: boolean, users: Array<string>, password: string | null, };
 

@@ -15,7 +15,7 @@ export type Money = { minor: number, currency: Currency, };
 /**
  * The `code` of an `error` frame. Stable: clients switch on it.
  */
-export type ErrorCode = "bad_frame" | "unknown_type" | "unauthorized" | "token_expired" | "forbidden_channel" | "forbidden" | "rate_limited" | "frame_too_large" | "unsupported_version" | "not_found" | "conflict" | "insufficient_funds" | "limit_exceeded" | "invalid" | "too_many_subscriptions" | "expired" | "unavailable" | "internal";
+export type ErrorCode = "bad_frame" | "unknown_type" | "unauthorized" | "token_expired" | "forbidden_channel" | "forbidden" | "rate_limited" | "frame_too_large" | "unsupported_version" | "not_found" | "conflict" | "insufficient_funds" | "limit_exceeded" | "invalid" | "too_many_subscriptions" | "expired" | "unavailable" | "internal" | "two_factor_required";
 
 /**
  * A position in a channel's log. `epoch` changes when the channel's log is reset; `seq` counts events

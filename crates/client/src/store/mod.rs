@@ -13,6 +13,7 @@ mod apply;
 mod backfill;
 mod outbox;
 mod schema;
+mod wipe;
 pub use apply::Applied;
 use apply::*;
 pub use backfill::*;

@@ -112,6 +112,20 @@ impl Shared {
         }
     }
 
+    /// The hub ended this session (signed out from another device, a password change or reset, a stolen
+    /// refresh token): nothing of the account may stay on this device. The keychain entry goes and the
+    /// cache is emptied in place (the empty file is reused by the next sign-in or deleted by sign-out).
+    pub fn forget_account(&self) {
+        if let Err(e) = self.secrets.clear() {
+            tracing::warn!(error = %e, "could not remove the session from the keychain");
+        }
+        match self.store.wipe() {
+            Ok(()) => tracing::info!("session ended by the hub: the local cache was wiped"),
+            Err(e) => tracing::error!(error = %e, "could not wipe the local cache"),
+        }
+        self.changed(crate::view::all_changes());
+    }
+
     pub fn typing_in(&self, room: RoomId) -> Vec<UserSummary> {
         let mut t = self.typing.lock().unwrap_or_else(|e| e.into_inner());
         let Some(m) = t.get_mut(&room) else { return vec![] };

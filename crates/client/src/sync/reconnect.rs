@@ -33,6 +33,9 @@ pub async fn run(sh: Arc<Shared>, mut cmds: mpsc::UnboundedReceiver<Cmd>, mut ne
         let (delay, error) = match connect_once(&sh, &mut cmds, &mut backoff, &mut net).await {
             Outcome::Shutdown => break,
             Outcome::Permanent(state) => {
+                if matches!(state, ConnState::AuthFailed { .. }) {
+                    sh.forget_account();
+                }
                 sh.set_state(state);
                 if let Next::Stop = wait_for_user(&mut cmds).await {
                     return;

@@ -13,6 +13,7 @@ async fn hub(dir: &std::path::Path) -> (tally_hub::Running, String) {
     let mut cfg = tally_hub::Config::for_dir(dir);
     cfg.bind = "127.0.0.1:0".parse().unwrap();
     cfg.refresh_grace_secs = 0;
+    cfg.registration = Some(tally_hub::store::repo::Registration::Open);
     cfg.jwt_secret = Some("single-flight-tests-secret-single-flight-01".into());
     let running = tally_hub::start(cfg).await.expect("hub");
     let url = format!("http://{}", running.addr);
@@ -51,8 +52,11 @@ fn shared(url: &str, dir: &std::path::Path, tokens: &crate::api::Tokens) -> Arc<
 async fn concurrent_callers_share_one_refresh_and_the_session_survives() {
     let dir = tempfile::tempdir().unwrap();
     let (running, url) = hub(dir.path()).await;
-    let first =
-        Api::new(&url, &crate::tls::client_config(None).unwrap()).unwrap().login("sam", "pass-word-123").await.unwrap();
+    let first = Api::new(&url, &crate::tls::client_config(None).unwrap())
+        .unwrap()
+        .login("sam", "pass-word-123", None, &crate::engine::device_info("test"))
+        .await
+        .unwrap();
     let sh = shared(&url, dir.path(), &first);
     // Sixteen callers at once (the socket's connect, an in-band renewal, ...), some forcing a refresh.
     let calls: Vec<_> = (0..16)

@@ -23,6 +23,8 @@ pub fn hub_config(dir: &std::path::Path, addr: SocketAddr) -> Config {
     cfg.heartbeat_ms = 500;
     cfg.presence_grace_secs = 1;
     cfg.jwt_secret = Some("client-tests-secret-client-tests-secret-01".into());
+    // Sign-up is closed by default; the suites' users register themselves.
+    cfg.registration = Some(tally_hub::store::repo::Registration::Open);
     cfg
 }
 

@@ -2,6 +2,8 @@
 //! benchmarks, invariants.
 use super::ops::{bearer, constant_time_eq};
 use super::*;
+use crate::account::{password, policy, sessions, two_factor};
+use crate::store::repo::Registration;
 
 fn require_admin(s: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     if constant_time_eq(bearer(headers).as_bytes(), s.hub.admin_token.as_bytes()) {
@@ -14,8 +16,15 @@ fn require_admin(s: &AppState, headers: &HeaderMap) -> ApiResult<()> {
 #[derive(Deserialize)]
 pub(super) struct TenantBody {
     name: String,
+    /// Who may sign up (a new tenant is `closed` unless told otherwise).
+    #[serde(default)]
+    registration: Option<Registration>,
+    /// Whether every user must turn two-factor on.
+    #[serde(default)]
+    require_two_factor: Option<bool>,
 }
 
+/// Creates a tenant (or finds it) and sets what of its policy the body names.
 pub(super) async fn tenant(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -23,8 +32,117 @@ pub(super) async fn tenant(
 ) -> ApiResult<Json<serde_json::Value>> {
     require_admin(&s, &headers)?;
     accounts::validate_username(&b.name)?;
-    let id = s.hub.store.write(move |c, _| accounts::ensure_tenant(c, &b.name)).await?;
-    Ok(Json(json!({"id": id})))
+    let (id, registration, required) = s
+        .hub
+        .store
+        .write(move |c, _| {
+            let id = accounts::ensure_tenant(c, &b.name)?;
+            let (reg, req) = policy::of(c, id)?;
+            let (reg, req) = (b.registration.unwrap_or(reg), b.require_two_factor.unwrap_or(req));
+            policy::set(c, id, reg, req)?;
+            Ok((id, reg, req))
+        })
+        .await?;
+    Ok(Json(json!({"id": id, "registration": registration, "require_two_factor": required})))
+}
+
+#[derive(Deserialize)]
+pub(super) struct InvitesBody {
+    #[serde(default)]
+    tenant: Option<String>,
+    #[serde(default = "one")]
+    count: u32,
+    /// How long the codes stay valid (default 7 days, at most a year).
+    #[serde(default = "week")]
+    ttl_secs: u64,
+}
+
+fn one() -> u32 {
+    1
+}
+fn week() -> u64 {
+    7 * 86_400
+}
+
+/// Single-use invite codes for a tenant whose registration is `invite`. Shown once; only hashes are kept.
+pub(super) async fn invites(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<InvitesBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let codes = s.hub.store.write(move |c, _| policy::create_invites(c, tenant, b.count, b.ttl_secs)).await?;
+    Ok(Json(json!({ "codes": codes })))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ResetPasswordBody {
+    username: String,
+    password: String,
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
+/// "Forgot password", done by the operator: sets a new password (the same rules as the user's own) and
+/// signs every device of the user out.
+pub(super) async fn reset_password(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<ResetPasswordBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let name = b.username.clone();
+    let who = s.hub.store.read(move |c| accounts::user_by_name(c, tenant, &name)).await?;
+    let (u, _, _) = who.ok_or_else(|| HubError::not_found("user"))?;
+    password::check_new(&b.password, &u.username, &u.display_name)?;
+    let pw = b.password;
+    let hash =
+        tokio::task::spawn_blocking(move || accounts::hash_password(&pw)).await.map_err(HubError::internal)??;
+    let gone = s
+        .hub
+        .store
+        .write(move |c, e| {
+            accounts::set_password_hash(c, tenant, u.id, &hash)?;
+            let gone = sessions::revoke_others(c, tenant, u.id, "")?;
+            let body = "The operator of this hub set a new password for your account and signed every device out.";
+            sessions::security(c, e, tenant, u.id, "Your password was reset", body)?;
+            Ok(gone)
+        })
+        .await?;
+    for f in &gone {
+        s.hub.revoke_session(f);
+    }
+    Ok(Json(json!({ "signed_out_devices": gone.len() })))
+}
+
+#[derive(Deserialize)]
+pub(super) struct UserRef {
+    username: String,
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
+/// Turns a user's two-factor off (a lost phone and no recovery codes), after the operator has checked who
+/// is asking. The user is told on every device.
+pub(super) async fn reset_two_factor(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<UserRef>,
+) -> ApiResult<StatusCode> {
+    require_admin(&s, &headers)?;
+    let tenant = tenant_or_404(&s, b.tenant).await?;
+    s.hub
+        .store
+        .write(move |c, e| {
+            let (u, _, _) = accounts::user_by_name(c, tenant, &b.username)?.ok_or_else(|| HubError::not_found("user"))?;
+            two_factor::reset(c, u.id)?;
+            let body = "The operator of this hub turned two-factor sign-in off for your account. Turn it on again in Settings → Security.";
+            sessions::security(c, e, tenant, u.id, "Two-factor sign-in was reset", body)
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]

@@ -1,5 +1,6 @@
-//! Sign-up, sign-in, token refresh and sign-out.
+//! Sign-up, sign-in (with the second factor), token refresh and sign-out.
 use super::*;
+use crate::account::{password, policy, sessions, two_factor};
 use crate::auth::RefreshOutcome;
 
 #[derive(Deserialize)]
@@ -10,103 +11,218 @@ pub(super) struct Credentials {
     display_name: String,
     #[serde(default)]
     tenant: Option<String>,
+    /// Sign-up where the tenant takes invites only.
+    #[serde(default)]
+    invite: Option<String>,
+    /// Sign-in: the second factor (a TOTP code or a recovery code) when two-factor is on.
+    #[serde(default)]
+    totp: Option<String>,
+    #[serde(default)]
+    device: sessions::Device,
+}
+
+/// How tokens are issued: for a new session (a device signing in), or rotating a refresh token.
+enum Issue {
+    New { device: sessions::Device, warn: bool },
+    Rotated { parent: String },
 }
 
 async fn tokens(
     hub: &Arc<Hub>,
-    user: UserSummary,
-    tenant: TenantId,
+    (user, tenant): (UserSummary, TenantId),
     family: String,
-    parent: Option<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+    issue: Issue,
+    ip: String,
+) -> ApiResult<serde_json::Value> {
     let access = hub.keys.issue(user.id, tenant, &family)?;
     let ttl = hub.keys.refresh_ttl_secs;
     let (uid, fam) = (user.id, family.clone());
-    let refresh =
-        hub.store.write(move |c, _| accounts::new_refresh(c, uid, tenant, &fam, parent.as_deref(), ttl)).await?;
-    Ok(Json(json!({
+    let refresh = hub
+        .store
+        .write(move |c, e| match &issue {
+            Issue::New { device, warn } => {
+                sessions::open(c, e, (tenant, uid), &fam, device, &ip, *warn)?;
+                accounts::new_refresh(c, uid, tenant, &fam, None, ttl)
+            }
+            Issue::Rotated { parent } => {
+                sessions::touch(c, &fam, &ip)?;
+                accounts::new_refresh(c, uid, tenant, &fam, Some(parent), ttl)
+            }
+        })
+        .await?;
+    Ok(json!({
         "access_token": access, "refresh_token": refresh, "expires_in": hub.keys.access_ttl_secs,
         "token_type": "Bearer", "user": user
-    })))
+    }))
 }
 
-pub(super) async fn register(State(s): State<AppState>, ApiJson(c): ApiJson<Credentials>) -> ApiResult<Response> {
-    if c.password.len() < 8 || c.password.len() > 256 {
-        return Err(ApiError(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "password must be 8-256 characters".into()));
-    }
+fn peer_ip(s: &AppState, peer: &Peer, headers: &HeaderMap) -> String {
+    client_ip(peer.0.ip(), headers, &s.hub.cfg.trusted_proxy).to_string()
+}
+
+fn throttled() -> ApiError {
+    ApiError(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+        "too many failed attempts; try again in a few minutes".into(),
+    )
+}
+
+async fn tenant_named(s: &AppState, name: Option<String>) -> ApiResult<TenantId> {
+    let name = name.unwrap_or_else(|| "default".into());
+    Ok(s.hub.store.read(move |c| accounts::tenant_id(c, &name)).await?.ok_or_else(|| HubError::not_found("tenant"))?)
+}
+
+/// Sign-up, as the tenant's policy allows, with a password that passes the rules. Guesses (a wrong or
+/// spent invite code, a username that is taken) are throttled per address and per username like sign-in.
+pub(super) async fn register(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    headers: HeaderMap,
+    ApiJson(c): ApiJson<Credentials>,
+) -> ApiResult<Response> {
+    let ip = peer_ip(&s, &peer, &headers);
     let username = accounts::canonical_username(&c.username);
+    let keys = [format!("reg-ip:{ip}"), format!("reg-u:{}:{username}", c.tenant.as_deref().unwrap_or("default"))];
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    if s.hub.throttle.is_blocked(&keys).await {
+        return Err(throttled());
+    }
+    let device = c.device.clone();
+    let created = create_account(&s, c, username).await;
+    let (user, tenant) = match created {
+        Ok(u) => u,
+        Err(e) => {
+            // Guesses count (invite codes, taken usernames); a weak password or a closed tenant does not.
+            if matches!(e.1, ErrorCode::Forbidden | ErrorCode::Conflict) {
+                s.hub.throttle.fail(&keys).await;
+            }
+            return Err(e);
+        }
+    };
+    let body = tokens(&s.hub, (user, tenant), accounts::random_token("f_", 16), Issue::New { device, warn: false }, ip)
+        .await?;
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+async fn create_account(s: &AppState, c: Credentials, username: String) -> ApiResult<(UserSummary, TenantId)> {
     accounts::validate_username(&username)?;
-    let tenant_name = c.tenant.unwrap_or_else(|| "default".into());
-    let tenant = s
-        .hub
-        .store
-        .read(move |conn| accounts::tenant_id(conn, &tenant_name))
-        .await?
-        .ok_or_else(|| HubError::not_found("tenant"))?;
-    let hash = tokio::task::spawn_blocking(move || accounts::hash_password(&c.password))
-        .await
-        .map_err(HubError::internal)??;
+    password::check_new(&c.password, &username, &c.display_name)?;
+    let tenant = tenant_named(s, c.tenant).await?;
+    let pw = c.password;
+    let hash =
+        tokio::task::spawn_blocking(move || accounts::hash_password(&pw)).await.map_err(HubError::internal)??;
     let limits = (s.hub.cfg.limit_single, s.hub.cfg.limit_daily);
-    let display = c.display_name;
+    let (display, invite) = (c.display_name, c.invite);
     let user = s
         .hub
         .store
-        .write(move |conn, _| accounts::create_user(conn, tenant, &username, &display, &hash, limits))
+        .write(move |conn, _| {
+            let u = accounts::create_user(conn, tenant, &username, &display, &hash, limits)?;
+            policy::admit(conn, tenant, u.id, invite.as_deref())?;
+            Ok(u)
+        })
         .await?;
-    let body = tokens(&s.hub, user, tenant, accounts::random_token("f_", 16), None).await?;
-    Ok((StatusCode::CREATED, body).into_response())
+    Ok((user, tenant))
 }
 
+/// Sign-in: the password, then (when two-factor is on) the code. Failures of either count against the
+/// username and the address; a burst of wrong codes warns the user (their password is known).
 pub(super) async fn login(
     State(s): State<AppState>,
-    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
     ApiJson(c): ApiJson<Credentials>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let tenant_name = c.tenant.clone().unwrap_or_else(|| "default".into());
     let username = accounts::canonical_username(&c.username);
     let user_key = format!("u:{tenant_name}:{username}");
-    let ip_key = format!("ip:{}", client_ip(peer.ip(), &headers, &s.hub.cfg.trusted_proxy));
+    let ip = peer_ip(&s, &peer, &headers);
+    let ip_key = format!("ip:{ip}");
     if s.hub.throttle.is_blocked(&[&user_key, &ip_key]).await {
-        return Err(ApiError(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::RateLimited,
-            "too many failed sign-ins; try again in a few minutes".into(),
-        ));
+        return Err(throttled());
     }
-    let uname = username.clone();
+    let Some((tenant, user)) = check_password(&s, tenant_name, username, c.password).await? else {
+        s.hub.throttle.fail(&[&user_key, &ip_key]).await;
+        metrics::counter!("tally_login_failures_total").increment(1);
+        return Err(ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "wrong username or password".into()));
+    };
+    let uid = user.id;
+    let (enabled, require) =
+        s.hub.store.read(move |t| Ok((two_factor::is_enabled(t, tenant, uid)?, policy::of(t, tenant)?.1))).await?;
+    if enabled {
+        second_factor(&s, (tenant, uid), c.totp, [&user_key, &ip_key], &ip).await?;
+    }
+    s.hub.throttle.succeed(&user_key).await;
+    let device = Issue::New { device: c.device, warn: true };
+    let mut body = tokens(&s.hub, (user, tenant), accounts::random_token("f_", 16), device, ip).await?;
+    body["two_factor"] = json!(enabled);
+    body["must_enrol_two_factor"] = json!(require && !enabled);
+    Ok(Json(body))
+}
+
+/// The user when the password is right and the account active. Unknown names cost the same hashing.
+async fn check_password(
+    s: &AppState,
+    tenant_name: String,
+    username: String,
+    password: String,
+) -> ApiResult<Option<(TenantId, UserSummary)>> {
     let found = s
         .hub
         .store
         .read(move |conn| {
             let Some(t) = accounts::tenant_id(conn, &tenant_name)? else { return Ok(None) };
-            Ok(accounts::user_by_name(conn, t, &uname)?.map(|u| (t, u)))
+            Ok(accounts::user_by_name(conn, t, &username)?.map(|u| (t, u)))
         })
         .await?;
-    let password = c.password;
-    let ok = match found {
+    Ok(match found {
         Some((tenant, (user, hash, active))) => {
             let good =
                 tokio::task::spawn_blocking(move || accounts::verify_password(&password, &hash)).await.unwrap_or(false);
             (good && active).then_some((tenant, user))
         }
         None => {
-            // Same work as a real check, so timing does not reveal which usernames exist.
             let _ = tokio::task::spawn_blocking(move || accounts::hash_password(&password)).await;
             None
         }
+    })
+}
+
+/// Wrong second factors in a row (within the throttle's window) before the user is warned.
+const TWO_FACTOR_BURST: u32 = 3;
+
+async fn second_factor(
+    s: &AppState,
+    (tenant, uid): (TenantId, tally_protocol::UserId),
+    code: Option<String>,
+    keys: [&str; 2],
+    ip: &str,
+) -> ApiResult<()> {
+    let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
+        return Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::TwoFactorRequired,
+            "enter the code from your authenticator app (or a recovery code)".into(),
+        ));
     };
-    match ok {
-        Some((tenant, user)) => {
-            s.hub.throttle.succeed(&user_key).await;
-            tokens(&s.hub, user, tenant, accounts::random_token("f_", 16), None).await
-        }
-        None => {
-            s.hub.throttle.fail(&[&user_key, &ip_key]).await;
-            metrics::counter!("tally_login_failures_total").increment(1);
-            Err(ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "wrong username or password".into()))
-        }
+    let checked = s.hub.store.write(move |t, _| two_factor::verify(t, tenant, uid, &code)).await;
+    let Err(e) = checked else { return Ok(()) };
+    let burst_key = format!("2fa:{}:{uid}", tenant.0);
+    s.hub.throttle.fail(&keys).await;
+    let n = s.hub.throttle.fail(&[&burst_key]).await;
+    metrics::counter!("tally_login_failures_total").increment(1);
+    if n == TWO_FACTOR_BURST {
+        let body = format!(
+            "Someone signed in with your password from {ip} but gave a wrong two-factor code {n} times. \
+             Change your password now."
+        );
+        s.hub
+            .store
+            .write(move |t, em| sessions::security(t, em, tenant, uid, "Failed sign-in attempts", &body))
+            .await?;
     }
+    Err(e.into())
 }
 
 #[derive(Deserialize)]
@@ -116,6 +232,8 @@ pub(super) struct RefreshBody {
 
 pub(super) async fn refresh(
     State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    headers: HeaderMap,
     ApiJson(b): ApiJson<RefreshBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let grace_ms = s.hub.cfg.refresh_grace_secs as i64 * 1000;
@@ -128,7 +246,8 @@ pub(super) async fn refresh(
                 .read(move |c| accounts::user_summary(c, tenant, user))
                 .await?
                 .ok_or_else(|| HubError::new(ErrorCode::Unauthorized, "unknown user"))?;
-            tokens(&s.hub, u, tenant, family, Some(parent)).await
+            let ip = peer_ip(&s, &peer, &headers);
+            Ok(Json(tokens(&s.hub, (u, tenant), family, Issue::Rotated { parent }, ip).await?))
         }
         RefreshOutcome::Reused { family } => {
             tracing::warn!("refresh token reuse detected; session revoked");
@@ -150,4 +269,23 @@ pub(super) async fn logout(State(s): State<AppState>, ApiJson(b): ApiJson<Refres
         s.hub.revoke_session(&family);
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub(super) struct PolicyQuery {
+    #[serde(default)]
+    tenant: Option<String>,
+}
+
+/// What the sign-up screen needs to know: whether sign-up is open, by invite, or closed.
+pub(super) async fn registration(
+    State(s): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<PolicyQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let tenant = tenant_named(&s, q.tenant).await?;
+    let (registration, require) = s.hub.store.read(move |t| policy::of(t, tenant)).await?;
+    Ok(Json(json!({
+        "registration": registration, "require_two_factor": require,
+        "password_min_chars": password::MIN_CHARS
+    })))
 }

@@ -23,7 +23,9 @@ impl IntoResponse for ApiError {
 impl From<HubError> for ApiError {
     fn from(e: HubError) -> Self {
         let status = match e.code {
-            ErrorCode::Unauthorized | ErrorCode::TokenExpired => StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized | ErrorCode::TokenExpired | ErrorCode::TwoFactorRequired => {
+                StatusCode::UNAUTHORIZED
+            }
             ErrorCode::Forbidden | ErrorCode::ForbiddenChannel => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::Conflict | ErrorCode::InsufficientFunds => StatusCode::CONFLICT,

@@ -1,6 +1,7 @@
 //! HTTP routes: auth, health, metrics, admin and the WebSocket upgrade. Every error, including a
 //! malformed or oversized body, an unknown path or a wrong method, is the documented JSON
 //! `{"code", "message"}` (`errors.rs`).
+mod account;
 mod admin;
 mod auth;
 mod errors;
@@ -50,9 +51,21 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/register", post(auth::register))
         .route("/v1/auth/login", post(auth::login))
         .route("/v1/auth/refresh", post(auth::refresh))
-        .route("/v1/auth/logout", post(auth::logout));
+        .route("/v1/auth/logout", post(auth::logout))
+        .route("/v1/auth/registration", get(auth::registration))
+        .route("/v1/account/sessions", get(account::list_sessions))
+        .route("/v1/account/sessions/revoke", post(account::revoke_session))
+        .route("/v1/account/sessions/revoke-others", post(account::revoke_other_sessions))
+        .route("/v1/account/password", post(account::change_password))
+        .route("/v1/account/two-factor", get(account::two_factor_status))
+        .route("/v1/account/two-factor/setup", post(account::two_factor_setup))
+        .route("/v1/account/two-factor/enable", post(account::two_factor_enable))
+        .route("/v1/account/two-factor/disable", post(account::two_factor_disable));
     let admin = Router::new()
         .route("/v1/admin/tenants", post(admin::tenant))
+        .route("/v1/admin/invites", post(admin::invites))
+        .route("/v1/admin/password", post(admin::reset_password))
+        .route("/v1/admin/two-factor/reset", post(admin::reset_two_factor))
         .route("/v1/admin/deposit", post(admin::deposit))
         .route("/v1/admin/withdraw", post(admin::withdraw))
         .route("/v1/admin/deposits", post(admin::deposits))

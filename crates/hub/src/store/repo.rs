@@ -11,7 +11,7 @@ use crate::log::Head;
 use tally_protocol::*;
 
 /// Everything one write job or read may touch, inside one transaction.
-pub trait Tx: LogRepo + LedgerRepo + ChatRepo + NotifyRepo + AuthRepo {
+pub trait Tx: LogRepo + LedgerRepo + ChatRepo + NotifyRepo + AuthRepo + SecurityRepo {
     /// A trivial round trip (health checks).
     fn ping(&mut self) -> HubResult<()>;
     /// Takes or renews the lease `name` for `holder` until `until`; false while another holder's lease
@@ -347,4 +347,63 @@ pub trait AuthRepo {
     /// Records the family as revoked and deletes its tokens.
     fn revoke_family(&mut self, family: &str, at: Millis) -> HubResult<()>;
     fn is_revoked(&mut self, family: &str) -> HubResult<bool>;
+}
+
+/// Who may sign up in a tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Registration {
+    Open,
+    /// Only with a single-use invite code an operator made.
+    Invite,
+    Closed,
+}
+
+/// A signed-in device: one refresh-token family.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SessionRow {
+    pub family: String,
+    #[serde(skip)]
+    pub tenant: TenantId,
+    #[serde(skip)]
+    pub user: UserId,
+    pub device: String,
+    pub platform: String,
+    pub ip: String,
+    pub created_at: Millis,
+    pub last_seen_at: Millis,
+}
+
+/// Two-factor state of a user: the enabled secret, one being enrolled, the last time step used.
+pub struct TotpRow {
+    pub secret: Option<String>,
+    pub pending: Option<String>,
+    pub last_step: i64,
+}
+
+/// Tenant policies, invites, device sessions, passwords and two-factor secrets.
+pub trait SecurityRepo {
+    fn tenant_policy(&mut self, tenant: TenantId) -> HubResult<Option<(Registration, bool)>>;
+    fn set_tenant_policy(&mut self, tenant: TenantId, registration: Registration, require_2fa: bool) -> HubResult<()>;
+    fn insert_invite(&mut self, hash: &str, tenant: TenantId, at: Millis, expires_at: Millis) -> HubResult<()>;
+    /// Spends an unused, unexpired invite of the tenant for `user`; false when there is none.
+    fn use_invite(&mut self, hash: &str, tenant: TenantId, user: UserId, at: Millis) -> HubResult<bool>;
+    fn insert_session(&mut self, s: &SessionRow) -> HubResult<()>;
+    fn touch_session(&mut self, family: &str, ip: &str, at: Millis) -> HubResult<()>;
+    /// The user's sessions that are not revoked, newest first.
+    fn sessions_of(&mut self, tenant: TenantId, user: UserId) -> HubResult<Vec<SessionRow>>;
+    /// Every family of the user that is not revoked (sessions, and tokens from before sessions existed).
+    fn live_families(&mut self, tenant: TenantId, user: UserId) -> HubResult<Vec<String>>;
+    fn password_hash(&mut self, tenant: TenantId, user: UserId) -> HubResult<Option<String>>;
+    fn set_password_hash(&mut self, tenant: TenantId, user: UserId, hash: &str) -> HubResult<()>;
+    fn totp(&mut self, tenant: TenantId, user: UserId) -> HubResult<Option<TotpRow>>;
+    fn set_totp_pending(&mut self, user: UserId, secret: Option<&str>) -> HubResult<()>;
+    /// Enables `secret` (clearing the pending one) or, with None, disables two-factor.
+    fn set_totp_secret(&mut self, user: UserId, secret: Option<&str>, step: i64) -> HubResult<()>;
+    /// Records `step` as used; false when it (or a later one) was already used: a replayed code.
+    fn advance_totp_step(&mut self, user: UserId, step: i64) -> HubResult<bool>;
+    fn replace_recovery_codes(&mut self, user: UserId, hashes: &[String]) -> HubResult<()>;
+    /// Spends a recovery code; false when it is unknown or used.
+    fn use_recovery_code(&mut self, user: UserId, hash: &str, at: Millis) -> HubResult<bool>;
+    fn recovery_codes_left(&mut self, user: UserId) -> HubResult<u32>;
 }

@@ -25,6 +25,8 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     let mut cfg = Config::for_dir(dir);
     cfg.transfer_step_ms = 5;
     cfg.jwt_secret = Some("test-secret-test-secret-test-secret-0123".into());
+    // Sign-up is closed by default; the suite's users register themselves.
+    cfg.registration = Some(tally_hub::store::repo::Registration::Open);
     cfg
 }
 
@@ -105,6 +107,9 @@ impl TestHub {
         let mut body =
             json!({"username": username, "password": "correct horse battery", "display_name": username.to_uppercase()});
         if let Some(t) = tenant {
+            // Tenants are the operator's to make; this one lets anyone sign up.
+            let (s, v) = self.admin_post("/v1/admin/tenants", json!({"name": t, "registration": "open"})).await;
+            assert_eq!(s, 200, "tenant {t}: {v}");
             body["tenant"] = json!(t);
         }
         let (status, v) = self.post("/v1/auth/register", body).await;

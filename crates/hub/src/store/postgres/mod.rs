@@ -15,6 +15,7 @@ mod chat;
 mod ledger;
 mod log;
 mod notify;
+mod security;
 
 use super::{Emits, Job, Publish, ReadFn, Reader, Store, Tx};
 use crate::error::{HubError, HubResult};

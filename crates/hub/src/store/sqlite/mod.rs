@@ -9,6 +9,7 @@ mod ledger;
 mod log;
 mod notify;
 pub mod schema;
+mod security;
 
 use super::{Emits, Job, Publish, ReadFn, Reader, Store, Tx};
 use crate::error::{HubError, HubResult};

@@ -1,6 +1,6 @@
 //! The SQLite schema, as numbered migrations (rusqlite_migration keeps the count in `user_version`).
 /// The schema this hub writes: the number of migrations below.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Migration 1: the schema of the first release (kept verbatim so its databases migrate; public so a test
 /// can build a database exactly as that release left it).
@@ -103,7 +103,34 @@ ALTER TABLE users ADD COLUMN presence TEXT NOT NULL DEFAULT 'online';
 ALTER TABLE users ADD COLUMN last_seen INTEGER;
 "#;
 
+/// Migration 5: account security. Who may sign up per tenant (closed unless an operator opens it) and
+/// whether it requires two-factor; single-use invites; a row per signed-in device; TOTP secrets with the
+/// last time step used (the replay guard) and hashed one-time recovery codes.
+const SCHEMA_V5: &str = r#"
+ALTER TABLE tenants ADD COLUMN registration TEXT NOT NULL DEFAULT 'closed';
+ALTER TABLE tenants ADD COLUMN require_2fa INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN totp_secret TEXT;
+ALTER TABLE users ADD COLUMN totp_pending TEXT;
+ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE invites (
+  hash TEXT PRIMARY KEY, tenant_id INTEGER NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+  used_by INTEGER, used_at INTEGER);
+CREATE TABLE sessions (
+  family TEXT PRIMARY KEY, tenant_id INTEGER NOT NULL, user_id INTEGER NOT NULL, device TEXT NOT NULL,
+  platform TEXT NOT NULL, ip TEXT NOT NULL, created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL);
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE INDEX refresh_user ON refresh_tokens(user_id);
+CREATE TABLE recovery_codes (
+  user_id INTEGER NOT NULL, hash TEXT NOT NULL, used_at INTEGER, PRIMARY KEY (user_id, hash)) WITHOUT ROWID;
+"#;
+
 pub fn migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
-    rusqlite_migration::Migrations::new(vec![M::up(SCHEMA_V1), M::up(SCHEMA_V2), M::up(SCHEMA_V3), M::up(SCHEMA_V4)])
+    rusqlite_migration::Migrations::new(vec![
+        M::up(SCHEMA_V1),
+        M::up(SCHEMA_V2),
+        M::up(SCHEMA_V3),
+        M::up(SCHEMA_V4),
+        M::up(SCHEMA_V5),
+    ])
 }

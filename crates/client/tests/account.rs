@@ -1,0 +1,156 @@
+//! Accounts through the real engine against a real hub: sign-up as the hub's policy allows, two-factor
+//! turned on from the app and asked for at the next sign-in, the device list, and a device signed out
+//! from another one losing its socket, its keychain entry and every byte of its cache; sign-out deleting
+//! the cache unless the user keeps it.
+mod support;
+use serde_json::json;
+use std::time::{SystemTime, UNIX_EPOCH};
+use support::*;
+use tally_client::engine::NewAccount;
+use tally_client::secrets::SecretStore;
+use tally_client::view::*;
+use tally_client::Error;
+use tally_protocol::ErrorCode;
+
+const STRONG: &str = "plum otter kettle 93";
+
+fn code_at(secret: &str, unix: u64) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_string()).to_bytes().unwrap();
+    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes, None, String::new()).unwrap().generate(unix)
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+fn account<'a>(username: &'a str, password: &'a str) -> NewAccount<'a> {
+    NewAccount { username, display_name: username, password, invite: None }
+}
+
+fn hub_code(e: &Error) -> Option<ErrorCode> {
+    match e {
+        Error::Hub { code, .. } => Some(*code),
+        _ => None,
+    }
+}
+
+/// Every file under `dir` (the app's data directory), with its bytes.
+fn files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = vec![];
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files(&p));
+        } else if let Ok(b) = std::fs::read(&p) {
+            out.push((p, b));
+        }
+    }
+    out
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_follows_the_policy_and_two_factor_is_asked_for_at_the_next_sign_in() {
+    let closed = Hub::start_with(|c| c.registration = Some(tally_hub::store::repo::Registration::Closed)).await;
+    let d0 = tempfile::tempdir().unwrap();
+    let app = App::new(d0.path());
+    let info = app.engine.registration_info(&closed.url()).await.unwrap();
+    assert_eq!(info.registration, Registration::Closed);
+    let e = app.engine.sign_up(&closed.url(), account("ivy", STRONG)).await.unwrap_err();
+    assert_eq!(hub_code(&e), Some(ErrorCode::Forbidden), "{e}");
+
+    let hub = Hub::start().await;
+    let e = app.engine.sign_up(&hub.url(), account("ivy", "password1234")).await.unwrap_err();
+    assert_eq!(hub_code(&e), Some(ErrorCode::Invalid), "{e}");
+    assert!(e.to_string().starts_with("password"), "{e}");
+    let s = app.engine.sign_up(&hub.url(), account("ivy", STRONG)).await.expect("sign up");
+    assert_eq!(s.user.username, "ivy");
+    app.wait_live().await;
+
+    let setup = app.engine.two_factor_setup().await.unwrap();
+    assert!(setup.otpauth_url.starts_with("otpauth://totp/Tally:ivy?"), "{}", setup.otpauth_url);
+    let codes = app.engine.two_factor_enable(&code_at(&setup.secret, now())).await.unwrap();
+    assert_eq!(codes.len(), 10);
+    let status = app.engine.two_factor_status().await.unwrap();
+    assert_eq!((status.enabled, status.recovery_codes_left, status.required), (true, 10, false));
+
+    let d1 = tempfile::tempdir().unwrap();
+    let laptop = App::new(d1.path());
+    let e = laptop.engine.sign_in(&hub.url(), "ivy", STRONG, None).await.unwrap_err();
+    assert_eq!(hub_code(&e), Some(ErrorCode::TwoFactorRequired), "{e}");
+    let e = laptop.engine.sign_in(&hub.url(), "ivy", STRONG, Some("000000")).await.unwrap_err();
+    assert_eq!(hub_code(&e), Some(ErrorCode::Unauthorized), "{e}");
+    laptop
+        .engine
+        .sign_in(&hub.url(), "ivy", STRONG, Some(&code_at(&setup.secret, now() + 30)))
+        .await
+        .expect("with the code");
+    laptop.wait_live().await;
+
+    let devices = app.engine.devices().await.unwrap();
+    assert_eq!(devices.len(), 2, "{devices:?}");
+    assert_eq!(devices.iter().filter(|d| d.current).count(), 1);
+    let platform = std::env::consts::OS;
+    assert!(devices.iter().all(|d| d.platform == platform && !d.device.is_empty()), "{devices:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_signed_out_elsewhere_loses_its_socket_keys_and_cache_and_sign_out_deletes_the_cache() {
+    let hub = Hub::start().await;
+    hub.register("jon").await;
+    let memo = "zanzibar quartz 7731";
+    let r = hub
+        .http
+        .post(format!("{}/v1/admin/deposit", hub.url()))
+        .bearer_auth(&hub.admin)
+        .json(&json!({"username": "jon", "amount": {"minor": 4200, "currency": "USD"}, "memo": memo}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (lost, kept) = (App::new(d1.path()), App::new(d2.path()));
+    for app in [&lost, &kept] {
+        app.engine.sign_in(&hub.url(), "jon", "pass-word-123", None).await.unwrap();
+        app.wait_live().await;
+        app.until("the deposit is cached", |e| e.balances().map(|b| !b.is_empty()).unwrap_or(false)).await;
+    }
+    let cached = files(d1.path()).iter().any(|(_, b)| contains(b, memo.as_bytes()));
+    assert!(cached, "the memo reached the lost device's cache (what the wipe must remove)");
+    assert!(lost.secrets.load().unwrap().is_some());
+
+    let devices = kept.engine.devices().await.unwrap();
+    // Sign-up made a session too; the lost laptop is the other one signed in last.
+    assert_eq!(devices.len(), 3, "{devices:?}");
+    let other = devices.iter().filter(|d| !d.current).max_by_key(|d| d.created_at).expect("the lost laptop");
+    kept.engine.sign_out_device(&other.id).await.unwrap();
+    let mut w = lost.engine.conn_watch().unwrap();
+    let state = tokio::time::timeout(WAIT, w.wait_for(|s| matches!(s, ConnState::AuthFailed { .. })))
+        .await
+        .expect("the lost device is told at once")
+        .unwrap()
+        .clone();
+    assert!(matches!(state, ConnState::AuthFailed { .. }), "{state:?}");
+    assert!(lost.secrets.load().unwrap().is_none(), "its refresh token is gone from the keychain");
+    assert!(lost.engine.balances().unwrap().is_empty(), "nothing of the account is shown");
+    for (path, bytes) in files(d1.path()) {
+        assert!(!contains(&bytes, memo.as_bytes()), "{} still holds the memo", path.display());
+        assert!(!contains(&bytes, b"zanzibar"), "{} still holds part of the memo", path.display());
+    }
+    assert_eq!(kept.engine.devices().await.unwrap().len(), 2);
+
+    // Signing out deletes the cache by default; "keep offline data" keeps it.
+    kept.engine.sign_out(true).await.unwrap();
+    assert!(files(d2.path()).iter().all(|(p, _)| !p.to_string_lossy().contains("cache.db")), "no cache file is left");
+    let d3 = tempfile::tempdir().unwrap();
+    let keeper = App::new(d3.path());
+    keeper.engine.sign_in(&hub.url(), "jon", "pass-word-123", None).await.unwrap();
+    keeper.until("the deposit is cached", |e| e.balances().map(|b| !b.is_empty()).unwrap_or(false)).await;
+    keeper.engine.sign_out(false).await.unwrap();
+    assert!(files(d3.path()).iter().any(|(_, b)| contains(b, memo.as_bytes())), "kept for offline use, as asked");
+}

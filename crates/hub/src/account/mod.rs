@@ -1,0 +1,6 @@
+//! Account security: who may sign up (`policy`), what a password must be (`password`), the second
+//! factor (`two_factor`) and the signed-in devices (`sessions`). Each takes a transaction handle.
+pub mod password;
+pub mod policy;
+pub mod sessions;
+pub mod two_factor;

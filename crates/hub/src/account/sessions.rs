@@ -1,0 +1,106 @@
+//! Signed-in devices: one per refresh-token family, with the device's name and platform, where it was
+//! last seen from and when. A new sign-in warns the user's other devices (a `security` notification);
+//! signing a device out revokes its family (its refresh token dies, its sockets close with 4010).
+use crate::error::{HubError, HubResult};
+use crate::fanout::TenantId;
+use crate::notify;
+use crate::store::repo::SessionRow;
+use crate::store::{now_ms, Emits, Tx};
+use tally_protocol::{NotificationKind, NotificationTarget, Priority, UserId};
+
+/// What a client says about itself at sign-in (free text, trimmed and bounded).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct Device {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub platform: String,
+}
+
+fn bounded(s: &str, fallback: &str) -> String {
+    let s: String = s.trim().chars().filter(|c| !c.is_control()).take(64).collect();
+    if s.is_empty() {
+        fallback.to_string()
+    } else {
+        s
+    }
+}
+
+/// Records a new session; with `warn`, tells the user's other devices about it.
+pub fn open(
+    tx: &mut dyn Tx,
+    emits: &mut Emits,
+    (tenant, user): (TenantId, UserId),
+    family: &str,
+    device: &Device,
+    ip: &str,
+    warn: bool,
+) -> HubResult<()> {
+    let others = tx.live_families(tenant, user)?.into_iter().filter(|f| f != family).count();
+    let at = now_ms();
+    let row = SessionRow {
+        family: family.to_string(),
+        tenant,
+        user,
+        device: bounded(&device.name, "Unknown device"),
+        platform: bounded(&device.platform, "unknown"),
+        ip: ip.to_string(),
+        created_at: at,
+        last_seen_at: at,
+    };
+    tx.insert_session(&row)?;
+    if warn && others > 0 {
+        let body = format!(
+            "{} ({}) from {}. If this was not you, sign it out in Settings → Devices and change your password.",
+            row.device, row.platform, row.ip
+        );
+        security(tx, emits, tenant, user, "New sign-in to your account", &body)?;
+    }
+    Ok(())
+}
+
+/// A high-priority `security` notification (on every device of the user).
+pub fn security(
+    tx: &mut dyn Tx,
+    emits: &mut Emits,
+    tenant: TenantId,
+    user: UserId,
+    title: &str,
+    body: &str,
+) -> HubResult<()> {
+    let n = notify::New {
+        tenant,
+        user,
+        kind: NotificationKind::Security,
+        priority: Priority::High,
+        title,
+        body,
+        target: None::<NotificationTarget>,
+    };
+    notify::create(tx, emits, n).map(|_| ())
+}
+
+pub fn touch(tx: &mut dyn Tx, family: &str, ip: &str) -> HubResult<()> {
+    tx.touch_session(family, ip, now_ms())
+}
+
+pub fn list(tx: &mut dyn Tx, tenant: TenantId, user: UserId) -> HubResult<Vec<SessionRow>> {
+    tx.sessions_of(tenant, user)
+}
+
+/// Signs one of the user's devices out (not found for anyone else's).
+pub fn revoke(tx: &mut dyn Tx, tenant: TenantId, user: UserId, family: &str) -> HubResult<()> {
+    if !tx.live_families(tenant, user)?.iter().any(|f| f == family) {
+        return Err(HubError::not_found("session"));
+    }
+    tx.revoke_family(family, now_ms())
+}
+
+/// Signs every device of the user out but `keep`; returns the families revoked.
+pub fn revoke_others(tx: &mut dyn Tx, tenant: TenantId, user: UserId, keep: &str) -> HubResult<Vec<String>> {
+    let gone: Vec<String> = tx.live_families(tenant, user)?.into_iter().filter(|f| f != keep).collect();
+    for f in &gone {
+        tx.revoke_family(f, now_ms())?;
+    }
+    Ok(gone)
+}

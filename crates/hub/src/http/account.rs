@@ -1,0 +1,177 @@
+//! The signed-in user's own security settings (Bearer access token): devices, password, two-factor.
+use super::*;
+use crate::account::{password, sessions, two_factor};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
+/// The caller, from `Authorization: Bearer <access token>` of a session that is not revoked.
+pub(super) struct Caller {
+    tenant: TenantId,
+    user: tally_protocol::UserId,
+    session: String,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, ApiError> {
+        let token = super::ops::bearer(&parts.headers).to_string();
+        let claims = s
+            .hub
+            .keys
+            .verify(&token)
+            .map_err(|code| ApiError(StatusCode::UNAUTHORIZED, code, "sign in again".into()))?;
+        let (sid, tenant, user) = (claims.sid.clone(), claims.tid, claims.sub);
+        let ok = s
+            .hub
+            .store
+            .read(move |c| Ok(!accounts::is_revoked(c, &sid)? && accounts::is_active(c, tenant, user)?))
+            .await?;
+        if !ok {
+            return Err(ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "this session has ended".into()));
+        }
+        Ok(Caller { tenant, user, session: claims.sid })
+    }
+}
+
+pub(super) async fn list_sessions(State(s): State<AppState>, me: Caller) -> ApiResult<Json<serde_json::Value>> {
+    let (tenant, user) = (me.tenant, me.user);
+    let rows = s.hub.store.read(move |c| sessions::list(c, tenant, user)).await?;
+    let list: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|r| {
+            let current = r.family == me.session;
+            json!({"id": r.family, "device": r.device, "platform": r.platform, "ip": r.ip,
+                   "created_at": r.created_at, "last_seen_at": r.last_seen_at, "current": current})
+        })
+        .collect();
+    Ok(Json(json!({ "sessions": list })))
+}
+
+#[derive(Deserialize)]
+pub(super) struct SessionId {
+    id: String,
+}
+
+/// Signs one device out: its refresh token dies and its sockets close at once (4010), on every hub.
+pub(super) async fn revoke_session(
+    State(s): State<AppState>,
+    me: Caller,
+    ApiJson(b): ApiJson<SessionId>,
+) -> ApiResult<StatusCode> {
+    let (tenant, user, family) = (me.tenant, me.user, b.id.clone());
+    s.hub.store.write(move |c, _| sessions::revoke(c, tenant, user, &family)).await?;
+    s.hub.revoke_session(&b.id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(super) async fn revoke_other_sessions(State(s): State<AppState>, me: Caller) -> ApiResult<Json<serde_json::Value>> {
+    let gone = revoke_others(&s, &me).await?;
+    Ok(Json(json!({ "revoked": gone })))
+}
+
+async fn revoke_others(s: &AppState, me: &Caller) -> ApiResult<usize> {
+    let (tenant, user, keep) = (me.tenant, me.user, me.session.clone());
+    let gone = s.hub.store.write(move |c, _| sessions::revoke_others(c, tenant, user, &keep)).await?;
+    for f in &gone {
+        s.hub.revoke_session(f);
+    }
+    Ok(gone.len())
+}
+
+#[derive(Deserialize)]
+pub(super) struct PasswordChange {
+    current: String,
+    new: String,
+}
+
+/// Changes the password (the current one is asked again) and signs every other device out.
+pub(super) async fn change_password(
+    State(s): State<AppState>,
+    me: Caller,
+    ApiJson(b): ApiJson<PasswordChange>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let (tenant, user) = (me.tenant, me.user);
+    let (hash, who) = s
+        .hub
+        .store
+        .read(move |c| Ok((accounts::password_hash(c, tenant, user)?, accounts::user_summary(c, tenant, user)?)))
+        .await?;
+    let (Some(hash), Some(who)) = (hash, who) else { return Err(HubError::not_found("user").into()) };
+    let current = b.current;
+    let good = tokio::task::spawn_blocking(move || accounts::verify_password(&current, &hash)).await.unwrap_or(false);
+    if !good {
+        return Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
+            "the current password is wrong".into(),
+        ));
+    }
+    password::check_new(&b.new, &who.username, &who.display_name)?;
+    let new = b.new;
+    let hash =
+        tokio::task::spawn_blocking(move || accounts::hash_password(&new)).await.map_err(HubError::internal)??;
+    s.hub.store.write(move |c, _| accounts::set_password_hash(c, tenant, user, &hash)).await?;
+    let gone = revoke_others(&s, &me).await?;
+    Ok(Json(json!({ "signed_out_devices": gone })))
+}
+
+pub(super) async fn two_factor_status(State(s): State<AppState>, me: Caller) -> ApiResult<Json<serde_json::Value>> {
+    let (tenant, user) = (me.tenant, me.user);
+    let (enabled, left, required) = s
+        .hub
+        .store
+        .read(move |c| {
+            let on = two_factor::is_enabled(c, tenant, user)?;
+            Ok((on, two_factor::recovery_codes_left(c, user)?, crate::account::policy::of(c, tenant)?.1))
+        })
+        .await?;
+    Ok(Json(json!({"enabled": enabled, "recovery_codes_left": left, "required": required})))
+}
+
+pub(super) async fn two_factor_setup(State(s): State<AppState>, me: Caller) -> ApiResult<Json<serde_json::Value>> {
+    let (tenant, user) = (me.tenant, me.user);
+    let e = s
+        .hub
+        .store
+        .write(move |c, _| {
+            let who = accounts::user_summary(c, tenant, user)?.ok_or_else(|| HubError::not_found("user"))?;
+            two_factor::setup(c, tenant, user, &who.username)
+        })
+        .await?;
+    Ok(Json(json!({"secret": e.secret, "otpauth_url": e.otpauth_url})))
+}
+
+#[derive(Deserialize)]
+pub(super) struct Code {
+    code: String,
+}
+
+pub(super) async fn two_factor_enable(
+    State(s): State<AppState>,
+    me: Caller,
+    ApiJson(b): ApiJson<Code>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let (tenant, user) = (me.tenant, me.user);
+    let codes = s.hub.store.write(move |c, _| two_factor::enable(c, tenant, user, &b.code)).await?;
+    Ok(Json(json!({ "recovery_codes": codes })))
+}
+
+/// Turns two-factor off with a current code; not where the tenant requires it.
+pub(super) async fn two_factor_disable(
+    State(s): State<AppState>,
+    me: Caller,
+    ApiJson(b): ApiJson<Code>,
+) -> ApiResult<StatusCode> {
+    let (tenant, user) = (me.tenant, me.user);
+    s.hub
+        .store
+        .write(move |c, _| {
+            if crate::account::policy::of(c, tenant)?.1 {
+                return Err(HubError::forbidden("two-factor is required here; it cannot be turned off"));
+            }
+            two_factor::disable(c, tenant, user, &b.code)
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

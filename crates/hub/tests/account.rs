@@ -1,0 +1,281 @@
+//! Account security through the front door: who may sign up, password rules, two-factor with its replay
+//! guard and recovery codes, signed-in devices (listing, signing out, 4010 on the spot), password change
+//! and the operator's resets, and the `security` notifications they raise.
+mod common;
+use common::*;
+use serde_json::{json, Value};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tally_protocol::*;
+use totp_rs::{Algorithm, Secret, TOTP};
+
+const PW: &str = "correct horse battery";
+
+impl TestHub {
+    async fn get_with(&self, path: &str, token: &str) -> (u16, Value) {
+        let r = self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+    async fn post_with(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let r = self.http.post(format!("{}{path}", self.base)).bearer_auth(token).json(&body).send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+    async fn login(&self, body: Value) -> (u16, Value) {
+        self.post("/v1/auth/login", body).await
+    }
+}
+
+fn code_at(secret: &str, unix: u64) -> String {
+    let bytes = Secret::Encoded(secret.to_string()).to_bytes().unwrap();
+    TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes, None, String::new()).unwrap().generate(unix)
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// Turns two-factor on for `s`; returns the secret and the recovery codes.
+async fn enrol(hub: &TestHub, s: &Session) -> (String, Vec<String>) {
+    let (st, v) = hub.post_with("/v1/account/two-factor/setup", &s.access, json!({})).await;
+    assert_eq!(st, 200, "{v}");
+    let secret = v["secret"].as_str().unwrap().to_string();
+    assert!(v["otpauth_url"].as_str().unwrap().starts_with("otpauth://totp/Tally:"), "{v}");
+    let (st, v) = hub.post_with("/v1/account/two-factor/enable", &s.access, json!({"code": "000000"})).await;
+    assert_eq!((st, v["code"].as_str()), (400, Some("invalid")), "a wrong code does not turn it on: {v}");
+    let (st, v) =
+        hub.post_with("/v1/account/two-factor/enable", &s.access, json!({"code": code_at(&secret, now())})).await;
+    assert_eq!(st, 200, "{v}");
+    let codes: Vec<String> = serde_json::from_value(v["recovery_codes"].clone()).unwrap();
+    (secret, codes)
+}
+
+async fn security_titles(c: &mut Client, user: UserId, n: usize) -> Vec<String> {
+    let mut titles = vec![];
+    while titles.len() < n {
+        let e = c.event_on(Channel::Notifications(user)).await;
+        if let EventData::Notification { notification } = e.data {
+            if notification.kind == NotificationKind::Security {
+                assert_eq!(notification.priority, Priority::High);
+                titles.push(notification.title);
+            }
+        }
+    }
+    titles
+}
+
+#[tokio::test]
+async fn registration_follows_the_tenant_policy_and_invites_work_once() {
+    let hub = TestHub::start().await;
+    let reg =
+        |u: &str, invite: Option<&str>| json!({"username": u, "password": PW, "tenant": "shop", "invite": invite});
+    let (s, v) = hub.post("/v1/auth/register", reg("ann", None)).await;
+    assert_eq!((s, v["code"].as_str()), (404, Some("not_found")), "no tenant by that name is made on the fly: {v}");
+    let (s, v) = hub.admin_post("/v1/admin/tenants", json!({"name": "shop"})).await;
+    assert_eq!((s, v["registration"].as_str()), (200, Some("closed")), "new tenants are closed: {v}");
+    let (s, v) = hub.post("/v1/auth/register", reg("ann", None)).await;
+    assert_eq!((s, v["code"].as_str()), (403, Some("forbidden")), "{v}");
+
+    hub.admin_post("/v1/admin/tenants", json!({"name": "shop", "registration": "invite"})).await;
+    let r = hub.http.get(format!("{}/v1/auth/registration?tenant=shop", hub.base)).send().await.unwrap();
+    let info: Value = r.json().await.unwrap();
+    assert_eq!(info["registration"], "invite", "{info}");
+    let (s, v) = hub.post("/v1/auth/register", reg("ann", None)).await;
+    assert_eq!(s, 403, "an invite tenant wants a code: {v}");
+    let (s, v) = hub.admin_post("/v1/admin/invites", json!({"tenant": "shop", "count": 2})).await;
+    assert_eq!(s, 200, "{v}");
+    let codes: Vec<String> = serde_json::from_value(v["codes"].clone()).unwrap();
+    assert_eq!(codes.len(), 2);
+    let (s, v) = hub.post("/v1/auth/register", reg("ann", Some("inv_madeup"))).await;
+    assert_eq!(s, 403, "{v}");
+    let (s, v) = hub.post("/v1/auth/register", reg("ann", Some(&codes[0]))).await;
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = hub.post("/v1/auth/register", reg("ben", Some(&codes[0]))).await;
+    assert_eq!(s, 403, "an invite works once: {v}");
+    let (s, v) = hub.post("/v1/auth/register", reg("ben", Some(&codes[1]))).await;
+    assert_eq!(s, 201, "{v}");
+
+    hub.admin_post("/v1/admin/tenants", json!({"name": "shop", "registration": "open"})).await;
+    let (s, v) = hub.post("/v1/auth/register", reg("cat", None)).await;
+    assert_eq!(s, 201, "{v}");
+}
+
+#[tokio::test]
+async fn weak_passwords_are_refused_and_failed_sign_ups_are_throttled() {
+    let hub = TestHub::start().await;
+    for weak in ["short", "password1234", "dora-dora-dora"] {
+        let (s, v) = hub.post("/v1/auth/register", json!({"username": "dora", "password": weak})).await;
+        assert_eq!((s, v["code"].as_str()), (400, Some("invalid")), "{weak}: {v}");
+        assert!(v["message"].as_str().unwrap().starts_with("password"), "{v}");
+    }
+    hub.register("dora").await;
+    let mut throttled = false;
+    for _ in 0..40 {
+        let (s, _) = hub.post("/v1/auth/register", json!({"username": "dora", "password": PW})).await;
+        if s == 429 {
+            throttled = true;
+            break;
+        }
+    }
+    assert!(throttled, "guessing at sign-up (taken names, invite codes) is throttled like failed sign-ins");
+}
+
+#[tokio::test]
+async fn two_factor_asks_for_a_code_refuses_replays_and_spends_recovery_codes() {
+    let hub = TestHub::start().await;
+    let a = hub.register("alice").await;
+    let (secret, recovery) = enrol(&hub, &a).await;
+    assert_eq!(recovery.len(), 10);
+    let (s, v) = hub.get_with("/v1/account/two-factor", &a.access).await;
+    assert_eq!((s, &v["enabled"], &v["recovery_codes_left"]), (200, &json!(true), &json!(10)), "{v}");
+
+    let (s, v) = hub.login(json!({"username": "alice", "password": PW})).await;
+    assert_eq!((s, v["code"].as_str()), (401, Some("two_factor_required")), "{v}");
+    // The enrolment used this step's code: it cannot sign in again.
+    let (s, v) = hub.login(json!({"username": "alice", "password": PW, "totp": code_at(&secret, now())})).await;
+    assert_eq!(s, 401, "a code already used is refused: {v}");
+    // The next step's code (one step of skew) works once.
+    let next = code_at(&secret, now() + 30);
+    let (s, v) = hub.login(json!({"username": "alice", "password": PW, "totp": next})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["two_factor"], true);
+    let (s, _) = hub.login(json!({"username": "alice", "password": PW, "totp": next})).await;
+    assert_eq!(s, 401, "replayed");
+    // A recovery code, typed in capitals without the dash, works once.
+    let typed = recovery[0].to_uppercase().replace('-', "");
+    let (s, v) = hub.login(json!({"username": "alice", "password": PW, "totp": typed})).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, _) = hub.login(json!({"username": "alice", "password": PW, "totp": recovery[0]})).await;
+    assert_eq!(s, 401, "a recovery code is one-time");
+    let (_, v) = hub.get_with("/v1/account/two-factor", &a.access).await;
+    assert_eq!(v["recovery_codes_left"], 9);
+    // Turning it off needs a code.
+    let (s, _) = hub.post_with("/v1/account/two-factor/disable", &a.access, json!({"code": "123456"})).await;
+    assert_eq!(s, 401);
+    let (s, v) = hub.post_with("/v1/account/two-factor/disable", &a.access, json!({"code": recovery[1]})).await;
+    assert_eq!(s, 204, "{v}");
+    let (s, v) = hub.login(json!({"username": "alice", "password": PW})).await;
+    assert_eq!((s, &v["two_factor"]), (200, &json!(false)), "{v}");
+}
+
+#[tokio::test]
+async fn a_burst_of_wrong_codes_and_a_new_device_warn_the_other_devices() {
+    let hub = TestHub::start().await;
+    let a = hub.register("alice").await;
+    let mut phone = hub.connect(&a).await;
+    phone.subscribe(Channel::Notifications(a.user.id), None).await.unwrap();
+    let dev = json!({"name": "Work laptop", "platform": "linux"});
+    let (s, _) = hub.login(json!({"username": "alice", "password": PW, "device": dev})).await;
+    assert_eq!(s, 200);
+    let (secret, _) = enrol(&hub, &a).await;
+    for _ in 0..3 {
+        let (s, _) = hub.login(json!({"username": "alice", "password": PW, "totp": "000000"})).await;
+        assert_eq!(s, 401);
+    }
+    let titles = security_titles(&mut phone, a.user.id, 2).await;
+    assert_eq!(titles, ["New sign-in to your account", "Failed sign-in attempts"], "{titles:?}");
+    let _ = secret;
+}
+
+#[tokio::test]
+async fn devices_are_listed_and_signing_one_out_closes_its_socket_and_kills_its_refresh_token() {
+    let hub = TestHub::start().await;
+    let a = hub.register("alice").await;
+    let dev = json!({"name": "Lost laptop", "platform": "linux"});
+    let (_, v) = hub.login(json!({"username": "alice", "password": PW, "device": dev})).await;
+    let laptop = Session::from_json(&v);
+    let mut laptop_ws = hub.connect(&laptop).await;
+
+    let (s, v) = hub.get_with("/v1/account/sessions", &a.access).await;
+    assert_eq!(s, 200, "{v}");
+    let list = v["sessions"].as_array().unwrap();
+    assert_eq!(list.len(), 2, "{v}");
+    let lost = list.iter().find(|d| d["device"] == "Lost laptop").expect("the laptop is listed");
+    assert_eq!(
+        (&lost["platform"], &lost["current"], &lost["ip"]),
+        (&json!("linux"), &json!(false), &json!("127.0.0.1"))
+    );
+    assert!(lost["created_at"].as_i64().unwrap() > 0 && lost["last_seen_at"].as_i64().unwrap() > 0);
+    assert_eq!(list.iter().filter(|d| d["current"] == true).count(), 1);
+    let lost_id = lost["id"].as_str().unwrap().to_string();
+
+    // Someone else cannot sign alice's device out (nor learn that it exists).
+    let b = hub.register("bob").await;
+    let (s, _) = hub.post_with("/v1/account/sessions/revoke", &b.access, json!({"id": lost_id})).await;
+    assert_eq!(s, 404);
+    let (s, _) = hub.post_with("/v1/account/sessions/revoke", "not-a-token", json!({"id": lost_id})).await;
+    assert_eq!(s, 401);
+
+    let (s, v) = hub.post_with("/v1/account/sessions/revoke", &a.access, json!({"id": lost_id})).await;
+    assert_eq!(s, 204, "{v}");
+    assert_eq!(laptop_ws.closed_with().await, Some(4010), "its socket closes at once with 4010");
+    let (s, _) = hub.post("/v1/auth/refresh", json!({"refresh_token": laptop.refresh})).await;
+    assert_eq!(s, 401, "its refresh token is dead");
+    let (s, _) = hub.get_with("/v1/account/sessions", &laptop.access).await;
+    assert_eq!(s, 401, "its access token no longer reaches the account");
+    let (_, v) = hub.get_with("/v1/account/sessions", &a.access).await;
+    assert_eq!(v["sessions"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn changing_the_password_signs_every_other_device_out() {
+    let hub = TestHub::start().await;
+    let a = hub.register("alice").await;
+    let mut others = vec![];
+    for _ in 0..2 {
+        let (_, v) = hub.login(json!({"username": "alice", "password": PW})).await;
+        let s = Session::from_json(&v);
+        others.push(hub.connect(&s).await);
+    }
+    let (s, _) = hub
+        .post_with("/v1/account/password", &a.access, json!({"current": "nope", "new": "plum otter kettle 93"}))
+        .await;
+    assert_eq!(s, 401, "the current password is asked again");
+    let (s, v) = hub.post_with("/v1/account/password", &a.access, json!({"current": PW, "new": "alice12345678"})).await;
+    assert_eq!(s, 400, "the new one follows the rules: {v}");
+    let (s, v) =
+        hub.post_with("/v1/account/password", &a.access, json!({"current": PW, "new": "plum otter kettle 93"})).await;
+    assert_eq!((s, &v["signed_out_devices"]), (200, &json!(2)), "{v}");
+    for c in &mut others {
+        assert_eq!(c.closed_with().await, Some(4010));
+    }
+    let (s, _) = hub.login(json!({"username": "alice", "password": PW})).await;
+    assert_eq!(s, 401);
+    let (s, _) = hub.login(json!({"username": "alice", "password": "plum otter kettle 93"})).await;
+    assert_eq!(s, 200);
+    let (s, _) = hub.get_with("/v1/account/sessions", &a.access).await;
+    assert_eq!(s, 200, "this device stays signed in");
+
+    // "Sign out all other devices".
+    let (s, v) = hub.post_with("/v1/account/sessions/revoke-others", &a.access, json!({})).await;
+    assert_eq!((s, &v["revoked"]), (200, &json!(1)), "the sign-in just made: {v}");
+}
+
+#[tokio::test]
+async fn the_operator_resets_a_password_or_two_factor_and_a_tenant_can_require_it() {
+    let hub = TestHub::start().await;
+    let a = hub.register("alice").await;
+    let mut ws = hub.connect(&a).await;
+    enrol(&hub, &a).await;
+    let (s, v) = hub.admin_post("/v1/admin/two-factor/reset", json!({"username": "alice"})).await;
+    assert_eq!(s, 204, "{v}");
+    let (s, _) = hub.login(json!({"username": "alice", "password": PW})).await;
+    assert_eq!(s, 200, "two-factor is off after the reset");
+    let (s, v) = hub.admin_post("/v1/admin/password", json!({"username": "alice", "password": "short"})).await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) =
+        hub.admin_post("/v1/admin/password", json!({"username": "Alice ", "password": "plum otter kettle 93"})).await;
+    assert_eq!((s, &v["signed_out_devices"]), (200, &json!(2)), "{v}");
+    assert_eq!(ws.closed_with().await, Some(4010), "every device is signed out");
+    let (s, _) = hub.login(json!({"username": "alice", "password": "plum otter kettle 93"})).await;
+    assert_eq!(s, 200);
+    let (s, _) = hub.post("/v1/admin/password", json!({"username": "alice", "password": "plum otter kettle 93"})).await;
+    assert_eq!(s, 401, "not without the admin token");
+
+    hub.admin_post("/v1/admin/tenants", json!({"name": "default", "require_two_factor": true})).await;
+    let (_, v) = hub.login(json!({"username": "alice", "password": "plum otter kettle 93"})).await;
+    assert_eq!(v["must_enrol_two_factor"], true, "{v}");
+    let b = Session::from_json(&v);
+    let (_, secret_codes) = enrol(&hub, &b).await;
+    let (s, v) = hub.post_with("/v1/account/two-factor/disable", &b.access, json!({"code": secret_codes[0]})).await;
+    assert_eq!((s, v["code"].as_str()), (403, Some("forbidden")), "required here: {v}");
+    tokio::time::sleep(Duration::from_millis(1)).await;
+}
