@@ -96,6 +96,9 @@ async fn registration_follows_the_tenant_policy_and_invites_work_once() {
     hub.admin_post("/v1/admin/tenants", json!({"name": "shop", "registration": "open"})).await;
     let (s, v) = hub.post("/v1/auth/register", reg("cat", None)).await;
     assert_eq!(s, 201, "{v}");
+    hub.admin_post("/v1/admin/tenants", json!({"name": "shop", "registration": "closed"})).await;
+    let (s, v) = hub.post("/v1/auth/register", reg("ann", None)).await;
+    assert_eq!(s, 403, "a closed tenant does not tell which names are taken: {v}");
 }
 
 #[tokio::test]
@@ -273,6 +276,8 @@ async fn the_operator_resets_a_password_or_two_factor_and_a_tenant_can_require_i
     hub.admin_post("/v1/admin/tenants", json!({"name": "default", "require_two_factor": true})).await;
     let (_, v) = hub.login(json!({"username": "alice", "password": "plum otter kettle 93"})).await;
     assert_eq!(v["must_enrol_two_factor"], true, "{v}");
+    let (s, v) = hub.post("/v1/auth/register", json!({"username": "zed", "password": PW})).await;
+    assert_eq!((s, &v["must_enrol_two_factor"]), (201, &json!(true)), "{v}");
     let b = Session::from_json(&v);
     let (_, secret_codes) = enrol(&hub, &b).await;
     let (s, v) = hub.post_with("/v1/account/two-factor/disable", &b.access, json!({"code": secret_codes[0]})).await;

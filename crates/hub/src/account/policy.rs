@@ -16,18 +16,35 @@ pub fn set(tx: &mut dyn Tx, tenant: TenantId, registration: Registration, requir
     tx.set_tenant_policy(tenant, registration, require_two_factor)
 }
 
+/// Before anything else of a sign-up is looked at: closed tenants refuse, invite tenants want a code.
+pub fn gate(tx: &mut dyn Tx, tenant: TenantId, invite: Option<&str>) -> HubResult<()> {
+    let has_code = invite.is_some_and(|c| !c.trim().is_empty());
+    match of(tx, tenant)?.0 {
+        Registration::Open => Ok(()),
+        Registration::Invite if has_code => Ok(()),
+        Registration::Closed => Err(closed()),
+        Registration::Invite => Err(needs_invite()),
+    }
+}
+
+fn closed() -> HubError {
+    HubError::new(
+        ErrorCode::Forbidden,
+        "sign-up is closed here; ask the operator of this hub for an account or an invite",
+    )
+}
+
+fn needs_invite() -> HubError {
+    HubError::new(ErrorCode::Forbidden, "sign-up here needs an invite code from the operator")
+}
+
 /// Lets `user`, just created in this transaction, in (or refuses, which rolls the creation back).
 pub fn admit(tx: &mut dyn Tx, tenant: TenantId, user: UserId, invite: Option<&str>) -> HubResult<()> {
     match of(tx, tenant)?.0 {
         Registration::Open => Ok(()),
-        Registration::Closed => Err(HubError::new(
-            ErrorCode::Forbidden,
-            "sign-up is closed here; ask the operator of this hub for an account or an invite",
-        )),
+        Registration::Closed => Err(closed()),
         Registration::Invite => {
-            let code = invite.map(str::trim).filter(|c| !c.is_empty()).ok_or_else(|| {
-                HubError::new(ErrorCode::Forbidden, "sign-up here needs an invite code from the operator")
-            })?;
+            let code = invite.map(str::trim).filter(|c| !c.is_empty()).ok_or_else(needs_invite)?;
             if tx.use_invite(&sha256_hex(code), tenant, user, now_ms())? {
                 Ok(())
             } else {

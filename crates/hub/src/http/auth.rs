@@ -89,23 +89,28 @@ pub(super) async fn register(
         return Err(throttled());
     }
     let device = c.device.clone();
+    let invited = c.invite.as_deref().is_some_and(|i| !i.trim().is_empty());
     let created = create_account(&s, c, username).await;
-    let (user, tenant) = match created {
+    let (user, tenant, require) = match created {
         Ok(u) => u,
         Err(e) => {
             // Guesses count (invite codes, taken usernames); a weak password or a closed tenant does not.
-            if matches!(e.1, ErrorCode::Forbidden | ErrorCode::Conflict) {
+            if e.1 == ErrorCode::Conflict || (e.1 == ErrorCode::Forbidden && invited) {
                 s.hub.throttle.fail(&keys).await;
             }
             return Err(e);
         }
     };
-    let body = tokens(&s.hub, (user, tenant), accounts::random_token("f_", 16), Issue::New { device, warn: false }, ip)
-        .await?;
+    let mut body =
+        tokens(&s.hub, (user, tenant), accounts::random_token("f_", 16), Issue::New { device, warn: false }, ip)
+            .await?;
+    body["two_factor"] = json!(false);
+    body["must_enrol_two_factor"] = json!(require);
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-async fn create_account(s: &AppState, c: Credentials, username: String) -> ApiResult<(UserSummary, TenantId)> {
+/// The new user, its tenant, and whether the tenant requires two-factor.
+async fn create_account(s: &AppState, c: Credentials, username: String) -> ApiResult<(UserSummary, TenantId, bool)> {
     accounts::validate_username(&username)?;
     password::check_new(&c.password, &username, &c.display_name)?;
     let tenant = tenant_named(s, c.tenant).await?;
@@ -114,16 +119,19 @@ async fn create_account(s: &AppState, c: Credentials, username: String) -> ApiRe
         tokio::task::spawn_blocking(move || accounts::hash_password(&pw)).await.map_err(HubError::internal)??;
     let limits = (s.hub.cfg.limit_single, s.hub.cfg.limit_daily);
     let (display, invite) = (c.display_name, c.invite);
-    let user = s
+    let (user, require) = s
         .hub
         .store
         .write(move |conn, _| {
+            // Who may sign up is settled before the username is looked at (a closed tenant does not say
+            // which names are taken).
+            policy::gate(conn, tenant, invite.as_deref())?;
             let u = accounts::create_user(conn, tenant, &username, &display, &hash, limits)?;
             policy::admit(conn, tenant, u.id, invite.as_deref())?;
-            Ok(u)
+            Ok((u, policy::of(conn, tenant)?.1))
         })
         .await?;
-    Ok((user, tenant))
+    Ok((user, tenant, require))
 }
 
 /// Sign-in: the password, then (when two-factor is on) the code. Failures of either count against the
