@@ -319,6 +319,7 @@ impl HubProcess {
         let dir = tempfile::tempdir().unwrap();
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_tally-hub"))
             .args(["--bind", &format!("127.0.0.1:{port}"), "--transfer-step-ms", "20", "--heartbeat-ms", "500"])
+            .args(["--registration", "open"])
             .args(["--metrics-bind", "127.0.0.1:0", "--metrics-token", METRICS_TOKEN])
             .args(["--jwt-secret", "cluster-test-secret-cluster-test-secret-01"])
             .arg("--data-dir")

@@ -125,7 +125,7 @@ async fn sighup_swaps_the_certificate_for_new_handshakes_and_keeps_open_sockets(
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr = format!("127.0.0.1:{port}");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tally-hub"))
-        .args(["--bind", &addr, "--metrics-bind", "127.0.0.1:0"])
+        .args(["--bind", &addr, "--metrics-bind", "127.0.0.1:0", "--registration", "open"])
         .args(["--jwt-secret", "tls-test-secret-tls-test-secret-tls-0123"])
         .arg("--tls-cert")
         .arg(&cert)
