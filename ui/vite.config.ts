@@ -20,7 +20,9 @@ export default defineConfig({
     emptyOutDir: true,
     target: "es2022",
     sourcemap: false,
-    chunkSizeWarningLimit: 800,
+    // The one chunk over 800 kB is zxcvbn's English dictionaries (@zxcvbn-ts/language-en, 1.2 MB), loaded
+    // only when someone types a new password (lib/strength.ts); the main bundle stays far below.
+    chunkSizeWarningLimit: 1300,
   },
   test: {
     environment: "jsdom",

@@ -86,6 +86,24 @@ pub async fn two_factor_enable(engine: Engn<'_>, code: String) -> R<Vec<String>>
     engine.two_factor_enable(&code).await.map_err(err)
 }
 #[tauri::command(rename_all = "snake_case")]
+pub async fn app_lock_state(engine: Engn<'_>) -> R<AppLockState> {
+    Ok(engine.app_lock_state())
+}
+/// `pin`: the new PIN (None turns the lock off); `current`: the PIN in use, when the lock is on.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_app_lock(engine: Engn<'_>, pin: Option<String>, after_minutes: u32, current: Option<String>) -> R<()> {
+    engine.set_app_lock(pin, after_minutes, current).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn unlock(engine: Engn<'_>, pin: String) -> R<()> {
+    engine.unlock(pin).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn lock_now(engine: Engn<'_>) -> R<()> {
+    engine.lock_now();
+    Ok(())
+}
+#[tauri::command(rename_all = "snake_case")]
 pub async fn two_factor_disable(engine: Engn<'_>, code: String) -> R<()> {
     engine.two_factor_disable(&code).await.map_err(err)
 }

@@ -205,6 +205,56 @@ export function layoutTests({ test, open, ok, eq, tid, shot, until }) {
     });
   }
 
+  test("phone layout 360×740: sign-up, the two-factor step, Security and its set-up dialog do not scroll sideways", async () => {
+    const vp = { width: 360, height: 740 };
+    const problems = [];
+    const check = async (page, label) => {
+      await page.waitForTimeout(150);
+      for (const f of await page.evaluate(overflowProblems)) problems.push(`${label}: ${f}`);
+      await shot(page, `layout-360-${label}`);
+    };
+
+    const a = await open({ signedIn: false, twoFactor: ["bob"], servers: { "http://127.0.0.1:8787": { registration: "invite", require_two_factor: true } } }, { viewport: vp });
+    await a.page.locator(tid("signin-username")).waitFor();
+    await a.page.click(tid("signup-open"));
+    await a.page.locator(tid("signup-invite")).waitFor();
+    await a.page.fill(tid("signup-password"), "password1234");
+    await a.page.locator(`${tid("password-meter")}[data-score]:not([data-score=""])`).waitFor({ timeout: 15_000 });
+    await check(a.page, "signup");
+    await a.page.click(tid("signup-back"));
+    await a.page.fill(tid("signin-username"), "bob");
+    await a.page.fill(tid("signin-password"), "tally-demo");
+    await a.page.click(tid("signin-submit"));
+    await a.page.locator(tid("signin-code")).waitFor();
+    await check(a.page, "signin-code");
+    await a.page.fill(tid("signin-code"), "123456");
+    await a.page.click(tid("signin-code-submit"));
+    await a.page.locator(tid("balance-amount")).waitFor();
+    await a.page.click(tid("nav-settings"));
+    await a.page.locator(tid("device")).first().waitFor();
+    await a.page.locator(tid("security-section")).scrollIntoViewIfNeeded();
+    await check(a.page, "settings-security");
+    await a.done();
+
+    const b = await open({ mustEnrol: true }, { viewport: vp });
+    await b.page.locator(tid("enrol-banner")).waitFor();
+    await check(b.page, "enrol-banner");
+    await b.page.click(tid("enrol-banner-go"));
+    await b.page.locator(`${tid("2fa-dialog")} ${tid("qr-code")} svg`).waitFor();
+    await check(b.page, "2fa-scan");
+    await b.page.fill(tid("2fa-code"), "123456");
+    await b.page.click(tid("2fa-enable"));
+    await b.page.locator(tid("2fa-recovery-codes")).waitFor();
+    await check(b.page, "2fa-codes");
+    for (const id of ["2fa-copy-codes", "2fa-download-codes", "2fa-done"]) {
+      const box = await b.page.locator(tid(id)).boundingBox();
+      ok(box && box.x >= 0 && box.x + box.width <= vp.width, `${id} is on screen`);
+    }
+    await b.done();
+
+    ok(problems.length === 0, `horizontal overflow at 360 px:\n      ${problems.join("\n      ")}`);
+  });
+
   // ---------- toasts ----------
 
   for (const vp of [

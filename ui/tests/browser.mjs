@@ -8,6 +8,7 @@ import { createServer } from "node:http";
 import { dirname, extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { accountTests } from "./browser-account.mjs";
 import { layoutTests } from "./browser-layout.mjs";
 
 const UI = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -534,18 +535,16 @@ test("keyboard: Ctrl+K focuses search, Esc closes dialogs, Tab shows focus", asy
   await done();
 });
 
-test("settings: theme override, sign out with wipe", async () => {
+test("settings: theme override (sign-out is in tests/browser-account.mjs)", async () => {
   const { page, fake, done } = await open();
   await page.click(tid("nav-settings"));
   await page.locator(`label:has(${tid("theme-dark")})`).click();
   await until(async () => (await page.evaluate(() => document.documentElement.dataset.theme)) === "dark", "dark applied");
   await until(async () => (await fake(() => window.__tallyFake.prefs.theme)) === "dark", "saved via set_prefs");
+  await page.locator(tid("device")).first().waitFor(); // Security's devices list, for the screenshot
+  // The hidden radio inputs sit inside the scrolling content: clicking one scrolls the content, never the window.
+  eq(await page.evaluate(() => document.scrollingElement.scrollHeight - document.scrollingElement.clientHeight), 0, "the document itself does not scroll");
   await shot(page, "settings-dark");
-  await page.click(tid("sign-out"));
-  await page.check(tid("sign-out-wipe"));
-  await page.click(tid("sign-out-confirm"));
-  await page.locator(tid("signin-username")).waitFor();
-  ok(await fake(() => window.__tallyFake.calls.some((c) => c.cmd === "plugin:tally|sign_out" && c.args.wipe === true)), "sign_out {wipe: true}");
   await done();
 });
 
@@ -780,6 +779,9 @@ test("chat: presence and last seen under a direct room's name and in the room li
 
 // Phone layout, toast lanes and History's table room (tests/browser-layout.mjs).
 layoutTests({ test, open, ok, eq, tid, shot, until });
+
+// Sign-up, two-factor sign-in, Settings → Security and sign-out (tests/browser-account.mjs).
+accountTests({ test, open, ok, eq, tid, shot, until, text });
 
 // ---------- typing latency ----------
 

@@ -1,9 +1,11 @@
 //! Client engine benchmarks (criterion): applying events to the SQLite cache, the first history page and
-//! full-text search over a million cached rows, and a cold open of that cache.
+//! full-text search over a million cached rows, and a cold open of that cache — each on a plain cache and
+//! on the SQLCipher-encrypted one the app uses, side by side.
 //! Run: `cargo bench -p tally-client --bench engine` (or `make bench-client`).
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use tally_client::store::encryption::CacheKey;
 use tally_client::store::Store;
 use tally_client::view::TxFilter;
 use tally_protocol::*;
@@ -81,6 +83,25 @@ fn big_cache() -> PathBuf {
     path
 }
 
+/// A fixed key, so the encrypted copy of the big cache can be reused between runs.
+fn bench_key() -> CacheKey {
+    CacheKey::from_hex(&"5a".repeat(32)).unwrap()
+}
+
+/// The big cache encrypted as the app's is (SQLCipher, raw 256-bit key), made once from the plain one
+/// through the same migration an upgrading app runs.
+fn big_cache_encrypted(plain: &Path) -> PathBuf {
+    let dir = std::env::temp_dir().join("tally-bench-cache-v3-sqlcipher");
+    let path = dir.join("cache.db");
+    if path.exists() {
+        return path;
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(plain, &path).unwrap();
+    drop(Store::open_encrypted(&path, 1, &bench_key()).unwrap());
+    path
+}
+
 /// Per-call latency percentiles, printed after criterion's figures: criterion times batches of calls and
 /// reports their mean per call, while the targets are per-call p99.
 fn percentiles(name: &str, calls: usize, mut f: impl FnMut()) {
@@ -97,12 +118,29 @@ fn percentiles(name: &str, calls: usize, mut f: impl FnMut()) {
     println!("per call: {name}: p50 {:.2?}, p99 {:.2?}, max {:.2?} ({calls} calls)", at(0.5), at(0.99), t[calls - 1]);
 }
 
+fn open(path: &Path, encrypted: bool) -> Store {
+    if encrypted {
+        Store::open_encrypted(path, 1, &bench_key()).unwrap()
+    } else {
+        Store::open(path, 1).unwrap()
+    }
+}
+
+const KINDS: [(&str, bool); 2] = [("plain", false), ("encrypted", true)];
+
 fn apply(c: &mut Criterion) {
     let mut g = c.benchmark_group("apply");
     g.throughput(Throughput::Elements(500));
-    g.bench_function("500 transaction events, one batch", |b| {
+    for (label, encrypted) in KINDS {
+        apply_one(&mut g, label, encrypted);
+    }
+    g.finish();
+}
+
+fn apply_one(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, label: &str, encrypted: bool) {
+    g.bench_function(format!("500 transaction events, one batch, {label}"), |b| {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("c.db"), 1).unwrap();
+        let store = open(&dir.path().join("c.db"), encrypted);
         let mut next = 1u64;
         b.iter_batched(
             || {
@@ -117,13 +155,19 @@ fn apply(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
-    g.finish();
 }
 
 fn big(c: &mut Criterion) {
-    let path = big_cache();
-    let store = Store::open(&path, 1).unwrap();
-    let mut g = c.benchmark_group("1M rows");
+    let plain = big_cache();
+    let encrypted = big_cache_encrypted(&plain);
+    for (label, enc) in KINDS {
+        big_one(c, label, if enc { &encrypted } else { &plain }, enc);
+    }
+}
+
+fn big_one(c: &mut Criterion, label: &str, path: &Path, encrypted: bool) {
+    let store = open(path, encrypted);
+    let mut g = c.benchmark_group(format!("1M rows, {label}"));
     g.sample_size(50);
     g.bench_function("first history page (50 rows, no filter, with total count)", |b| {
         b.iter(|| assert_eq!(store.transactions(&TxFilter::default(), None, 50).unwrap().rows.len(), 50))
@@ -156,20 +200,20 @@ fn big(c: &mut Criterion) {
         })
     });
     g.finish();
-    percentiles("first history page with total count", 2_000, || {
+    percentiles(&format!("{}, {label}", "first history page with total count"), 2_000, || {
         store.transactions(&TxFilter::default(), None, 50).unwrap();
     });
-    percentiles("full-text search \"pizza 42\"", 300, || {
+    percentiles(&format!("{}, {label}", "full-text search \"pizza 42\""), 300, || {
         store.search("pizza 42").unwrap();
     });
-    percentiles("full-text search \"co\"", 100, || {
+    percentiles(&format!("{}, {label}", "full-text search \"co\""), 100, || {
         store.search("co").unwrap();
     });
-    let mut g = c.benchmark_group("cold open");
+    let mut g = c.benchmark_group(format!("cold open, {label}"));
     g.sample_size(20).measurement_time(Duration::from_secs(10));
     g.bench_function("open a 1M-row cache and read the first page", |b| {
         b.iter(|| {
-            let s = Store::open(Path::new(&path), 1).unwrap();
+            let s = open(path, encrypted);
             s.transactions(&TxFilter::default(), None, 50).unwrap()
         })
     });

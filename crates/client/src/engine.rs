@@ -17,6 +17,8 @@ use tally_protocol::*;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 mod account;
+mod app_lock;
+mod cache_key;
 pub use account::{device_info, NewAccount};
 
 #[derive(Clone, Debug)]
@@ -58,6 +60,7 @@ pub struct Engine {
     active: Mutex<Option<Active>>,
     network: Mutex<Arc<dyn NetworkMonitor>>,
     tls: Result<Arc<rustls::ClientConfig>, String>,
+    lock: Mutex<app_lock::LockRuntime>,
 }
 
 fn slug(s: &str) -> String {
@@ -75,7 +78,7 @@ impl Engine {
         let (events, _) = broadcast::channel(1024);
         let tls = crate::tls::client_config(cfg.extra_ca_pem.as_deref()).map_err(|e| e.to_string());
         let network = Mutex::new(netwatch::platform());
-        Engine { cfg, secrets, notifier, events, active: Mutex::new(None), network, tls }
+        Engine { cfg, secrets, notifier, events, active: Mutex::new(None), network, tls, lock: Default::default() }
     }
 
     /// The TLS trust every connection uses (an unusable extra CA is reported at each sign-in).
@@ -113,7 +116,9 @@ impl Engine {
         }
     }
 
+    /// The cache, for the UI's reads: refused while the app lock is locked.
     fn store(&self) -> Result<Arc<Store>, Error> {
+        self.check_unlocked()?;
         self.with(|a| Ok(a.shared.store.clone()))
     }
 
@@ -125,7 +130,7 @@ impl Engine {
         first: Option<&crate::api::Tokens>,
     ) -> Result<SessionInfo, Error> {
         let db_dir = self.db_dir(server, user.id);
-        let store = Arc::new(Store::open(&db_dir.join("cache.db"), user.id)?);
+        let store = Arc::new(cache_key::open_cache(self.secrets.as_ref(), &db_dir, user.id)?);
         store.set_meta("server", server)?;
         store.set_meta("user", &serde_json::to_string(&user).unwrap_or_default())?;
         let (state_tx, state_rx) = watch::channel(ConnState::Offline { since: None });
@@ -144,6 +149,7 @@ impl Engine {
             typing: Mutex::new(Default::default()),
             focused_room: Mutex::new(None),
             pages_fetched: Default::default(),
+            cache_account: cache_key::cache_account(&db_dir),
         });
         if let Some(t) = first {
             shared.install_tokens(t)?;
@@ -214,6 +220,7 @@ impl Engine {
         if wipe {
             std::fs::remove_dir_all(&db_dir)
                 .map_err(|e| Error::Storage(format!("could not delete the local cache: {e}")))?;
+            self.secrets.delete_cache_key(&cache_key::cache_account(&db_dir))?;
         }
         let _ = self.events.send(AppEvent::Conn { conn: ConnState::Offline { since: None } });
         let _ = self.events.send(AppEvent::Changed { changes: vec![Change::Session] });
@@ -240,6 +247,7 @@ impl Engine {
     /// Background apps back off longer (cap 120 s instead of 10 s); coming back to the front retries at once
     /// when the last attempt is older than the foreground cap.
     pub fn set_background(&self, background: bool) {
+        self.lock_on_return(background);
         let _ = self.with(|a| {
             let _ = a.cmds.send(Cmd::Background(background));
             Ok(())

@@ -49,6 +49,9 @@ pub enum Error {
     /// An unencrypted address off this computer: refused before anything is sent.
     #[error("{0}")]
     InsecureServer(String),
+    /// The app lock is on and the PIN has not been given.
+    #[error("{0}")]
+    Locked(String),
     /// The hub refused a request: its protocol error code and message.
     #[error("{message}")]
     Hub { code: tally_protocol::ErrorCode, message: String },
@@ -67,6 +70,7 @@ impl Error {
             Error::Network(_) => C::Local(L::Network),
             Error::Auth(_) => C::Local(L::Auth),
             Error::InsecureServer(_) => C::Local(L::InsecureServer),
+            Error::Locked(_) => C::Local(L::Locked),
             Error::Hub { code, .. } => C::Hub(*code),
         }
     }

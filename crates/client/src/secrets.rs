@@ -30,6 +30,25 @@ pub trait SecretStore: Send + Sync {
     fn save(&self, s: &StoredSession) -> Result<(), Error>;
     fn load(&self) -> Result<Option<StoredSession>, Error>;
     fn clear(&self) -> Result<(), Error>;
+    /// Another secret of the app by name (a cache key, the app lock's PIN hash).
+    fn secret(&self, name: &str) -> Result<Option<String>, Error>;
+    fn save_secret(&self, name: &str, value: &str) -> Result<(), Error>;
+    fn delete_secret(&self, name: &str) -> Result<(), Error>;
+
+    /// The key of one account's encrypted cache (`account` names the cache), as 64 hex digits.
+    fn cache_key(&self, account: &str) -> Result<Option<String>, Error> {
+        self.secret(&key_entry(account))
+    }
+    fn save_cache_key(&self, account: &str, hex: &str) -> Result<(), Error> {
+        self.save_secret(&key_entry(account), hex)
+    }
+    fn delete_cache_key(&self, account: &str) -> Result<(), Error> {
+        self.delete_secret(&key_entry(account))
+    }
+}
+
+fn key_entry(account: &str) -> String {
+    format!("cache-key:{account}")
 }
 
 /// The OS keychain through the `keyring` crate. `service` separates apps (and test identities).
@@ -98,12 +117,29 @@ impl SecretStore for KeyringStore {
             Err(e) => Err(explain(e)),
         }
     }
+    fn secret(&self, name: &str) -> Result<Option<String>, Error> {
+        match self.entry(name)?.get_password() {
+            Ok(k) => Ok(Some(k)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(explain(e)),
+        }
+    }
+    fn save_secret(&self, name: &str, value: &str) -> Result<(), Error> {
+        self.entry(name)?.set_password(value).map_err(explain)
+    }
+    fn delete_secret(&self, name: &str) -> Result<(), Error> {
+        match self.entry(name)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(explain(e)),
+        }
+    }
 }
 
 /// Keeps the session for this run only. Used when no keychain exists (and in tests that say so).
 #[derive(Default)]
 pub struct MemoryStore {
     inner: Mutex<HashMap<&'static str, StoredSession>>,
+    keys: Mutex<HashMap<String, String>>,
 }
 
 impl SecretStore for MemoryStore {
@@ -119,6 +155,17 @@ impl SecretStore for MemoryStore {
     }
     fn clear(&self) -> Result<(), Error> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner()).remove(ACCOUNT);
+        Ok(())
+    }
+    fn secret(&self, name: &str) -> Result<Option<String>, Error> {
+        Ok(self.keys.lock().unwrap_or_else(|e| e.into_inner()).get(name).cloned())
+    }
+    fn save_secret(&self, name: &str, value: &str) -> Result<(), Error> {
+        self.keys.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_string(), value.to_string());
+        Ok(())
+    }
+    fn delete_secret(&self, name: &str) -> Result<(), Error> {
+        self.keys.lock().unwrap_or_else(|e| e.into_inner()).remove(name);
         Ok(())
     }
 }

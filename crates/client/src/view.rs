@@ -93,6 +93,18 @@ pub struct TwoFactorStatus {
     pub required: bool,
 }
 
+/// The optional app lock (Settings → Security).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AppLockState {
+    pub enabled: bool,
+    /// The PIN must be given before anything is shown.
+    pub locked: bool,
+    /// Minutes out of sight before the app locks.
+    pub after_minutes: u32,
+    /// Wrong PINs left before the account is signed out and its data deleted.
+    pub attempts_left: u32,
+}
+
 /// Enrolment: the secret to type in and the `otpauth://` URL the QR code shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct TwoFactorSetup {
@@ -292,6 +304,8 @@ pub enum Change {
     Session,
     /// The history download moved on (see [`SyncProgress`]).
     Sync,
+    /// The app lock locked or unlocked (see [`AppLockState`]).
+    Lock,
 }
 
 /// Every topic, for when the UI must re-read everything (it missed events).
@@ -350,6 +364,8 @@ pub enum LocalErrorCode {
     Auth,
     /// The server address is plain http:// to another machine.
     InsecureServer,
+    /// The app lock is on: the PIN first.
+    Locked,
 }
 
 /// A command's error code: one of this device's or one of the hub's (the same strings on the wire).
@@ -439,6 +455,7 @@ pub fn bindings() -> String {
         DeviceSession,
         TwoFactorStatus,
         TwoFactorSetup,
+        AppLockState,
         DemoInfo,
         TxFilter,
         TxCursor,

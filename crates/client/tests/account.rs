@@ -120,9 +120,14 @@ async fn a_device_signed_out_elsewhere_loses_its_socket_keys_and_cache_and_sign_
         app.wait_live().await;
         app.until("the deposit is cached", |e| e.balances().map(|b| !b.is_empty()).unwrap_or(false)).await;
     }
-    let cached = files(d1.path()).iter().any(|(_, b)| contains(b, memo.as_bytes()));
-    assert!(cached, "the memo reached the lost device's cache (what the wipe must remove)");
+    let page = lost.engine.transactions(&TxFilter::default(), None, 10).unwrap();
+    assert!(page.rows.iter().any(|r| r.tx.memo == memo), "the deposit is shown");
+    for (path, bytes) in files(d1.path()) {
+        assert!(!contains(&bytes, b"zanzibar"), "{} holds the memo in the clear", path.display());
+    }
     assert!(lost.secrets.load().unwrap().is_some());
+    let account = cache_account(&lost);
+    assert!(lost.secrets.cache_key(&account).unwrap().is_some(), "the cache key is in the keychain");
 
     let devices = kept.engine.devices().await.unwrap();
     // Sign-up made a session too; the lost laptop is the other one signed in last.
@@ -137,6 +142,7 @@ async fn a_device_signed_out_elsewhere_loses_its_socket_keys_and_cache_and_sign_
         .clone();
     assert!(matches!(state, ConnState::AuthFailed { .. }), "{state:?}");
     assert!(lost.secrets.load().unwrap().is_none(), "its refresh token is gone from the keychain");
+    assert!(lost.secrets.cache_key(&account).unwrap().is_none(), "and its cache key");
     assert!(lost.engine.balances().unwrap().is_empty(), "nothing of the account is shown");
     for (path, bytes) in files(d1.path()) {
         assert!(!contains(&bytes, memo.as_bytes()), "{} still holds the memo", path.display());
@@ -145,12 +151,75 @@ async fn a_device_signed_out_elsewhere_loses_its_socket_keys_and_cache_and_sign_
     assert_eq!(kept.engine.devices().await.unwrap().len(), 2);
 
     // Signing out deletes the cache by default; "keep offline data" keeps it.
+    let kept_account = cache_account(&kept);
     kept.engine.sign_out(true).await.unwrap();
     assert!(files(d2.path()).iter().all(|(p, _)| !p.to_string_lossy().contains("cache.db")), "no cache file is left");
+    assert!(kept.secrets.cache_key(&kept_account).unwrap().is_none(), "nor its key");
     let d3 = tempfile::tempdir().unwrap();
     let keeper = App::new(d3.path());
     keeper.engine.sign_in(&hub.url(), "jon", "pass-word-123", None).await.unwrap();
     keeper.until("the deposit is cached", |e| e.balances().map(|b| !b.is_empty()).unwrap_or(false)).await;
+    let keeper_account = cache_account(&keeper);
     keeper.engine.sign_out(false).await.unwrap();
-    assert!(files(d3.path()).iter().any(|(_, b)| contains(b, memo.as_bytes())), "kept for offline use, as asked");
+    assert!(files(d3.path()).iter().any(|(p, _)| p.ends_with("cache.db")), "kept, as asked");
+    assert!(keeper.secrets.cache_key(&keeper_account).unwrap().is_some(), "with the key that opens it");
+}
+
+/// The keychain name of the signed-in account's cache key (its cache directory's name).
+fn cache_account(app: &App) -> String {
+    let dirs: Vec<_> = std::fs::read_dir(app.dir.join("accounts")).unwrap().flatten().collect();
+    assert_eq!(dirs.len(), 1);
+    dirs[0].file_name().to_string_lossy().into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_lock_hides_everything_until_the_pin_and_ten_wrong_pins_erase_the_device() {
+    let hub = Hub::start().await;
+    hub.register("kai").await;
+    hub.deposit("kai", 1_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::new(dir.path());
+    app.engine.sign_in(&hub.url(), "kai", "pass-word-123", None).await.unwrap();
+    app.until("the deposit is cached", |e| e.balances().map(|b| !b.is_empty()).unwrap_or(false)).await;
+    assert!(!app.engine.app_lock_state().enabled);
+
+    let e = app.engine.set_app_lock(Some("12a4".into()), 5, None).await.unwrap_err();
+    assert_eq!(e.code(), CommandErrorCode::Local(LocalErrorCode::InvalidInput));
+    app.engine.set_app_lock(Some("4821".into()), 5, None).await.unwrap();
+    let stored = app.secrets.secret("app-lock").unwrap().unwrap();
+    assert!(stored.contains("$argon2") && !stored.contains("4821"), "only a hash is kept");
+    let s = app.engine.app_lock_state();
+    assert_eq!((s.enabled, s.locked, s.after_minutes, s.attempts_left), (true, false, 5, 10));
+
+    app.engine.lock_now();
+    let e = app.engine.balances().unwrap_err();
+    assert_eq!(e.code(), CommandErrorCode::Local(LocalErrorCode::Locked));
+    assert!(app
+        .engine
+        .send_money(&SendMoney {
+            to: "x".into(),
+            amount: tally_protocol::Money::new(1, tally_protocol::Currency::USD),
+            memo: String::new()
+        })
+        .is_err());
+    let e = app.engine.unlock("0000".into()).await.unwrap_err();
+    assert!(e.to_string().contains("9 attempts left"), "{e}");
+    app.engine.unlock("4821".into()).await.unwrap();
+    assert!(!app.engine.balances().unwrap().is_empty());
+    // Changing or removing the lock needs the PIN in use.
+    assert!(app.engine.set_app_lock(None, 5, Some("1111".into())).await.is_err());
+
+    // A new start (the same keychain) begins locked.
+    let again = App::with_parts(dir.path(), app.secrets.clone(), Default::default());
+    assert!(again.engine.app_lock_state().locked);
+    for _ in 0..9 {
+        assert!(app.engine.unlock("0000".into()).await.is_err());
+    }
+    app.engine.lock_now();
+    let e = app.engine.unlock("0000".into()).await.unwrap_err();
+    assert_eq!(e.code(), CommandErrorCode::Local(LocalErrorCode::Auth), "{e}");
+    assert!(app.engine.session().is_none(), "signed out");
+    assert!(files(dir.path()).iter().all(|(p, _)| !p.to_string_lossy().contains("cache.db")), "the cache is deleted");
+    app.engine.set_app_lock(None, 5, Some("4821".into())).await.unwrap();
+    assert!(!app.engine.app_lock_state().enabled);
 }

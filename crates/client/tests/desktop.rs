@@ -35,6 +35,13 @@ fn sessions_round_trip_through_the_os_keychain() {
     assert_eq!(again.load().unwrap(), Some(s));
     again.clear().unwrap();
     assert_eq!(store.load().unwrap(), None);
+    // The cache key sits beside it, one entry per account, and goes with the account's cache.
+    let key = tally_client::store::encryption::CacheKey::generate();
+    store.save_cache_key("http___127_0_0_1_1-7", key.hex()).unwrap();
+    assert_eq!(again.cache_key("http___127_0_0_1_1-7").unwrap().as_deref(), Some(key.hex()));
+    assert_eq!(again.cache_key("http___127_0_0_1_1-8").unwrap(), None);
+    again.delete_cache_key("http___127_0_0_1_1-7").unwrap();
+    assert_eq!(store.cache_key("http___127_0_0_1_1-7").unwrap(), None);
 }
 
 #[test]

@@ -60,6 +60,23 @@ required: boolean, };
  */
 export type TwoFactorSetup = { secret: string, otpauth_url: string, };
 
+/**
+ * The optional app lock (Settings → Security).
+ */
+export type AppLockState = { enabled: boolean, 
+/**
+ * The PIN must be given before anything is shown.
+ */
+locked: boolean, 
+/**
+ * Minutes out of sight before the app locks.
+ */
+after_minutes: number, 
+/**
+ * Wrong PINs left before the account is signed out and its data deleted.
+ */
+attempts_left: number, };
+
 export type DemoInfo = { demo: boolean, users: Array<string>, password: string | null, };
 
 /**
@@ -178,7 +195,7 @@ keep_chat_history: boolean, };
 /**
  * What changed in the local store; the UI re-reads the parts it shows. Pushed as the `tally://changed` event.
  */
-export type Change = { "topic": "balances" } | { "topic": "transactions" } | { "topic": "transfers" } | { "topic": "rooms" } | { "topic": "messages", room: number, } | { "topic": "typing", room: number, } | { "topic": "presence" } | { "topic": "notifications" } | { "topic": "outbox" } | { "topic": "session" } | { "topic": "sync" };
+export type Change = { "topic": "balances" } | { "topic": "transactions" } | { "topic": "transfers" } | { "topic": "rooms" } | { "topic": "messages", room: number, } | { "topic": "typing", room: number, } | { "topic": "presence" } | { "topic": "notifications" } | { "topic": "outbox" } | { "topic": "session" } | { "topic": "sync" } | { "topic": "lock" };
 
 /**
  * Pushed to the UI: `tally://event`.
@@ -188,7 +205,7 @@ export type AppEvent = { "type": "conn", conn: ConnState, } | { "type": "changed
 /**
  * Errors that happen on this device (the hub's own are [`tally_protocol::ErrorCode`]s).
  */
-export type LocalErrorCode = "offline" | "not_signed_in" | "invalid_input" | "keychain_unavailable" | "notifications_unavailable" | "storage" | "network" | "auth" | "insecure_server";
+export type LocalErrorCode = "offline" | "not_signed_in" | "invalid_input" | "keychain_unavailable" | "notifications_unavailable" | "storage" | "network" | "auth" | "insecure_server" | "locked";
 
 /**
  * A command's error code: one of this device's or one of the hub's (the same strings on the wire).

@@ -53,6 +53,40 @@ describe("commands", () => {
     ]);
   });
 
+  it("account commands: snake_case arguments, code and invite as null when not given", async () => {
+    const seen: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      seen.push([cmd, args]);
+      return null;
+    });
+    await api.signIn("https://hub.example", "alice", "pw");
+    await api.signIn("https://hub.example", "alice", "pw", "123456");
+    await api.registrationInfo("https://hub.example");
+    await api.signUp("https://hub.example", "zoe", "Zoe Zhang", "plum-otter-kettle-93", null);
+    await api.devices();
+    await api.signOutDevice("s-1");
+    await api.signOutOtherDevices();
+    await api.changePassword("old", "new one");
+    await api.twoFactorStatus();
+    await api.twoFactorSetup();
+    await api.twoFactorEnable("123456");
+    await api.twoFactorDisable("abcde-23456");
+    expect(seen).toEqual([
+      ["plugin:tally|sign_in", { server: "https://hub.example", username: "alice", password: "pw", code: null }],
+      ["plugin:tally|sign_in", { server: "https://hub.example", username: "alice", password: "pw", code: "123456" }],
+      ["plugin:tally|registration_info", { server: "https://hub.example" }],
+      ["plugin:tally|sign_up", { server: "https://hub.example", username: "zoe", display_name: "Zoe Zhang", password: "plum-otter-kettle-93", invite: null }],
+      ["plugin:tally|devices", {}],
+      ["plugin:tally|sign_out_device", { id: "s-1" }],
+      ["plugin:tally|sign_out_other_devices", {}],
+      ["plugin:tally|change_password", { current: "old", new: "new one" }],
+      ["plugin:tally|two_factor_status", {}],
+      ["plugin:tally|two_factor_setup", {}],
+      ["plugin:tally|two_factor_enable", { code: "123456" }],
+      ["plugin:tally|two_factor_disable", { code: "abcde-23456" }],
+    ]);
+  });
+
   it("rejects with a CommandError shape whatever Rust or Tauri threw", async () => {
     mockIPC((cmd) => {
       if (cmd === "plugin:tally|balances") throw { code: "not_signed_in", message: "sign in first" };
@@ -67,6 +101,8 @@ describe("commands", () => {
     expect(api.describeError({ code: "invalid", message: "memo over 280 bytes" })).toBe("memo over 280 bytes");
     expect(api.describeError({ code: "weird", message: "Odd thing" })).toBe("Odd thing");
     expect(api.describeError({ code: "insecure_server", message: "x" })).toMatch(/https:\/\//);
+    expect(api.describeError({ code: "auth", message: "too many failed attempts; wait a few minutes and try again" })).toMatch(/Too many failed attempts/);
+    expect(api.describeError({ code: "auth", message: "wrong username or password" })).toBe("Wrong username or password.");
     expect(api.describeError({ code: "network", message: "the server's certificate is not trusted (UnknownIssuer)" })).toMatch(
       /not trusted .*install its CA/,
     );

@@ -5,11 +5,13 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
   AppEvent,
+  AppLockState,
   BalancePoint,
   BalanceView,
   CommandErrorCode,
   CounterpartySpend,
   DemoInfo,
+  DeviceSession,
   MessageView,
   OutboxItem,
   Prefs,
@@ -23,6 +25,9 @@ import type {
   TxFilter,
   TxPage,
   LimitsView,
+  RegistrationInfo,
+  TwoFactorSetup,
+  TwoFactorStatus,
   UnreadCounts,
   ConnState,
 } from "../bindings/app";
@@ -36,7 +41,7 @@ export const EVENT_NAME = "tally://event";
  * A rejected command's code: the engine's typed `CommandErrorCode`, or one of the bridge's own when the
  * rejection did not come from the engine (`ipc`: Tauri refused or failed the call; `unknown`).
  */
-export type UiErrorCode = CommandErrorCode | "ipc" | "unknown";
+export type UiErrorCode = CommandErrorCode | "two_factor_required" | "ipc" | "unknown";
 
 /** A rejected command: `{code, message}` like a `CommandError`, and an Error for stack traces. */
 export class TallyError extends Error {
@@ -86,19 +91,64 @@ export function toCommandError(e: unknown): TallyError {
   return new TallyError("unknown", String(e));
 }
 
+/** Told when a command was refused because the app lock is locked (lib/lock.svelte.ts shows the lock screen). */
+let lockedHook: ((command: string) => void) | null = null;
+export function onLockedError(hook: ((command: string) => void) | null): void {
+  lockedHook = hook;
+}
+
 async function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
   try {
     return await invoke<T>(`plugin:tally|${command}`, args);
   } catch (e) {
-    throw toCommandError(e);
+    const err = toCommandError(e);
+    // Any read or write refused as `locked`: the app locked (maybe before its `lock` event arrived).
+    if (err.code === "locked" && command !== "unlock") {
+      try {
+        lockedHook?.(command);
+      } catch {
+        /* the hook must not change what the caller sees */
+      }
+    }
+    throw err;
   }
 }
 
 export const demoInfo = (server: string) => call<DemoInfo>("demo_info", { server });
-export const signIn = (server: string, username: string, password: string) =>
-  call<SessionInfo>("sign_in", { server, username, password });
+/** Signs in. With two-factor on and no `code`, rejects with `two_factor_required`: ask for the code (or a
+ * recovery code) and call again with the same credentials and it. */
+export const signIn = (server: string, username: string, password: string, code: string | null = null) =>
+  call<SessionInfo>("sign_in", { server, username, password, code });
+/** Who may sign up on `server` (open, with an invite, or closed) and its password rules. */
+export const registrationInfo = (server: string) => call<RegistrationInfo>("registration_info", { server });
+/** Creates an account (as the server's policy allows) and signs this device in with it. */
+export const signUp = (server: string, username: string, displayName: string, password: string, invite: string | null) =>
+  call<SessionInfo>("sign_up", { server, username, display_name: displayName, password, invite });
 export const session = () => call<SessionInfo | null>("session");
+/** `wipe`: also delete this account's cached data and keys from this device (the default in Settings). */
 export const signOut = (wipe: boolean) => call<null>("sign_out", { wipe });
+// The signed-in account's security (these need the network: `offline` / `network` otherwise).
+export const devices = () => call<DeviceSession[]>("devices");
+export const signOutDevice = (id: string) => call<null>("sign_out_device", { id });
+/** Resolves to how many devices were signed out. */
+export const signOutOtherDevices = () => call<number>("sign_out_other_devices");
+/** Resolves to how many other devices were signed out. */
+export const changePassword = (current: string, next: string) => call<number>("change_password", { current, new: next });
+export const twoFactorStatus = () => call<TwoFactorStatus>("two_factor_status");
+export const twoFactorSetup = () => call<TwoFactorSetup>("two_factor_setup");
+/** Finishes turning two-factor on; resolves to the ten recovery codes, shown once. */
+export const twoFactorEnable = (code: string) => call<string[]>("two_factor_enable", { code });
+export const twoFactorDisable = (code: string) => call<null>("two_factor_disable", { code });
+// The app lock (Settings → Security, the lock screen). These work while locked.
+export const appLockState = () => call<AppLockState>("app_lock_state");
+/** Turns the lock on, changes its PIN or minutes (`pin`), or turns it off (`pin` null). With a lock on,
+ * `current` must be its PIN (else `invalid_input`). PIN: 4–12 digits; minutes: 1–240. */
+export const setAppLock = (pin: string | null, afterMinutes: number, current: string | null) =>
+  call<null>("set_app_lock", { pin, after_minutes: afterMinutes, current });
+/** A wrong PIN rejects with `locked` (how many attempts are left in the message); the tenth wrong PIN in a
+ * row signs the account out and deletes this device's data, and rejects with `auth`. */
+export const unlock = (pin: string) => call<null>("unlock", { pin });
+export const lockNow = () => call<null>("lock_now");
 export const connState = () => call<ConnState>("conn_state");
 export const reconnectNow = () => call<null>("reconnect_now");
 export const balances = () => call<BalanceView[]>("balances");
@@ -167,6 +217,7 @@ export function describeError(e: unknown): string {
     insecure_server:
       "This address isn't encrypted, so your password could be read on the way. Use https:// — plain http:// is only for a hub on this computer.",
     auth: "Wrong username or password.",
+    two_factor_required: "Enter the code from your authenticator app.",
     unauthorized: "Wrong username or password, or your session ended. Sign in again.",
     keychain_unavailable: "No system keychain was found, so your sign-in is kept only until you quit.",
     storage: "Tally couldn't save to this device's storage. Free some disk space and try again.",
@@ -178,11 +229,14 @@ export function describeError(e: unknown): string {
     conflict: "This was already sent with different details. Start a new one.",
     unavailable: "The server is busy or restarting. Tally will retry; you can also try again shortly.",
     internal: "The server had a problem. Nothing changed; try again.",
+    locked: "Tally is locked. Enter your PIN to continue.",
   };
   const base = hint[err.code];
   // An untrusted certificate is not "couldn't reach": the engine says which check failed.
   if (err.code === "network" && /certificate/i.test(err.message)) return `${err.message}. Check the address; if this is your own hub, install its CA.`;
   if (err.code === "invalid" || err.code === "invalid_input") return err.message || "Some details are not valid.";
+  // Too many wrong passwords or codes in a row: the hub makes this device wait.
+  if (err.code === "auth" && /too many/i.test(err.message)) return "Too many failed attempts. Wait a few minutes and try again.";
   if (!base) return err.message || "Something went wrong.";
   return base;
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { DEFAULT_SERVER, lastRoom, lastSignIn, rememberRoom, rememberSignIn } from "./remember";
+import { DEFAULT_SERVER, forgetAccount, lastRoom, lastSignIn, rememberRoom, rememberSignIn } from "./remember";
 
 afterEach(() => localStorage.clear());
 
@@ -22,5 +22,16 @@ describe("remember", () => {
     expect(lastRoom("s", "alice")).toBe(8);
     expect(lastRoom("s", "bob")).toBe(9);
     expect(lastRoom("other", "alice")).toBeNull();
+  });
+  it("forgets one account's room and status after a sign-out that wipes, keeping the last sign-in", () => {
+    rememberSignIn("s", "alice");
+    rememberRoom("s", "alice", 8);
+    rememberRoom("s", "bob", 9);
+    localStorage.setItem("tally.presence:s|alice", JSON.stringify({ chosen: "busy", away: false }));
+    forgetAccount("s", "alice");
+    expect(lastRoom("s", "alice")).toBeNull();
+    expect(lastRoom("s", "bob")).toBe(9);
+    expect(localStorage.getItem("tally.presence:s|alice")).toBeNull();
+    expect(lastSignIn()).toEqual({ server: "s", username: "alice" });
   });
 });

@@ -55,3 +55,21 @@ export function rememberRoom(server: string, username: string, room: number): vo
   if (v[account(server, username)] === room) return;
   write(ROOM_KEY, { ...v, [account(server, username)]: room });
 }
+
+/**
+ * Forgets what the UI remembered for this account on this device (after a sign-out that wipes its data):
+ * the room last open and the status chosen. The last sign-in's server and username stay, to sign back in.
+ */
+export function forgetAccount(server: string, username: string): void {
+  const v = read(ROOM_KEY) as Record<string, number> | null;
+  if (v && account(server, username) in v) {
+    const rest = { ...v };
+    delete rest[account(server, username)];
+    write(ROOM_KEY, rest);
+  }
+  try {
+    localStorage.removeItem(`tally.presence:${server}|${username}`);
+  } catch {
+    /* storage unavailable */
+  }
+}

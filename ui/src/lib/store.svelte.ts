@@ -16,6 +16,8 @@ export interface Route {
   search?: string | null;
   /** Prefill for Send's recipient. */
   sendTo?: string | null;
+  /** Settings opened to start turning on two-factor sign-in (the server requires it). */
+  security?: "two_factor" | null;
 }
 
 export type ToastTone = "success" | "error" | "info" | "money" | "message";
@@ -73,6 +75,12 @@ class AppState {
   /** The status the user chose (Settings), as last accepted by `set_presence`; auto-away never changes it. */
   presence = $state<PresenceStatus>("online");
   problems = $state<Problem[]>([]);
+  /**
+   * The server requires two-factor sign-in and this account has not turned it on: from `sign_in` /
+   * `sign_up` (`must_enrol_two_factor`; `session` always says false) or from `two_factor_status`. The
+   * banner leading to Settings → Security shows while it is true.
+   */
+  mustEnrol = $state(false);
 }
 
 export const app = new AppState();

@@ -39,6 +39,7 @@ import type {
   TxKind,
   UserSummary,
 } from "../../src/bindings/protocol";
+import { FakeAccounts, type FakeAccount, type FakePolicy } from "./accounts";
 
 export interface FakeConfig {
   /** Generated history rows (default 2,000). */
@@ -57,6 +58,12 @@ export interface FakeConfig {
   sentToday?: Record<string, number>;
   /** Messages in the "Flatmates" group room (default 120; the typing-latency test loads 5,000). */
   roomMessages?: number;
+  /** Sign-up policy per server address; any other server: open, two-factor not required, 12 characters. */
+  servers?: Record<string, Partial<FakePolicy>>;
+  /** Usernames with two-factor already on (code FAKE_TOTP, recovery codes FAKE_RECOVERY). */
+  twoFactor?: string[];
+  /** The signed-in session's server requires two-factor and the account has none (found by `two_factor_status`). */
+  mustEnrol?: boolean;
 }
 
 const DEFAULT_LIMITS = { single_max: 500_000, daily_max: 2_000_000 };
@@ -134,13 +141,25 @@ export class FakeBackend {
   private nextMsg = 10_000;
   notes: Notification[] = [];
   syncState: SyncProgress;
+  /** Users, passwords, two-factor, devices and each server's sign-up policy (tests/fake/accounts.ts). */
+  accounts: FakeAccounts;
 
   constructor(cfg: FakeConfig = {}) {
     this.now = cfg.now ?? Date.now();
     this.tick = cfg.tick ?? 250;
     this.userLimits = cfg.limits === undefined ? { ...DEFAULT_LIMITS } : cfg.limits && { ...cfg.limits };
     this.sentToday = { ...(cfg.sentToday ?? {}) };
-    this.session = cfg.signedIn === false ? null : { server: "http://127.0.0.1:8787", user: this.me, secret_store: "keychain", limits: this.hubLimits() };
+    this.accounts = new FakeAccounts(USERS, DEMO_PASSWORD, this.now);
+    for (const [server, p] of Object.entries(cfg.servers ?? {})) this.accounts.setPolicy(server, p);
+    for (const u of cfg.twoFactor ?? []) this.accounts.enableTwoFactor(u);
+    this.session =
+      cfg.signedIn === false
+        ? null
+        : { server: "http://127.0.0.1:8787", user: this.me, secret_store: "keychain", limits: this.hubLimits(), must_enrol_two_factor: false };
+    if (this.session) {
+      this.accounts.resume(this.me.username);
+      if (cfg.mustEnrol) this.accounts.setPolicy(this.session.server, { require_two_factor: true });
+    }
     this.conn = cfg.conn ?? (this.session ? { state: "live", latency_ms: 23 } : { state: "offline", since: null });
     this.n = cfg.rows ?? 2000;
     const n = this.n;
@@ -780,13 +799,42 @@ export class FakeBackend {
     this.emit({ type: "changed", changes });
   }
 
+  // ---------- accounts ----------
+
+  /** Every `sign_out`, in order. */
+  signOuts: { wipe: boolean }[] = [];
+
+  private startSession(server: string, account: FakeAccount, mustEnrol: boolean): SessionInfo {
+    this.me = account.user;
+    this.session = { server, user: account.user, secret_store: "keychain", limits: this.hubLimits(), must_enrol_two_factor: mustEnrol };
+    this.conn = { state: "connecting" };
+    setTimeout(() => {
+      this.setConn({ state: "live", latency_ms: 23 });
+      this.changed({ topic: "session" }); // the hub's welcome (limits): the UI re-reads `session`
+    }, this.tick);
+    return structuredClone(this.session);
+  }
+
+  private serverOf(): string {
+    return this.session?.server ?? "";
+  }
+
+  /** The signed-in account, for the commands that go to the hub over HTTP: they need the network. */
+  private online(): FakeAccount {
+    if (this.conn.state === "offline") throw err("offline", "you're offline");
+    if (this.conn.state === "backing_off") throw err("network", "couldn't reach the server (connection refused)");
+    const acct = this.accounts.account(this.me.username);
+    if (!acct) throw err("not_signed_in", "sign in first");
+    return acct;
+  }
+
   // ---------- the command table ----------
 
   handle(cmd: string, args: Record<string, unknown> = {}): unknown {
     this.calls.push({ cmd, args });
     const name = cmd.startsWith("plugin:tally|") ? cmd.slice("plugin:tally|".length) : cmd;
     const a = args as Record<string, never>;
-    const needSession = !["demo_info", "sign_in", "session", "conn_state"].includes(name);
+    const needSession = !["demo_info", "sign_in", "registration_info", "sign_up", "session", "conn_state"].includes(name);
     if (needSession && !this.session) throw err("not_signed_in", "sign in first");
     switch (name) {
       case "demo_info": {
@@ -795,19 +843,41 @@ export class FakeBackend {
         return { demo: true, users: ["alice", "bob", "carol"], password: DEMO_PASSWORD } satisfies DemoInfo;
       }
       case "sign_in": {
-        const user = byName(a.username as string);
-        if (!user || a.password !== DEMO_PASSWORD) throw err("auth", "wrong username or password");
-        this.me = user;
-        this.session = { server: a.server as string, user, secret_store: "keychain", limits: this.hubLimits() };
-        this.conn = { state: "connecting" };
-        setTimeout(() => this.setConn({ state: "live", latency_ms: 23 }), this.tick);
-        return structuredClone(this.session);
+        const { account, mustEnrol } = this.accounts.signIn(a.server as string, a.username as string, a.password as string, (a.code as string | null) ?? null);
+        return this.startSession(a.server as string, account, mustEnrol);
+      }
+      case "registration_info":
+        return this.accounts.registrationInfo(a.server as string);
+      case "sign_up": {
+        const { account, mustEnrol } = this.accounts.signUp(a.server as string, a.username as string, a.display_name as string, a.password as string, (a.invite as string | null) ?? null);
+        return this.startSession(a.server as string, account, mustEnrol);
       }
       case "session":
-        return this.session ? structuredClone(this.session) : null;
+        // The engine's `session` does not know about two-factor enrolment (docs/IPC.md): always false.
+        return this.session ? { ...structuredClone(this.session), must_enrol_two_factor: false } : null;
       case "sign_out":
+        this.signOuts.push({ wipe: a.wipe as boolean });
+        this.accounts.endDevice(this.accounts.account(this.me.username));
         this.session = null;
         this.setConn({ state: "offline", since: null });
+        return null;
+      case "devices":
+        return this.accounts.devices(this.online());
+      case "sign_out_device":
+        this.accounts.signOutDevice(this.online(), a.id as string);
+        return null;
+      case "sign_out_other_devices":
+        return this.accounts.signOutOthers(this.online());
+      case "change_password":
+        return this.accounts.changePassword(this.online(), this.serverOf(), a.current as string, a.new as string);
+      case "two_factor_status":
+        return this.accounts.status(this.online(), this.serverOf());
+      case "two_factor_setup":
+        return this.accounts.setup(this.online());
+      case "two_factor_enable":
+        return this.accounts.enable(this.online(), a.code as string);
+      case "two_factor_disable":
+        this.accounts.disable(this.online(), this.serverOf(), a.code as string);
         return null;
       case "conn_state":
         return structuredClone(this.conn);

@@ -109,7 +109,7 @@ describe("SignIn", () => {
     const bobBtn = await screen.findByTestId("demo-user-bob", {}, { timeout: 2000 });
     await fireEvent.click(bobBtn);
     await waitFor(() => expect(onsignedin).toHaveBeenCalledWith(expect.objectContaining({ user: expect.objectContaining({ username: "bob" }) })));
-    expect(fake.calls.find((c) => c.cmd === "plugin:tally|sign_in")?.args).toEqual({ server: "http://127.0.0.1:8787", username: "bob", password: "tally-demo" });
+    expect(fake.calls.find((c) => c.cmd === "plugin:tally|sign_in")?.args).toEqual({ server: "http://127.0.0.1:8787", username: "bob", password: "tally-demo", code: null });
   });
 
   it("explains a wrong password", async () => {

@@ -11,6 +11,7 @@ use tally_protocol::*;
 
 mod apply;
 mod backfill;
+pub mod encryption;
 mod outbox;
 mod schema;
 mod wipe;
@@ -25,15 +26,25 @@ pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
-fn open_conn(path: &Path) -> Result<Connection, Error> {
+fn open_conn(path: &Path, key: Option<&encryption::CacheKey>) -> Result<Connection, Error> {
     let conn = Connection::open(path)?;
+    if let Some(k) = key {
+        encryption::apply_key(&conn, k)?;
+    }
     conn.pragma_update(None, "journal_mode", "WAL")?;
+    // 32 MiB of decrypted pages per connection (the default is 2 MiB): with SQLCipher every page read from
+    // the OS cache is decrypted and its HMAC checked again, so a search over a big cache re-pays that per
+    // query unless its pages stay here (docs/BENCHMARKS.md, "Client engine").
+    conn.pragma_update(None, "cache_size", -32_768)?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // Rows removed by a REPLACE conflict fire delete triggers only with this on (keeps `counts` right).
     conn.pragma_update(None, "recursive_triggers", "ON")?;
     Ok(conn)
 }
+
+/// The cache is encrypted with a key this device no longer has (a keychain that was reset).
+pub const UNREADABLE: &str = "the offline cache cannot be read with this device's key";
 
 /// A user's local database: a writer (sync engine) and a reader (UI queries).
 pub struct Store {
@@ -43,13 +54,32 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating or migrating) the database. A database from a newer app version is refused.
+    /// Opens (creating or migrating) an unencrypted database (tests and benchmarks; the app uses
+    /// [`Store::open_encrypted`]).
     pub fn open(path: &Path, me: i64) -> Result<Store, Error> {
+        Self::open_with(path, me, None)
+    }
+
+    /// Opens the cache encrypted with `key`, encrypting a plain one of an earlier version first. A file
+    /// this key cannot read is `Error::Storage` (the caller decides whether to start afresh).
+    pub fn open_encrypted(path: &Path, me: i64, key: &encryption::CacheKey) -> Result<Store, Error> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::Storage(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let mut w = open_conn(path)?;
+        if let encryption::Found::Unreadable = encryption::ensure_encrypted(path, key)? {
+            return Err(Error::Storage(UNREADABLE.into()));
+        }
+        Self::open_with(path, me, Some(key))
+    }
+
+    /// A database from a newer app version is refused.
+    fn open_with(path: &Path, me: i64, key: Option<&encryption::CacheKey>) -> Result<Store, Error> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::Storage(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let mut w = open_conn(path, key)?;
         let version: usize = w.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
         if version > schema_version() {
             return Err(Error::Storage(format!(
@@ -58,7 +88,7 @@ impl Store {
             )));
         }
         migrations().to_latest(&mut w).map_err(|e| Error::Storage(format!("migrating the cache failed: {e}")))?;
-        let r = open_conn(path)?;
+        let r = open_conn(path, key)?;
         Ok(Store { write: Mutex::new(w), read: Mutex::new(r), me })
     }
 

@@ -72,6 +72,8 @@ pub struct Shared {
     pub focused_room: Mutex<Option<RoomId>>,
     /// History pages fetched by this engine (backfill and changes), for tests and diagnostics.
     pub pages_fetched: std::sync::atomic::AtomicU64,
+    /// The keychain name of this account's cache key.
+    pub cache_account: String,
 }
 
 pub struct TokenState {
@@ -122,6 +124,9 @@ impl Shared {
         match self.store.wipe() {
             Ok(()) => tracing::info!("session ended by the hub: the local cache was wiped"),
             Err(e) => tracing::error!(error = %e, "could not wipe the local cache"),
+        }
+        if let Err(e) = self.secrets.delete_cache_key(&self.cache_account) {
+            tracing::warn!(error = %e, "could not remove the cache key from the keychain");
         }
         self.changed(crate::view::all_changes());
     }

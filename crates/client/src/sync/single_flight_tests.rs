@@ -45,6 +45,7 @@ fn shared(url: &str, dir: &std::path::Path, tokens: &crate::api::Tokens) -> Arc<
         typing: Mutex::new(Default::default()),
         focused_room: Mutex::new(None),
         pages_fetched: Default::default(),
+        cache_account: "test".into(),
     })
 }
 

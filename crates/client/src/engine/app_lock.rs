@@ -1,0 +1,170 @@
+//! The optional app lock: after the app has been out of sight for the chosen number of minutes (and at
+//! every start), it asks for the user's PIN before it shows anything. The PIN is kept only as an argon2
+//! hash in the OS keychain; while locked every read the UI makes is refused (`locked`). Ten wrong PINs in a
+//! row sign the account out and delete its cache, as a phone's "erase after ten attempts" does.
+use super::Engine;
+use crate::view::{AppLockState, Change};
+use crate::Error;
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use std::time::{Duration, Instant};
+
+const ENTRY: &str = "app-lock";
+pub const MAX_ATTEMPTS: u32 = 10;
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stored {
+    hash: String,
+    after_minutes: u32,
+}
+
+/// What the engine remembers between calls.
+#[derive(Default)]
+pub struct LockRuntime {
+    locked: bool,
+    hidden_since: Option<Instant>,
+    failures: u32,
+    /// Read from the keychain once; None until then.
+    settings: Option<Option<(String, u32)>>,
+}
+
+fn check_pin(pin: &str) -> Result<(), Error> {
+    if !(4..=12).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::InvalidInput("the PIN is 4 to 12 digits".into()));
+    }
+    Ok(())
+}
+
+fn hash(pin: &str) -> Result<String, Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(pin.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Keychain(e.to_string()))
+}
+
+fn verify(pin: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).map(|h| Argon2::default().verify_password(pin.as_bytes(), &h).is_ok()).unwrap_or(false)
+}
+
+impl Engine {
+    fn lock_rt(&self) -> std::sync::MutexGuard<'_, LockRuntime> {
+        self.lock.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The PIN hash and the minutes, from the keychain (cached).
+    fn lock_settings(&self) -> Option<(String, u32)> {
+        if let Some(s) = &self.lock_rt().settings {
+            return s.clone();
+        }
+        let read = self.secrets.secret(ENTRY).ok().flatten().and_then(|j| serde_json::from_str::<Stored>(&j).ok());
+        let s = read.map(|st| (st.hash, st.after_minutes));
+        let mut rt = self.lock_rt();
+        rt.settings = Some(s.clone());
+        // A lock that is on starts locked.
+        rt.locked = s.is_some();
+        s
+    }
+
+    pub fn app_lock_state(&self) -> AppLockState {
+        let s = self.lock_settings();
+        let rt = self.lock_rt();
+        AppLockState {
+            enabled: s.is_some(),
+            locked: rt.locked,
+            after_minutes: s.map(|x| x.1).unwrap_or(5),
+            attempts_left: MAX_ATTEMPTS - rt.failures.min(MAX_ATTEMPTS),
+        }
+    }
+
+    /// Turns the lock on (or changes its PIN or minutes) with `pin`, or off with None. When a lock is on,
+    /// `current` must be its PIN.
+    pub async fn set_app_lock(
+        &self,
+        pin: Option<String>,
+        after_minutes: u32,
+        current: Option<String>,
+    ) -> Result<(), Error> {
+        if let Some((h, _)) = self.lock_settings() {
+            let cur = current.unwrap_or_default();
+            if !tokio::task::spawn_blocking(move || verify(&cur, &h)).await.unwrap_or(false) {
+                return Err(Error::InvalidInput("the current PIN is wrong".into()));
+            }
+        }
+        let Some(pin) = pin else {
+            self.secrets.delete_secret(ENTRY)?;
+            *self.lock_rt() = LockRuntime { settings: Some(None), ..Default::default() };
+            return Ok(());
+        };
+        check_pin(&pin)?;
+        if !(1..=240).contains(&after_minutes) {
+            return Err(Error::InvalidInput("lock after 1 to 240 minutes".into()));
+        }
+        let h = tokio::task::spawn_blocking(move || hash(&pin)).await.map_err(|e| Error::Keychain(e.to_string()))??;
+        let json = serde_json::to_string(&Stored { hash: h.clone(), after_minutes }).unwrap_or_default();
+        self.secrets.save_secret(ENTRY, &json)?;
+        let mut rt = self.lock_rt();
+        rt.settings = Some(Some((h, after_minutes)));
+        rt.failures = 0;
+        Ok(())
+    }
+
+    /// Unlocks with the PIN. The tenth wrong PIN in a row signs out and deletes the cache.
+    pub async fn unlock(&self, pin: String) -> Result<(), Error> {
+        let Some((h, _)) = self.lock_settings() else { return Ok(()) };
+        if tokio::task::spawn_blocking(move || verify(&pin, &h)).await.unwrap_or(false) {
+            let mut rt = self.lock_rt();
+            (rt.locked, rt.failures) = (false, 0);
+            drop(rt);
+            self.changed(vec![Change::Lock]);
+            return Ok(());
+        }
+        let failures = {
+            let mut rt = self.lock_rt();
+            rt.failures += 1;
+            rt.failures
+        };
+        if failures >= MAX_ATTEMPTS {
+            self.sign_out(true).await?;
+            let mut rt = self.lock_rt();
+            (rt.locked, rt.failures) = (false, 0);
+            drop(rt);
+            return Err(Error::Auth("ten wrong PINs: you were signed out and this device's data was deleted".into()));
+        }
+        Err(Error::Locked(format!(
+            "wrong PIN; {} attempts left before this device's data is deleted",
+            MAX_ATTEMPTS - failures
+        )))
+    }
+
+    pub fn lock_now(&self) {
+        if self.lock_settings().is_some() {
+            self.lock_rt().locked = true;
+            self.changed(vec![Change::Lock]);
+        }
+    }
+
+    /// Called when the window goes out of sight or comes back.
+    pub(super) fn lock_on_return(&self, background: bool) {
+        let Some((_, minutes)) = self.lock_settings() else { return };
+        let mut rt = self.lock_rt();
+        if background {
+            rt.hidden_since.get_or_insert_with(Instant::now);
+            return;
+        }
+        let away = rt.hidden_since.take().map(|t| t.elapsed()).unwrap_or_default();
+        if away >= Duration::from_secs(minutes as u64 * 60) && !rt.locked {
+            rt.locked = true;
+            drop(rt);
+            self.changed(vec![Change::Lock]);
+        }
+    }
+
+    /// Refuses the UI's reads while locked.
+    pub(super) fn check_unlocked(&self) -> Result<(), Error> {
+        if self.lock_settings().is_some() && self.lock_rt().locked {
+            return Err(Error::Locked("Tally is locked: enter your PIN".into()));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,95 @@
+// The app lock's rules and words, as the engine has them (crates/client/src/engine/app_lock.rs): a PIN of
+// 4 to 12 digits, locking after 1 to 240 minutes out of sight, and ten wrong PINs in a row before the
+// account is signed out and this device's data deleted. The screens are LockScreen.svelte and
+// AppLockPart.svelte; the state is lib/lock.svelte.ts.
+
+export const PIN_MIN = 4;
+export const PIN_MAX = 12;
+export const MAX_ATTEMPTS = 10;
+
+/** The choices Settings offers (minutes out of sight before the app locks). */
+export const LOCK_MINUTES: readonly number[] = [1, 5, 15, 60];
+export const DEFAULT_LOCK_MINUTES = 5;
+
+/** What a PIN field keeps of what was typed or pasted: digits only, at most PIN_MAX. */
+export function pinDigits(s: string): string {
+  return s.replace(/\D/g, "").slice(0, PIN_MAX);
+}
+
+/** Why `pin` can't be a PIN, or null. */
+export function pinProblem(pin: string): string | null {
+  if (pin.length === 0) return "Enter a PIN.";
+  if (!/^\d+$/.test(pin)) return "Use digits only.";
+  if (pin.length < PIN_MIN || pin.length > PIN_MAX) return `Use ${PIN_MIN} to ${PIN_MAX} digits.`;
+  return null;
+}
+
+/** A new PIN, typed twice: what is wrong and on which field, or null. */
+export function newPinProblem(pin: string, confirm: string): { field: "pin" | "confirm"; text: string } | null {
+  const p = pinProblem(pin);
+  if (p) return { field: "pin", text: p };
+  if (/^(\d)\1+$/.test(pin)) return { field: "pin", text: "Don't repeat one digit: a PIN like 1111 is the first one anyone tries." };
+  if (isRun(pin)) return { field: "pin", text: "Don't use a run of digits like 1234: it's among the first anyone tries." };
+  if (confirm !== pin) return { field: "confirm", text: confirm ? "The PINs don't match. Type the same PIN twice." : "Type the PIN again to confirm it." };
+  return null;
+}
+
+/** 0123…, 9876…: each digit one up (or one down) from the last. */
+function isRun(pin: string): boolean {
+  const d = [...pin].map(Number);
+  const steps = d.slice(1).map((x, i) => x - d[i]);
+  return steps.every((s) => s === 1) || steps.every((s) => s === -1);
+}
+
+/** "1 minute", "5 minutes", "1 hour", "2 hours", "90 minutes". */
+export function minutesLabel(m: number): string {
+  if (m >= 60 && m % 60 === 0) return m === 60 ? "1 hour" : `${m / 60} hours`;
+  return m === 1 ? "1 minute" : `${m} minutes`;
+}
+
+/** The choices for the minutes, with the one in use among them (set elsewhere to another value). */
+export function minutesOptions(current: number | null): number[] {
+  const all = new Set(LOCK_MINUTES);
+  if (current !== null && current >= 1 && current <= 240) all.add(current);
+  return [...all].sort((a, b) => a - b);
+}
+
+/** The engine's "wrong PIN; 7 attempts left before …": 7, or null when the message does not say. */
+export function attemptsLeftFrom(message: string): number | null {
+  const m = /(\d+)\s+attempts?\s+left/i.exec(message);
+  return m ? Number(m[1]) : null;
+}
+
+/** What the lock screen says after a wrong PIN. */
+export function attemptsText(left: number): string {
+  if (left <= 0) return "No attempts left.";
+  const n = left === 1 ? "1 attempt" : `${left} attempts`;
+  return `Wrong PIN. ${n} left before Tally signs you out and deletes this device's data.`;
+}
+
+/** Only a warning when few attempts are left (the hint is shown from the first wrong PIN). */
+export function attemptsUrgent(left: number): boolean {
+  return left <= 3;
+}
+
+export type UnlockOutcome =
+  /** The PIN was wrong; `left`: attempts before the wipe (null: unknown). */
+  | { kind: "wrong"; left: number | null }
+  /** Ten wrong PINs: signed out, this device's data deleted. */
+  | { kind: "wiped" }
+  /** Something else went wrong (keychain, IPC): nothing counted. */
+  | { kind: "error" };
+
+/** What a rejected `unlock` means. */
+export function unlockOutcome(err: { code: string; message: string }): UnlockOutcome {
+  if (err.code === "locked") return { kind: "wrong", left: attemptsLeftFrom(err.message) };
+  if (err.code === "auth" || err.code === "not_signed_in") return { kind: "wiped" };
+  return { kind: "error" };
+}
+
+/** Settings' one line about the lock in use. */
+export function lockSummary(enabled: boolean, afterMinutes: number): string {
+  return enabled
+    ? `Asks for your PIN when Tally starts and after ${minutesLabel(afterMinutes)} out of sight.`
+    : "Ask for a PIN when Tally starts and after it has been out of sight for a while.";
+}
