@@ -8,7 +8,7 @@
  * its left), and any scroll container that scrolls horizontally. Visually-hidden helpers are skipped.
  * Outermost offenders only.
  */
-function overflowProblems() {
+export function overflowProblems() {
   const vw = document.documentElement.clientWidth;
   const se = document.scrollingElement;
   const out = [];

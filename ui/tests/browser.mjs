@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { accountTests } from "./browser-account.mjs";
 import { layoutTests } from "./browser-layout.mjs";
+import { lockTests } from "./browser-lock.mjs";
 
 const UI = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = join(UI, "dist");
@@ -782,6 +783,9 @@ layoutTests({ test, open, ok, eq, tid, shot, until });
 
 // Sign-up, two-factor sign-in, Settings → Security and sign-out (tests/browser-account.mjs).
 accountTests({ test, open, ok, eq, tid, shot, until, text });
+
+// The app lock: Settings, the lock screen, wrong PINs, a locked start, phones (tests/browser-lock.mjs).
+lockTests({ test, open, ok, eq, tid, shot, until, text });
 
 // ---------- typing latency ----------
 

@@ -209,9 +209,13 @@ async fn the_app_lock_hides_everything_until_the_pin_and_ten_wrong_pins_erase_th
     // Changing or removing the lock needs the PIN in use.
     assert!(app.engine.set_app_lock(None, 5, Some("1111".into())).await.is_err());
 
-    // A new start (the same keychain) begins locked.
+    // A new start (the same keychain) begins locked, and quitting does not reset the count of wrong PINs.
+    assert!(app.engine.unlock("0000".into()).await.is_err());
     let again = App::with_parts(dir.path(), app.secrets.clone(), Default::default());
-    assert!(again.engine.app_lock_state().locked);
+    let s = again.engine.app_lock_state();
+    assert_eq!((s.locked, s.attempts_left), (true, 9), "{s:?}");
+    app.engine.unlock("4821".into()).await.unwrap();
+    app.engine.lock_now();
     for _ in 0..9 {
         assert!(app.engine.unlock("0000".into()).await.is_err());
     }
@@ -220,6 +224,11 @@ async fn the_app_lock_hides_everything_until_the_pin_and_ten_wrong_pins_erase_th
     assert_eq!(e.code(), CommandErrorCode::Local(LocalErrorCode::Auth), "{e}");
     assert!(app.engine.session().is_none(), "signed out");
     assert!(files(dir.path()).iter().all(|(p, _)| !p.to_string_lossy().contains("cache.db")), "the cache is deleted");
+    // Signing in again with the password opens the app (the lock stays on for next time).
+    app.engine.lock_now();
+    app.engine.sign_in(&hub.url(), "kai", "pass-word-123", None).await.unwrap();
+    let s = app.engine.app_lock_state();
+    assert_eq!((s.enabled, s.locked, s.attempts_left), (true, false, 10), "{s:?}");
     app.engine.set_app_lock(None, 5, Some("4821".into())).await.unwrap();
     assert!(!app.engine.app_lock_state().enabled);
 }

@@ -1,6 +1,7 @@
 mod support;
 use std::time::Duration;
 use support::*;
+use tally_client::secrets::SecretStore;
 use tally_client::view::*;
 use tally_protocol::*;
 
@@ -222,8 +223,12 @@ async fn offline_outbox_survives_restart_and_flushes_once_with_expiry_for_transf
     // Age the item past its expiry instead of waiting 30 s.
     {
         let dbs: Vec<_> = std::fs::read_dir(dir.path().join("accounts")).unwrap().collect();
-        let db = dbs[0].as_ref().unwrap().path().join("cache.db");
+        let account = dbs[0].as_ref().unwrap();
+        let db = account.path().join("cache.db");
+        // The cache is encrypted: its key is in the (test's) keychain.
+        let key = gia.secrets.cache_key(&account.file_name().to_string_lossy()).unwrap().expect("cache key");
         let c = rusqlite::Connection::open(db).unwrap();
+        c.execute_batch(&format!("PRAGMA key = \"x'{key}'\";")).unwrap();
         c.execute("UPDATE outbox SET expires_at = 1", []).unwrap();
     }
     proxy.heal();

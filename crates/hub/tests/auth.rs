@@ -124,6 +124,11 @@ async fn bad_hellos_get_documented_close_codes() {
     let parts: Vec<&str> = s.access.split('.').collect();
     let forged = format!("{}.{}.{}", parts[0], encode_b64(&claims.replace("\"tid\":1", "\"tid\":2")), parts[2]);
     assert_eq!(Client::close_code_for(&url, Some(&hello(&forged, 1))).await, Some(4001));
+    // Well-formed HS256 with the right claims, signed with a key that is not the hub's.
+    let claims: serde_json::Value = serde_json::from_str(&claims).unwrap();
+    let other_key = jsonwebtoken::EncodingKey::from_secret(b"not-the-hubs-secret-not-the-hubs-secret!");
+    let wrong_key = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &other_key).unwrap();
+    assert_eq!(Client::close_code_for(&url, Some(&hello(&wrong_key, 1))).await, Some(4001));
 }
 
 #[tokio::test]

@@ -47,6 +47,12 @@ export function minutesLabel(m: number): string {
   return m === 1 ? "1 minute" : `${m} minutes`;
 }
 
+/** The same, short, for a row of choices: "1 min", "15 min", "1 hour", "2 h". */
+export function minutesShort(m: number): string {
+  if (m >= 60 && m % 60 === 0) return m === 60 ? "1 hour" : `${m / 60} h`;
+  return `${m} min`;
+}
+
 /** The choices for the minutes, with the one in use among them (set elsewhere to another value). */
 export function minutesOptions(current: number | null): number[] {
   const all = new Set(LOCK_MINUTES);
@@ -92,4 +98,69 @@ export function lockSummary(enabled: boolean, afterMinutes: number): string {
   return enabled
     ? `Asks for your PIN when Tally starts and after ${minutesLabel(afterMinutes)} out of sight.`
     : "Ask for a PIN when Tally starts and after it has been out of sight for a while.";
+}
+
+// ---- Settings → Security → App lock ----
+
+/** Turning the lock on, changing its PIN or minutes, or turning it off. */
+export type LockMode = "on" | "change" | "off";
+export type LockField = "current" | "pin" | "confirm";
+
+export interface LockForm {
+  current: string;
+  pin: string;
+  confirm: string;
+  minutes: number;
+}
+
+/** `set_app_lock`'s arguments. */
+export interface LockRequest {
+  pin: string | null;
+  after_minutes: number;
+  current: string | null;
+}
+
+export type LockFormResult = { ok: LockRequest } | { field: LockField | null; text: string };
+
+/**
+ * The form's `set_app_lock` call, or what to fix first. `was`: the minutes in use. Changing keeps the
+ * PIN in use when no new one is typed (the engine takes the PIN to set, so that is the current one).
+ */
+export function lockRequest(mode: LockMode, f: LockForm, was: number): LockFormResult {
+  if (mode !== "on") {
+    if (!f.current) return { field: "current", text: "Enter your current PIN." };
+    const p = pinProblem(f.current);
+    if (p) return { field: "current", text: "That isn't your current PIN." };
+  }
+  if (mode === "off") return { ok: { pin: null, after_minutes: was, current: f.current } };
+  if (mode === "on") {
+    const p = newPinProblem(f.pin, f.confirm);
+    if (p) return p;
+    return { ok: { pin: f.pin, after_minutes: f.minutes, current: null } };
+  }
+  // change
+  if (f.pin || f.confirm) {
+    const p = newPinProblem(f.pin, f.confirm);
+    if (p) return p;
+    if (f.pin === f.current) return { field: "pin", text: "The new PIN is the same as the current one." };
+  } else if (f.minutes === was) {
+    return { field: null, text: "Type a new PIN or choose another time, or cancel." };
+  }
+  return { ok: { pin: f.pin || f.current, after_minutes: f.minutes, current: f.current } };
+}
+
+/** A rejected `set_app_lock`: the field it is about and what to say (null field: a general problem). */
+export function lockSetError(err: { code: string; message: string }, describe: (e: unknown) => string): { field: LockField | null; text: string } {
+  if (err.code === "invalid_input") {
+    if (/current pin/i.test(err.message)) return { field: "current", text: "That isn't your current PIN." };
+    if (/pin/i.test(err.message)) return { field: "pin", text: sentence(err.message) };
+    return { field: null, text: sentence(err.message) };
+  }
+  return { field: null, text: describe(err) };
+}
+
+function sentence(s: string): string {
+  const t = s.trim();
+  if (!t) return "Some details are not valid.";
+  return t[0].toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? "" : ".");
 }

@@ -164,6 +164,22 @@ export function openTarget(target: NotificationTarget): void {
 
 // ---- change bus: screens subscribe and re-read only what they show ----
 
+/**
+ * Every topic, for when the UI must re-read everything (after unlocking: nothing could be read while
+ * locked). The same list as the engine's `all_changes()` (crates/client/src/view.rs).
+ */
+export const ALL_CHANGES: readonly Change[] = [
+  { topic: "balances" },
+  { topic: "transactions" },
+  { topic: "transfers" },
+  { topic: "rooms" },
+  { topic: "presence" },
+  { topic: "notifications" },
+  { topic: "outbox" },
+  { topic: "session" },
+  { topic: "sync" },
+];
+
 export type ChangeHandler = (changes: Change[]) => void;
 // eslint-disable-next-line svelte/prefer-svelte-reactivity -- subscribers, not state
 const changeHandlers = new Set<ChangeHandler>();

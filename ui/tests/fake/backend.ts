@@ -4,6 +4,7 @@
 // (bundled as an init script, see tests/fake/entry.ts).
 import type {
   AppEvent,
+  AppLockState,
   CommandErrorCode,
   BalancePoint,
   BalanceView,
@@ -64,7 +65,28 @@ export interface FakeConfig {
   twoFactor?: string[];
   /** The signed-in session's server requires two-factor and the account has none (found by `two_factor_status`). */
   mustEnrol?: boolean;
+  /** The app lock is on with this PIN (and minutes, default 5). A lock that is on starts locked. */
+  appLock?: { pin: string; after_minutes?: number };
 }
+
+/** Wrong PINs in a row before the engine signs out and deletes this device's data. */
+export const MAX_PIN_ATTEMPTS = 10;
+
+/** What works while the app lock is locked (crates/client/src/engine/app_lock.rs): everything else is `locked`. */
+const UNLOCKED_COMMANDS = new Set([
+  "session",
+  "conn_state",
+  "app_lock_state",
+  "unlock",
+  "lock_now",
+  "set_app_lock",
+  // The way out (and the sign-in screen, should the lock outlive a sign-out: it is this device's).
+  "sign_out",
+  "demo_info",
+  "sign_in",
+  "registration_info",
+  "sign_up",
+]);
 
 const DEFAULT_LIMITS = { single_max: 500_000, daily_max: 2_000_000 };
 
@@ -143,6 +165,8 @@ export class FakeBackend {
   syncState: SyncProgress;
   /** Users, passwords, two-factor, devices and each server's sign-up policy (tests/fake/accounts.ts). */
   accounts: FakeAccounts;
+  /** The app lock, as the engine keeps it: the PIN (kept hashed there), minutes, locked, wrong PINs in a row. */
+  lock: { pin: string | null; afterMinutes: number; locked: boolean; failures: number } = { pin: null, afterMinutes: 5, locked: false, failures: 0 };
 
   constructor(cfg: FakeConfig = {}) {
     this.now = cfg.now ?? Date.now();
@@ -161,6 +185,7 @@ export class FakeBackend {
       if (cfg.mustEnrol) this.accounts.setPolicy(this.session.server, { require_two_factor: true });
     }
     this.conn = cfg.conn ?? (this.session ? { state: "live", latency_ms: 23 } : { state: "offline", since: null });
+    if (cfg.appLock) this.lock = { pin: cfg.appLock.pin, afterMinutes: cfg.appLock.after_minutes ?? 5, locked: true, failures: 0 };
     this.n = cfg.rows ?? 2000;
     const n = this.n;
     this.kind = new Uint8Array(n);
@@ -828,14 +853,68 @@ export class FakeBackend {
     return acct;
   }
 
+  // ---------- the app lock ----------
+
+  appLockState(): AppLockState {
+    const l = this.lock;
+    return { enabled: l.pin !== null, locked: l.pin !== null && l.locked, after_minutes: l.afterMinutes, attempts_left: MAX_PIN_ATTEMPTS - Math.min(l.failures, MAX_PIN_ATTEMPTS) };
+  }
+
+  setAppLock(pin: string | null, afterMinutes: number, current: string | null): void {
+    if (this.lock.pin !== null && current !== this.lock.pin) throw err("invalid_input", "the current PIN is wrong");
+    if (pin === null) {
+      this.lock = { pin: null, afterMinutes: 5, locked: false, failures: 0 };
+      return;
+    }
+    if (!/^\d{4,12}$/.test(pin)) throw err("invalid_input", "the PIN is 4 to 12 digits");
+    if (!Number.isInteger(afterMinutes) || afterMinutes < 1 || afterMinutes > 240) throw err("invalid_input", "lock after 1 to 240 minutes");
+    this.lock = { ...this.lock, pin, afterMinutes, failures: 0 };
+  }
+
+  unlock(pin: string): void {
+    const l = this.lock;
+    if (l.pin === null) return;
+    if (pin === l.pin) {
+      l.locked = false;
+      l.failures = 0;
+      this.changed({ topic: "lock" });
+      return;
+    }
+    l.failures++;
+    if (l.failures >= MAX_PIN_ATTEMPTS) {
+      this.signOut(true);
+      l.locked = false;
+      l.failures = 0;
+      throw err("auth", "ten wrong PINs: you were signed out and this device's data was deleted");
+    }
+    throw err("locked", `wrong PIN; ${MAX_PIN_ATTEMPTS - l.failures} attempts left before this device's data is deleted`);
+  }
+
+  /** `lock_now`, or the window was out of sight for the lock's minutes (the engine locks on its return). */
+  lockNow(): void {
+    if (this.lock.pin === null) return;
+    this.lock.locked = true;
+    this.changed({ topic: "lock" });
+  }
+
+  private signOut(wipe: boolean): void {
+    this.signOuts.push({ wipe });
+    this.accounts.endDevice(this.accounts.account(this.me.username));
+    this.session = null;
+    this.setConn({ state: "offline", since: null });
+    this.changed({ topic: "session" });
+  }
+
   // ---------- the command table ----------
 
   handle(cmd: string, args: Record<string, unknown> = {}): unknown {
     this.calls.push({ cmd, args });
     const name = cmd.startsWith("plugin:tally|") ? cmd.slice("plugin:tally|".length) : cmd;
     const a = args as Record<string, never>;
-    const needSession = !["demo_info", "sign_in", "registration_info", "sign_up", "session", "conn_state"].includes(name);
+    // (The app lock is this device's, not the account's: its commands work signed out too.)
+    const needSession = !["demo_info", "sign_in", "registration_info", "sign_up", "session", "conn_state", "app_lock_state", "set_app_lock", "unlock", "lock_now"].includes(name);
     if (needSession && !this.session) throw err("not_signed_in", "sign in first");
+    if (this.lock.pin !== null && this.lock.locked && !UNLOCKED_COMMANDS.has(name)) throw err("locked", "Tally is locked: enter your PIN");
     switch (name) {
       case "demo_info": {
         const server = a.server as string;
@@ -856,10 +935,18 @@ export class FakeBackend {
         // The engine's `session` does not know about two-factor enrolment (docs/IPC.md): always false.
         return this.session ? { ...structuredClone(this.session), must_enrol_two_factor: false } : null;
       case "sign_out":
-        this.signOuts.push({ wipe: a.wipe as boolean });
-        this.accounts.endDevice(this.accounts.account(this.me.username));
-        this.session = null;
-        this.setConn({ state: "offline", since: null });
+        this.signOut(a.wipe as boolean);
+        return null;
+      case "app_lock_state":
+        return this.appLockState();
+      case "set_app_lock":
+        this.setAppLock((a.pin as string | null) ?? null, a.after_minutes as number, (a.current as string | null) ?? null);
+        return null;
+      case "unlock":
+        this.unlock(a.pin as string);
+        return null;
+      case "lock_now":
+        this.lockNow();
         return null;
       case "devices":
         return this.accounts.devices(this.online());

@@ -45,7 +45,9 @@ impl Engine {
         }
         let code = code.map(str::trim).filter(|c| !c.is_empty());
         let tokens = self.api(&server)?.login(username, password, code, &self.device()).await?;
-        self.start(&server, tokens.user.clone(), tokens.refresh_token.clone(), Some(&tokens))
+        let info = self.start(&server, tokens.user.clone(), tokens.refresh_token.clone(), Some(&tokens))?;
+        self.unlocked_by_sign_in();
+        Ok(info)
     }
 
     /// Who may sign up on `server`.
@@ -62,7 +64,9 @@ impl Engine {
         let invite = a.invite.map(str::trim).filter(|c| !c.is_empty());
         let s = SignUp { username: a.username, display_name: a.display_name, password: a.password, invite };
         let tokens = self.api(&server)?.register(&s, &self.device()).await?;
-        self.start(&server, tokens.user.clone(), tokens.refresh_token.clone(), Some(&tokens))
+        let info = self.start(&server, tokens.user.clone(), tokens.refresh_token.clone(), Some(&tokens))?;
+        self.unlocked_by_sign_in();
+        Ok(info)
     }
 
     /// The signed-in session's API and a fresh access token (online only).

@@ -16,6 +16,9 @@ pub const MAX_ATTEMPTS: u32 = 10;
 struct Stored {
     hash: String,
     after_minutes: u32,
+    /// Wrong PINs in a row, kept so that quitting the app does not reset the count.
+    #[serde(default)]
+    failures: u32,
 }
 
 /// What the engine remembers between calls.
@@ -58,9 +61,11 @@ impl Engine {
             return s.clone();
         }
         let read = self.secrets.secret(ENTRY).ok().flatten().and_then(|j| serde_json::from_str::<Stored>(&j).ok());
+        let failures = read.as_ref().map_or(0, |st| st.failures);
         let s = read.map(|st| (st.hash, st.after_minutes));
         let mut rt = self.lock_rt();
         rt.settings = Some(s.clone());
+        rt.failures = failures;
         // A lock that is on starts locked.
         rt.locked = s.is_some();
         s
@@ -101,21 +106,38 @@ impl Engine {
             return Err(Error::InvalidInput("lock after 1 to 240 minutes".into()));
         }
         let h = tokio::task::spawn_blocking(move || hash(&pin)).await.map_err(|e| Error::Keychain(e.to_string()))??;
-        let json = serde_json::to_string(&Stored { hash: h.clone(), after_minutes }).unwrap_or_default();
-        self.secrets.save_secret(ENTRY, &json)?;
+        self.save_lock(&h, after_minutes, 0)?;
         let mut rt = self.lock_rt();
         rt.settings = Some(Some((h, after_minutes)));
         rt.failures = 0;
         Ok(())
     }
 
+    fn save_lock(&self, hash: &str, after_minutes: u32, failures: u32) -> Result<(), Error> {
+        let json =
+            serde_json::to_string(&Stored { hash: hash.to_string(), after_minutes, failures }).unwrap_or_default();
+        self.secrets.save_secret(ENTRY, &json)
+    }
+
+    /// Signing in with the password is at least as strong as the PIN: the app opens.
+    pub(super) fn unlocked_by_sign_in(&self) {
+        let Some((h, minutes)) = self.lock_settings() else { return };
+        let mut rt = self.lock_rt();
+        (rt.locked, rt.failures) = (false, 0);
+        drop(rt);
+        let _ = self.save_lock(&h, minutes, 0);
+        self.changed(vec![Change::Lock]);
+    }
+
     /// Unlocks with the PIN. The tenth wrong PIN in a row signs out and deletes the cache.
     pub async fn unlock(&self, pin: String) -> Result<(), Error> {
-        let Some((h, _)) = self.lock_settings() else { return Ok(()) };
-        if tokio::task::spawn_blocking(move || verify(&pin, &h)).await.unwrap_or(false) {
+        let Some((h, minutes)) = self.lock_settings() else { return Ok(()) };
+        let h2 = h.clone();
+        if tokio::task::spawn_blocking(move || verify(&pin, &h2)).await.unwrap_or(false) {
             let mut rt = self.lock_rt();
             (rt.locked, rt.failures) = (false, 0);
             drop(rt);
+            self.save_lock(&h, minutes, 0)?;
             self.changed(vec![Change::Lock]);
             return Ok(());
         }
@@ -124,11 +146,13 @@ impl Engine {
             rt.failures += 1;
             rt.failures
         };
+        self.save_lock(&h, minutes, failures)?;
         if failures >= MAX_ATTEMPTS {
             self.sign_out(true).await?;
             let mut rt = self.lock_rt();
             (rt.locked, rt.failures) = (false, 0);
             drop(rt);
+            self.save_lock(&h, minutes, 0)?;
             return Err(Error::Auth("ten wrong PINs: you were signed out and this device's data was deleted".into()));
         }
         Err(Error::Locked(format!(
