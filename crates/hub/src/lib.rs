@@ -172,7 +172,7 @@ pub async fn start(cfg: Config) -> HubResult<Running> {
             let t = auth::ensure_tenant(c, "default")?;
             if let Some(r) = registration {
                 let (_, require_2fa) = account::policy::of(c, t)?;
-                c.set_tenant_policy(t, r, require_2fa)?;
+                account::policy::set(c, t, r, require_2fa)?;
             }
             Ok(())
         })

@@ -57,18 +57,23 @@ impl Engine {
 
     /// The PIN hash and the minutes, from the keychain (cached).
     fn lock_settings(&self) -> Option<(String, u32)> {
-        if let Some(s) = &self.lock_rt().settings {
-            return s.clone();
+        self.load_lock();
+        self.lock_rt().settings.clone().flatten()
+    }
+
+    /// Reads the lock from the keychain the first time it is asked about.
+    fn load_lock(&self) {
+        if self.lock_rt().settings.is_some() {
+            return;
         }
         let read = self.secrets.secret(ENTRY).ok().flatten().and_then(|j| serde_json::from_str::<Stored>(&j).ok());
         let failures = read.as_ref().map_or(0, |st| st.failures);
         let s = read.map(|st| (st.hash, st.after_minutes));
         let mut rt = self.lock_rt();
-        rt.settings = Some(s.clone());
         rt.failures = failures;
         // A lock that is on starts locked.
         rt.locked = s.is_some();
-        s
+        rt.settings = Some(s);
     }
 
     pub fn app_lock_state(&self) -> AppLockState {
@@ -184,9 +189,11 @@ impl Engine {
         }
     }
 
-    /// Refuses the UI's reads while locked.
+    /// Refuses the UI's reads while locked (only a lock that is on ever locks). On every read: no copy of
+    /// the settings.
     pub(super) fn check_unlocked(&self) -> Result<(), Error> {
-        if self.lock_settings().is_some() && self.lock_rt().locked {
+        self.load_lock();
+        if self.lock_rt().locked {
             return Err(Error::Locked("Tally is locked: enter your PIN".into()));
         }
         Ok(())

@@ -63,10 +63,6 @@ impl Store {
     /// Opens the cache encrypted with `key`, encrypting a plain one of an earlier version first. A file
     /// this key cannot read is `Error::Storage` (the caller decides whether to start afresh).
     pub fn open_encrypted(path: &Path, me: i64, key: &encryption::CacheKey) -> Result<Store, Error> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::Storage(format!("cannot create {}: {e}", dir.display())))?;
-        }
         if let encryption::Found::Unreadable = encryption::ensure_encrypted(path, key)? {
             return Err(Error::Storage(UNREADABLE.into()));
         }

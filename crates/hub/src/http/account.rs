@@ -98,9 +98,7 @@ pub(super) async fn change_password(
         .read(move |c| Ok((accounts::password_hash(c, tenant, user)?, accounts::user_summary(c, tenant, user)?)))
         .await?;
     let (Some(hash), Some(who)) = (hash, who) else { return Err(HubError::not_found("user").into()) };
-    let current = b.current;
-    let good = tokio::task::spawn_blocking(move || accounts::verify_password(&current, &hash)).await.unwrap_or(false);
-    if !good {
+    if !password_matches(b.current, hash).await {
         return Err(ApiError(
             StatusCode::UNAUTHORIZED,
             ErrorCode::Unauthorized,
@@ -108,9 +106,7 @@ pub(super) async fn change_password(
         ));
     }
     password::check_new(&b.new, &who.username, &who.display_name)?;
-    let new = b.new;
-    let hash =
-        tokio::task::spawn_blocking(move || accounts::hash_password(&new)).await.map_err(HubError::internal)??;
+    let hash = hash_password(b.new).await?;
     s.hub.store.write(move |c, _| accounts::set_password_hash(c, tenant, user, &hash)).await?;
     let gone = revoke_others(&s, &me).await?;
     Ok(Json(json!({ "signed_out_devices": gone })))

@@ -97,9 +97,7 @@ pub(super) async fn reset_password(
     let who = s.hub.store.read(move |c| accounts::user_by_name(c, tenant, &name)).await?;
     let (u, _, _) = who.ok_or_else(|| HubError::not_found("user"))?;
     password::check_new(&b.password, &u.username, &u.display_name)?;
-    let pw = b.password;
-    let hash =
-        tokio::task::spawn_blocking(move || accounts::hash_password(&pw)).await.map_err(HubError::internal)??;
+    let hash = hash_password(b.password).await?;
     let gone = s
         .hub
         .store
@@ -272,11 +270,6 @@ pub(super) async fn invariants(State(s): State<AppState>, headers: HeaderMap) ->
     Ok(Json(json!({"ok": problems.is_empty(), "problems": problems})))
 }
 
-async fn tenant_or_404(s: &AppState, name: Option<String>) -> ApiResult<TenantId> {
-    let name = name.unwrap_or_else(|| "default".into());
-    Ok(s.hub.store.read(move |c| accounts::tenant_id(c, &name)).await?.ok_or_else(|| HubError::not_found("tenant"))?)
-}
-
 #[derive(Deserialize)]
 pub(super) struct NewUser {
     username: String,
@@ -315,9 +308,7 @@ pub(super) async fn users(
                 "password must be 8-256 characters".into(),
             ))
         }
-        Some(p) => {
-            tokio::task::spawn_blocking(move || accounts::hash_password(&p)).await.map_err(HubError::internal)??
-        }
+        Some(p) => hash_password(p).await?,
         // Not a PHC string: never verifies.
         None => "!disabled".to_string(),
     };

@@ -68,11 +68,6 @@ fn throttled() -> ApiError {
     )
 }
 
-async fn tenant_named(s: &AppState, name: Option<String>) -> ApiResult<TenantId> {
-    let name = name.unwrap_or_else(|| "default".into());
-    Ok(s.hub.store.read(move |c| accounts::tenant_id(c, &name)).await?.ok_or_else(|| HubError::not_found("tenant"))?)
-}
-
 /// Sign-up, as the tenant's policy allows, with a password that passes the rules. Guesses (a wrong or
 /// spent invite code, a username that is taken) are throttled per address and per username like sign-in.
 pub(super) async fn register(
@@ -113,10 +108,8 @@ pub(super) async fn register(
 async fn create_account(s: &AppState, c: Credentials, username: String) -> ApiResult<(UserSummary, TenantId, bool)> {
     accounts::validate_username(&username)?;
     password::check_new(&c.password, &username, &c.display_name)?;
-    let tenant = tenant_named(s, c.tenant).await?;
-    let pw = c.password;
-    let hash =
-        tokio::task::spawn_blocking(move || accounts::hash_password(&pw)).await.map_err(HubError::internal)??;
+    let tenant = tenant_or_404(s, c.tenant).await?;
+    let hash = hash_password(c.password).await?;
     let limits = (s.hub.cfg.limit_single, s.hub.cfg.limit_daily);
     let (display, invite) = (c.display_name, c.invite);
     let (user, require) = s
@@ -186,12 +179,12 @@ async fn check_password(
         .await?;
     Ok(match found {
         Some((tenant, (user, hash, active))) => {
-            let good =
-                tokio::task::spawn_blocking(move || accounts::verify_password(&password, &hash)).await.unwrap_or(false);
+            let good = password_matches(password, hash).await;
             (good && active).then_some((tenant, user))
         }
         None => {
-            let _ = tokio::task::spawn_blocking(move || accounts::hash_password(&password)).await;
+            // Same work as a real check, so timing does not reveal which usernames exist.
+            let _ = hash_password(password).await;
             None
         }
     })
@@ -290,7 +283,7 @@ pub(super) async fn registration(
     State(s): State<AppState>,
     axum::extract::Query(q): axum::extract::Query<PolicyQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let tenant = tenant_named(&s, q.tenant).await?;
+    let tenant = tenant_or_404(&s, q.tenant).await?;
     let (registration, require) = s.hub.store.read(move |t| policy::of(t, tenant)).await?;
     Ok(Json(json!({
         "registration": registration, "require_two_factor": require,

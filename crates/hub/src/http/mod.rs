@@ -90,3 +90,19 @@ pub fn metrics_router(state: AppState) -> Router {
         .fallback(errors::no_such_endpoint)
         .with_state(state)
 }
+
+/// The tenant of that name (`default` when none is given), or `404 not_found`.
+async fn tenant_or_404(s: &AppState, name: Option<String>) -> ApiResult<TenantId> {
+    let name = name.unwrap_or_else(|| "default".into());
+    Ok(s.hub.store.read(move |c| accounts::tenant_id(c, &name)).await?.ok_or_else(|| HubError::not_found("tenant"))?)
+}
+
+/// Hashes a password (argon2) off the async threads.
+async fn hash_password(password: String) -> ApiResult<String> {
+    Ok(tokio::task::spawn_blocking(move || accounts::hash_password(&password)).await.map_err(HubError::internal)??)
+}
+
+/// Checks a password against its hash off the async threads.
+async fn password_matches(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || accounts::verify_password(&password, &hash)).await.unwrap_or(false)
+}
