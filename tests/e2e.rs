@@ -5,10 +5,7 @@
 //!
 //! Needs: `tauri-driver` (cargo install), `WebKitWebDriver` (Debian webkit2gtk-driver) and a display. With
 //! TALLY_REQUIRE_DESKTOP=1 (as `make test` sets) missing pieces fail the test; otherwise it is skipped.
-use fantoccini::{Client, ClientBuilder, Locator};
-use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use fantoccini::Client;
 use std::sync::Arc;
 use std::time::Duration;
 use tally_client::notify::RecordingNotifier;
@@ -20,121 +17,9 @@ use tally_protocol::*;
 #[path = "support/slow_link.rs"]
 mod slow_link;
 use slow_link::SlowLink;
-
-const WAIT: Duration = Duration::from_secs(30);
-
-struct Driver(Child);
-impl Drop for Driver {
-    fn drop(&mut self) {
-        // tauri-driver runs in its own process group with WebKitWebDriver and the app: end them all.
-        let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", self.0.id())]).status();
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn tool(name: &str) -> Option<PathBuf> {
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-    let candidates = [
-        home.join(".cargo/bin").join(name),
-        PathBuf::from("/usr/bin").join(name),
-        PathBuf::from("/usr/local/bin").join(name),
-    ];
-    candidates.into_iter().find(|p| p.exists())
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn hub_config(dir: &std::path::Path, port: u16) -> tally_hub::Config {
-    let mut cfg = tally_hub::Config::for_dir(dir);
-    cfg.bind = format!("127.0.0.1:{port}").parse().unwrap();
-    cfg.demo = true;
-    cfg.demo_bot_ms = 0;
-    cfg.transfer_step_ms = 150;
-    cfg.heartbeat_ms = 1_000;
-    cfg
-}
-
-async fn wait_css(c: &Client, css: &str) -> fantoccini::elements::Element {
-    match c.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
-        Ok(e) => e,
-        Err(e) => {
-            let _ = tokio::time::timeout(Duration::from_secs(10), shot(c, "failure")).await;
-            let src = tokio::time::timeout(Duration::from_secs(10), c.source())
-                .await
-                .ok()
-                .and_then(|r| r.ok())
-                .unwrap_or_default();
-            panic!("no {css}: {e}\npage: {}", src.chars().take(3000).collect::<String>());
-        }
-    }
-}
-
-/// Waits until `js` (a function body returning a value) returns something truthy.
-async fn wait_js(c: &Client, what: &str, js: &str) -> serde_json::Value {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let v = c.execute(js, vec![]).await.unwrap_or(serde_json::Value::Null);
-        let truthy = match &v {
-            serde_json::Value::Null => false,
-            serde_json::Value::Bool(b) => *b,
-            serde_json::Value::Number(n) => n.as_f64() != Some(0.0),
-            serde_json::Value::String(s) => !s.is_empty(),
-            _ => true,
-        };
-        if truthy {
-            return v;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn shot(c: &Client, name: &str) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    if let Ok(png) = c.screenshot().await {
-        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
-    }
-}
-
-/// Clicks like a person: the element must be visible and not covered. A cover that lasts longer than an
-/// animation (a toast over a button, a stuck overlay) is a UI bug, so it fails naming what covers it.
-async fn click(c: &Client, css: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-    loop {
-        let el = wait_css(c, css).await;
-        match el.click().await {
-            Ok(()) => return,
-            Err(fantoccini::error::CmdError::Standard(e))
-                if e.error == fantoccini::error::ErrorStatus::ElementClickIntercepted
-                    && tokio::time::Instant::now() < deadline =>
-            {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(e) => {
-                shot(c, "failure-click").await;
-                let cover = c
-                    .execute(
-                        "const e = document.querySelector(arguments[0]); if (!e) return null; \
-                         const r = e.getBoundingClientRect(); \
-                         const t = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2); \
-                         return t ? t.outerHTML.slice(0, 300) : null;",
-                        vec![serde_json::json!(css)],
-                    )
-                    .await
-                    .unwrap_or_default();
-                panic!("could not click {css}: {e}\ncovered by: {cover}");
-            }
-        }
-    }
-}
-
-async fn nav(c: &Client, view: &str) {
-    click(c, &format!("[data-testid=nav-{view}]")).await;
-}
+#[path = "support/webview.rs"]
+mod webview;
+use webview::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_end_to_end() {
@@ -146,18 +31,6 @@ async fn the_app_end_to_end() {
 
 async fn scenario() {
     tally_client::install_crypto();
-    let required = std::env::var_os("TALLY_REQUIRE_DESKTOP").is_some();
-    let (Some(driver_bin), Some(_)) = (tool("tauri-driver"), tool("WebKitWebDriver")) else {
-        assert!(!required, "tauri-driver or WebKitWebDriver is missing (scripts/deps.sh test installs them)");
-        eprintln!("skipped: tauri-driver/WebKitWebDriver not installed");
-        return;
-    };
-    if std::env::var_os("DISPLAY").is_none() {
-        assert!(!required, "no DISPLAY: run inside scripts/desktop-session.sh");
-        eprintln!("skipped: no display");
-        return;
-    }
-
     // The hub, on a port we keep across a restart.
     let hub_dir = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -200,37 +73,7 @@ async fn scenario() {
 
     // The app, under a test identity: its own data dir and keychain service.
     let app_data = tempfile::tempdir().unwrap();
-    let (wd_port, native_port) = (free_port(), free_port());
-    let _driver = Driver(
-        Command::new(driver_bin)
-            .args(["--port", &wd_port.to_string(), "--native-port", &native_port.to_string()])
-            .env("TALLY_DATA_DIR", app_data.path())
-            .env("TALLY_KEYRING_SERVICE", format!("app.tally.e2e-{}", std::process::id()))
-            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("tauri-driver starts"),
-    );
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), "wry".into());
-    caps.insert("tauri:options".into(), serde_json::json!({"application": env!("CARGO_BIN_EXE_tally")}));
-    let mut c = None;
-    let wd_url = format!("http://127.0.0.1:{wd_port}");
-    for _ in 0..50 {
-        let mut builder = ClientBuilder::rustls().expect("tls");
-        builder.capabilities(caps.clone());
-        match tokio::time::timeout(Duration::from_secs(60), builder.connect(&wd_url)).await {
-            Ok(Ok(client)) => {
-                c = Some(client);
-                break;
-            }
-            Ok(Err(_)) => tokio::time::sleep(Duration::from_millis(200)).await,
-            Err(_) => panic!("the WebDriver session did not start within 60 s"),
-        }
-    }
-    let c = c.expect("WebDriver session with the app");
+    let Some((_driver, c)) = open_app(app_data.path(), "e2e").await else { return };
 
     // 1. Sign in as alice.
     let title = c.title().await.unwrap_or_default();
@@ -434,9 +277,4 @@ async fn watch_the_download(c: &Client, alice_total: i64) {
     let (in_settings, _) = pair(wait_js(c, "\"Downloading history — N of M\" in Settings", READ).await);
     assert!(in_settings >= later && in_settings < total);
     shot(c, "02b-settings-downloading").await;
-}
-
-/// The hub's database file, opened read-only beside the running hub (WAL lets a second reader in).
-fn hub_db(dir: &std::path::Path) -> rusqlite::Connection {
-    rusqlite::Connection::open_with_flags(dir.join("hub.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()
 }

@@ -17,7 +17,7 @@ use tally_protocol::*;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 mod account;
-mod app_lock;
+pub(crate) mod app_lock;
 mod cache_key;
 pub use account::{device_info, NewAccount};
 
@@ -60,7 +60,8 @@ pub struct Engine {
     active: Mutex<Option<Active>>,
     network: Mutex<Arc<dyn NetworkMonitor>>,
     tls: Result<Arc<rustls::ClientConfig>, String>,
-    lock: Mutex<app_lock::LockRuntime>,
+    /// Shared with the socket task, which hides notification contents while the app is locked.
+    lock: Arc<Mutex<app_lock::LockRuntime>>,
 }
 
 fn slug(s: &str) -> String {
@@ -150,6 +151,7 @@ impl Engine {
             focused_room: Mutex::new(None),
             pages_fetched: Default::default(),
             cache_account: cache_key::cache_account(&db_dir),
+            lock: self.lock.clone(),
         });
         if let Some(t) = first {
             shared.install_tokens(t)?;
@@ -261,7 +263,7 @@ impl Engine {
         });
     }
 
-    async fn request(
+    pub(crate) async fn request(
         &self,
         make: impl FnOnce(ReqId) -> ClientFrame + Send + 'static,
     ) -> Result<Option<AckData>, Error> {

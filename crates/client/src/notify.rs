@@ -178,10 +178,25 @@ pub struct Raiser<'a> {
     pub local_minute: u16,
     /// The room the user is looking at right now (no notification for it while the window is focused).
     pub focused_room: Option<i64>,
+    /// The app lock hides the app: say that something happened, not what (no names, amounts or text).
+    pub private: bool,
+}
+
+/// What a notification says while the app lock hides the app.
+fn private_text(kind: NotificationKind) -> (&'static str, &'static str) {
+    match kind {
+        NotificationKind::Message | NotificationKind::Mention => ("New message", "Unlock Tally to read it."),
+        NotificationKind::Security => ("Security alert", "Unlock Tally to see what happened to your account."),
+        _ => ("New activity", "Unlock Tally to see it."),
+    }
 }
 
 impl Raiser<'_> {
-    fn raise(&self, n: Native, kind: NotificationKind) -> Result<bool, Error> {
+    fn raise(&self, mut n: Native, kind: NotificationKind) -> Result<bool, Error> {
+        if self.private {
+            let (title, body) = private_text(kind);
+            (n.title, n.body) = (title.into(), body.into());
+        }
         let prefs = self.store.prefs()?;
         if !allowed(&prefs, kind, n.priority, self.local_minute) {
             // Remember it anyway so it is not raised later by a replay.

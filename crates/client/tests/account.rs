@@ -194,6 +194,12 @@ async fn the_app_lock_hides_everything_until_the_pin_and_ten_wrong_pins_erase_th
     app.engine.lock_now();
     let e = app.engine.balances().unwrap_err();
     assert_eq!(e.code(), CommandErrorCode::Local(LocalErrorCode::Locked));
+    // Money that arrives while locked is announced without saying how much or from whom.
+    let before = app.shown().len();
+    hub.deposit("kai", 2_500).await;
+    app.until("a notification while locked", |_| app.shown().len() > before).await;
+    let n = app.shown().pop().unwrap();
+    assert_eq!((n.title.as_str(), n.body.as_str()), ("New activity", "Unlock Tally to see it."), "{n:?}");
     assert!(app
         .engine
         .send_money(&SendMoney {
@@ -231,4 +237,52 @@ async fn the_app_lock_hides_everything_until_the_pin_and_ten_wrong_pins_erase_th
     assert_eq!((s.enabled, s.locked, s.attempts_left), (true, false, 10), "{s:?}");
     app.engine.set_app_lock(None, 5, Some("4821".into())).await.unwrap();
     assert!(!app.engine.app_lock_state().enabled);
+}
+
+/// A tenant that requires two-factor: the app signs up, sees the requirement, and a payment is refused
+/// with `two_factor_required` (kept in the outbox as failed, nothing moved); after enrolment from the app
+/// the same payment, retried on the same connection, goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn where_two_factor_is_required_a_payment_waits_for_enrolment_and_then_goes_through() {
+    let hub = Hub::start().await;
+    hub.register("bob").await;
+    let r = hub
+        .http
+        .post(format!("{}/v1/admin/tenants", hub.url()))
+        .bearer_auth(&hub.admin)
+        .json(&json!({"name": "default", "require_two_factor": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::new(dir.path());
+    let s = app.engine.sign_up(&hub.url(), account("ivy", STRONG)).await.expect("sign up");
+    assert!(s.must_enrol_two_factor);
+    hub.deposit("ivy", 1_000).await;
+    app.until("the deposit is cached", |e| e.balances().map(|b| !b.is_empty()).unwrap_or(false)).await;
+
+    let pay = SendMoney {
+        to: "bob".into(),
+        amount: tally_protocol::Money::new(250, tally_protocol::Currency::USD),
+        memo: "lunch".into(),
+    };
+    let sent = app.engine.send_money(&pay).expect("queued");
+    let id = sent.outbox_id.expect("in the outbox");
+    let refused = CommandErrorCode::Hub(ErrorCode::TwoFactorRequired);
+    app.until("refused until enrolment", |e| {
+        e.outbox()
+            .unwrap()
+            .iter()
+            .any(|o| o.id == id && matches!(&o.local, LocalState::Failed { code, .. } if *code == refused))
+    })
+    .await;
+    assert_eq!(app.usd().0, 1_000, "nothing moved");
+
+    let setup = app.engine.two_factor_setup().await.unwrap();
+    app.engine.two_factor_enable(&code_at(&setup.secret, now())).await.unwrap();
+    app.engine.retry_outbox(id).expect("retry");
+    app.until("paid once enrolled", |e| e.outbox().unwrap().is_empty()).await;
+    app.until("the balance shows it", |_| app.usd().0 == 750).await;
+    assert_eq!(hub.invariants().await["ok"], true);
 }

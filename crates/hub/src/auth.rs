@@ -25,6 +25,11 @@ pub struct Claims {
     pub sid: String,
     pub iat: i64,
     pub exp: i64,
+    /// The tenant requires two-factor and this user has not turned it on: the session may read and may
+    /// enrol, but moves no money and writes to no one until it has (the claim is settled at every issue,
+    /// so it clears at the first refresh after enrolment and appears at the first after a reset).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub enrol: bool,
 }
 
 pub struct Keys {
@@ -44,7 +49,7 @@ impl Keys {
         }
     }
 
-    pub fn issue(&self, user: UserId, tenant: TenantId, sid: &str) -> HubResult<String> {
+    pub fn issue(&self, user: UserId, tenant: TenantId, sid: &str, enrol: bool) -> HubResult<String> {
         // `exp` has whole seconds: round up, so the token lives at least the `expires_in` it is issued with
         // (a client renews at ~80 % of that; rounding down would cut up to a second off).
         let now = now_ms();
@@ -54,6 +59,7 @@ impl Keys {
             sid: sid.to_string(),
             iat: now / 1000,
             exp: (now + 999) / 1000 + self.access_ttl_secs as i64,
+            enrol,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.enc).map_err(HubError::internal)
     }

@@ -33,6 +33,8 @@ pub struct Conn {
     dead: watch::Sender<bool>,
     /// When the connection's access token expires (ms): renewed in band with `auth`.
     token_expires_ms: AtomicI64,
+    /// The session must enrol two-factor before it moves money or writes to anyone (the token's `enrol`).
+    must_enrol: AtomicBool,
 }
 
 impl Conn {
@@ -48,14 +50,22 @@ impl Conn {
             close_reason: Mutex::new(None),
             dead: watch::channel(false).0,
             token_expires_ms: AtomicI64::new(i64::MAX),
+            must_enrol: AtomicBool::new(false),
         }
+    }
+
+    pub fn must_enrol(&self) -> bool {
+        self.must_enrol.load(Ordering::Relaxed)
+    }
+
+    /// Takes the token's claims for the connection: its expiry and whether it is held to enrolment.
+    pub fn apply_claims(&self, claims: &crate::auth::Claims) {
+        self.token_expires_ms.store(claims.exp.saturating_mul(1000), Ordering::Relaxed);
+        self.must_enrol.store(claims.enrol, Ordering::Relaxed);
     }
 
     pub fn token_expires_ms(&self) -> i64 {
         self.token_expires_ms.load(Ordering::Relaxed)
-    }
-    pub fn set_token_expires_ms(&self, at: i64) {
-        self.token_expires_ms.store(at, Ordering::Relaxed);
     }
 
     fn subs(&self) -> std::sync::MutexGuard<'_, HashMap<Channel, SubState>> {

@@ -1,6 +1,5 @@
 //! The WebSocket loop: authenticate with `hello`, then read requests and write queued frames.
 use crate::conn::Conn;
-use crate::fanout::TenantId;
 use crate::hub::Hub;
 use crate::ratelimit::{Bucket, Flood};
 use crate::store::now_ms;
@@ -26,11 +25,10 @@ async fn close_now(mut socket: WebSocket, code: CloseCode, reason: &str) {
 /// `_counted` keeps the socket in the drain's count from its upgrade to its close.
 pub async fn serve_socket(hub: Arc<Hub>, socket: Box<WebSocket>, _counted: crate::hub::SocketGuard) {
     let Some((socket, hello, user, claims)) = Box::pin(handshake(&hub, *socket)).await else { return };
-    // claims: (tenant, user, session, token expiry in seconds)
-    let (tenant, uid, sid) = (claims.0, claims.1, claims.2);
+    let (tenant, uid, sid) = (claims.tid, claims.sub, claims.sid.clone());
     let (out_tx, out_rx) = mpsc::channel::<Utf8Bytes>(hub.cfg.out_queue);
     let conn = Arc::new(Conn::new(hub.next_conn_id(), tenant, user.clone(), sid, out_tx));
-    conn.set_token_expires_ms(claims.3.saturating_mul(1000));
+    conn.apply_claims(&claims);
     let span = tracing::info_span!("conn", id = conn.id, user = uid, tenant = tenant.0);
     span.in_scope(|| tracing::debug!("authenticated"));
     hub.register(&conn);
@@ -101,7 +99,7 @@ async fn start(hub: &Arc<Hub>, conn: &Arc<Conn>, hello: Hello, user: UserSummary
 async fn handshake(
     hub: &Arc<Hub>,
     mut socket: WebSocket,
-) -> Option<(WebSocket, Hello, UserSummary, (TenantId, UserId, String, i64))> {
+) -> Option<(WebSocket, Hello, UserSummary, crate::auth::Claims)> {
     // 1. hello, within the auth timeout.
     // Control frames (ping/pong) may come first; tungstenite answers pings itself.
     let deadline = tokio::time::Instant::now() + Duration::from_millis(hub.cfg.auth_timeout_ms);
@@ -164,8 +162,7 @@ async fn handshake(
             return None;
         }
     };
-    let (tenant, uid, sid, exp) = (claims.tid, claims.sub, claims.sid.clone(), claims.exp);
-    let sid2 = sid.clone();
+    let (tenant, uid, sid2) = (claims.tid, claims.sub, claims.sid.clone());
     let known = hub
         .store
         .read(move |c| Ok((crate::auth::is_revoked(c, &sid2)?, crate::auth::user_summary(c, tenant, uid)?)))
@@ -186,7 +183,7 @@ async fn handshake(
         }
     };
 
-    Some((socket, hello, user, (tenant, uid, sid, exp)))
+    Some((socket, hello, user, claims))
 }
 
 fn close_code_for(err: &axum::Error) -> CloseCode {

@@ -284,3 +284,55 @@ async fn the_operator_resets_a_password_or_two_factor_and_a_tenant_can_require_i
     assert_eq!((s, v["code"].as_str()), (403, Some("forbidden")), "required here: {v}");
     tokio::time::sleep(Duration::from_millis(1)).await;
 }
+
+/// Where the tenant requires two-factor, an account without it can sign in, read and enrol, but it pays
+/// no one and writes to no one until it has; the socket it already holds is let go once it renews with
+/// the token issued after enrolment. A reset puts the account back under the rule at its next refresh.
+#[tokio::test]
+async fn a_session_that_must_enrol_reads_but_neither_pays_nor_writes_until_it_has() {
+    let hub = TestHub::start().await;
+    hub.register("bob").await;
+    hub.admin_post("/v1/admin/tenants", json!({"name": "default", "require_two_factor": true})).await;
+    let (s, v) = hub.post("/v1/auth/register", json!({"username": "alice", "password": PW})).await;
+    assert_eq!((s, &v["must_enrol_two_factor"]), (201, &json!(true)), "{v}");
+    let a = Session::from_json(&v);
+    hub.deposit("alice", 5_000).await;
+    let mut ws = hub.connect(&a).await;
+
+    let refused = ws.transfer("k1", "bob", 100).await.expect_err("no payment before enrolment");
+    assert_eq!(refused.0, ErrorCode::TwoFactorRequired, "{refused:?}");
+    let room = ws
+        .request(|id| ClientFrame::RoomCreate {
+            id,
+            kind: RoomKind::Direct,
+            name: String::new(),
+            members: vec!["bob".into()],
+        })
+        .await;
+    assert_eq!(room.expect_err("no new conversation either").0, ErrorCode::TwoFactorRequired);
+    ws.subscribe(Channel::User(a.user.id), None).await.expect("its own channels are readable");
+    let page = ws
+        .request(|id| ClientFrame::History { id, channel: Channel::Transactions(a.user.id), before: None, limit: 10 })
+        .await
+        .expect("and its history");
+    assert!(matches!(page, Some(AckData::History { ref events, .. }) if !events.is_empty()), "the deposit: {page:?}");
+    let (s, v) = hub.get_with("/v1/account/sessions", &a.access).await;
+    assert_eq!(s, 200, "the account pages still work: {v}");
+
+    enrol(&hub, &a).await;
+    let (s, v) = hub.post("/v1/auth/refresh", json!({"refresh_token": a.refresh})).await;
+    assert_eq!((s, &v["must_enrol_two_factor"]), (200, &json!(false)), "{v}");
+    let renewed = Session::from_json(&v);
+    let token = renewed.access.clone();
+    ws.request(|id| ClientFrame::Auth { id, token }).await.expect("renewed in band");
+    let t = ws.transfer("k1", "bob", 100).await.expect("pays once enrolled, on the same socket");
+    assert_eq!(t.amount.minor, 100);
+
+    hub.admin_post("/v1/admin/two-factor/reset", json!({"username": "alice"})).await;
+    let (s, v) = hub.post("/v1/auth/refresh", json!({"refresh_token": renewed.refresh})).await;
+    assert_eq!((s, &v["must_enrol_two_factor"]), (200, &json!(true)), "the rule is back after a reset: {v}");
+    let token = Session::from_json(&v).access;
+    ws.request(|id| ClientFrame::Auth { id, token }).await.expect("renewed in band");
+    let refused = ws.transfer("k2", "bob", 100).await.expect_err("held to enrolment again");
+    assert_eq!(refused.0, ErrorCode::TwoFactorRequired);
+}

@@ -217,7 +217,8 @@ export function describeError(e: unknown): string {
     insecure_server:
       "This address isn't encrypted, so your password could be read on the way. Use https:// — plain http:// is only for a hub on this computer.",
     auth: "Wrong username or password.",
-    two_factor_required: "Enter the code from your authenticator app.",
+    // Sign-in asks for the code itself; anywhere else this means the tenant requires two-factor first.
+    two_factor_required: "Your organisation requires two-factor authentication. Turn it on in Settings → Security, then try again.",
     unauthorized: "Wrong username or password, or your session ended. Sign in again.",
     keychain_unavailable: "No system keychain was found, so your sign-in is kept only until you quit.",
     storage: "Tally couldn't save to this device's storage. Free some disk space and try again.",

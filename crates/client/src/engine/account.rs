@@ -113,9 +113,24 @@ impl Engine {
     }
 
     /// Finishes enrolment with a code from the app; returns the recovery codes (shown once).
+    /// Where the tenant requires two-factor, the session's token said "enrol first": a new one, and the
+    /// socket renewed with it in band (answered before this returns), lets the next payment through at
+    /// once. Offline, the next connection uses the new token.
     pub async fn two_factor_enable(&self, code: &str) -> Result<Vec<String>, Error> {
         let (api, t) = self.authed().await?;
-        api.two_factor_enable(&t, code.trim()).await
+        let codes = api.two_factor_enable(&t, code.trim()).await?;
+        let shared = self.with(|a| Ok(a.shared.clone()))?;
+        match shared.access_token(true).await {
+            Ok(token) => {
+                if let Err(e) = self.request(move |id| tally_protocol::ClientFrame::Auth { id, token }).await {
+                    tracing::debug!(error = %e, "socket not renewed after enrolment; the next connection will be");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "token refresh after enrolment failed; the next scheduled one will do")
+            }
+        }
+        Ok(codes)
     }
 
     pub async fn two_factor_disable(&self, code: &str) -> Result<(), Error> {

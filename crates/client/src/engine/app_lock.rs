@@ -50,6 +50,17 @@ fn verify(pin: &str, hash: &str) -> bool {
     PasswordHash::new(hash).map(|h| Argon2::default().verify_password(pin.as_bytes(), &h).is_ok()).unwrap_or(false)
 }
 
+impl LockRuntime {
+    /// The lock is on and the app is locked, or has been out of sight long enough to lock when it comes
+    /// back: what the app would hide must not show in a notification either. (Not known until the lock
+    /// was first read from the keychain, which every start does before the UI reads anything.)
+    pub fn hides_content(&self) -> bool {
+        let Some(Some((_, minutes))) = &self.settings else { return false };
+        let away = self.hidden_since.map(|t| t.elapsed()).unwrap_or_default();
+        self.locked || (self.hidden_since.is_some() && away >= Duration::from_secs(*minutes as u64 * 60))
+    }
+}
+
 impl Engine {
     fn lock_rt(&self) -> std::sync::MutexGuard<'_, LockRuntime> {
         self.lock.lock().unwrap_or_else(|e| e.into_inner())

@@ -196,6 +196,16 @@ async fn on_refreshed(
     None
 }
 
+/// Fetches a new token and renews the connection with it when it comes.
+fn start_refresh(sh: &Arc<Shared>, live: &mut Live) {
+    live.refreshing = true;
+    let (sh2, tx) = (sh.clone(), live.refreshed.clone());
+    // The result is dropped with this connection's receiver if the connection ends first.
+    tokio::spawn(async move {
+        let _ = tx.send(sh2.access_token(true).await).await;
+    });
+}
+
 async fn on_tick(sh: &Arc<Shared>, conn: &mut Conn, live: &mut Live) -> Option<Outcome> {
     let now = Instant::now();
     // Two missed heartbeats: the connection is dead even if TCP says nothing.
@@ -217,12 +227,7 @@ async fn on_tick(sh: &Arc<Shared>, conn: &mut Conn, live: &mut Live) -> Option<O
         }
     }
     if !live.refreshing && now >= live.refresh_at {
-        live.refreshing = true;
-        let (sh2, tx) = (sh.clone(), live.refreshed.clone());
-        // The result is dropped with this connection's receiver if the connection ends first.
-        tokio::spawn(async move {
-            let _ = tx.send(sh2.access_token(true).await).await;
-        });
+        start_refresh(sh, live);
     }
     if conn.pending.values().any(|(_, at)| at.elapsed() > ACK_TIMEOUT) {
         return Some(live.dropped("the server stopped answering"));

@@ -74,6 +74,8 @@ pub struct Shared {
     pub pages_fetched: std::sync::atomic::AtomicU64,
     /// The keychain name of this account's cache key.
     pub cache_account: String,
+    /// The app lock's state: while it hides the app, notifications say only that something happened.
+    pub lock: Arc<Mutex<crate::engine::app_lock::LockRuntime>>,
 }
 
 pub struct TokenState {
@@ -197,11 +199,15 @@ impl Shared {
             notifier: &*self.notifier,
             local_minute: crate::notify::local_minute_now(),
             focused_room: focused,
+            private: self.lock.lock().unwrap_or_else(|e| e.into_inner()).hides_content(),
         };
         for n in notifications {
             match r.notification(n) {
-                Ok(true) => self.emit(AppEvent::Toast { kind: n.kind, title: n.title.clone(), body: n.body.clone() }),
-                Ok(false) => {}
+                // No toast on a lock screen: the notification centre has it once unlocked.
+                Ok(true) if !r.private => {
+                    self.emit(AppEvent::Toast { kind: n.kind, title: n.title.clone(), body: n.body.clone() })
+                }
+                Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "notification"),
             }
         }

@@ -46,6 +46,7 @@ fn shared(url: &str, dir: &std::path::Path, tokens: &crate::api::Tokens) -> Arc<
         focused_room: Mutex::new(None),
         pages_fetched: Default::default(),
         cache_account: "test".into(),
+        lock: Default::default(),
     })
 }
 

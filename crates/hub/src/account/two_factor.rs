@@ -81,6 +81,11 @@ pub fn is_enabled(tx: &mut dyn Tx, tenant: TenantId, user: UserId) -> HubResult<
     Ok(tx.totp(tenant, user)?.is_some_and(|r| r.secret.is_some()))
 }
 
+/// The tenant requires two-factor and the user has not turned it on (the session is held to enrolment).
+pub fn must_enrol(tx: &mut dyn Tx, tenant: TenantId, user: UserId) -> HubResult<bool> {
+    Ok(super::policy::of(tx, tenant)?.1 && !is_enabled(tx, tenant, user)?)
+}
+
 /// Checks a second factor: a TOTP code not used before, or an unused recovery code (then spent).
 pub fn verify(tx: &mut dyn Tx, tenant: TenantId, user: UserId, code: &str) -> HubResult<()> {
     let row = tx.totp(tenant, user)?.ok_or_else(|| HubError::not_found("user"))?;

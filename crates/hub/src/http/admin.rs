@@ -352,15 +352,15 @@ pub(super) async fn tokens(
             b.usernames
                 .iter()
                 .map(|n| match accounts::user_by_name(c, tenant, n)? {
-                    Some((u, _, true)) => Ok(u),
+                    Some((u, _, true)) => Ok((two_factor::must_enrol(c, tenant, u.id)?, u)),
                     _ => Err(HubError::not_found("user")),
                 })
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
     let mut out = Vec::with_capacity(found.len());
-    for u in found {
-        let token = s.hub.keys.issue(u.id, tenant, &accounts::random_token("f_", 16))?;
+    for (enrol, u) in found {
+        let token = s.hub.keys.issue(u.id, tenant, &accounts::random_token("f_", 16), enrol)?;
         out.push(json!({"user": u, "access_token": token}));
     }
     Ok(Json(json!({ "tokens": out, "expires_in": s.hub.keys.access_ttl_secs })))

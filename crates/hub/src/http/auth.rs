@@ -34,25 +34,28 @@ async fn tokens(
     issue: Issue,
     ip: String,
 ) -> ApiResult<serde_json::Value> {
-    let access = hub.keys.issue(user.id, tenant, &family)?;
     let ttl = hub.keys.refresh_ttl_secs;
     let (uid, fam) = (user.id, family.clone());
-    let refresh = hub
+    let (refresh, enrol) = hub
         .store
-        .write(move |c, e| match &issue {
-            Issue::New { device, warn } => {
-                sessions::open(c, e, (tenant, uid), &fam, device, &ip, *warn)?;
-                accounts::new_refresh(c, uid, tenant, &fam, None, ttl)
-            }
-            Issue::Rotated { parent } => {
-                sessions::touch(c, &fam, &ip)?;
-                accounts::new_refresh(c, uid, tenant, &fam, Some(parent), ttl)
-            }
+        .write(move |c, e| {
+            let refresh = match &issue {
+                Issue::New { device, warn } => {
+                    sessions::open(c, e, (tenant, uid), &fam, device, &ip, *warn)?;
+                    accounts::new_refresh(c, uid, tenant, &fam, None, ttl)?
+                }
+                Issue::Rotated { parent } => {
+                    sessions::touch(c, &fam, &ip)?;
+                    accounts::new_refresh(c, uid, tenant, &fam, Some(parent), ttl)?
+                }
+            };
+            Ok((refresh, two_factor::must_enrol(c, tenant, uid)?))
         })
         .await?;
+    let access = hub.keys.issue(user.id, tenant, &family, enrol)?;
     Ok(json!({
         "access_token": access, "refresh_token": refresh, "expires_in": hub.keys.access_ttl_secs,
-        "token_type": "Bearer", "user": user
+        "token_type": "Bearer", "user": user, "must_enrol_two_factor": enrol
     }))
 }
 
@@ -86,7 +89,7 @@ pub(super) async fn register(
     let device = c.device.clone();
     let invited = c.invite.as_deref().is_some_and(|i| !i.trim().is_empty());
     let created = create_account(&s, c, username).await;
-    let (user, tenant, require) = match created {
+    let (user, tenant) = match created {
         Ok(u) => u,
         Err(e) => {
             // Guesses count (invite codes, taken usernames); a weak password or a closed tenant does not.
@@ -100,19 +103,18 @@ pub(super) async fn register(
         tokens(&s.hub, (user, tenant), accounts::random_token("f_", 16), Issue::New { device, warn: false }, ip)
             .await?;
     body["two_factor"] = json!(false);
-    body["must_enrol_two_factor"] = json!(require);
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-/// The new user, its tenant, and whether the tenant requires two-factor.
-async fn create_account(s: &AppState, c: Credentials, username: String) -> ApiResult<(UserSummary, TenantId, bool)> {
+/// The new user and its tenant.
+async fn create_account(s: &AppState, c: Credentials, username: String) -> ApiResult<(UserSummary, TenantId)> {
     accounts::validate_username(&username)?;
     password::check_new(&c.password, &username, &c.display_name)?;
     let tenant = tenant_or_404(s, c.tenant).await?;
     let hash = hash_password(c.password).await?;
     let limits = (s.hub.cfg.limit_single, s.hub.cfg.limit_daily);
     let (display, invite) = (c.display_name, c.invite);
-    let (user, require) = s
+    let user = s
         .hub
         .store
         .write(move |conn, _| {
@@ -121,10 +123,10 @@ async fn create_account(s: &AppState, c: Credentials, username: String) -> ApiRe
             policy::gate(conn, tenant, invite.as_deref())?;
             let u = accounts::create_user(conn, tenant, &username, &display, &hash, limits)?;
             policy::admit(conn, tenant, u.id, invite.as_deref())?;
-            Ok((u, policy::of(conn, tenant)?.1))
+            Ok(u)
         })
         .await?;
-    Ok((user, tenant, require))
+    Ok((user, tenant))
 }
 
 /// Sign-in: the password, then (when two-factor is on) the code. Failures of either count against the
@@ -149,8 +151,7 @@ pub(super) async fn login(
         return Err(ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "wrong username or password".into()));
     };
     let uid = user.id;
-    let (enabled, require) =
-        s.hub.store.read(move |t| Ok((two_factor::is_enabled(t, tenant, uid)?, policy::of(t, tenant)?.1))).await?;
+    let enabled = s.hub.store.read(move |t| two_factor::is_enabled(t, tenant, uid)).await?;
     if enabled {
         second_factor(&s, (tenant, uid), c.totp, [&user_key, &ip_key], &ip).await?;
     }
@@ -158,7 +159,6 @@ pub(super) async fn login(
     let device = Issue::New { device: c.device, warn: true };
     let mut body = tokens(&s.hub, (user, tenant), accounts::random_token("f_", 16), device, ip).await?;
     body["two_factor"] = json!(enabled);
-    body["must_enrol_two_factor"] = json!(require && !enabled);
     Ok(Json(body))
 }
 

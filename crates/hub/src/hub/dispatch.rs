@@ -30,6 +30,12 @@ impl Hub {
     }
 
     async fn dispatch(self: &Arc<Self>, conn: &Arc<Conn>, frame: ClientFrame) -> HubResult<Reply> {
+        if conn.must_enrol() && reaches_others(&frame) {
+            return Err(HubError::new(
+                ErrorCode::TwoFactorRequired,
+                "your organisation requires two-factor authentication: turn it on in Settings → Security first",
+            ));
+        }
         let tenant = conn.tenant;
         let me = conn.user.clone();
         let uid = me.id;
@@ -239,7 +245,22 @@ impl Hub {
             conn.close(CloseCode::SessionRevoked, "session revoked");
             return Err(HubError::new(ErrorCode::Unauthorized, "session revoked"));
         }
-        conn.set_token_expires_ms(claims.exp.saturating_mul(1000));
+        conn.apply_claims(&claims);
         Ok(())
     }
+}
+
+/// Frames that move money or put something in front of other people: refused to a session that must
+/// enrol two-factor first. Reading, receipts, typing, presence and the user's own notifications are not.
+fn reaches_others(frame: &ClientFrame) -> bool {
+    use ClientFrame as F;
+    matches!(
+        frame,
+        F::TransferCreate { .. }
+            | F::RoomCreate { .. }
+            | F::RoomInvite { .. }
+            | F::MessageSend { .. }
+            | F::MessageEdit { .. }
+            | F::React { .. }
+    )
 }

@@ -100,6 +100,9 @@ impl Hub {
         }
     }
 
+    /// The channel's head and the replay from `since`. One read answers most resumes: the head, the
+    /// recovery plan and the first page of what was missed come from one snapshot of the log (a client
+    /// that missed nothing costs that one read); longer gaps read further pages.
     async fn replay(
         &self,
         conn: &Arc<Conn>,
@@ -107,39 +110,62 @@ impl Hub {
         since: Option<Position>,
     ) -> HubResult<(log::Head, u64, bool, u32)> {
         let tenant = conn.tenant;
-        let head = match self.store.read(move |c| log::head(c, tenant, &channel)).await? {
-            Some(h) => h,
-            None => self.store.write(move |c, _| log::head_or_create(c, tenant, &channel)).await?,
-        };
-        let Some(since) = since else { return Ok((head.clone(), head.seq, false, 0)) };
-        let h2 = head.clone();
-        let plan =
-            self.store.read(move |c| log::plan_recovery(c, tenant, &channel, &h2, &since.epoch, since.seq)).await?;
-        match plan {
-            Recovery::Lost => Ok((head.clone(), head.seq, false, 0)),
-            Recovery::Replay { from, to } => {
-                let mut next = from;
-                let mut replayed: u32 = 0;
-                while next <= to {
-                    let page = self
-                        .store
-                        .read(move |c| log::read_range(c, tenant, &channel, next, to, MAX_REPLAY_BATCH))
-                        .await?;
-                    // The log must hold every seq in range (trimmed meanwhile → not recovered).
-                    let contiguous =
-                        page.first().map(|p| p.0) == Some(next) && page.windows(2).all(|w| w[1].0 == w[0].0 + 1);
-                    if !contiguous {
-                        return Ok((head.clone(), head.seq, false, replayed));
+        let first = self
+            .store
+            .read(move |c| {
+                let Some(head) = log::head(c, tenant, &channel)? else { return Ok(None) };
+                let plan = match &since {
+                    Some(s) => Some(log::plan_recovery(c, tenant, &channel, &head, &s.epoch, s.seq)?),
+                    None => None,
+                };
+                let page = match plan {
+                    Some(Recovery::Replay { from, to }) if from <= to => {
+                        log::read_range(c, tenant, &channel, from, to, MAX_REPLAY_BATCH)?
                     }
-                    let last = page.last().map(|p| p.0).unwrap_or(next);
-                    let texts: Vec<String> = page.into_iter().map(|p| p.1).collect();
-                    replayed += texts.len() as u32;
-                    conn.send_raw(Utf8Bytes::from(log::batch_frame(&channel, &texts))).await;
-                    next = last + 1;
-                }
-                Ok((head.clone(), to, true, replayed))
+                    _ => Vec::new(),
+                };
+                Ok(Some((head, plan, page)))
+            })
+            .await?;
+        let Some((head, plan, page)) = first else {
+            // A channel nobody wrote to yet: a new epoch, so any position given is from elsewhere (lost).
+            let head = self.store.write(move |c, _| log::head_or_create(c, tenant, &channel)).await?;
+            return Ok((head.clone(), head.seq, false, 0));
+        };
+        let Some(Recovery::Replay { from, to }) = plan else { return Ok((head.clone(), head.seq, false, 0)) };
+        let (last, recovered, replayed) = self.send_replay(conn, channel, (from, to), page).await?;
+        Ok((head, last, recovered, replayed))
+    }
+
+    /// Sends `from..=to` as `batch` frames, starting with the page already read. Returns the position the
+    /// subscription continues from, whether the log held every seq in range (not trimmed meanwhile: else
+    /// not recovered, from the head), and how many events went out.
+    async fn send_replay(
+        &self,
+        conn: &Arc<Conn>,
+        channel: Channel,
+        (from, to): (u64, u64),
+        mut page: Vec<(u64, String)>,
+    ) -> HubResult<(u64, bool, u32)> {
+        let tenant = conn.tenant;
+        let mut next = from;
+        let mut replayed: u32 = 0;
+        while next <= to {
+            if page.is_empty() {
+                page =
+                    self.store.read(move |c| log::read_range(c, tenant, &channel, next, to, MAX_REPLAY_BATCH)).await?;
             }
+            let contiguous = page.first().map(|p| p.0) == Some(next) && page.windows(2).all(|w| w[1].0 == w[0].0 + 1);
+            if !contiguous {
+                return Ok((to, false, replayed));
+            }
+            let last = page.last().map(|p| p.0).unwrap_or(next);
+            let texts: Vec<String> = std::mem::take(&mut page).into_iter().map(|p| p.1).collect();
+            replayed += texts.len() as u32;
+            conn.send_raw(Utf8Bytes::from(log::batch_frame(&channel, &texts))).await;
+            next = last + 1;
         }
+        Ok((to, true, replayed))
     }
 
     async fn send_presence_snapshot(&self, conn: &Arc<Conn>, channel: Channel) {
