@@ -105,7 +105,8 @@ bench-quick: bench-deps
 # into target/bench-quick/). About five minutes; not part of `make test`.
 bench-cluster:
 	cargo build --release -p tally-hub -p tally-bench
-	TALLY_HUB_BIN=target/release/tally-hub TALLY_DEMO_BOT_MS=0 TALLY_CLUSTER_EPHEMERAL=1 scripts/cluster.sh \
+	TALLY_HUB_BIN=target/release/tally-hub TALLY_DEMO_BOT_MS=0 TALLY_CLUSTER_EPHEMERAL=1 \
+	  TALLY_MAX_CONNS_PER_ADDRESS=0 TALLY_MAX_UNAUTHENTICATED_PER_ADDRESS=0 scripts/cluster.sh \
 	  "127.0.0.1:$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')" \
 	  "$$(mktemp -d)" -- target/release/tally-bench cluster $(if $(QUICK),--quick --out target/bench-quick/BENCHMARKS.md)
 

@@ -60,7 +60,9 @@ pids+=($!)
 say "Redis on 127.0.0.1:$redisport"
 
 # Three hubs on one database and one bus; one JWT secret so a token from any hub works on all of them.
-[ -f "$data/jwt.secret" ] || head -c 48 /dev/urandom | base64 > "$data/jwt.secret"
+# The hubs refuse a secret file that others can read.
+[ -f "$data/jwt.secret" ] || (umask 077; head -c 48 /dev/urandom | base64 > "$data/jwt.secret")
+chmod 600 "$data/jwt.secret"
 backends=""
 hub_urls=""
 hub_pids=""

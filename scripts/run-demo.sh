@@ -12,7 +12,11 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   exit 1
 fi
 
-mkdir -p "$data"
+# The hub refuses a data directory (or a secret file in it) that others can read; a demo directory made
+# by an earlier version of this script was 0755, so it is put right here.
+mkdir -p -m 700 "$data"
+chmod 700 "$data"
+find "$data" -maxdepth 1 -type f \( -name 'hub.db*' -o -name '*.secret' -o -name '*.token' \) -exec chmod 600 {} +
 "$target/tally-hub" --demo --bind "$addr" --data-dir "$data" --demo-bot-ms "${TALLY_DEMO_BOT_MS:-8000}" &
 hub=$!
 trap 'kill $hub 2>/dev/null || true; wait $hub 2>/dev/null || true' EXIT

@@ -3,7 +3,10 @@
 #  1. cargo deny: licences, banned/duplicate crates and sources of the whole workspace (every member, every
 #     target, all features, dev-dependencies included), per deny.toml. Offline (--frozen): it reads
 #     Cargo.lock and the crates already in ~/.cargo (`scripts/deps.sh test` installs cargo-deny and fetches
-#     every target's crates). Advisories are not checked here: they need the advisory database online.
+#     every target's crates). Advisories too, against the RustSec snapshot in ../shared/advisory-db.bundle
+#     (ADVISORY_DB_BUNDLE), cloned into target/advisory-dbs/: vulnerabilities fail the run, ignored
+#     advisories (deny.toml, each with its reason) are listed once. docs/SECURITY.md: checking against
+#     today's database.
 #  2. npm audit of the UI's production dependencies, failing on high or critical vulnerabilities; skipped
 #     with a note when the registry does not answer the audit endpoint (mirrors and offline machines).
 # Usage: scripts/supply-chain.sh
@@ -21,16 +24,38 @@ if ! cargo deny --version >/dev/null 2>&1; then
   echo "supply-chain: cargo-deny is not installed: run 'make deps-test' (scripts/deps.sh test)" >&2
   exit 1
 fi
-say "cargo deny check licenses bans sources ($(cargo deny --version))"
+# The advisory database: the snapshot bundle, cloned where deny.toml's db-path and db-urls put it (cargo-deny
+# names the directory after a hash of the URL), refreshed when the bundle holds another commit.
+bundle="${ADVISORY_DB_BUNDLE:-}"
+for b in ../shared/advisory-db.bundle /work/shared/advisory-db.bundle; do
+  [ -n "$bundle" ] || { [ -f "$b" ] && bundle="$b"; }
+done
+bundle="${bundle:-../shared/advisory-db.bundle}"
+dbdir=target/advisory-dbs/advisory-db-3157b0e258782691
+if [ ! -f "$bundle" ]; then
+  echo "supply-chain: no RustSec advisory snapshot at $bundle: set ADVISORY_DB_BUNDLE to a git bundle of" \
+       "https://github.com/rustsec/advisory-db (git bundle create db.bundle --all in a clone)" >&2
+  exit 1
+fi
+want="$(git bundle list-heads "$bundle" | awk 'NR==1{print $1}')"
+if [ "$(git -C "$dbdir" rev-parse HEAD 2>/dev/null || true)" != "$want" ]; then
+  rm -rf "$dbdir"
+  mkdir -p "$(dirname "$dbdir")"
+  git clone -q "$bundle" "$dbdir" 2>/dev/null
+fi
+snapshot="$(git -C "$dbdir" log -1 --format=%cs)"
+say "cargo deny check licenses bans sources advisories ($(cargo deny --version); RustSec snapshot of $snapshot)"
 deny=(cargo deny --frozen --workspace --color never)
-checks=(check licenses bans sources)
+checks=(check licenses bans sources advisories)
 # One JSON run for the verdict and a short summary: the duplicate-version warnings as one list instead of
 # cargo-deny's page per crate (its full report, with inclusion graphs, follows only for failures).
 deny_rc=0
 "${deny[@]}" -L info -f json "${checks[@]}" >"$tmp/deny.json" 2>&1 || deny_rc=$?
 python3 - "$tmp/deny.json" <<'EOF' || true
-import json, sys
-dupes, other, logs, summary = [], [], [], None
+import json, sys, tomllib
+reasons = {i["id"]: i.get("reason", "") for i in tomllib.load(open("deny.toml", "rb")).get("advisories", {}).get("ignore", [])
+           if isinstance(i, dict)}
+dupes, other, logs, summary, ignored = [], [], [], None, {}
 for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
     try:
         d = json.loads(line)
@@ -44,6 +69,14 @@ for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
     elif d.get("type") == "log" and f.get("level") in ("WARN", "ERROR"):
         logs.append(f"{f['level'].lower()}: {f.get('message', '').strip()}")
     elif d.get("type") == "diagnostic":
+        adv = f.get("advisory") or {}
+        if f.get("code") == "advisory-ignored":
+            continue
+        if adv.get("id") in reasons and f.get("severity") == "note":
+            krates = [g["Krate"] for g in f.get("graphs", []) if "Krate" in g]
+            who = f"{krates[0]['name']}@{krates[0]['version']}" if krates else "?"
+            ignored[adv["id"]] = f"{adv['id']} {who} ({f.get('code')}): {reasons[adv['id']]}"
+            continue
         if f.get("code") == "duplicate" and f.get("severity") == "warning":
             spans = [l.get("span", "") for l in f.get("labels", [])]
             vers = [e.split()[1] for s in spans for e in s.splitlines() if len(e.split()) > 1]
@@ -58,6 +91,10 @@ for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
             other.append(f"{f['severity']}[{f.get('code')}]{who}: {f.get('message')}" + (f" ({extra})" if extra else ""))
 for l in logs:
     print(l)
+if ignored:
+    print(f"advisories ignored in deny.toml ({len(ignored)}):")
+    for i in sorted(ignored.values()):
+        print("  " + i)
 for o in other:
     print(o)
 if dupes:
@@ -75,12 +112,12 @@ if [ "$deny_rc" -ne 0 ]; then
          "(it fetches every target's crates), and make sure Cargo.lock is up to date (any cargo build)." >&2
   else
     # The failures again, in cargo-deny's own words with the inclusion graphs (errors only).
-    "${deny[@]}" -L error check licenses bans sources >&2 || true
+    "${deny[@]}" -L error "${checks[@]}" >&2 || true
   fi
   echo "supply-chain: cargo deny FAILED" >&2
   status=1
 else
-  echo "cargo deny: licenses ok, bans ok, sources ok"
+  echo "cargo deny: licenses ok, bans ok, sources ok, advisories ok (RustSec snapshot of $snapshot)"
 fi
 
 # --- npm audit (production dependencies of ui/) -------------------------------------------------------------

@@ -161,12 +161,18 @@ impl Server {
             bail!("{} is missing: build it with `cargo build --release -p tally-hub`", bin.display());
         }
         let port = port.unwrap_or_else(free_port);
+        // The hub refuses a data directory that others can read (it holds secrets).
         std::fs::create_dir_all(dir)?;
+        #[cfg(unix)]
+        std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
         let child = Command::new(&bin)
             .args(["--bind", &format!("127.0.0.1:{port}"), "--metrics-bind", "127.0.0.1:0", "--data-dir"])
             .arg(dir)
             .env("TALLY_LOG", "warn")
             .env("TALLY_DEMO", "false")
+            // Every bench client comes from 127.0.0.1: the per-address socket caps would refuse them.
+            .env("TALLY_MAX_CONNS_PER_ADDRESS", "0")
+            .env("TALLY_MAX_UNAUTHENTICATED_PER_ADDRESS", "0")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)

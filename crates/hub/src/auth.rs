@@ -11,8 +11,6 @@ use rand::distributions::Alphanumeric;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::Mutex;
 use tally_protocol::{ErrorCode, PresenceStatus, UserId, UserSummary};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -267,46 +265,6 @@ pub fn revoke_family(tx: &mut dyn Tx, family: &str) -> HubResult<()> {
 
 pub fn is_revoked(tx: &mut dyn Tx, family: &str) -> HubResult<bool> {
     tx.is_revoked(family)
-}
-
-/// Failed-login throttling by key (username and client address), in memory.
-pub struct LoginThrottle {
-    max_failures: u32,
-    window_ms: i64,
-    failures: Mutex<HashMap<String, Vec<i64>>>,
-}
-
-impl LoginThrottle {
-    pub fn new(max_failures: u32) -> Self {
-        LoginThrottle { max_failures, window_ms: 5 * 60 * 1000, failures: Mutex::new(HashMap::new()) }
-    }
-    fn recent(&self, map: &mut HashMap<String, Vec<i64>>, key: &str) -> usize {
-        let cutoff = now_ms() - self.window_ms;
-        let v = map.entry(key.to_string()).or_default();
-        v.retain(|t| *t > cutoff);
-        v.len()
-    }
-    pub fn is_blocked(&self, keys: &[&str]) -> bool {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        keys.iter().any(|k| self.recent(&mut map, k) >= self.max_failures as usize)
-    }
-    /// Records a failure under each key; the highest count within the window among them.
-    pub fn fail(&self, keys: &[&str]) -> u32 {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
-            map.clear(); // bounded memory under a credential-stuffing flood
-        }
-        let mut most = 0;
-        for k in keys {
-            let n = self.recent(&mut map, k) + 1;
-            map.entry(k.to_string()).or_default().push(now_ms());
-            most = most.max(n as u32);
-        }
-        most
-    }
-    pub fn succeed(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
-    }
 }
 
 pub fn password_hash(tx: &mut dyn Tx, tenant: TenantId, user: UserId) -> HubResult<Option<String>> {

@@ -121,6 +121,18 @@ pub struct Config {
     /// Failed logins per username (and per client address) within 5 minutes before logins are refused.
     #[arg(long, env = "TALLY_LOGIN_MAX_FAILURES", default_value_t = 5)]
     pub login_max_failures: u32,
+    /// WebSocket connections one client address (an IPv6 /64) may hold open; 0: no cap.
+    #[arg(long, env = "TALLY_MAX_CONNS_PER_ADDRESS", default_value_t = 512)]
+    pub max_conns_per_address: u32,
+    /// Of those, how many may be waiting to say `hello`; 0: no cap.
+    #[arg(long, env = "TALLY_MAX_UNAUTHENTICATED_PER_ADDRESS", default_value_t = 64)]
+    pub max_unauthenticated_per_address: u32,
+    /// Password hashes and checks (argon2, 19 MiB each) run at once at most; 0: one per core.
+    #[arg(long, env = "TALLY_PASSWORD_WORK_PARALLEL", default_value_t = 0)]
+    pub password_work_parallel: usize,
+    /// Password hashes and checks waiting for their turn before more are answered 429 with Retry-After.
+    #[arg(long, env = "TALLY_PASSWORD_WORK_QUEUE", default_value_t = 32)]
+    pub password_work_queue: usize,
     /// On SIGTERM: /readyz answers 503 at once, every socket is told to reconnect elsewhere and closed
     /// with 1012, and the process exits when they all are, or after this many seconds at most.
     #[arg(long, env = "TALLY_DRAIN_SECS", default_value_t = 10)]

@@ -7,6 +7,8 @@ pub mod auth;
 pub mod chat;
 pub mod config;
 pub mod conn;
+pub mod conn_caps;
+pub mod data_dir;
 pub mod demo;
 pub mod devices;
 pub mod error;
@@ -34,7 +36,6 @@ use error::{HubError, HubResult};
 use hub::Hub;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -122,40 +123,27 @@ fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
-/// Reads a secret file, or creates it with `len` random characters (mode 0600).
-pub fn secret_file(path: &Path, len: usize) -> HubResult<String> {
-    if let Ok(s) = std::fs::read_to_string(path) {
-        let s = s.trim().to_string();
-        if !s.is_empty() {
-            return Ok(s);
-        }
-    }
-    let s = auth::random_token("", len);
-    std::fs::write(path, &s).map_err(HubError::internal)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-    }
-    Ok(s)
-}
-
 /// Starts a hub: opens the store, seeds demo data if asked, and serves HTTP + WebSocket.
 pub async fn start(cfg: Config) -> HubResult<Running> {
-    std::fs::create_dir_all(&cfg.data_dir)
-        .map_err(|e| HubError::internal(format!("cannot create {}: {e}", cfg.data_dir.display())))?;
+    data_dir::prepare(&cfg.data_dir)?;
     let secret = match (&cfg.jwt_secret, &cfg.jwt_secret_file) {
         (Some(s), _) => s.clone(),
-        (None, Some(f)) => std::fs::read_to_string(f)
-            .map_err(|e| HubError::internal(format!("cannot read {}: {e}", f.display())))?
-            .trim()
-            .to_string(),
-        (None, None) => secret_file(&cfg.data_dir.join("jwt.secret"), 48)?,
+        (None, Some(f)) => {
+            data_dir::check_private(f, "the JWT secret file")?;
+            std::fs::read_to_string(f)
+                .map_err(|e| HubError::internal(format!("cannot read {}: {e}", f.display())))?
+                .trim()
+                .to_string()
+        }
+        (None, None) => data_dir::secret_file(&cfg.data_dir.join("jwt.secret"), 48)?,
     };
     if secret.len() < 32 {
         return Err(HubError::invalid("the JWT secret must be at least 32 characters"));
     }
-    let admin = secret_file(&cfg.data_dir.join("admin.token"), 40)?;
+    let admin = data_dir::secret_file(&cfg.data_dir.join("admin.token"), 40)?;
+    if cfg.store.is_none() {
+        data_dir::touch_private(&cfg.data_dir.join("hub.db"))?;
+    }
     let tls = match (&cfg.tls_cert, &cfg.tls_key) {
         (Some(c), Some(k)) => Some(tls::Tls::load(c, k)?),
         _ => None,
@@ -186,6 +174,7 @@ pub async fn start(cfg: Config) -> HubResult<Running> {
     hub.resume_transfers().await?;
     hub.spawn_housekeeping();
     let state = http::AppState { hub: hub.clone(), metrics: metrics_handle() };
+    account::hashing::describe();
     let (main, addr) = listen(&cfg, cfg.bind, tls.clone())?;
     // Prometheus on loopback scrapes plain HTTP; anywhere else it gets the same certificate.
     let metrics_tls = tls.clone().filter(|_| !cfg.metrics_bind.ip().is_loopback());

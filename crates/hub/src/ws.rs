@@ -23,8 +23,14 @@ async fn close_now(mut socket: WebSocket, code: CloseCode, reason: &str) {
 /// that is not the steady read loop (handshake, welcome and resubscription, cleanup) and every request
 /// handler is boxed: it takes memory only while it runs.
 /// `_counted` keeps the socket in the drain's count from its upgrade to its close.
-pub async fn serve_socket(hub: Arc<Hub>, socket: Box<WebSocket>, _counted: crate::hub::SocketGuard) {
+/// `place` is its place under the per-address caps, unauthenticated until the hello is accepted.
+pub async fn serve_socket(
+    hub: Arc<Hub>,
+    socket: Box<WebSocket>,
+    (_counted, mut place): (crate::hub::SocketGuard, crate::conn_caps::Place),
+) {
     let Some((socket, hello, user, claims)) = Box::pin(handshake(&hub, *socket)).await else { return };
+    place.authenticated();
     let (tenant, uid, sid) = (claims.tid, claims.sub, claims.sid.clone());
     let (out_tx, out_rx) = mpsc::channel::<Utf8Bytes>(hub.cfg.out_queue);
     let conn = Arc::new(Conn::new(hub.next_conn_id(), tenant, user.clone(), sid, out_tx));

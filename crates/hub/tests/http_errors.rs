@@ -49,3 +49,31 @@ async fn unknown_paths_and_wrong_methods_are_json_errors() {
     let (s, v) = answer(hub.http.get(format!("{}/v1/auth/login", hub.base))).await;
     assert_eq!((s, v["code"].as_str()), (405, Some("invalid")));
 }
+
+/// What docs/PROTOCOL.md says, answered as it says: a channel that cannot exist in an admin publish is
+/// `400 invalid`; in a transfer a lower-case currency is `bad_frame` and an unlisted one `invalid`.
+#[tokio::test]
+async fn documented_answers_for_bad_channels_and_currencies() {
+    let hub = TestHub::start().await;
+    let (s, v) = hub
+        .admin_post("/v1/admin/publish", serde_json::json!({"events": [{"channel": "vault:1", "title": "x"}]}))
+        .await;
+    assert_eq!((s, v["code"].as_str()), (400, Some("invalid")), "{v}");
+    let (s, v) = hub
+        .admin_post("/v1/admin/publish", serde_json::json!({"events": [{"channel": "transfer:1", "title": "x"}]}))
+        .await;
+    assert_eq!((s, v["code"].as_str()), (400, Some("invalid")), "{v}");
+    let a = hub.register("cur-a").await;
+    hub.register("cur-b").await;
+    let mut c = hub.connect(&a).await;
+    for (currency, code) in [("usd", "bad_frame"), ("US$", "bad_frame"), ("XAU", "invalid"), ("ABC", "invalid")] {
+        let id = c.id();
+        c.send_raw(&format!(
+            r#"{{"type":"transfer_create","id":{id},"idempotency_key":"k-{currency}","to":"cur-b","amount":{{"minor":100,"currency":"{currency}"}}}}"#
+        ))
+        .await;
+        let f = c.wait_for("error", |f| matches!(f, tally_protocol::ServerFrame::Error { .. })).await;
+        let tally_protocol::ServerFrame::Error { code: got, .. } = f else { unreachable!() };
+        assert_eq!(got.as_str(), code, "{currency}");
+    }
+}

@@ -214,6 +214,10 @@ async fn a_database_of_the_previous_release_is_migrated_in_place() {
         )
         .unwrap();
     }
+    // The first release left hub.db readable by everyone (0644): the hub refuses it and says how to fix it.
+    let refused = tally_hub::start(test_config(dir.path())).await.err().expect("an open hub.db is refused");
+    assert!(refused.message.contains("chmod 600") && refused.message.contains("hub.db"), "{}", refused.message);
+    std::fs::set_permissions(dir.path().join("hub.db"), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let mut hub = TestHub::start_sqlite_with(|c| c.data_dir = dir.path().to_path_buf()).await;
     // Read what the running hub left on disk (WAL lets a second reader in).
     let (version, updated): (i64, i64) = {

@@ -8,9 +8,15 @@ use ts_rs::TS;
 #[ts(type = "string")]
 pub struct Currency([u8; 3]);
 
+/// A code that is not three upper-case letters is malformed (`bad_frame` in a frame); one of the right shape
+/// that ISO 4217 does not list with a minor unit is a wrong value (`invalid`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not an ISO 4217 currency with minor units: {0:?}")]
-pub struct CurrencyError(pub String);
+pub enum CurrencyError {
+    #[error("a currency code is three upper-case letters: {0:?}")]
+    Malformed(String),
+    #[error("not an ISO 4217 currency with minor units: {0:?}")]
+    Unknown(String),
+}
 
 impl Currency {
     pub const USD: Currency = Currency(*b"USD");
@@ -19,14 +25,14 @@ impl Currency {
 
     pub fn parse(s: &str) -> Result<Self, CurrencyError> {
         let b = s.as_bytes();
-        let known = b.len() == 3
-            && b.iter().all(|c| c.is_ascii_uppercase())
-            && iso_currency::Currency::from_code(s).and_then(|c| c.exponent()).is_some();
-        if known {
-            Ok(Currency([b[0], b[1], b[2]]))
-        } else {
-            Err(CurrencyError(s.chars().take(16).collect()))
+        let shown = || s.chars().take(16).collect::<String>();
+        if b.len() != 3 || !b.iter().all(|c| c.is_ascii_uppercase()) {
+            return Err(CurrencyError::Malformed(shown()));
         }
+        if iso_currency::Currency::from_code(s).and_then(|c| c.exponent()).is_none() {
+            return Err(CurrencyError::Unknown(shown()));
+        }
+        Ok(Currency([b[0], b[1], b[2]]))
     }
 
     /// Digits of the minor unit (ISO 4217's exponent): USD 2, JPY 0, BHD 3.

@@ -31,8 +31,12 @@ fn float_money_and_bad_currency_are_rejected() {
     for bad in [r#"{"minor":1.5,"currency":"USD"}"#, r#"{"minor":"100","currency":"USD"}"#] {
         assert_eq!(decode_client(&base(bad)).unwrap_err().code, ErrorCode::BadFrame, "{bad}");
     }
-    // The shape is right but the currency is not one ISO 4217 lists (codes are upper case): invalid.
-    for unknown in [r#"{"minor":100,"currency":"usd"}"#, r#"{"minor":100,"currency":"XYZ"}"#] {
+    // Not three upper-case letters: the frame is malformed (docs/PROTOCOL.md).
+    for malformed in [r#"{"minor":100,"currency":"usd"}"#, r#"{"minor":100,"currency":"US$"}"#] {
+        assert_eq!(decode_client(&base(malformed)).unwrap_err().code, ErrorCode::BadFrame, "{malformed}");
+    }
+    // The shape is right but ISO 4217 does not list it with a minor unit: a wrong value.
+    for unknown in [r#"{"minor":100,"currency":"XYZ"}"#, r#"{"minor":100,"currency":"XAU"}"#] {
         assert_eq!(decode_client(&base(unknown)).unwrap_err().code, ErrorCode::Invalid, "{unknown}");
     }
 }

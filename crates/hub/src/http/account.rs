@@ -16,11 +16,8 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, ApiError> {
         let token = super::ops::bearer(&parts.headers).to_string();
-        let claims = s
-            .hub
-            .keys
-            .verify(&token)
-            .map_err(|code| ApiError(StatusCode::UNAUTHORIZED, code, "sign in again".into()))?;
+        let claims =
+            s.hub.keys.verify(&token).map_err(|code| ApiError::new(StatusCode::UNAUTHORIZED, code, "sign in again"))?;
         let (sid, tenant, user) = (claims.sid.clone(), claims.tid, claims.sub);
         let ok = s
             .hub
@@ -28,7 +25,7 @@ impl FromRequestParts<AppState> for Caller {
             .read(move |c| Ok(!accounts::is_revoked(c, &sid)? && accounts::is_active(c, tenant, user)?))
             .await?;
         if !ok {
-            return Err(ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "this session has ended".into()));
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "this session has ended"));
         }
         Ok(Caller { tenant, user, session: claims.sid })
     }
@@ -98,15 +95,11 @@ pub(super) async fn change_password(
         .read(move |c| Ok((accounts::password_hash(c, tenant, user)?, accounts::user_summary(c, tenant, user)?)))
         .await?;
     let (Some(hash), Some(who)) = (hash, who) else { return Err(HubError::not_found("user").into()) };
-    if !password_matches(b.current, hash).await {
-        return Err(ApiError(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::Unauthorized,
-            "the current password is wrong".into(),
-        ));
+    if !password_matches(&s, b.current, hash).await? {
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "the current password is wrong"));
     }
     password::check_new(&b.new, &who.username, &who.display_name)?;
-    let hash = hash_password(b.new).await?;
+    let hash = hash_password(&s, b.new).await?;
     s.hub.store.write(move |c, _| accounts::set_password_hash(c, tenant, user, &hash)).await?;
     let gone = revoke_others(&s, &me).await?;
     Ok(Json(json!({ "signed_out_devices": gone })))

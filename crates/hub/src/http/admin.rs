@@ -5,11 +5,27 @@ use super::*;
 use crate::account::{password, policy, sessions, two_factor};
 use crate::store::repo::Registration;
 
+/// Every admin route: the token first, before the body is read or parsed. A refused request's body is
+/// never read; the connection is closed after the answer.
+pub(super) async fn gate(
+    State(s): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Err(e) = require_admin(&s, req.headers()) {
+        metrics::counter!("tally_admin_refused_total").increment(1);
+        let mut r = e.into_response();
+        r.headers_mut().insert("connection", axum::http::HeaderValue::from_static("close"));
+        return r;
+    }
+    next.run(req).await
+}
+
 fn require_admin(s: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     if constant_time_eq(bearer(headers).as_bytes(), s.hub.admin_token.as_bytes()) {
         Ok(())
     } else {
-        Err(ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "admin token required".into()))
+        Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "admin token required"))
     }
 }
 
@@ -97,7 +113,7 @@ pub(super) async fn reset_password(
     let who = s.hub.store.read(move |c| accounts::user_by_name(c, tenant, &name)).await?;
     let (u, _, _) = who.ok_or_else(|| HubError::not_found("user"))?;
     password::check_new(&b.password, &u.username, &u.display_name)?;
-    let hash = hash_password(b.password).await?;
+    let hash = hash_password(&s, b.password).await?;
     let gone = s
         .hub
         .store
@@ -216,7 +232,7 @@ pub(super) async fn deposits(
 ) -> ApiResult<Json<serde_json::Value>> {
     require_admin(&s, &headers)?;
     if b.count == 0 || b.count > 10_000 {
-        return Err(ApiError(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "count must be 1-10000".into()));
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "count must be 1-10000"));
     }
     let tenant = tenant_or_404(&s, b.tenant).await?;
     let ids = s
@@ -297,18 +313,14 @@ pub(super) async fn users(
 ) -> ApiResult<Json<serde_json::Value>> {
     require_admin(&s, &headers)?;
     if b.users.is_empty() || b.users.len() > 5_000 {
-        return Err(ApiError(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "1-5000 users per request".into()));
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "1-5000 users per request"));
     }
     let tenant = tenant_or_404(&s, b.tenant).await?;
     let hash = match b.password {
         Some(p) if p.len() < 8 || p.len() > 256 => {
-            return Err(ApiError(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::Invalid,
-                "password must be 8-256 characters".into(),
-            ))
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "password must be 8-256 characters"))
         }
-        Some(p) => hash_password(p).await?,
+        Some(p) => hash_password(&s, p).await?,
         // Not a PHC string: never verifies.
         None => "!disabled".to_string(),
     };
@@ -342,7 +354,7 @@ pub(super) async fn tokens(
 ) -> ApiResult<Json<serde_json::Value>> {
     require_admin(&s, &headers)?;
     if b.usernames.is_empty() || b.usernames.len() > 20_000 {
-        return Err(ApiError(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "1-20000 usernames per request".into()));
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "1-20000 usernames per request"));
     }
     let tenant = tenant_or_404(&s, b.tenant).await?;
     let found = s
@@ -390,7 +402,9 @@ pub(super) async fn room(
 
 #[derive(Deserialize)]
 pub(super) struct PublishItem {
-    channel: Channel,
+    /// Read as text and parsed here: a channel that cannot exist is a wrong value (`400 invalid`), not a
+    /// malformed body.
+    channel: String,
     title: String,
     #[serde(default)]
     body: String,
@@ -417,18 +431,23 @@ pub(super) async fn publish(
 ) -> ApiResult<Json<serde_json::Value>> {
     require_admin(&s, &headers)?;
     if b.events.is_empty() || b.events.len() > 10_000 {
-        return Err(ApiError(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "1-10000 events per request".into()));
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "1-10000 events per request"));
     }
     if b.events.iter().any(|e| e.title.len() > 256 || e.body.len() > 4096) {
-        return Err(ApiError(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "title ≤ 256 and body ≤ 4096 bytes".into()));
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "title ≤ 256 and body ≤ 4096 bytes"));
     }
-    if b.events.iter().any(|e| {
-        !matches!(e.channel, Channel::Broadcast | Channel::Room(_) | Channel::User(_) | Channel::Notifications(_))
-    }) {
-        return Err(ApiError(
+    let channels = b.events.iter().map(|e| Channel::parse(&e.channel).ok()).collect::<Option<Vec<Channel>>>();
+    let Some(channels) = channels else {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "no such channel"));
+    };
+    if channels
+        .iter()
+        .any(|c| !matches!(c, Channel::Broadcast | Channel::Room(_) | Channel::User(_) | Channel::Notifications(_)))
+    {
+        return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             ErrorCode::Invalid,
-            "announcements go to broadcast, room:, user: or notifications: channels".into(),
+            "announcements go to broadcast, room:, user: or notifications: channels",
         ));
     }
     let tenant = tenant_or_404(&s, b.tenant).await?;
@@ -436,9 +455,9 @@ pub(super) async fn publish(
     s.hub
         .store
         .write(move |c, e| {
-            for ev in &b.events {
+            for (ev, channel) in b.events.iter().zip(&channels) {
                 let data = EventData::System { title: ev.title.clone(), body: ev.body.clone(), priority: ev.priority };
-                crate::log::append(c, e, tenant, ev.channel, data)?;
+                crate::log::append(c, e, tenant, *channel, data)?;
             }
             Ok(())
         })

@@ -2,6 +2,7 @@
 use super::*;
 use crate::account::{password, policy, sessions, two_factor};
 use crate::auth::RefreshOutcome;
+use crate::throttle::address_key;
 
 #[derive(Deserialize)]
 pub(super) struct Credentials {
@@ -59,20 +60,15 @@ async fn tokens(
     }))
 }
 
-fn peer_ip(s: &AppState, peer: &Peer, headers: &HeaderMap) -> String {
-    client_ip(peer.0.ip(), headers, &s.hub.cfg.trusted_proxy).to_string()
+fn peer_ip(s: &AppState, peer: &Peer, headers: &HeaderMap) -> std::net::IpAddr {
+    client_ip(peer.0.ip(), headers, &s.hub.cfg.trusted_proxy)
 }
 
-fn throttled() -> ApiError {
-    ApiError(
-        StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::RateLimited,
-        "too many failed attempts; try again in a few minutes".into(),
-    )
-}
-
-/// Sign-up, as the tenant's policy allows, with a password that passes the rules. Guesses (a wrong or
-/// spent invite code, a username that is taken) are throttled per address and per username like sign-in.
+/// Sign-up, as the tenant's policy allows, with a password that passes the rules. The attempt is counted
+/// per address and per username before anything is looked at, and everything that costs memory or CPU
+/// (the password rules, the hash) comes after the tenant's policy says this sign-up may happen. Guesses
+/// (an unknown or closed tenant, a wrong invite code, a taken username) keep their count; a mistake in
+/// what was typed (a weak password, a malformed name) gives it back.
 pub(super) async fn register(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<Peer>,
@@ -81,45 +77,49 @@ pub(super) async fn register(
 ) -> ApiResult<Response> {
     let ip = peer_ip(&s, &peer, &headers);
     let username = accounts::canonical_username(&c.username);
-    let keys = [format!("reg-ip:{ip}"), format!("reg-u:{}:{username}", c.tenant.as_deref().unwrap_or("default"))];
+    let tenant_name = c.tenant.as_deref().unwrap_or("default");
+    let keys = [format!("reg-{}", address_key(ip)), format!("reg-u:{tenant_name}:{username}")];
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-    if s.hub.throttle.is_blocked(&keys).await {
-        return Err(throttled());
-    }
+    take_attempt(&s, &keys).await?;
     let device = c.device.clone();
-    let invited = c.invite.as_deref().is_some_and(|i| !i.trim().is_empty());
-    let created = create_account(&s, c, username).await;
-    let (user, tenant) = match created {
+    let (user, tenant) = match create_account(&s, c, username).await {
         Ok(u) => u,
         Err(e) => {
-            // Guesses count (invite codes, taken usernames); a weak password or a closed tenant does not.
-            if e.1 == ErrorCode::Conflict || (e.1 == ErrorCode::Forbidden && invited) {
-                s.hub.throttle.fail(&keys).await;
+            if matches!(
+                e.code,
+                ErrorCode::Invalid | ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::Unavailable
+            ) {
+                s.hub.throttle.release(&keys).await;
             }
             return Err(e);
         }
     };
-    let mut body =
-        tokens(&s.hub, (user, tenant), accounts::random_token("f_", 16), Issue::New { device, warn: false }, ip)
-            .await?;
+    s.hub.throttle.release(&keys).await;
+    let issue = Issue::New { device, warn: false };
+    let mut body = tokens(&s.hub, (user, tenant), accounts::random_token("f_", 16), issue, ip.to_string()).await?;
     body["two_factor"] = json!(false);
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-/// The new user and its tenant.
+/// The new user and its tenant: policy first (a closed tenant does not say which names are taken), then
+/// the name and password rules, then whether the name is free, and only then the hash.
 async fn create_account(s: &AppState, c: Credentials, username: String) -> ApiResult<(UserSummary, TenantId)> {
+    let tenant = tenant_or_404(s, c.tenant).await?;
+    let invite = c.invite.clone();
+    s.hub.store.read(move |conn| policy::gate(conn, tenant, invite.as_deref())).await?;
     accounts::validate_username(&username)?;
     password::check_new(&c.password, &username, &c.display_name)?;
-    let tenant = tenant_or_404(s, c.tenant).await?;
-    let hash = hash_password(c.password).await?;
+    let name = username.clone();
+    if s.hub.store.read(move |conn| accounts::user_by_name(conn, tenant, &name)).await?.is_some() {
+        return Err(HubError::new(ErrorCode::Conflict, "username already taken").into());
+    }
+    let hash = hash_password(s, c.password).await?;
     let limits = (s.hub.cfg.limit_single, s.hub.cfg.limit_daily);
     let (display, invite) = (c.display_name, c.invite);
     let user = s
         .hub
         .store
         .write(move |conn, _| {
-            // Who may sign up is settled before the username is looked at (a closed tenant does not say
-            // which names are taken).
             policy::gate(conn, tenant, invite.as_deref())?;
             let u = accounts::create_user(conn, tenant, &username, &display, &hash, limits)?;
             policy::admit(conn, tenant, u.id, invite.as_deref())?;
@@ -129,8 +129,10 @@ async fn create_account(s: &AppState, c: Credentials, username: String) -> ApiRe
     Ok((user, tenant))
 }
 
-/// Sign-in: the password, then (when two-factor is on) the code. Failures of either count against the
-/// username and the address; a burst of wrong codes warns the user (their password is known).
+/// Sign-in: the password, then (when two-factor is on) the code. Each attempt is counted against the
+/// username and the address before either is checked, so a burst that arrives together gets exactly the
+/// allowed number of guesses; the right password (and code) gives the attempt back. A burst of wrong
+/// codes warns the user (their password is known).
 pub(super) async fn login(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<Peer>,
@@ -141,23 +143,29 @@ pub(super) async fn login(
     let username = accounts::canonical_username(&c.username);
     let user_key = format!("u:{tenant_name}:{username}");
     let ip = peer_ip(&s, &peer, &headers);
-    let ip_key = format!("ip:{ip}");
-    if s.hub.throttle.is_blocked(&[&user_key, &ip_key]).await {
-        return Err(throttled());
-    }
-    let Some((tenant, user)) = check_password(&s, tenant_name, username, c.password).await? else {
-        s.hub.throttle.fail(&[&user_key, &ip_key]).await;
-        metrics::counter!("tally_login_failures_total").increment(1);
-        return Err(ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "wrong username or password".into()));
+    let ip_key = address_key(ip);
+    let keys = [user_key.as_str(), ip_key.as_str()];
+    take_attempt(&s, &keys).await?;
+    let (tenant, user) = match check_password(&s, tenant_name, username, c.password).await {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            metrics::counter!("tally_login_failures_total").increment(1);
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "wrong username or password"));
+        }
+        Err(e) => {
+            s.hub.throttle.release(&keys).await;
+            return Err(e);
+        }
     };
     let uid = user.id;
     let enabled = s.hub.store.read(move |t| two_factor::is_enabled(t, tenant, uid)).await?;
     if enabled {
-        second_factor(&s, (tenant, uid), c.totp, [&user_key, &ip_key], &ip).await?;
+        second_factor(&s, (tenant, uid), c.totp, &keys, &ip.to_string()).await?;
     }
-    s.hub.throttle.succeed(&user_key).await;
+    s.hub.throttle.clear(&user_key).await;
+    s.hub.throttle.release(&[&ip_key]).await;
     let device = Issue::New { device: c.device, warn: true };
-    let mut body = tokens(&s.hub, (user, tenant), accounts::random_token("f_", 16), device, ip).await?;
+    let mut body = tokens(&s.hub, (user, tenant), accounts::random_token("f_", 16), device, ip.to_string()).await?;
     body["two_factor"] = json!(enabled);
     Ok(Json(body))
 }
@@ -179,12 +187,12 @@ async fn check_password(
         .await?;
     Ok(match found {
         Some((tenant, (user, hash, active))) => {
-            let good = password_matches(password, hash).await;
+            let good = password_matches(s, password, hash).await?;
             (good && active).then_some((tenant, user))
         }
         None => {
             // Same work as a real check, so timing does not reveal which usernames exist.
-            let _ = hash_password(password).await;
+            let _ = hash_password(s, password).await?;
             None
         }
     })
@@ -193,24 +201,26 @@ async fn check_password(
 /// Wrong second factors in a row (within the throttle's window) before the user is warned.
 const TWO_FACTOR_BURST: u32 = 3;
 
+/// The second factor of a sign-in whose password was right. No code yet is not a guess (the attempt is
+/// given back); a wrong code keeps it.
 async fn second_factor(
     s: &AppState,
     (tenant, uid): (TenantId, tally_protocol::UserId),
     code: Option<String>,
-    keys: [&str; 2],
+    keys: &[&str],
     ip: &str,
 ) -> ApiResult<()> {
     let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
-        return Err(ApiError(
+        s.hub.throttle.release(keys).await;
+        return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             ErrorCode::TwoFactorRequired,
-            "enter the code from your authenticator app (or a recovery code)".into(),
+            "enter the code from your authenticator app (or a recovery code)",
         ));
     };
     let checked = s.hub.store.write(move |t, _| two_factor::verify(t, tenant, uid, &code)).await;
     let Err(e) = checked else { return Ok(()) };
     let burst_key = format!("2fa:{}:{uid}", tenant.0);
-    s.hub.throttle.fail(&keys).await;
     let n = s.hub.throttle.fail(&[&burst_key]).await;
     metrics::counter!("tally_login_failures_total").increment(1);
     if n == TWO_FACTOR_BURST {
@@ -247,20 +257,20 @@ pub(super) async fn refresh(
                 .read(move |c| accounts::user_summary(c, tenant, user))
                 .await?
                 .ok_or_else(|| HubError::new(ErrorCode::Unauthorized, "unknown user"))?;
-            let ip = peer_ip(&s, &peer, &headers);
+            let ip = peer_ip(&s, &peer, &headers).to_string();
             Ok(Json(tokens(&s.hub, (u, tenant), family, Issue::Rotated { parent }, ip).await?))
         }
         RefreshOutcome::Reused { family } => {
             tracing::warn!("refresh token reuse detected; session revoked");
             s.hub.revoke_session(&family);
-            Err(ApiError(
+            Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 ErrorCode::Unauthorized,
-                "refresh token already used; session revoked".into(),
+                "refresh token already used; session revoked",
             ))
         }
         RefreshOutcome::Invalid => {
-            Err(ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "invalid or expired refresh token".into()))
+            Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "invalid or expired refresh token"))
         }
     }
 }

@@ -11,12 +11,32 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 
-pub struct ApiError(pub StatusCode, pub ErrorCode, pub String);
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: ErrorCode,
+    pub message: String,
+    /// Seconds to wait before trying again (`Retry-After`), for 429 and 503.
+    pub retry_after: Option<u64>,
+}
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into(), retry_after: None }
+    }
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
+    }
+}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.0, Json(json!({"code": self.1, "message": self.2}))).into_response()
+        let mut r = (self.status, Json(json!({"code": self.code, "message": self.message}))).into_response();
+        if let Some(secs) = self.retry_after {
+            r.headers_mut().insert("retry-after", axum::http::HeaderValue::from(secs));
+        }
+        r
     }
 }
 
@@ -35,7 +55,13 @@ impl From<HubError> for ApiError {
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         };
-        ApiError(status, e.code, e.message)
+        let retry = matches!(e.code, ErrorCode::RateLimited | ErrorCode::Unavailable);
+        let e2 = ApiError::new(status, e.code, e.message);
+        if retry {
+            e2.retry_after(crate::account::hashing::BUSY_RETRY_SECS)
+        } else {
+            e2
+        }
     }
 }
 
@@ -56,14 +82,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 fn rejected(r: JsonRejection) -> ApiError {
     let status = r.status();
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError(status, ErrorCode::FrameTooLarge, "the request body is too large".into());
+        return ApiError::new(status, ErrorCode::FrameTooLarge, "the request body is too large");
     }
     let message = match &r {
         JsonRejection::MissingJsonContentType(_) => "send the body as JSON (Content-Type: application/json)".into(),
         // The body's text, not a secret: which field is missing or of the wrong type, and where.
         other => other.body_text(),
     };
-    ApiError(status, ErrorCode::BadFrame, message)
+    ApiError::new(status, ErrorCode::BadFrame, message)
 }
 
 /// Bodies over this much are not read away for a 413: the connection is closed instead.
@@ -86,7 +112,7 @@ async fn refuse_large(req: Request, next: Next, limit: usize) -> Response {
             if n <= DRAIN_AT_MOST {
                 drain(req.into_body()).await;
             }
-            let mut r = ApiError(
+            let mut r = ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 ErrorCode::FrameTooLarge,
                 format!("the request body is over {limit} bytes"),
@@ -114,9 +140,9 @@ async fn drain(body: Body) {
 }
 
 pub async fn no_such_endpoint() -> ApiError {
-    ApiError(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such endpoint".into())
+    ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such endpoint")
 }
 
 pub async fn wrong_method() -> ApiError {
-    ApiError(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::Invalid, "this endpoint does not take that method".into())
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::Invalid, "this endpoint does not take that method")
 }

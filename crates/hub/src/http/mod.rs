@@ -36,18 +36,21 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
 }
 
-/// Bodies of the public endpoints (credentials, tokens) are small.
-const PUBLIC_BODY_LIMIT: usize = 64 * 1024;
-/// The admin bulk endpoints (tally-bench creates thousands of users in one call) take more.
-const ADMIN_BODY_LIMIT: usize = 64 * 1024 * 1024;
+/// Bodies of the sign-in, sign-up and account endpoints: credentials, a code, a device name.
+const ACCOUNT_BODY_LIMIT: usize = 8 * 1024;
+/// Bodies of the operator's single-item endpoints.
+const ADMIN_BODY_LIMIT: usize = 16 * 1024;
+/// The operator's bulk endpoints (tally-bench creates thousands of users or events in one call).
+const ADMIN_BULK_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    let public = Router::new()
+    let ops = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics_with_token))
         .route("/v1/ws", get(ops::ws_upgrade))
-        .route("/v1/demo", get(ops::demo_info))
+        .route("/v1/demo", get(ops::demo_info));
+    let accounts = Router::new()
         .route("/v1/auth/register", post(auth::register))
         .route("/v1/auth/login", post(auth::login))
         .route("/v1/auth/refresh", post(auth::refresh))
@@ -68,15 +71,21 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/two-factor/reset", post(admin::reset_two_factor))
         .route("/v1/admin/deposit", post(admin::deposit))
         .route("/v1/admin/withdraw", post(admin::withdraw))
-        .route("/v1/admin/deposits", post(admin::deposits))
         .route("/v1/admin/broadcast", post(admin::broadcast))
-        .route("/v1/admin/invariants", get(admin::invariants))
+        .route("/v1/admin/invariants", get(admin::invariants));
+    let admin_bulk = Router::new()
+        .route("/v1/admin/deposits", post(admin::deposits))
         .route("/v1/admin/users", post(admin::users))
         .route("/v1/admin/tokens", post(admin::tokens))
         .route("/v1/admin/rooms", post(admin::room))
         .route("/v1/admin/publish", post(admin::publish));
-    errors::limited(public, PUBLIC_BODY_LIMIT)
-        .merge(errors::limited(admin, ADMIN_BODY_LIMIT))
+    // The admin token is checked before a byte of the body is read (the outermost layer).
+    let admin = errors::limited(admin, ADMIN_BODY_LIMIT)
+        .merge(errors::limited(admin_bulk, ADMIN_BULK_BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), admin::gate));
+    errors::limited(ops, ACCOUNT_BODY_LIMIT)
+        .merge(errors::limited(accounts, ACCOUNT_BODY_LIMIT))
+        .merge(admin)
         .fallback(errors::no_such_endpoint)
         .method_not_allowed_fallback(errors::wrong_method)
         .with_state(state)
@@ -97,12 +106,27 @@ async fn tenant_or_404(s: &AppState, name: Option<String>) -> ApiResult<TenantId
     Ok(s.hub.store.read(move |c| accounts::tenant_id(c, &name)).await?.ok_or_else(|| HubError::not_found("tenant"))?)
 }
 
-/// Hashes a password (argon2) off the async threads.
-async fn hash_password(password: String) -> ApiResult<String> {
-    Ok(tokio::task::spawn_blocking(move || accounts::hash_password(&password)).await.map_err(HubError::internal)??)
+/// Hashes a password (argon2) through the hub's password gate (bounded; 429 when it is full).
+async fn hash_password(s: &AppState, password: String) -> ApiResult<String> {
+    Ok(s.hub.password_work.hash(password).await?)
 }
 
-/// Checks a password against its hash off the async threads.
-async fn password_matches(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || accounts::verify_password(&password, &hash)).await.unwrap_or(false)
+/// Checks a password against its hash through the hub's password gate.
+async fn password_matches(s: &AppState, password: String, hash: String) -> ApiResult<bool> {
+    Ok(s.hub.password_work.verify(password, hash).await?)
+}
+
+/// 429 `rate_limited` for a key that has used its guesses, with how long until its window ends.
+fn throttled(b: crate::throttle::Blocked) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+        "too many failed attempts; try again in a few minutes",
+    )
+    .retry_after((b.retry_after_ms.max(0) as u64).div_ceil(1000))
+}
+
+/// One attempt under every key, taken before the guess is checked (429 when any key is out of guesses).
+async fn take_attempt(s: &AppState, keys: &[&str]) -> ApiResult<()> {
+    s.hub.throttle.attempt(keys).await.map(|_| ()).map_err(throttled)
 }

@@ -13,11 +13,11 @@ pub(super) async fn readyz(State(s): State<AppState>) -> Response {
 /// /metrics on the public listener: only with `--metrics-token`, to that bearer token.
 pub(super) async fn metrics_with_token(State(s): State<AppState>, headers: HeaderMap) -> Response {
     let Some(want) = s.hub.cfg.metrics_token.as_deref() else {
-        return ApiError(StatusCode::NOT_FOUND, ErrorCode::NotFound, "metrics are served on --metrics-bind".into())
+        return ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "metrics are served on --metrics-bind")
             .into_response();
     };
     if !constant_time_eq(bearer(&headers).as_bytes(), want.as_bytes()) {
-        return ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "metrics token required".into())
+        return ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "metrics token required")
             .into_response();
     }
     metrics_text(State(s)).await
@@ -36,7 +36,12 @@ pub(super) async fn metrics_text(State(s): State<AppState>) -> Response {
     ([("content-type", "text/plain; version=0.0.4")], s.metrics.render()).into_response()
 }
 
-pub(super) async fn ws_upgrade(State(s): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+pub(super) async fn ws_upgrade(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     if let Some(origin) = headers.get("origin").and_then(|o| o.to_str().ok()) {
         let allowed = s.hub.cfg.allowed_origins.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(origin));
         if !allowed {
@@ -47,16 +52,35 @@ pub(super) async fn ws_upgrade(State(s): State<AppState>, headers: HeaderMap, ws
     if !s.hub.ready.load(Ordering::Acquire) {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
+    let ip = client_ip(peer.0.ip(), &headers, &s.hub.cfg.trusted_proxy);
+    let place = match s.hub.conn_caps.admit(ip) {
+        Ok(p) => p,
+        Err(which) => {
+            let what = match which {
+                crate::conn_caps::Refused::Open => "too many connections from this address",
+                crate::conn_caps::Refused::Unauthenticated => {
+                    "too many connections from this address waiting to sign in"
+                }
+            };
+            metrics::counter!("tally_ws_refused_total", "cap" => format!("{which:?}").to_lowercase()).increment(1);
+            return ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, what)
+                .retry_after(5)
+                .into_response();
+        }
+    };
     let hub = s.hub.clone();
     // Counted before the 101 goes out, so a drain that starts now waits for this socket too.
     let counted = hub.socket_opened();
     // Small buffers: client frames are small, and an idle connection should cost a few KiB, not the
-    // 128 KiB read buffer tungstenite allocates by default. Writes still coalesce up to 16 KiB.
-    ws.max_message_size(1 << 20)
-        .max_frame_size(1 << 20)
+    // 128 KiB read buffer tungstenite allocates by default. Writes still coalesce up to 16 KiB. A frame up
+    // to twice the limit is read and answered `frame_too_large`; anything larger closes with 1009 before
+    // it is buffered (so an unauthenticated socket holds at most that much).
+    let most = (s.hub.cfg.max_frame_bytes as usize).saturating_mul(2);
+    ws.max_message_size(most)
+        .max_frame_size(most)
         .read_buffer_size(1024)
         .write_buffer_size(16 * 1024)
-        .on_upgrade(move |socket| crate::ws::serve_socket(hub, Box::new(socket), counted))
+        .on_upgrade(move |socket| crate::ws::serve_socket(hub, Box::new(socket), (counted, place)))
 }
 
 pub(super) async fn demo_info(State(s): State<AppState>) -> Json<serde_json::Value> {

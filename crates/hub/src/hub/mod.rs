@@ -39,6 +39,10 @@ pub struct Hub {
     pub keys: Keys,
     pub presence: Presence,
     pub throttle: Throttle,
+    /// The gate every password hash and check goes through.
+    pub password_work: crate::account::hashing::PasswordWork,
+    /// Per-address caps on open and unauthenticated sockets.
+    pub conn_caps: crate::conn_caps::ConnCaps,
     pub devices: Devices,
     /// This process among the cluster's hubs (lease holder name).
     pub instance: String,
@@ -81,6 +85,11 @@ impl Hub {
         let hub = Arc::new(Hub {
             presence: Presence::new(Duration::from_secs(cfg.presence_grace_secs)),
             throttle,
+            password_work: crate::account::hashing::PasswordWork::new(
+                cfg.password_work_parallel,
+                cfg.password_work_queue,
+            ),
+            conn_caps: crate::conn_caps::ConnCaps::new(cfg.max_conns_per_address, cfg.max_unauthenticated_per_address),
             devices,
             instance: crate::auth::random_token("hub_", 12),
             cfg,
