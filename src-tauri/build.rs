@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "two_factor_setup",
     "two_factor_enable",
     "two_factor_disable",
+    "two_factor_recovery_codes",
     "app_lock_state",
     "set_app_lock",
     "unlock",

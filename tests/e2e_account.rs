@@ -121,6 +121,9 @@ async fn enrol(c: &Client) -> String {
     wait_css(c, "[data-testid=enrol-banner]").await;
     shot(c, "21-enrol-required").await;
     click(c, "[data-testid=enrol-dialog-go]").await;
+    // A security change asks for the password again, even right after signing up.
+    type_into(c, "2fa-password", PASSWORD).await;
+    click(c, "[data-testid='2fa-password-continue']").await;
     wait_css(c, "[data-testid='2fa-dialog'] [data-testid=qr-code] svg").await;
     let shown = wait_css(c, "[data-testid='2fa-secret']").await.text().await.unwrap();
     let secret: String = shown.chars().filter(|ch| !ch.is_whitespace()).collect();

@@ -70,16 +70,16 @@ pub async fn sign_out_other_devices(engine: Engn<'_>) -> R<u32> {
     engine.sign_out_other_devices().await.map_err(err)
 }
 #[tauri::command(rename_all = "snake_case")]
-pub async fn change_password(engine: Engn<'_>, current: String, new: String) -> R<u32> {
-    engine.change_password(&current, &new).await.map_err(err)
+pub async fn change_password(engine: Engn<'_>, current: String, new: String, code: Option<String>) -> R<u32> {
+    engine.change_password(&current, &new, code.as_deref()).await.map_err(err)
 }
 #[tauri::command(rename_all = "snake_case")]
 pub async fn two_factor_status(engine: Engn<'_>) -> R<TwoFactorStatus> {
     engine.two_factor_status().await.map_err(err)
 }
 #[tauri::command(rename_all = "snake_case")]
-pub async fn two_factor_setup(engine: Engn<'_>) -> R<TwoFactorSetup> {
-    engine.two_factor_setup().await.map_err(err)
+pub async fn two_factor_setup(engine: Engn<'_>, password: String) -> R<TwoFactorSetup> {
+    engine.two_factor_setup(&password).await.map_err(err)
 }
 #[tauri::command(rename_all = "snake_case")]
 pub async fn two_factor_enable(engine: Engn<'_>, code: String) -> R<Vec<String>> {
@@ -104,8 +104,12 @@ pub async fn lock_now(engine: Engn<'_>) -> R<()> {
     Ok(())
 }
 #[tauri::command(rename_all = "snake_case")]
-pub async fn two_factor_disable(engine: Engn<'_>, code: String) -> R<()> {
-    engine.two_factor_disable(&code).await.map_err(err)
+pub async fn two_factor_disable(engine: Engn<'_>, password: String, code: String) -> R<()> {
+    engine.two_factor_disable(&password, &code).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn two_factor_recovery_codes(engine: Engn<'_>, password: String, code: String) -> R<Vec<String>> {
+    engine.two_factor_recovery_codes(&password, &code).await.map_err(err)
 }
 #[tauri::command(rename_all = "snake_case")]
 pub async fn session(engine: Engn<'_>) -> R<Option<SessionInfo>> {

@@ -32,6 +32,7 @@ pub fn commands_plugin<R: Runtime>() -> TauriPlugin<R> {
             two_factor_setup,
             two_factor_enable,
             two_factor_disable,
+            two_factor_recovery_codes,
             app_lock_state,
             set_app_lock,
             unlock,

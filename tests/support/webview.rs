@@ -75,7 +75,11 @@ pub async fn wait_js(c: &Client, what: &str, js: &str) -> serde_json::Value {
         if truthy {
             return v;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        if tokio::time::Instant::now() >= deadline {
+            let _ = tokio::time::timeout(Duration::from_secs(10), shot(c, "failure")).await;
+            let text = c.execute("return document.body.innerText", vec![]).await.unwrap_or_default();
+            panic!("timed out waiting for {what}; the page says: {text}");
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

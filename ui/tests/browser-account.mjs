@@ -116,6 +116,9 @@ export function accountTests({ test, open, ok, eq, tid, shot, until, text }) {
     eq(await page.locator(tid("enrol-banner")).count(), 1, "and the banner");
     await shot(page, "enrol-dialog");
     await page.click(tid("enrol-dialog-go"));
+    // A security change asks for the password again, even right after signing up.
+    await page.fill(tid("2fa-password"), "plum-otter-kettle-93");
+    await page.click(tid("2fa-password-continue"));
     await page.locator(`${tid("2fa-dialog")} ${tid("qr-code")} svg`).waitFor();
     await page.fill(tid("2fa-code"), CODE);
     await page.click(tid("2fa-enable"));
@@ -213,7 +216,7 @@ export function accountTests({ test, open, ok, eq, tid, shot, until, text }) {
 
   // ---------- Settings → Security ----------
 
-  test("settings: turning on two-factor shows a QR code, the key and ten recovery codes (copy, download); turning off needs a new code", async () => {
+  test("settings: turning on two-factor asks for the password, shows a QR code, the key and ten recovery codes (copy, download); new codes and turning off need the password and a new code", async () => {
     const { page, fake, done } = await open();
     await page.click(tid("nav-settings"));
     const status = page.locator(tid("2fa-status"));
@@ -221,6 +224,16 @@ export function accountTests({ test, open, ok, eq, tid, shot, until, text }) {
     eq(await status.getAttribute("data-enabled"), "false", "off at first");
     await page.click(tid("2fa-turn-on"));
     const dialog = page.locator(tid("2fa-dialog"));
+    ok(await page.locator(tid("2fa-password")).evaluate((el) => el === document.activeElement), "the password first, with the focus");
+    await page.click(tid("2fa-password-continue"));
+    await until(async () => (await text(page, tid("2fa-error-msg"))).includes("Enter your current password"), "an empty password");
+    await page.fill(tid("2fa-password"), "not-it");
+    await page.keyboard.press("Enter");
+    await until(async () => (await text(page, tid("2fa-error-msg"))).includes("isn't your current password"), "a wrong password");
+    eq(await page.inputValue(tid("2fa-password")), "", "cleared");
+    await shot(page, "settings-2fa-password");
+    await page.fill(tid("2fa-password"), "tally-demo");
+    await page.keyboard.press("Enter");
     const svg = dialog.locator(`${tid("qr-code")} svg`);
     await svg.waitFor();
     eq(await svg.getAttribute("role"), "img", "the QR code is an image");
@@ -262,9 +275,31 @@ export function accountTests({ test, open, ok, eq, tid, shot, until, text }) {
     ok((await text(page, tid("2fa-recovery-left"))).includes("10 recovery codes left"), "10 left");
     await page.locator(tid("toast"), { hasText: "Two-factor sign-in is on" }).waitFor();
 
-    // Turning it off: the code just used is refused (once per step), the next one works.
+    // New recovery codes: the password and a code; the codes are shown once, like at set-up.
+    await fake(() => window.__tallyFake.accounts.nextTotpStep());
+    await page.click(tid("2fa-new-codes"));
+    await page.locator(tid("2fa-off-dialog")).waitFor();
+    ok((await text(page, tid("2fa-off-dialog"))).includes("Make new recovery codes"), "its own title");
+    await page.fill(tid("2fa-off-code"), CODE);
+    await page.click(tid("2fa-off-confirm"));
+    await until(async () => (await text(page, tid("2fa-off-error"))).includes("Enter your current password"), "the password is asked for");
+    await page.fill(tid("2fa-off-password"), "tally-demo");
+    await page.click(tid("2fa-off-confirm"));
+    await codes.first().waitFor();
+    const fresh = await codes.allInnerTexts();
+    ok(fresh.length === 10 && fresh.every((c) => !list.includes(c)), "ten new codes");
+    await page.check(tid("2fa-saved"));
+    await page.click(tid("2fa-done"));
+    await until(async () => (await dialog.count()) === 0, "closed");
+
+    // Turning it off: a wrong password is refused; the code just used is refused (once per step); the next works.
     await page.click(tid("2fa-turn-off"));
     await page.locator(tid("2fa-off-dialog")).waitFor();
+    await page.fill(tid("2fa-off-password"), "not-it");
+    await page.fill(tid("2fa-off-code"), CODE);
+    await page.click(tid("2fa-off-confirm"));
+    await until(async () => (await text(page, tid("2fa-off-error"))).includes("isn't your current password"), "a wrong password");
+    await page.fill(tid("2fa-off-password"), "tally-demo");
     await page.fill(tid("2fa-off-code"), CODE);
     await page.click(tid("2fa-off-confirm"));
     await until(async () => (await text(page, tid("2fa-off-error"))).includes("already used"), "the same step's code is refused");

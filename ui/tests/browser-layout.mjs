@@ -240,6 +240,10 @@ export function layoutTests({ test, open, ok, eq, tid, shot, until }) {
     await b.page.locator(tid("enrol-banner")).waitFor();
     await check(b.page, "enrol-banner");
     await b.page.click(tid("enrol-banner-go"));
+    await b.page.locator(tid("2fa-password")).waitFor();
+    await check(b.page, "2fa-password");
+    await b.page.fill(tid("2fa-password"), "tally-demo");
+    await b.page.click(tid("2fa-password-continue"));
     await b.page.locator(`${tid("2fa-dialog")} ${tid("qr-code")} svg`).waitFor();
     await check(b.page, "2fa-scan");
     await b.page.fill(tid("2fa-code"), "123456");

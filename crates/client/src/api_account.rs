@@ -35,11 +35,21 @@ async fn answer<T: DeserializeOwned>(r: reqwest::Response) -> Result<T, Error> {
     let message = body["message"].as_str().unwrap_or("").to_string();
     let code = serde_json::from_value::<ErrorCode>(body["code"].clone()).ok();
     Err(match (status, code) {
-        (429, _) => Error::Auth("too many failed attempts; wait a few minutes and try again".into()),
+        (429, _) => Error::Auth(too_many(&message)),
         (_, Some(code)) => Error::Hub { code, message },
         (401, None) => Error::Auth("your session has ended; sign in again".into()),
         (s, None) => Error::Network(format!("the server answered {s}")),
     })
+}
+
+/// What a 429 says: the hub's own words when it gave them (too many guesses, or a server too busy to check
+/// passwords right now), else the usual advice.
+fn too_many(message: &str) -> String {
+    if message.is_empty() {
+        "too many failed attempts; wait a few minutes and try again".into()
+    } else {
+        message.to_string()
+    }
 }
 
 impl Api {
@@ -100,9 +110,16 @@ impl Api {
         Ok(v["revoked"].as_u64().unwrap_or(0) as u32)
     }
 
-    pub async fn change_password(&self, token: &str, current: &str, new: &str) -> Result<u32, Error> {
-        let v: Value =
-            self.authed(token, "/v1/account/password", Some(json!({"current": current, "new": new}))).await?;
+    /// `code`: a current two-factor code, where two-factor is on.
+    pub async fn change_password(
+        &self,
+        token: &str,
+        current: &str,
+        new: &str,
+        code: Option<&str>,
+    ) -> Result<u32, Error> {
+        let body = json!({"current": current, "new": new, "code": code});
+        let v: Value = self.authed(token, "/v1/account/password", Some(body)).await?;
         Ok(v["signed_out_devices"].as_u64().unwrap_or(0) as u32)
     }
 
@@ -110,8 +127,9 @@ impl Api {
         self.authed(token, "/v1/account/two-factor", None).await
     }
 
-    pub async fn two_factor_setup(&self, token: &str) -> Result<TwoFactorSetup, Error> {
-        self.authed(token, "/v1/account/two-factor/setup", Some(json!({}))).await
+    /// Starts enrolment; the hub asks for the current password.
+    pub async fn two_factor_setup(&self, token: &str, password: &str) -> Result<TwoFactorSetup, Error> {
+        self.authed(token, "/v1/account/two-factor/setup", Some(json!({ "password": password }))).await
     }
 
     /// Returns the ten recovery codes (shown once).
@@ -121,7 +139,22 @@ impl Api {
             .map_err(|e| Error::Network(format!("unexpected answer: {e}")))
     }
 
-    pub async fn two_factor_disable(&self, token: &str, code: &str) -> Result<(), Error> {
-        self.authed::<Value>(token, "/v1/account/two-factor/disable", Some(json!({ "code": code }))).await.map(|_| ())
+    /// Turns two-factor off with the current password and a code.
+    pub async fn two_factor_disable(&self, token: &str, password: &str, code: &str) -> Result<(), Error> {
+        let body = json!({ "password": password, "code": code });
+        self.authed::<Value>(token, "/v1/account/two-factor/disable", Some(body)).await.map(|_| ())
+    }
+
+    /// Ten new recovery codes (shown once) with the current password and a code; the old ones stop working.
+    pub async fn two_factor_recovery_codes(
+        &self,
+        token: &str,
+        password: &str,
+        code: &str,
+    ) -> Result<Vec<String>, Error> {
+        let body = json!({ "password": password, "code": code });
+        let v: Value = self.authed(token, "/v1/account/two-factor/recovery-codes", Some(body)).await?;
+        serde_json::from_value(v["recovery_codes"].clone())
+            .map_err(|e| Error::Network(format!("unexpected answer: {e}")))
     }
 }

@@ -71,7 +71,7 @@ async fn sign_up_follows_the_policy_and_two_factor_is_asked_for_at_the_next_sign
     assert_eq!(s.user.username, "ivy");
     app.wait_live().await;
 
-    let setup = app.engine.two_factor_setup().await.unwrap();
+    let setup = app.engine.two_factor_setup(STRONG).await.unwrap();
     assert!(setup.otpauth_url.starts_with("otpauth://totp/Tally:ivy?"), "{}", setup.otpauth_url);
     let codes = app.engine.two_factor_enable(&code_at(&setup.secret, now())).await.unwrap();
     assert_eq!(codes.len(), 10);
@@ -279,7 +279,7 @@ async fn where_two_factor_is_required_a_payment_waits_for_enrolment_and_then_goe
     .await;
     assert_eq!(app.usd().0, 1_000, "nothing moved");
 
-    let setup = app.engine.two_factor_setup().await.unwrap();
+    let setup = app.engine.two_factor_setup(STRONG).await.unwrap();
     app.engine.two_factor_enable(&code_at(&setup.secret, now())).await.unwrap();
     app.engine.retry_outbox(id).expect("retry");
     app.until("paid once enrolled", |e| e.outbox().unwrap().is_empty()).await;

@@ -2,7 +2,7 @@
 use crate::error::{HubError, HubResult};
 use crate::fanout::TenantId;
 use crate::store::now_ms;
-use crate::store::repo::{NewRefresh, NewUser, RefreshRow};
+use crate::store::repo::NewUser;
 use crate::store::Tx;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -176,6 +176,15 @@ pub fn transfer_limits(tx: &mut dyn Tx, tenant: TenantId, user: UserId) -> HubRe
 }
 
 /// Whether the user exists and is not disabled.
+/// Disables (or re-enables) an account; `not_found` for an unknown user.
+pub fn set_active(tx: &mut dyn Tx, tenant: TenantId, user: UserId, active: bool) -> HubResult<()> {
+    if tx.set_user_active(tenant, user, active)? {
+        Ok(())
+    } else {
+        Err(HubError::not_found("user"))
+    }
+}
+
 pub fn is_active(tx: &mut dyn Tx, tenant: TenantId, user: UserId) -> HubResult<bool> {
     Ok(tx.user_active_in(tenant, user)?.unwrap_or(false))
 }
@@ -183,80 +192,6 @@ pub fn is_active(tx: &mut dyn Tx, tenant: TenantId, user: UserId) -> HubResult<b
 /// People `user` can pay or message: the active users of the tenant, by display name (at most 1,000).
 pub fn contacts(tx: &mut dyn Tx, tenant: TenantId, user: UserId) -> HubResult<Vec<UserSummary>> {
     tx.contacts(tenant, user, 1000)
-}
-
-/// Stores a new refresh token of `family` (replacing `parent`, a token hash, when rotating) and returns it
-/// (only its hash is kept).
-pub fn new_refresh(
-    tx: &mut dyn Tx,
-    user: UserId,
-    tenant: TenantId,
-    family: &str,
-    parent: Option<&str>,
-    ttl_secs: u64,
-) -> HubResult<String> {
-    let token = random_token("rt_", 43);
-    let at = now_ms();
-    let hash = sha256_hex(&token);
-    tx.insert_refresh(&NewRefresh {
-        hash: &hash,
-        family,
-        user,
-        tenant,
-        expires_at: at + ttl_secs as i64 * 1000,
-        parent,
-        at,
-    })?;
-    Ok(token)
-}
-
-pub enum RefreshOutcome {
-    /// Rotated: the old token is spent; here is who it belongs to and its hash (the successor's parent).
-    Rotated {
-        user: UserId,
-        tenant: TenantId,
-        family: String,
-        parent: String,
-    },
-    /// An already-used token came back: the family is revoked (theft).
-    Reused {
-        family: String,
-    },
-    Invalid,
-}
-
-/// Spends a refresh token. One that was just rotated may be presented again for `grace_ms` provided its
-/// successor was never used (RFC 9700 §4.14.2): a refresh whose response was lost does not sign the user
-/// out. Any other reuse revokes the whole family.
-pub fn rotate_refresh(tx: &mut dyn Tx, token: &str, grace_ms: i64) -> HubResult<RefreshOutcome> {
-    let hash = sha256_hex(token);
-    let Some(row) = tx.refresh_row(&hash)? else { return Ok(RefreshOutcome::Invalid) };
-    if tx.is_revoked(&row.family)? || row.expires_at < now_ms() {
-        return Ok(RefreshOutcome::Invalid);
-    }
-    let RefreshRow { family, user, tenant, .. } = row;
-    if row.used {
-        // Within the grace window and with a successor nobody used: the same client asking again (its
-        // answer was lost). Drop that successor and issue a new one. Anything else is replay: revoke.
-        let in_grace = grace_ms > 0 && row.used_at.is_some_and(|t| now_ms() - t <= grace_ms);
-        if !in_grace || tx.successor_used(&hash)? {
-            tx.revoke_family(&family, now_ms())?;
-            return Ok(RefreshOutcome::Reused { family });
-        }
-        tx.drop_unused_successors(&hash)?;
-        return Ok(RefreshOutcome::Rotated { user, tenant, family, parent: hash });
-    }
-    tx.mark_refresh_used(&hash, now_ms())?;
-    Ok(RefreshOutcome::Rotated { user, tenant, family, parent: hash })
-}
-
-/// Revokes the family of `token`; returns the family when the token was known.
-pub fn logout(tx: &mut dyn Tx, token: &str) -> HubResult<Option<String>> {
-    let family = tx.refresh_family(&sha256_hex(token))?;
-    if let Some(f) = &family {
-        tx.revoke_family(f, now_ms())?;
-    }
-    Ok(family)
 }
 
 pub fn revoke_family(tx: &mut dyn Tx, family: &str) -> HubResult<()> {

@@ -71,9 +71,13 @@ pub struct Config {
     /// Access token lifetime in seconds.
     #[arg(long, env = "TALLY_ACCESS_TTL", default_value_t = 900)]
     pub access_ttl_secs: u64,
-    /// Refresh token lifetime in seconds.
-    #[arg(long, env = "TALLY_REFRESH_TTL", default_value_t = 30 * 24 * 3600)]
+    /// A session not refreshed for this many seconds ends (its refresh token expires; default 14 days).
+    #[arg(long, env = "TALLY_REFRESH_TTL", default_value_t = 14 * 24 * 3600)]
     pub refresh_ttl_secs: u64,
+    /// No session lasts longer than this many seconds from its sign-in, however often it refreshes
+    /// (default 30 days); then the device signs in again.
+    #[arg(long, env = "TALLY_SESSION_MAX_AGE", default_value_t = 30 * 24 * 3600)]
+    pub session_max_age_secs: u64,
     /// Seconds a just-rotated refresh token may be presented once more (its answer was lost) before reuse
     /// counts as theft and revokes the session.
     #[arg(long, env = "TALLY_REFRESH_GRACE", default_value_t = 30)]

@@ -171,10 +171,14 @@ async fn handshake(
     let (tenant, uid, sid2) = (claims.tid, claims.sub, claims.sid.clone());
     let known = hub
         .store
-        .read(move |c| Ok((crate::auth::is_revoked(c, &sid2)?, crate::auth::user_summary(c, tenant, uid)?)))
+        .read(move |c| {
+            let revoked = crate::auth::is_revoked(c, &sid2)? || !crate::auth::is_active(c, tenant, uid)?;
+            Ok((revoked, crate::auth::user_summary(c, tenant, uid)?))
+        })
         .await;
     let user = match known {
         Ok((false, Some(u))) => u,
+        // A revoked session, or a disabled account.
         Ok((true, _)) => {
             close_now(socket, CloseCode::SessionRevoked, "session revoked").await;
             return None;

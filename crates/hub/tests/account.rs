@@ -36,6 +36,8 @@ fn now() -> u64 {
 /// Turns two-factor on for `s`; returns the secret and the recovery codes.
 async fn enrol(hub: &TestHub, s: &Session) -> (String, Vec<String>) {
     let (st, v) = hub.post_with("/v1/account/two-factor/setup", &s.access, json!({})).await;
+    assert_eq!((st, v["code"].as_str()), (400, Some("invalid")), "set-up asks for the password: {v}");
+    let (st, v) = hub.post_with("/v1/account/two-factor/setup", &s.access, json!({"password": PW})).await;
     assert_eq!(st, 200, "{v}");
     let secret = v["secret"].as_str().unwrap().to_string();
     assert!(v["otpauth_url"].as_str().unwrap().starts_with("otpauth://totp/Tally:"), "{v}");
@@ -151,10 +153,24 @@ async fn two_factor_asks_for_a_code_refuses_replays_and_spends_recovery_codes() 
     assert_eq!(s, 401, "a recovery code is one-time");
     let (_, v) = hub.get_with("/v1/account/two-factor", &a.access).await;
     assert_eq!(v["recovery_codes_left"], 9);
-    // Turning it off needs a code.
-    let (s, _) = hub.post_with("/v1/account/two-factor/disable", &a.access, json!({"code": "123456"})).await;
-    assert_eq!(s, 401);
+    // Turning it off needs the password and a code.
+    let off = |password: &str, code: &str| json!({"password": password, "code": code});
     let (s, v) = hub.post_with("/v1/account/two-factor/disable", &a.access, json!({"code": recovery[1]})).await;
+    assert_eq!((s, v["code"].as_str()), (400, Some("invalid")), "no password: {v}");
+    let (s, _) = hub.post_with("/v1/account/two-factor/disable", &a.access, off("wrong password!", &recovery[1])).await;
+    assert_eq!(s, 401);
+    let (s, v) = hub.post_with("/v1/account/two-factor/disable", &a.access, json!({"password": PW})).await;
+    assert_eq!((s, v["code"].as_str()), (401, Some("two_factor_required")), "{v}");
+    let (s, _) = hub.post_with("/v1/account/two-factor/disable", &a.access, off(PW, "123456")).await;
+    assert_eq!(s, 401);
+    // New recovery codes: the old ones stop working.
+    let (s, v) = hub.post_with("/v1/account/two-factor/recovery-codes", &a.access, off(PW, &recovery[1])).await;
+    assert_eq!(s, 200, "{v}");
+    let fresh: Vec<String> = serde_json::from_value(v["recovery_codes"].clone()).unwrap();
+    assert_eq!(fresh.len(), 10);
+    let (s, _) = hub.post_with("/v1/account/two-factor/disable", &a.access, off(PW, &recovery[2])).await;
+    assert_eq!(s, 401, "an old recovery code is gone");
+    let (s, v) = hub.post_with("/v1/account/two-factor/disable", &a.access, off(PW, &fresh[0])).await;
     assert_eq!(s, 204, "{v}");
     let (s, v) = hub.login(json!({"username": "alice", "password": PW})).await;
     assert_eq!((s, &v["two_factor"]), (200, &json!(false)), "{v}");
@@ -174,8 +190,9 @@ async fn a_burst_of_wrong_codes_and_a_new_device_warn_the_other_devices() {
         let (s, _) = hub.login(json!({"username": "alice", "password": PW, "totp": "000000"})).await;
         assert_eq!(s, 401);
     }
-    let titles = security_titles(&mut phone, a.user.id, 2).await;
-    assert_eq!(titles, ["New sign-in to your account", "Failed sign-in attempts"], "{titles:?}");
+    let titles = security_titles(&mut phone, a.user.id, 3).await;
+    let want = ["New sign-in to your account", "Two-factor sign-in turned on", "Failed sign-in attempts"];
+    assert_eq!(titles, want, "{titles:?}");
     let _ = secret;
 }
 
@@ -281,7 +298,9 @@ async fn the_operator_resets_a_password_or_two_factor_and_a_tenant_can_require_i
     assert_eq!((s, &v["must_enrol_two_factor"]), (201, &json!(true)), "{v}");
     let b = Session::from_json(&v);
     let (_, secret_codes) = enrol(&hub, &b).await;
-    let (s, v) = hub.post_with("/v1/account/two-factor/disable", &b.access, json!({"code": secret_codes[0]})).await;
+    let (s, v) = hub
+        .post_with("/v1/account/two-factor/disable", &b.access, json!({"password": PW, "code": secret_codes[0]}))
+        .await;
     assert_eq!((s, v["code"].as_str()), (403, Some("forbidden")), "required here: {v}");
     tokio::time::sleep(Duration::from_millis(1)).await;
 }
@@ -336,4 +355,93 @@ async fn a_session_that_must_enrol_reads_but_neither_pays_nor_writes_until_it_ha
     ws.request(|id| ClientFrame::Auth { id, token }).await.expect("renewed in band");
     let refused = ws.transfer("k2", "bob", 100).await.expect_err("held to enrolment again");
     assert_eq!(refused.0, ErrorCode::TwoFactorRequired);
+}
+
+async fn post_from(hub: &TestHub, path: &str, from: &str, token: Option<&str>, body: Value) -> u16 {
+    let mut r = hub.http.post(format!("{}{path}", hub.base)).header("x-forwarded-for", from).json(&body);
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    r.send().await.unwrap().status().as_u16()
+}
+
+fn count(statuses: &[u16]) -> std::collections::BTreeMap<u16, usize> {
+    let mut m = std::collections::BTreeMap::new();
+    for s in statuses {
+        *m.entry(*s).or_default() += 1;
+    }
+    m
+}
+
+/// Guesses that arrive together get exactly the documented number (5), for sign-in, for the code of a
+/// two-factor sign-in, and for turning two-factor off: each attempt is counted before it is checked.
+#[tokio::test]
+async fn guesses_sent_together_get_exactly_the_allowed_number() {
+    let hub = TestHub::start_with(|c| c.trusted_proxy = vec!["127.0.0.1/32".parse().unwrap()]).await;
+    hub.register("pat").await;
+    let burst = (0..50).map(|i| {
+        let body = json!({"username": "pat", "password": format!("not the password {i}")});
+        let from = format!("198.51.100.{i}");
+        let hub = &hub;
+        async move { post_from(hub, "/v1/auth/login", &from, None, body).await }
+    });
+    let got = futures_util::future::join_all(burst).await;
+    assert_eq!(count(&got), [(401, 5), (429, 45)].into(), "sign-in");
+
+    let t = hub.register("tom").await;
+    let (secret, _) = enrol(&hub, &t).await;
+    let burst = (0..50).map(|i| {
+        let body = json!({"username": "tom", "password": PW, "totp": format!("{:06}", 100_000 + i)});
+        let from = format!("203.0.113.{i}");
+        let hub = &hub;
+        async move { post_from(hub, "/v1/auth/login", &from, None, body).await }
+    });
+    let got = futures_util::future::join_all(burst).await;
+    assert_eq!(count(&got), [(401, 5), (429, 45)].into(), "two-factor codes at sign-in");
+
+    let burst = (0..50).map(|i| {
+        let body = json!({"password": PW, "code": format!("{:06}", 200_000 + i)});
+        let from = format!("192.0.2.{i}");
+        let (hub, token) = (&hub, t.access.clone());
+        async move { post_from(hub, "/v1/account/two-factor/disable", &from, Some(&token), body).await }
+    });
+    let got = futures_util::future::join_all(burst).await;
+    assert_eq!(count(&got), [(401, 5), (429, 45)].into(), "two-factor off");
+    let (_, v) = hub.get_with("/v1/account/two-factor", &t.access).await;
+    assert_eq!(v["enabled"], true, "still on");
+    let code = code_at(&secret, now() + 30);
+    let status = post_from(
+        &hub,
+        "/v1/account/two-factor/disable",
+        "192.0.2.200",
+        Some(&t.access),
+        json!({"password": PW, "code": code}),
+    )
+    .await;
+    assert_eq!(status, 429, "the user's budget is spent for the window, whoever asks");
+}
+
+/// Every change to how an account is protected is told to all of its devices.
+#[tokio::test]
+async fn security_changes_are_told_to_every_device() {
+    let hub = TestHub::start().await;
+    let a = hub.register("sue").await;
+    let mut phone = {
+        let (_, v) = hub.login(json!({"username": "sue", "password": PW})).await;
+        hub.connect(&Session::from_json(&v)).await
+    };
+    phone.subscribe(Channel::Notifications(a.user.id), None).await.unwrap();
+    let (_, codes) = enrol(&hub, &a).await;
+    let (s, _) = hub
+        .post_with("/v1/account/two-factor/recovery-codes", &a.access, json!({"password": PW, "code": codes[0]}))
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) =
+        hub.post_with("/v1/account/two-factor/disable", &a.access, json!({"password": PW, "code": codes[1]})).await;
+    assert_eq!(s, 401, "the old codes went with the new ones");
+    let (s, _) =
+        hub.post_with("/v1/account/password", &a.access, json!({"current": PW, "new": "plum otter kettle 93"})).await;
+    assert_eq!(s, 401, "a password change needs the code too while two-factor is on");
+    let titles = security_titles(&mut phone, a.user.id, 2).await;
+    assert_eq!(titles, ["Two-factor sign-in turned on", "New recovery codes"]);
 }

@@ -55,24 +55,24 @@ async fn login_refresh_rotation_and_logout() {
 }
 
 #[tokio::test]
-async fn a_refresh_whose_answer_was_lost_can_be_repeated_once_within_the_grace_window() {
+async fn a_refresh_whose_answer_was_lost_can_be_repeated_once_and_gets_the_same_successor() {
     let hub = TestHub::start_with(|c| c.refresh_grace_secs = 2).await;
     let s = hub.register("gwen").await;
     let mut live = hub.connect(&s).await;
-    // The first answer never reached the client: it asks again with the same token.
+    // The first answer never reached the client: it asks again with the same token and gets the same
+    // successor (nothing the client may hold is dropped).
     let (st, lost) = hub.post("/v1/auth/refresh", json!({"refresh_token": s.refresh})).await;
     assert_eq!(st, 200);
     let lost = Session::from_json(&lost);
     let (st, v) = hub.post("/v1/auth/refresh", json!({"refresh_token": s.refresh})).await;
     assert_eq!(st, 200, "within the window the repeat is answered: {v}");
     let again = Session::from_json(&v);
-    // The answer that was lost is dropped; the new one works; the session was never revoked.
-    assert_eq!(hub.post("/v1/auth/refresh", json!({"refresh_token": lost.refresh})).await.0, 401);
+    assert_eq!(again.refresh, lost.refresh, "the same successor, not a new one");
     let (st, v) = hub.post("/v1/auth/refresh", json!({"refresh_token": again.refresh})).await;
     assert_eq!(st, 200, "{v}");
     let current = Session::from_json(&v);
     live.request(|id| ClientFrame::Ping { id, ts: 1 }).await.expect("the socket stays open");
-    // Its successor has been used: presenting the first token again is replay, and revokes everything.
+    // A third presentation is replay, and revokes everything.
     assert_eq!(hub.post("/v1/auth/refresh", json!({"refresh_token": s.refresh})).await.0, 401);
     assert_eq!(live.closed_with().await, Some(CloseCode::SessionRevoked.code()));
     assert_eq!(hub.post("/v1/auth/refresh", json!({"refresh_token": current.refresh})).await.0, 401);
@@ -86,6 +86,101 @@ async fn a_refresh_whose_answer_was_lost_can_be_repeated_once_within_the_grace_w
     tokio::time::sleep(std::time::Duration::from_millis(2_200)).await;
     assert_eq!(hub.post("/v1/auth/refresh", json!({"refresh_token": s2.refresh})).await.0, 401);
     assert_eq!(hub.post("/v1/auth/refresh", json!({"refresh_token": next.refresh})).await.0, 401, "family revoked");
+}
+
+/// The review's scenario: the victim rotates, a thief replays the spent token twice. The thief's first
+/// replay gets only the victim's own successor back; the second is theft and ends the session for both,
+/// instead of leaving the thief signed in and the victim out.
+#[tokio::test]
+async fn a_thief_replaying_a_spent_token_never_takes_the_session_over() {
+    let hub = TestHub::start_with(|c| c.refresh_grace_secs = 30).await;
+    let s = hub.register("vic").await;
+    let (st, v) = hub.post("/v1/auth/refresh", json!({"refresh_token": s.refresh})).await;
+    assert_eq!(st, 200);
+    let victim = Session::from_json(&v);
+    let (st, v) = hub.post("/v1/auth/refresh", json!({"refresh_token": s.refresh})).await;
+    assert_eq!(st, 200, "one re-presentation in the window: {v}");
+    assert_eq!(Session::from_json(&v).refresh, victim.refresh, "it learns nothing new");
+    let (st, _) = hub.post("/v1/auth/refresh", json!({"refresh_token": s.refresh})).await;
+    assert_eq!(st, 401, "a second replay is theft");
+    assert_eq!(hub.post("/v1/auth/refresh", json!({"refresh_token": victim.refresh})).await.0, 401, "family revoked");
+}
+
+/// Two refreshes of one token at the same moment (two hubs on PostgreSQL when the suite runs there, else
+/// one hub): both get the same successor, which then works once.
+#[tokio::test]
+async fn two_refreshes_of_one_token_at_once_agree_on_one_successor() {
+    let first = TestHub::start().await;
+    let second = match &first.store {
+        Some(db) => Some(TestHub::start_on(Some(db.clone()), |_| {}).await),
+        None => None,
+    };
+    let other = second.as_ref().unwrap_or(&first);
+    for round in 0..5 {
+        let s = first.register(&format!("race{round}")).await;
+        let body = json!({"refresh_token": s.refresh});
+        let (a, b) = tokio::join!(first.post("/v1/auth/refresh", body.clone()), other.post("/v1/auth/refresh", body));
+        assert_eq!((a.0, b.0), (200, 200), "{a:?} {b:?}");
+        let (a, b) = (Session::from_json(&a.1), Session::from_json(&b.1));
+        assert_eq!(a.refresh, b.refresh, "one successor");
+        let (st, v) = first.post("/v1/auth/refresh", json!({"refresh_token": a.refresh})).await;
+        assert_eq!(st, 200, "{v}");
+    }
+}
+
+/// Sessions end: an idle limit (a refresh token unused that long expires) and an absolute one (no session
+/// outlives it, however often it refreshes).
+#[tokio::test]
+async fn sessions_have_an_idle_and_an_absolute_limit() {
+    let hub = TestHub::start_with(|c| {
+        c.refresh_ttl_secs = 2;
+        c.session_max_age_secs = 4;
+    })
+    .await;
+    let s = hub.register("ida").await;
+    tokio::time::sleep(std::time::Duration::from_millis(2_300)).await;
+    assert_eq!(hub.post("/v1/auth/refresh", json!({"refresh_token": s.refresh})).await.0, 401, "idle too long");
+
+    let (_, v) = hub.post("/v1/auth/login", json!({"username": "ida", "password": "correct horse battery"})).await;
+    let mut token = Session::from_json(&v).refresh;
+    let (mut refreshed, started) = (0, std::time::Instant::now());
+    for _ in 0..20 {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        let (st, v) = hub.post("/v1/auth/refresh", json!({"refresh_token": token})).await;
+        if st != 200 {
+            break;
+        }
+        refreshed += 1;
+        token = Session::from_json(&v).refresh;
+    }
+    let lasted = started.elapsed().as_secs_f64();
+    assert!(refreshed >= 3 && (3.9..6.0).contains(&lasted), "alive until 4 s, not after: {refreshed} in {lasted:.1} s");
+}
+
+/// A disabled account: its sockets close at once, and it can neither refresh, sign in, say hello nor call
+/// the account endpoints. Enabled again, it signs in.
+#[tokio::test]
+async fn a_disabled_account_is_shut_out_everywhere_at_once() {
+    let hub = TestHub::start().await;
+    let d = hub.register("dan").await;
+    hub.register("eve").await;
+    hub.deposit("dan", 1_000).await;
+    let mut live = hub.connect(&d).await;
+    let (st, v) = hub.admin_post("/v1/admin/users/active", json!({"username": "dan", "active": false})).await;
+    assert_eq!((st, v["active"].as_bool()), (200, Some(false)), "{v}");
+    assert_eq!(live.closed_with().await, Some(CloseCode::SessionRevoked.code()), "the socket closes at once");
+    assert_eq!(hub.post("/v1/auth/refresh", json!({"refresh_token": d.refresh})).await.0, 401);
+    let login = json!({"username": "dan", "password": "correct horse battery"});
+    assert_eq!(hub.post("/v1/auth/login", login.clone()).await.0, 401);
+    assert!(Client::try_connect(&hub.ws_url(), &d.access).await.is_none(), "hello refused");
+    let r = hub.http.get(format!("{}/v1/account/sessions", hub.base)).bearer_auth(&d.access).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let (st, _) = hub.admin_post("/v1/admin/users/active", json!({"username": "dan", "active": true})).await;
+    assert_eq!(st, 200);
+    let (st, v) = hub.post("/v1/auth/login", login).await;
+    assert_eq!(st, 200, "{v}");
+    let mut c = hub.connect(&Session::from_json(&v)).await;
+    c.transfer("k-back", "eve", 100).await.expect("pays again");
 }
 
 #[tokio::test]

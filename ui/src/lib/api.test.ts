@@ -66,11 +66,12 @@ describe("commands", () => {
     await api.devices();
     await api.signOutDevice("s-1");
     await api.signOutOtherDevices();
-    await api.changePassword("old", "new one");
+    await api.changePassword("old", "new one", null);
     await api.twoFactorStatus();
-    await api.twoFactorSetup();
+    await api.twoFactorSetup("old");
     await api.twoFactorEnable("123456");
-    await api.twoFactorDisable("abcde-23456");
+    await api.twoFactorDisable("old", "abcde-23456");
+    await api.twoFactorRecoveryCodes("old", "123456");
     expect(seen).toEqual([
       ["plugin:tally|sign_in", { server: "https://hub.example", username: "alice", password: "pw", code: null }],
       ["plugin:tally|sign_in", { server: "https://hub.example", username: "alice", password: "pw", code: "123456" }],
@@ -79,11 +80,12 @@ describe("commands", () => {
       ["plugin:tally|devices", {}],
       ["plugin:tally|sign_out_device", { id: "s-1" }],
       ["plugin:tally|sign_out_other_devices", {}],
-      ["plugin:tally|change_password", { current: "old", new: "new one" }],
+      ["plugin:tally|change_password", { current: "old", new: "new one", code: null }],
       ["plugin:tally|two_factor_status", {}],
-      ["plugin:tally|two_factor_setup", {}],
+      ["plugin:tally|two_factor_setup", { password: "old" }],
       ["plugin:tally|two_factor_enable", { code: "123456" }],
-      ["plugin:tally|two_factor_disable", { code: "abcde-23456" }],
+      ["plugin:tally|two_factor_disable", { password: "old", code: "abcde-23456" }],
+      ["plugin:tally|two_factor_recovery_codes", { password: "old", code: "123456" }],
     ]);
   });
 

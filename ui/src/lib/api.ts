@@ -132,13 +132,18 @@ export const devices = () => call<DeviceSession[]>("devices");
 export const signOutDevice = (id: string) => call<null>("sign_out_device", { id });
 /** Resolves to how many devices were signed out. */
 export const signOutOtherDevices = () => call<number>("sign_out_other_devices");
-/** Resolves to how many other devices were signed out. */
-export const changePassword = (current: string, next: string) => call<number>("change_password", { current, new: next });
+// Security changes ask for the user again: the current password, and a code while two-factor is on.
+/** Resolves to how many other devices were signed out. `code`: needed while two-factor is on. */
+export const changePassword = (current: string, next: string, code: string | null) =>
+  call<number>("change_password", { current, new: next, code });
 export const twoFactorStatus = () => call<TwoFactorStatus>("two_factor_status");
-export const twoFactorSetup = () => call<TwoFactorSetup>("two_factor_setup");
+export const twoFactorSetup = (password: string) => call<TwoFactorSetup>("two_factor_setup", { password });
 /** Finishes turning two-factor on; resolves to the ten recovery codes, shown once. */
 export const twoFactorEnable = (code: string) => call<string[]>("two_factor_enable", { code });
-export const twoFactorDisable = (code: string) => call<null>("two_factor_disable", { code });
+export const twoFactorDisable = (password: string, code: string) => call<null>("two_factor_disable", { password, code });
+/** Ten new recovery codes, shown once; the old ones stop working. */
+export const twoFactorRecoveryCodes = (password: string, code: string) =>
+  call<string[]>("two_factor_recovery_codes", { password, code });
 // The app lock (Settings → Security, the lock screen). These work while locked.
 export const appLockState = () => call<AppLockState>("app_lock_state");
 /** Turns the lock on, changes its PIN or minutes (`pin`), or turns it off (`pin` null). With a lock on,

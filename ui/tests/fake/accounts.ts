@@ -250,10 +250,19 @@ export class FakeAccounts {
     return before - a.devices.length;
   }
 
-  changePassword(a: FakeAccount, server: string, current: string, next: string): number {
-    if (current !== a.password) throw err("unauthorized", "the current password is wrong");
+  /** A security change asks for the user again: the password, and a code while two-factor is on. */
+  private prove(a: FakeAccount, password: string, code: string | null): void {
+    if (!password) throw err("invalid", "enter your current password");
+    if (password !== a.password) throw err("unauthorized", "the current password is wrong");
+    if (!a.secret) return;
+    if (!code?.trim()) throw err("two_factor_required", "enter a code from your authenticator app (or a recovery code)");
+    this.verify(a, code);
+  }
+
+  changePassword(a: FakeAccount, server: string, current: string, next: string, code: string | null): number {
     const weak = checkNewPassword(next, a.user.username, a.user.display_name, this.policy(server).password_min_chars);
     if (weak) throw weak;
+    this.prove(a, current, code);
     a.password = next;
     return this.signOutOthers(a);
   }
@@ -262,8 +271,9 @@ export class FakeAccounts {
     return { enabled: a.secret !== null, recovery_codes_left: a.secret ? a.recovery.length : 0, required: this.policy(server).require_two_factor };
   }
 
-  setup(a: FakeAccount): TwoFactorSetup {
+  setup(a: FakeAccount, password: string): TwoFactorSetup {
     if (a.secret) throw err("conflict", "two-factor is already on; turn it off first");
+    this.prove(a, password, null);
     a.pending = FAKE_SECRET;
     const label = encodeURIComponent(`Tally:${a.user.username}`);
     return { secret: FAKE_SECRET, otpauth_url: `otpauth://totp/${label}?secret=${FAKE_SECRET}&issuer=Tally&algorithm=SHA1&digits=6&period=30` };
@@ -277,6 +287,16 @@ export class FakeAccounts {
     a.lastStep = this.step();
     a.secret = a.pending;
     a.pending = null;
+    return this.newCodes(a);
+  }
+
+  recoveryCodes(a: FakeAccount, password: string, code: string): string[] {
+    if (!a.secret) throw err("invalid", "two-factor is not on");
+    this.prove(a, password, code);
+    return this.newCodes(a);
+  }
+
+  private newCodes(a: FakeAccount): string[] {
     const alphabet = "abcdefghjkmnpqrstuvwxyz23456789";
     const seq = this.nextCodes++;
     a.recovery = Array.from({ length: 10 }, (_, i) => {
@@ -286,10 +306,10 @@ export class FakeAccounts {
     return [...a.recovery];
   }
 
-  disable(a: FakeAccount, server: string, code: string): void {
+  disable(a: FakeAccount, server: string, password: string, code: string): void {
     if (this.policy(server).require_two_factor) throw err("forbidden", "this hub requires two-factor sign-in; it can't be turned off");
     if (!a.secret) throw err("invalid", "two-factor is not on");
-    this.verify(a, code);
+    this.prove(a, password, code);
     a.secret = null;
     a.pending = null;
     a.recovery = [];

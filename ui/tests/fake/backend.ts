@@ -956,16 +956,18 @@ export class FakeBackend {
       case "sign_out_other_devices":
         return this.accounts.signOutOthers(this.online());
       case "change_password":
-        return this.accounts.changePassword(this.online(), this.serverOf(), a.current as string, a.new as string);
+        return this.accounts.changePassword(this.online(), this.serverOf(), a.current as string, a.new as string, (a.code as string | null) ?? null);
       case "two_factor_status":
         return this.accounts.status(this.online(), this.serverOf());
       case "two_factor_setup":
-        return this.accounts.setup(this.online());
+        return this.accounts.setup(this.online(), a.password as string);
       case "two_factor_enable":
         return this.accounts.enable(this.online(), a.code as string);
       case "two_factor_disable":
-        this.accounts.disable(this.online(), this.serverOf(), a.code as string);
+        this.accounts.disable(this.online(), this.serverOf(), a.password as string, a.code as string);
         return null;
+      case "two_factor_recovery_codes":
+        return this.accounts.recoveryCodes(this.online(), a.password as string, a.code as string);
       case "conn_state":
         return structuredClone(this.conn);
       case "reconnect_now":

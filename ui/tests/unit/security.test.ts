@@ -138,10 +138,16 @@ describe("Settings → Security", () => {
     expect((await screen.findByTestId("devices-error")).textContent).toContain("offline");
   });
 
-  it("turning on two-factor: a QR code and the key, then ten recovery codes", async () => {
+  it("turning on two-factor: the password again, a QR code and the key, then ten recovery codes", async () => {
     const fake = installFake({});
     render(Settings);
     await fireEvent.click(await screen.findByTestId("2fa-turn-on"));
+    await type("2fa-password", "not-it");
+    await fireEvent.click(screen.getByTestId("2fa-password-continue"));
+    await waitFor(() => expect(screen.getByTestId("2fa-error-msg").textContent).toContain("isn't your current password"));
+    expect(fake.accounts.account("alice")?.pending).toBeNull();
+    await type("2fa-password", "tally-demo");
+    await fireEvent.click(screen.getByTestId("2fa-password-continue"));
     await waitFor(() => expect(document.querySelector('[data-testid="qr-code"] svg path')).not.toBeNull(), { timeout: 3000 });
     expect(screen.getByTestId("2fa-secret").textContent).toBe("JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP");
     await type("2fa-code", FAKE_TOTP);

@@ -94,12 +94,13 @@ impl Engine {
     }
 
     /// Returns how many other devices were signed out.
-    pub async fn change_password(&self, current: &str, new: &str) -> Result<u32, Error> {
+    /// `code`: a current two-factor code, where two-factor is on (the hub answers `two_factor_required`).
+    pub async fn change_password(&self, current: &str, new: &str, code: Option<&str>) -> Result<u32, Error> {
         if new.is_empty() {
             return Err(Error::InvalidInput("enter the new password".into()));
         }
         let (api, t) = self.authed().await?;
-        api.change_password(&t, current, new).await
+        api.change_password(&t, current, new, code.map(str::trim).filter(|c| !c.is_empty())).await
     }
 
     pub async fn two_factor_status(&self) -> Result<TwoFactorStatus, Error> {
@@ -107,9 +108,13 @@ impl Engine {
         api.two_factor_status(&t).await
     }
 
-    pub async fn two_factor_setup(&self) -> Result<TwoFactorSetup, Error> {
+    /// Starts enrolment after the current password is given again.
+    pub async fn two_factor_setup(&self, password: &str) -> Result<TwoFactorSetup, Error> {
+        if password.is_empty() {
+            return Err(Error::InvalidInput("enter your current password".into()));
+        }
         let (api, t) = self.authed().await?;
-        api.two_factor_setup(&t).await
+        api.two_factor_setup(&t, password).await
     }
 
     /// Finishes enrolment with a code from the app; returns the recovery codes (shown once).
@@ -133,8 +138,20 @@ impl Engine {
         Ok(codes)
     }
 
-    pub async fn two_factor_disable(&self, code: &str) -> Result<(), Error> {
+    pub async fn two_factor_disable(&self, password: &str, code: &str) -> Result<(), Error> {
+        if password.is_empty() {
+            return Err(Error::InvalidInput("enter your current password".into()));
+        }
         let (api, t) = self.authed().await?;
-        api.two_factor_disable(&t, code.trim()).await
+        api.two_factor_disable(&t, password, code.trim()).await
+    }
+
+    /// Ten new recovery codes (shown once), with the current password and a code.
+    pub async fn two_factor_recovery_codes(&self, password: &str, code: &str) -> Result<Vec<String>, Error> {
+        if password.is_empty() {
+            return Err(Error::InvalidInput("enter your current password".into()));
+        }
+        let (api, t) = self.authed().await?;
+        api.two_factor_recovery_codes(&t, password, code.trim()).await
     }
 }

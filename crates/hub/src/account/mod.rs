@@ -4,5 +4,6 @@
 pub mod hashing;
 pub mod password;
 pub mod policy;
+pub mod refresh;
 pub mod sessions;
 pub mod two_factor;

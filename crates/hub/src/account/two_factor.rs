@@ -58,19 +58,18 @@ pub fn enable(tx: &mut dyn Tx, tenant: TenantId, user: UserId, code: &str) -> Hu
     let step = matching_step(&pending, code, now_secs())?
         .ok_or_else(|| HubError::invalid("that code does not match; check the time on your phone and try again"))?;
     tx.set_totp_secret(user, Some(&pending), step)?;
+    new_recovery_codes(tx, user)
+}
+
+/// Ten new recovery codes (shown once); the old ones stop working.
+pub fn new_recovery_codes(tx: &mut dyn Tx, user: UserId) -> HubResult<Vec<String>> {
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
     let hashes: Vec<String> = codes.iter().map(|c| sha256_hex(&normalize(c))).collect();
     tx.replace_recovery_codes(user, &hashes)?;
     Ok(codes)
 }
 
-/// Turns two-factor off; needs a current code (or a recovery code).
-pub fn disable(tx: &mut dyn Tx, tenant: TenantId, user: UserId, code: &str) -> HubResult<()> {
-    verify(tx, tenant, user, code)?;
-    reset(tx, user)
-}
-
-/// The operator's reset: off, with no recovery codes left.
+/// Off, with no recovery codes left (the user's own, after proving who they are, or the operator's).
 pub fn reset(tx: &mut dyn Tx, user: UserId) -> HubResult<()> {
     tx.set_totp_pending(user, None)?;
     tx.set_totp_secret(user, None, 0)?;

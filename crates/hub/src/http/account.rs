@@ -1,4 +1,6 @@
-//! The signed-in user's own security settings (Bearer access token): devices, password, two-factor.
+//! The signed-in user's own security settings (Bearer access token): devices, password, two-factor. Every
+//! change to how the account is protected asks for the user again (`step_up`).
+use super::step_up::{prove, tell, Proof};
 use super::*;
 use crate::account::{password, sessions, two_factor};
 use axum::extract::FromRequestParts;
@@ -80,28 +82,37 @@ async fn revoke_others(s: &AppState, me: &Caller) -> ApiResult<usize> {
 pub(super) struct PasswordChange {
     current: String,
     new: String,
+    /// A current two-factor code, where two-factor is on.
+    #[serde(default)]
+    code: Option<String>,
 }
 
-/// Changes the password (the current one is asked again) and signs every other device out.
+/// Changes the password (the current one, and a code where two-factor is on, are asked again) and signs
+/// every other device out.
 pub(super) async fn change_password(
     State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    headers: HeaderMap,
     me: Caller,
     ApiJson(b): ApiJson<PasswordChange>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let (tenant, user) = (me.tenant, me.user);
-    let (hash, who) = s
-        .hub
-        .store
-        .read(move |c| Ok((accounts::password_hash(c, tenant, user)?, accounts::user_summary(c, tenant, user)?)))
-        .await?;
-    let (Some(hash), Some(who)) = (hash, who) else { return Err(HubError::not_found("user").into()) };
-    if !password_matches(&s, b.current, hash).await? {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "the current password is wrong"));
-    }
+    let who = s.hub.store.read(move |c| accounts::user_summary(c, tenant, user)).await?;
+    let who = who.ok_or_else(|| HubError::not_found("user"))?;
     password::check_new(&b.new, &who.username, &who.display_name)?;
+    prove(
+        &s,
+        (tenant, user),
+        client_ip(peer.0.ip(), &headers, &s.hub.cfg.trusted_proxy),
+        Proof { password: b.current, code: b.code },
+    )
+    .await?;
     let hash = hash_password(&s, b.new).await?;
     s.hub.store.write(move |c, _| accounts::set_password_hash(c, tenant, user, &hash)).await?;
     let gone = revoke_others(&s, &me).await?;
+    let body = "Your password was changed from one of your devices, and every other device was signed out. \
+                If this was not you, contact the operator of your server now.";
+    tell(&s, (tenant, user), "Your password was changed", body).await?;
     Ok(Json(json!({ "signed_out_devices": gone })))
 }
 
@@ -118,8 +129,19 @@ pub(super) async fn two_factor_status(State(s): State<AppState>, me: Caller) -> 
     Ok(Json(json!({"enabled": enabled, "recovery_codes_left": left, "required": required})))
 }
 
-pub(super) async fn two_factor_setup(State(s): State<AppState>, me: Caller) -> ApiResult<Json<serde_json::Value>> {
+/// Starts enrolment: needs the current password (a stolen token alone cannot enrol someone else's phone).
+pub(super) async fn two_factor_setup(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    headers: HeaderMap,
+    me: Caller,
+    ApiJson(b): ApiJson<Proof>,
+) -> ApiResult<Json<serde_json::Value>> {
     let (tenant, user) = (me.tenant, me.user);
+    if s.hub.store.read(move |c| two_factor::is_enabled(c, tenant, user)).await? {
+        return Err(HubError::new(ErrorCode::Conflict, "two-factor is already on; turn it off first").into());
+    }
+    prove(&s, (tenant, user), client_ip(peer.0.ip(), &headers, &s.hub.cfg.trusted_proxy), b).await?;
     let e = s
         .hub
         .store
@@ -136,6 +158,7 @@ pub(super) struct Code {
     code: String,
 }
 
+/// Finishes enrolment with a code from the new authenticator (the set-up itself needed the password).
 pub(super) async fn two_factor_enable(
     State(s): State<AppState>,
     me: Caller,
@@ -143,24 +166,55 @@ pub(super) async fn two_factor_enable(
 ) -> ApiResult<Json<serde_json::Value>> {
     let (tenant, user) = (me.tenant, me.user);
     let codes = s.hub.store.write(move |c, _| two_factor::enable(c, tenant, user, &b.code)).await?;
+    let body = "Two-factor sign-in was turned on for your account. If this was not you, contact the operator of \
+                your server now.";
+    tell(&s, (tenant, user), "Two-factor sign-in turned on", body).await?;
     Ok(Json(json!({ "recovery_codes": codes })))
 }
 
-/// Turns two-factor off with a current code; not where the tenant requires it.
+/// Turns two-factor off with the password and a current code; not where the tenant requires it.
 pub(super) async fn two_factor_disable(
     State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    headers: HeaderMap,
     me: Caller,
-    ApiJson(b): ApiJson<Code>,
+    ApiJson(b): ApiJson<Proof>,
 ) -> ApiResult<StatusCode> {
     let (tenant, user) = (me.tenant, me.user);
-    s.hub
+    let (required, enabled) = s
+        .hub
         .store
-        .write(move |c, _| {
-            if crate::account::policy::of(c, tenant)?.1 {
-                return Err(HubError::forbidden("two-factor is required here; it cannot be turned off"));
-            }
-            two_factor::disable(c, tenant, user, &b.code)
-        })
+        .read(move |c| Ok((crate::account::policy::of(c, tenant)?.1, two_factor::is_enabled(c, tenant, user)?)))
         .await?;
+    if required {
+        return Err(HubError::forbidden("two-factor is required here; it cannot be turned off").into());
+    }
+    if !enabled {
+        return Err(HubError::invalid("two-factor is not on").into());
+    }
+    prove(&s, (tenant, user), client_ip(peer.0.ip(), &headers, &s.hub.cfg.trusted_proxy), b).await?;
+    s.hub.store.write(move |c, _| two_factor::reset(c, user)).await?;
+    let body = "Two-factor sign-in was turned off for your account; signing in now needs only the password. If \
+                this was not you, change your password and contact the operator of your server now.";
+    tell(&s, (tenant, user), "Two-factor sign-in turned off", body).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ten new recovery codes (the old ones stop working), with the password and a current code.
+pub(super) async fn two_factor_recovery_codes(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    headers: HeaderMap,
+    me: Caller,
+    ApiJson(b): ApiJson<Proof>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let (tenant, user) = (me.tenant, me.user);
+    if !s.hub.store.read(move |c| two_factor::is_enabled(c, tenant, user)).await? {
+        return Err(HubError::invalid("two-factor is not on").into());
+    }
+    prove(&s, (tenant, user), client_ip(peer.0.ip(), &headers, &s.hub.cfg.trusted_proxy), b).await?;
+    let codes = s.hub.store.write(move |c, _| two_factor::new_recovery_codes(c, user)).await?;
+    let body = "New recovery codes were made for your account; the old ones no longer work.";
+    tell(&s, (tenant, user), "New recovery codes", body).await?;
+    Ok(Json(json!({ "recovery_codes": codes })))
 }

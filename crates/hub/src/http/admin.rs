@@ -132,6 +132,45 @@ pub(super) async fn reset_password(
 }
 
 #[derive(Deserialize)]
+pub(super) struct ActiveBody {
+    username: String,
+    #[serde(default)]
+    tenant: Option<String>,
+    active: bool,
+}
+
+/// Disables an account (or enables it again). A disabled account cannot sign in, refresh, say `hello` or
+/// call the account endpoints; every session it has ends at once (4010 on every hub) and the user is told.
+pub(super) async fn set_active(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<ActiveBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    require_admin(&s, &headers)?;
+    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let (name, active) = (accounts::canonical_username(&b.username), b.active);
+    let (uid, gone) = s
+        .hub
+        .store
+        .write(move |c, e| {
+            let (u, _, _) = accounts::user_by_name(c, tenant, &name)?.ok_or_else(|| HubError::not_found("user"))?;
+            accounts::set_active(c, tenant, u.id, active)?;
+            if active {
+                return Ok((u.id, vec![]));
+            }
+            let gone = sessions::revoke_others(c, tenant, u.id, "")?;
+            let body = "The operator of this hub disabled your account and signed every device out.";
+            sessions::security(c, e, tenant, u.id, "Your account was disabled", body)?;
+            Ok((u.id, gone))
+        })
+        .await?;
+    if !active {
+        s.hub.end_user(tenant, uid, &gone);
+    }
+    Ok(Json(json!({ "active": active, "signed_out_devices": gone.len() })))
+}
+
+#[derive(Deserialize)]
 pub(super) struct UserRef {
     username: String,
     #[serde(default)]

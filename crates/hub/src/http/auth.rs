@@ -1,7 +1,7 @@
 //! Sign-up, sign-in (with the second factor), token refresh and sign-out.
 use super::*;
+use crate::account::refresh::{self, RefreshOutcome};
 use crate::account::{password, policy, sessions, two_factor};
-use crate::auth::RefreshOutcome;
 use crate::throttle::address_key;
 
 #[derive(Deserialize)]
@@ -22,10 +22,11 @@ pub(super) struct Credentials {
     device: sessions::Device,
 }
 
-/// How tokens are issued: for a new session (a device signing in), or rotating a refresh token.
+/// How tokens are issued: for a new session (a device signing in), or after a rotation (`refresh`, the
+/// successor the rotation stored).
 enum Issue {
     New { device: sessions::Device, warn: bool },
-    Rotated { parent: String },
+    Rotated { refresh: String },
 }
 
 async fn tokens(
@@ -35,19 +36,18 @@ async fn tokens(
     issue: Issue,
     ip: String,
 ) -> ApiResult<serde_json::Value> {
-    let ttl = hub.keys.refresh_ttl_secs;
-    let (uid, fam) = (user.id, family.clone());
+    let (uid, fam, life) = (user.id, family.clone(), hub.lifetimes.clone());
     let (refresh, enrol) = hub
         .store
         .write(move |c, e| {
             let refresh = match &issue {
                 Issue::New { device, warn } => {
                     sessions::open(c, e, (tenant, uid), &fam, device, &ip, *warn)?;
-                    accounts::new_refresh(c, uid, tenant, &fam, None, ttl)?
+                    refresh::open(c, &life, (tenant, uid), &fam)?
                 }
-                Issue::Rotated { parent } => {
+                Issue::Rotated { refresh } => {
                     sessions::touch(c, &fam, &ip)?;
-                    accounts::new_refresh(c, uid, tenant, &fam, Some(parent), ttl)?
+                    refresh.clone()
                 }
             };
             Ok((refresh, two_factor::must_enrol(c, tenant, uid)?))
@@ -247,10 +247,10 @@ pub(super) async fn refresh(
     headers: HeaderMap,
     ApiJson(b): ApiJson<RefreshBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let grace_ms = s.hub.cfg.refresh_grace_secs as i64 * 1000;
-    let outcome = s.hub.store.write(move |c, _| accounts::rotate_refresh(c, &b.refresh_token, grace_ms)).await?;
+    let life = s.hub.lifetimes.clone();
+    let outcome = s.hub.store.write(move |c, _| refresh::rotate(c, &life, &b.refresh_token)).await?;
     match outcome {
-        RefreshOutcome::Rotated { user, tenant, family, parent } => {
+        RefreshOutcome::Rotated { user, tenant, family, refresh } => {
             let u = s
                 .hub
                 .store
@@ -258,7 +258,7 @@ pub(super) async fn refresh(
                 .await?
                 .ok_or_else(|| HubError::new(ErrorCode::Unauthorized, "unknown user"))?;
             let ip = peer_ip(&s, &peer, &headers).to_string();
-            Ok(Json(tokens(&s.hub, (u, tenant), family, Issue::Rotated { parent }, ip).await?))
+            Ok(Json(tokens(&s.hub, (u, tenant), family, Issue::Rotated { refresh }, ip).await?))
         }
         RefreshOutcome::Reused { family } => {
             tracing::warn!("refresh token reuse detected; session revoked");
@@ -276,7 +276,7 @@ pub(super) async fn refresh(
 }
 
 pub(super) async fn logout(State(s): State<AppState>, ApiJson(b): ApiJson<RefreshBody>) -> ApiResult<StatusCode> {
-    if let Some(family) = s.hub.store.write(move |c, _| accounts::logout(c, &b.refresh_token)).await? {
+    if let Some(family) = s.hub.store.write(move |c, _| refresh::logout(c, &b.refresh_token)).await? {
         s.hub.revoke_session(&family);
     }
     Ok(StatusCode::NO_CONTENT)

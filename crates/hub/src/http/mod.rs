@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod errors;
 mod ops;
+mod step_up;
 
 pub(crate) use crate::auth as accounts;
 pub(crate) use crate::chat;
@@ -63,12 +64,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/account/two-factor", get(account::two_factor_status))
         .route("/v1/account/two-factor/setup", post(account::two_factor_setup))
         .route("/v1/account/two-factor/enable", post(account::two_factor_enable))
-        .route("/v1/account/two-factor/disable", post(account::two_factor_disable));
+        .route("/v1/account/two-factor/disable", post(account::two_factor_disable))
+        .route("/v1/account/two-factor/recovery-codes", post(account::two_factor_recovery_codes));
     let admin = Router::new()
         .route("/v1/admin/tenants", post(admin::tenant))
         .route("/v1/admin/invites", post(admin::invites))
         .route("/v1/admin/password", post(admin::reset_password))
         .route("/v1/admin/two-factor/reset", post(admin::reset_two_factor))
+        .route("/v1/admin/users/active", post(admin::set_active))
         .route("/v1/admin/deposit", post(admin::deposit))
         .route("/v1/admin/withdraw", post(admin::withdraw))
         .route("/v1/admin/broadcast", post(admin::broadcast))

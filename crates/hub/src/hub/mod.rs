@@ -37,6 +37,8 @@ pub struct Hub {
     pub store: Store,
     pub fanout: Arc<dyn Fanout>,
     pub keys: Keys,
+    /// Refresh-token lifetimes and successors.
+    pub lifetimes: crate::account::refresh::Lifetimes,
     pub presence: Presence,
     pub throttle: Throttle,
     /// The gate every password hash and check goes through.
@@ -69,6 +71,12 @@ impl Hub {
         let store = Store::start(&cfg.backend(), Arc::new(move |events: Vec<Published>| publish_to.publish(&events)))?;
         let _ = store_cell.set(store.clone());
         let keys = Keys::new(&jwt_secret, cfg.access_ttl_secs, cfg.refresh_ttl_secs);
+        let lifetimes = crate::account::refresh::Lifetimes::new(
+            &jwt_secret,
+            cfg.refresh_ttl_secs,
+            cfg.session_max_age_secs,
+            cfg.refresh_grace_secs,
+        );
         // One multiplexed Redis connection for the login throttle and the device directory (fan-out
         // keeps its own pub/sub connections).
         let (throttle, devices) = match &cfg.broker {
@@ -96,6 +104,7 @@ impl Hub {
             store,
             fanout,
             keys,
+            lifetimes,
             admin_token,
             ready: AtomicBool::new(false),
             shutdown: watch::channel(false).0,
@@ -169,6 +178,19 @@ impl Hub {
     pub fn revoke_session(&self, sid: &str) {
         self.close_session(sid);
         self.fanout.control(Control::Revoke { sid: sid.to_string() });
+    }
+
+    /// Ends every session of a user (a disabled account): their refresh tokens die and their sockets close
+    /// with 4010 on every hub, and this hub's sockets of the user on tokens of no listed session too.
+    pub fn end_user(&self, tenant: TenantId, user: UserId, families: &[String]) {
+        for f in families {
+            self.revoke_session(f);
+        }
+        for c in self.connections() {
+            if c.tenant == tenant && c.user.id == user {
+                self.revoke_session(&c.sid);
+            }
+        }
     }
 
     /// Closes this hub's connections of a session.

@@ -338,11 +338,14 @@ pub trait AuthRepo {
     fn contacts(&mut self, tenant: TenantId, user: UserId, limit: u32) -> HubResult<Vec<UserSummary>>;
     fn insert_refresh(&mut self, r: &NewRefresh<'_>) -> HubResult<()>;
     fn refresh_row(&mut self, hash: &str) -> HubResult<Option<RefreshRow>>;
-    fn mark_refresh_used(&mut self, hash: &str, at: Millis) -> HubResult<()>;
+    /// Spends the token, if nobody has (a conditional update: of two hubs rotating it at once, one wins).
+    fn mark_refresh_used(&mut self, hash: &str, at: Millis) -> HubResult<bool>;
+    /// Records the one re-presentation a spent token is allowed; false when it already had it.
+    fn mark_refresh_regranted(&mut self, hash: &str) -> HubResult<bool>;
     /// Whether a successor of this token hash was used.
     fn successor_used(&mut self, hash: &str) -> HubResult<bool>;
-    /// Drops the unused successors of this token hash.
-    fn drop_unused_successors(&mut self, hash: &str) -> HubResult<()>;
+    /// Marks the user active or disabled; false for an unknown user.
+    fn set_user_active(&mut self, tenant: TenantId, user: UserId, active: bool) -> HubResult<bool>;
     fn refresh_family(&mut self, hash: &str) -> HubResult<Option<String>>;
     /// Records the family as revoked and deletes its tokens.
     fn revoke_family(&mut self, family: &str, at: Millis) -> HubResult<()>;
@@ -390,6 +393,8 @@ pub trait SecurityRepo {
     fn use_invite(&mut self, hash: &str, tenant: TenantId, user: UserId, at: Millis) -> HubResult<bool>;
     fn insert_session(&mut self, s: &SessionRow) -> HubResult<()>;
     fn touch_session(&mut self, family: &str, ip: &str, at: Millis) -> HubResult<()>;
+    /// When the session (refresh-token family) was opened; None for families from before sessions.
+    fn session_created_at(&mut self, family: &str) -> HubResult<Option<Millis>>;
     /// The user's sessions that are not revoked, newest first.
     fn sessions_of(&mut self, tenant: TenantId, user: UserId) -> HubResult<Vec<SessionRow>>;
     /// Every family of the user that is not revoked (sessions, and tokens from before sessions existed).

@@ -118,19 +118,27 @@ impl<C: GenericClient> AuthRepo for PgTx<'_, C> {
         .transpose()
     }
 
-    fn mark_refresh_used(&mut self, hash: &str, at: Millis) -> HubResult<()> {
-        self.exec("UPDATE refresh_tokens SET used = TRUE, used_at = $2 WHERE hash = $1", &[&hash, &at])?;
-        Ok(())
+    fn mark_refresh_used(&mut self, hash: &str, at: Millis) -> HubResult<bool> {
+        // At READ COMMITTED a second hub's UPDATE waits for the first one's commit, then finds `used` set.
+        let n = self
+            .exec("UPDATE refresh_tokens SET used = TRUE, used_at = $2 WHERE hash = $1 AND NOT used", &[&hash, &at])?;
+        Ok(n == 1)
+    }
+
+    fn mark_refresh_regranted(&mut self, hash: &str) -> HubResult<bool> {
+        let n = self.exec("UPDATE refresh_tokens SET regranted = TRUE WHERE hash = $1 AND NOT regranted", &[&hash])?;
+        Ok(n == 1)
+    }
+
+    fn set_user_active(&mut self, tenant: TenantId, user: UserId, active: bool) -> HubResult<bool> {
+        let n =
+            self.exec("UPDATE users SET active = $3 WHERE tenant_id = $1 AND id = $2", &[&tenant.0, &user, &active])?;
+        Ok(n == 1)
     }
 
     fn successor_used(&mut self, hash: &str) -> HubResult<bool> {
         let r = self.one("SELECT COALESCE(BOOL_OR(used), FALSE) FROM refresh_tokens WHERE parent = $1", &[&hash])?;
         col(&r, 0)
-    }
-
-    fn drop_unused_successors(&mut self, hash: &str) -> HubResult<()> {
-        self.exec("DELETE FROM refresh_tokens WHERE parent = $1 AND NOT used", &[&hash])?;
-        Ok(())
     }
 
     fn refresh_family(&mut self, hash: &str) -> HubResult<Option<String>> {

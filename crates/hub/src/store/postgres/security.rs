@@ -58,6 +58,10 @@ impl<C: GenericClient> SecurityRepo for PgTx<'_, C> {
         Ok(())
     }
 
+    fn session_created_at(&mut self, family: &str) -> HubResult<Option<Millis>> {
+        self.opt("SELECT created_at FROM sessions WHERE family = $1", &[&family])?.map(|r| col(&r, 0)).transpose()
+    }
+
     fn sessions_of(&mut self, tenant: TenantId, user: UserId) -> HubResult<Vec<SessionRow>> {
         let rows = self.rows(
             "SELECT family, tenant_id, user_id, device, platform, ip, created_at, last_seen_at FROM sessions s

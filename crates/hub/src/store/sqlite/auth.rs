@@ -148,11 +148,28 @@ impl AuthRepo for SqliteTx<'_> {
             .optional()?)
     }
 
-    fn mark_refresh_used(&mut self, hash: &str, at: Millis) -> HubResult<()> {
-        self.c
-            .prepare_cached("UPDATE refresh_tokens SET used = 1, used_at = ?2 WHERE hash = ?1")?
+    fn mark_refresh_used(&mut self, hash: &str, at: Millis) -> HubResult<bool> {
+        let n = self
+            .c
+            .prepare_cached("UPDATE refresh_tokens SET used = 1, used_at = ?2 WHERE hash = ?1 AND used = 0")?
             .execute(params![hash, at])?;
-        Ok(())
+        Ok(n == 1)
+    }
+
+    fn mark_refresh_regranted(&mut self, hash: &str) -> HubResult<bool> {
+        let n = self
+            .c
+            .prepare_cached("UPDATE refresh_tokens SET regranted = 1 WHERE hash = ?1 AND regranted = 0")?
+            .execute([hash])?;
+        Ok(n == 1)
+    }
+
+    fn set_user_active(&mut self, tenant: TenantId, user: UserId, active: bool) -> HubResult<bool> {
+        let n = self
+            .c
+            .prepare_cached("UPDATE users SET active = ?3 WHERE tenant_id = ?1 AND id = ?2")?
+            .execute(params![tenant, user, active])?;
+        Ok(n == 1)
     }
 
     fn successor_used(&mut self, hash: &str) -> HubResult<bool> {
@@ -160,11 +177,6 @@ impl AuthRepo for SqliteTx<'_> {
             .c
             .prepare_cached("SELECT COALESCE(MAX(used), 0) FROM refresh_tokens WHERE parent = ?1")?
             .query_row([hash], |r| r.get(0))?)
-    }
-
-    fn drop_unused_successors(&mut self, hash: &str) -> HubResult<()> {
-        self.c.prepare_cached("DELETE FROM refresh_tokens WHERE parent = ?1 AND used = 0")?.execute([hash])?;
-        Ok(())
     }
 
     fn refresh_family(&mut self, hash: &str) -> HubResult<Option<String>> {

@@ -1,6 +1,6 @@
 //! The SQLite schema, as numbered migrations (rusqlite_migration keeps the count in `user_version`).
 /// The schema this hub writes: the number of migrations below.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Migration 1: the schema of the first release (kept verbatim so its databases migrate; public so a test
 /// can build a database exactly as that release left it).
@@ -124,6 +124,12 @@ CREATE TABLE recovery_codes (
   user_id INTEGER NOT NULL, hash TEXT NOT NULL, used_at INTEGER, PRIMARY KEY (user_id, hash)) WITHOUT ROWID;
 "#;
 
+/// Migration 6: a spent refresh token may be presented once more (its answer was lost) and gets the same
+/// successor; this marks that it had its one re-presentation.
+const SCHEMA_V6: &str = r#"
+ALTER TABLE refresh_tokens ADD COLUMN regranted INTEGER NOT NULL DEFAULT 0;
+"#;
+
 pub fn migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
     rusqlite_migration::Migrations::new(vec![
@@ -132,5 +138,6 @@ pub fn migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(SCHEMA_V3),
         M::up(SCHEMA_V4),
         M::up(SCHEMA_V5),
+        M::up(SCHEMA_V6),
     ])
 }

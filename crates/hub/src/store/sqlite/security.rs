@@ -59,6 +59,14 @@ impl SecurityRepo for SqliteTx<'_> {
         Ok(())
     }
 
+    fn session_created_at(&mut self, family: &str) -> HubResult<Option<Millis>> {
+        Ok(self
+            .c
+            .prepare_cached("SELECT created_at FROM sessions WHERE family = ?1")?
+            .query_row([family], |r| r.get(0))
+            .optional()?)
+    }
+
     fn sessions_of(&mut self, tenant: TenantId, user: UserId) -> HubResult<Vec<SessionRow>> {
         let mut stmt = self.c.prepare_cached(
             "SELECT family, tenant_id, user_id, device, platform, ip, created_at, last_seen_at FROM sessions s
