@@ -103,5 +103,26 @@ fn commands_work_through_the_real_capabilities_and_errors_are_typed() {
     let other = WebviewWindowBuilder::new(&app, "other", Default::default()).build().unwrap();
     assert!(call(&other, "conn_state", json!({})).is_err(), "window not in the capability");
 
+    // The app lock: one gate in front of every command. Locked, each command but the lock screen's own
+    // is refused with `locked` before it reads or does anything (whatever its arguments).
+    call(&main, "set_app_lock", json!({"pin": "4821", "after_minutes": 5, "current": null})).unwrap();
+    call(&main, "lock_now", json!({})).unwrap();
+    let open = tally_client::engine::OPEN_WHILE_LOCKED;
+    let mut refused = 0;
+    for cmd in tally_app::COMMANDS {
+        if open.contains(cmd) {
+            continue;
+        }
+        let e = call(&main, cmd, json!({})).expect_err(cmd);
+        assert_eq!(e["code"], "locked", "{cmd} while locked: {e}");
+        refused += 1;
+    }
+    assert!(refused >= 45, "every command but the lock screen's: {refused}");
+    assert_eq!(call(&main, "app_lock_state", json!({})).unwrap()["locked"], true);
+    assert!(call(&main, "session", json!({})).unwrap()["user"]["username"] == "alice", "who is signed in");
+    call(&main, "unlock", json!({"pin": "4821"})).unwrap();
+    assert!(call(&main, "balances", json!({})).is_ok(), "open again");
+    call(&main, "set_app_lock", json!({"pin": null, "after_minutes": 5, "current": "4821"})).unwrap();
+
     let _ = call(&main, "sign_out", json!({"wipe": true}));
 }

@@ -15,67 +15,81 @@ use tauri::{Emitter, Manager, Runtime};
 
 pub const EVENT: &str = "tally://event";
 
-/// The `tally` plugin: every command the UI may call.
+include!("command_names.rs");
+
+/// The `tally` plugin: every command the UI may call, each through one gate first: while the app lock is
+/// locked only the lock screen's own commands (`tally_client::engine::OPEN_WHILE_LOCKED`) run; every other
+/// one is refused with `locked` before it reads or does anything.
 pub fn commands_plugin<R: Runtime>() -> TauriPlugin<R> {
     use commands::*;
+    let handler: Box<dyn Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync> = Box::new(tauri::generate_handler![
+        demo_info,
+        sign_in,
+        registration_info,
+        sign_up,
+        devices,
+        sign_out_device,
+        sign_out_other_devices,
+        change_password,
+        two_factor_status,
+        two_factor_setup,
+        two_factor_enable,
+        two_factor_disable,
+        two_factor_recovery_codes,
+        app_lock_state,
+        set_app_lock,
+        unlock,
+        lock_now,
+        session,
+        sign_out,
+        conn_state,
+        reconnect_now,
+        balances,
+        transactions,
+        balance_history,
+        spending_by_counterparty,
+        export_csv,
+        transfers_open,
+        contacts,
+        send_money,
+        rooms,
+        create_room,
+        messages,
+        send_message,
+        edit_message,
+        delete_message,
+        react,
+        mark_read,
+        set_typing,
+        outbox,
+        retry_outbox,
+        discard_outbox,
+        notifications,
+        mark_notifications_read,
+        mark_all_read,
+        unread_counts,
+        search,
+        set_presence,
+        prefs,
+        set_prefs,
+        set_focused_view,
+        sync_progress,
+        limits,
+        transfer_status,
+        save_history_csv,
+        show_in_folder
+    ]);
     tauri::plugin::Builder::new("tally")
-        .invoke_handler(tauri::generate_handler![
-            demo_info,
-            sign_in,
-            registration_info,
-            sign_up,
-            devices,
-            sign_out_device,
-            sign_out_other_devices,
-            change_password,
-            two_factor_status,
-            two_factor_setup,
-            two_factor_enable,
-            two_factor_disable,
-            two_factor_recovery_codes,
-            app_lock_state,
-            set_app_lock,
-            unlock,
-            lock_now,
-            session,
-            sign_out,
-            conn_state,
-            reconnect_now,
-            balances,
-            transactions,
-            balance_history,
-            spending_by_counterparty,
-            export_csv,
-            transfers_open,
-            contacts,
-            send_money,
-            rooms,
-            create_room,
-            messages,
-            send_message,
-            edit_message,
-            delete_message,
-            react,
-            mark_read,
-            set_typing,
-            outbox,
-            retry_outbox,
-            discard_outbox,
-            notifications,
-            mark_notifications_read,
-            mark_all_read,
-            unread_counts,
-            search,
-            set_presence,
-            prefs,
-            set_prefs,
-            set_focused_view,
-            sync_progress,
-            limits,
-            transfer_status,
-            save_history_csv,
-            show_in_folder
-        ])
+        .invoke_handler(move |invoke| {
+            let engine = invoke.message.webview().try_state::<Arc<Engine>>().map(|e| e.inner().clone());
+            if let Some(engine) = engine {
+                if let Err(e) = engine.gate(invoke.message.command()) {
+                    invoke.resolver.reject(tally_client::view::CommandError::from(e));
+                    return true;
+                }
+            }
+            handler(invoke)
+        })
         .build()
 }
 

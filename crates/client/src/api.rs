@@ -1,5 +1,5 @@
 //! The hub's HTTP endpoints: sign-in, token refresh, sign-out, demo info.
-use crate::tls::{host_of, is_loopback_host};
+use crate::tls::is_loopback;
 use crate::view::DemoInfo;
 use crate::Error;
 use serde::Deserialize;
@@ -27,32 +27,47 @@ pub struct Api {
     pub tls: Arc<rustls::ClientConfig>,
 }
 
-/// Normalises what a user typed as the server address: `https://` unless it is this computer, and
-/// never plain `http://` to anything but loopback (`Error::InsecureServer`).
+/// Normalises what a user typed as the server address: `https://` unless it is this computer, and never
+/// plain `http://` to anything but loopback (`Error::InsecureServer`). The address is parsed as the HTTP
+/// client will parse it and the answer is that parse written out, so what was judged is what is used.
 pub fn normalize_server(s: &str) -> Result<String, Error> {
-    let s = s.trim().trim_end_matches('/');
+    let s = s.trim();
     if s.is_empty() {
         return Err(Error::InvalidInput("enter the server address".into()));
     }
-    let s = if s.contains("://") {
+    let typed = if s.contains("://") {
         s.to_string()
-    } else if is_loopback_host(host_of(s)) {
-        format!("http://{s}")
     } else {
-        format!("https://{s}")
+        let probe = parse_server(&format!("http://{s}"))?;
+        format!("{}://{s}", if is_loopback(&probe) { "http" } else { "https" })
     };
-    let lower = s.to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("ws://") {
-        if !is_loopback_host(host_of(&s)) {
-            return Err(Error::InsecureServer(format!(
-                "{} is not encrypted: Tally signs in only over https:// (plain http:// is for this computer alone)",
-                host_of(&s)
-            )));
-        }
-    } else if !lower.starts_with("https://") {
-        return Err(Error::InvalidInput("the server address must start with https://".into()));
+    let url = parse_server(&typed)?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::InvalidInput("a server address holds no user name or password".into()));
     }
-    Ok(s)
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::InvalidInput("a server address has no ? or # part".into()));
+    }
+    let host = url.host_str().unwrap_or("").to_string();
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(Error::InsecureServer(format!(
+                "{host} is not encrypted: Tally signs in only over https:// (plain http:// is for this computer alone)"
+            )))
+        }
+        _ => return Err(Error::InvalidInput("the server address must start with https://".into())),
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+fn parse_server(s: &str) -> Result<url::Url, Error> {
+    let url = url::Url::parse(s).map_err(|e| Error::InvalidInput(format!("that is not a server address ({e})")))?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::InvalidInput("the server address has no host".into()));
+    }
+    Ok(url)
 }
 
 pub fn ws_url(base: &str) -> String {
@@ -65,14 +80,15 @@ pub fn ws_url(base: &str) -> String {
 
 impl Api {
     pub fn new(base: &str, tls: &Arc<rustls::ClientConfig>) -> Result<Api, Error> {
+        let base = normalize_server(base)?;
         let http = reqwest::Client::builder()
             .use_preconfigured_tls(rustls::ClientConfig::clone(tls))
-            .https_only(!is_loopback_host(host_of(base)))
+            .https_only(!url::Url::parse(&base).is_ok_and(|u| is_loopback(&u)))
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(15))
             .build()
             .map_err(|e| Error::Network(e.to_string()))?;
-        Ok(Api { http, base: normalize_server(base)?, tls: tls.clone() })
+        Ok(Api { http, base, tls: tls.clone() })
     }
 
     async fn post(&self, path: &str, body: serde_json::Value) -> Result<reqwest::Response, Error> {
@@ -134,5 +150,62 @@ pub(crate) fn describe(e: &reqwest::Error) -> String {
         "the server did not answer in time".into()
     } else {
         e.to_string()
+    }
+}
+
+#[cfg(test)]
+mod server_address_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn plain_http_goes_to_this_computer_only_however_it_is_spelled() {
+        for ok in [
+            "localhost:8787",
+            "http://127.0.0.1:8787/",
+            "http://[::1]:1",
+            "hub.example.com",
+            "https://hub.example.com:8443",
+        ] {
+            assert!(normalize_server(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(normalize_server("hub.example.com/").unwrap(), "https://hub.example.com");
+        assert_eq!(normalize_server("localhost:8787").unwrap(), "http://localhost:8787");
+        for insecure in [
+            "http://evil.example\\@127.0.0.1",
+            "http://evil.example\\@localhost:8787",
+            "http://10.0.0.1:8787",
+            "http://localhost.evil.com",
+            "ws://example.com",
+        ] {
+            assert!(
+                matches!(normalize_server(insecure), Err(Error::InsecureServer(_)) | Err(Error::InvalidInput(_))),
+                "{insecure}"
+            );
+        }
+        assert!(matches!(normalize_server("http://evil.example\\@127.0.0.1"), Err(Error::InsecureServer(_))));
+        for bad in ["", "http://user:pw@localhost", "https://", "ftp://hub.example.com", "https://hub.example.com/?x=1"]
+        {
+            assert!(matches!(normalize_server(bad), Err(Error::InvalidInput(_))), "{bad}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+        /// Whatever is typed, the guard answers cleanly; and whatever it lets through over plain http is, by
+        /// the parser the HTTP client uses, this computer.
+        #[test]
+        fn any_text_is_a_clean_answer_and_plain_http_only_reaches_loopback(
+            s in prop_oneof![
+                ".{0,40}",
+                "(http://|https://|ws://|)[a-z0-9.@:/\\\\\\[\\]%-]{0,30}(127\\.0\\.0\\.1|localhost|\\[::1\\])?[a-z0-9.@:/\\\\-]{0,20}",
+            ]
+        ) {
+            if let Ok(out) = normalize_server(&s) {
+                let url = url::Url::parse(&out).expect("the answer parses");
+                prop_assert!(url.scheme() == "https" || is_loopback(&url), "{s:?} -> {out}");
+                prop_assert_eq!(normalize_server(&out).ok(), Some(out.clone()), "stable");
+            }
+        }
     }
 }

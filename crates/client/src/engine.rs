@@ -18,6 +18,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 mod account;
 pub(crate) mod app_lock;
+pub use app_lock::OPEN_WHILE_LOCKED;
 mod cache_key;
 pub use account::{device_info, NewAccount};
 

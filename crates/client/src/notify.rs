@@ -41,22 +41,21 @@ pub struct DesktopNotifier {
     pub on_click: Option<std::sync::Arc<dyn Fn(NotificationTarget) + Send + Sync>>,
 }
 
-/// Bidirectional-override and isolate controls (U+202A-U+202E, U+2066-U+2069): in other people's text they
-/// make "evil" read "live". Dropped from what a notification shows (the app shows them as marks instead).
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
+/// The longest title and body a notification shows (system surfaces cut them anyway).
+const TITLE_CHARS: usize = 120;
+const BODY_CHARS: usize = 600;
 
-/// Text for a notification's summary: plain text, without bidi controls.
+/// Text for a notification's summary: one line, without hidden characters (`tally_protocol::text`: bidi
+/// overrides and marks, zero-width characters, line breaks), on every platform.
 pub fn notification_title(s: &str) -> String {
-    s.chars().filter(|c| !is_bidi_control(*c)).collect()
+    tally_protocol::text::one_line(s, TITLE_CHARS)
 }
 
 /// Text for a notification's body. Servers that advertise `body-markup` (Desktop Notifications spec 1.2)
 /// parse `<b>`, `<i>`, `&amp;` ...: there the text is escaped so others' text shows as typed; elsewhere it is
 /// shown verbatim already.
 pub fn notification_body(s: &str, markup: bool) -> String {
-    let plain: String = s.chars().filter(|c| !is_bidi_control(*c)).collect();
+    let plain = tally_protocol::text::clean_text(s, BODY_CHARS);
     if !markup {
         return plain;
     }
@@ -197,6 +196,8 @@ impl Raiser<'_> {
             let (title, body) = private_text(kind);
             (n.title, n.body) = (title.into(), body.into());
         }
+        // One sanitiser for every notifier (desktop and mobile): others' text reaches a system surface.
+        (n.title, n.body) = (notification_title(&n.title), notification_body(&n.body, false));
         let prefs = self.store.prefs()?;
         if !allowed(&prefs, kind, n.priority, self.local_minute) {
             // Remember it anyway so it is not raised later by a replay.
@@ -272,6 +273,33 @@ mod tests {
         assert_eq!(notification_body(body, true), "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;i&gt;co&lt;/i&gt; evil");
         assert_eq!(notification_body(body, false), "<b>bold</b> & <i>co</i> evil");
         assert_eq!(notification_title("Bob \u{2067}paid\u{2069} you"), "Bob paid you");
+        assert_eq!(notification_title("Mallory\nBank\u{200F} of\u{200B} Tally"), "Mallory Bank of Tally");
+    }
+
+    /// Every notifier (the desktop one, the mobile plugin, a recorder) gets text already cleaned: the
+    /// sanitiser runs where notifications are raised, not in one platform's notifier.
+    #[test]
+    fn every_notifier_gets_one_clean_line_for_a_title() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db"), 1).unwrap();
+        let rec = RecordingNotifier::default();
+        let raiser = Raiser { store: &store, notifier: &rec, local_minute: 600, focused_room: None, private: false };
+        let n = Notification {
+            id: 7,
+            kind: NotificationKind::Payment,
+            priority: Priority::Normal,
+            title: "Payment from Mallory\n\u{200E}Bank\u{202E}".into(),
+            body: "12.00 USD\u{2066} for rent\u{FEFF}".into(),
+            target: None,
+            read: false,
+            created_at: crate::store::now_ms(),
+        };
+        assert!(raiser.notification(&n).unwrap());
+        let shown = rec.shown.lock().unwrap();
+        assert_eq!(
+            (shown[0].title.as_str(), shown[0].body.as_str()),
+            ("Payment from Mallory Bank", "12.00 USD for rent")
+        );
     }
 
     #[test]

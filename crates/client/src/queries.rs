@@ -617,8 +617,9 @@ fn unreadable_state() -> LocalState {
 }
 
 fn csv_field(s: &str) -> String {
-    // Quote always; neutralise spreadsheet formulas (CSV injection) by prefixing a quote mark.
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+    // Quote always; neutralise spreadsheet formulas (CSV injection, OWASP's list: = + - @ and a leading TAB
+    // or CR, which spreadsheets skip before reading a formula) by prefixing a quote mark.
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
@@ -760,5 +761,8 @@ mod tests {
     fn csv_fields_are_quoted_and_defused() {
         assert_eq!(csv_field("a\"b"), "\"a\"\"b\"");
         assert_eq!(csv_field("=SUM(A1)"), "\"'=SUM(A1)\"");
+        assert_eq!(csv_field("\t=1+1"), "\"'\t=1+1\"", "a leading TAB");
+        assert_eq!(csv_field("\r=1+1"), "\"'\r=1+1\"", "a leading CR");
+        assert_eq!(csv_field("lunch"), "\"lunch\"");
     }
 }

@@ -32,24 +32,19 @@ pub fn client_config(extra_ca_pem: Option<&[u8]>) -> Result<Arc<ClientConfig>, E
     Ok(Arc::new(config))
 }
 
-/// Whether a URL's host is this computer (the only place unencrypted HTTP may go).
-pub fn is_loopback_host(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost") {
-        return true;
+/// Whether a parsed URL's host is this computer (the only place unencrypted HTTP may go). The host is the
+/// one the HTTP client connects to: `url` parses as browsers and reqwest do (`\\` is a path separator,
+/// userinfo ends at the last `@`, IPv4 in any spelling is normalised).
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => {
+            let d = d.to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
-    host.parse::<std::net::IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
-}
-
-/// The host part of `scheme://host[:port][/…]`.
-pub fn host_of(url: &str) -> &str {
-    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let authority = authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority);
-    if let Some(v6) = authority.strip_prefix('[') {
-        return v6.split(']').next().unwrap_or("");
-    }
-    authority.split(':').next().unwrap_or("")
 }
 
 #[cfg(test)]
@@ -58,14 +53,16 @@ mod tests {
 
     #[test]
     fn loopback_is_recognised_in_every_spelling_and_nothing_else_is() {
+        let parse = |u: &str| url::Url::parse(u).unwrap();
         for url in [
             "http://localhost:8787",
             "http://127.0.0.1",
             "http://127.1.2.3:1/x",
             "http://[::1]:8787",
             "http://app.localhost",
+            "http://0x7f.1",
         ] {
-            assert!(is_loopback_host(host_of(url)), "{url}");
+            assert!(is_loopback(&parse(url)), "{url}");
         }
         for url in [
             "http://10.0.0.1",
@@ -74,10 +71,11 @@ mod tests {
             "http://127.0.0.1.nip.io",
             "http://user@192.168.1.2:80",
             "http://[fe80::1]",
+            "http://evil.example\\@127.0.0.1",
+            "http://127.0.0.1:80@evil.example",
         ] {
-            assert!(!is_loopback_host(host_of(url)), "{url}");
+            assert!(!is_loopback(&parse(url)), "{url}");
         }
-        assert_eq!(host_of("https://user:pw@hub.example.com:443/v1?x"), "hub.example.com");
     }
 
     #[test]

@@ -222,12 +222,22 @@ async fn the_app_lock_hides_everything_until_the_pin_and_ten_wrong_pins_erase_th
     assert_eq!((s.locked, s.attempts_left), (true, 9), "{s:?}");
     app.engine.unlock("4821".into()).await.unwrap();
     app.engine.lock_now();
-    for _ in 0..9 {
-        assert!(app.engine.unlock("0000".into()).await.is_err());
-    }
-    app.engine.lock_now();
-    let e = app.engine.unlock("0000".into()).await.unwrap_err();
-    assert_eq!(e.code(), CommandErrorCode::Local(LocalErrorCode::Auth), "{e}");
+    // PINs tried at once are counted before they are checked: of twenty sent together (the right one
+    // among them, late), only the ten the count allows are checked, and the tenth wrong one erases.
+    let tries = (0..20).map(|i| {
+        let pin = if i == 15 { "4821".to_string() } else { format!("{:04}", 1000 + i) };
+        app.engine.unlock(pin)
+    });
+    let answers = futures_util::future::join_all(tries).await;
+    assert!(answers.iter().all(|a| a.is_err()), "the right PIN came after the count ran out");
+    assert_eq!(
+        answers
+            .iter()
+            .filter(|a| matches!(a, Err(e) if e.code() == CommandErrorCode::Local(LocalErrorCode::Auth)))
+            .count(),
+        1,
+        "one erase"
+    );
     assert!(app.engine.session().is_none(), "signed out");
     assert!(files(dir.path()).iter().all(|(p, _)| !p.to_string_lossy().contains("cache.db")), "the cache is deleted");
     // Signing in again with the password opens the app (the lock stays on for next time).

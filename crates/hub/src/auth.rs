@@ -136,6 +136,7 @@ pub fn create_user(
     if display_name.trim().chars().count() > 64 {
         return Err(HubError::invalid("display_name: at most 64 characters"));
     }
+    visible_text("display_name", display_name)?;
     let display = if display_name.trim().is_empty() { username.to_string() } else { display_name.trim().to_string() };
     let row = NewUser { tenant, username, display_name: &display, password_hash, limits, at: now_ms() };
     match tx.insert_user(&row)? {
@@ -176,6 +177,18 @@ pub fn transfer_limits(tx: &mut dyn Tx, tenant: TenantId, user: UserId) -> HubRe
 }
 
 /// Whether the user exists and is not disabled.
+/// Refuses a name holding characters that change how it reads without being seen (line breaks, bidi
+/// overrides and marks, zero-width spaces: `tally_protocol::text`), naming the first one.
+pub fn visible_text(field: &str, s: &str) -> HubResult<()> {
+    match tally_protocol::text::hidden_chars(s).first() {
+        None => Ok(()),
+        Some(c) => Err(HubError::invalid(format!(
+            "{field}: holds an invisible or control character (U+{:04X}); type it without",
+            *c as u32
+        ))),
+    }
+}
+
 /// Disables (or re-enables) an account; `not_found` for an unknown user.
 pub fn set_active(tx: &mut dyn Tx, tenant: TenantId, user: UserId, active: bool) -> HubResult<()> {
     if tx.set_user_active(tenant, user, active)? {

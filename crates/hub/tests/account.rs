@@ -445,3 +445,40 @@ async fn security_changes_are_told_to_every_device() {
     let titles = security_titles(&mut phone, a.user.id, 2).await;
     assert_eq!(titles, ["Two-factor sign-in turned on", "New recovery codes"]);
 }
+
+/// Names that hide characters (bidi overrides and marks, zero-width spaces, line breaks) are refused at the
+/// hub, display names and group names alike; joiners inside emoji and scripts are not. Device names, free
+/// text from the device, are kept as one clean line.
+#[tokio::test]
+async fn names_that_hide_characters_are_refused() {
+    let hub = TestHub::start().await;
+    for (i, bad) in
+        ["Eve's phone\u{202E}enohp", "Bob\nBank", "Ali\u{200B}ce", "x\u{200F}", "a\u{2066}b"].iter().enumerate()
+    {
+        let body = json!({"username": format!("nina{i}"), "password": PW, "display_name": bad});
+        let (s, v) = hub.post("/v1/auth/register", body).await;
+        assert_eq!((s, v["code"].as_str()), (400, Some("invalid")), "{bad:?}: {v}");
+        assert!(v["message"].as_str().unwrap().starts_with("display_name"), "{v}");
+    }
+    let dev = json!({"name": "Eve's phone\u{202E}enohp\nsecond line", "platform": "android"});
+    let body = json!({"username": "nina", "password": PW, "display_name": "👩\u{200D}💻 Nina", "device": dev});
+    let (s, v) = hub.post("/v1/auth/register", body).await;
+    assert_eq!(s, 201, "an emoji sequence is fine: {v}");
+    let nina = Session::from_json(&v);
+    let (_, v) = hub.get_with("/v1/account/sessions", &nina.access).await;
+    assert_eq!(v["sessions"][0]["device"], "Eve's phoneenohp second line", "{v}");
+    hub.register("otto").await;
+    let mut c = hub.connect(&nina).await;
+    let r = c
+        .try_request(
+            |id| ClientFrame::RoomCreate {
+                id,
+                kind: RoomKind::Group,
+                name: "Team\u{202E}maeT".into(),
+                members: vec!["otto".into()],
+            },
+            WAIT,
+        )
+        .await;
+    assert!(matches!(r, Some(ServerFrame::Error { code: ErrorCode::Invalid, .. })), "{r:?}");
+}

@@ -11,6 +11,7 @@ mod error;
 mod frames;
 mod model;
 mod money;
+pub mod text;
 pub mod ts;
 
 pub use channel::{Channel, ChannelParseError};

@@ -12,6 +12,23 @@ use std::time::{Duration, Instant};
 const ENTRY: &str = "app-lock";
 pub const MAX_ATTEMPTS: u32 = 10;
 
+/// The commands the lock screen (and the sign-in screen it can lead to) needs. Every other command the UI
+/// can call is refused while the app is locked, by one gate in front of all of them (`Engine::gate`).
+/// None of these reads the account's data: the lock's own state, the PIN, who is signed in (name only),
+/// the connection's state, which view is in front, signing in again or out.
+pub const OPEN_WHILE_LOCKED: &[&str] = &[
+    "app_lock_state",
+    "unlock",
+    "lock_now",
+    "session",
+    "sign_in",
+    "sign_out",
+    "demo_info",
+    "registration_info",
+    "conn_state",
+    "set_focused_view",
+];
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Stored {
     hash: String,
@@ -145,9 +162,20 @@ impl Engine {
         self.changed(vec![Change::Lock]);
     }
 
-    /// Unlocks with the PIN. The tenth wrong PIN in a row signs out and deletes the cache.
+    /// Unlocks with the PIN. Each attempt is counted (and kept in the keychain) before the PIN is checked,
+    /// so PINs tried at once cannot get past the count; the tenth wrong PIN in a row signs out and deletes
+    /// the cache.
     pub async fn unlock(&self, pin: String) -> Result<(), Error> {
         let Some((h, minutes)) = self.lock_settings() else { return Ok(()) };
+        let failures = {
+            let mut rt = self.lock_rt();
+            if rt.failures >= MAX_ATTEMPTS {
+                return Err(Error::Locked("too many wrong PINs".into()));
+            }
+            rt.failures += 1;
+            rt.failures
+        };
+        self.save_lock(&h, minutes, failures)?;
         let h2 = h.clone();
         if tokio::task::spawn_blocking(move || verify(&pin, &h2)).await.unwrap_or(false) {
             let mut rt = self.lock_rt();
@@ -157,12 +185,6 @@ impl Engine {
             self.changed(vec![Change::Lock]);
             return Ok(());
         }
-        let failures = {
-            let mut rt = self.lock_rt();
-            rt.failures += 1;
-            rt.failures
-        };
-        self.save_lock(&h, minutes, failures)?;
         if failures >= MAX_ATTEMPTS {
             self.sign_out(true).await?;
             let mut rt = self.lock_rt();
@@ -175,6 +197,15 @@ impl Engine {
             "wrong PIN; {} attempts left before this device's data is deleted",
             MAX_ATTEMPTS - failures
         )))
+    }
+
+    /// The one gate in front of every command the UI calls: refused (`locked`) while the app is locked,
+    /// unless the lock screen needs it (`OPEN_WHILE_LOCKED`).
+    pub fn gate(&self, command: &str) -> Result<(), Error> {
+        if OPEN_WHILE_LOCKED.contains(&command) {
+            return Ok(());
+        }
+        self.check_unlocked()
     }
 
     pub fn lock_now(&self) {

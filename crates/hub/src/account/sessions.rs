@@ -17,8 +17,10 @@ pub struct Device {
     pub platform: String,
 }
 
+/// Free text from the device, shown in the user's device list: one line, without hidden characters (a
+/// device named `Eve's phone\u{202E}enohp` must not read as something else), at most 64 characters.
 fn bounded(s: &str, fallback: &str) -> String {
-    let s: String = s.trim().chars().filter(|c| !c.is_control()).take(64).collect();
+    let s = tally_protocol::text::one_line(s, 64);
     if s.is_empty() {
         fallback.to_string()
     } else {

@@ -83,6 +83,7 @@ fn group_name(name: &str) -> HubResult<&str> {
     if name.is_empty() || name.len() > 80 {
         return Err(HubError::invalid("a group needs a name of 1-80 bytes"));
     }
+    crate::auth::visible_text("name", name)?;
     Ok(name)
 }
 
