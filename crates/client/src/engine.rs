@@ -336,7 +336,8 @@ impl Engine {
                 .into_iter()
                 .map(|c| {
                     let sent = sent_today.iter().find(|m| m.currency == c).map(|m| m.minor).unwrap_or(0);
-                    Money::new((l.transfer_daily_max - sent).max(0), c)
+                    let daily = tally_protocol::limit_in(l.transfer_daily_max, c);
+                    Money::new(daily.saturating_sub(sent).max(0), c)
                 })
                 .collect(),
             None => vec![],

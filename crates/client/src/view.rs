@@ -532,10 +532,11 @@ pub struct SyncProgress {
 /// left of today's, per currency held (the `limits` command).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct LimitsView {
-    /// Largest single transfer, minor units of the transfer's currency (absent before the first connection).
+    /// Largest single transfer, in hundredths of a major unit, the same in every currency (10000 is 100.00
+    /// USD and 100 JPY: `tally_protocol::limit_in`); absent before the first connection.
     #[ts(type = "number | null")]
     pub single_max: Option<i64>,
-    /// Daily total per currency, minor units.
+    /// Daily total per currency, in hundredths of a major unit like `single_max`.
     #[ts(type = "number | null")]
     pub daily_max: Option<i64>,
     /// Sent today (UTC day, as the hub counts), per currency.

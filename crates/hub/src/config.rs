@@ -116,10 +116,11 @@ pub struct Config {
     /// Seconds a user stays "online" after the last connection closes.
     #[arg(long, env = "TALLY_PRESENCE_GRACE_SECS", default_value_t = 30)]
     pub presence_grace_secs: u64,
-    /// Default single-transfer limit, minor units.
+    /// Default single-transfer limit, in hundredths of a major unit, the same in every currency (500000:
+    /// 5,000.00 USD, 5,000 JPY, 5,000.000 BHD).
     #[arg(long, env = "TALLY_LIMIT_SINGLE", default_value_t = 500_000)]
     pub limit_single: i64,
-    /// Default daily transfer limit, minor units.
+    /// Default daily transfer limit per currency, in hundredths of a major unit like --limit-single.
     #[arg(long, env = "TALLY_LIMIT_DAILY", default_value_t = 2_000_000)]
     pub limit_daily: i64,
     /// Failed logins per username (and per client address) within 5 minutes before logins are refused.

@@ -1,5 +1,6 @@
 mod common;
 use common::*;
+use serde_json::json;
 use tally_protocol::*;
 
 #[tokio::test]
@@ -220,4 +221,88 @@ async fn a_currency_the_sender_does_not_hold_or_iso_does_not_list_is_invalid_not
     .await;
     let f = c.wait_for("the answer", |f| matches!(f, ServerFrame::Error { id: Some(i), .. } if *i == id)).await;
     assert!(matches!(f, ServerFrame::Error { code: ErrorCode::Invalid, .. }), "{f:?}");
+}
+
+async fn balances(c: &mut Client) -> Vec<Balance> {
+    match c.request(|id| ClientFrame::Snapshot { id, what: SnapshotKind::Balances }).await.unwrap() {
+        Some(AckData::Balances { balances }) => balances,
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn pay_in(c: &mut Client, key: &str, to: &str, amount: Money) -> Result<Transfer, (ErrorCode, String)> {
+    match c
+        .request(|id| ClientFrame::TransferCreate {
+            id,
+            idempotency_key: key.into(),
+            to: to.into(),
+            amount,
+            memo: String::new(),
+            expires_at: None,
+        })
+        .await
+    {
+        Ok(Some(AckData::Transfer { transfer })) => Ok(transfer),
+        Ok(other) => panic!("{other:?}"),
+        Err(e) => Err(e),
+    }
+}
+
+/// A limit means the same in every currency (hundredths of a major unit): 50.00 per payment is 50.00 USD
+/// and 50 JPY, not 5,000 JPY.
+#[tokio::test]
+async fn limits_mean_the_same_in_every_currency() {
+    let hub = TestHub::start_with(|c| {
+        c.limit_single = 5_000;
+        c.limit_daily = 8_000;
+    })
+    .await;
+    let a = hub.register("yui").await;
+    hub.register("ken").await;
+    let jpy = Currency::parse("JPY").unwrap();
+    let (s, v) = hub
+        .admin_post("/v1/admin/deposit", json!({"username": "yui", "amount": {"minor": 100_000, "currency": "JPY"}}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let mut c = hub.connect(&a).await;
+    let (code, message) = pay_in(&mut c, "j1", "ken", Money::new(51, jpy)).await.unwrap_err();
+    assert_eq!(code, ErrorCode::LimitExceeded, "¥51 is over a 50.00 limit: {message}");
+    pay_in(&mut c, "j2", "ken", Money::new(50, jpy)).await.expect("¥50 is within it");
+    pay_in(&mut c, "j3", "ken", Money::new(30, jpy)).await.expect("¥80 today is the daily limit");
+    let (code, _) = pay_in(&mut c, "j4", "ken", Money::new(1, jpy)).await.unwrap_err();
+    assert_eq!(code, ErrorCode::LimitExceeded, "daily, in yen");
+}
+
+/// Balances are i64 minor units and never leave that range: a deposit that would pass i64::MAX is refused
+/// with a typed error and changes nothing (on SQLite the column would otherwise silently become a REAL),
+/// and a payment the recipient's balance cannot hold fails and goes back to the sender.
+#[tokio::test]
+async fn balances_stop_at_the_largest_amount_and_nothing_overflows() {
+    let hub = TestHub::start_with(|c| {
+        c.limit_single = i64::MAX;
+        c.limit_daily = i64::MAX;
+    })
+    .await;
+    let rich = hub.register("rich").await;
+    let payer = hub.register("payer").await;
+    hub.deposit("rich", i64::MAX).await;
+    let (s, v) = hub
+        .admin_post("/v1/admin/deposit", json!({"username": "rich", "amount": {"minor": 1, "currency": "USD"}}))
+        .await;
+    assert_eq!((s, v["code"].as_str()), (400, Some("invalid")), "{v}");
+    hub.deposit("payer", 10).await;
+    let mut p = hub.connect(&payer).await;
+    p.transfer("over", "rich", 10).await.expect("accepted: the hold is the payer's");
+    let mut back = balances(&mut p).await;
+    for _ in 0..200 {
+        if back[0].pending == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        back = balances(&mut p).await;
+    }
+    assert_eq!((back[0].available, back[0].pending), (10, 0), "the payment failed and the payer has it back");
+    let mut r = hub.connect(&rich).await;
+    assert_eq!(balances(&mut r).await[0].available, i64::MAX, "unchanged, and still an integer");
+    assert_eq!(hub.invariants_ok().await["ok"], true);
 }

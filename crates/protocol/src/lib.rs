@@ -19,7 +19,7 @@ pub use codec::{decode_client, decode_server, encode, DecodeError, SERVER_FRAME_
 pub use error::{CloseCode, ErrorCode};
 pub use frames::*;
 pub use model::*;
-pub use money::{Currency, CurrencyError, Money};
+pub use money::{limit_in, Currency, CurrencyError, Money};
 
 /// The protocol version this build speaks. Sent as `v` in `hello` and `welcome`.
 pub const PROTOCOL_VERSION: u16 = 1;

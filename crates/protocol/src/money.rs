@@ -47,6 +47,16 @@ impl Currency {
     }
 }
 
+/// A transfer limit in a given currency. Limits are kept in hundredths of a major unit (the exponent of
+/// USD or EUR), so one number means the same in every currency: 500000 is 5,000.00 USD, 5,000 JPY and
+/// 5,000.000 BHD. In minor units of `currency` (rounded down; saturating at the largest amount).
+pub fn limit_in(hundredths: i64, currency: Currency) -> i64 {
+    match currency.exponent() {
+        e if e >= 2 => hundredths.saturating_mul(10i64.saturating_pow(e - 2)),
+        e => hundredths / 10i64.pow(2 - e),
+    }
+}
+
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -112,6 +122,10 @@ mod tests {
     #[test]
     fn currency_accepts_only_iso_4217_codes_with_their_exponent() {
         assert!(Currency::parse("USD").is_ok());
+        assert_eq!(limit_in(500_000, Currency::USD), 500_000);
+        assert_eq!(limit_in(500_000, Currency::parse("JPY").unwrap()), 5_000);
+        assert_eq!(limit_in(500_000, Currency::parse("BHD").unwrap()), 5_000_000);
+        assert_eq!(limit_in(i64::MAX, Currency::parse("BHD").unwrap()), i64::MAX, "saturates");
         for bad in ["usd", "US", "USDT", "U$D", "", "€UR", "ABC", "XYZ", "XAU"] {
             assert!(Currency::parse(bad).is_err(), "{bad}");
         }

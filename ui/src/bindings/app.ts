@@ -271,11 +271,12 @@ complete: boolean, };
  */
 export type LimitsView = { 
 /**
- * Largest single transfer, minor units of the transfer's currency (absent before the first connection).
+ * Largest single transfer, in hundredths of a major unit, the same in every currency (10000 is 100.00
+ * USD and 100 JPY: `tally_protocol::limit_in`); absent before the first connection.
  */
 single_max: number | null, 
 /**
- * Daily total per currency, minor units.
+ * Daily total per currency, in hundredths of a major unit like `single_max`.
  */
 daily_max: number | null, 
 /**

@@ -43,12 +43,13 @@ rate_per_sec: number,
  */
 burst: number, 
 /**
- * Largest single transfer for this user (minor units of the transfer's currency: each currency's
- * own exponent, so 10000 is 100.00 USD and 10,000 JPY).
+ * Largest single transfer for this user, in hundredths of a major unit, the same in every currency:
+ * 10000 is 100.00 USD, 100 JPY and 100.000 BHD (`limit_in` gives it in a currency's minor units).
  */
 transfer_single_max: number, 
 /**
- * This user's largest total of transfers sent in one UTC day, per currency (minor units).
+ * This user's largest total of transfers sent in one UTC day, per currency (hundredths of a major
+ * unit, as above).
  */
 transfer_daily_max: number, };
 

@@ -166,12 +166,15 @@ describe("limitsFor", () => {
     expect(limitsFor(view, "USD")).toEqual({ single: 100_000, daily: 500_000, remaining: 320_000 });
     expect(limitsFor(view, "EUR")).toEqual({ single: 100_000, daily: 500_000, remaining: 500_000 });
   });
-  it("knows a currency the engine did not list has its whole daily total left", () => {
-    expect(limitsFor(view, "JPY")).toEqual({ single: 100_000, daily: 500_000, remaining: 500_000 });
+  it("knows a currency the engine did not list has its whole daily total left, in that currency's units", () => {
+    // Limits mean the same in every currency: 1,000.00 USD per payment is ¥1,000 and BHD 1,000.000.
+    expect(limitsFor(view, "JPY")).toEqual({ single: 1_000, daily: 5_000, remaining: 5_000 });
+    expect(limitsFor(view, "BHD")).toEqual({ single: 1_000_000, daily: 5_000_000, remaining: 5_000_000 });
   });
   it("falls back to the session's hub limits, then to nothing", () => {
     const hub = { transfer_single_max: 500_000, transfer_daily_max: 2_000_000 };
     expect(limitsFor(null, "USD", hub)).toEqual({ single: 500_000, daily: 2_000_000, remaining: null });
+    expect(limitsFor(null, "JPY", hub)).toEqual({ single: 5_000, daily: 20_000, remaining: null });
     expect(limitsFor(null, "USD", null)).toBeNull();
     expect(limitsFor({ single_max: null, daily_max: null, sent_today: [], remaining_today: [] }, "USD", hub)).toBeNull();
   });

@@ -210,8 +210,8 @@ export function limitsFor(
   hub: Pick<Limits, "transfer_single_max" | "transfer_daily_max"> | null = null,
 ): SendLimits | null {
   if (view) {
-    const single = view.single_max;
-    const daily = view.daily_max;
+    const single = view.single_max === null ? null : limitIn(view.single_max, currency);
+    const daily = view.daily_max === null ? null : limitIn(view.daily_max, currency);
     let remaining = view.remaining_today.find((m) => m.currency === currency)?.minor ?? null;
     if (remaining === null && daily !== null) {
       // A currency the engine did not list (nothing held, nothing sent): nothing of today's total is used.
@@ -221,8 +221,18 @@ export function limitsFor(
     if (single === null && daily === null && remaining === null) return null;
     return { single, daily, remaining };
   }
-  if (hub) return { single: hub.transfer_single_max, daily: hub.transfer_daily_max, remaining: null };
+  if (hub) return { single: limitIn(hub.transfer_single_max, currency), daily: limitIn(hub.transfer_daily_max, currency), remaining: null };
   return null;
+}
+
+/**
+ * A limit in `currency`'s minor units. The hub keeps limits in hundredths of a major unit so that one
+ * number means the same in every currency (500000: 5,000.00 USD, 5,000 JPY, 5,000.000 BHD); the same rule
+ * as the hub's `limit_in` (rounded down).
+ */
+export function limitIn(hundredths: number, currency: string): number {
+  const digits = fractionDigits(currency);
+  return digits >= 2 ? hundredths * 10 ** (digits - 2) : Math.floor(hundredths / 10 ** (2 - digits));
 }
 
 /** "Up to $1,000.00 per payment · $3,200.00 left today" (the parts that are known), or "" when none is. */

@@ -168,10 +168,12 @@ fn check_limits(tx: &mut dyn Tx, tenant: TenantId, from: UserId, amount: Money) 
     let now = now_ms();
     let sent_today = tx.sent_since(from, amount.currency, now - now.rem_euclid(86_400_000))?;
     let money = |m| fmt_money(Money::new(m, amount.currency));
+    // Limits mean the same in every currency (hundredths of a major unit): in this one's minor units.
+    let (single, daily) = (limit_in(single, amount.currency), limit_in(daily, amount.currency));
     if amount.minor > single {
         return Err(HubError::new(ErrorCode::LimitExceeded, format!("single transfer limit is {}", money(single))));
     }
-    if sent_today.saturating_add(amount.minor) > daily {
+    if sent_today.checked_add(amount.minor).is_none_or(|total| total > daily) {
         let why = format!("daily limit is {}; {} already sent today", money(daily), money(sent_today));
         return Err(HubError::new(ErrorCode::LimitExceeded, why));
     }
@@ -252,8 +254,13 @@ pub fn advance_transfer(
             tx.set_transfer_lines_status(id, TransferStatus::Processing, now)?;
             TransferStatus::Processing
         }
-        TransferStatus::Processing if tx.user_active(t.to)? == Some(true) => settle(tx, tenant, &t, now)?,
-        TransferStatus::Processing => refund(tx, &t, now)?,
+        TransferStatus::Processing if tx.user_active(t.to)? != Some(true) => {
+            refund(tx, &t, now, "recipient account is closed")?
+        }
+        TransferStatus::Processing if !can_receive(tx, &t)? => {
+            refund(tx, &t, now, "the recipient's balance cannot hold that much")?
+        }
+        TransferStatus::Processing => settle(tx, tenant, &t, now)?,
         TransferStatus::Completed | TransferStatus::Failed => return Ok(None),
     };
     let shown = emit_transfer(tx, emits, tenant, id)?;
@@ -286,10 +293,16 @@ fn settle(tx: &mut dyn Tx, tenant: TenantId, t: &TransferRow, now: Millis) -> Hu
     Ok(TransferStatus::Completed)
 }
 
-/// The recipient's account closed meanwhile: the hold goes back to the sender.
-fn refund(tx: &mut dyn Tx, t: &TransferRow, now: Millis) -> HubResult<TransferStatus> {
+/// Whether the recipient's balance can take the amount (a balance is at most i64 minor units).
+fn can_receive(tx: &mut dyn Tx, t: &TransferRow) -> HubResult<bool> {
+    Ok(balance(tx, t.to, t.amount.currency)?.available.checked_add(t.amount.minor).is_some())
+}
+
+/// The recipient cannot take the money (the account closed meanwhile, or its balance is full): the hold
+/// goes back to the sender.
+fn refund(tx: &mut dyn Tx, t: &TransferRow, now: Millis, why: &str) -> HubResult<TransferStatus> {
     tx.add_balance(t.from, t.amount.currency, t.amount.minor, -t.amount.minor)?;
-    tx.set_transfer_status(t.id, TransferStatus::Failed, 100, Some("recipient account is closed"), now)?;
+    tx.set_transfer_status(t.id, TransferStatus::Failed, 100, Some(why), now)?;
     let from_after = balance(tx, t.from, t.amount.currency)?.available;
     tx.set_transfer_lines_status(t.id, TransferStatus::Failed, now)?;
     tx.set_line_balance_after(t.id, t.from, from_after, now)?;

@@ -67,6 +67,12 @@ pub enum Backend {
     Postgres(String),
 }
 
+/// A balance change that would take an account past the largest amount a balance can hold (i64 minor
+/// units): refused, nothing applied.
+pub(crate) fn balance_overflow() -> HubError {
+    HubError::invalid("that would take the balance past the largest amount Tally can hold")
+}
+
 fn closed() -> HubError {
     HubError::new(ErrorCode::Unavailable, "store closed")
 }

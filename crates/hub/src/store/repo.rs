@@ -93,13 +93,21 @@ pub struct NewTransferRow<'a> {
 }
 
 /// One of the ledger's invariants broken, as found by the backend's sums.
+/// Sums are i128: a tenant's total (or a running sum of postings) can pass what one balance may hold.
 pub enum Violation {
     /// Per tenant and currency the postings must sum to zero.
-    PostingsUnbalanced { tenant: TenantId, currency: String, sum: i64 },
+    PostingsUnbalanced { tenant: TenantId, currency: String, sum: i128 },
     /// Per account `available + pending` must equal its postings.
-    AccountDrift { user: UserId, currency: String, balance: i64, posted: i64 },
+    AccountDrift { user: UserId, currency: String, balance: i128, posted: i128 },
     /// Per tenant and currency the balances must equal deposits minus withdrawals.
-    TenantDrift { tenant: TenantId, currency: String, balances: i64, external: i64 },
+    TenantDrift { tenant: TenantId, currency: String, balances: i128, external: i128 },
+}
+
+/// SQL sums of i64 columns that cannot overflow: each value is split as `x = q * 2^32 + r` (SQL's
+/// truncating `/` and `%`, the same on SQLite and PostgreSQL), the two parts summed apart (each fits in
+/// i64 for up to 2^31 rows), and put back together here.
+pub fn wide_sum(q: i64, r: i64) -> i128 {
+    (q as i128) * (1i128 << 32) + r as i128
 }
 
 pub trait LedgerRepo {

@@ -4,7 +4,7 @@ use super::{col, enum_from, PgTx};
 use crate::error::{HubError, HubResult};
 use crate::fanout::TenantId;
 use crate::store::enum_str;
-use crate::store::repo::{LedgerRepo, NewTransferRow, NewTxLine, TransferRow, TxRow, Violation};
+use crate::store::repo::{wide_sum, LedgerRepo, NewTransferRow, NewTxLine, TransferRow, TxRow, Violation};
 use postgres::{GenericClient, Row};
 use tally_protocol::*;
 
@@ -76,14 +76,20 @@ impl<C: GenericClient> LedgerRepo for PgTx<'_, C> {
 
     fn add_balance(&mut self, user: UserId, currency: Currency, d_available: i64, d_pending: i64) -> HubResult<()> {
         let n = self.exec(
+            // The guard keeps the sums in range (PostgreSQL would fail the statement with "bigint out of
+            // range"; this answers with the same typed error as SQLite).
             "UPDATE accounts SET available = available + $3, pending = pending + $4, updated_at = $5
-             WHERE user_id = $1 AND currency = $2",
+             WHERE user_id = $1 AND currency = $2
+               AND ($3::BIGINT + $4::BIGINT <= 0 OR available + pending <= 9223372036854775807 - ($3::BIGINT + $4::BIGINT))",
             &[&user, &currency.as_str(), &d_available, &d_pending, &crate::store::now_ms()],
         )?;
-        if n != 1 {
-            return Err(HubError::internal("account missing"));
+        if n == 1 {
+            return Ok(());
         }
-        Ok(())
+        if self.account(user, currency)?.is_some() {
+            return Err(crate::store::balance_overflow());
+        }
+        Err(HubError::internal("account missing"))
     }
 
     fn insert_posting(&mut self, tenant: TenantId, entry: &str, account: UserId, amount: Money) -> HubResult<()> {
@@ -291,33 +297,40 @@ impl<C: GenericClient> LedgerRepo for PgTx<'_, C> {
     fn ledger_violations(&mut self) -> HubResult<Vec<Violation>> {
         let mut out = Vec::new();
         for r in self.rows(
-            "SELECT tenant_id, currency, SUM(amount)::BIGINT FROM postings GROUP BY tenant_id, currency
-             HAVING SUM(amount) != 0",
+            "SELECT tenant_id, currency, SUM(amount / 4294967296)::BIGINT, SUM(amount % 4294967296)::BIGINT
+             FROM postings GROUP BY tenant_id, currency",
             &[],
         )? {
-            out.push(Violation::PostingsUnbalanced {
-                tenant: TenantId(col(&r, 0)?),
-                currency: col(&r, 1)?,
-                sum: col(&r, 2)?,
-            });
+            let sum = wide_sum(col(&r, 2)?, col(&r, 3)?);
+            if sum != 0 {
+                out.push(Violation::PostingsUnbalanced { tenant: TenantId(col(&r, 0)?), currency: col(&r, 1)?, sum });
+            }
         }
         for r in self.rows(
-            "SELECT a.user_id, a.currency, a.available + a.pending, COALESCE((SELECT SUM(p.amount) FROM postings p
-               WHERE p.account_user = a.user_id AND p.currency = a.currency), 0)::BIGINT FROM accounts a",
+            "SELECT a.user_id, a.currency, a.available + a.pending,
+               COALESCE((SELECT SUM(p.amount / 4294967296) FROM postings p
+                 WHERE p.account_user = a.user_id AND p.currency = a.currency), 0)::BIGINT,
+               COALESCE((SELECT SUM(p.amount % 4294967296) FROM postings p
+                 WHERE p.account_user = a.user_id AND p.currency = a.currency), 0)::BIGINT
+             FROM accounts a",
             &[],
         )? {
-            let (balance, posted): (i64, i64) = (col(&r, 2)?, col(&r, 3)?);
+            let (balance, posted) = (col::<i64>(&r, 2)? as i128, wide_sum(col(&r, 3)?, col(&r, 4)?));
             if balance != posted {
                 out.push(Violation::AccountDrift { user: col(&r, 0)?, currency: col(&r, 1)?, balance, posted });
             }
         }
         for r in self.rows(
-            "SELECT a.tenant_id, a.currency, SUM(a.available + a.pending)::BIGINT, COALESCE((SELECT SUM(p.amount)
-               FROM postings p WHERE p.tenant_id = a.tenant_id AND p.currency = a.currency AND p.account_user = 0), 0)::BIGINT
+            "SELECT a.tenant_id, a.currency,
+               SUM((a.available + a.pending) / 4294967296)::BIGINT, SUM((a.available + a.pending) % 4294967296)::BIGINT,
+               COALESCE((SELECT SUM(p.amount / 4294967296) FROM postings p
+                 WHERE p.tenant_id = a.tenant_id AND p.currency = a.currency AND p.account_user = 0), 0)::BIGINT,
+               COALESCE((SELECT SUM(p.amount % 4294967296) FROM postings p
+                 WHERE p.tenant_id = a.tenant_id AND p.currency = a.currency AND p.account_user = 0), 0)::BIGINT
              FROM accounts a GROUP BY a.tenant_id, a.currency",
             &[],
         )? {
-            let (balances, posted): (i64, i64) = (col(&r, 2)?, col(&r, 3)?);
+            let (balances, posted) = (wide_sum(col(&r, 2)?, col(&r, 3)?), wide_sum(col(&r, 4)?, col(&r, 5)?));
             if balances != -posted {
                 let (tenant, currency) = (TenantId(col(&r, 0)?), col(&r, 1)?);
                 out.push(Violation::TenantDrift { tenant, currency, balances, external: -posted });

@@ -3,7 +3,7 @@ use super::{enum_from, SqliteTx};
 use crate::error::{HubError, HubResult};
 use crate::fanout::TenantId;
 use crate::store::enum_str;
-use crate::store::repo::{LedgerRepo, NewTransferRow, NewTxLine, TransferRow, TxRow, Violation};
+use crate::store::repo::{wide_sum, LedgerRepo, NewTransferRow, NewTxLine, TransferRow, TxRow, Violation};
 use rusqlite::{params, OptionalExtension};
 use tally_protocol::*;
 
@@ -81,12 +81,17 @@ impl LedgerRepo for SqliteTx<'_> {
         let n = self
             .c
             .prepare_cached(
+                // The guard keeps `available + pending` (and so each of them) within i64: past it, SQLite
+                // would turn the column into a REAL. Every change's two deltas have opposite signs or one is
+                // zero, so their sum does not overflow.
                 "UPDATE accounts SET available = available + ?3, pending = pending + ?4, updated_at = ?5
-                 WHERE user_id = ?1 AND currency = ?2",
+                 WHERE user_id = ?1 AND currency = ?2
+                   AND (?3 + ?4 <= 0 OR available + pending <= 9223372036854775807 - (?3 + ?4))",
             )?
             .execute(params![user, currency.as_str(), d_available, d_pending, crate::store::now_ms()]);
         match n {
             Ok(1) => Ok(()),
+            Ok(_) if self.account(user, currency)?.is_some() => Err(crate::store::balance_overflow()),
             Ok(_) => Err(HubError::internal("account missing")),
             // CHECK (available >= 0) failed: never overdraw.
             Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
@@ -321,28 +326,44 @@ impl LedgerRepo for SqliteTx<'_> {
     fn ledger_violations(&mut self) -> HubResult<Vec<Violation>> {
         let mut out = Vec::new();
         let mut stmt = self.c.prepare(
-            "SELECT tenant_id, currency, SUM(amount) FROM postings GROUP BY tenant_id, currency HAVING SUM(amount) != 0",
+            "SELECT tenant_id, currency, SUM(amount / 4294967296), SUM(amount % 4294967296) FROM postings
+             GROUP BY tenant_id, currency",
         )?;
-        for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
+        for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, wide_sum(r.get(2)?, r.get(3)?))))? {
             let (tenant, currency, sum) = row?;
-            out.push(Violation::PostingsUnbalanced { tenant, currency, sum });
-        }
-        let mut stmt = self.c.prepare(
-            "SELECT a.user_id, a.currency, a.available + a.pending, COALESCE((SELECT SUM(p.amount) FROM postings p
-               WHERE p.account_user = a.user_id AND p.currency = a.currency), 0) FROM accounts a",
-        )?;
-        for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))? {
-            let (user, currency, balance, posted) = row?;
-            if balance != posted {
-                out.push(Violation::AccountDrift { user, currency, balance, posted });
+            if sum != 0 {
+                out.push(Violation::PostingsUnbalanced { tenant, currency, sum });
             }
         }
         let mut stmt = self.c.prepare(
-            "SELECT a.tenant_id, a.currency, SUM(a.available + a.pending), COALESCE((SELECT SUM(p.amount) FROM postings p
-               WHERE p.tenant_id = a.tenant_id AND p.currency = a.currency AND p.account_user = 0), 0)
+            "SELECT a.user_id, a.currency, a.available + a.pending,
+               COALESCE((SELECT SUM(p.amount / 4294967296) FROM postings p
+                 WHERE p.account_user = a.user_id AND p.currency = a.currency), 0),
+               COALESCE((SELECT SUM(p.amount % 4294967296) FROM postings p
+                 WHERE p.account_user = a.user_id AND p.currency = a.currency), 0)
+             FROM accounts a",
+        )?;
+        for row in
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)?, wide_sum(r.get(3)?, r.get(4)?))))?
+        {
+            let (user, currency, balance, posted) = row?;
+            if balance as i128 != posted {
+                out.push(Violation::AccountDrift { user, currency, balance: balance as i128, posted });
+            }
+        }
+        let mut stmt = self.c.prepare(
+            "SELECT a.tenant_id, a.currency,
+               SUM((a.available + a.pending) / 4294967296), SUM((a.available + a.pending) % 4294967296),
+               COALESCE((SELECT SUM(p.amount / 4294967296) FROM postings p
+                 WHERE p.tenant_id = a.tenant_id AND p.currency = a.currency AND p.account_user = 0), 0),
+               COALESCE((SELECT SUM(p.amount % 4294967296) FROM postings p
+                 WHERE p.tenant_id = a.tenant_id AND p.currency = a.currency AND p.account_user = 0), 0)
              FROM accounts a GROUP BY a.tenant_id, a.currency",
         )?;
-        for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)?)))? {
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, wide_sum(r.get(2)?, r.get(3)?), wide_sum(r.get(4)?, r.get(5)?)))
+        })?;
+        for row in rows {
             let (tenant, currency, balances, posted) = row?;
             if balances != -posted {
                 out.push(Violation::TenantDrift { tenant, currency, balances, external: -posted });
