@@ -9,7 +9,7 @@ DEMO_DIR ?= $(HOME)/.local/share/tally-demo-hub
 CLUSTER_ADDR ?= 127.0.0.1:8790
 CLUSTER_DIR ?= $(HOME)/.local/share/tally-cluster
 
-.PHONY: help deps deps-test ui run cluster hub test test-rust test-postgres test-ui test-e2e test-protocol-example test-bundle test-supply-chain lint fmt bindings bundle bench bench-quick bench-cluster bench-deps bench-client clean
+.PHONY: help deps deps-test ui run cluster hub test test-rust test-postgres test-ui test-e2e test-protocol-example test-bundle test-supply-chain lint fmt bindings bundle bench bench-quick bench-cluster bench-flood bench-deps bench-client clean
 
 help:
 	@echo "make run    build everything, start a demo hub and open the app signed in as alice"
@@ -109,6 +109,13 @@ bench-cluster:
 	  TALLY_MAX_CONNS_PER_ADDRESS=0 TALLY_MAX_UNAUTHENTICATED_PER_ADDRESS=0 scripts/cluster.sh \
 	  "127.0.0.1:$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')" \
 	  "$$(mktemp -d)" -- target/release/tally-bench cluster $(if $(QUICK),--quick --out target/bench-quick/BENCHMARKS.md)
+
+# A flood without credentials against one release hub (sign-ups to a closed tenant, sign-ins as nobody,
+# admin calls without a token): its peak memory and password work; rewrites its section of
+# docs/BENCHMARKS.md. About a minute; not part of `make test`.
+bench-flood:
+	cargo build --release -p tally-hub -p tally-bench
+	target/release/tally-bench flood --out docs/BENCHMARKS.md
 
 bench-deps:
 	@cd bench/socketio && { [ -d node_modules/socket.io ] || npm ci --no-audit --no-fund; }

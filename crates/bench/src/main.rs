@@ -2,6 +2,7 @@
 //! from the same load generator, on the same machine. See docs/BENCHMARKS.md.
 mod backfill;
 mod cluster;
+mod flood;
 mod pool;
 mod raw;
 mod report;
@@ -58,6 +59,19 @@ enum Cmd {
         /// The markdown file whose cluster section is rewritten.
         #[arg(long, default_value = "docs/BENCHMARKS.md")]
         out: PathBuf,
+    },
+    /// A flood of requests without credentials (sign-ups to a closed tenant, sign-ins as nobody, admin
+    /// calls without a token) against one hub: its peak memory and the password work it did.
+    Flood {
+        /// Requests per phase (sign-up, sign-in; a tenth of it for the admin calls).
+        #[arg(long, default_value_t = 4_000)]
+        requests: usize,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 800)]
+        concurrency: usize,
+        /// The markdown file whose flood section is rewritten (else printed only).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// A client process (started by `run`; speaks JSON lines on stdin/stdout).
     #[command(hide = true)]
@@ -119,6 +133,10 @@ fn main() -> anyhow::Result<()> {
         Cmd::Cluster { quick, out } => {
             let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
             rt.block_on(cluster::run(cluster::Opts { quick, out }))
+        }
+        Cmd::Flood { requests, concurrency, out } => {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+            rt.block_on(flood::run(flood::Opts { requests, concurrency, out }))
         }
         Cmd::RawServer { port, http_port } => {
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

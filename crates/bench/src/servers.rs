@@ -156,6 +156,11 @@ impl Server {
 
     /// Starts `tally-hub` (the release binary next to this one) on `dir`; `port` reuses an address.
     pub async fn start_tally(dir: &Path, port: Option<u16>) -> anyhow::Result<Server> {
+        Self::start_tally_env(dir, port, &[]).await
+    }
+
+    /// As `start_tally`, with more of the hub's settings as `TALLY_*` variables.
+    pub async fn start_tally_env(dir: &Path, port: Option<u16>, env: &[(&str, &str)]) -> anyhow::Result<Server> {
         let bin = std::env::current_exe()?.with_file_name("tally-hub");
         if !bin.exists() {
             bail!("{} is missing: build it with `cargo build --release -p tally-hub`", bin.display());
@@ -173,6 +178,7 @@ impl Server {
             // Every bench client comes from 127.0.0.1: the per-address socket caps would refuse them.
             .env("TALLY_MAX_CONNS_PER_ADDRESS", "0")
             .env("TALLY_MAX_UNAUTHENTICATED_PER_ADDRESS", "0")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
