@@ -375,7 +375,32 @@ export function accountTests({ test, open, ok, eq, tid, shot, until, text }) {
     eq(await dialog.count(), 0, "the dialog closed");
     await until(async () => (await page.locator(tid("device")).count()) === 1, "the other devices are gone from the list");
     eq(await fake(() => window.__tallyFake.accounts.account("alice").password), "plum-otter-kettle-93", "changed on the hub");
-    eq(JSON.stringify((await calls(fake, "change_password")).at(-1)), JSON.stringify({ current: "tally-demo", new: "plum-otter-kettle-93" }), "change_password {current, new}");
+    eq(
+      JSON.stringify((await calls(fake, "change_password")).at(-1)),
+      JSON.stringify({ current: "tally-demo", new: "plum-otter-kettle-93", code: null }),
+      "change_password {current, new, code: null} (two-factor is off)",
+    );
+    await done();
+  });
+
+  test("settings: with two-factor on, changing the password asks for a code too", async () => {
+    const { page, fake, done } = await open({ twoFactor: ["alice"] });
+    await page.click(tid("nav-settings"));
+    await until(async () => (await page.locator(tid("2fa-status")).getAttribute("data-enabled")) === "true", "two-factor is on");
+    await page.click(tid("password-change"));
+    await page.locator(tid("password-code")).waitFor();
+    await page.fill(tid("password-current"), "tally-demo");
+    await page.fill(tid("password-new"), "plum-otter-kettle-93");
+    await page.fill(tid("password-confirm"), "plum-otter-kettle-93");
+    await page.click(tid("password-submit"));
+    await until(async () => (await text(page, tid("password-error"))).length > 0, "the code is asked for");
+    ok(await page.locator(tid("password-code")).evaluate((el) => el === document.activeElement), "in its field");
+    await fake(() => window.__tallyFake.accounts.nextTotpStep());
+    await page.fill(tid("password-code"), CODE);
+    await page.click(tid("password-submit"));
+    await page.locator(tid("toast"), { hasText: "Password changed" }).waitFor();
+    eq((await calls(fake, "change_password")).at(-1).code, CODE, "the code is sent");
+    eq(await fake(() => window.__tallyFake.accounts.account("alice").password), "plum-otter-kettle-93", "changed on the hub");
     await done();
   });
 
