@@ -41,7 +41,16 @@ pub fn normalize_server(s: &str) -> Result<String, Error> {
         let probe = parse_server(&format!("http://{s}"))?;
         format!("{}://{s}", if is_loopback(&probe) { "http" } else { "https" })
     };
-    let url = parse_server(&typed)?;
+    let mut url = parse_server(&typed)?;
+    // A socket address typed for the server: the same host over HTTP(S), judged as such.
+    let scheme = match url.scheme() {
+        "ws" => Some("http"),
+        "wss" => Some("https"),
+        _ => None,
+    };
+    if let Some(scheme) = scheme {
+        url = parse_server(&url.as_str().replacen(url.scheme(), scheme, 1))?;
+    }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::InvalidInput("a server address holds no user name or password".into()));
     }
