@@ -109,7 +109,8 @@ pub fn rotate(tx: &mut dyn Tx, life: &Lifetimes, token: &str) -> HubResult<Refre
     }
     // Spent already (perhaps a moment ago by another hub): once, in the window, with its successor unused,
     // the same successor again; anything else is a replay.
-    let used_at = tx.refresh_row(&hash)?.and_then(|r| r.used_at);
+    // (Spent by another hub between our read and our update: its time is read again.)
+    let used_at = if row.used { row.used_at } else { tx.refresh_row(&hash)?.and_then(|r| r.used_at) };
     let in_grace = life.grace_ms > 0 && used_at.is_some_and(|t| now - t <= life.grace_ms);
     if in_grace && !tx.successor_used(&hash)? && tx.mark_refresh_regranted(&hash)? {
         return Ok(RefreshOutcome::Rotated { user, tenant, family, refresh: successor });

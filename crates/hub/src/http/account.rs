@@ -6,17 +6,25 @@ use crate::account::{password, sessions, two_factor};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-/// The caller, from `Authorization: Bearer <access token>` of a session that is not revoked.
+/// The caller, from `Authorization: Bearer <access token>` of a session that is not revoked and an active
+/// account, and the address it calls from (what the step-up throttle counts).
 pub(super) struct Caller {
     tenant: TenantId,
     user: tally_protocol::UserId,
     session: String,
+    ip: std::net::IpAddr,
 }
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, ApiError> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<Peer>>()
+            .map(|c| c.0)
+            .ok_or_else(|| HubError::internal("no peer address on the request"))?;
+        let ip = client_addr(s, &peer, &parts.headers);
         let token = super::ops::bearer(&parts.headers).to_string();
         let claims =
             s.hub.keys.verify(&token).map_err(|code| ApiError::new(StatusCode::UNAUTHORIZED, code, "sign in again"))?;
@@ -29,7 +37,7 @@ impl FromRequestParts<AppState> for Caller {
         if !ok {
             return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "this session has ended"));
         }
-        Ok(Caller { tenant, user, session: claims.sid })
+        Ok(Caller { tenant, user, session: claims.sid, ip })
     }
 }
 
@@ -91,8 +99,6 @@ pub(super) struct PasswordChange {
 /// every other device out.
 pub(super) async fn change_password(
     State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
     me: Caller,
     ApiJson(b): ApiJson<PasswordChange>,
 ) -> ApiResult<Json<serde_json::Value>> {
@@ -100,13 +106,7 @@ pub(super) async fn change_password(
     let who = s.hub.store.read(move |c| accounts::user_summary(c, tenant, user)).await?;
     let who = who.ok_or_else(|| HubError::not_found("user"))?;
     password::check_new(&b.new, &who.username, &who.display_name)?;
-    prove(
-        &s,
-        (tenant, user),
-        client_ip(peer.0.ip(), &headers, &s.hub.cfg.trusted_proxy),
-        Proof { password: b.current, code: b.code },
-    )
-    .await?;
+    prove(&s, (tenant, user), me.ip, Proof { password: b.current, code: b.code }).await?;
     let hash = hash_password(&s, b.new).await?;
     s.hub.store.write(move |c, _| accounts::set_password_hash(c, tenant, user, &hash)).await?;
     let gone = revoke_others(&s, &me).await?;
@@ -132,8 +132,6 @@ pub(super) async fn two_factor_status(State(s): State<AppState>, me: Caller) -> 
 /// Starts enrolment: needs the current password (a stolen token alone cannot enrol someone else's phone).
 pub(super) async fn two_factor_setup(
     State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
     me: Caller,
     ApiJson(b): ApiJson<Proof>,
 ) -> ApiResult<Json<serde_json::Value>> {
@@ -141,7 +139,7 @@ pub(super) async fn two_factor_setup(
     if s.hub.store.read(move |c| two_factor::is_enabled(c, tenant, user)).await? {
         return Err(HubError::new(ErrorCode::Conflict, "two-factor is already on; turn it off first").into());
     }
-    prove(&s, (tenant, user), client_ip(peer.0.ip(), &headers, &s.hub.cfg.trusted_proxy), b).await?;
+    prove(&s, (tenant, user), me.ip, b).await?;
     let e = s
         .hub
         .store
@@ -175,8 +173,6 @@ pub(super) async fn two_factor_enable(
 /// Turns two-factor off with the password and a current code; not where the tenant requires it.
 pub(super) async fn two_factor_disable(
     State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
     me: Caller,
     ApiJson(b): ApiJson<Proof>,
 ) -> ApiResult<StatusCode> {
@@ -192,7 +188,7 @@ pub(super) async fn two_factor_disable(
     if !enabled {
         return Err(HubError::invalid("two-factor is not on").into());
     }
-    prove(&s, (tenant, user), client_ip(peer.0.ip(), &headers, &s.hub.cfg.trusted_proxy), b).await?;
+    prove(&s, (tenant, user), me.ip, b).await?;
     s.hub.store.write(move |c, _| two_factor::reset(c, user)).await?;
     let body = "Two-factor sign-in was turned off for your account; signing in now needs only the password. If \
                 this was not you, change your password and contact the operator of your server now.";
@@ -203,8 +199,6 @@ pub(super) async fn two_factor_disable(
 /// Ten new recovery codes (the old ones stop working), with the password and a current code.
 pub(super) async fn two_factor_recovery_codes(
     State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: HeaderMap,
     me: Caller,
     ApiJson(b): ApiJson<Proof>,
 ) -> ApiResult<Json<serde_json::Value>> {
@@ -212,7 +206,7 @@ pub(super) async fn two_factor_recovery_codes(
     if !s.hub.store.read(move |c| two_factor::is_enabled(c, tenant, user)).await? {
         return Err(HubError::invalid("two-factor is not on").into());
     }
-    prove(&s, (tenant, user), client_ip(peer.0.ip(), &headers, &s.hub.cfg.trusted_proxy), b).await?;
+    prove(&s, (tenant, user), me.ip, b).await?;
     let codes = s.hub.store.write(move |c, _| two_factor::new_recovery_codes(c, user)).await?;
     let body = "New recovery codes were made for your account; the old ones no longer work.";
     tell(&s, (tenant, user), "New recovery codes", body).await?;

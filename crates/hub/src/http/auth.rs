@@ -60,10 +60,6 @@ async fn tokens(
     }))
 }
 
-fn peer_ip(s: &AppState, peer: &Peer, headers: &HeaderMap) -> std::net::IpAddr {
-    client_ip(peer.0.ip(), headers, &s.hub.cfg.trusted_proxy)
-}
-
 /// Sign-up, as the tenant's policy allows, with a password that passes the rules. The attempt is counted
 /// per address and per username before anything is looked at, and everything that costs memory or CPU
 /// (the password rules, the hash) comes after the tenant's policy says this sign-up may happen. Guesses
@@ -75,7 +71,7 @@ pub(super) async fn register(
     headers: HeaderMap,
     ApiJson(c): ApiJson<Credentials>,
 ) -> ApiResult<Response> {
-    let ip = peer_ip(&s, &peer, &headers);
+    let ip = client_addr(&s, &peer, &headers);
     let username = accounts::canonical_username(&c.username);
     let tenant_name = c.tenant.as_deref().unwrap_or("default");
     let keys = [format!("reg-{}", address_key(ip)), format!("reg-u:{tenant_name}:{username}")];
@@ -142,7 +138,7 @@ pub(super) async fn login(
     let tenant_name = c.tenant.clone().unwrap_or_else(|| "default".into());
     let username = accounts::canonical_username(&c.username);
     let user_key = format!("u:{tenant_name}:{username}");
-    let ip = peer_ip(&s, &peer, &headers);
+    let ip = client_addr(&s, &peer, &headers);
     let ip_key = address_key(ip);
     let keys = [user_key.as_str(), ip_key.as_str()];
     take_attempt(&s, &keys).await?;
@@ -259,7 +255,7 @@ pub(super) async fn refresh(
                 .read(move |c| accounts::user_summary(c, tenant, user))
                 .await?
                 .ok_or_else(|| HubError::new(ErrorCode::Unauthorized, "unknown user"))?;
-            let ip = peer_ip(&s, &peer, &headers).to_string();
+            let ip = client_addr(&s, &peer, &headers).to_string();
             Ok(Json(tokens(&s.hub, (u, tenant), family, Issue::Rotated { refresh }, ip).await?))
         }
         RefreshOutcome::Reused { family } => {

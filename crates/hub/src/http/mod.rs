@@ -109,6 +109,11 @@ async fn tenant_or_404(s: &AppState, name: Option<String>) -> ApiResult<TenantId
     Ok(s.hub.store.read(move |c| accounts::tenant_id(c, &name)).await?.ok_or_else(|| HubError::not_found("tenant"))?)
 }
 
+/// The client a request comes from: its socket's peer, or the address a `--trusted-proxy` names.
+fn client_addr(s: &AppState, peer: &Peer, headers: &HeaderMap) -> std::net::IpAddr {
+    client_ip(peer.0.ip(), headers, &s.hub.cfg.trusted_proxy)
+}
+
 /// Hashes a password (argon2) through the hub's password gate (bounded; 429 when it is full).
 async fn hash_password(s: &AppState, password: String) -> ApiResult<String> {
     Ok(s.hub.password_work.hash(password).await?)

@@ -52,7 +52,7 @@ pub(super) async fn ws_upgrade(
     if !s.hub.ready.load(Ordering::Acquire) {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
-    let ip = client_ip(peer.0.ip(), &headers, &s.hub.cfg.trusted_proxy);
+    let ip = client_addr(&s, &peer, &headers);
     let place = match s.hub.conn_caps.admit(ip) {
         Ok(p) => p,
         Err(which) => {
