@@ -16,12 +16,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 const PW: &str = "correct horse battery";
 
 async fn hashes(hub: &TestHub) -> u64 {
-    let url = hub.running.as_ref().unwrap().metrics_url();
-    let text = hub.http.get(url).send().await.unwrap().text().await.unwrap();
-    text.lines()
-        .filter(|l| l.starts_with("tally_password_hashes_total"))
-        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap() as u64)
-        .sum()
+    hub.password_hashes().await
 }
 
 async fn post_from(hub: &TestHub, path: &str, from: &str, body: Value) -> (u16, Option<String>, Value) {
@@ -108,6 +103,21 @@ async fn a_flood_without_credentials_costs_no_password_work_and_a_real_user_stil
     assert_eq!(tally(&guesses), HashMap::from([(401, 5), (429, 55)]), "exactly five guesses for the /64");
     let after = hashes(&hub).await;
     assert_eq!(after - before, 5 + 1, "only alice's five allowed guesses and bob's sign-in were hashed");
+
+    // 2b. Sign-ups to an invite-only tenant with made-up codes, each from its own address (so no throttle
+    //     helps): every one is refused before its password is hashed.
+    hub.admin_post("/v1/admin/tenants", json!({"name": "club", "registration": "invite"})).await;
+    let before = hashes(&hub).await;
+    let made_up = (0..40).map(|i| {
+        let body =
+            json!({"username": format!("eve{i}"), "password": PW, "tenant": "club", "invite": format!("inv_{i}")});
+        let from = format!("192.0.2.{}", i + 1);
+        let hub = &hub;
+        async move { post_from(hub, "/v1/auth/register", &from, body).await }
+    });
+    let made_up = join_all(made_up).await;
+    assert_eq!(tally(&made_up), HashMap::from([(403, 40)]));
+    assert_eq!(hashes(&hub).await, before, "a made-up invite code costs no password hash");
 
     // 3. Unknown users from 200 addresses at once: at most 2 hashes run and 6 wait; the rest are told to
     //    come back (429 + Retry-After) without a hash; every 401 was hashed, no 429 was.

@@ -16,15 +16,26 @@ pub fn set(tx: &mut dyn Tx, tenant: TenantId, registration: Registration, requir
     tx.set_tenant_policy(tenant, registration, require_two_factor)
 }
 
-/// Before anything else of a sign-up is looked at: closed tenants refuse, invite tenants want a code.
+/// Before anything else of a sign-up is looked at: closed tenants refuse, invite tenants want a code
+/// that is there to spend (read here; `admit` spends it in the write, so two sign-ups racing for one code
+/// still get one account).
 pub fn gate(tx: &mut dyn Tx, tenant: TenantId, invite: Option<&str>) -> HubResult<()> {
-    let has_code = invite.is_some_and(|c| !c.trim().is_empty());
     match of(tx, tenant)?.0 {
         Registration::Open => Ok(()),
-        Registration::Invite if has_code => Ok(()),
         Registration::Closed => Err(closed()),
-        Registration::Invite => Err(needs_invite()),
+        Registration::Invite => {
+            let code = invite.map(str::trim).filter(|c| !c.is_empty()).ok_or_else(needs_invite)?;
+            if tx.invite_open(&sha256_hex(code), tenant, now_ms())? {
+                Ok(())
+            } else {
+                Err(bad_invite())
+            }
+        }
     }
+}
+
+fn bad_invite() -> HubError {
+    HubError::new(ErrorCode::Forbidden, "this invite code is not valid (used, expired or mistyped)")
 }
 
 fn closed() -> HubError {
@@ -48,7 +59,7 @@ pub fn admit(tx: &mut dyn Tx, tenant: TenantId, user: UserId, invite: Option<&st
             if tx.use_invite(&sha256_hex(code), tenant, user, now_ms())? {
                 Ok(())
             } else {
-                Err(HubError::new(ErrorCode::Forbidden, "this invite code is not valid (used, expired or mistyped)"))
+                Err(bad_invite())
             }
         }
     }

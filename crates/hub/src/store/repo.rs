@@ -397,6 +397,8 @@ pub trait SecurityRepo {
     fn tenant_policy(&mut self, tenant: TenantId) -> HubResult<Option<(Registration, bool)>>;
     fn set_tenant_policy(&mut self, tenant: TenantId, registration: Registration, require_2fa: bool) -> HubResult<()>;
     fn insert_invite(&mut self, hash: &str, tenant: TenantId, at: Millis, expires_at: Millis) -> HubResult<()>;
+    /// Whether the tenant has this invite, unused and unexpired (a read: the sign-up spends it later).
+    fn invite_open(&mut self, hash: &str, tenant: TenantId, at: Millis) -> HubResult<bool>;
     /// Spends an unused, unexpired invite of the tenant for `user`; false when there is none.
     fn use_invite(&mut self, hash: &str, tenant: TenantId, user: UserId, at: Millis) -> HubResult<bool>;
     fn insert_session(&mut self, s: &SessionRow) -> HubResult<()>;

@@ -1,6 +1,7 @@
 //! The throttle's key for a client address. One IPv6 subscriber is usually given a whole /64 and can
 //! rotate through it at will, so IPv6 addresses count per /64; IPv4 addresses (and IPv4 mapped into
-//! IPv6) count one by one.
+//! IPv6) count one by one: they are scarce, a /24 is often one office or a carrier's NAT pool, and
+//! guesses at one account are already capped by the username's key whatever the address.
 use std::net::{IpAddr, Ipv6Addr};
 
 pub fn address_key(ip: IpAddr) -> String {

@@ -86,6 +86,16 @@ impl TestHub {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// Password hashes and checks done so far, read from `/metrics` (`tally_password_hashes_total`).
+    pub async fn password_hashes(&self) -> u64 {
+        let url = self.running.as_ref().expect("running").metrics_url();
+        let text = self.http.get(url).send().await.unwrap().text().await.unwrap();
+        text.lines()
+            .filter(|l| l.starts_with("tally_password_hashes_total"))
+            .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap() as u64)
+            .sum()
+    }
+
     pub async fn admin_post(&self, path: &str, body: Value) -> (u16, Value) {
         let r = self
             .http

@@ -30,6 +30,15 @@ impl<C: GenericClient> SecurityRepo for PgTx<'_, C> {
         Ok(())
     }
 
+    fn invite_open(&mut self, hash: &str, tenant: TenantId, at: Millis) -> HubResult<bool> {
+        let r = self.one(
+            "SELECT COUNT(*) FROM invites
+             WHERE hash = $1 AND tenant_id = $2 AND used_by IS NULL AND expires_at > $3",
+            &[&hash, &tenant.0, &at],
+        )?;
+        Ok(col::<i64>(&r, 0)? == 1)
+    }
+
     fn use_invite(&mut self, hash: &str, tenant: TenantId, user: UserId, at: Millis) -> HubResult<bool> {
         let n = self.exec(
             "UPDATE invites SET used_by = $3, used_at = $4

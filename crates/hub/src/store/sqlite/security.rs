@@ -31,6 +31,17 @@ impl SecurityRepo for SqliteTx<'_> {
         Ok(())
     }
 
+    fn invite_open(&mut self, hash: &str, tenant: TenantId, at: Millis) -> HubResult<bool> {
+        let n: i64 = self
+            .c
+            .prepare_cached(
+                "SELECT COUNT(*) FROM invites
+                 WHERE hash = ?1 AND tenant_id = ?2 AND used_by IS NULL AND expires_at > ?3",
+            )?
+            .query_row(params![hash, tenant, at], |r| r.get(0))?;
+        Ok(n == 1)
+    }
+
     fn use_invite(&mut self, hash: &str, tenant: TenantId, user: UserId, at: Millis) -> HubResult<bool> {
         let n = self
             .c
