@@ -243,7 +243,7 @@ async fn a_payment_through_one_hub_reaches_the_payee_on_another_and_chat_spans_h
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_logout_on_one_hub_closes_the_session_on_another() {
+async fn a_logout_or_a_disabled_account_on_one_hub_closes_the_sockets_on_the_others() {
     if std::env::var("TALLY_TEST_PG").is_err() {
         return eprintln!("SKIPPED: needs TALLY_TEST_PG (make test-postgres)");
     }
@@ -255,6 +255,17 @@ async fn a_logout_on_one_hub_closes_the_session_on_another() {
     let (status, _) = hubs[0].post("/v1/auth/logout", serde_json::json!({"refresh_token": ann.refresh})).await;
     assert_eq!(status, 204);
     assert_eq!(on_b.closed_with().await, Some(CloseCode::SessionRevoked.code()));
+
+    // A disabled account loses its sockets on every hub, those on operator-minted tokens (no session) too.
+    let bea = hubs[0].register("bea").await;
+    let (_, v) = hubs[0].admin_post("/v1/admin/tokens", serde_json::json!({"usernames": ["bea"]})).await;
+    let minted = v["tokens"][0]["access_token"].as_str().expect("token").to_string();
+    let mut minted_on_c = Client::connect(&hubs[2].ws_url(), &minted, vec![]).await;
+    let mut session_on_b = hubs[1].connect(&bea).await;
+    let body = serde_json::json!({"username": "bea", "active": false});
+    assert_eq!(hubs[0].admin_post("/v1/admin/users/active", body).await.0, 200);
+    assert_eq!(minted_on_c.closed_with().await, Some(CloseCode::SessionRevoked.code()));
+    assert_eq!(session_on_b.closed_with().await, Some(CloseCode::SessionRevoked.code()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

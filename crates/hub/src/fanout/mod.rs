@@ -27,6 +27,8 @@ pub use crate::published::{Frame, Published};
 pub enum Control {
     /// A session was revoked (logout, refresh-token reuse): close its connections everywhere.
     Revoke { sid: String },
+    /// A user's account was disabled: close every connection of theirs, whatever token it runs on.
+    EndUser { tenant: TenantId, user: UserId },
     /// The hubs holding a user's connections changed: their shares of the user's rate budget change.
     Devices { tenant: TenantId, user: UserId },
 }

@@ -120,6 +120,7 @@ impl Hub {
             let Some(h) = weak.upgrade() else { return };
             match c {
                 Control::Revoke { sid } => h.close_session(&sid),
+                Control::EndUser { tenant, user } => h.close_user(tenant, user),
                 Control::Devices { tenant, user } => {
                     tokio::spawn(async move { h.share_rate_budget(tenant, user, false).await });
                 }
@@ -180,15 +181,21 @@ impl Hub {
         self.fanout.control(Control::Revoke { sid: sid.to_string() });
     }
 
-    /// Ends every session of a user (a disabled account): their refresh tokens die and their sockets close
-    /// with 4010 on every hub, and this hub's sockets of the user on tokens of no listed session too.
+    /// Ends every session of a user (a disabled account): their refresh tokens die, and their sockets close
+    /// with 4010 on every hub, those on operator-minted tokens of no session included.
     pub fn end_user(&self, tenant: TenantId, user: UserId, families: &[String]) {
         for f in families {
             self.revoke_session(f);
         }
+        self.close_user(tenant, user);
+        self.fanout.control(Control::EndUser { tenant, user });
+    }
+
+    /// Closes this hub's connections of a user.
+    fn close_user(&self, tenant: TenantId, user: UserId) {
         for c in self.connections() {
             if c.tenant == tenant && c.user.id == user {
-                self.revoke_session(&c.sid);
+                c.close(CloseCode::SessionRevoked, "account disabled");
             }
         }
     }
