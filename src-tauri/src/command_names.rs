@@ -56,4 +56,7 @@ pub const COMMANDS: &[&str] = &[
     "transfer_status",
     "save_history_csv",
     "show_in_folder",
+    "start_at_login",
+    "set_start_at_login",
+    "pause_notifications",
 ];

@@ -299,3 +299,31 @@ pub async fn show_in_folder(path: String) -> R<()> {
     tauri_plugin_opener::reveal_item_in_dir(&path)
         .map_err(|e| CommandError::local(LocalErrorCode::Storage, format!("could not show {path}: {e}")))
 }
+
+/// Whether Tally starts (in the background) when the user logs in.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn start_at_login<R: tauri::Runtime>(app: tauri::AppHandle<R>) -> R2<bool> {
+    login_items(&app)?.is_enabled().map_err(login_item)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_start_at_login<R: tauri::Runtime>(app: tauri::AppHandle<R>, on: bool) -> R2<bool> {
+    let a = login_items(&app)?;
+    if on { a.enable() } else { a.disable() }.map_err(login_item)?;
+    a.is_enabled().map_err(login_item)
+}
+type R2<T> = Result<T, CommandError>;
+/// The autostart plugin's manager; absent where the platform has no login items (mobile).
+fn login_items<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+) -> R2<tauri::State<'_, tauri_plugin_autostart::AutoLaunchManager>> {
+    use tauri::Manager;
+    app.try_state().ok_or_else(|| CommandError::local(LocalErrorCode::InvalidInput, "this device has no login items"))
+}
+fn login_item(e: tauri_plugin_autostart::Error) -> CommandError {
+    CommandError::local(LocalErrorCode::Storage, format!("could not change the login item: {e}"))
+}
+/// Holds native notifications back for `minutes` (0 resumes them).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn pause_notifications(engine: Engn<'_>, minutes: u32) -> R<Prefs> {
+    engine.pause_notifications(minutes).map_err(err)
+}

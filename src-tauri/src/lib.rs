@@ -2,6 +2,7 @@
 //!
 //! Commands are an inlined plugin named `tally` (see build.rs); live data reaches the UI as the
 //! `tally://event` event; native notifications, the tray icon and window state are wired here.
+mod background;
 mod commands;
 mod tray;
 
@@ -14,6 +15,8 @@ use tauri::plugin::TauriPlugin;
 use tauri::{Emitter, Manager, Runtime};
 
 pub const EVENT: &str = "tally://event";
+/// The argument the login item starts Tally with: in the background, window hidden.
+pub const BACKGROUND_ARG: &str = "--background";
 
 include!("command_names.rs");
 
@@ -77,7 +80,10 @@ pub fn commands_plugin<R: Runtime>() -> TauriPlugin<R> {
         limits,
         transfer_status,
         save_history_csv,
-        show_in_folder
+        show_in_folder,
+        start_at_login,
+        set_start_at_login,
+        pause_notifications
     ]);
     tauri::plugin::Builder::new("tally")
         .invoke_handler(move |invoke| {
@@ -110,18 +116,20 @@ pub fn focus_main<R: Runtime>(app: &tauri::AppHandle<R>) {
     }
 }
 
+/// The native notifier; every click on a notification goes to `background::act`.
 fn notifier<R: Runtime>(app: &tauri::AppHandle<R>) -> Arc<dyn Notifier> {
-    #[cfg(desktop)]
+    #[cfg(target_os = "linux")]
     {
         let handle = app.clone();
-        Arc::new(tally_client::notify::DesktopNotifier {
-            app_name: "Tally".into(),
-            on_click: Some(Arc::new(move |target| {
-                // A click focuses the window on what the notification is about.
-                focus_main(&handle);
-                let _ = handle.emit(EVENT, AppEvent::Open { target });
-            })),
-        })
+        let on_action: tally_client::notify::OnAction = Arc::new(move |a| background::act(&handle, a));
+        let n = tally_client::notify_dbus::DbusNotifier::start("Tally", on_action);
+        app.manage(n.clone());
+        n
+    }
+    #[cfg(any(target_os = "macos", target_os = "windows"))]
+    {
+        let _ = app;
+        Arc::new(tally_client::notify::DesktopNotifier { app_name: "Tally".into() })
     }
     #[cfg(mobile)]
     {
@@ -226,12 +234,16 @@ pub fn run() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TALLY_LOG").unwrap_or_else(|_| "info".into()))
         .try_init();
-    let builder = tauri::Builder::default()
-        .plugin(commands_plugin())
-        .plugin(tauri_plugin_dialog::init())
-        .plugin(tauri_plugin_opener::init());
+    let builder = tauri::Builder::default();
+    // First, so a second launch ends before anything else starts: it brings the running window forward.
     #[cfg(desktop)]
-    let builder = builder.plugin(tauri_plugin_window_state::Builder::default().build());
+    let builder = builder.plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| focus_main(app)));
+    let builder =
+        builder.plugin(commands_plugin()).plugin(tauri_plugin_dialog::init()).plugin(tauri_plugin_opener::init());
+    #[cfg(desktop)]
+    let builder = builder.plugin(tauri_plugin_window_state::Builder::default().build()).plugin(
+        tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, Some(vec![BACKGROUND_ARG])),
+    );
     #[cfg(mobile)]
     let builder = builder.plugin(tauri_plugin_notification::init());
     let result = builder
@@ -239,10 +251,20 @@ pub fn run() {
             let engine = setup(app.handle());
             #[cfg(desktop)]
             tray::create(app.handle())?;
-            let _ = engine;
+            // Started at login: stay out of sight until the user opens Tally.
+            if std::env::args().any(|a| a == BACKGROUND_ARG) {
+                if let Some(w) = app.get_webview_window("main") {
+                    let _ = w.hide();
+                    engine.set_background(true);
+                }
+            }
             Ok(())
         })
         .on_window_event(|window, event| {
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                background::on_close_requested(window, api);
+                return;
+            }
             // Background means out of sight (hidden or minimised), not merely another window in front.
             if let tauri::WindowEvent::Focused(_) | tauri::WindowEvent::Resized(_) = event {
                 if let Some(engine) = window.app_handle().try_state::<Arc<Engine>>() {
@@ -253,12 +275,16 @@ pub fn run() {
         })
         .build(tauri::generate_context!());
     match result {
-        Ok(app) => app.run(|handle, event| {
-            if let tauri::RunEvent::Exit = event {
+        Ok(app) => app.run(|handle, event| match event {
+            tauri::RunEvent::Exit => {
                 if let Some(engine) = handle.try_state::<Arc<Engine>>() {
                     engine.shutdown();
                 }
             }
+            // macOS: a click on the Dock icon brings the hidden window back.
+            #[cfg(target_os = "macos")]
+            tauri::RunEvent::Reopen { .. } => focus_main(handle),
+            _ => {}
         }),
         Err(e) => {
             eprintln!("Tally could not start: {e}");

@@ -549,6 +549,32 @@ test("settings: theme override (sign-out is in tests/browser-account.mjs)", asyn
   await done();
 });
 
+test("settings: keep running when closed, start at login, pause notifications (and a pause from the tray shows)", async () => {
+  const { page, fake, done } = await open();
+  await page.click(tid("nav-settings"));
+  const keep = page.getByRole("checkbox", { name: "Keep running when the window is closed" });
+  eq(await keep.isChecked(), true, "on by default");
+  await keep.click();
+  await until(async () => (await fake(() => window.__tallyFake.prefs.keep_running)) === false, "saved off");
+  const login = page.getByRole("checkbox", { name: "Start Tally when I log in" });
+  eq(await login.isChecked(), false, "off by default");
+  await login.click();
+  await until(async () => (await fake(() => window.__tallyFake.loginItem)) === true, "login item on");
+  await page.click(tid("pause-notifications"));
+  await page.locator(tid("paused-until")).waitFor();
+  await page.click(tid("resume-notifications"));
+  await page.locator(tid("pause-notifications")).waitFor();
+  eq(await fake(() => window.__tallyFake.prefs.notifications_paused_until ?? null), null, "resumed");
+  // The tray's "Pause notifications for 1 hour" changes the prefs outside Settings: Settings follows.
+  await fake(() => {
+    const f = window.__tallyFake;
+    f.prefs.notifications_paused_until = Date.now() + 3_600_000;
+    f.changed({ topic: "prefs" });
+  });
+  await page.locator(tid("paused-until")).waitFor();
+  await done();
+});
+
 test("narrow window: bottom bar, same layout", async () => {
   const { page, done } = await open({}, { viewport: { width: 390, height: 800 } });
   await page.locator(tid("balance-amount")).waitFor();

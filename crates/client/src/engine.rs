@@ -367,6 +367,19 @@ impl Engine {
     pub fn prefs(&self) -> Result<Prefs, Error> {
         self.store()?.prefs()
     }
+    /// Holds native notifications back for `minutes` (0 resumes them). Returns the prefs as they are now.
+    pub fn pause_notifications(&self, minutes: u32) -> Result<Prefs, Error> {
+        if minutes > 7 * 24 * 60 {
+            return Err(Error::InvalidInput("notifications can be paused for at most a week".into()));
+        }
+        let store = self.store()?;
+        let mut p = store.prefs()?;
+        p.notifications_paused_until = (minutes > 0).then(|| crate::store::now_ms() + i64::from(minutes) * 60_000);
+        store.set_prefs(&p)?;
+        self.changed(vec![Change::Prefs]);
+        Ok(p)
+    }
+
     pub fn set_prefs(&self, p: &Prefs) -> Result<(), Error> {
         if p.transfer_expiry_secs < 30 || p.transfer_expiry_secs > 24 * 3600 {
             return Err(Error::InvalidInput("offline transfer expiry must be between 30 seconds and 24 hours".into()));

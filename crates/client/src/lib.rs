@@ -11,6 +11,8 @@ pub mod backoff;
 pub mod engine;
 pub mod netwatch;
 pub mod notify;
+#[cfg(target_os = "linux")]
+pub mod notify_dbus;
 pub mod outbox;
 pub mod queries;
 pub mod secrets;

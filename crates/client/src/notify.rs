@@ -16,7 +16,35 @@ pub struct Native {
     pub target: Option<NotificationTarget>,
 }
 
-/// Shows notifications. The desktop implementation uses notify-rust; tests record.
+/// What acting on a notification asks the app to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NoteAction {
+    /// Show this screen (the transfer, the room at that message, the notification).
+    Open(NotificationTarget),
+    /// Bring the app's window back.
+    ShowApp,
+    /// End the app.
+    Quit,
+}
+
+/// One action a notification offers: `key` `default` is a click on the notification itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoteButton {
+    pub key: String,
+    pub label: String,
+    pub action: NoteAction,
+}
+
+impl NoteButton {
+    pub fn new(key: &str, label: &str, action: NoteAction) -> NoteButton {
+        NoteButton { key: key.into(), label: label.into(), action }
+    }
+}
+
+/// Where every click on a notification goes, on every platform that reports clicks.
+pub type OnAction = std::sync::Arc<dyn Fn(NoteAction) + Send + Sync>;
+
+/// Shows notifications. Linux: `notify_dbus::DbusNotifier`; macOS and Windows: notify-rust; tests record.
 pub trait Notifier: Send + Sync {
     fn show(&self, n: &Native) -> Result<(), Error>;
 }
@@ -33,12 +61,11 @@ impl Notifier for RecordingNotifier {
     }
 }
 
-/// Desktop notifications through the platform's service (D-Bus org.freedesktop.Notifications on Linux).
-#[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows", target_os = "freebsd"))]
+/// Desktop notifications through notify-rust where the app does not speak D-Bus itself (macOS, Windows).
+/// These platforms bring the app forward on a click; the click's target is not reported (docs/ARCHITECTURE.md).
+#[cfg(any(target_os = "macos", target_os = "windows"))]
 pub struct DesktopNotifier {
     pub app_name: String,
-    /// Called with the notification's target when the user clicks it (where the platform reports clicks).
-    pub on_click: Option<std::sync::Arc<dyn Fn(NotificationTarget) + Send + Sync>>,
 }
 
 /// The longest title and body a notification shows (system surfaces cut them anyway).
@@ -73,57 +100,13 @@ pub fn notification_body(s: &str, markup: bool) -> String {
     out
 }
 
-/// Whether the notification server parses markup in bodies (asked once).
-#[cfg(all(unix, not(target_os = "macos")))]
-fn server_parses_markup() -> bool {
-    static MARKUP: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *MARKUP.get_or_init(|| {
-        notify_rust::get_capabilities().map(|caps| caps.iter().any(|c| c == "body-markup")).unwrap_or(true)
-    })
-}
-#[cfg(not(all(unix, not(target_os = "macos"))))]
-fn server_parses_markup() -> bool {
-    false
-}
-
-#[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows", target_os = "freebsd"))]
+#[cfg(any(target_os = "macos", target_os = "windows"))]
 impl Notifier for DesktopNotifier {
     fn show(&self, n: &Native) -> Result<(), Error> {
         let mut note = notify_rust::Notification::new();
-        let (title, body) = (notification_title(&n.title), notification_body(&n.body, server_parses_markup()));
+        let (title, body) = (notification_title(&n.title), notification_body(&n.body, false));
         note.appname(&self.app_name).summary(&title).body(&body);
-        #[cfg(all(unix, not(target_os = "macos")))]
-        {
-            note.urgency(match n.priority {
-                Priority::Critical => notify_rust::Urgency::Critical,
-                Priority::Low => notify_rust::Urgency::Low,
-                _ => notify_rust::Urgency::Normal,
-            });
-            if n.target.is_some() {
-                note.action("default", "Open");
-            }
-        }
-        let handle = note.show().map_err(|e| {
-            let s = e.to_string();
-            if s.contains("org.freedesktop.Notifications") {
-                Error::Notify("no notification service is running on the session bus".into())
-            } else {
-                Error::Notify(s)
-            }
-        })?;
-        #[cfg(all(unix, not(target_os = "macos")))]
-        if let (Some(target), Some(cb)) = (n.target.clone(), self.on_click.clone()) {
-            std::thread::spawn(move || {
-                handle.wait_for_action(|action| {
-                    if action == "default" {
-                        cb(target);
-                    }
-                })
-            });
-        }
-        #[cfg(not(all(unix, not(target_os = "macos"))))]
-        let _ = handle;
-        Ok(())
+        note.show().map(|_| ()).map_err(|e| Error::Notify(e.to_string()))
     }
 }
 
@@ -169,6 +152,12 @@ pub fn allowed(prefs: &Prefs, kind: NotificationKind, priority: Priority, local_
     }
 }
 
+/// Whether the user paused notifications (until a time still ahead); critical security alerts still show.
+pub fn paused(prefs: &Prefs, kind: NotificationKind, priority: Priority, now_ms: i64) -> bool {
+    let critical_security = kind == NotificationKind::Security && priority == Priority::Critical;
+    !critical_security && prefs.notifications_paused_until.is_some_and(|until| now_ms < until)
+}
+
 /// Decides and raises native notifications for newly applied hub notifications and direct messages.
 pub struct Raiser<'a> {
     pub store: &'a Store,
@@ -199,7 +188,8 @@ impl Raiser<'_> {
         // One sanitiser for every notifier (desktop and mobile): others' text reaches a system surface.
         (n.title, n.body) = (notification_title(&n.title), notification_body(&n.body, false));
         let prefs = self.store.prefs()?;
-        if !allowed(&prefs, kind, n.priority, self.local_minute) {
+        let held = paused(&prefs, kind, n.priority, crate::store::now_ms());
+        if held || !allowed(&prefs, kind, n.priority, self.local_minute) {
             // Remember it anyway so it is not raised later by a replay.
             self.store.mark_notified(&n.key)?;
             return Ok(false);
@@ -329,5 +319,16 @@ mod tests {
         assert!(allowed(&prefs, NotificationKind::Payment, Priority::Normal, 12 * 60));
         assert!(!allowed(&prefs, NotificationKind::Security, Priority::High, 12 * 60), "muted");
         assert!(allowed(&prefs, NotificationKind::Security, Priority::Critical, 23 * 60), "critical security always");
+    }
+
+    #[test]
+    fn a_pause_holds_notifications_until_it_ends_but_not_critical_security() {
+        let now = 1_800_000_000_000;
+        let prefs = Prefs { notifications_paused_until: Some(now + 3_600_000), ..Default::default() };
+        assert!(paused(&prefs, NotificationKind::Payment, Priority::High, now));
+        assert!(paused(&prefs, NotificationKind::Security, Priority::High, now));
+        assert!(!paused(&prefs, NotificationKind::Security, Priority::Critical, now), "critical security always");
+        assert!(!paused(&prefs, NotificationKind::Payment, Priority::High, now + 3_600_000), "it ends");
+        assert!(!paused(&Prefs::default(), NotificationKind::Payment, Priority::High, now));
     }
 }

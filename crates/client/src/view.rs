@@ -270,6 +270,13 @@ pub struct Prefs {
     /// Keep chat history offline: every room's newest 10,000 messages (all of any smaller room) stay on
     /// this device; off keeps the newest 500 per room. Older messages are fetched when scrolled to.
     pub keep_chat_history: bool,
+    /// Closing the window hides it and the app keeps its connection and raises notifications (desktop);
+    /// off, closing the window quits.
+    pub keep_running: bool,
+    /// Native notifications are held back until then (ms since the epoch; "Pause notifications for 1
+    /// hour" in the tray). Critical security alerts still show.
+    #[ts(optional, type = "number")]
+    pub notifications_paused_until: Option<i64>,
 }
 
 impl Default for Prefs {
@@ -280,6 +287,8 @@ impl Default for Prefs {
             transfer_expiry_secs: 300,
             theme: "system".into(),
             keep_chat_history: true,
+            keep_running: true,
+            notifications_paused_until: None,
         }
     }
 }
@@ -306,6 +315,8 @@ pub enum Change {
     Sync,
     /// The app lock locked or unlocked (see [`AppLockState`]).
     Lock,
+    /// The preferences changed outside Settings (a pause from the tray).
+    Prefs,
 }
 
 /// Every topic, for when the UI must re-read everything (it missed events).
@@ -320,6 +331,7 @@ pub fn all_changes() -> Vec<Change> {
         Change::Outbox,
         Change::Session,
         Change::Sync,
+        Change::Prefs,
     ]
 }
 

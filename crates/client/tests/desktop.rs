@@ -2,9 +2,16 @@
 //! Secret Service and a notification daemon on D-Bus). `make test` runs these inside
 //! scripts/desktop-session.sh with TALLY_REQUIRE_DESKTOP=1, where a missing service is a failure. Run
 //! bare (no session bus), they report what is missing and pass without checking.
-use tally_client::notify::{DesktopNotifier, Native, Notifier};
+use std::sync::Arc;
+use std::time::Duration;
+use tally_client::notify::{Native, NoteAction, Notifier, OnAction};
+use tally_client::notify_dbus::DbusNotifier;
 use tally_client::secrets::{KeyringStore, SecretStore, StoredSession};
-use tally_protocol::Priority;
+use tally_protocol::{NotificationTarget, Priority};
+
+#[path = "../../../tests/support/notify_watch.rs"]
+mod notify_watch;
+use notify_watch::NotifyWatch;
 
 fn required() -> bool {
     std::env::var_os("TALLY_REQUIRE_DESKTOP").is_some()
@@ -44,16 +51,24 @@ fn sessions_round_trip_through_the_os_keychain() {
     assert_eq!(store.cache_key("http___127_0_0_1_1-7").unwrap(), None);
 }
 
+/// A notification goes to the real daemon, and clicking it there (`dunstctl action`, what a click does)
+/// comes back once to the one callback with its target; no thread waits per notification.
 #[test]
-fn native_notifications_reach_the_notification_daemon() {
-    let n = DesktopNotifier { app_name: "Tally test".into(), on_click: None };
-    let title = format!("Bob paid you 12.00 USD #{}", std::process::id());
+fn native_notifications_reach_the_daemon_and_a_click_comes_back_with_its_target() {
+    let (clicked, clicks) = std::sync::mpsc::channel();
+    let on_action: OnAction = Arc::new(move |a| {
+        let _ = clicked.send(a);
+    });
+    let watch = NotifyWatch::start();
+    let n = DbusNotifier::start("Tally test", on_action);
+    let title = format!("Bob paid you $12.00 #{}", std::process::id());
+    let target = NotificationTarget::Transfer { id: 41 };
     let shown = n.show(&Native {
         key: "n:1".into(),
         title: title.clone(),
-        body: "Rent".into(),
+        body: "Rent\u{202E}tnem".into(),
         priority: Priority::Normal,
-        target: None,
+        target: Some(target.clone()),
     });
     match shown {
         Ok(()) => {}
@@ -63,22 +78,34 @@ fn native_notifications_reach_the_notification_daemon() {
         }
         Err(e) => panic!("notification daemon unavailable in the desktop session: {e}"),
     }
-    if which("dunstctl") {
-        // The daemon has it (displayed or in its history).
-        let mut seen = false;
-        for _ in 0..50 {
-            let out = std::process::Command::new("dunstctl").arg("history").output().unwrap();
-            let disp = std::process::Command::new("dunstctl").arg("count").arg("displayed").output().unwrap();
-            if String::from_utf8_lossy(&out.stdout).contains(&title)
-                || String::from_utf8_lossy(&disp.stdout).trim() != "0"
-            {
-                seen = true;
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        assert!(seen, "the daemon never received the notification");
+    let Some(watch) = watch else { return assert!(!required(), "dbus-monitor is installed") };
+    if !which("dunstctl") {
+        assert!(!required(), "the desktop session has dunst");
+        return;
     }
+    let shown = watch.wait_for(&title, Duration::from_secs(5)).expect("the daemon was asked to show it");
+    assert_eq!(
+        (shown.app.as_str(), shown.body.as_str()),
+        ("Tally test", "Renttnem"),
+        "no bidi override reaches the daemon"
+    );
+    assert_eq!(shown.actions, ["default", "Open"]);
+    let displayed = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(30));
+        dunstctl(&["count", "displayed"]).trim() != "0"
+    });
+    assert!(displayed, "the daemon never showed the notification");
+    assert_eq!(n.waiting(), 1);
+    dunstctl(&["action", "0"]);
+    let got = clicks.recv_timeout(Duration::from_secs(5)).expect("the click came back");
+    assert_eq!(got, NoteAction::Open(target));
+    assert!(clicks.recv_timeout(Duration::from_millis(300)).is_err(), "one click, one action");
+    assert_eq!(n.waiting(), 0);
+}
+
+fn dunstctl(args: &[&str]) -> String {
+    let out = std::process::Command::new("dunstctl").args(args).output().expect("dunstctl");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn which(cmd: &str) -> bool {

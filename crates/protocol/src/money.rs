@@ -93,6 +93,21 @@ pub struct Money {
     pub currency: Currency,
 }
 
+/// "12.50 USD", "-3 JPY": the amount in major units with the currency's own number of decimals, for text
+/// outside the UI (notifications, the tray). The UI formats amounts itself from minor units (Intl).
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let digits = self.currency.exponent();
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let abs = self.minor.unsigned_abs();
+        if digits == 0 {
+            return write!(f, "{sign}{abs} {}", self.currency);
+        }
+        let p = 10u64.pow(digits);
+        write!(f, "{sign}{}.{:0width$} {}", abs / p, abs % p, self.currency, width = digits as usize)
+    }
+}
+
 impl Money {
     pub fn new(minor: i64, currency: Currency) -> Self {
         Money { minor, currency }
@@ -131,6 +146,15 @@ mod tests {
         }
         let exp = |c: &str| Currency::parse(c).unwrap().exponent();
         assert_eq!((exp("JPY"), exp("USD"), exp("BHD"), exp("EUR")), (0, 2, 3, 2));
+    }
+
+    #[test]
+    fn money_is_written_with_its_currencys_decimals() {
+        assert_eq!(Money::new(1250, Currency::USD).to_string(), "12.50 USD");
+        assert_eq!(Money::new(-5, Currency::USD).to_string(), "-0.05 USD");
+        assert_eq!(Money::new(1234, Currency::parse("JPY").unwrap()).to_string(), "1234 JPY");
+        assert_eq!(Money::new(1_001, Currency::parse("KWD").unwrap()).to_string(), "1.001 KWD");
+        assert_eq!(Money::new(i64::MIN, Currency::USD).to_string(), "-92233720368547758.08 USD");
     }
 
     #[test]

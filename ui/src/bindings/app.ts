@@ -190,12 +190,22 @@ theme: string,
  * Keep chat history offline: every room's newest 10,000 messages (all of any smaller room) stay on
  * this device; off keeps the newest 500 per room. Older messages are fetched when scrolled to.
  */
-keep_chat_history: boolean, };
+keep_chat_history: boolean, 
+/**
+ * Closing the window hides it and the app keeps its connection and raises notifications (desktop);
+ * off, closing the window quits.
+ */
+keep_running: boolean, 
+/**
+ * Native notifications are held back until then (ms since the epoch; "Pause notifications for 1
+ * hour" in the tray). Critical security alerts still show.
+ */
+notifications_paused_until?: number, };
 
 /**
  * What changed in the local store; the UI re-reads the parts it shows. Pushed as the `tally://changed` event.
  */
-export type Change = { "topic": "balances" } | { "topic": "transactions" } | { "topic": "transfers" } | { "topic": "rooms" } | { "topic": "messages", room: number, } | { "topic": "typing", room: number, } | { "topic": "presence" } | { "topic": "notifications" } | { "topic": "outbox" } | { "topic": "session" } | { "topic": "sync" } | { "topic": "lock" };
+export type Change = { "topic": "balances" } | { "topic": "transactions" } | { "topic": "transfers" } | { "topic": "rooms" } | { "topic": "messages", room: number, } | { "topic": "typing", room: number, } | { "topic": "presence" } | { "topic": "notifications" } | { "topic": "outbox" } | { "topic": "session" } | { "topic": "sync" } | { "topic": "lock" } | { "topic": "prefs" };
 
 /**
  * Pushed to the UI: `tally://event`.

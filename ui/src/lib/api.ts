@@ -202,6 +202,11 @@ export const search = (query: string) => call<SearchResults>("search", { query }
 export const setPresence = (status: PresenceStatus) => call<null>("set_presence", { status });
 export const prefs = () => call<Prefs>("prefs");
 export const setPrefs = (p: Prefs) => call<null>("set_prefs", { prefs: p });
+/** Holds native notifications back for `minutes` (0 resumes them); the prefs as they are now. */
+export const pauseNotifications = (minutes: number) => call<Prefs>("pause_notifications", { minutes });
+/** Whether Tally starts, in the background, when the user logs in (desktop). */
+export const startAtLogin = () => call<boolean>("start_at_login");
+export const setStartAtLogin = (on: boolean) => call<boolean>("set_start_at_login", { on });
 export const setFocusedView = (view: string, room: number | null) => call<null>("set_focused_view", { view, room });
 export const syncProgress = () => call<SyncProgress>("sync_progress");
 export const limits = () => call<LimitsView>("limits");

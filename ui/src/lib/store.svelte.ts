@@ -178,6 +178,7 @@ export const ALL_CHANGES: readonly Change[] = [
   { topic: "outbox" },
   { topic: "session" },
   { topic: "sync" },
+  { topic: "prefs" },
 ];
 
 export type ChangeHandler = (changes: Change[]) => void;

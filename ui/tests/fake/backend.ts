@@ -126,7 +126,8 @@ export class FakeBackend {
   me: UserSummary = USERS[0];
   session: SessionInfo | null;
   conn: ConnState;
-  prefs: Prefs = { muted_kinds: [], quiet_hours: null, transfer_expiry_secs: 300, theme: "system", keep_chat_history: true };
+  prefs: Prefs = { muted_kinds: [], quiet_hours: null, transfer_expiry_secs: 300, theme: "system", keep_chat_history: true, keep_running: true };
+  loginItem = false;
   readonly now: number;
   readonly tick: number;
 
@@ -1093,6 +1094,16 @@ export class FakeBackend {
       case "set_prefs":
         this.prefs = structuredClone(a.prefs as Prefs);
         return null;
+      case "pause_notifications": {
+        const minutes = a.minutes as number;
+        this.prefs.notifications_paused_until = minutes > 0 ? Date.now() + minutes * 60_000 : undefined;
+        return structuredClone(this.prefs);
+      }
+      case "start_at_login":
+        return this.loginItem;
+      case "set_start_at_login":
+        this.loginItem = a.on as boolean;
+        return this.loginItem;
       case "set_focused_view":
         return null;
       case "sync_progress":

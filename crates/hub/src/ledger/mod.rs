@@ -23,18 +23,9 @@ use tally_protocol::*;
 /// The tenant's external account (the outside world) in postings.
 const EXTERNAL: UserId = 0;
 
-/// "12.50 USD" — for notification texts (the UI formats amounts itself from minor units).
+/// "12.50 USD" — for notification texts (`Money`'s one text form, shared with the app).
 pub fn fmt_money(m: Money) -> String {
-    let digits = m.currency.exponent();
-    let neg = m.minor < 0;
-    let abs = m.minor.unsigned_abs();
-    let s = if digits == 0 {
-        abs.to_string()
-    } else {
-        let p = 10u64.pow(digits);
-        format!("{}.{:0width$}", abs / p, abs % p, width = digits as usize)
-    };
-    format!("{}{} {}", if neg { "-" } else { "" }, s, m.currency)
+    m.to_string()
 }
 
 fn validate_memo(memo: &str) -> HubResult<()> {

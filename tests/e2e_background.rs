@@ -1,0 +1,150 @@
+//! The app living in the background, end to end: the real app binary in the real WebView, a real hub,
+//! the desktop session's real notification daemon (dunst) and X server. Alice closes the window the way a
+//! window manager closes it; the app keeps running, says so in a notification (there is no tray host on
+//! Xvfb), and a click on that notification brings the window back. With the window closed again, bob pays
+//! alice through the socket: exactly one native notification with the payment's title and body is shown,
+//! and clicking it opens the window on that payment. With "Keep running when the window is closed" off,
+//! closing the window ends the app.
+use std::sync::Arc;
+use std::time::Duration;
+use tally_client::notify::RecordingNotifier;
+use tally_client::secrets::MemoryStore;
+use tally_client::view::*;
+use tally_client::{Engine, EngineConfig};
+use tally_protocol::*;
+
+#[path = "support/notify_watch.rs"]
+mod notify_watch;
+#[path = "support/webview.rs"]
+mod webview;
+#[path = "support/x11_window.rs"]
+mod x11_window;
+use notify_watch::NotifyWatch;
+use webview::*;
+use x11_window::X11;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_window_keeps_tally_running_and_notifications_open_the_payment() {
+    tokio::time::timeout(Duration::from_secs(240), scenario())
+        .await
+        .expect("the background scenario took over 4 minutes");
+}
+
+fn dunstctl(args: &[&str]) -> String {
+    let out = std::process::Command::new("dunstctl").args(args).output().expect("dunstctl (dunst) is installed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Waits until the daemon shows `n` notifications.
+async fn displayed(n: usize) {
+    for _ in 0..100 {
+        if dunstctl(&["count", "displayed"]).trim() == n.to_string() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the daemon does not show {n} notification(s): {}", dunstctl(&["count", "displayed"]));
+}
+
+async fn until(what: &str, mut ok: impl FnMut() -> bool) {
+    for _ in 0..100 {
+        if ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn scenario() {
+    tally_client::install_crypto();
+    let hub_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = format!("http://127.0.0.1:{port}");
+    let hub = tally_hub::start(hub_config(hub_dir.path(), port)).await.expect("hub");
+    let app_data = tempfile::tempdir().unwrap();
+    let Some((_driver, c)) = open_app(app_data.path(), "background").await else { return };
+    let watch = NotifyWatch::start().expect("dbus-monitor on the session bus");
+    let x = X11::connect();
+    dunstctl(&["close-all"]);
+
+    // Alice signs in.
+    let field = wait_css(&c, "[data-testid=signin-server]").await;
+    field.clear().await.unwrap();
+    field.send_keys(&server).await.unwrap();
+    wait_css(&c, "[data-testid=signin-username]").await.send_keys("alice").await.unwrap();
+    wait_css(&c, "[data-testid=signin-password]").await.send_keys(tally_hub::demo::PASSWORD).await.unwrap();
+    click(&c, "[data-testid=signin-submit]").await;
+    let live = "const e = document.querySelector('[data-testid=conn-pill]'); return e && e.dataset.state === 'live';";
+    wait_js(&c, "live", live).await;
+    let win = x.find("Tally").expect("the app's window on the X server");
+    let pid = x.pid(win).expect("the window names its process");
+    assert!(x.viewable(win));
+
+    // 1. Closed as a window manager closes it: hidden, not ended, and the daemon says Tally still runs.
+    x.close(win);
+    until("the window to go out of sight", || !x.viewable(win)).await;
+    let notice = watch.wait_for("Tally is still running", Duration::from_secs(5)).expect("the still-running notice");
+    assert_eq!(notice.actions, ["default", "Open Tally", "quit", "Quit"]);
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists(), "the app is still running");
+    wait_js(&c, "the page still answering", "return document.readyState === 'complete';").await;
+    // A click on the notice brings the window back.
+    displayed(1).await;
+    dunstctl(&["action", "0"]);
+    until("the window back on screen", || x.viewable(win)).await;
+
+    // 2. Closed again (the notice is dismissed); bob pays alice through the socket.
+    x.close(win);
+    until("the window to go out of sight again", || !x.viewable(win)).await;
+    watch.wait_for("Tally is still running", Duration::from_secs(5));
+    until("the second notice", || watch.all().iter().filter(|s| s.summary == "Tally is still running").count() == 2)
+        .await;
+    dunstctl(&["close-all"]);
+    let bob_dir = tempfile::tempdir().unwrap();
+    let bob = Engine::new(
+        EngineConfig::new(bob_dir.path(), "e2e-bob"),
+        Arc::new(MemoryStore::default()),
+        Arc::new(RecordingNotifier::default()),
+    );
+    bob.sign_in(&server, "bob", tally_hub::demo::PASSWORD, None).await.unwrap();
+    let mut w = bob.conn_watch().unwrap();
+    tokio::time::timeout(WAIT, w.wait_for(|s| matches!(s, ConnState::Live { .. }))).await.unwrap().unwrap();
+    let memo = format!("for the tickets {}", std::process::id());
+    bob.send_money(&SendMoney { to: "alice".into(), amount: Money::new(1_234, Currency::USD), memo: memo.clone() })
+        .unwrap();
+    let paid = watch.wait_for("paid you", Duration::from_secs(20)).expect("a native notification of the payment");
+    assert_eq!(paid.app, "Tally");
+    assert_eq!(paid.summary, "Bob Brown paid you 12.34 USD");
+    assert!(paid.body.contains(&memo), "the memo is in the body: {paid:?}");
+    tokio::time::sleep(Duration::from_millis(1500)).await; // the transfer completes; nothing more is raised
+    let payments: Vec<_> = watch.all().into_iter().filter(|s| s.summary.contains("paid you")).collect();
+    assert_eq!(payments.len(), 1, "exactly one notification for one payment: {payments:?}");
+
+    // 3. A click on it opens the window on that payment.
+    displayed(1).await;
+    dunstctl(&["action", "0"]);
+    until("the window back on screen", || x.viewable(win)).await;
+    let detail = format!(
+        "const d = document.querySelector('[data-testid=detail-dialog]'); return d && d.textContent.includes({memo:?});"
+    );
+    wait_js(&c, "the payment's details open", &detail).await;
+    shot(&c, "bg-01-opened-from-notification").await;
+
+    // 4. With "Keep running when the window is closed" off, closing the window ends the app.
+    wait_css(&c, "[data-testid=detail-dialog]").await.send_keys("\u{E00C}").await.unwrap(); // Escape
+    nav(&c, "settings").await;
+    let toggle = "[data-testid=keep-running-toggle]";
+    wait_js(&c, "the setting, on", &format!("return document.querySelector('{toggle}')?.checked === true;")).await;
+    click(&c, toggle).await;
+    let off = "return [...document.querySelectorAll('[data-testid=toast]')].some(t => t.textContent.includes('Closing the window quits Tally'));";
+    wait_js(&c, "the setting saved", off).await;
+    x.close(win);
+    let proc = format!("/proc/{pid}");
+    until("the app to end", || !std::path::Path::new(&proc).exists() || is_zombie(&proc)).await;
+    bob.shutdown();
+    hub.shutdown().await;
+}
+
+fn is_zombie(proc: &str) -> bool {
+    std::fs::read_to_string(format!("{proc}/stat")).map(|s| s.contains(") Z ")).unwrap_or(true)
+}
