@@ -3,8 +3,9 @@
 //! window manager closes it; the app keeps running, says so in a notification (there is no tray host on
 //! Xvfb), and a click on that notification brings the window back. With the window closed again, bob pays
 //! alice through the socket: exactly one native notification with the payment's title and body is shown,
-//! and clicking it opens the window on that payment. With "Keep running when the window is closed" off,
-//! closing the window ends the app.
+//! and clicking it opens the window on that payment. A tally://pay link opened by a second launch fills
+//! Send's review in, and alice sends it. With "Keep running when the window is closed" off, closing the
+//! window ends the app.
 use std::sync::Arc;
 use std::time::Duration;
 use tally_client::notify::RecordingNotifier;
@@ -130,8 +131,33 @@ async fn scenario() {
     wait_js(&c, "the payment's details open", &detail).await;
     shot(&c, "bg-01-opened-from-notification").await;
 
-    // 4. With "Keep running when the window is closed" off, closing the window ends the app.
     wait_css(&c, "[data-testid=detail-dialog]").await.send_keys("\u{E00C}").await.unwrap(); // Escape
+
+    // 4. A tally://pay link, opened as the OS opens one (a second launch with the link, handed to the
+    //    running app, which comes forward): Send's review, filled in; nothing moves until alice sends.
+    x.close(win);
+    until("the window out of sight before the link", || !x.viewable(win)).await;
+    let before = bob.balances().unwrap()[0].balance.available;
+    let link = "tally://pay?to=bob&amount=3.21&currency=USD&memo=from%20a%20link";
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_tally"))
+        .arg(link)
+        .env("TALLY_DATA_DIR", app_data.path().join("second"))
+        .status()
+        .expect("a second launch");
+    assert!(second.success(), "the second launch hands the link over and ends");
+    until("the window brought forward by the link", || x.viewable(win)).await;
+    let review = "const r = document.querySelector('[data-testid=send-review]'); return r && r.textContent.includes('$3.21') && r.textContent.includes('from a link') && !!document.querySelector('[data-testid=send-from-link]');";
+    wait_js(&c, "the link's payment at review", review).await;
+    shot(&c, "bg-02-pay-link-review").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(bob.balances().unwrap()[0].balance.available, before, "the link moved no money by itself");
+    click(&c, "[data-testid=send-confirm]").await;
+    let done =
+        "const r = document.querySelector('[data-testid=send-result]'); return r && r.dataset.phase === 'completed';";
+    wait_js(&c, "the payment completed", done).await;
+    shot(&c, "bg-03-pay-link-completed").await;
+
+    // 5. With "Keep running when the window is closed" off, closing the window ends the app.
     nav(&c, "settings").await;
     let toggle = "[data-testid=keep-running-toggle]";
     wait_js(&c, "the setting, on", &format!("return document.querySelector('{toggle}')?.checked === true;")).await;

@@ -59,4 +59,5 @@ pub const COMMANDS: &[&str] = &[
     "start_at_login",
     "set_start_at_login",
     "pause_notifications",
+    "take_link",
 ];

@@ -327,3 +327,8 @@ fn login_item(e: tauri_plugin_autostart::Error) -> CommandError {
 pub async fn pause_notifications(engine: Engn<'_>, minutes: u32) -> R<Prefs> {
     engine.pause_notifications(minutes).map_err(err)
 }
+/// The `tally://` link opened last, once (None when there is none): what it asks for, or why not.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn take_link(pending: State<'_, crate::links::PendingLink>) -> R<Option<tally_client::links::OpenedLink>> {
+    Ok(pending.take())
+}

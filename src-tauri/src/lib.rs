@@ -4,6 +4,7 @@
 //! `tally://event` event; native notifications, the tray icon and window state are wired here.
 mod background;
 mod commands;
+mod links;
 mod tray;
 
 use std::path::PathBuf;
@@ -83,7 +84,8 @@ pub fn commands_plugin<R: Runtime>() -> TauriPlugin<R> {
         show_in_folder,
         start_at_login,
         set_start_at_login,
-        pause_notifications
+        pause_notifications,
+        take_link
     ]);
     tauri::plugin::Builder::new("tally")
         .invoke_handler(move |invoke| {
@@ -235,11 +237,15 @@ pub fn run() {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TALLY_LOG").unwrap_or_else(|_| "info".into()))
         .try_init();
     let builder = tauri::Builder::default();
-    // First, so a second launch ends before anything else starts: it brings the running window forward.
+    // First, so a second launch ends before anything else starts: it brings the running window forward
+    // (with its deep-link feature, the second launch's tally:// link reaches this one's deep-link handler).
     #[cfg(desktop)]
     let builder = builder.plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| focus_main(app)));
-    let builder =
-        builder.plugin(commands_plugin()).plugin(tauri_plugin_dialog::init()).plugin(tauri_plugin_opener::init());
+    let builder = builder
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(commands_plugin())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init());
     #[cfg(desktop)]
     let builder = builder.plugin(tauri_plugin_window_state::Builder::default().build()).plugin(
         tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, Some(vec![BACKGROUND_ARG])),
@@ -251,6 +257,7 @@ pub fn run() {
             let engine = setup(app.handle());
             #[cfg(desktop)]
             tray::create(app.handle())?;
+            links::listen(app.handle());
             // Started at login: stay out of sight until the user opens Tally.
             if std::env::args().any(|a| a == BACKGROUND_ARG) {
                 if let Some(w) = app.get_webview_window("main") {

@@ -575,6 +575,45 @@ test("settings: keep running when closed, start at login, pause notifications (a
   await done();
 });
 
+test("tally:// links: a pay link fills Send's review in (never sends), a bad one says why, my pay link shows a QR code", async () => {
+  const { page, fake, done } = await open();
+  await page.locator(tid("balance-amount")).waitFor();
+  const link = (l) => fake((l) => window.__tallyFake.openLink(l), l);
+  const before = await fake(() => window.__tallyFake.nextTransfer);
+  // A valid pay link: review, filled in, with the "from a link" note; nothing was sent.
+  await link({ outcome: "intent", intent: { kind: "pay", to: "bob", amount: { minor: 1234, currency: "USD" }, memo: "Tickets" } });
+  await page.locator(tid("send-review")).waitFor();
+  await page.locator(tid("send-from-link")).waitFor();
+  const review = await text(page, tid("send-review"));
+  ok(review.includes("$12.34") && review.includes("Bob Brown") && review.includes("Tickets"), review);
+  eq(await fake(() => window.__tallyFake.nextTransfer), before, "a link never sends by itself");
+  await shot(page, "link-pay-review");
+  // Over the balance: the amount step, saying why.
+  await link({ outcome: "intent", intent: { kind: "pay", to: "bob", amount: { minor: 999_999_999, currency: "USD" }, memo: "" } });
+  await until(async () => (await text(page, tid("send-amount-error"))).length > 0, "the amount step says why");
+  // A currency the user does not hold.
+  await link({ outcome: "intent", intent: { kind: "pay", to: "bob", amount: { minor: 500, currency: "JPY" }, memo: "" } });
+  await until(async () => (await text(page, tid("send-amount-error"))).includes("you hold no JPY"), "no JPY");
+  // Someone not in the contacts: review says the server checks the name.
+  await link({ outcome: "intent", intent: { kind: "pay", to: "zed", amount: { minor: 100, currency: "USD" }, memo: "" } });
+  await until(async () => (await text(page, tid("send-from-link"))).includes("not in your contacts"), "unknown name noted");
+  // A link the engine could not read: its sentence.
+  await link({ outcome: "refused", message: "This link's amount must be more than zero." });
+  await until(async () => (await text(page, tid("toast-lane"))).includes("more than zero"), "the refusal is shown");
+  // A chat link opens the room.
+  await link({ outcome: "intent", intent: { kind: "chat", room: 7 } });
+  await until(async () => (await page.evaluate(() => document.body.innerText)).includes("pizza on Friday"), "the room is open");
+  // My pay link: the link and its QR code, with the amount typed.
+  await page.click(tid("nav-home"));
+  await page.click(tid("home-pay-link"));
+  await page.locator(`${tid("pay-link-dialog")} ${tid("qr-code")} svg`).waitFor();
+  eq(await text(page, tid("pay-link-text")), "tally://pay?to=alice", "no amount");
+  await page.fill(tid("pay-link-amount"), "12.5");
+  await until(async () => (await text(page, tid("pay-link-text"))) === "tally://pay?to=alice&amount=12.50&currency=USD", "with the amount");
+  await shot(page, "link-my-pay-link");
+  await done();
+});
+
 test("narrow window: bottom bar, same layout", async () => {
   const { page, done } = await open({}, { viewport: { width: 390, height: 800 } });
   await page.locator(tid("balance-amount")).waitFor();

@@ -9,6 +9,7 @@ pub mod api;
 pub mod api_account;
 pub mod backoff;
 pub mod engine;
+pub mod links;
 pub mod netwatch;
 pub mod notify;
 #[cfg(target_os = "linux")]

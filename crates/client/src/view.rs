@@ -355,6 +355,8 @@ pub enum AppEvent {
     Open {
         target: tally_protocol::NotificationTarget,
     },
+    /// A `tally://` link was opened: the UI takes it (`take_link`) and shows what it asks for.
+    LinkWaiting,
     /// Something went wrong outside any command the user ran (the keychain refused to keep the session,
     /// ...): show it, the user must know.
     Problem {
@@ -494,7 +496,9 @@ pub fn bindings() -> String {
         SyncKind,
         SyncPart,
         SyncProgress,
-        LimitsView
+        LimitsView,
+        crate::links::LinkIntent,
+        crate::links::OpenedLink
     );
     s.trim_end().to_string() + "\n"
 }

@@ -210,7 +210,7 @@ export type Change = { "topic": "balances" } | { "topic": "transactions" } | { "
 /**
  * Pushed to the UI: `tally://event`.
  */
-export type AppEvent = { "type": "conn", conn: ConnState, } | { "type": "changed", changes: Array<Change>, } | { "type": "toast", kind: NotificationKind, title: string, body: string, } | { "type": "open", target: NotificationTarget, } | { "type": "problem", error: CommandError, };
+export type AppEvent = { "type": "conn", conn: ConnState, } | { "type": "changed", changes: Array<Change>, } | { "type": "toast", kind: NotificationKind, title: string, body: string, } | { "type": "open", target: NotificationTarget, } | { "type": "link_waiting" } | { "type": "problem", error: CommandError, };
 
 /**
  * Errors that happen on this device (the hub's own are [`tally_protocol::ErrorCode`]s).
@@ -297,3 +297,13 @@ sent_today: Array<Money>,
  * Left of today's limit, per currency the user holds or sent today.
  */
 remaining_today: Array<Money>, };
+
+/**
+ * What a `tally://` link asks the app to show.
+ */
+export type LinkIntent = { "kind": "pay", to: string, amount?: Money, memo: string, } | { "kind": "chat", room: number, } | { "kind": "request", id: number, };
+
+/**
+ * A link the user opened, as the UI takes it: what it asks for, or why it cannot be followed.
+ */
+export type OpenedLink = { "outcome": "intent", intent: LinkIntent, } | { "outcome": "refused", message: string, };

@@ -4,6 +4,7 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
+  OpenedLink,
   AppEvent,
   AppLockState,
   BalancePoint,
@@ -207,6 +208,8 @@ export const pauseNotifications = (minutes: number) => call<Prefs>("pause_notifi
 /** Whether Tally starts, in the background, when the user logs in (desktop). */
 export const startAtLogin = () => call<boolean>("start_at_login");
 export const setStartAtLogin = (on: boolean) => call<boolean>("set_start_at_login", { on });
+/** The tally:// link opened last, once; null when there is none. */
+export const takeLink = () => call<OpenedLink | null>("take_link");
 export const setFocusedView = (view: string, room: number | null) => call<null>("set_focused_view", { view, room });
 export const syncProgress = () => call<SyncProgress>("sync_progress");
 export const limits = () => call<LimitsView>("limits");

@@ -1,7 +1,7 @@
 // App-wide view state. It holds no domain truth: the session, connection and counters mirror what the
 // Rust side reports; everything else is read from commands by the screens that show it.
 import type { Change, CommandError, ConnState, Prefs, SessionInfo, UnreadCounts } from "../bindings/app";
-import type { NotificationTarget, PresenceStatus, Transaction } from "../bindings/protocol";
+import type { Money, NotificationTarget, PresenceStatus, Transaction } from "../bindings/protocol";
 import type { IconName } from "./icons";
 
 export type View = "home" | "history" | "send" | "chat" | "notifications" | "settings";
@@ -16,6 +16,8 @@ export interface Route {
   search?: string | null;
   /** Prefill for Send's recipient. */
   sendTo?: string | null;
+  /** Send opened from a tally://pay link: its amount and note (`at` tells two openings apart). */
+  link?: { amount: Money | null; memo: string; at: number } | null;
   /** Settings opened to start turning on two-factor sign-in (the server requires it). */
   security?: "two_factor" | null;
 }

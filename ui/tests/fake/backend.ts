@@ -4,6 +4,7 @@
 // (bundled as an init script, see tests/fake/entry.ts).
 import type {
   AppEvent,
+  OpenedLink,
   AppLockState,
   CommandErrorCode,
   BalancePoint,
@@ -128,6 +129,12 @@ export class FakeBackend {
   conn: ConnState;
   prefs: Prefs = { muted_kinds: [], quiet_hours: null, transfer_expiry_secs: 300, theme: "system", keep_chat_history: true, keep_running: true };
   loginItem = false;
+  /** The tally:// link the engine holds until the UI takes it (as it would after reading one). */
+  pendingLink: OpenedLink | null = null;
+  openLink(l: OpenedLink): void {
+    this.pendingLink = l;
+    this.emit({ type: "link_waiting" });
+  }
   readonly now: number;
   readonly tick: number;
 
@@ -1098,6 +1105,11 @@ export class FakeBackend {
         const minutes = a.minutes as number;
         this.prefs.notifications_paused_until = minutes > 0 ? Date.now() + minutes * 60_000 : undefined;
         return structuredClone(this.prefs);
+      }
+      case "take_link": {
+        const l = this.pendingLink;
+        this.pendingLink = null;
+        return l;
       }
       case "start_at_login":
         return this.loginItem;
