@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
 # Builds the .deb (debug profile, to share the build cache), installs it with apt/dpkg, starts the installed
-# binary in the current X display and checks that its "Tally" window appears. Uninstalls afterwards.
+# binary in the current X display and checks that its "Tally" window appears; then the signed-update test
+# (scripts/update-test.sh) on the installed app. Uninstalls afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A development update key for this run (kept in target/, never in the repository): the build trusts its
+# public half, and scripts/update-test.sh signs a newer package with it.
+key="${CARGO_TARGET_DIR:-target}/update-key/tally.key"
+if [ ! -f "$key" ]; then
+  mkdir -p "$(dirname "$key")"
+  ui/node_modules/.bin/tauri signer generate --ci -p "" -w "$key" -f >/dev/null
+fi
+TALLY_UPDATE_PUBKEY="$(cat "$key.pub")"
+export TALLY_UPDATE_PUBKEY
 ui/node_modules/.bin/tauri build --debug --bundles deb >/tmp/tally-deb-build.log 2>&1 || { tail -40 /tmp/tally-deb-build.log; exit 1; }
 deb="$(ls -t "${CARGO_TARGET_DIR:-target}"/debug/bundle/deb/*.deb | head -1)"
 echo "built $deb"
@@ -24,4 +34,6 @@ sleep 3
 import -window root target/e2e-screenshots/deb-installed.png 2>/dev/null || true
 if [ -z "$found" ]; then echo "the installed app showed no Tally window" >&2; cat "$data/app.log" >&2; echo "0 passed, 1 failed"; exit 1; fi
 echo "installed package starts and shows its window"
-echo "1 passed, 0 failed"
+pkill -x tally 2>/dev/null || true
+scripts/update-test.sh "$(realpath "$deb")" "$key"
+echo "2 passed, 0 failed"

@@ -12,7 +12,8 @@ pkgs=(curl pkg-config libssl-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-
       xvfb xauth fonts-noto-color-emoji)
 if [ "$what" = test ]; then
   pkgs+=(chromium webkit2gtk-driver dbus dbus-x11 gnome-keyring dunst libsecret-tools imagemagick x11-utils xdotool
-         python3-venv postgresql redis-server haproxy)
+         python3-venv postgresql redis-server haproxy
+         sudo)  # the updater installs a .deb with `sudo dpkg -i` when no polkit agent is there (scripts/update-test.sh)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

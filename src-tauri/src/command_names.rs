@@ -60,4 +60,6 @@ pub const COMMANDS: &[&str] = &[
     "set_start_at_login",
     "pause_notifications",
     "take_link",
+    "check_update",
+    "install_update",
 ];

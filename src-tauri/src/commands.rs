@@ -332,3 +332,13 @@ pub async fn pause_notifications(engine: Engn<'_>, minutes: u32) -> R<Prefs> {
 pub async fn take_link(pending: State<'_, crate::links::PendingLink>) -> R<Option<tally_client::links::OpenedLink>> {
     Ok(pending.take())
 }
+/// Asks the update feed for a newer version (signed with this build's key).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn check_update<R: tauri::Runtime>(app: tauri::AppHandle<R>) -> R2<UpdateCheck> {
+    crate::updates::check(&app).await
+}
+/// Downloads, verifies and installs the newer version, then restarts into it.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn install_update<R: tauri::Runtime>(app: tauri::AppHandle<R>) -> R2<()> {
+    crate::updates::install(&app).await
+}

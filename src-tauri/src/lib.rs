@@ -6,6 +6,7 @@ mod background;
 mod commands;
 mod links;
 mod tray;
+mod updates;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -85,7 +86,9 @@ pub fn commands_plugin<R: Runtime>() -> TauriPlugin<R> {
         start_at_login,
         set_start_at_login,
         pause_notifications,
-        take_link
+        take_link,
+        check_update,
+        install_update
     ]);
     tauri::plugin::Builder::new("tally")
         .invoke_handler(move |invoke| {
@@ -247,9 +250,13 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init());
     #[cfg(desktop)]
-    let builder = builder.plugin(tauri_plugin_window_state::Builder::default().build()).plugin(
-        tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, Some(vec![BACKGROUND_ARG])),
-    );
+    let builder = builder
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![BACKGROUND_ARG]),
+        ));
     #[cfg(mobile)]
     let builder = builder.plugin(tauri_plugin_notification::init());
     let result = builder
@@ -258,6 +265,7 @@ pub fn run() {
             #[cfg(desktop)]
             tray::create(app.handle())?;
             links::listen(app.handle());
+            updates::check_quietly(app.handle());
             // Started at login: stay out of sight until the user opens Tally.
             if std::env::args().any(|a| a == BACKGROUND_ARG) {
                 if let Some(w) = app.get_webview_window("main") {

@@ -131,6 +131,16 @@ pub async fn nav(c: &Client, view: &str) {
 /// The app under a test identity (its own data dir and keychain service) in a WebDriver session, or
 /// `None` when the desktop pieces are missing and the run does not require them (then the test skips).
 pub async fn open_app(app_data: &std::path::Path, name: &str) -> Option<(Driver, Client)> {
+    open_app_at(env!("CARGO_BIN_EXE_tally"), app_data, name, &[]).await
+}
+
+/// `open_app` for a given binary (an installed one), with extra environment for the app.
+pub async fn open_app_at(
+    binary: &str,
+    app_data: &std::path::Path,
+    name: &str,
+    env: &[(&str, &str)],
+) -> Option<(Driver, Client)> {
     let required = std::env::var_os("TALLY_REQUIRE_DESKTOP").is_some();
     let (Some(driver_bin), Some(_)) = (tool("tauri-driver"), tool("WebKitWebDriver")) else {
         assert!(!required, "tauri-driver or WebKitWebDriver is missing (scripts/deps.sh test installs them)");
@@ -149,6 +159,7 @@ pub async fn open_app(app_data: &std::path::Path, name: &str) -> Option<(Driver,
             .env("TALLY_DATA_DIR", app_data)
             .env("TALLY_KEYRING_SERVICE", format!("app.tally.{name}-{}", std::process::id()))
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .process_group(0)
@@ -157,7 +168,7 @@ pub async fn open_app(app_data: &std::path::Path, name: &str) -> Option<(Driver,
     );
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), "wry".into());
-    caps.insert("tauri:options".into(), serde_json::json!({"application": env!("CARGO_BIN_EXE_tally")}));
+    caps.insert("tauri:options".into(), serde_json::json!({ "application": binary }));
     let wd_url = format!("http://127.0.0.1:{wd_port}");
     for _ in 0..50 {
         let mut builder = ClientBuilder::rustls().expect("tls");

@@ -614,6 +614,29 @@ test("tally:// links: a pay link fills Send's review in (never sends), a bad one
   await done();
 });
 
+test("settings: check for updates, a bad signature refused, install with progress", async () => {
+  const { page, fake, done } = await open();
+  await page.click(tid("nav-settings"));
+  await page.click(tid("update-check"));
+  await page.locator(tid("update-none")).waitFor();
+  await fake(() => {
+    const f = window.__tallyFake;
+    f.update = { current: "0.1.0", available: { version: "0.2.0", notes: "Faster sync." } };
+    f.updateOutcome = "bad_signature";
+  });
+  await page.click(tid("update-check"));
+  await page.locator(tid("update-available")).waitFor();
+  await page.click(tid("update-install"));
+  await until(async () => (await text(page, tid("update-error"))).includes("signature does not match"), "the refusal is said");
+  eq(await fake(() => window.__tallyFake.updatesInstalled), 0, "nothing installed");
+  await fake(() => (window.__tallyFake.updateOutcome = "installed"));
+  await page.click(tid("update-install"));
+  await until(async () => (await fake(() => window.__tallyFake.updatesInstalled)) === 1, "installed");
+  await page.locator(tid("update-progress")).waitFor();
+  ok((await text(page, tid("update-progress"))).includes("50%"), "progress in percent");
+  await done();
+});
+
 test("narrow window: bottom bar, same layout", async () => {
   const { page, done } = await open({}, { viewport: { width: 390, height: 800 } });
   await page.locator(tid("balance-amount")).waitFor();

@@ -362,6 +362,33 @@ pub enum AppEvent {
     Problem {
         error: CommandError,
     },
+    /// The quiet check at start found a newer version (installed from Settings).
+    UpdateAvailable {
+        version: String,
+    },
+    /// An update is downloading: bytes so far, of how many when the server says.
+    UpdateProgress {
+        #[ts(type = "number")]
+        downloaded: u64,
+        #[ts(type = "number | null")]
+        total: Option<u64>,
+    },
+}
+
+/// What "Check for updates" found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct UpdateCheck {
+    /// This app's version.
+    pub current: String,
+    /// A newer version, signed with this app's key, when there is one.
+    pub available: Option<UpdateOffer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct UpdateOffer {
+    pub version: String,
+    /// The release notes, when the feed has them.
+    pub notes: Option<String>,
 }
 
 /// Errors that happen on this device (the hub's own are [`tally_protocol::ErrorCode`]s).
@@ -380,6 +407,8 @@ pub enum LocalErrorCode {
     InsecureServer,
     /// The app lock is on: the PIN first.
     Locked,
+    /// Checking for, downloading or installing an update failed (a bad signature among others).
+    Update,
 }
 
 /// A command's error code: one of this device's or one of the hub's (the same strings on the wire).
@@ -498,7 +527,9 @@ pub fn bindings() -> String {
         SyncProgress,
         LimitsView,
         crate::links::LinkIntent,
-        crate::links::OpenedLink
+        crate::links::OpenedLink,
+        UpdateCheck,
+        UpdateOffer
     );
     s.trim_end().to_string() + "\n"
 }

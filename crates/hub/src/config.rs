@@ -53,6 +53,10 @@ pub struct Config {
     /// tenant keeps what an operator set. Other tenants: POST /v1/admin/tenants.
     #[arg(long, env = "TALLY_REGISTRATION")]
     pub registration: Option<crate::store::repo::Registration>,
+    /// Serve the app's update feed from this directory at /updates/ (`latest.json` and the signed
+    /// bundles it names; any static server does the same). Unset: no /updates/.
+    #[arg(long, env = "TALLY_UPDATES_DIR")]
+    pub updates_dir: Option<PathBuf>,
     /// Seed a demo tenant (alice, bob, carol) and run a bot that pays and messages them.
     #[arg(long, env = "TALLY_DEMO", default_value_t = false)]
     pub demo: bool,

@@ -210,12 +210,12 @@ export type Change = { "topic": "balances" } | { "topic": "transactions" } | { "
 /**
  * Pushed to the UI: `tally://event`.
  */
-export type AppEvent = { "type": "conn", conn: ConnState, } | { "type": "changed", changes: Array<Change>, } | { "type": "toast", kind: NotificationKind, title: string, body: string, } | { "type": "open", target: NotificationTarget, } | { "type": "link_waiting" } | { "type": "problem", error: CommandError, };
+export type AppEvent = { "type": "conn", conn: ConnState, } | { "type": "changed", changes: Array<Change>, } | { "type": "toast", kind: NotificationKind, title: string, body: string, } | { "type": "open", target: NotificationTarget, } | { "type": "link_waiting" } | { "type": "problem", error: CommandError, } | { "type": "update_available", version: string, } | { "type": "update_progress", downloaded: number, total: number | null, };
 
 /**
  * Errors that happen on this device (the hub's own are [`tally_protocol::ErrorCode`]s).
  */
-export type LocalErrorCode = "offline" | "not_signed_in" | "invalid_input" | "keychain_unavailable" | "notifications_unavailable" | "storage" | "network" | "auth" | "insecure_server" | "locked";
+export type LocalErrorCode = "offline" | "not_signed_in" | "invalid_input" | "keychain_unavailable" | "notifications_unavailable" | "storage" | "network" | "auth" | "insecure_server" | "locked" | "update";
 
 /**
  * A command's error code: one of this device's or one of the hub's (the same strings on the wire).
@@ -307,3 +307,22 @@ export type LinkIntent = { "kind": "pay", to: string, amount?: Money, memo: stri
  * A link the user opened, as the UI takes it: what it asks for, or why it cannot be followed.
  */
 export type OpenedLink = { "outcome": "intent", intent: LinkIntent, } | { "outcome": "refused", message: string, };
+
+/**
+ * What "Check for updates" found.
+ */
+export type UpdateCheck = { 
+/**
+ * This app's version.
+ */
+current: string, 
+/**
+ * A newer version, signed with this app's key, when there is one.
+ */
+available: UpdateOffer | null, };
+
+export type UpdateOffer = { version: string, 
+/**
+ * The release notes, when the feed has them.
+ */
+notes: string | null, };

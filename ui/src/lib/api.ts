@@ -5,6 +5,7 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
   OpenedLink,
+  UpdateCheck,
   AppEvent,
   AppLockState,
   BalancePoint,
@@ -210,6 +211,10 @@ export const startAtLogin = () => call<boolean>("start_at_login");
 export const setStartAtLogin = (on: boolean) => call<boolean>("set_start_at_login", { on });
 /** The tally:// link opened last, once; null when there is none. */
 export const takeLink = () => call<OpenedLink | null>("take_link");
+/** Asks the update feed for a newer, signed version. */
+export const checkUpdate = () => call<UpdateCheck>("check_update");
+/** Downloads, verifies and installs the newer version; the app restarts into it. */
+export const installUpdate = () => call<null>("install_update");
 export const setFocusedView = (view: string, room: number | null) => call<null>("set_focused_view", { view, room });
 export const syncProgress = () => call<SyncProgress>("sync_progress");
 export const limits = () => call<LimitsView>("limits");

@@ -83,6 +83,8 @@ class AppState {
    * banner leading to Settings → Security shows while it is true.
    */
   mustEnrol = $state(false);
+  /** An update downloading (the engine's update_progress events); null when none is. */
+  updateProgress = $state<{ downloaded: number; total: number | null } | null>(null);
 }
 
 export const app = new AppState();

@@ -5,6 +5,7 @@
 import type {
   AppEvent,
   OpenedLink,
+  UpdateCheck,
   AppLockState,
   CommandErrorCode,
   BalancePoint,
@@ -129,6 +130,10 @@ export class FakeBackend {
   conn: ConnState;
   prefs: Prefs = { muted_kinds: [], quiet_hours: null, transfer_expiry_secs: 300, theme: "system", keep_chat_history: true, keep_running: true };
   loginItem = false;
+  /** What the update feed offers, and what installing does ("bad_signature": refused as the plugin refuses). */
+  update: UpdateCheck = { current: "0.1.0", available: null };
+  updateOutcome: "installed" | "bad_signature" = "installed";
+  updatesInstalled = 0;
   /** The tally:// link the engine holds until the UI takes it (as it would after reading one). */
   pendingLink: OpenedLink | null = null;
   openLink(l: OpenedLink): void {
@@ -1106,6 +1111,14 @@ export class FakeBackend {
         this.prefs.notifications_paused_until = minutes > 0 ? Date.now() + minutes * 60_000 : undefined;
         return structuredClone(this.prefs);
       }
+      case "check_update":
+        return structuredClone(this.update);
+      case "install_update":
+        if (!this.update.available) throw err("update", "There is no newer version to install.");
+        this.emit({ type: "update_progress", downloaded: 512_000, total: 1_024_000 });
+        if (this.updateOutcome === "bad_signature") throw err("update", "The update's signature does not match Tally's key. It was not installed.");
+        this.updatesInstalled++;
+        return null;
       case "take_link": {
         const l = this.pendingLink;
         this.pendingLink = null;

@@ -86,12 +86,13 @@ pub fn router(state: AppState) -> Router {
     let admin = errors::limited(admin, ADMIN_BODY_LIMIT)
         .merge(errors::limited(admin_bulk, ADMIN_BULK_BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), admin::gate));
-    errors::limited(ops, ACCOUNT_BODY_LIMIT)
-        .merge(errors::limited(accounts, ACCOUNT_BODY_LIMIT))
-        .merge(admin)
-        .fallback(errors::no_such_endpoint)
-        .method_not_allowed_fallback(errors::wrong_method)
-        .with_state(state)
+    let mut routes =
+        errors::limited(ops, ACCOUNT_BODY_LIMIT).merge(errors::limited(accounts, ACCOUNT_BODY_LIMIT)).merge(admin);
+    if let Some(dir) = &state.hub.cfg.updates_dir {
+        // The app's update feed: static files (no listing; paths outside the directory are refused).
+        routes = routes.nest_service("/updates", tower_http::services::ServeDir::new(dir));
+    }
+    routes.fallback(errors::no_such_endpoint).method_not_allowed_fallback(errors::wrong_method).with_state(state)
 }
 
 /// The `--metrics-bind` listener: Prometheus text and liveness, nothing else.
