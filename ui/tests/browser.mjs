@@ -8,6 +8,7 @@ import { createServer } from "node:http";
 import { dirname, extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { a11yTests } from "./browser-a11y.mjs";
 import { accountTests } from "./browser-account.mjs";
 import { layoutTests } from "./browser-layout.mjs";
 import { lockTests } from "./browser-lock.mjs";
@@ -874,6 +875,7 @@ accountTests({ test, open, ok, eq, tid, shot, until, text });
 
 // The app lock: Settings, the lock screen, wrong PINs, a locked start, phones (tests/browser-lock.mjs).
 lockTests({ test, open, ok, eq, tid, shot, until, text });
+a11yTests({ test, open, ok, tid });
 
 // ---------- typing latency ----------
 
