@@ -72,6 +72,16 @@ export function accountTests({ test, open, ok, eq, tid, shot, until, text }) {
     await done();
   });
 
+  test("the first screen opens without an error when the remembered server does not answer; typing an address that does not answer says so", async () => {
+    const { page, done } = await open({ signedIn: false, unreachable: ["http://127.0.0.1:8787"] });
+    await page.locator(tid("signin-server")).waitFor();
+    await page.waitForTimeout(800); // past the server probe
+    eq(await page.locator('[role="alert"]:has-text("reach the server")').count(), 0, "no error before anything was typed");
+    await page.fill(tid("signin-server"), "https://unreachable.example");
+    await until(async () => (await page.locator(tid("signin-error")).count()) > 0, `said once the user typed it: ${await page.evaluate(() => document.body.innerText.slice(0, 400))}`);
+    await done();
+  });
+
   test("sign-up: a closed server says to ask the operator; an invite server needs a valid code; two-factor required leads to set-up", async () => {
     const servers = {
       "https://closed.example": { registration: "closed" },
@@ -425,6 +435,14 @@ export function accountTests({ test, open, ok, eq, tid, shot, until, text }) {
 
   test("sign-out deletes this device's data by default; 'Keep offline data' sends wipe: false", async () => {
     const { page, fake, done } = await open();
+    // Every toast that appears, kept (a false error after signing out would flash by).
+    await page.evaluate(() => {
+      const log = (window.__toasts = []);
+      new MutationObserver(() => {
+        for (const t of document.querySelectorAll('[data-testid="toast"]')) if (!log.includes(t.innerText)) log.push(t.innerText);
+      }).observe(document.body, { childList: true, subtree: true, characterData: true });
+    });
+    const errors = async () => (await page.evaluate(() => window.__toasts)).filter((t) => /couldn.t|signed out/i.test(t) && !/^Signed out/.test(t));
     await page.click(tid("nav-settings"));
     await page.click(tid("sign-out"));
     const keep = page.locator(tid("sign-out-keep"));
@@ -437,6 +455,8 @@ export function accountTests({ test, open, ok, eq, tid, shot, until, text }) {
     // (The toast strip stays collapsed while the cursor is in the password field; the live region says it.)
     await until(async () => (await text(page, tid("live-region"))).includes("removed from this device"), "says the data was removed");
     eq(JSON.stringify(await fake(() => window.__tallyFake.signOuts)), JSON.stringify([{ wipe: true }]), "sign_out {wipe: true}");
+    await page.waitForTimeout(300);
+    eq(JSON.stringify(await errors()), "[]", "no error toast after signing out");
 
     // Typed, then clicked with the "Signed out" toast waiting: the strip must not open during the press
     // (it would move the button away and lose the click; see Toasts.svelte).

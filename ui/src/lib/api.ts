@@ -99,6 +99,14 @@ export function onLockedError(hook: ((command: string) => void) | null): void {
   lockedHook = hook;
 }
 
+/**
+ * Whether a read failed only because the session ended (signing out, or the hub ended it): the sign-in
+ * screen is on its way, so a screen that was loading says nothing rather than "Couldn't load …".
+ */
+export function isSignedOut(e: unknown): boolean {
+  return toCommandError(e).code === "not_signed_in";
+}
+
 async function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
   try {
     return await invoke<T>(`plugin:tally|${command}`, args);

@@ -65,6 +65,8 @@ export interface FakeConfig {
   servers?: Record<string, Partial<FakePolicy>>;
   /** Usernames with two-factor already on (code FAKE_TOTP, recovery codes FAKE_RECOVERY). */
   twoFactor?: string[];
+  /** Servers that do not answer (as `https://unreachable.example` never does). */
+  unreachable?: string[];
   /** The signed-in session's server requires two-factor and the account has none (found by `two_factor_status`). */
   mustEnrol?: boolean;
   /** The app lock is on with this PIN (and minutes, default 5). A lock that is on starts locked. */
@@ -189,6 +191,7 @@ export class FakeBackend {
     this.accounts = new FakeAccounts(USERS, DEMO_PASSWORD, this.now);
     for (const [server, p] of Object.entries(cfg.servers ?? {})) this.accounts.setPolicy(server, p);
     for (const u of cfg.twoFactor ?? []) this.accounts.enableTwoFactor(u);
+    for (const s of cfg.unreachable ?? []) this.accounts.unreachable.add(s);
     this.session =
       cfg.signedIn === false
         ? null
@@ -932,6 +935,7 @@ export class FakeBackend {
       case "demo_info": {
         const server = a.server as string;
         if (!/^https?:\/\//.test(server)) throw err("invalid_input", "not a URL");
+        if (this.accounts.unreachable.has(server.trim().replace(/\/+$/, ""))) throw err("network", "couldn't reach the server (connection refused)");
         return { demo: true, users: ["alice", "bob", "carol"], password: DEMO_PASSWORD } satisfies DemoInfo;
       }
       case "sign_in": {
