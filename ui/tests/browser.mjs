@@ -1066,6 +1066,45 @@ test("other people's text: bidi controls in a name, a memo and a message cannot 
   await done();
 });
 
+test("one rule for text others control: hostile names in devices, 'Signed in as', contacts and memos show no bidi control on any view", async () => {
+  const { page, fake, done } = await open();
+  await page.locator(tid("balance-amount")).waitFor();
+  await fake(() => {
+    const f = window.__tallyFake;
+    f.accounts.account("alice").devices[1].device = "Eve's phone\u202Eenohp";
+    f.setDisplayName("alice", "Ann\u202Eevil");
+    f.setDisplayName("bob", "\u2067evil\u2069 Bob");
+    f.incomingPayment("bob", 500, "\u202Eevil memo");
+    f.changed({ topic: "session" });
+  });
+  /** Every text node and accessible-name attribute in the page that still holds a bidi control. */
+  const leaks = () =>
+    page.evaluate(() => {
+      const re = /[\u202A-\u202E\u2066-\u2069]/;
+      const out = [];
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) if (re.test(n.data)) out.push(`text in <${n.parentElement?.tagName.toLowerCase()}>: ${JSON.stringify(n.data)}`);
+      for (const el of document.querySelectorAll("[aria-label],[title],[alt],[placeholder]"))
+        for (const a of ["aria-label", "title", "alt", "placeholder"]) if (re.test(el.getAttribute(a) ?? "")) out.push(`${a} of <${el.tagName.toLowerCase()}>: ${JSON.stringify(el.getAttribute(a))}`);
+      if (re.test(document.title)) out.push(`the window title: ${JSON.stringify(document.title)}`);
+      return out;
+    });
+  const problems = [];
+  for (const view of ["home", "history", "send", "chat", "notifications", "settings"]) {
+    await page.click(tid(`nav-${view}`));
+    await page.waitForTimeout(300);
+    for (const l of await leaks()) problems.push(`${view}: ${l}`);
+  }
+  await page.locator(tid("device-name")).first().waitFor();
+  const device = page.locator(tid("device-name"), { hasText: "Eve" });
+  eq(await readsLeftToRight(page, `${tid("device-name")} >> text=Eve`, "phone"), true, "the device name reads as typed, not 'phone phone'");
+  eq(await device.evaluate((el) => el.tagName), "BDI", "the device name is isolated");
+  eq(await readsLeftToRight(page, tid("signed-in-as"), "evil"), true, "'Signed in as' reads the display name as typed");
+  ok((await text(page, tid("signed-in-as"))).includes("@alice"), "and the username after it");
+  ok(problems.length === 0, `bidi controls shown:\n  ${problems.join("\n  ")}`);
+  await done();
+});
+
 test("sign-in: one error at a time, cleared on change; wrong password cleared and focused; title; last server and username kept after sign-out", async () => {
   const { page, done } = await open({ signedIn: false });
   await page.locator(tid("signin-username")).waitFor();

@@ -10,7 +10,9 @@
 // own direction from its first strong character — and a visible marker in every place a name appears
 // is noise a person cannot act on. The implicit marks LRM, RLM and ALM (U+200E, U+200F, U+061C) are
 // kept: they only nudge neutral characters and cannot reorder letters. The stored text is not changed;
-// only what is displayed (and the accessible names built from it).
+// only what is displayed (and the accessible names built from it). `components/UserText.svelte` is the rule
+// as a component; `displayName` (lib/people.ts) applies it to names. A Chromium test scans every view's
+// text and accessible names for a leaked control.
 
 const CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
 
