@@ -34,9 +34,12 @@ export XDG_DATA_HOME="${XDG_DATA_HOME:-$(mktemp -d)}"
 eval "$(printf 'tally-test\n' | gnome-keyring-daemon --unlock --components=secrets 2>/dev/null)" || true
 export GNOME_KEYRING_CONTROL SSH_AUTH_SOCK 2>/dev/null || true
 
-# Notification daemon on the session bus.
+# Notification daemon on the session bus, configured as a user has it: Debian's stock dunstrc (it parses
+# markup in bodies and says so, so the app's escaping is what is tested), else dunst's built-in defaults.
 if command -v dunst >/dev/null; then
-  dunst -conf /dev/null >/dev/null 2>&1 &
+  conf=/etc/xdg/dunst/dunstrc
+  [ -f "$conf" ] || conf=/dev/null
+  dunst -conf "$conf" >/dev/null 2>&1 &
   pids="$pids $!"
   for _ in $(seq 1 100); do
     dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner \

@@ -66,7 +66,7 @@ fn native_notifications_reach_the_daemon_and_a_click_comes_back_with_its_target(
     let shown = n.show(&Native {
         key: "n:1".into(),
         title: title.clone(),
-        body: "Rent\u{202E}tnem".into(),
+        body: "Rent <b>&</b>\u{202E}tnem".into(),
         priority: Priority::Normal,
         target: Some(target.clone()),
     });
@@ -84,11 +84,9 @@ fn native_notifications_reach_the_daemon_and_a_click_comes_back_with_its_target(
         return;
     }
     let shown = watch.wait_for(&title, Duration::from_secs(5)).expect("the daemon was asked to show it");
-    assert_eq!(
-        (shown.app.as_str(), shown.body.as_str()),
-        ("Tally test", "Renttnem"),
-        "no bidi override reaches the daemon"
-    );
+    // The daemon as users have it (Debian's dunstrc) parses markup and says so: others' text is escaped,
+    // and no bidi override reaches it.
+    assert_eq!((shown.app.as_str(), shown.body.as_str()), ("Tally test", "Rent &lt;b&gt;&amp;&lt;/b&gt;tnem"));
     assert_eq!(shown.actions, ["default", "Open"]);
     let displayed = (0..100).any(|_| {
         std::thread::sleep(Duration::from_millis(30));
