@@ -156,6 +156,10 @@ async fn scenario() {
         "const r = document.querySelector('[data-testid=send-result]'); return r && r.dataset.phase === 'completed';";
     wait_js(&c, "the payment completed", done).await;
     shot(&c, "bg-03-pay-link-completed").await;
+    // Watched on Send with the window in front: the app says it, no system popup repeats it.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let own: Vec<_> = watch.all().into_iter().filter(|s| s.summary.contains("sent to")).collect();
+    assert!(own.is_empty(), "no popup for your own payment while you watch it: {own:?}");
 
     // 5. With "Keep running when the window is closed" off, closing the window ends the app.
     nav(&c, "settings").await;

@@ -118,6 +118,9 @@ pub fn focus_main<R: Runtime>(app: &tauri::AppHandle<R>) {
         let _ = w.unminimize();
         let _ = w.show();
         let _ = w.set_focus();
+        if let Some(engine) = app.try_state::<Arc<Engine>>() {
+            engine.set_background(false);
+        }
     }
 }
 

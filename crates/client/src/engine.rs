@@ -63,6 +63,8 @@ pub struct Engine {
     tls: Result<Arc<rustls::ClientConfig>, String>,
     /// Shared with the socket task, which hides notification contents while the app is locked.
     lock: Arc<Mutex<app_lock::LockRuntime>>,
+    /// Whether the app's window is in front (shared with the socket task: no popup for what it shows).
+    foreground: Arc<std::sync::atomic::AtomicBool>,
 }
 
 fn slug(s: &str) -> String {
@@ -80,7 +82,19 @@ impl Engine {
         let (events, _) = broadcast::channel(1024);
         let tls = crate::tls::client_config(cfg.extra_ca_pem.as_deref()).map_err(|e| e.to_string());
         let network = Mutex::new(netwatch::platform());
-        Engine { cfg, secrets, notifier, events, active: Mutex::new(None), network, tls, lock: Default::default() }
+        // In front until the shell says otherwise (a start at login hides the window at once).
+        let foreground = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        Engine {
+            cfg,
+            secrets,
+            notifier,
+            events,
+            active: Mutex::new(None),
+            network,
+            tls,
+            lock: Default::default(),
+            foreground,
+        }
     }
 
     /// The TLS trust every connection uses (an unusable extra CA is reported at each sign-in).
@@ -153,6 +167,7 @@ impl Engine {
             pages_fetched: Default::default(),
             cache_account: cache_key::cache_account(&db_dir),
             lock: self.lock.clone(),
+            foreground: self.foreground.clone(),
         });
         if let Some(t) = first {
             shared.install_tokens(t)?;
@@ -250,6 +265,7 @@ impl Engine {
     /// Background apps back off longer (cap 120 s instead of 10 s); coming back to the front retries at once
     /// when the last attempt is older than the foreground cap.
     pub fn set_background(&self, background: bool) {
+        self.foreground.store(!background, std::sync::atomic::Ordering::Relaxed);
         self.lock_on_return(background);
         let _ = self.with(|a| {
             let _ = a.cmds.send(Cmd::Background(background));

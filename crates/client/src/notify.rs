@@ -168,6 +168,15 @@ pub struct Raiser<'a> {
     pub focused_room: Option<i64>,
     /// The app lock hides the app: say that something happened, not what (no names, amounts or text).
     pub private: bool,
+    /// The app's window is in front: news the app already shows the user (their own payment going
+    /// through) gets no system popup.
+    pub foreground: bool,
+}
+
+/// What the app itself shows while it is in front, so a system popup would only repeat it: the
+/// confirmation of the user's own payment (its failure still pops up: the user may have moved on).
+fn shown_in_app(kind: NotificationKind, priority: Priority) -> bool {
+    kind == NotificationKind::Transfer && priority == Priority::Low
 }
 
 /// What a notification says while the app lock hides the app.
@@ -196,6 +205,9 @@ impl Raiser<'_> {
         }
         if !self.store.mark_notified(&n.key)? {
             return Ok(false);
+        }
+        if self.foreground && shown_in_app(kind, n.priority) {
+            return Ok(true); // new (the app's own toast says it), but no system popup
         }
         if let Err(e) = self.notifier.show(&n) {
             // Say it once (a missing notification service is not news the second time).
@@ -273,7 +285,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("c.db"), 1).unwrap();
         let rec = RecordingNotifier::default();
-        let raiser = Raiser { store: &store, notifier: &rec, local_minute: 600, focused_room: None, private: false };
+        let raiser = Raiser {
+            store: &store,
+            notifier: &rec,
+            local_minute: 600,
+            focused_room: None,
+            private: false,
+            foreground: false,
+        };
         let n = Notification {
             id: 7,
             kind: NotificationKind::Payment,
@@ -290,6 +309,39 @@ mod tests {
             (shown[0].title.as_str(), shown[0].body.as_str()),
             ("Payment from Mallory Bank", "12.00 USD for rent")
         );
+    }
+
+    /// Your own payment going through, while you watch it in the app: the app says it, no system popup;
+    /// with the window closed, the popup comes; a failure pops up either way.
+    #[test]
+    fn your_own_payment_pops_up_only_while_the_app_is_out_of_sight() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.db"), 1).unwrap();
+        let rec = RecordingNotifier::default();
+        let note = |id, priority| Notification {
+            id,
+            kind: NotificationKind::Transfer,
+            priority,
+            title: "12.00 USD sent to Bob".into(),
+            body: String::new(),
+            target: None,
+            read: false,
+            created_at: crate::store::now_ms(),
+        };
+        let front = Raiser {
+            store: &store,
+            notifier: &rec,
+            local_minute: 600,
+            focused_room: None,
+            private: false,
+            foreground: true,
+        };
+        assert!(front.notification(&note(1, Priority::Low)).unwrap(), "new: the app's toast says it");
+        assert!(front.notification(&note(2, Priority::High)).unwrap());
+        let back = Raiser { foreground: false, ..front };
+        assert!(back.notification(&note(3, Priority::Low)).unwrap());
+        let keys: Vec<String> = rec.shown.lock().unwrap().iter().map(|n| n.key.clone()).collect();
+        assert_eq!(keys, ["n:2", "n:3"]);
     }
 
     #[test]

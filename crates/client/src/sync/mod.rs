@@ -76,6 +76,8 @@ pub struct Shared {
     pub cache_account: String,
     /// The app lock's state: while it hides the app, notifications say only that something happened.
     pub lock: Arc<Mutex<crate::engine::app_lock::LockRuntime>>,
+    /// The app's window is in front (`Engine::set_background(false)`).
+    pub foreground: Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub struct TokenState {
@@ -200,6 +202,7 @@ impl Shared {
             local_minute: crate::notify::local_minute_now(),
             focused_room: focused,
             private: self.lock.lock().unwrap_or_else(|e| e.into_inner()).hides_content(),
+            foreground: self.foreground.load(std::sync::atomic::Ordering::Relaxed),
         };
         for n in notifications {
             match r.notification(n) {

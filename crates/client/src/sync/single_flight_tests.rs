@@ -47,6 +47,7 @@ fn shared(url: &str, dir: &std::path::Path, tokens: &crate::api::Tokens) -> Arc<
         pages_fetched: Default::default(),
         cache_account: "test".into(),
         lock: Default::default(),
+        foreground: Default::default(),
     })
 }
 
