@@ -864,6 +864,20 @@ test("chat: presence and last seen under a direct room's name and in the room li
   await page.click(`${tid("room-item")}[data-room="9"]`);
   await until(async () => (await sub()).startsWith("last seen "), "the seeded DM has a last seen");
   await shot(page, "chat-last-seen");
+
+  // Offline, nobody's presence is known any more: "online" becomes what it was, and when.
+  await page.click(`${tid("room-item")}[data-room="7"]`);
+  await fake(() => window.__tallyFake.setPresenceOf(7, "online"));
+  await until(async () => (await sub()) === "online", "online again");
+  const dot = page.locator(`${tid("room-item")}[data-room="7"] ${tid("presence-dot")}`);
+  eq(await dot.getAttribute("data-stale"), null, "a live dot while connected");
+  await fake(() => window.__tallyFake.setConn({ state: "offline", since: Date.now() }));
+  await until(async () => /^online as of \d/.test(await sub()), `"online as of <time>" while offline (got "${await sub()}")`);
+  eq(await dot.getAttribute("data-stale"), "true", "the dot is hollow: last known");
+  ok(!(await page.locator(`${tid("room-item")}[data-room="7"]`).textContent()).includes(", online,"), "the room list does not say online");
+  await shot(page, "chat-presence-offline");
+  await fake(() => window.__tallyFake.setConn({ state: "live", latency_ms: 20 }));
+  await until(async () => (await sub()) === "online", "live again");
   await done();
 });
 

@@ -5,6 +5,14 @@ const at = (d: number, h: number, m: number) => new Date(2026, 11, d, h, m).getT
 const NOW = at(10, 16, 0);
 
 describe("presenceLine", () => {
+  it("is last known only while not connected", () => {
+    const lost = NOW - 5 * 60_000;
+    expect(presenceLine("online", null, NOW, "en-GB", { since: lost })).toMatch(/^online as of \d/);
+    expect(presenceLine("busy", null, NOW, "en-GB", { since: null })).toBe("busy when last connected");
+    expect(presenceLine("offline", null, NOW, "en-GB", { since: lost })).toBe("offline");
+    expect(presenceLine("online", null, NOW, "en-GB", null)).toBe("online");
+  });
+
   it("names the status while they are around, whatever last_seen says", () => {
     expect(presenceLine("online", null, NOW, "en-GB")).toBe("online");
     expect(presenceLine("busy", null, NOW, "en-GB")).toBe("busy");

@@ -39,11 +39,26 @@ export const PRESENCE_LABEL: Record<PresenceStatus, string> = {
  * A direct room's other member, under their name: "online", "busy", "away", "last seen 14:02" (or
  * "yesterday 14:02", "3 Dec"), "offline" when never seen; null when their presence is unknown.
  */
-export function presenceLine(presence: PresenceStatus | null, lastSeen: number | null, now = Date.now(), locale = userLocale()): string | null {
+export function presenceLine(
+  presence: PresenceStatus | null,
+  lastSeen: number | null,
+  now = Date.now(),
+  locale = userLocale(),
+  stale: Stale = null,
+): string | null {
   if (presence === null) return null;
-  if (presence !== "offline" && presence !== "invisible") return PRESENCE_LABEL[presence].toLowerCase();
+  const present = presence !== "offline" && presence !== "invisible";
+  if (stale && present) {
+    // Not connected: what they were when the app last knew, and when that was.
+    const label = PRESENCE_LABEL[presence].toLowerCase();
+    return stale.since === null ? `${label} when last connected` : `${label} as of ${formatLastSeen(stale.since, locale, now)}`;
+  }
+  if (present) return PRESENCE_LABEL[presence].toLowerCase();
   return lastSeen === null ? "offline" : `last seen ${formatLastSeen(lastSeen, locale, now)}`;
 }
+
+/** The app is not connected (since when, if it was connected this session): presence is last known only. */
+export type Stale = { since: number | null } | null;
 
 /** "Bob is typing…", "Bob and Carol are typing…", "3 people are typing…" */
 export function typingText(users: UserSummary[]): string {

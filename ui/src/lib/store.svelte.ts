@@ -83,6 +83,8 @@ class AppState {
    * banner leading to Settings → Security shows while it is true.
    */
   mustEnrol = $state(false);
+  /** When the connection was last lost (null while live, or when it never was live this session). */
+  lostAt = $state<number | null>(null);
   /** An update downloading (the engine's update_progress events); null when none is. */
   updateProgress = $state<{ downloaded: number; total: number | null } | null>(null);
 }
@@ -244,4 +246,9 @@ export function isDark(): boolean {
   if (t === "dark") return true;
   if (t === "light") return false;
   return typeof matchMedia === "function" && matchMedia("(prefers-color-scheme: dark)").matches;
+}
+
+/** Presence shown while not connected is last known only (see `presenceLine`); null while live. */
+export function presenceStale(): { since: number | null } | null {
+  return app.conn.state === "live" ? null : { since: app.lostAt };
 }
