@@ -278,7 +278,7 @@ pub async fn save_history_csv<Rt: tauri::Runtime>(
         tally_client::queries::iso8601(tally_client::store::now_ms()).get(..10).unwrap_or("export")
     );
     let mut dialog = app.dialog().file().set_file_name(&name).add_filter("CSV", &["csv"]);
-    if let Ok(dir) = app.path().download_dir() {
+    if let Some(dir) = first_existing_dir([app.path().download_dir().ok(), app.path().home_dir().ok()]) {
         dialog = dialog.set_directory(dir);
     }
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -291,6 +291,26 @@ pub async fn save_history_csv<Rt: tauri::Runtime>(
         CommandError::local(LocalErrorCode::Storage, format!("could not write {}: {e}", path.display()))
     })?;
     Ok(Some(path.display().to_string()))
+}
+
+/// Where a save dialog opens: the first of `candidates` that is a directory (Downloads, else the home
+/// folder; a Downloads that does not exist must not leave the dialog in the working directory).
+fn first_existing_dir<const N: usize>(candidates: [Option<std::path::PathBuf>; N]) -> Option<std::path::PathBuf> {
+    candidates.into_iter().flatten().find(|d| d.is_dir())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_save_dialog_opens_in_downloads_else_home() {
+        let home = tempfile::tempdir().unwrap();
+        let downloads = home.path().join("Downloads");
+        let pick = || super::first_existing_dir([Some(downloads.clone()), Some(home.path().to_path_buf())]);
+        assert_eq!(pick(), Some(home.path().to_path_buf()), "no Downloads: the home folder");
+        std::fs::create_dir(&downloads).unwrap();
+        assert_eq!(pick(), Some(downloads.clone()));
+        assert_eq!(super::first_existing_dir::<1>([None]), None);
+    }
 }
 
 /// Shows a saved file in the system's file manager.

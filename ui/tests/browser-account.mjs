@@ -40,7 +40,7 @@ export function accountTests({ test, open, ok, eq, tid, shot, until, text }) {
     await shot(page, "signup-open");
     await page.fill(tid("signup-confirm"), "correct horse battery stapel");
     await page.click(tid("signup-submit"));
-    await until(async () => (await text(page, tid("signin-error"))).includes("don't match"), "the confirmation must match");
+    await until(async () => (await text(page, tid("signup-error-confirm"))).includes("don't match"), "the confirmation must match");
     await page.fill(tid("signup-confirm"), "correct horse battery staple");
     await page.keyboard.press("Enter");
     await page.locator(tid("balance-amount")).waitFor();
@@ -82,6 +82,26 @@ export function accountTests({ test, open, ok, eq, tid, shot, until, text }) {
     await done();
   });
 
+  test("sign-up: every problem the form can tell is said at once, in its field, before anything is sent", async () => {
+    const { page, fake, done } = await open({ signedIn: false });
+    await signUpAt(page, "http://127.0.0.1:8787");
+    await page.locator(tid("signup-username")).waitFor();
+    await page.fill(tid("signup-username"), "No Spaces!");
+    await page.fill(tid("signup-password"), "short");
+    await page.fill(tid("signup-confirm"), "shorter");
+    await page.click(tid("signup-submit"));
+    await page.locator(tid("signup-error-username")).waitFor();
+    ok((await text(page, tid("signup-error-username"))).includes("no spaces"), "the username's format");
+    ok((await text(page, tid("signup-error-new_password"))).includes("at least"), "the password's length");
+    ok((await text(page, tid("signup-error-confirm"))).includes("don't match"), "the confirmation");
+    eq(await page.locator(tid("signup-username")).getAttribute("aria-invalid"), "true", "the username field is marked");
+    ok((await page.locator(tid("signup-username")).getAttribute("aria-describedby")).includes("signup-error-username"), "and described by its error");
+    ok(await page.locator(tid("signup-username")).evaluate((el) => el === document.activeElement), "the first problem has the focus");
+    eq((await calls(fake, "sign_up")).length, 0, "nothing was sent");
+    await shot(page, "signup-all-errors");
+    await done();
+  });
+
   test("sign-up: a closed server says to ask the operator; an invite server needs a valid code; two-factor required leads to set-up", async () => {
     const servers = {
       "https://closed.example": { registration: "closed" },
@@ -105,7 +125,7 @@ export function accountTests({ test, open, ok, eq, tid, shot, until, text }) {
     await page.fill(tid("signup-password"), "plum-otter-kettle-93");
     await page.fill(tid("signup-confirm"), "plum-otter-kettle-93");
     await page.click(tid("signup-submit"));
-    await until(async () => (await text(page, tid("signin-error"))).includes("Enter the invite code"), "the invite is asked for");
+    await until(async () => (await text(page, tid("signup-error-invite"))).includes("Enter the invite code"), "the invite is asked for");
     ok(await page.locator(tid("signup-invite")).evaluate((el) => el === document.activeElement), "in its field");
     await page.fill(tid("signup-invite"), "inv_bad");
     await page.click(tid("signup-submit"));
