@@ -82,6 +82,20 @@ export function accountTests({ test, open, ok, eq, tid, shot, until, text }) {
     await done();
   });
 
+  test("the connection pill shows the engine's state after a two-factor sign-in, even when an older answer arrives late", async () => {
+    const { page, done } = await open({ signedIn: false, twoFactor: ["bob"], tick: 20, connStateLagMs: 300 });
+    await page.fill(tid("signin-username"), "bob");
+    await page.fill(tid("signin-password"), "tally-demo");
+    await page.click(tid("signin-submit"));
+    await page.locator(tid("signin-code")).waitFor();
+    await page.fill(tid("signin-code"), CODE);
+    await page.click(tid("signin-code-submit"));
+    await page.locator(tid("balance-amount")).waitFor();
+    await page.waitForTimeout(900); // past the late answers
+    eq(await page.locator(tid("conn-pill")).getAttribute("data-state"), "live", "the pill says live, as the engine is");
+    await done();
+  });
+
   test("sign-up: every problem the form can tell is said at once, in its field, before anything is sent", async () => {
     const { page, fake, done } = await open({ signedIn: false });
     await signUpAt(page, "http://127.0.0.1:8787");

@@ -65,6 +65,8 @@ export interface FakeConfig {
   servers?: Record<string, Partial<FakePolicy>>;
   /** Usernames with two-factor already on (code FAKE_TOTP, recovery codes FAKE_RECOVERY). */
   twoFactor?: string[];
+  /** `conn_state` answers this much later than asked (default 0). */
+  connStateLagMs?: number;
   /** Servers that do not answer (as `https://unreachable.example` never does). */
   unreachable?: string[];
   /** The signed-in session's server requires two-factor and the account has none (found by `two_factor_status`). */
@@ -132,6 +134,7 @@ export class FakeBackend {
   conn: ConnState;
   prefs: Prefs = { muted_kinds: [], quiet_hours: null, transfer_expiry_secs: 300, theme: "system", keep_chat_history: true, keep_running: true };
   loginItem = false;
+  connStateLagMs = 0;
   /** What the update feed offers, and what installing does ("bad_signature": refused as the plugin refuses). */
   update: UpdateCheck = { current: "0.1.0", available: null };
   updateOutcome: "installed" | "bad_signature" = "installed";
@@ -192,6 +195,7 @@ export class FakeBackend {
     for (const [server, p] of Object.entries(cfg.servers ?? {})) this.accounts.setPolicy(server, p);
     for (const u of cfg.twoFactor ?? []) this.accounts.enableTwoFactor(u);
     for (const s of cfg.unreachable ?? []) this.accounts.unreachable.add(s);
+    this.connStateLagMs = cfg.connStateLagMs ?? 0;
     this.session =
       cfg.signedIn === false
         ? null
@@ -985,8 +989,12 @@ export class FakeBackend {
         return null;
       case "two_factor_recovery_codes":
         return this.accounts.recoveryCodes(this.online(), a.password as string, a.code as string);
-      case "conn_state":
-        return structuredClone(this.conn);
+      case "conn_state": {
+        // The state when asked; with `connStateLagMs` the answer arrives that much later (a busy IPC
+        // bridge), after any change that happened meanwhile was already pushed as an event.
+        const snap = structuredClone(this.conn);
+        return this.connStateLagMs ? new Promise((r) => setTimeout(() => r(snap), this.connStateLagMs)) : snap;
+      }
       case "reconnect_now":
         this.setConn({ state: "connecting" });
         setTimeout(() => this.setConn({ state: "live", latency_ms: 19 }), this.tick);
