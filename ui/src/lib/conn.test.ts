@@ -43,3 +43,17 @@ describe("connPill", () => {
     expect(first.text).toBe("Reconnecting in 2 s");
   });
 });
+
+describe("the retry countdown", () => {
+  const state = (retry_at: number) => ({ state: "backing_off" as const, attempt: 1, retry_at, last_error: "refused", offline_since: null });
+  it("only goes down, even when the clock ticked before the state arrived", () => {
+    const since = NOW;
+    const wait = state(NOW + 8_000);
+    const shown = [NOW - 900, NOW, NOW + 1_000, NOW + 3_500, NOW + 7_200, NOW + 8_100].map((t) => connPill(wait, t, "en-US", since).text);
+    expect(shown).toEqual(["Reconnecting in 8 s", "Reconnecting in 8 s", "Reconnecting in 7 s", "Reconnecting in 5 s", "Reconnecting in 1 s", "Reconnecting…"]);
+  });
+  it("shows no countdown for a wait under three seconds", () => {
+    expect(connPill(state(NOW + 1_500), NOW, "en-US", NOW).text).toBe("Reconnecting…");
+    expect(connPill(state(NOW + 2_900), NOW + 100, "en-US", NOW).text).toBe("Reconnecting…");
+  });
+});

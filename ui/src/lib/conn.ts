@@ -17,7 +17,15 @@ export interface PillModel {
   detail: string;
 }
 
-export function connPill(conn: ConnState, now = Date.now(), locale = userLocale()): PillModel {
+/** A wait shorter than this shows "Reconnecting…", not a countdown that would flicker through 1–2 s. */
+export const COUNTDOWN_FROM_MS = 3_000;
+
+/**
+ * `since`: when this state arrived. A countdown only goes down: it is counted from no earlier than
+ * `since` (a clock that ticked before the state arrived cannot make it rise), and only for waits of
+ * `COUNTDOWN_FROM_MS` or more.
+ */
+export function connPill(conn: ConnState, now = Date.now(), locale = userLocale(), since: number | null = null): PillModel {
   switch (conn.state) {
     case "live": {
       const ms = conn.latency_ms;
@@ -34,7 +42,9 @@ export function connPill(conn: ConnState, now = Date.now(), locale = userLocale(
     case "authenticating":
       return { tone: "busy", text: "Signing in…", action: null, actionLabel: "", detail: "Checking your session with the server." };
     case "backing_off": {
-      const secs = Math.max(0, Math.ceil((conn.retry_at - now) / 1000));
+      const from = since === null ? now : Math.max(now, since);
+      const counted = since === null || conn.retry_at - since >= COUNTDOWN_FROM_MS;
+      const secs = counted ? Math.max(0, Math.ceil((conn.retry_at - from) / 1000)) : 0;
       const retry = secs > 0 ? `retrying in ${new Intl.NumberFormat(locale).format(secs)} s` : "retrying…";
       // Past a blip (a second failed attempt): say plainly that this is saved data, and since when.
       if (conn.attempt >= 2 && conn.offline_since !== null) {

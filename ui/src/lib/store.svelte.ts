@@ -83,6 +83,8 @@ class AppState {
    * banner leading to Settings → Security shows while it is true.
    */
   mustEnrol = $state(false);
+  /** When the current connection state arrived (the pill counts a retry down from it). */
+  connAt = $state<number | null>(null);
   /** When the connection was last lost (null while live, or when it never was live this session). */
   lostAt = $state<number | null>(null);
   /** An update downloading (the engine's update_progress events); null when none is. */
