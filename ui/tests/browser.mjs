@@ -638,6 +638,20 @@ test("settings: check for updates, a bad signature refused, install with progres
   await done();
 });
 
+test("a finished payment leaves 'Payments in flight' when its minute is up, with nothing else happening", async () => {
+  const { page, fake, done } = await open({ tick: 50 }, { clock: true });
+  await page.locator(tid("balance-amount")).waitFor();
+  await fake(() => window.__tallyFake.sendMoney({ to: "bob", amount: { minor: 700, currency: "USD" }, memo: "Lunch" }));
+  const row = page.locator(tid("transfer-row"));
+  await until(async () => (await row.count()) === 1 && (await row.getAttribute("data-phase")) === "completed", "completed, still listed");
+  await page.clock.fastForward("00:30");
+  eq(await row.count(), 1, "still there after 30 s");
+  await page.clock.fastForward("00:31");
+  await until(async () => (await row.count()) === 0, "gone after a minute");
+  eq(await page.locator(tid("transfers-in-flight")).count(), 0, "and the section with it");
+  await done();
+});
+
 test("narrow window: bottom bar, same layout", async () => {
   const { page, done } = await open({}, { viewport: { width: 390, height: 800 } });
   await page.locator(tid("balance-amount")).waitFor();

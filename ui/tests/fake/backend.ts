@@ -1015,7 +1015,8 @@ export class FakeBackend {
       case "export_csv":
         return this.csv(a.filter as TxFilter);
       case "transfers_open":
-        return structuredClone(this.transfers);
+        // As the engine: open ones, and finished ones for a minute after they finished.
+        return structuredClone([...this.transfers, ...this.settled.filter((t) => t.transfer.updated_at > Date.now() - 60_000)]);
       case "transfer_status":
         // Open or completed; discarded and expired ones are gone ("not sent").
         return structuredClone([...this.transfers, ...this.settled].find((t) => t.transfer.idempotency_key === a.key) ?? null);
