@@ -652,6 +652,28 @@ test("a finished payment leaves 'Payments in flight' when its minute is up, with
   await done();
 });
 
+for (const width of [760, 1100]) {
+  test(`a long toast is read whole at ${width} px (the new-sign-in warning)`, async () => {
+    const { page, fake, done } = await open({}, { viewport: { width, height: 700 } });
+    await page.locator(tid("balance-amount")).waitFor();
+    await fake(() =>
+      window.__tallyFake.emit({ type: "toast", kind: "security", title: "New sign-in to your account", body: "A new device signed in: Firefox on Windows. If this wasn't you, change your password." }),
+    );
+    const t = page.locator(tid("toast")).first();
+    await t.waitFor();
+    await page.waitForTimeout(300);
+    const cutOff = () => t.evaluate((el) => [...el.querySelectorAll("*")].filter((e) => e.children.length === 0 && e.textContent.trim() && e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent.trim()));
+    // In the bottom strip (narrow windows) the toast has room; in the header it is one line each until
+    // pointed at, then it shows all of it.
+    if (width >= 1100) await t.hover();
+    eq(JSON.stringify(await cutOff()), "[]", "no line of the toast is cut off");
+    const box = await t.boundingBox();
+    ok(box && box.y >= 0 && box.y + box.height <= 700, `and all of it is on screen (${JSON.stringify(box)})`);
+    await shot(page, `toast-long-${width}`);
+    await done();
+  });
+}
+
 test("narrow window: bottom bar, same layout", async () => {
   const { page, done } = await open({}, { viewport: { width: 390, height: 800 } });
   await page.locator(tid("balance-amount")).waitFor();
