@@ -89,7 +89,7 @@ describe("sign-up", () => {
     await type("signup-password", "plum-otter-kettle-93");
     await type("signup-confirm", "plum-otter-kettle-94");
     await fireEvent.click(screen.getByTestId("signup-submit"));
-    expect((await screen.findByTestId("signin-error")).textContent).toContain("don't match");
+    expect((await screen.findByTestId("signup-error-confirm")).textContent).toContain("don't match");
     expect(calls(fake, "sign_up")).toHaveLength(0);
     await type("signup-confirm", "plum-otter-kettle-93");
     await fireEvent.click(screen.getByTestId("signup-submit"));
