@@ -329,7 +329,8 @@ test("send money offline: explains the queue and expiry, then goes out on reconn
   await page.locator(tid("balance-asof")).waitFor();
   await shot(page, "home-offline-queued");
   await fake(() => window.__tallyFake.setConn({ state: "live", latency_ms: 31 }));
-  await until(async () => (await page.locator(tid("transfer-row")).count()) === 0, "queued payment went out after reconnect");
+  // It goes out and completes; finished payments stay listed for a minute (as the engine keeps them).
+  await until(async () => (await page.locator(tid("transfer-row")).getAttribute("data-phase")) === "completed", "queued payment went out after reconnect");
   await until(async () => (await text(page, tid("feed-row"))).includes("Carol Chen"), "and shows in the feed");
   eq(await page.locator(tid("balance-asof")).count(), 0, "live again: no 'as of'");
   await done();
