@@ -45,7 +45,10 @@ async fn scenario() {
     let field = wait_css(&c, "[data-testid=signin-server]").await;
     field.clear().await.unwrap();
     field.send_keys(&server).await.unwrap();
-    wait_css(&c, "[data-testid=signin-username]").await.send_keys("alice").await.unwrap();
+    // (The WebView remembers the last username of an earlier run: replace it.)
+    let user = wait_css(&c, "[data-testid=signin-username]").await;
+    user.clear().await.unwrap();
+    user.send_keys("alice").await.unwrap();
     wait_css(&c, "[data-testid=signin-password]").await.send_keys(tally_hub::demo::PASSWORD).await.unwrap();
     click(&c, "[data-testid=signin-submit]").await;
     wait_css(&c, "[data-testid=balance-amount]").await;
