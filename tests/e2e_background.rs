@@ -70,15 +70,7 @@ async fn scenario() {
     dunstctl(&["close-all"]);
 
     // Alice signs in.
-    let field = wait_css(&c, "[data-testid=signin-server]").await;
-    field.clear().await.unwrap();
-    field.send_keys(&server).await.unwrap();
-    // (The WebView remembers the last username of an earlier run: replace it.)
-    let user = wait_css(&c, "[data-testid=signin-username]").await;
-    user.clear().await.unwrap();
-    user.send_keys("alice").await.unwrap();
-    wait_css(&c, "[data-testid=signin-password]").await.send_keys(tally_hub::demo::PASSWORD).await.unwrap();
-    click(&c, "[data-testid=signin-submit]").await;
+    sign_in_form(&c, &server, "alice", tally_hub::demo::PASSWORD).await;
     let live = "const e = document.querySelector('[data-testid=conn-pill]'); return e && e.dataset.state === 'live';";
     wait_js(&c, "live", live).await;
     let win = x.find("Tally").expect("the app's window on the X server");

@@ -42,15 +42,7 @@ async fn scenario() {
     let hub = tally_hub::start(hub_config(hub_dir.path(), port)).await.expect("hub");
     let app_data = tempfile::tempdir().unwrap();
     let Some((_driver, c)) = open_app(app_data.path(), "phone").await else { return };
-    let field = wait_css(&c, "[data-testid=signin-server]").await;
-    field.clear().await.unwrap();
-    field.send_keys(&server).await.unwrap();
-    // (The WebView remembers the last username of an earlier run: replace it.)
-    let user = wait_css(&c, "[data-testid=signin-username]").await;
-    user.clear().await.unwrap();
-    user.send_keys("alice").await.unwrap();
-    wait_css(&c, "[data-testid=signin-password]").await.send_keys(tally_hub::demo::PASSWORD).await.unwrap();
-    click(&c, "[data-testid=signin-submit]").await;
+    sign_in_form(&c, &server, "alice", tally_hub::demo::PASSWORD).await;
     wait_css(&c, "[data-testid=balance-amount]").await;
 
     let mut problems = vec![];

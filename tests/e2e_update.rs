@@ -60,15 +60,7 @@ async fn scenario(work: &std::path::Path) {
     let feed_url = format!("{server}/updates/latest.json");
     let env = [("TALLY_UPDATE_URL", feed_url.as_str())];
     let Some((_driver, c)) = open_app_at("/usr/bin/tally", app_data.path(), "update", &env).await else { return };
-    let field = wait_css(&c, "[data-testid=signin-server]").await;
-    field.clear().await.unwrap();
-    field.send_keys(&server).await.unwrap();
-    // (The WebView remembers the last username of an earlier run: replace it.)
-    let user = wait_css(&c, "[data-testid=signin-username]").await;
-    user.clear().await.unwrap();
-    user.send_keys("alice").await.unwrap();
-    wait_css(&c, "[data-testid=signin-password]").await.send_keys(tally_hub::demo::PASSWORD).await.unwrap();
-    click(&c, "[data-testid=signin-submit]").await;
+    sign_in_form(&c, &server, "alice", tally_hub::demo::PASSWORD).await;
     wait_css(&c, "[data-testid=balance-amount]").await;
     nav(&c, "settings").await;
 

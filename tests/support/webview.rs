@@ -124,6 +124,19 @@ pub async fn click(c: &Client, css: &str) {
     }
 }
 
+/// Fills the sign-in form as a person would and submits it: the server, then the username (replacing
+/// the one the WebView remembers from an earlier run), then the password.
+pub async fn sign_in_form(c: &Client, server: &str, username: &str, password: &str) {
+    let field = wait_css(c, "[data-testid=signin-server]").await;
+    field.clear().await.unwrap();
+    field.send_keys(server).await.unwrap();
+    let user = wait_css(c, "[data-testid=signin-username]").await;
+    user.clear().await.unwrap();
+    user.send_keys(username).await.unwrap();
+    wait_css(c, "[data-testid=signin-password]").await.send_keys(password).await.unwrap();
+    click(c, "[data-testid=signin-submit]").await;
+}
+
 pub async fn nav(c: &Client, view: &str) {
     click(c, &format!("[data-testid=nav-{view}]")).await;
 }
