@@ -3,6 +3,7 @@
 // CommandError-shaped TallyError so callers can switch on `code`.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { t } from "./i18n.svelte";
 import type {
   OpenedLink,
   UpdateCheck,
@@ -76,10 +77,10 @@ export function toCommandError(e: unknown): TallyError {
   }
   if (typeof e === "string") {
     // Some layers serialise the error as JSON text.
-    const t = e.trim();
-    if (t.startsWith("{")) {
+    const text = e.trim();
+    if (text.startsWith("{")) {
       try {
-        const parsed: unknown = JSON.parse(t);
+        const parsed: unknown = JSON.parse(text);
         if (typeof parsed === "object" && parsed !== null && typeof (parsed as { code?: unknown }).code === "string") {
           return toCommandError(parsed);
         }
@@ -87,9 +88,9 @@ export function toCommandError(e: unknown): TallyError {
         /* not JSON: fall through */
       }
     }
-    return new TallyError("ipc", e || "The app did not answer.");
+    return new TallyError("ipc", e || t("errors.no_answer"));
   }
-  if (e === undefined || e === null) return new TallyError("unknown", "Something went wrong.");
+  if (e === undefined || e === null) return new TallyError("unknown", t("errors.unknown"));
   return new TallyError("unknown", String(e));
 }
 
@@ -233,37 +234,24 @@ export function onAppEvent(handler: (event: AppEvent) => void): Promise<Unlisten
   return listen<AppEvent>(EVENT_NAME, (e) => handler(e.payload));
 }
 
+/** The codes with a sentence of their own in the language files (errors.*). */
+const HINTED = [
+  "offline", "not_signed_in", "network", "insecure_server", "auth", "two_factor_required", "unauthorized",
+  "keychain_unavailable", "storage", "insufficient_funds", "limit_exceeded", "not_found", "rate_limited",
+  "forbidden", "conflict", "unavailable", "internal", "locked",
+] as const;
+type Hinted = (typeof HINTED)[number];
+
 /** What to tell a person for an error code: what happened and what to do. */
 export function describeError(e: unknown): string {
   const err = toCommandError(e);
-  const hint: Record<string, string> = {
-    offline: "You're offline. Try again when the connection is back.",
-    not_signed_in: "You're signed out. Sign in again to continue.",
-    network: "Couldn't reach the server. Check the address and your connection, then try again.",
-    insecure_server:
-      "This address isn't encrypted, so your password could be read on the way. Use https:// — plain http:// is only for a hub on this computer.",
-    auth: "Wrong username or password.",
-    // Sign-in asks for the code itself; anywhere else this means the tenant requires two-factor first.
-    two_factor_required: "Your organisation requires two-factor authentication. Turn it on in Settings → Security, then try again.",
-    unauthorized: "Wrong username or password, or your session ended. Sign in again.",
-    keychain_unavailable: "No system keychain was found, so your sign-in is kept only until you quit.",
-    storage: "Tally couldn't save to this device's storage. Free some disk space and try again.",
-    insufficient_funds: "You don't have enough available money for this. Lower the amount.",
-    limit_exceeded: "This is over your transfer limit. Send a smaller amount or try again tomorrow.",
-    not_found: "That no longer exists, or you can't see it.",
-    rate_limited: "Too many requests. Wait a moment and try again.",
-    forbidden: "You're not allowed to do that.",
-    conflict: "This was already sent with different details. Start a new one.",
-    unavailable: "The server is busy or restarting. Tally will retry; you can also try again shortly.",
-    internal: "The server had a problem. Nothing changed; try again.",
-    locked: "Tally is locked. Enter your PIN to continue.",
-  };
-  const base = hint[err.code];
+  // Sign-in asks for the code itself; anywhere else two_factor_required means the tenant requires it first.
+  const base = (HINTED as readonly string[]).includes(err.code) ? t(`errors.${err.code as Hinted}`) : null;
   // An untrusted certificate is not "couldn't reach": the engine says which check failed.
-  if (err.code === "network" && /certificate/i.test(err.message)) return `${err.message}. Check the address; if this is your own hub, install its CA.`;
-  if (err.code === "invalid" || err.code === "invalid_input") return err.message || "Some details are not valid.";
+  if (err.code === "network" && /certificate/i.test(err.message)) return t("errors.certificate", { detail: err.message });
+  if (err.code === "invalid" || err.code === "invalid_input") return err.message || t("errors.invalid");
   // Too many wrong passwords or codes in a row: the hub makes this device wait.
-  if (err.code === "auth" && /too many/i.test(err.message)) return "Too many failed attempts. Wait a few minutes and try again.";
-  if (!base) return err.message || "Something went wrong.";
+  if (err.code === "auth" && /too many/i.test(err.message)) return t("errors.too_many_attempts");
+  if (!base) return err.message || t("errors.unknown");
   return base;
 }

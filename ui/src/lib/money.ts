@@ -2,20 +2,37 @@
 // currency's own fraction digits; parsing user input is string math, never floats.
 import type { LimitsView } from "../bindings/app";
 import type { Limits } from "../bindings/protocol";
+import { language, PSEUDO_RTL } from "./i18n.svelte";
 import { pickLocale } from "./locale";
 
 export { pickLocale };
 
 let cachedLocale: string | undefined;
+let cachedFor: string | undefined;
 
 /**
  * The user's locale for Intl, validated: WebKitGTK reports the POSIX locale verbatim, so a system with
  * LANG=C gives "C", which Intl rejects with a RangeError. Anything Intl cannot use falls back to en-US.
+ * It is the system's, unless the user picked another language in Settings: then that language with the
+ * system's region ("de" on an en-US system → "de-US": German words, "in 5 Minuten", the region's kept).
  */
 export function userLocale(): string {
-  if (cachedLocale) return cachedLocale;
-  cachedLocale = pickLocale(typeof navigator !== "undefined" ? [...(navigator.languages ?? []), navigator.language] : []);
+  const lang = language(); // (a rune: formatters follow a change of language)
+  if (cachedLocale && cachedFor === lang) return cachedLocale;
+  const system = pickLocale(typeof navigator !== "undefined" ? [...(navigator.languages ?? []), navigator.language] : []);
+  cachedLocale = lang === PSEUDO_RTL || system.split("-")[0] === lang ? system : withRegion(lang, system);
+  cachedFor = lang;
   return cachedLocale;
+}
+
+function withRegion(lang: string, system: string): string {
+  let region: string | undefined;
+  try {
+    region = new Intl.Locale(system).region;
+  } catch {
+    region = undefined;
+  }
+  return pickLocale([region ? `${lang}-${region}` : undefined, lang]);
 }
 
 

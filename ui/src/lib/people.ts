@@ -2,6 +2,7 @@ import type { PresenceStatus, UserSummary } from "../bindings/protocol";
 import { bidiSafe } from "./bidi";
 import { formatLastSeen } from "./dates";
 import { userLocale } from "./money";
+import { t } from "./i18n.svelte";
 
 /** "Alice Adams" → "AA"; "bob" → "B". */
 export function initials(name: string): string {
@@ -27,13 +28,15 @@ export function displayName(u: UserSummary | null | undefined): string {
   return bidiSafe(u.display_name) || u.username;
 }
 
-export const PRESENCE_LABEL: Record<PresenceStatus, string> = {
-  online: "Online",
-  away: "Away",
-  busy: "Busy",
-  invisible: "Invisible",
-  offline: "Offline",
-};
+/** "Online", "Away", … in the UI's language. */
+export function presenceLabel(s: PresenceStatus): string {
+  return t(`presence.${s}`);
+}
+
+/** The status inside a sentence: "online", "away", "busy". */
+function presenceWord(s: "online" | "away" | "busy"): string {
+  return t(`presence.line_${s}`);
+}
 
 /**
  * A direct room's other member, under their name: "online", "busy", "away", "last seen 14:02" (or
@@ -50,11 +53,13 @@ export function presenceLine(
   const present = presence !== "offline" && presence !== "invisible";
   if (stale && present) {
     // Not connected: what they were when the app last knew, and when that was.
-    const label = PRESENCE_LABEL[presence].toLowerCase();
-    return stale.since === null ? `${label} when last connected` : `${label} as of ${formatLastSeen(stale.since, locale, now)}`;
+    const status = presenceWord(presence);
+    return stale.since === null
+      ? t("presence.when_last_connected", { status })
+      : t("presence.as_of", { status, when: formatLastSeen(stale.since, locale, now) });
   }
-  if (present) return PRESENCE_LABEL[presence].toLowerCase();
-  return lastSeen === null ? "offline" : `last seen ${formatLastSeen(lastSeen, locale, now)}`;
+  if (present) return presenceWord(presence);
+  return lastSeen === null ? t("presence.offline_line") : t("presence.last_seen", { when: formatLastSeen(lastSeen, locale, now) });
 }
 
 /** The app is not connected (since when, if it was connected this session): presence is last known only. */
@@ -64,7 +69,7 @@ export type Stale = { since: number | null } | null;
 export function typingText(users: UserSummary[]): string {
   const names = users.map((u) => displayName(u).split(" ")[0] || u.username);
   if (names.length === 0) return "";
-  if (names.length === 1) return `${names[0]} is typing…`;
-  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
-  return `${names.length} people are typing…`;
+  if (names.length === 1) return t("typing.one", { name: names[0] });
+  if (names.length === 2) return t("typing.two", { a: names[0], b: names[1] });
+  return t("typing.many", { n: names.length });
 }
