@@ -4,6 +4,7 @@
 import type { DeviceSession } from "../bindings/app";
 import { toCommandError } from "./api";
 import { formatDateTime } from "./dates";
+import { t } from "./i18n.svelte";
 
 /** A hub message as a sentence: capital first letter, full stop at the end. */
 export function sentence(text: string): string {
@@ -32,21 +33,21 @@ export function signUpError(e: unknown, describe: (e: unknown) => string): { tex
     case "invalid": {
       const { field, text } = splitFieldMessage(err.message);
       if (field === "password") return { text, field: "password" };
-      if (field === "username") return { text: `Username: ${lowerFirst(text)}`, field: "username" };
-      if (field === "display_name") return { text: `Display name: ${lowerFirst(text)}`, field: "display_name" };
-      return { text: text || "Some details are not valid.", field: null };
+      if (field === "username") return { text: t("account.username_error", { detail: lowerFirst(text) }), field: "username" };
+      if (field === "display_name") return { text: t("account.display_name_error", { detail: lowerFirst(text) }), field: "display_name" };
+      return { text: text || t("errors.invalid"), field: null };
     }
     case "invalid_input":
       return { text: sentence(err.message), field: /password/i.test(err.message) ? "password" : /username/i.test(err.message) ? "username" : "server" };
     case "conflict":
-      return { text: "That username is taken. Choose another one.", field: "username" };
+      return { text: t("account.username_taken"), field: "username" };
     case "forbidden": {
       // Closed, an invite needed, or the invite not valid: the hub's sentence says which.
-      const text = err.message ? sentence(err.message) : "Sign-up isn't open on this server.";
+      const text = err.message ? sentence(err.message) : t("account.sign_up_closed");
       return { text, field: /invite/i.test(err.message) ? "invite" : null };
     }
     case "not_found":
-      return { text: "There's no Tally hub for that address. Check the server address.", field: "server" };
+      return { text: t("account.no_hub"), field: "server" };
     case "network":
     case "insecure_server":
     case "offline":
@@ -62,29 +63,29 @@ function lowerFirst(s: string): string {
 
 /** What the person typed into the code field, as the hub compares it. */
 export function normalizeCode(input: string, recovery: boolean): string {
-  const t = input.trim();
-  if (recovery) return t.toLowerCase();
-  return t.replace(/[\s-]/g, "");
+  const typed = input.trim();
+  if (recovery) return typed.toLowerCase();
+  return typed.replace(/[\s-]/g, "");
 }
 
 /** Why a typed code cannot be right (before asking the hub), or null. */
 export function codeProblem(input: string, recovery: boolean): string | null {
   const c = normalizeCode(input, recovery);
-  if (!c) return recovery ? "Enter one of your recovery codes." : "Enter the 6-digit code from your authenticator app.";
+  if (!c) return recovery ? t("account.enter_recovery") : t("account.enter_code");
   if (recovery) {
-    return c.replace(/[^a-z0-9]/g, "").length === 10 ? null : "A recovery code has 10 letters and digits, like abcde-23456.";
+    return c.replace(/[^a-z0-9]/g, "").length === 10 ? null : t("account.recovery_shape");
   }
-  return /^\d{6}$/.test(c) ? null : "The code is 6 digits.";
+  return /^\d{6}$/.test(c) ? null : t("account.code_shape");
 }
 
 /** What a refused two-factor code (sign-in, turning it off) says. */
 export function codeError(e: unknown, describe: (e: unknown) => string): string {
   const err = toCommandError(e);
-  if (/too many/i.test(err.message) || err.code === "rate_limited") return "Too many failed attempts. Wait a few minutes and try again.";
-  if (/already used/i.test(err.message)) return "That code was already used. Wait for the next one in your app.";
+  if (/too many/i.test(err.message) || err.code === "rate_limited") return t("errors.too_many_attempts");
+  if (/already used/i.test(err.message)) return t("account.code_used");
   // `unauthorized` from the hub; the engine may also report a refused sign-in code as `auth`.
   if (err.code === "unauthorized" || err.code === "auth" || err.code === "invalid") {
-    return "That code isn't right. Check the time on your phone and enter the newest code.";
+    return t("account.code_wrong");
   }
   return describe(e);
 }
@@ -92,12 +93,12 @@ export function codeError(e: unknown, describe: (e: unknown) => string): string 
 /** The recovery-codes file: what they are, for which account, one code a line. */
 export function recoveryCodesText(codes: string[], account: { username: string; server: string }, now = Date.now()): string {
   return [
-    "Tally recovery codes",
-    `Account: @${account.username} on ${account.server}`,
-    `Created: ${formatDateTime(now, "en-GB")}`,
+    t("account.codes_file_title"),
+    t("account.codes_file_account", { username: account.username, server: account.server }),
+    t("account.codes_file_created", { date: formatDateTime(now) }),
     "",
-    "Each code signs you in once when you can't use your authenticator app.",
-    "Keep them somewhere safe, like a password manager.",
+    t("account.codes_file_each"),
+    t("account.codes_file_keep"),
     "",
     ...codes,
     "",
@@ -111,13 +112,13 @@ const PLATFORMS: Record<string, string> = {
   android: "Android",
   ios: "iOS",
   freebsd: "FreeBSD",
-  web: "Web",
 };
 
 /** "macos" → "macOS"; unknown names as they are, capitalised. */
 export function platformName(p: string): string {
   const k = p.trim().toLowerCase();
-  if (!k) return "Unknown system";
+  if (!k) return t("account.unknown_system");
+  if (k === "web") return t("account.web");
   return PLATFORMS[k] ?? k.charAt(0).toUpperCase() + k.slice(1);
 }
 
@@ -128,14 +129,14 @@ export function sortDevices(list: readonly DeviceSession[]): DeviceSession[] {
 
 /** "2 other devices were signed out", "No other devices were signed in." */
 export function otherDevicesText(n: number): string {
-  if (n <= 0) return "No other devices were signed in.";
-  return n === 1 ? "1 other device was signed out." : `${n} other devices were signed out.`;
+  if (n <= 0) return t("account.no_other_devices");
+  return t("account.others_signed_out", { count: n });
 }
 
 /** The client-side checks of a new password: length and the confirmation. The hub judges strength. */
 export function newPasswordProblem(password: string, confirm: string, minChars: number): { field: "password" | "confirm"; text: string } | null {
-  if (!password) return { field: "password", text: "Choose a password." };
-  if ([...password].length < minChars) return { field: "password", text: `Use at least ${minChars} characters.` };
-  if (confirm !== password) return { field: "confirm", text: "The passwords don't match." };
+  if (!password) return { field: "password", text: t("account.choose_password") };
+  if ([...password].length < minChars) return { field: "password", text: t("account.min_chars", { min: minChars }) };
+  if (confirm !== password) return { field: "confirm", text: t("account.no_match") };
   return null;
 }

@@ -2,7 +2,7 @@
 // currency's own fraction digits; parsing user input is string math, never floats.
 import type { LimitsView } from "../bindings/app";
 import type { Limits } from "../bindings/protocol";
-import { language, PSEUDO_RTL } from "./i18n.svelte";
+import { language, PSEUDO_RTL, t } from "./i18n.svelte";
 import { pickLocale } from "./locale";
 
 export { pickLocale };
@@ -144,16 +144,16 @@ export function parseAmount(input: string, currency: string, locale = userLocale
   const digits = fractionDigits(currency);
   const { decimal, group } = separators(locale);
   let s = input.trim();
-  if (s === "") return { ok: false, error: "Enter an amount." };
+  if (s === "") return { ok: false, error: t("money.enter_amount") };
   if (/^[-−+]|[-−+]$/.test(s) || s.includes("-") || s.includes("−")) {
-    return { ok: false, error: "Enter a positive amount." };
+    return { ok: false, error: t("money.positive") };
   }
   // Drop currency symbols/codes and every kind of space (grouping in fr, de-CH, …).
   s = s.replace(/[\p{Sc}]/gu, "").replace(new RegExp(`\\b${currency.replace(/[^A-Za-z]/g, "")}\\b`, "gi"), "").replace(/[\s\u00a0\u202f]/g, "");
   if (group !== "." && group !== ",") s = s.split(group).join("");
   s = s.replace(/['’]/g, "");
-  if (s === "") return { ok: false, error: "Enter an amount." };
-  if (!/^[0-9.,]+$/.test(s)) return { ok: false, error: "Use digits only, like 12.50." };
+  if (s === "") return { ok: false, error: t("money.enter_amount") };
+  if (!/^[0-9.,]+$/.test(s)) return { ok: false, error: t("money.digits_only", { example: `12${decimal}50` }) };
 
   const other = decimal === "," ? "." : ",";
   let intPart: string;
@@ -163,9 +163,9 @@ export function parseAmount(input: string, currency: string, locale = userLocale
     return [s.slice(0, i), s.slice(i + 1)];
   };
   if (s.includes(decimal)) {
-    if (s.split(decimal).length > 2) return { ok: false, error: "That amount has more than one decimal separator." };
+    if (s.split(decimal).length > 2) return { ok: false, error: t("money.two_decimals") };
     [intPart, fracPart] = splitOn(decimal);
-    if (!validGrouping(intPart, other)) return { ok: false, error: "Check the thousands separators." };
+    if (!validGrouping(intPart, other)) return { ok: false, error: t("money.grouping") };
     intPart = intPart.split(other).join("");
   } else if (s.includes(other)) {
     const count = s.split(other).length - 1;
@@ -175,7 +175,7 @@ export function parseAmount(input: string, currency: string, locale = userLocale
       intPart = head;
       fracPart = tail;
     } else {
-      if (!validGrouping(s, other)) return { ok: false, error: "Check the thousands separators." };
+      if (!validGrouping(s, other)) return { ok: false, error: t("money.grouping") };
       intPart = s.split(other).join("");
     }
   } else {
@@ -183,18 +183,18 @@ export function parseAmount(input: string, currency: string, locale = userLocale
   }
   if (intPart === "") intPart = "0";
   if (!/^\d+$/.test(intPart) || (fracPart !== "" && !/^\d+$/.test(fracPart))) {
-    return { ok: false, error: "Use digits only, like 12.50." };
+    return { ok: false, error: t("money.digits_only", { example: `12${decimal}50` }) };
   }
   if (fracPart.length > digits) {
     return {
       ok: false,
-      error: digits === 0 ? `${currency} has no decimal places.` : `Use at most ${digits} decimal places.`,
+      error: digits === 0 ? t("money.no_decimals", { currency }) : t("money.max_decimals", { digits }),
     };
   }
   const minorStr = (intPart + fracPart.padEnd(digits, "0")).replace(/^0+(?=\d)/, "");
   const big = BigInt(minorStr);
-  if (big === 0n) return { ok: false, error: "Enter an amount greater than zero." };
-  if (big > BigInt(Number.MAX_SAFE_INTEGER)) return { ok: false, error: "That amount is too large." };
+  if (big === 0n) return { ok: false, error: t("money.above_zero") };
+  if (big > BigInt(Number.MAX_SAFE_INTEGER)) return { ok: false, error: t("money.too_large") };
   return { ok: true, minor: Number(big) };
 }
 
@@ -256,9 +256,9 @@ export function limitIn(hundredths: number, currency: string): number {
 export function limitsSummary(limits: SendLimits | null, currency: string, locale = userLocale()): string {
   if (!limits) return "";
   const parts: string[] = [];
-  if (limits.single !== null) parts.push(`Up to ${formatMoney(limits.single, currency, { locale })} per payment`);
-  if (limits.remaining !== null) parts.push(`${formatMoney(limits.remaining, currency, { locale })} left today`);
-  else if (limits.daily !== null) parts.push(`${formatMoney(limits.daily, currency, { locale })} a day`);
+  if (limits.single !== null) parts.push(t("money.up_to", { amount: formatMoney(limits.single, currency, { locale }) }));
+  if (limits.remaining !== null) parts.push(t("money.left_today", { amount: formatMoney(limits.remaining, currency, { locale }) }));
+  else if (limits.daily !== null) parts.push(t("money.a_day", { amount: formatMoney(limits.daily, currency, { locale }) }));
   return parts.join(" · ");
 }
 
@@ -284,23 +284,23 @@ export function validateSendAmount(
   locale = userLocale(),
 ): string | null {
   const money = (m: number) => formatMoney(m, currency, { locale });
-  if (minor <= 0) return "Enter an amount greater than zero.";
+  if (minor <= 0) return t("money.above_zero");
   if (minor > available) {
-    return `That is more than your available ${money(available)}.`;
+    return t("money.over_available", { amount: money(available) });
   }
   if (limits?.single != null && minor > limits.single) {
-    return `Over your limit of ${money(limits.single)} per payment.`;
+    return t("money.over_single", { amount: money(limits.single) });
   }
   if (limits?.remaining != null && minor > limits.remaining) {
     if (limits.remaining <= 0) {
       return limits.daily !== null
-        ? `You've reached today's limit of ${money(limits.daily)}. Try again tomorrow.`
-        : "You've reached today's limit. Try again tomorrow.";
+        ? t("money.daily_reached_of", { amount: money(limits.daily) })
+        : t("money.daily_reached");
     }
-    return `Only ${money(limits.remaining)} left of today's limit.`;
+    return t("money.only_left", { amount: money(limits.remaining) });
   }
   if (limits?.remaining == null && limits?.daily != null && minor > limits.daily) {
-    return `Over your limit of ${money(limits.daily)} per day.`;
+    return t("money.over_daily", { amount: money(limits.daily) });
   }
   return null;
 }

@@ -1,4 +1,5 @@
 import type { LocalState, TransferView } from "../bindings/app";
+import { t } from "./i18n.svelte";
 import type { Transaction, TransferStatus } from "../bindings/protocol";
 import { bidiSafe } from "./bidi";
 import { KIND_LABELS } from "./filters";
@@ -27,11 +28,11 @@ export interface Chip {
 export function statusChip(status: TransferStatus): Chip | null {
   switch (status) {
     case "pending":
-      return { label: "Pending", cls: "chip-warn" };
+      return { label: t("tx.pending"), cls: "chip-warn" };
     case "processing":
-      return { label: "Processing", cls: "chip-accent" };
+      return { label: t("tx.processing"), cls: "chip-accent" };
     case "failed":
-      return { label: "Failed", cls: "chip-err" };
+      return { label: t("tx.failed"), cls: "chip-err" };
     case "completed":
       return null;
   }
@@ -49,6 +50,6 @@ export function transferPhase(tv: TransferView, live: boolean): TransferPhase {
 
 export function transferFailure(tv: TransferView): string | null {
   if (tv.local.state === "failed") return tv.local.reason;
-  if (tv.transfer.status === "failed") return tv.transfer.failure ?? "The transfer failed.";
+  if (tv.transfer.status === "failed") return tv.transfer.failure ?? t("tx.failed_body");
   return null;
 }
