@@ -2,16 +2,15 @@
 import type { TxFilter } from "../bindings/app";
 import type { TxKind } from "../bindings/protocol";
 import { fromDateInput } from "./dates";
+import { t } from "./i18n.svelte";
 import { parseAmount } from "./money";
 
 export const TX_KINDS: readonly TxKind[] = ["transfer_in", "transfer_out", "deposit", "withdrawal"];
 
-export const KIND_LABELS: Record<TxKind, string> = {
-  transfer_in: "Received",
-  transfer_out: "Sent",
-  deposit: "Deposit",
-  withdrawal: "Withdrawal",
-};
+/** "Received", "Sent", "Deposit", "Withdrawal" in the UI's language. */
+export function txKindLabel(kind: TxKind): string {
+  return t(`txkind.${kind}`);
+}
 
 export interface FilterForm {
   /** "yyyy-mm-dd" or "" */
@@ -59,7 +58,7 @@ export function buildFilter(form: FilterForm, locale?: string): BuiltFilter {
   filter.from = form.from ? fromDateInput(form.from) : null;
   filter.to = form.to ? fromDateInput(form.to, true) : null;
   if (filter.from !== null && filter.to !== null && filter.from > filter.to) {
-    errors.to = "The end date is before the start date.";
+    errors.to = t("filters.end_before_start");
     filter.to = null;
   }
   filter.direction = form.direction === "" ? null : form.direction;
@@ -78,7 +77,7 @@ export function buildFilter(form: FilterForm, locale?: string): BuiltFilter {
     else errors[field] = r.error;
   }
   if (filter.min_minor !== null && filter.max_minor !== null && filter.min_minor > filter.max_minor) {
-    errors.max = "The maximum is below the minimum.";
+    errors.max = t("filters.max_below_min");
     filter.max_minor = null;
   }
   return { filter, errors };

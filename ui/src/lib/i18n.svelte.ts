@@ -92,3 +92,14 @@ export function applyLanguage(): void {
     document.documentElement.dir = lang === PSEUDO_RTL ? "rtl" : i18next.dir(lang);
   }
 }
+
+/**
+ * A translated sentence cut around one placeholder, for markup in the middle of it (an amount in its own
+ * element): `tSplit("home.on_hold", "amount")` → ["", " on hold for payments in flight"].
+ */
+export function tSplit(key: Parameters<typeof t>[0], slot: string, vars: Record<string, unknown> = {}): [string, string] {
+  const mark = "\u0000";
+  const text = (t as unknown as (k: unknown, o: unknown) => string)(key, { ...vars, [slot]: mark });
+  const i = text.indexOf(mark);
+  return i < 0 ? [text, ""] : [text.slice(0, i), text.slice(i + mark.length)];
+}

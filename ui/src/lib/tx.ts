@@ -2,13 +2,13 @@ import type { LocalState, TransferView } from "../bindings/app";
 import { t } from "./i18n.svelte";
 import type { Transaction, TransferStatus } from "../bindings/protocol";
 import { bidiSafe } from "./bidi";
-import { KIND_LABELS } from "./filters";
+import { txKindLabel } from "./filters";
 import { formatMoney } from "./money";
 
 export function txTitle(tx: Transaction): string {
   // Someone else's name: without bidi overrides (see bidi.ts); render it in a <bdi>.
   if (tx.counterparty) return bidiSafe(tx.counterparty.display_name) || tx.counterparty.username;
-  return KIND_LABELS[tx.kind];
+  return txKindLabel(tx.kind);
 }
 
 export function signedMinor(tx: Transaction): number {
@@ -52,4 +52,9 @@ export function transferFailure(tv: TransferView): string | null {
   if (tv.local.state === "failed") return tv.local.reason;
   if (tv.transfer.status === "failed") return tv.transfer.failure ?? t("tx.failed_body");
   return null;
+}
+
+/** "queued", "pending", … in the UI's language. */
+export function phaseLabel(phase: TransferPhase): string {
+  return t(`tx.phase_${phase}`);
 }
