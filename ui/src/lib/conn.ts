@@ -1,6 +1,7 @@
 // What the header's connection pill says for each ConnState. Pure, so it is unit-tested.
 import type { ConnState } from "../bindings/app";
 import { formatTime } from "./dates";
+import { t } from "./i18n.svelte";
 import { userLocale } from "./money";
 
 export type PillTone = "live" | "busy" | "offline" | "error";
@@ -31,37 +32,38 @@ export function connPill(conn: ConnState, now = Date.now(), locale = userLocale(
       const ms = conn.latency_ms;
       return {
         tone: "live",
-        text: ms === null ? "Live" : `Live · ${new Intl.NumberFormat(locale).format(ms)} ms`,
+        text: ms === null ? t("conn.live") : t("conn.live_ms", { ms: new Intl.NumberFormat(locale).format(ms) }),
         action: null,
         actionLabel: "",
-        detail: "Connected: balances, payments and messages update in real time.",
+        detail: t("conn.live_detail"),
       };
     }
     case "connecting":
-      return { tone: "busy", text: "Connecting…", action: null, actionLabel: "", detail: "Connecting to the Tally server." };
+      return { tone: "busy", text: t("conn.connecting"), action: null, actionLabel: "", detail: t("conn.connecting_detail") };
     case "authenticating":
-      return { tone: "busy", text: "Signing in…", action: null, actionLabel: "", detail: "Checking your session with the server." };
+      return { tone: "busy", text: t("conn.signing_in"), action: null, actionLabel: "", detail: t("conn.signing_in_detail") };
     case "backing_off": {
       const from = since === null ? now : Math.max(now, since);
       const counted = since === null || conn.retry_at - since >= COUNTDOWN_FROM_MS;
       const secs = counted ? Math.max(0, Math.ceil((conn.retry_at - from) / 1000)) : 0;
-      const retry = secs > 0 ? `retrying in ${new Intl.NumberFormat(locale).format(secs)} s` : "retrying…";
+      const retry = secs > 0 ? t("conn.retrying_in", { n: new Intl.NumberFormat(locale).format(secs) }) : t("conn.retrying");
+      const error = conn.last_error || t("conn.network_error");
       // Past a blip (a second failed attempt): say plainly that this is saved data, and since when.
       if (conn.attempt >= 2 && conn.offline_since !== null) {
         return {
           tone: "offline",
-          text: `Offline since ${formatTime(conn.offline_since, locale)} — showing saved data`,
+          text: t("conn.offline_since", { time: formatTime(conn.offline_since, locale) }),
           action: "retry",
-          actionLabel: "Retry",
-          detail: `Connection lost (${conn.last_error || "network error"}); ${retry}. What you see was saved on this device; payments you make are queued.`,
+          actionLabel: t("common.retry"),
+          detail: t("conn.lost_detail", { error, retry }),
         };
       }
       return {
         tone: "busy",
-        text: secs > 0 ? `Reconnecting in ${new Intl.NumberFormat(locale).format(secs)} s` : "Reconnecting…",
+        text: secs > 0 ? t("conn.reconnecting_in", { n: new Intl.NumberFormat(locale).format(secs) }) : t("conn.reconnecting"),
         action: "retry",
-        actionLabel: "Retry",
-        detail: `Connection lost (${conn.last_error || "network error"}); attempt ${conn.attempt}. Showing saved data meanwhile.`,
+        actionLabel: t("common.retry"),
+        detail: t("conn.attempt_detail", { error, attempt: conn.attempt }),
       };
     }
     case "offline":
@@ -69,27 +71,27 @@ export function connPill(conn: ConnState, now = Date.now(), locale = userLocale(
         tone: "offline",
         text:
           conn.since === null
-            ? "Offline — showing saved data"
-            : `Offline since ${formatTime(conn.since, locale)} — showing saved data`,
+            ? t("conn.offline")
+            : t("conn.offline_since", { time: formatTime(conn.since, locale) }),
         action: "retry",
-        actionLabel: "Retry",
-        detail: "No connection. What you see was saved on this device; payments you make are queued.",
+        actionLabel: t("common.retry"),
+        detail: t("conn.offline_detail"),
       };
     case "auth_failed":
       return {
         tone: "error",
-        text: "Signed out",
+        text: t("conn.signed_out"),
         action: "sign_in",
-        actionLabel: "Sign in again",
-        detail: `The server did not accept your session (${conn.reason}). Sign in again to reconnect.`,
+        actionLabel: t("app.sign_in_again"),
+        detail: t("conn.auth_failed_detail", { reason: conn.reason }),
       };
     case "closed":
       return {
         tone: "error",
-        text: "Disconnected",
+        text: t("conn.disconnected"),
         action: null,
         actionLabel: "",
-        detail: conn.reason || "The connection was closed and will not retry automatically.",
+        detail: conn.reason || t("conn.closed_detail"),
       };
   }
 }

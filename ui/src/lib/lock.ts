@@ -7,6 +7,8 @@ export const PIN_MIN = 4;
 export const PIN_MAX = 12;
 export const MAX_ATTEMPTS = 10;
 
+import { t } from "./i18n.svelte";
+
 /** The choices Settings offers (minutes out of sight before the app locks). */
 export const LOCK_MINUTES: readonly number[] = [1, 5, 15, 60];
 export const DEFAULT_LOCK_MINUTES = 5;
@@ -18,9 +20,9 @@ export function pinDigits(s: string): string {
 
 /** Why `pin` can't be a PIN, or null. */
 export function pinProblem(pin: string): string | null {
-  if (pin.length === 0) return "Enter a PIN.";
-  if (!/^\d+$/.test(pin)) return "Use digits only.";
-  if (pin.length < PIN_MIN || pin.length > PIN_MAX) return `Use ${PIN_MIN} to ${PIN_MAX} digits.`;
+  if (pin.length === 0) return t("lock.enter_pin");
+  if (!/^\d+$/.test(pin)) return t("lock.digits_only");
+  if (pin.length < PIN_MIN || pin.length > PIN_MAX) return t("lock.length", { min: PIN_MIN, max: PIN_MAX });
   return null;
 }
 
@@ -28,9 +30,9 @@ export function pinProblem(pin: string): string | null {
 export function newPinProblem(pin: string, confirm: string): { field: "pin" | "confirm"; text: string } | null {
   const p = pinProblem(pin);
   if (p) return { field: "pin", text: p };
-  if (/^(\d)\1+$/.test(pin)) return { field: "pin", text: "Don't repeat one digit: a PIN like 1111 is the first one anyone tries." };
-  if (isRun(pin)) return { field: "pin", text: "Don't use a run of digits like 1234: it's among the first anyone tries." };
-  if (confirm !== pin) return { field: "confirm", text: confirm ? "The PINs don't match. Type the same PIN twice." : "Type the PIN again to confirm it." };
+  if (/^(\d)\1+$/.test(pin)) return { field: "pin", text: t("lock.repeat") };
+  if (isRun(pin)) return { field: "pin", text: t("lock.run") };
+  if (confirm !== pin) return { field: "confirm", text: confirm ? t("lock.no_match") : t("lock.again") };
   return null;
 }
 
@@ -43,14 +45,14 @@ function isRun(pin: string): boolean {
 
 /** "1 minute", "5 minutes", "1 hour", "2 hours", "90 minutes". */
 export function minutesLabel(m: number): string {
-  if (m >= 60 && m % 60 === 0) return m === 60 ? "1 hour" : `${m / 60} hours`;
-  return m === 1 ? "1 minute" : `${m} minutes`;
+  if (m >= 60 && m % 60 === 0) return t("lock.hours", { count: m / 60 });
+  return t("lock.minutes", { count: m });
 }
 
 /** The same, short, for a row of choices: "1 min", "15 min", "1 hour", "2 h". */
 export function minutesShort(m: number): string {
-  if (m >= 60 && m % 60 === 0) return m === 60 ? "1 hour" : `${m / 60} h`;
-  return `${m} min`;
+  if (m >= 60 && m % 60 === 0) return m === 60 ? t("lock.hour_short") : t("lock.hours_short", { n: m / 60 });
+  return t("lock.min_short", { n: m });
 }
 
 /** The choices for the minutes, with the one in use among them (set elsewhere to another value). */
@@ -68,9 +70,8 @@ export function attemptsLeftFrom(message: string): number | null {
 
 /** What the lock screen says after a wrong PIN. */
 export function attemptsText(left: number): string {
-  if (left <= 0) return "No attempts left.";
-  const n = left === 1 ? "1 attempt" : `${left} attempts`;
-  return `Wrong PIN. ${n} left before Tally signs you out and deletes this device's data.`;
+  if (left <= 0) return t("lock.no_attempts");
+  return t("lock.wrong_left", { count: left });
 }
 
 /** Only a warning when few attempts are left (the hint is shown from the first wrong PIN). */
@@ -96,8 +97,8 @@ export function unlockOutcome(err: { code: string; message: string }): UnlockOut
 /** Settings' one line about the lock in use. */
 export function lockSummary(enabled: boolean, afterMinutes: number): string {
   return enabled
-    ? `Asks for your PIN when Tally starts and after ${minutesLabel(afterMinutes)} out of sight.`
-    : "Ask for a PIN when Tally starts and after it has been out of sight for a while.";
+    ? t("lock.summary_on", { time: minutesLabel(afterMinutes) })
+    : t("lock.summary_off");
 }
 
 // ---- Settings → Security → App lock ----
@@ -128,9 +129,9 @@ export type LockFormResult = { ok: LockRequest } | { field: LockField | null; te
  */
 export function lockRequest(mode: LockMode, f: LockForm, was: number): LockFormResult {
   if (mode !== "on") {
-    if (!f.current) return { field: "current", text: "Enter your current PIN." };
+    if (!f.current) return { field: "current", text: t("lock.enter_current") };
     const p = pinProblem(f.current);
-    if (p) return { field: "current", text: "That isn't your current PIN." };
+    if (p) return { field: "current", text: t("lock.wrong_current") };
   }
   if (mode === "off") return { ok: { pin: null, after_minutes: was, current: f.current } };
   if (mode === "on") {
@@ -142,9 +143,9 @@ export function lockRequest(mode: LockMode, f: LockForm, was: number): LockFormR
   if (f.pin || f.confirm) {
     const p = newPinProblem(f.pin, f.confirm);
     if (p) return p;
-    if (f.pin === f.current) return { field: "pin", text: "The new PIN is the same as the current one." };
+    if (f.pin === f.current) return { field: "pin", text: t("lock.same") };
   } else if (f.minutes === was) {
-    return { field: null, text: "Type a new PIN or choose another time, or cancel." };
+    return { field: null, text: t("lock.nothing_changed") };
   }
   return { ok: { pin: f.pin || f.current, after_minutes: f.minutes, current: f.current } };
 }
@@ -152,7 +153,7 @@ export function lockRequest(mode: LockMode, f: LockForm, was: number): LockFormR
 /** A rejected `set_app_lock`: the field it is about and what to say (null field: a general problem). */
 export function lockSetError(err: { code: string; message: string }, describe: (e: unknown) => string): { field: LockField | null; text: string } {
   if (err.code === "invalid_input") {
-    if (/current pin/i.test(err.message)) return { field: "current", text: "That isn't your current PIN." };
+    if (/current pin/i.test(err.message)) return { field: "current", text: t("lock.wrong_current") };
     if (/pin/i.test(err.message)) return { field: "pin", text: sentence(err.message) };
     return { field: null, text: sentence(err.message) };
   }
@@ -160,7 +161,7 @@ export function lockSetError(err: { code: string; message: string }, describe: (
 }
 
 function sentence(s: string): string {
-  const t = s.trim();
-  if (!t) return "Some details are not valid.";
-  return t[0].toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? "" : ".");
+  const text = s.trim();
+  if (!text) return t("errors.invalid");
+  return text[0].toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? "" : ".");
 }
