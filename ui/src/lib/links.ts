@@ -5,6 +5,7 @@
 import type { LinkIntent } from "../bindings/app";
 import * as api from "./api";
 import { app, navigate, toast } from "./store.svelte";
+import { t } from "./i18n.svelte";
 
 let waiting: LinkIntent | null = null;
 
@@ -18,11 +19,11 @@ export async function takeLink(): Promise<void> {
   }
   if (!opened) return;
   if (opened.outcome === "refused") {
-    toast("error", "Couldn't open this link", opened.message);
+    toast("error", t("links.open_failed"), opened.message);
     return;
   }
   waiting = opened.intent;
-  if (!app.session) toast("info", "Sign in to open the link", "Tally opens it as soon as you are signed in.");
+  if (!app.session) toast("info", t("links.sign_in_first"), t("links.sign_in_first_body"));
   showWaitingLink();
 }
 
@@ -39,7 +40,7 @@ export function showWaitingLink(): void {
       navigate({ view: "chat", room: it.room, message: null });
       break;
     case "request":
-      toast("info", "Payment requests can't be opened yet", "This version of Tally cannot show payment requests.");
+      toast("info", t("links.requests"), t("links.requests_body"));
       break;
   }
 }

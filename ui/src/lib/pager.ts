@@ -3,6 +3,7 @@
 // page boundary seen, so scrolling back is one call, and a jump far down walks forward in large steps
 // (keeping only the cursors, not the rows). Row data far from the viewport is evicted.
 import type { TxCursor, TxPage, TxRow } from "../bindings/app";
+import { t } from "./i18n.svelte";
 
 export type FetchPage = (cursor: TxCursor | null, limit: number) => Promise<TxPage>;
 
@@ -209,7 +210,7 @@ export class TxPager {
       }
     }
     if (!progress && res.next !== null && rows.length > 0) {
-      throw new Error("The history answered fewer rows than a page; paging stopped.");
+      throw new Error(t("pager.short_page"));
     }
     if (res.next === null) {
       // The end of the data: anything past it is empty (the total may have shrunk).

@@ -3,6 +3,7 @@
 import type { Change, CommandError, ConnState, Prefs, SessionInfo, UnreadCounts } from "../bindings/app";
 import type { Money, NotificationTarget, PresenceStatus, Transaction } from "../bindings/protocol";
 import type { IconName } from "./icons";
+import { t } from "./i18n.svelte";
 
 export type View = "home" | "history" | "send" | "chat" | "notifications" | "settings";
 
@@ -146,7 +147,7 @@ let problemSeq = 0;
 
 /** Shows a persistent alert; a second problem with the same code replaces the first. */
 export function reportProblem(error: CommandError): void {
-  const message = error.message || "Something went wrong.";
+  const message = error.message || t("errors.unknown");
   const rest = app.problems.filter((p) => p.code !== error.code);
   app.problems = [...rest, { id: ++problemSeq, code: error.code, message }];
 }

@@ -3,6 +3,8 @@
 // meter says is what the hub will say. Loaded on first use only (its dictionaries are about 2 MB), so the
 // app's main bundle stays small. Advisory: the hub makes the final decision.
 
+import { t } from "./i18n.svelte";
+
 export type Score = 0 | 1 | 2 | 3 | 4;
 
 export interface Strength {
@@ -53,17 +55,17 @@ export interface MeterView {
 /** What the meter shows for an estimate (null: not known yet) of a password of `length` characters. */
 export function meterView(strength: Strength | null, length: number, minChars: number): MeterView {
   if (length === 0) return { bars: 0, label: "", tone: "none" };
-  if (length < minChars) return { bars: Math.min(1, strength?.score ?? 1), label: `Too short — at least ${minChars} characters`, tone: "weak" };
-  if (!strength) return { bars: 0, label: "Checking…", tone: "none" };
+  if (length < minChars) return { bars: Math.min(1, strength?.score ?? 1), label: t("strength.too_short", { min: minChars }), tone: "weak" };
+  if (!strength) return { bars: 0, label: t("common.checking"), tone: "none" };
   switch (strength.score) {
     case 0:
     case 1:
-      return { bars: 1, label: "Weak — easy to guess", tone: "weak" };
+      return { bars: 1, label: t("strength.weak"), tone: "weak" };
     case 2:
-      return { bars: 2, label: "Fair — still too easy to guess", tone: "fair" };
+      return { bars: 2, label: t("strength.fair"), tone: "fair" };
     case 3:
-      return { bars: 3, label: "Good", tone: "good" };
+      return { bars: 3, label: t("strength.good"), tone: "good" };
     default:
-      return { bars: 4, label: "Strong", tone: "strong" };
+      return { bars: 4, label: t("strength.strong"), tone: "strong" };
   }
 }

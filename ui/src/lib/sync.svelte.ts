@@ -3,7 +3,7 @@
 import type { SyncProgress } from "../bindings/app";
 import * as api from "./api";
 import { announce } from "./store.svelte";
-import { HISTORY_COMPLETE, throttledReader } from "./sync";
+import { historyComplete, throttledReader } from "./sync";
 
 class SyncState {
   /** `null` until the first read answered (or when this engine has no `sync_progress`). */
@@ -21,7 +21,7 @@ async function read(): Promise<void> {
     if (gen !== generation) return; // signed out or in as someone else meanwhile
     const was = sync.progress;
     sync.progress = next;
-    if (was && !was.complete && next.complete) announce(HISTORY_COMPLETE);
+    if (was && !was.complete && next.complete) announce(historyComplete());
   } catch {
     /* keep the last value: the bar is a hint, never an error */
   }

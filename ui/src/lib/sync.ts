@@ -2,9 +2,11 @@
 // "so far" label on search and filter results while the history is still arriving. Pure, so it is
 // unit-tested; the shared state lives in sync.svelte.ts.
 import type { SyncKind, SyncProgress } from "../bindings/app";
+import { t } from "./i18n.svelte";
 import { userLocale } from "./money";
 
-export const HISTORY_COMPLETE = "History complete";
+/** "History complete", in the UI's language. */
+export const historyComplete = (): string => t("sync.complete");
 
 /** What the bar shows: `percent` is null while the hub's total is unknown (an indeterminate bar). */
 export interface SyncBarModel {
@@ -23,12 +25,12 @@ export function syncPercent(p: SyncProgress): number | null {
 
 /** "Downloading history — 41,200 of 100,000", "… — 41,200 so far", or "History complete". */
 export function syncText(p: SyncProgress, locale = userLocale()): string {
-  if (p.complete) return HISTORY_COMPLETE;
+  if (p.complete) return historyComplete();
   const nf = new Intl.NumberFormat(locale);
   const fetched = nf.format(p.fetched);
   return p.total === null
-    ? `Downloading history — ${fetched} so far`
-    : `Downloading history — ${fetched} of ${nf.format(Math.max(p.total, p.fetched))}`;
+    ? t("sync.so_far", { n: fetched })
+    : t("sync.of", { n: fetched, total: nf.format(Math.max(p.total, p.fetched)) });
 }
 
 export function syncBar(p: SyncProgress, locale = userLocale()): SyncBarModel {
@@ -42,13 +44,13 @@ export function isPartial(p: SyncProgress | null | undefined): boolean {
 
 /** Appended to a result count while the history downloads: " so far — history still downloading". */
 export function soFarSuffix(p: SyncProgress | null | undefined): string {
-  return isPartial(p) ? " so far — history still downloading" : "";
+  return isPartial(p) ? ` ${t("sync.suffix")}` : "";
 }
 
 /** "12 results so far — history still downloading", or "12 results" / "1 result" once complete. */
 export function resultsLabel(count: number, p: SyncProgress | null | undefined, locale = userLocale()): string {
   const n = new Intl.NumberFormat(locale).format(count);
-  return `${n} ${count === 1 ? "result" : "results"}${soFarSuffix(p)}`;
+  return t("sync.results", { count, n }) + soFarSuffix(p);
 }
 
 /** One line of the per-kind breakdown (chat rooms summed into one "Messages" line). */
@@ -60,11 +62,7 @@ export interface SyncKindLine {
   complete: boolean;
 }
 
-const KIND_LABEL: Record<SyncKind, string> = {
-  transactions: "Transactions",
-  notifications: "Notifications",
-  messages: "Chat messages",
-};
+const kindLabel = (kind: SyncKind): string => t(`sync.kind_${kind}`);
 const KIND_ORDER: SyncKind[] = ["transactions", "notifications", "messages"];
 
 /** The parts grouped by kind, in a fixed order; a kind's total is known once every part of it knows. */
@@ -76,7 +74,7 @@ export function kindLines(p: SyncProgress): SyncKindLine[] {
     return [
       {
         kind,
-        label: KIND_LABEL[kind],
+        label: kindLabel(kind),
         fetched: parts.reduce((s, x) => s + x.fetched, 0),
         total: known ? parts.reduce((s, x) => s + (x.total ?? 0), 0) : null,
         complete: parts.every((x) => x.complete),
@@ -88,9 +86,9 @@ export function kindLines(p: SyncProgress): SyncKindLine[] {
 /** "41,200 of 100,000", "41,200 so far" or "All 100,000" for one breakdown line. */
 export function kindText(line: SyncKindLine, locale = userLocale()): string {
   const nf = new Intl.NumberFormat(locale);
-  if (line.complete) return `All ${nf.format(line.fetched)}`;
-  if (line.total === null) return `${nf.format(line.fetched)} so far`;
-  return `${nf.format(line.fetched)} of ${nf.format(Math.max(line.total, line.fetched))}`;
+  if (line.complete) return t("sync.all", { n: nf.format(line.fetched) });
+  if (line.total === null) return t("sync.line_so_far", { n: nf.format(line.fetched) });
+  return t("sync.line_of", { n: nf.format(line.fetched), total: nf.format(Math.max(line.total, line.fetched)) });
 }
 
 /**
@@ -141,7 +139,7 @@ export function throttledReader(read: () => Promise<void>, gapMs = 300, now = ()
 
 /** History's count line: "2,000 transactions", or with a search or filter "12 transactions match" (+ "so far …"). */
 export function historyCountText(total: number, filtering: boolean, p: SyncProgress | null | undefined, locale = userLocale()): string {
-  const n = `${new Intl.NumberFormat(locale).format(total)} ${total === 1 ? "transaction" : "transactions"}`;
-  if (!filtering) return n;
-  return `${n} ${total === 1 ? "matches" : "match"}${soFarSuffix(p)}`;
+  const n = new Intl.NumberFormat(locale).format(total);
+  if (!filtering) return t("sync.transactions", { count: total, n });
+  return t("sync.match", { count: total, n }) + soFarSuffix(p);
 }
