@@ -9,6 +9,7 @@ import { dirname, extname, join, normalize, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { a11yTests } from "./browser-a11y.mjs";
+import { i18nTests } from "./browser-i18n.mjs";
 import { accountTests } from "./browser-account.mjs";
 import { layoutTests } from "./browser-layout.mjs";
 import { lockTests } from "./browser-lock.mjs";
@@ -105,7 +106,7 @@ function eq(a, b, msg) {
 async function open(cfg = {}, opts = {}) {
   const context = await browser.newContext({
     viewport: opts.viewport ?? { width: 1280, height: 820 },
-    locale: "en-US",
+    locale: opts.locale ?? "en-US",
     timezoneId: "UTC",
     colorScheme: opts.dark ? "dark" : "light",
     reducedMotion: "reduce",
@@ -126,6 +127,7 @@ async function open(cfg = {}, opts = {}) {
     // Tauri runs the app with freezePrototype: true; so do we.
     content: `Object.freeze(Object.prototype);
       window.__TALLY_FAKE_CONFIG__ = ${JSON.stringify(cfg)};
+      ${opts.language ? `localStorage.setItem("tally.language", ${JSON.stringify(opts.language)});` : ""}
       window.__csp = [];
       document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI));`,
   });
@@ -927,6 +929,9 @@ accountTests({ test, open, ok, eq, tid, shot, until, text });
 // The app lock: Settings, the lock screen, wrong PINs, a locked start, phones (tests/browser-lock.mjs).
 lockTests({ test, open, ok, eq, tid, shot, until, text });
 a11yTests({ test, open, ok, tid });
+
+// Languages: German, the override, and the mirrored pseudo-locale (tests/browser-i18n.mjs).
+i18nTests({ test, open, ok, eq, tid, shot, until });
 
 // ---------- typing latency ----------
 

@@ -20,7 +20,9 @@ export function userLocale(): string {
   const lang = language(); // (a rune: formatters follow a change of language)
   if (cachedLocale && cachedFor === lang) return cachedLocale;
   const system = pickLocale(typeof navigator !== "undefined" ? [...(navigator.languages ?? []), navigator.language] : []);
-  cachedLocale = lang === PSEUDO_RTL || system.split("-")[0] === lang ? system : withRegion(lang, system);
+  // The mirrored pseudo-locale formats as Hebrew does: right-to-left dates and words, Latin digits.
+  if (lang === PSEUDO_RTL) cachedLocale = "he";
+  else cachedLocale = system.split("-")[0] === lang ? system : withRegion(lang, system);
   cachedFor = lang;
   return cachedLocale;
 }
