@@ -13,7 +13,8 @@ pkgs=(curl pkg-config libssl-dev libwebkit2gtk-4.1-dev libayatana-appindicator3-
 if [ "$what" = test ]; then
   pkgs+=(chromium webkit2gtk-driver dbus dbus-x11 gnome-keyring dunst libsecret-tools imagemagick x11-utils xdotool
          python3-venv postgresql redis-server haproxy
-         sudo)  # the updater installs a .deb with `sudo dpkg -i` when no polkit agent is there (scripts/update-test.sh)
+         sudo   # the updater installs a .deb with `sudo dpkg -i` when no polkit agent is there (scripts/update-test.sh)
+         locales)  # the language test builds a German locale into a temp dir with localedef (tests/e2e_language.rs)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

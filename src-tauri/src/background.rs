@@ -63,12 +63,12 @@ fn still_running_notice<R: Runtime>(app: &tauri::AppHandle<R>) {
     #[cfg(target_os = "linux")]
     if let Some(n) = app.try_state::<Arc<tally_client::notify_dbus::DbusNotifier>>() {
         use tally_client::notify::NoteButton;
+        let w = crate::shell_text::words();
         let buttons = vec![
-            NoteButton::new("default", "Open Tally", NoteAction::ShowApp),
-            NoteButton::new("quit", "Quit", NoteAction::Quit),
+            NoteButton::new("default", w.open, NoteAction::ShowApp),
+            NoteButton::new("quit", w.quit, NoteAction::Quit),
         ];
-        let body = "Payments and messages will still be announced. Click to open Tally, or quit it.";
-        if let Err(e) = n.notice("Tally is still running", body, tally_protocol::Priority::Low, buttons) {
+        if let Err(e) = n.notice(w.still_running, w.still_running_body, tally_protocol::Priority::Low, buttons) {
             tracing::warn!(error = %e, "could not say that Tally keeps running");
         }
     }

@@ -352,6 +352,16 @@ pub async fn pause_notifications(engine: Engn<'_>, minutes: u32) -> R<Prefs> {
 pub async fn take_link(pending: State<'_, crate::links::PendingLink>) -> R<Option<tally_client::links::OpenedLink>> {
     Ok(pending.take())
 }
+/// The UI's language, for the words the shell shows itself (tray, "still running"): "en", "de" (a tag
+/// with a region or the UI's test locale too). A language the shell has no words for is refused.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_language<Rt: tauri::Runtime>(app: tauri::AppHandle<Rt>, language: String) -> R<()> {
+    let lang = crate::shell_text::Lang::parse(&language)
+        .ok_or_else(|| CommandError::local(LocalErrorCode::InvalidInput, "this language is not one Tally speaks"))?;
+    crate::shell_text::set(lang);
+    crate::tray::refresh(&app);
+    Ok(())
+}
 /// Asks the update feed for a newer version (signed with this build's key).
 #[tauri::command(rename_all = "snake_case")]
 pub async fn check_update<R: tauri::Runtime>(app: tauri::AppHandle<R>) -> R2<UpdateCheck> {

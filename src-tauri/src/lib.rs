@@ -5,6 +5,7 @@
 mod background;
 mod commands;
 mod links;
+mod shell_text;
 mod tray;
 mod updates;
 
@@ -87,6 +88,7 @@ pub fn commands_plugin<R: Runtime>() -> TauriPlugin<R> {
         set_start_at_login,
         pause_notifications,
         take_link,
+        set_language,
         check_update,
         install_update
     ]);

@@ -13,7 +13,7 @@ const PAUSE_MINUTES: u32 = 60;
 pub fn create<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<()> {
     use tauri::tray::TrayIconBuilder;
     let mut builder = TrayIconBuilder::with_id(TRAY_ID)
-        .tooltip("Tally — offline")
+        .tooltip(format!("Tally — {}", crate::shell_text::words().offline))
         .menu(&menu(app, &Facts::default())?)
         .on_menu_event(|app, event| on_menu(app, event.id.as_ref()));
     if let Some(icon) = app.default_window_icon() {
@@ -63,34 +63,36 @@ fn facts(engine: &Engine) -> Facts {
 #[cfg(desktop)]
 fn menu<R: Runtime>(app: &tauri::AppHandle<R>, f: &Facts) -> tauri::Result<tauri::menu::Menu<R>> {
     use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
+    let w = crate::shell_text::words();
     let menu = Menu::new(app)?;
     for (i, b) in f.balances.iter().enumerate() {
-        menu.append(&MenuItem::with_id(app, format!("balance-{i}"), format!("Balance: {b}"), false, None::<&str>)?)?;
+        let label = format!("{}: {b}", w.balance);
+        menu.append(&MenuItem::with_id(app, format!("balance-{i}"), label, false, None::<&str>)?)?;
     }
     if f.unread > 0 {
-        menu.append(&MenuItem::with_id(app, "unread", format!("{} unread", f.unread), false, None::<&str>)?)?;
+        menu.append(&MenuItem::with_id(app, "unread", format!("{} {}", f.unread, w.unread), false, None::<&str>)?)?;
     }
     if !f.balances.is_empty() || f.unread > 0 {
         menu.append(&PredefinedMenuItem::separator(app)?)?;
     }
-    menu.append(&MenuItem::with_id(app, "open", "Open Tally", true, None::<&str>)?)?;
-    let (id, label) =
-        if f.paused { ("resume", "Resume notifications") } else { ("pause", "Pause notifications for 1 hour") };
+    menu.append(&MenuItem::with_id(app, "open", w.open, true, None::<&str>)?)?;
+    let (id, label) = if f.paused { ("resume", w.resume) } else { ("pause", w.pause_hour) };
     menu.append(&MenuItem::with_id(app, id, label, true, None::<&str>)?)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
-    menu.append(&MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(app, "quit", w.quit, true, None::<&str>)?)?;
     Ok(menu)
 }
 
 fn describe(c: &ConnState) -> String {
+    let w = crate::shell_text::words();
     match c {
-        ConnState::Live { latency_ms: Some(ms) } => format!("live · {ms} ms"),
-        ConnState::Live { latency_ms: None } => "live".into(),
-        ConnState::Connecting | ConnState::Authenticating => "connecting…".into(),
-        ConnState::BackingOff { .. } => "reconnecting…".into(),
-        ConnState::Offline { .. } => "offline".into(),
-        ConnState::AuthFailed { .. } => "signed out".into(),
-        ConnState::Closed { .. } => "update needed".into(),
+        ConnState::Live { latency_ms: Some(ms) } => format!("{} · {ms} ms", w.live),
+        ConnState::Live { latency_ms: None } => w.live.into(),
+        ConnState::Connecting | ConnState::Authenticating => w.connecting.into(),
+        ConnState::BackingOff { .. } => w.reconnecting.into(),
+        ConnState::Offline { .. } => w.offline.into(),
+        ConnState::AuthFailed { .. } => w.signed_out.into(),
+        ConnState::Closed { .. } => w.update_needed.into(),
     }
 }
 
@@ -121,19 +123,19 @@ pub fn on_event<R: Runtime>(app: &tauri::AppHandle<R>, ev: &AppEvent) {
     }
 }
 
-fn refresh<R: Runtime>(app: &tauri::AppHandle<R>) {
+pub fn refresh<R: Runtime>(app: &tauri::AppHandle<R>) {
     #[cfg(desktop)]
     {
         let Some(tray) = app.tray_by_id(TRAY_ID) else { return };
         let Some(engine) = app.try_state::<Arc<Engine>>() else { return };
         // Nothing of the account shows while the app lock hides it.
         let f = if engine.app_lock_state().locked {
-            Facts { state: "locked".into(), ..Facts::default() }
+            Facts { state: crate::shell_text::words().locked.into(), ..Facts::default() }
         } else {
             facts(&engine)
         };
         let tip = if f.unread > 0 {
-            format!("Tally — {} — {} unread", f.state, f.unread)
+            format!("Tally — {} — {} {}", f.state, f.unread, crate::shell_text::words().unread)
         } else {
             format!("Tally — {}", f.state)
         };

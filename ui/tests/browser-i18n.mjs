@@ -44,6 +44,7 @@ export function i18nTests({ test, open, ok, eq, tid, shot, until }) {
     const { page, done } = await open({}, { locale: "de-DE" });
     await page.locator(tid("balance-amount")).waitFor();
     eq(await page.evaluate(() => document.documentElement.lang), "de", "<html lang>");
+    await until(async () => (await page.evaluate(() => window.__tallyFake.shellLanguage)) === "de", "the shell (tray) told German");
     eq((await page.locator(tid("nav-settings")).innerText()).trim(), "Einstellungen", "nav label");
     ok((await page.locator("#bal-title").innerText()).includes("Verfügbares Guthaben"), "home heading in German");
     await page.click(tid("nav-send"));
@@ -54,6 +55,7 @@ export function i18nTests({ test, open, ok, eq, tid, shot, until }) {
     await select.selectOption("en");
     await until(async () => (await page.locator(tid("nav-settings")).innerText()).trim() === "Settings", "English after the override");
     eq(await page.evaluate(() => document.documentElement.lang), "en", "<html lang> follows");
+    await until(async () => (await page.evaluate(() => window.__tallyFake.shellLanguage)) === "en", "the shell told English");
     await shot(page, "language-override-en");
     // A restart (the page loaded afresh on the same profile) keeps the choice.
     await page.reload();

@@ -141,6 +141,8 @@ export class FakeBackend {
   updatesInstalled = 0;
   /** The tally:// link the engine holds until the UI takes it (as it would after reading one). */
   pendingLink: OpenedLink | null = null;
+  /** The language the shell was told (set_language). */
+  shellLanguage: "en" | "de" | null = null;
   openLink(l: OpenedLink): void {
     this.pendingLink = l;
     this.emit({ type: "link_waiting" });
@@ -1132,6 +1134,13 @@ export class FakeBackend {
         if (this.updateOutcome === "bad_signature") throw err("update", "The update's signature does not match Tally's key. It was not installed.");
         this.updatesInstalled++;
         return null;
+      case "set_language": {
+        // As the shell: the languages it has words for (a region or the test locale allowed).
+        const base = String(a.language).split(/[-_.@]/)[0].toLowerCase();
+        if (!["en", "de", "qps"].includes(base)) throw err("invalid_input", "this language is not one Tally speaks");
+        this.shellLanguage = base === "de" ? "de" : "en";
+        return null;
+      }
       case "take_link": {
         const l = this.pendingLink;
         this.pendingLink = null;

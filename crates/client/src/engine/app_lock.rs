@@ -27,6 +27,7 @@ pub const OPEN_WHILE_LOCKED: &[&str] = &[
     "registration_info",
     "conn_state",
     "set_focused_view",
+    "set_language",
 ];
 
 #[derive(serde::Serialize, serde::Deserialize)]
