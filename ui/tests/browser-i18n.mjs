@@ -74,6 +74,23 @@ export function i18nTests({ test, open, ok, eq, tid, shot, until }) {
     await done();
   });
 
+  test("languages: German's longer words fit: no view sticks out at 360 px or 1100 px", async () => {
+    const problems = [];
+    for (const viewport of [{ width: 360, height: 740 }, { width: 1100, height: 760 }]) {
+      const { page, done } = await open({}, { locale: "de-DE", viewport });
+      await page.locator(tid("balance-amount")).waitFor();
+      for (const view of VIEWS) {
+        await page.click(tid(`nav-${view}`));
+        await page.waitForLoadState("networkidle").catch(() => {});
+        await page.waitForTimeout(150);
+        for (const o of await page.evaluate(overflowProblems)) problems.push(`${viewport.width} px, ${view}: ${o}`);
+        if (viewport.width === 360) await shot(page, `de-360-${view}`);
+      }
+      await done();
+    }
+    ok(problems.length === 0, `German layout:\n  ${problems.join("\n  ")}`);
+  });
+
   for (const width of [1280, 390]) {
     test(`languages: right to left at ${width} px: nothing on any view skips the translations, the layout mirrors and nothing sticks out`, async () => {
       const { page, done } = await open({}, { language: "qps-plocm", viewport: { width, height: width > 500 ? 820 : 844 } });
