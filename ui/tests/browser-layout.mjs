@@ -394,6 +394,38 @@ export function layoutTests({ test, open, ok, eq, tid, shot, until }) {
     await done();
   });
 
+  test("history at 1100×760 with Filters and Charts open: the table keeps 8 whole rows (the page scrolls to it); at 760 px the memo gets the room", async () => {
+    const { page, done } = await open({}, { viewport: { width: 1100, height: 760 } });
+    await page.click(tid("nav-history"));
+    await until(async () => (await page.locator(`${tid("history-row")} .c-amt`).count()) > 8, "rows rendered");
+    await page.locator(tid("history-charts")).waitFor();
+    await page.click(tid("filters-toggle"));
+    await page.locator(tid("filter-bar")).waitFor();
+    // Scrolled as a person would to see the list: the table's top at the top of the content.
+    await page.evaluate(() => document.querySelector('[data-testid="history-table"]').closest("section").scrollIntoView({ block: "start" }));
+    await page.waitForTimeout(150);
+    const open2 = await tableRoom(page);
+    const fits = await page.evaluate(() => {
+      const main = document.querySelector("main.content").getBoundingClientRect();
+      const t = document.querySelector('[data-testid="history-table"]').closest("section").getBoundingClientRect();
+      return t.height <= main.height + 0.5;
+    });
+    await shot(page, "history-1100-filters-charts");
+    ok(open2.rows >= 8, `at least 8 whole rows with Filters and Charts open (${open2.rows})`);
+    ok(fits, "the table fits the window once scrolled to");
+    console.log(`    (1100×760, Filters and Charts open: ${open2.rows} whole rows)`);
+
+    await page.setViewportSize({ width: 760, height: 760 });
+    await page.click(tid("filters-toggle"));
+    await page.waitForTimeout(200);
+    const narrow = await tableRoom(page);
+    await shot(page, "history-760");
+    ok(narrow.memo >= narrow.type, `at 760 px the memo is not narrower than Type (memo ${narrow.memo}, type ${narrow.type}, counterparty ${narrow.who} px)`);
+    ok(narrow.memo >= 120, `at 760 px the memo has room for a short note (${narrow.memo} px)`);
+    console.log(`    (760 px: memo ${narrow.memo}, type ${narrow.type}, counterparty ${narrow.who} px; cut: ${narrow.cutMemos.length})`);
+    await done();
+  });
+
   test("history at 390×844: charts collapsed by default, at least 8 rows", async () => {
     const { page, done } = await open({}, { viewport: { width: 390, height: 844 } });
     await page.click(tid("nav-history"));
