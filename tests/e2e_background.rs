@@ -110,7 +110,8 @@ async fn scenario() {
         .unwrap();
     let paid = watch.wait_for("paid you", Duration::from_secs(20)).expect("a native notification of the payment");
     assert_eq!(paid.app, "Tally");
-    assert_eq!(paid.summary, "Bob Brown paid you 12.34 USD");
+    // In the app's money format, as the screens write it (the hub wrote "12.34 USD").
+    assert_eq!(paid.summary, "Bob Brown paid you $12.34");
     assert!(paid.body.contains(&memo), "the memo is in the body: {paid:?}");
     tokio::time::sleep(Duration::from_millis(1500)).await; // the transfer completes; nothing more is raised
     let payments: Vec<_> = watch.all().into_iter().filter(|s| s.summary.contains("paid you")).collect();

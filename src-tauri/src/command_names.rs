@@ -60,7 +60,7 @@ pub const COMMANDS: &[&str] = &[
     "set_start_at_login",
     "pause_notifications",
     "take_link",
-    "set_language",
+    "set_locale",
     "check_update",
     "install_update",
 ];

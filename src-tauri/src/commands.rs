@@ -352,12 +352,17 @@ pub async fn pause_notifications(engine: Engn<'_>, minutes: u32) -> R<Prefs> {
 pub async fn take_link(pending: State<'_, crate::links::PendingLink>) -> R<Option<tally_client::links::OpenedLink>> {
     Ok(pending.take())
 }
-/// The UI's language, for the words the shell shows itself (tray, "still running"): "en", "de" (a tag
-/// with a region or the UI's test locale too). A language the shell has no words for is refused.
+/// The UI's language and how it writes money: for native notifications (the engine) and the words the
+/// shell shows itself (tray, "still running"). A language Tally does not speak, or a malformed style, is
+/// refused and changes nothing.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn set_language<Rt: tauri::Runtime>(app: tauri::AppHandle<Rt>, language: String) -> R<()> {
-    let lang = crate::shell_text::Lang::parse(&language)
-        .ok_or_else(|| CommandError::local(LocalErrorCode::InvalidInput, "this language is not one Tally speaks"))?;
+pub async fn set_locale<Rt: tauri::Runtime>(
+    app: tauri::AppHandle<Rt>,
+    engine: Engn<'_>,
+    style: tally_client::display::DisplayStyle,
+) -> R<()> {
+    let lang = style.lang();
+    engine.set_display(style).map_err(err)?;
     crate::shell_text::set(lang);
     crate::tray::refresh(&app);
     Ok(())

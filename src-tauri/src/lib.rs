@@ -88,7 +88,7 @@ pub fn commands_plugin<R: Runtime>() -> TauriPlugin<R> {
         set_start_at_login,
         pause_notifications,
         take_link,
-        set_language,
+        set_locale,
         check_update,
         install_update
     ]);

@@ -1,14 +1,10 @@
 //! The words the shell itself shows, outside the web UI: the tray's menu and tooltip and the "Tally is
 //! still running" notice. Same languages as the UI (ui/src/locales); the UI tells the shell its language
-//! (`set_language`) at start and on every change, and until it does the system's language is used.
+//! (`set_locale`) at start and on every change, and until it does the system's language is used.
 //! A handful of strings, so a table here rather than a second i18n library in Rust.
 use std::sync::atomic::{AtomicU8, Ordering};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    En = 0,
-    De = 1,
-}
+pub use tally_client::display::Lang;
 
 /// What the shell says, in one language.
 pub struct Words {
@@ -68,34 +64,21 @@ const DE: Words = Words {
 /// 255: not told yet (the system's language then).
 static CHOSEN: AtomicU8 = AtomicU8::new(u8::MAX);
 
-impl Lang {
-    /// A language tag as the UI or the system writes it ("de", "de-AT", "de_DE.UTF-8"); None for a
-    /// language the shell has no words for. The UI's mirrored test locale (`qps-plocm`) is English.
-    pub fn parse(tag: &str) -> Option<Lang> {
-        let base = tag.split(['-', '_', '.', '@']).next().unwrap_or("").to_ascii_lowercase();
-        match base.as_str() {
-            "en" | "qps" => Some(Lang::En),
-            "de" => Some(Lang::De),
-            _ => None,
-        }
-    }
+/// The system's first language the shell knows, English otherwise.
+fn system() -> Lang {
+    sys_locale::get_locales().find_map(|l| Lang::parse(&l)).unwrap_or(Lang::En)
+}
 
-    /// The system's first language the shell knows, English otherwise.
-    pub fn system() -> Lang {
-        sys_locale::get_locales().find_map(|l| Lang::parse(&l)).unwrap_or(Lang::En)
-    }
-
-    fn words(self) -> &'static Words {
-        match self {
-            Lang::En => &EN,
-            Lang::De => &DE,
-        }
+fn words_of(lang: Lang) -> &'static Words {
+    match lang {
+        Lang::En => &EN,
+        Lang::De => &DE,
     }
 }
 
 /// Sets the shell's language (the UI's choice).
 pub fn set(lang: Lang) {
-    CHOSEN.store(lang as u8, Ordering::Relaxed);
+    CHOSEN.store(if lang == Lang::De { 1 } else { 0 }, Ordering::Relaxed);
 }
 
 /// The language in use: the UI's choice, or the system's before the UI said.
@@ -103,30 +86,18 @@ pub fn current() -> Lang {
     match CHOSEN.load(Ordering::Relaxed) {
         0 => Lang::En,
         1 => Lang::De,
-        _ => Lang::system(),
+        _ => system(),
     }
 }
 
 /// The words in the language in use.
 pub fn words() -> &'static Words {
-    current().words()
+    words_of(current())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tags_from_the_ui_and_the_system() {
-        assert_eq!(Lang::parse("de"), Some(Lang::De));
-        assert_eq!(Lang::parse("de_DE.UTF-8"), Some(Lang::De));
-        assert_eq!(Lang::parse("DE-at"), Some(Lang::De));
-        assert_eq!(Lang::parse("en-US"), Some(Lang::En));
-        assert_eq!(Lang::parse("qps-plocm"), Some(Lang::En));
-        assert_eq!(Lang::parse("fr"), None);
-        assert_eq!(Lang::parse(""), None);
-        assert_eq!(Lang::parse("C"), None);
-    }
 
     #[test]
     fn the_choice_picks_the_words() {

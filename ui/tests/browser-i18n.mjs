@@ -64,6 +64,23 @@ export function i18nTests({ test, open, ok, eq, tid, shot, until }) {
     await done();
   });
 
+  test("money is written one way: the hub's '12.00 USD' shows as $12.00 in Notifications and Home's alerts, and the engine is told the format for native notifications", async () => {
+    const { page, done } = await open({});
+    await page.locator(tid("home-alert")).first().waitFor();
+    const alerts = await page.locator(tid("home-alert")).allInnerTexts();
+    ok(alerts.some((a) => a.includes("You have $120.00 left to send today.")), `Home's limit alert in the app's format: ${alerts.join(" | ")}`);
+    await page.click(tid("nav-notifications"));
+    await page.locator(tid("notification")).first().waitFor();
+    const list = (await page.locator(tid("notification")).allInnerTexts()).join("\n");
+    for (const want of ["Bob paid you $12.00", "$8.50 sent to Carol Chen", "You have $120.00 left to send today.", "Deposit of $2,400.00"]) {
+      ok(list.includes(want), `"${want}" in Notifications`);
+    }
+    ok(!/\d USD\b/.test(list), `no amount in the hub's "12.00 USD" form: ${list.match(/.{0,20}\d USD.{0,10}/)?.[0]}`);
+    const style = await page.evaluate(() => window.__tallyFake.moneyStyle);
+    eq(style?.currencies?.USD?.prefix, "$", "the engine knows how the UI writes dollars");
+    await done();
+  });
+
   test("languages: the sign-in screen has the language picker and signs in in German", async () => {
     const { page, done } = await open({ signedIn: false }, { locale: "en-US" });
     await page.locator(tid("signin-server")).waitFor();

@@ -65,6 +65,8 @@ pub struct Engine {
     lock: Arc<Mutex<app_lock::LockRuntime>>,
     /// Whether the app's window is in front (shared with the socket task: no popup for what it shows).
     foreground: Arc<std::sync::atomic::AtomicBool>,
+    /// The UI's language and money format, for native notifications (shared with the socket task).
+    display: crate::display::SharedStyle,
 }
 
 fn slug(s: &str) -> String {
@@ -94,6 +96,7 @@ impl Engine {
             tls,
             lock: Default::default(),
             foreground,
+            display: Default::default(),
         }
     }
 
@@ -168,6 +171,7 @@ impl Engine {
             cache_account: cache_key::cache_account(&db_dir),
             lock: self.lock.clone(),
             foreground: self.foreground.clone(),
+            display: self.display.clone(),
         });
         if let Some(t) = first {
             shared.install_tokens(t)?;
@@ -271,6 +275,14 @@ impl Engine {
             let _ = a.cmds.send(Cmd::Background(background));
             Ok(())
         });
+    }
+
+    /// The UI's language and how it writes money: native notifications say amounts as the app's screens
+    /// do, and the engine's own texts are in that language. A style that is not valid changes nothing.
+    pub fn set_display(&self, style: crate::display::DisplayStyle) -> Result<(), Error> {
+        style.validate().map_err(Error::InvalidInput)?;
+        *self.display.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(style));
+        Ok(())
     }
 
     pub fn set_focused_room(&self, room: Option<RoomId>) {

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod api_account;
 pub mod backoff;
+pub mod display;
 pub mod engine;
 pub mod links;
 pub mod netwatch;

@@ -2,7 +2,7 @@
 use crate::store::Store;
 use crate::view::{Prefs, QuietHours};
 use crate::Error;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tally_protocol::{Message, Notification, NotificationKind, NotificationTarget, Priority, RoomKind};
 
 /// One native notification.
@@ -171,6 +171,8 @@ pub struct Raiser<'a> {
     /// The app's window is in front: news the app already shows the user (their own payment going
     /// through) gets no system popup.
     pub foreground: bool,
+    /// The UI's language and money format (None until the UI said: the hub's text as it came).
+    pub display: Option<Arc<crate::display::DisplayStyle>>,
 }
 
 /// What the app itself shows while it is in front, so a system popup would only repeat it: the
@@ -179,20 +181,20 @@ fn shown_in_app(kind: NotificationKind, priority: Priority) -> bool {
     kind == NotificationKind::Transfer && priority == Priority::Low
 }
 
-/// What a notification says while the app lock hides the app.
-fn private_text(kind: NotificationKind) -> (&'static str, &'static str) {
-    match kind {
-        NotificationKind::Message | NotificationKind::Mention => ("New message", "Unlock Tally to read it."),
-        NotificationKind::Security => ("Security alert", "Unlock Tally to see what happened to your account."),
-        _ => ("New activity", "Unlock Tally to see it."),
-    }
-}
-
 impl Raiser<'_> {
     fn raise(&self, mut n: Native, kind: NotificationKind) -> Result<bool, Error> {
+        let lang = self.display.as_ref().map_or(crate::display::Lang::En, |d| d.lang());
         if self.private {
-            let (title, body) = private_text(kind);
+            let (title, body) = crate::display::private_text(lang, kind);
             (n.title, n.body) = (title.into(), body.into());
+        } else if let Some(d) = &self.display {
+            // The hub's "9.14 USD" as the app writes it ("$9.14"); people's names, memos and messages stay.
+            if !matches!(kind, NotificationKind::Message | NotificationKind::Mention) {
+                n.title = d.money.rewrite_hub_text(&n.title);
+            }
+            if crate::display::hub_writes_body(kind) {
+                n.body = d.money.rewrite_hub_text(&n.body);
+            }
         }
         // One sanitiser for every notifier (desktop and mobile): others' text reaches a system surface.
         (n.title, n.body) = (notification_title(&n.title), notification_body(&n.body, false));
@@ -292,6 +294,7 @@ mod tests {
             focused_room: None,
             private: false,
             foreground: false,
+            display: None,
         };
         let n = Notification {
             id: 7,
@@ -335,6 +338,7 @@ mod tests {
             focused_room: None,
             private: false,
             foreground: true,
+            display: None,
         };
         assert!(front.notification(&note(1, Priority::Low)).unwrap(), "new: the app's toast says it");
         assert!(front.notification(&note(2, Priority::High)).unwrap());

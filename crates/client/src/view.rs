@@ -529,7 +529,10 @@ pub fn bindings() -> String {
         crate::links::LinkIntent,
         crate::links::OpenedLink,
         UpdateCheck,
-        UpdateOffer
+        UpdateOffer,
+        crate::display::DisplayStyle,
+        crate::display::MoneyStyle,
+        crate::display::MoneyAffixes
     );
     s.trim_end().to_string() + "\n"
 }

@@ -326,3 +326,39 @@ export type UpdateOffer = { version: string,
  * The release notes, when the feed has them.
  */
 notes: string | null, };
+
+/**
+ * The UI's language and money format (`set_locale`).
+ */
+export type DisplayStyle = { 
+/**
+ * The UI's language: "en", "de" (a region or the UI's test locale `qps-plocm` allowed).
+ */
+language: string, money: MoneyStyle, };
+
+/**
+ * How the UI's locale writes an amount, as Intl formats it.
+ */
+export type MoneyStyle = { 
+/**
+ * Between whole units and the fraction: "." or ",".
+ */
+decimal: string, 
+/**
+ * Between digit groups: ",", ".", a narrow no-break space, "’".
+ */
+group: string, 
+/**
+ * The size of the last digit group (3), and of the groups before it (3; 2 in en-IN's 12,34,567).
+ */
+primary: number, secondary: number, 
+/**
+ * Per currency code: what comes before and after the digits.
+ */
+currencies: { [key in string]: MoneyAffixes }, };
+
+/**
+ * Around the digits of one currency: "$" and "" (en-US), "" and " €" (de-DE); for a negative amount
+ * "-$" and "", "-" and " €".
+ */
+export type MoneyAffixes = { prefix: string, suffix: string, negative_prefix: string, negative_suffix: string, };

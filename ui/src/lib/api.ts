@@ -6,6 +6,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { t } from "./i18n.svelte";
 import type {
   OpenedLink,
+  DisplayStyle,
   UpdateCheck,
   AppEvent,
   AppLockState,
@@ -219,7 +220,7 @@ export const pauseNotifications = (minutes: number) => call<Prefs>("pause_notifi
 export const startAtLogin = () => call<boolean>("start_at_login");
 export const setStartAtLogin = (on: boolean) => call<boolean>("set_start_at_login", { on });
 /** The tally:// link opened last, once; null when there is none. */
-export const setLanguage = (language: string) => call<null>("set_language", { language });
+export const setLocale = (style: DisplayStyle) => call<null>("set_locale", { style });
 export const takeLink = () => call<OpenedLink | null>("take_link");
 /** Asks the update feed for a newer, signed version. */
 export const checkUpdate = () => call<UpdateCheck>("check_update");

@@ -10,6 +10,7 @@ import {
   limitsSummary,
   maxSendable,
   minorToDecimalString,
+  moneyStyle,
   minorToInput,
   parseAmount,
   validateSendAmount,
@@ -284,5 +285,42 @@ describe("pickLocale", () => {
   it("normalises POSIX-style tags", () => {
     expect(pickLocale(["en_GB.UTF-8"])).toBe("en-GB");
     expect(pickLocale(["C", "de-DE"])).toBe("de-DE");
+  });
+});
+
+describe("moneyStyle (what the engine is told, to write native notifications as the screens do)", () => {
+  it("describes en-US, de-DE and en-IN as Intl writes them", () => {
+    const us = moneyStyle("en-US");
+    expect([us.decimal, us.group, us.primary, us.secondary]).toEqual([".", ",", 3, 3]);
+    expect(us.currencies.USD).toEqual({ prefix: "$", suffix: "", negative_prefix: "-$", negative_suffix: "" });
+    const de = moneyStyle("de-DE");
+    expect([de.decimal, de.group]).toEqual([",", "."]);
+    expect(de.currencies.EUR).toEqual({ prefix: "", suffix: "\u00a0€", negative_prefix: "-", negative_suffix: "\u00a0€" });
+    const india = moneyStyle("en-IN");
+    expect([india.primary, india.secondary]).toEqual([3, 2]);
+    expect(Object.keys(us.currencies).length).toBeGreaterThan(100);
+  });
+
+  it("rebuilds what formatMoney writes (the rule the engine follows)", () => {
+    for (const locale of ["en-US", "de-DE", "en-IN", "fr-FR", "ja-JP"]) {
+      const s = moneyStyle(locale);
+      for (const [minor, cur] of [[123456789, "USD"], [-914, "EUR"], [50000, "JPY"]] as const) {
+        const a = s.currencies[cur];
+        const digits = fractionDigits(cur);
+        const abs = String(Math.abs(minor)).padStart(digits + 1, "0");
+        const int = abs.slice(0, abs.length - digits);
+        const groups: string[] = [];
+        let rest = int;
+        groups.unshift(rest.slice(-s.primary));
+        rest = rest.slice(0, -s.primary);
+        while (rest.length > 0) {
+          groups.unshift(rest.slice(-s.secondary));
+          rest = rest.slice(0, -s.secondary);
+        }
+        const body = groups.join(s.group) + (digits ? s.decimal + abs.slice(-digits) : "");
+        const built = minor < 0 ? a.negative_prefix + body + a.negative_suffix : a.prefix + body + a.suffix;
+        expect(built, `${locale} ${minor} ${cur}`).toBe(formatMoney(minor, cur, { locale }));
+      }
+    }
   });
 });

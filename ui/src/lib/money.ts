@@ -1,6 +1,6 @@
 // Money is integer minor units everywhere (see docs/PROTOCOL.md). Formatting goes through Intl with the
 // currency's own fraction digits; parsing user input is string math, never floats.
-import type { LimitsView } from "../bindings/app";
+import type { LimitsView, MoneyAffixes, MoneyStyle } from "../bindings/app";
 import type { Limits } from "../bindings/protocol";
 import { language, PSEUDO_RTL, t } from "./i18n.svelte";
 import { pickLocale } from "./locale";
@@ -305,6 +305,40 @@ export function validateSendAmount(
     return t("money.over_daily", { amount: money(limits.daily) });
   }
   return null;
+}
+
+/**
+ * How this locale writes money, for the engine's native notifications (`set_locale`): the separators,
+ * the digit groups, and per currency what Intl puts before and after the digits.
+ */
+export function moneyStyle(locale = userLocale()): MoneyStyle {
+  const parts = (currency: string, n: number) => new Intl.NumberFormat(locale, { style: "currency", currency }).formatToParts(n);
+  const sample = parts("USD", 123456789.5);
+  const ints = sample.filter((p) => p.type === "integer").map((p) => p.value.length);
+  const primary = ints.length > 1 ? ints[ints.length - 1] : 3;
+  const secondary = ints.length > 2 ? ints[ints.length - 2] : primary;
+  const affixes = (ps: Intl.NumberFormatPart[]) => {
+    const num = (p: Intl.NumberFormatPart) => p.type === "integer" || p.type === "group" || p.type === "decimal" || p.type === "fraction";
+    const first = ps.findIndex(num);
+    const last = ps.length - 1 - [...ps].reverse().findIndex(num);
+    const text = (xs: Intl.NumberFormatPart[]) => xs.map((p) => p.value).join("");
+    return [text(ps.slice(0, first)), text(ps.slice(last + 1))];
+  };
+  const codes = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("currency") : ["USD", "EUR", "GBP", "JPY", "CHF"];
+  const currencies: Record<string, MoneyAffixes> = {};
+  for (const code of codes) {
+    if (!/^[A-Z]{3}$/.test(code)) continue;
+    const [prefix, suffix] = affixes(parts(code, 1));
+    const [negative_prefix, negative_suffix] = affixes(parts(code, -1));
+    currencies[code] = { prefix, suffix, negative_prefix, negative_suffix };
+  }
+  return {
+    decimal: sample.find((p) => p.type === "decimal")?.value ?? ".",
+    group: sample.find((p) => p.type === "group")?.value ?? "",
+    primary,
+    secondary,
+    currencies,
+  };
 }
 
 /** The value to show in an amount input for minor units ("1234.5" style, locale decimal separator). */

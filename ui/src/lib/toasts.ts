@@ -92,10 +92,22 @@ const HUB_BODY: ReadonlySet<NotificationKind> = new Set(["limits", "balance", "s
 const OUT_KINDS: ReadonlySet<NotificationKind> = new Set(["transfer", "withdrawal"]);
 const IN_KINDS: ReadonlySet<NotificationKind> = new Set(["payment", "deposit"]);
 
+/**
+ * A notification's title and body as the app shows them: the hub's "9.14 USD" in the app's money format
+ * ("$9.14"), in its title and in the bodies the hub writes; people's names, memos and messages as they
+ * are. The engine applies the same rule to native notifications (crates/client/src/display.rs).
+ */
+export function notificationText(n: { kind: NotificationKind; title: string; body: string }, locale?: string): { title: string; body: string } {
+  const personal = n.kind === "message" || n.kind === "mention";
+  return {
+    title: personal ? n.title : formatMoneyText(n.title, locale),
+    body: HUB_BODY.has(n.kind) ? formatMoneyText(n.body, locale) : n.body,
+  };
+}
+
 /** How an engine `toast` event is shown: tone, icon, text in the app's money format, and its key. */
 export function presentEngineToast(ev: { kind: NotificationKind; title: string; body: string }, locale?: string): ToastView {
-  const title = formatMoneyText(ev.title, locale);
-  const body = HUB_BODY.has(ev.kind) ? formatMoneyText(ev.body, locale) : ev.body;
+  const { title, body } = notificationText(ev, locale);
   const key = `engine\n${ev.kind}\n${ev.title}\n${ev.body}`;
   if (ev.kind === "transfer") {
     const failed = FAILED.exec(ev.title);

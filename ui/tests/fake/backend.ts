@@ -86,6 +86,7 @@ const UNLOCKED_COMMANDS = new Set([
   "unlock",
   "lock_now",
   "set_app_lock",
+  "set_locale",
   // The way out (and the sign-in screen, should the lock outlive a sign-out: it is this device's).
   "sign_out",
   "demo_info",
@@ -141,8 +142,10 @@ export class FakeBackend {
   updatesInstalled = 0;
   /** The tally:// link the engine holds until the UI takes it (as it would after reading one). */
   pendingLink: OpenedLink | null = null;
-  /** The language the shell was told (set_language). */
+  /** The language the engine and shell were told (set_locale). */
   shellLanguage: "en" | "de" | null = null;
+  /** The money style the engine was told (set_locale). */
+  moneyStyle: unknown = null;
   openLink(l: OpenedLink): void {
     this.pendingLink = l;
     this.emit({ type: "link_waiting" });
@@ -436,7 +439,7 @@ export class FakeBackend {
     const who = byName(from) ?? USERS[1];
     this.available += minor;
     this.addTx({ kind: "transfer_in", direction: "in", minor, memo, counterparty: who, status: "completed" });
-    this.notify({ kind: "payment", priority: "normal", title: `${who.display_name} paid you`, body: memo, target: { kind: "transaction", id: this.extra[0].id } });
+    this.notify({ kind: "payment", priority: "normal", title: `${who.display_name} paid you ${(minor / 100).toFixed(2)} USD`, body: memo, target: { kind: "transaction", id: this.extra[0].id } });
     this.emit({ type: "toast", kind: "payment", title: `${who.display_name} paid you ${(minor / 100).toFixed(2)} USD`, body: memo });
     this.changed({ topic: "balances" }, { topic: "transactions" }, { topic: "notifications" });
   }
@@ -807,12 +810,12 @@ export class FakeBackend {
     });
     this.notes = [
       mk(310, "mention", "normal", "Bob mentioned you", "Also @alice can you check the rent split?", 10 * 60_000, false, { kind: "room", id: 7, message: 7008 }),
-      mk(309, "payment", "normal", "Bob paid you $12.00", "Rent share", 40 * 60_000, false, { kind: "transaction", id: this.n }),
+      mk(309, "payment", "normal", "Bob paid you 12.00 USD", "Rent share", 40 * 60_000, false, { kind: "transaction", id: this.n }),
       mk(308, "security", "critical", "New sign-in from Linux", "If this wasn't you, sign out everywhere and change your password.", 90 * 60_000),
-      mk(307, "transfer", "low", "Transfer completed", "$8.50 to Carol Chen", 3 * 3_600_000, true),
-      mk(306, "limits", "high", "You're close to your daily limit", "You have $120.00 left to send today.", 26 * 3_600_000),
+      mk(307, "transfer", "low", "8.50 USD sent to Carol Chen", "Lunch", 3 * 3_600_000, true),
+      mk(306, "limits", "high", "You're close to your daily limit", "You have 120.00 USD left to send today.", 26 * 3_600_000),
       mk(305, "system", "normal", "Maintenance tonight", "Transfers pause 02:00-02:10 UTC.", 28 * 3_600_000, true),
-      mk(304, "deposit", "normal", "Salary arrived", "$2,400.00 deposit", 3 * 86_400_000, true),
+      mk(304, "deposit", "normal", "Deposit of 2400.00 USD", "Salary", 3 * 86_400_000, true),
     ];
   }
 
@@ -1134,11 +1137,14 @@ export class FakeBackend {
         if (this.updateOutcome === "bad_signature") throw err("update", "The update's signature does not match Tally's key. It was not installed.");
         this.updatesInstalled++;
         return null;
-      case "set_language": {
-        // As the shell: the languages it has words for (a region or the test locale allowed).
-        const base = String(a.language).split(/[-_.@]/)[0].toLowerCase();
+      case "set_locale": {
+        // As the engine: a language Tally speaks (a region or the test locale allowed) and a money style.
+        const style = a.style as { language: string; money: { decimal: string; currencies: Record<string, unknown> } };
+        const base = String(style.language).split(/[-_.@]/)[0].toLowerCase();
         if (!["en", "de", "qps"].includes(base)) throw err("invalid_input", "this language is not one Tally speaks");
+        if (!style.money?.decimal || !style.money.currencies?.USD) throw err("invalid_input", "the money style's separators are not valid");
         this.shellLanguage = base === "de" ? "de" : "en";
+        this.moneyStyle = style.money;
         return null;
       }
       case "take_link": {

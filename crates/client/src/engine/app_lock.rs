@@ -27,7 +27,7 @@ pub const OPEN_WHILE_LOCKED: &[&str] = &[
     "registration_info",
     "conn_state",
     "set_focused_view",
-    "set_language",
+    "set_locale",
 ];
 
 #[derive(serde::Serialize, serde::Deserialize)]

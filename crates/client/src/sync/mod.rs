@@ -78,6 +78,8 @@ pub struct Shared {
     pub lock: Arc<Mutex<crate::engine::app_lock::LockRuntime>>,
     /// The app's window is in front (`Engine::set_background(false)`).
     pub foreground: Arc<std::sync::atomic::AtomicBool>,
+    /// The UI's language and money format (none until the UI said).
+    pub display: crate::display::SharedStyle,
 }
 
 pub struct TokenState {
@@ -203,6 +205,7 @@ impl Shared {
             focused_room: focused,
             private: self.lock.lock().unwrap_or_else(|e| e.into_inner()).hides_content(),
             foreground: self.foreground.load(std::sync::atomic::Ordering::Relaxed),
+            display: self.display.read().unwrap_or_else(|e| e.into_inner()).clone(),
         };
         for n in notifications {
             match r.notification(n) {

@@ -48,6 +48,7 @@ fn shared(url: &str, dir: &std::path::Path, tokens: &crate::api::Tokens) -> Arc<
         cache_account: "test".into(),
         lock: Default::default(),
         foreground: Default::default(),
+        display: Default::default(),
     })
 }
 
