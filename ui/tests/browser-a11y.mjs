@@ -33,6 +33,10 @@ export function a11yTests({ test, open, ok, tid }) {
         for (const v of await audit(page)) problems.push(`${where}: ${v}`);
       };
       await page.locator(tid("balance-amount")).waitFor();
+      // The OS's scheme is followed (the theme is "system"): one palette per scheme, keyed on data-scheme.
+      const scheme = await page.evaluate(() => [document.documentElement.dataset.scheme, getComputedStyle(document.body).backgroundColor]);
+      ok(scheme[0] === theme, `data-scheme follows the OS: ${scheme[0]}`);
+      ok(dark ? scheme[1] === "rgb(15, 17, 21)" : scheme[1] === "rgb(245, 246, 248)", `the ${theme} palette is on: ${scheme[1]}`);
       await check("home");
       for (const view of ["history", "send", "chat", "notifications", "settings"]) {
         await page.click(tid(`nav-${view}`));

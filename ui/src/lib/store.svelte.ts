@@ -225,7 +225,7 @@ const THEME_KEY = "tally.theme";
 export function applyTheme(theme: string): void {
   const t: Theme = theme === "light" || theme === "dark" ? theme : "system";
   document.documentElement.dataset.theme = t;
-  app.themeTick++;
+  applyScheme();
   try {
     localStorage.setItem(THEME_KEY, t); // only to paint the right theme before prefs load
   } catch {
@@ -249,6 +249,13 @@ export function isDark(): boolean {
   if (t === "dark") return true;
   if (t === "light") return false;
   return typeof matchMedia === "function" && matchMedia("(prefers-color-scheme: dark)").matches;
+}
+
+/** Puts the scheme in effect on <html data-scheme> (the palettes in app.css key on it); called again when
+ * the OS switches between light and dark. */
+export function applyScheme(): void {
+  document.documentElement.dataset.scheme = isDark() ? "dark" : "light";
+  app.themeTick++;
 }
 
 /** Presence shown while not connected is last known only (see `presenceLine`); null while live. */
