@@ -275,7 +275,7 @@ pub async fn save_history_csv<Rt: tauri::Runtime>(
     let csv = engine.export_csv(&filter).map_err(err)?;
     let name = format!(
         "tally-history-{}.csv",
-        tally_client::queries::iso8601(tally_client::store::now_ms()).get(..10).unwrap_or("export")
+        tally_client::store::queries::iso8601(tally_client::store::now_ms()).get(..10).unwrap_or("export")
     );
     let mut dialog = app.dialog().file().set_file_name(&name).add_filter("CSV", &["csv"]);
     if let Some(dir) = first_existing_dir([app.path().download_dir().ok(), app.path().home_dir().ok()]) {

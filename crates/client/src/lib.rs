@@ -1,7 +1,7 @@
 //! Tally's sync engine: everything the app shows comes from here. No Tauri types.
 //!
 //! - `sync`: the one socket task (backoff, heartbeats, token refresh, recovery, applying events)
-//! - `store` / `queries`: the SQLite cache (offline truth) and what the UI reads from it
+//! - `store`: the SQLite cache (offline truth); `store::queries`: what the UI reads from it
 //! - `outbox`: actions taken offline, sent in order when live (lives in `store` + `sync`)
 //! - `notify`: native notifications (raised once), `secrets`: the OS keychain
 //! - `engine`: the API the app shell calls
@@ -16,7 +16,6 @@ pub mod notify;
 #[cfg(target_os = "linux")]
 pub mod notify_dbus;
 pub mod outbox;
-pub mod queries;
 pub mod secrets;
 pub mod store;
 pub mod sync;

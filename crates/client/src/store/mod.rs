@@ -13,6 +13,7 @@ mod apply;
 mod backfill;
 pub mod encryption;
 mod outbox;
+pub mod queries;
 mod schema;
 mod wipe;
 pub use apply::Applied;

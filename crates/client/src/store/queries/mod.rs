@@ -1,0 +1,81 @@
+//! What the UI reads from the local store, one concern per file: history (transactions, balances, the
+//! charts, what was sent today), search (FTS5), the CSV export, transfers and the outbox, chat, and
+//! notifications. Keyset pagination everywhere (no OFFSET). The row decoders they share are here.
+mod chat;
+mod export;
+mod history;
+mod notifications;
+mod search;
+#[cfg(test)]
+mod tests;
+mod transfers;
+
+pub use export::{decimal, iso8601};
+pub use search::fts_query;
+
+use crate::store::enum_from;
+use crate::view::*;
+use tally_protocol::*;
+
+fn tx_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TxRow> {
+    let cp_id: Option<i64> = r.get(6)?;
+    let currency: String = r.get(4)?;
+    Ok(TxRow {
+        tx: Transaction {
+            id: r.get(0)?,
+            kind: enum_from(&r.get::<_, String>(1)?).unwrap_or(TxKind::Deposit),
+            direction: enum_from(&r.get::<_, String>(2)?).unwrap_or(Direction::In),
+            amount: Money::new(r.get(3)?, Currency::parse(&currency).unwrap_or(Currency::USD)),
+            balance_after: r.get(5)?,
+            counterparty: match cp_id {
+                Some(id) => Some(UserSummary {
+                    id,
+                    username: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+                    display_name: r.get::<_, Option<String>>(8)?.unwrap_or_default(),
+                }),
+                None => None,
+            },
+            memo: r.get(9)?,
+            transfer_id: r.get(10)?,
+            status: enum_from(&r.get::<_, String>(11)?).unwrap_or(TransferStatus::Completed),
+            created_at: r.get(12)?,
+        },
+        stale: r.get(13)?,
+    })
+}
+
+const TX_COLS: &str = "t.id, t.kind, t.direction, t.amount, t.currency, t.balance_after, t.cp_id, t.cp_username, t.cp_name, t.memo, t.transfer_id, t.status, t.created_at, t.stale";
+
+/// A cached transfer row as the UI sees it (None when the stored JSON is unreadable).
+fn transfer_view(json: &str, local: &str, outbox_id: Option<i64>, expires_at: Option<i64>) -> Option<TransferView> {
+    let transfer = serde_json::from_str::<Transfer>(json).ok()?;
+    Some(TransferView { transfer, local: local_state(local), outbox_id, expires_at })
+}
+
+/// A cached message row as the UI sees it, without read receipts.
+fn message_view(json: &str, local: &str, outbox_id: Option<i64>) -> Option<MessageView> {
+    let message = serde_json::from_str::<Message>(json).ok()?;
+    Some(MessageView { message, local: local_state(local), outbox_id, read_by: vec![] })
+}
+
+pub(crate) fn local_state(s: &str) -> LocalState {
+    match s {
+        "sent" => LocalState::Sent,
+        "pending" => LocalState::Pending,
+        other => serde_json::from_str(other).unwrap_or_else(|_| unreadable_state()),
+    }
+}
+
+/// A stored error code (the strings of the wire and of `LocalErrorCode`).
+fn error_code(s: &str) -> Option<CommandErrorCode> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+}
+
+/// A state this version cannot read (a newer app's, or damage) is shown as failed, never as pending or sent:
+/// the user decides whether to retry or discard.
+fn unreadable_state() -> LocalState {
+    LocalState::Failed {
+        code: LocalErrorCode::Storage.into(),
+        reason: "Tally could not read the state of this item; retry or discard it.".into(),
+    }
+}

@@ -1,0 +1,74 @@
+//! The user's transfers (open ones and one by its idempotency key) and the outbox as the UI lists it.
+use super::{error_code, transfer_view, unreadable_state};
+use crate::store::Store;
+use crate::view::*;
+use crate::Error;
+use rusqlite::OptionalExtension;
+
+impl Store {
+    pub fn transfers_open(&self) -> Result<Vec<TransferView>, Error> {
+        let c = self.reader();
+        let mut stmt = c.prepare_cached(
+            "SELECT json, local_state, outbox_id, expires_at FROM transfers
+             WHERE status IN ('pending','processing') OR local_state != 'sent' OR updated_at > ?1 ORDER BY updated_at DESC LIMIT 50",
+        )?;
+        let recent = crate::store::now_ms() - 60_000;
+        let rows = stmt.query_map([recent], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (json, local, outbox_id, expires_at) = row?;
+            out.extend(transfer_view(&json, &local, outbox_id, expires_at));
+        }
+        Ok(out)
+    }
+
+    pub fn transfer_by_key(&self, key: &str) -> Result<Option<TransferView>, Error> {
+        let c = self.reader();
+        let row = c
+            .query_row("SELECT json, local_state, outbox_id, expires_at FROM transfers WHERE key = ?1", [key], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            })
+            .optional()?;
+        Ok(row.and_then(|(json, local, outbox_id, expires_at)| transfer_view(&json, &local, outbox_id, expires_at)))
+    }
+
+    pub fn outbox_items(&self) -> Result<Vec<OutboxItem>, Error> {
+        let c = self.reader();
+        let mut stmt = c.prepare_cached("SELECT id, kind, queue, state, error_code, error, created_at, expires_at, attempts, summary FROM outbox ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            let state: String = r.get(3)?;
+            let local = if state == "failed" {
+                let reason = r.get::<_, Option<String>>(5)?.unwrap_or_default();
+                match r.get::<_, Option<String>>(4)?.as_deref().map(error_code) {
+                    Some(Some(code)) => LocalState::Failed { code, reason },
+                    _ => unreadable_state(),
+                }
+            } else {
+                LocalState::Pending
+            };
+            Ok(OutboxItem {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                queue: r.get(2)?,
+                local,
+                created_at: r.get(6)?,
+                expires_at: r.get(7)?,
+                attempts: r.get(8)?,
+                summary: r.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
