@@ -550,7 +550,7 @@ impl Engine {
 
     fn queue_room_action(&self, action: OutboxAction) -> Result<(), Error> {
         let store = self.store()?;
-        store.enqueue(&action, None, action.kind(), Echo::None)?;
+        store.enqueue(&action, None, action.kind().as_str(), Echo::None)?;
         self.changed(vec![Change::Outbox]);
         self.kick();
         Ok(())

@@ -3,6 +3,7 @@
 //! each action into exactly one request frame. Items of one queue go out in order, one at a time.
 use serde::{Deserialize, Serialize};
 use tally_protocol::*;
+use ts_rs::TS;
 
 /// One queued action. Stored as JSON in `outbox.payload` (the `kind` column repeats the tag for queries).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,30 +46,97 @@ pub enum OutboxAction {
     },
 }
 
-impl OutboxAction {
-    /// The stored tag (the `kind` column).
-    pub fn kind(&self) -> &'static str {
+/// What an outbox item does: the action's tag, stored as the `kind` column's stable string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxKind {
+    Transfer,
+    Message,
+    Edit,
+    Delete,
+    React,
+    Read,
+    NotificationsRead,
+}
+
+impl OutboxKind {
+    pub fn as_str(self) -> &'static str {
         match self {
-            OutboxAction::Transfer { .. } => "transfer",
-            OutboxAction::Message { .. } => "message",
-            OutboxAction::Edit { .. } => "edit",
-            OutboxAction::Delete { .. } => "delete",
-            OutboxAction::React { .. } => "react",
-            OutboxAction::Read { .. } => "read",
-            OutboxAction::NotificationsRead { .. } => "notifications_read",
+            OutboxKind::Transfer => "transfer",
+            OutboxKind::Message => "message",
+            OutboxKind::Edit => "edit",
+            OutboxKind::Delete => "delete",
+            OutboxKind::React => "react",
+            OutboxKind::Read => "read",
+            OutboxKind::NotificationsRead => "notifications_read",
+        }
+    }
+    pub fn parse(s: &str) -> Option<OutboxKind> {
+        [Self::Transfer, Self::Message, Self::Edit, Self::Delete, Self::React, Self::Read, Self::NotificationsRead]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// The ordered queue an item waits in: one per conversation, so a stuck room never holds up payments.
+/// Stored (and shown to the UI) as a stable string: `transfers`, `notifications`, `room:7`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum OutboxQueue {
+    Transfers,
+    Notifications,
+    Room(RoomId),
+}
+
+impl From<OutboxQueue> for String {
+    fn from(q: OutboxQueue) -> String {
+        match q {
+            OutboxQueue::Transfers => "transfers".into(),
+            OutboxQueue::Notifications => "notifications".into(),
+            OutboxQueue::Room(room) => format!("room:{room}"),
+        }
+    }
+}
+
+impl TryFrom<String> for OutboxQueue {
+    type Error = String;
+    fn try_from(s: String) -> Result<OutboxQueue, String> {
+        match s.as_str() {
+            "transfers" => Ok(OutboxQueue::Transfers),
+            "notifications" => Ok(OutboxQueue::Notifications),
+            other => other
+                .strip_prefix("room:")
+                .and_then(|r| r.parse().ok())
+                .map(OutboxQueue::Room)
+                .ok_or_else(|| format!("outbox queue {other:?}")),
+        }
+    }
+}
+
+impl OutboxAction {
+    /// Its kind (the stored tag).
+    pub fn kind(&self) -> OutboxKind {
+        match self {
+            OutboxAction::Transfer { .. } => OutboxKind::Transfer,
+            OutboxAction::Message { .. } => OutboxKind::Message,
+            OutboxAction::Edit { .. } => OutboxKind::Edit,
+            OutboxAction::Delete { .. } => OutboxKind::Delete,
+            OutboxAction::React { .. } => OutboxKind::React,
+            OutboxAction::Read { .. } => OutboxKind::Read,
+            OutboxAction::NotificationsRead { .. } => OutboxKind::NotificationsRead,
         }
     }
 
-    /// The queue it waits in: one per conversation, so a stuck room never holds up payments.
-    pub fn queue(&self) -> String {
+    /// The queue it waits in.
+    pub fn queue(&self) -> OutboxQueue {
         match self {
-            OutboxAction::Transfer { .. } => "transfers".into(),
-            OutboxAction::NotificationsRead { .. } => "notifications".into(),
+            OutboxAction::Transfer { .. } => OutboxQueue::Transfers,
+            OutboxAction::NotificationsRead { .. } => OutboxQueue::Notifications,
             OutboxAction::Message { room, .. }
             | OutboxAction::Edit { room, .. }
             | OutboxAction::Delete { room, .. }
             | OutboxAction::React { room, .. }
-            | OutboxAction::Read { room, .. } => format!("room:{room}"),
+            | OutboxAction::Read { room, .. } => OutboxQueue::Room(*room),
         }
     }
 
@@ -134,11 +202,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn kinds_and_queues_round_trip_their_stored_strings() {
+        for k in [OutboxKind::Transfer, OutboxKind::Message, OutboxKind::NotificationsRead] {
+            assert_eq!(OutboxKind::parse(k.as_str()), Some(k));
+            assert_eq!(serde_json::to_value(k).unwrap(), serde_json::json!(k.as_str()));
+        }
+        assert_eq!(OutboxKind::parse("teleport"), None);
+        for q in [OutboxQueue::Transfers, OutboxQueue::Notifications, OutboxQueue::Room(7)] {
+            let s = String::from(q);
+            assert_eq!(OutboxQueue::try_from(s.clone()), Ok(q));
+            assert_eq!(serde_json::to_value(q).unwrap(), serde_json::json!(s));
+        }
+        assert_eq!(String::from(OutboxQueue::Room(7)), "room:7");
+        for bad in ["room:", "room:x", "rooms", ""] {
+            assert!(OutboxQueue::try_from(bad.to_string()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn a_payload_stored_before_it_carried_its_tag_still_reads() {
         let old = r#"{"idempotency_key":"k1","to":"bob","amount":{"minor":1234,"currency":"USD"},"memo":"tea"}"#;
         let a = OutboxAction::decode("transfer", old).unwrap();
-        assert_eq!(a.kind(), "transfer");
-        assert_eq!(a.queue(), "transfers");
+        assert_eq!(a.kind(), OutboxKind::Transfer);
+        assert_eq!(a.queue(), OutboxQueue::Transfers);
         let ClientFrame::TransferCreate { amount, expires_at, .. } = a.frame(7, Some(99)) else { panic!("{a:?}") };
         assert_eq!((amount.minor, expires_at), (1234, Some(99)));
         assert_eq!(OutboxAction::decode("transfer", &a.encode()).unwrap(), a);

@@ -226,10 +226,10 @@ pub struct TransferView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct OutboxItem {
     pub id: i64,
-    /// `transfer`, `message`, `edit`, `delete`, `react`, `read`.
-    pub kind: String,
+    pub kind: crate::outbox::OutboxKind,
     /// The ordered queue this item belongs to (`room:7`, `transfers`).
-    pub queue: String,
+    #[ts(type = "string")]
+    pub queue: crate::outbox::OutboxQueue,
     pub local: LocalState,
     pub created_at: Millis,
     pub expires_at: Option<Millis>,
@@ -530,6 +530,7 @@ pub fn bindings() -> String {
         crate::links::OpenedLink,
         UpdateCheck,
         UpdateOffer,
+        crate::outbox::OutboxKind,
         crate::display::DisplayStyle,
         crate::display::MoneyStyle,
         crate::display::MoneyAffixes

@@ -150,11 +150,7 @@ export type TransferView = { transfer: Transfer, local: LocalState, outbox_id: n
  */
 expires_at: number | null, };
 
-export type OutboxItem = { id: number, 
-/**
- * `transfer`, `message`, `edit`, `delete`, `react`, `read`.
- */
-kind: string, 
+export type OutboxItem = { id: number, kind: OutboxKind, 
 /**
  * The ordered queue this item belongs to (`room:7`, `transfers`).
  */
@@ -326,6 +322,11 @@ export type UpdateOffer = { version: string,
  * The release notes, when the feed has them.
  */
 notes: string | null, };
+
+/**
+ * What an outbox item does: the action's tag, stored as the `kind` column's stable string.
+ */
+export type OutboxKind = "transfer" | "message" | "edit" | "delete" | "react" | "read" | "notifications_read";
 
 /**
  * The UI's language and money format (`set_locale`).

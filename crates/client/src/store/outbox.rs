@@ -1,7 +1,7 @@
 //! The outbox's storage: each queued action with its local echo (a pending message or transfer), written
 //! in one transaction; delivered items are deleted, failed ones wait for the user.
 use super::{now_ms, to_json, Store};
-use crate::outbox::{OutboxAction, OutboxState};
+use crate::outbox::{OutboxAction, OutboxQueue, OutboxState};
 use crate::view::{CommandErrorCode, LocalState};
 use crate::Error;
 use rusqlite::params;
@@ -10,7 +10,7 @@ use tally_protocol::*;
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxRow {
     pub id: i64,
-    pub queue: String,
+    pub queue: OutboxQueue,
     /// The action, or why its stored payload could not be read.
     pub action: Result<OutboxAction, String>,
     pub state: OutboxState,
@@ -33,7 +33,15 @@ impl Store {
         let tx = c.transaction()?;
         tx.execute(
             "INSERT INTO outbox (queue, kind, payload, state, created_at, expires_at, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![action.queue(), action.kind(), action.encode(), OutboxState::Pending.as_str(), now_ms(), expires_at, summary],
+            params![
+                String::from(action.queue()),
+                action.kind().as_str(),
+                action.encode(),
+                OutboxState::Pending.as_str(),
+                now_ms(),
+                expires_at,
+                summary
+            ],
         )?;
         let id = tx.last_insert_rowid();
         match echo {
@@ -73,7 +81,7 @@ impl Store {
             let state: String = r.get(4)?;
             Ok(OutboxRow {
                 id: r.get(0)?,
-                queue: r.get(1)?,
+                queue: stored(1, r.get::<_, String>(1).map(OutboxQueue::try_from)?)?,
                 action: OutboxAction::decode(&r.get::<_, String>(2)?, &r.get::<_, String>(3)?),
                 state: OutboxState::parse(&state).ok_or_else(|| {
                     rusqlite::Error::FromSqlConversionFailure(
@@ -162,4 +170,9 @@ pub enum Echo<'a> {
     None,
     Message(&'a Message),
     Transfer(&'a Transfer),
+}
+
+/// A column's stable string that does not decode: the row is refused as a conversion failure, by name.
+fn stored<T>(column: usize, decoded: Result<T, String>) -> rusqlite::Result<T> {
+    decoded.map_err(|e| rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, e.into()))
 }

@@ -4,7 +4,7 @@
 use crate::api::Api;
 use crate::backoff::Backoff;
 use crate::notify::{Notifier, Raiser};
-use crate::outbox::{OutboxAction, OutboxState};
+use crate::outbox::{OutboxAction, OutboxQueue, OutboxState};
 use crate::secrets::{SecretStore, StoredSession};
 use crate::store::{now_ms, OutboxRow, Store};
 use crate::view::*;
@@ -304,7 +304,7 @@ enum Pending {
     External(ReplyBox),
     Outbox {
         item: i64,
-        queue: String,
+        queue: OutboxQueue,
     },
     Ping(Instant),
     Snapshot(Channel, SnapshotKind),
@@ -312,7 +312,7 @@ enum Pending {
     /// Looking an expired outbox transfer up on the hub by its key.
     Reconcile {
         item: i64,
-        queue: String,
+        queue: OutboxQueue,
     },
     Subscribe(Channel),
     /// The in-band token renewal.
@@ -329,7 +329,7 @@ struct Conn {
     ws: WsStream,
     next_id: ReqId,
     pending: HashMap<ReqId, (Pending, Instant)>,
-    in_flight_queues: HashSet<String>,
+    in_flight_queues: HashSet<OutboxQueue>,
     snapshot_queue: VecDeque<(Channel, Instant)>,
     snapshots_running: usize,
     retry_outbox_at: Option<Instant>,
@@ -672,7 +672,7 @@ async fn flush_outbox(sh: &Arc<Shared>, conn: &mut Conn) {
     };
     let mut seen_queues = HashSet::new();
     for row in rows {
-        if !seen_queues.insert(row.queue.clone())
+        if !seen_queues.insert(row.queue)
             || conn.in_flight_queues.contains(&row.queue)
             || row.state != OutboxState::Pending
         {
@@ -693,7 +693,7 @@ async fn flush_outbox(sh: &Arc<Shared>, conn: &mut Conn) {
                 continue;
             }
         };
-        conn.in_flight_queues.insert(row.queue.clone());
+        conn.in_flight_queues.insert(row.queue);
         if conn.request_outbox(sh, &row, action).await.is_err() {
             return;
         }
@@ -710,11 +710,11 @@ impl Conn {
     /// Sends one outbox item; an expired one is failed, or, when it was sent before and its answer never
     /// came, first looked up on the hub by its idempotency key (it may have been carried out).
     async fn request_outbox(&mut self, sh: &Arc<Shared>, row: &OutboxRow, action: OutboxAction) -> Result<(), Error> {
-        let pending = Pending::Outbox { item: row.id, queue: row.queue.clone() };
+        let pending = Pending::Outbox { item: row.id, queue: row.queue };
         if row.expires_at.is_some_and(|exp| now_ms() > exp) {
             if let (OutboxAction::Transfer { idempotency_key, .. }, true) = (&action, row.attempts > 0) {
                 let what = SnapshotKind::TransferByKey { idempotency_key: idempotency_key.clone() };
-                let reconcile = Pending::Reconcile { item: row.id, queue: row.queue.clone() };
+                let reconcile = Pending::Reconcile { item: row.id, queue: row.queue };
                 return self.request(move |id| ClientFrame::Snapshot { id, what }, reconcile).await;
             }
             // It never left this device: certainly not carried out.
