@@ -20,7 +20,7 @@ mod notify_watch;
 mod webview;
 #[path = "support/x11_window.rs"]
 mod x11_window;
-use notify_watch::NotifyWatch;
+use notify_watch::{displayed, dunstctl, NotifyWatch};
 use webview::*;
 use x11_window::X11;
 
@@ -29,22 +29,6 @@ async fn closing_the_window_keeps_tally_running_and_notifications_open_the_payme
     tokio::time::timeout(Duration::from_secs(240), scenario())
         .await
         .expect("the background scenario took over 4 minutes");
-}
-
-fn dunstctl(args: &[&str]) -> String {
-    let out = std::process::Command::new("dunstctl").args(args).output().expect("dunstctl (dunst) is installed");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Waits until the daemon shows `n` notifications.
-async fn displayed(n: usize) {
-    for _ in 0..100 {
-        if dunstctl(&["count", "displayed"]).trim() == n.to_string() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the daemon does not show {n} notification(s): {}", dunstctl(&["count", "displayed"]));
 }
 
 async fn until(what: &str, mut ok: impl FnMut() -> bool) {

@@ -11,7 +11,7 @@ mod notify_watch;
 mod webview;
 #[path = "support/x11_window.rs"]
 mod x11_window;
-use notify_watch::NotifyWatch;
+use notify_watch::{displayed, dunstctl, NotifyWatch};
 use webview::*;
 use x11_window::X11;
 
@@ -39,22 +39,6 @@ async fn until(what: &str, mut ok: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("timed out waiting for {what}");
-}
-
-fn dunstctl(args: &[&str]) -> String {
-    let out = std::process::Command::new("dunstctl").args(args).output().expect("dunstctl (dunst) is installed");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Waits until the daemon shows exactly one notification (the one to click).
-async fn displayed_only_one() {
-    for _ in 0..100 {
-        if dunstctl(&["count", "displayed"]).trim() == "1" {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the daemon does not show one notification: {}", dunstctl(&["count", "displayed"]));
 }
 
 async fn text_of(c: &fantoccini::Client, css: &str) -> String {
@@ -105,7 +89,7 @@ async fn scenario() {
         watch.wait_for("Tally läuft weiter", Duration::from_secs(5)).expect("the still-running notice in German");
     assert_eq!(notice.actions, ["default", "Tally öffnen", "quit", "Beenden"]);
     // Its Open, clicked once the daemon shows it (and it alone).
-    displayed_only_one().await;
+    displayed(1).await;
     dunstctl(&["action", "0"]);
     until("the window back on screen", || x.viewable(win)).await;
 

@@ -6,6 +6,23 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Asks the notification daemon (dunst) something: `count displayed`, `action 0`, `close-all`.
+pub fn dunstctl(args: &[&str]) -> String {
+    let out = Command::new("dunstctl").args(args).output().expect("dunstctl (dunst) is installed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Waits until the daemon shows `n` notifications.
+pub async fn displayed(n: usize) {
+    for _ in 0..100 {
+        if dunstctl(&["count", "displayed"]).trim() == n.to_string() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the daemon does not show {n} notification(s): {}", dunstctl(&["count", "displayed"]));
+}
+
 /// One `Notify` call seen on the bus.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shown {

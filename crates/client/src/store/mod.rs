@@ -344,6 +344,12 @@ pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
 pub(crate) fn enum_str<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
+/// A column's stable string this version cannot read: the row is refused as a conversion failure, by name
+/// (never shown as something else).
+pub(crate) fn unreadable(column: usize, what: impl Into<String>) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, what.into().into())
+}
+
 pub(crate) fn enum_from<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
 }

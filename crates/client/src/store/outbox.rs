@@ -1,6 +1,6 @@
 //! The outbox's storage: each queued action with its local echo (a pending message or transfer), written
 //! in one transaction; delivered items are deleted, failed ones wait for the user.
-use super::{now_ms, to_json, Store};
+use super::{now_ms, to_json, unreadable, Store};
 use crate::outbox::{OutboxAction, OutboxQueue, OutboxState};
 use crate::view::{CommandErrorCode, LocalState};
 use crate::Error;
@@ -81,7 +81,7 @@ impl Store {
             let state: String = r.get(4)?;
             Ok(OutboxRow {
                 id: r.get(0)?,
-                queue: stored(1, r.get::<_, String>(1).map(OutboxQueue::try_from)?)?,
+                queue: r.get::<_, String>(1).map(OutboxQueue::try_from)?.map_err(|e| unreadable(1, e))?,
                 action: OutboxAction::decode(&r.get::<_, String>(2)?, &r.get::<_, String>(3)?),
                 state: OutboxState::parse(&state).ok_or_else(|| {
                     rusqlite::Error::FromSqlConversionFailure(
@@ -170,9 +170,4 @@ pub enum Echo<'a> {
     None,
     Message(&'a Message),
     Transfer(&'a Transfer),
-}
-
-/// A column's stable string that does not decode: the row is refused as a conversion failure, by name.
-fn stored<T>(column: usize, decoded: Result<T, String>) -> rusqlite::Result<T> {
-    decoded.map_err(|e| rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, e.into()))
 }

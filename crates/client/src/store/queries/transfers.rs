@@ -1,7 +1,7 @@
 //! The user's transfers (open ones and one by its idempotency key) and the outbox as the UI lists it.
 use super::{error_code, transfer_view, unreadable_state};
 use crate::outbox::{OutboxKind, OutboxQueue};
-use crate::store::Store;
+use crate::store::{unreadable, Store};
 use crate::view::*;
 use crate::Error;
 use rusqlite::OptionalExtension;
@@ -63,9 +63,9 @@ impl Store {
                 id: r.get(0)?,
                 kind: {
                     let k: String = r.get(1)?;
-                    OutboxKind::parse(&k).ok_or_else(|| bad(1, format!("outbox kind {k:?}")))?
+                    OutboxKind::parse(&k).ok_or_else(|| unreadable(1, format!("outbox kind {k:?}")))?
                 },
-                queue: r.get::<_, String>(2).map(OutboxQueue::try_from)?.map_err(|e| bad(2, e))?,
+                queue: r.get::<_, String>(2).map(OutboxQueue::try_from)?.map_err(|e| unreadable(2, e))?,
                 local,
                 created_at: r.get(6)?,
                 expires_at: r.get(7)?,
@@ -75,9 +75,4 @@ impl Store {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
-}
-
-/// A stored string this version cannot read: the row is refused by name, never shown as something else.
-fn bad(column: usize, what: String) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, what.into())
 }
