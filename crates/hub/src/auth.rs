@@ -1,6 +1,6 @@
 //! Accounts, passwords (argon2), access tokens (JWT HS256) and rotating refresh tokens.
 use crate::error::{HubError, HubResult};
-use crate::fanout::TenantId;
+use crate::ids::TenantId;
 use crate::store::now_ms;
 use crate::store::repo::NewUser;
 use crate::store::Tx;

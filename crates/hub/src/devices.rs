@@ -6,7 +6,7 @@
 //! out within a minute.
 //!
 //! With Redis unreachable a hub answers from its own connections only (logged and counted).
-use crate::fanout::TenantId;
+use crate::ids::TenantId;
 use crate::store::now_ms;
 use redis::aio::ConnectionManager;
 use tally_protocol::UserId;

@@ -37,21 +37,4 @@ impl HubError {
     }
 }
 
-impl From<rusqlite::Error> for HubError {
-    fn from(e: rusqlite::Error) -> Self {
-        use rusqlite::ErrorCode as C;
-        match e.sqlite_error_code() {
-            Some(C::DiskFull | C::DatabaseBusy | C::DatabaseLocked | C::SystemIoFailure | C::CannotOpen) => {
-                HubError::storage_unavailable(e)
-            }
-            _ => HubError::internal(e),
-        }
-    }
-}
-impl From<r2d2::Error> for HubError {
-    fn from(e: r2d2::Error) -> Self {
-        HubError::storage_unavailable(e)
-    }
-}
-
 pub type HubResult<T> = Result<T, HubError>;

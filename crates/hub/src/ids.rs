@@ -12,15 +12,3 @@ impl std::fmt::Display for TenantId {
         self.0.fmt(f)
     }
 }
-
-impl rusqlite::ToSql for TenantId {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        self.0.to_sql()
-    }
-}
-
-impl rusqlite::types::FromSql for TenantId {
-    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        i64::column_result(v).map(TenantId)
-    }
-}

@@ -4,6 +4,7 @@
 //! (SQLite writer + readers); `fanout` (who receives what); `ws` and `http` for the wire; `hub` ties them.
 pub mod account;
 pub mod auth;
+pub mod broker;
 pub mod chat;
 pub mod config;
 pub mod conn;
@@ -20,6 +21,7 @@ pub mod ledger;
 pub mod listener;
 pub mod log;
 pub mod notify;
+pub mod position;
 pub mod presence;
 pub mod proxy;
 pub mod published;

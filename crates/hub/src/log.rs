@@ -1,18 +1,13 @@
 //! Per-channel event logs: append (inside the writer's transaction) and read back for replay and history.
 use crate::error::{HubError, HubResult};
-use crate::fanout::{Frame, Published, TenantId};
+use crate::ids::TenantId;
+use crate::position::Head;
+use crate::published::{Frame, Published};
 use crate::store::{now_ms, Emits, Tx};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use std::time::Instant;
 use tally_protocol::{encode, Channel, Ephemeral, Event, EventData, ServerFrame};
-
-/// The head of a channel's log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Head {
-    pub epoch: String,
-    pub seq: u64,
-}
 
 fn new_epoch() -> String {
     rand::thread_rng().sample_iter(&Alphanumeric).take(8).map(char::from).collect()

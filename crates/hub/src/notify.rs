@@ -1,6 +1,6 @@
 //! Notifications: persisted per user, each one a durable event on `notifications:{user}`.
 use crate::error::HubResult;
-use crate::fanout::TenantId;
+use crate::ids::TenantId;
 use crate::log;
 use crate::store::repo::NewNotification;
 use crate::store::{now_ms, Emits, Tx};

@@ -1,7 +1,7 @@
 //! Presence and typing, with the 30 s offline grace and 5 s typing expiry. Who is connected and typing
 //! lives in memory; the status a user chose and when they were last seen are also kept in `users` (the hub
 //! seeds an entry from there after a restart), so neither is lost to the grace period or a restart.
-use crate::fanout::TenantId;
+use crate::ids::TenantId;
 use crate::store::now_ms;
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -2,7 +2,7 @@
 //! whether the tenant requires two-factor.
 use crate::auth::{random_token, sha256_hex};
 use crate::error::{HubError, HubResult};
-use crate::fanout::TenantId;
+use crate::ids::TenantId;
 use crate::store::now_ms;
 use crate::store::repo::Registration;
 use crate::store::Tx;

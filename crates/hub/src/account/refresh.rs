@@ -8,7 +8,7 @@
 //! twice while storing only hashes. Any other reuse is theft: the family is revoked.
 use crate::auth::{random_token, sha256_hex};
 use crate::error::{HubError, HubResult};
-use crate::fanout::TenantId;
+use crate::ids::TenantId;
 use crate::store::now_ms;
 use crate::store::repo::NewRefresh;
 use crate::store::Tx;

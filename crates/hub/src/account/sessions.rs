@@ -2,7 +2,7 @@
 //! last seen from and when. A new sign-in warns the user's other devices (a `security` notification);
 //! signing a device out revokes its family (its refresh token dies, its sockets close with 4010).
 use crate::error::{HubError, HubResult};
-use crate::fanout::TenantId;
+use crate::ids::TenantId;
 use crate::notify;
 use crate::store::repo::SessionRow;
 use crate::store::{now_ms, Emits, Tx};

@@ -3,7 +3,7 @@
 //! over someone's shoulder cannot be used again), and ten one-time recovery codes kept as hashes.
 use crate::auth::{random_token, sha256_hex};
 use crate::error::{HubError, HubResult};
-use crate::fanout::TenantId;
+use crate::ids::TenantId;
 use crate::store::now_ms;
 use crate::store::Tx;
 use rand::RngCore;

@@ -1,7 +1,7 @@
 //! Messages: send, edit, delete, reactions, read receipts, mentions, and a room's history.
 use super::rooms::{require_member, room};
 use crate::error::{HubError, HubResult};
-use crate::fanout::TenantId;
+use crate::ids::TenantId;
 use crate::log;
 use crate::notify;
 use crate::store::repo::NewMessageRow;

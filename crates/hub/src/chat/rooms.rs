@@ -1,7 +1,7 @@
 //! Rooms and who is in them. Every membership change is an event on the room and on the member's
 //! `user:` channel (which is how a device learns of a room it was added to).
 use crate::error::{HubError, HubResult};
-use crate::fanout::TenantId;
+use crate::ids::TenantId;
 use crate::log;
 use crate::store::{now_ms, Emits, Tx};
 use tally_protocol::*;

@@ -2,7 +2,7 @@
 use super::Hub;
 use crate::auth;
 use crate::error::HubResult;
-use crate::fanout::TenantId;
+use crate::ids::TenantId;
 use crate::ledger;
 use crate::log;
 use std::sync::Arc;

@@ -5,7 +5,7 @@ use crate::auth;
 use crate::chat;
 use crate::conn::Conn;
 use crate::error::{HubError, HubResult};
-use crate::fanout::TenantId;
+use crate::ids::TenantId;
 use crate::ledger::{self, Created};
 use crate::log;
 use crate::notify;

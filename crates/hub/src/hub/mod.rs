@@ -7,20 +7,23 @@ mod snapshots;
 mod subscribe;
 
 use crate::auth::Keys;
+use crate::broker::Control;
 use crate::config::Config;
 use crate::conn::Conn;
 use crate::devices::Devices;
 use crate::error::HubError;
 use crate::error::HubResult;
-use crate::fanout::{Control, Fanout, LocalFanout, Published, RedisFanout, TenantId};
+use crate::fanout::Fanout;
+use crate::ids::TenantId;
 use crate::log;
 use crate::presence::{self, Presence};
+use crate::published::Published;
 use crate::ratelimit::Bucket;
 use crate::store::Store;
 use crate::throttle::Throttle;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tally_protocol::*;
 use tokio::sync::watch;
@@ -35,7 +38,7 @@ impl Drop for SocketGuard {
 pub struct Hub {
     pub cfg: Config,
     pub store: Store,
-    pub fanout: Arc<dyn Fanout>,
+    pub fanout: Arc<Fanout>,
     pub keys: Keys,
     /// Refresh-token lifetimes and successors.
     pub lifetimes: crate::account::refresh::Lifetimes,
@@ -51,7 +54,6 @@ pub struct Hub {
     pub admin_token: String,
     pub ready: AtomicBool,
     pub shutdown: watch::Sender<bool>,
-    conns: Mutex<HashMap<u64, Arc<Conn>>>,
     /// Upgraded sockets from the upgrade to their close (handshake included), for the drain.
     sockets: Arc<AtomicUsize>,
     next_conn: AtomicU64,
@@ -62,14 +64,11 @@ pub struct Hub {
 
 impl Hub {
     pub async fn new(cfg: Config, jwt_secret: Vec<u8>, admin_token: String) -> HubResult<Arc<Hub>> {
-        let store_cell: Arc<OnceLock<Store>> = Default::default();
-        let fanout: Arc<dyn Fanout> = match &cfg.broker {
-            Some(url) => RedisFanout::start(url, store_cell.clone()).map_err(HubError::internal)?,
-            None => Arc::new(LocalFanout::default()),
-        };
+        let mut starting = Fanout::start(cfg.broker.as_deref()).map_err(HubError::internal)?;
+        let fanout = starting.fanout.clone();
         let publish_to = fanout.clone();
         let store = Store::start(&cfg.backend(), Arc::new(move |events: Vec<Published>| publish_to.publish(&events)))?;
-        let _ = store_cell.set(store.clone());
+        starting.start_delivery(&store);
         let keys = Keys::new(&jwt_secret, cfg.access_ttl_secs, cfg.refresh_ttl_secs);
         let lifetimes = crate::account::refresh::Lifetimes::new(
             &jwt_secret,
@@ -108,24 +107,12 @@ impl Hub {
             admin_token,
             ready: AtomicBool::new(false),
             shutdown: watch::channel(false).0,
-            conns: Mutex::new(HashMap::new()),
             sockets: Default::default(),
             next_conn: AtomicU64::new(1),
             user_rates: Mutex::new(HashMap::new()),
             user_shares: Mutex::new(HashMap::new()),
         });
-        // Another hub revoked a session: close its connections here too.
-        let weak = Arc::downgrade(&hub);
-        hub.fanout.set_inbound(Arc::new(move |c| {
-            let Some(h) = weak.upgrade() else { return };
-            match c {
-                Control::Revoke { sid } => h.close_session(&sid),
-                Control::EndUser { tenant, user } => h.close_user(tenant, user),
-                Control::Devices { tenant, user } => {
-                    tokio::spawn(async move { h.share_rate_budget(tenant, user, false).await });
-                }
-            }
-        }));
+        tokio::spawn(controls(Arc::downgrade(&hub), starting.control));
         Ok(hub)
     }
 
@@ -148,17 +135,11 @@ impl Hub {
     }
 
     pub fn register(&self, conn: &Arc<Conn>) {
-        self.conns.lock().unwrap_or_else(|e| e.into_inner()).insert(conn.id, conn.clone());
-        metrics::gauge!("tally_connections").increment(1.0);
+        self.fanout.registry.register(conn);
     }
 
     pub fn unregister(&self, conn: &Arc<Conn>) {
-        for ch in conn.channels() {
-            self.fanout.unsubscribe(conn.tenant, ch, conn.id);
-        }
-        if self.conns.lock().unwrap_or_else(|e| e.into_inner()).remove(&conn.id).is_some() {
-            metrics::gauge!("tally_connections").decrement(1.0);
-        }
+        self.fanout.unregister(conn);
     }
 
     /// Counts an upgraded socket until the guard drops.
@@ -172,7 +153,7 @@ impl Hub {
     }
 
     pub fn connections(&self) -> Vec<Arc<Conn>> {
-        self.conns.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
+        self.fanout.registry.connections()
     }
 
     /// Closes every connection of a revoked session, on every hub.
@@ -253,6 +234,21 @@ impl Hub {
             out.push(log::ephemeral(change.tenant, Channel::PresenceRoom(r), data.clone()));
         }
         self.fanout.publish(&out);
+    }
+}
+
+/// Control messages from other hubs, for as long as the hub lives: a revoked session or a disabled
+/// account closes its connections here too; a user's devices moved between hubs.
+async fn controls(hub: std::sync::Weak<Hub>, mut rx: tokio::sync::mpsc::UnboundedReceiver<Control>) {
+    while let Some(c) = rx.recv().await {
+        let Some(h) = hub.upgrade() else { return };
+        match c {
+            Control::Revoke { sid } => h.close_session(&sid),
+            Control::EndUser { tenant, user } => h.close_user(tenant, user),
+            Control::Devices { tenant, user } => {
+                tokio::spawn(async move { h.share_rate_budget(tenant, user, false).await });
+            }
+        }
     }
 }
 

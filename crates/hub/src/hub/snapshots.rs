@@ -3,7 +3,7 @@ use super::Hub;
 use crate::auth;
 use crate::chat;
 use crate::error::{HubError, HubResult};
-use crate::fanout::TenantId;
+use crate::ids::TenantId;
 use crate::ledger;
 use crate::notify;
 use tally_protocol::*;

@@ -108,7 +108,7 @@ impl Hub {
         conn: &Arc<Conn>,
         channel: Channel,
         since: Option<Position>,
-    ) -> HubResult<(log::Head, u64, bool, u32)> {
+    ) -> HubResult<(crate::position::Head, u64, bool, u32)> {
         let tenant = conn.tenant;
         let first = self
             .store

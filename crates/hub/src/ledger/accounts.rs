@@ -1,7 +1,7 @@
 //! Balances, money entering and leaving the tenant, and the ledger's invariants.
 use super::{fmt_money, history, validate_memo, EXTERNAL};
 use crate::error::{HubError, HubResult};
-use crate::fanout::TenantId;
+use crate::ids::TenantId;
 use crate::log;
 use crate::notify;
 use crate::store::repo::{NewTxLine, Violation};

@@ -1,6 +1,6 @@
 //! A user's transaction lines: one per movement of their money, with the counterparty resolved.
 use crate::error::HubResult;
-use crate::fanout::TenantId;
+use crate::ids::TenantId;
 use crate::log;
 use crate::store::repo::TxRow;
 use crate::store::{Emits, Tx};

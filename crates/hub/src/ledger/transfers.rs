@@ -4,7 +4,7 @@ use super::accounts::{balance, emit_balance, post};
 use super::history::emit_tx;
 use super::{fmt_money, validate_memo};
 use crate::error::{HubError, HubResult};
-use crate::fanout::TenantId;
+use crate::ids::TenantId;
 use crate::log;
 use crate::notify;
 use crate::store::repo::{NewTransferRow, NewTxLine, TransferRow};

@@ -1,12 +1,16 @@
-//! Storage: the write-job API the hub uses (`Store::write` / `Store::read`), the repositories a backend
-//! implements (`repo`), and the backends: SQLite (`sqlite`, the embedded default) and PostgreSQL
-//! (`postgres`, for several hubs on one database).
+//! Storage: the write-job API the hub uses (`Store::write` / `Store::read`), the repositories the domain
+//! asks of a database (`repo`), written once for both databases (`repos`) against the seam to their
+//! drivers (`sql`), the one writer loop (`writer`), and the backends: SQLite (`sqlite`, the embedded
+//! default) and PostgreSQL (`postgres`, for several hubs on one database).
 pub mod postgres;
 pub mod repo;
+mod repos;
+pub mod sql;
 pub mod sqlite;
+mod writer;
 
 use crate::error::{HubError, HubResult};
-use crate::fanout::Published;
+use crate::published::Published;
 pub use repo::Tx;
 pub use sqlite::schema::{SCHEMA_V1, SCHEMA_VERSION};
 use std::sync::{Arc, Mutex};
@@ -71,6 +75,13 @@ pub enum Backend {
 /// units): refused, nothing applied.
 pub(crate) fn balance_overflow() -> HubError {
     HubError::invalid("that would take the balance past the largest amount Tally can hold")
+}
+
+impl From<r2d2::Error> for HubError {
+    /// No connection from a read pool in time (either backend's): retryable.
+    fn from(e: r2d2::Error) -> Self {
+        HubError::storage_unavailable(e)
+    }
 }
 
 fn closed() -> HubError {

@@ -6,8 +6,8 @@
 //!
 //! Rows come back typed: a stored value a backend cannot read is a storage error, never a default.
 use crate::error::HubResult;
-use crate::fanout::TenantId;
-use crate::log::Head;
+use crate::ids::TenantId;
+use crate::position::Head;
 use tally_protocol::*;
 
 /// Everything one write job or read may touch, inside one transaction.

@@ -10,21 +10,16 @@
 //! times) — it then sees the winner's row.
 //! Reads run on a pool. The sync `postgres` client keeps the domain code the same for both backends; it
 //! runs only on the writer thread and on blocking threads, never on the async runtime.
-mod auth;
-mod chat;
-mod ledger;
-mod log;
-mod notify;
-mod security;
+mod driver;
+pub use driver::PgTx;
 
-use super::{Emits, Job, Publish, ReadFn, Reader, Store, Tx};
+use super::{Emits, Job, Publish, ReadFn, Reader, Store};
 use crate::error::{HubError, HubResult};
-use ::postgres::{Client, GenericClient, NoTls, Row, Statement};
+use ::postgres::{Client, NoTls};
+use driver::{from_pg, Statements};
 use r2d2_postgres::PostgresConnectionManager;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 
 mod embedded {
     refinery::embed_migrations!("migrations/postgres");
@@ -32,121 +27,6 @@ mod embedded {
 
 /// How often a job that lost a conflict to another hub is run again before its caller gets `unavailable`.
 const CONFLICT_RETRIES: u32 = 3;
-
-/// A connection's prepared statements by their SQL: a statement is parsed and planned once per
-/// connection, and each use is one round trip instead of two (prepare, then execute). Prepared statements
-/// belong to the session, so they outlive the transaction that prepared them (a rollback included).
-#[derive(Default)]
-struct Statements(HashMap<String, Statement>);
-
-/// More distinct statements than the hub's SQL has means they are being built per call: start over.
-const STATEMENTS_MAX: usize = 1_024;
-
-/// The PostgreSQL backend's transaction handle over a client, a transaction or a savepoint.
-pub struct PgTx<'a, C: GenericClient> {
-    c: &'a mut C,
-    /// Inside a write: read channel heads `FOR UPDATE`.
-    writing: bool,
-    /// The last error was a conflict with another writer (deadlock, serialization, unique race).
-    conflict: bool,
-    /// The connection's statement cache (the writer's, or a pooled read connection's).
-    statements: &'a mut Statements,
-    /// Channel heads this transaction has locked (`FOR UPDATE`) and moved since: (tenant, channel).
-    heads: HashMap<(i64, String), crate::log::Head>,
-}
-
-impl<'a, C: GenericClient> PgTx<'a, C> {
-    fn new(c: &'a mut C, statements: &'a mut Statements, writing: bool) -> Self {
-        PgTx { c, writing, conflict: false, statements, heads: HashMap::new() }
-    }
-
-    /// The prepared statement for `sql` from the cache, preparing it on first use.
-    fn statement(&mut self, sql: &str) -> HubResult<Statement> {
-        if let Some(st) = self.statements.0.get(sql) {
-            return Ok(st.clone());
-        }
-        if self.statements.0.len() >= STATEMENTS_MAX {
-            self.statements.0.clear();
-        }
-        let st = self.c.prepare(sql).map_err(|e| self.fail(e))?;
-        self.statements.0.insert(sql.to_string(), st.clone());
-        Ok(st)
-    }
-
-    fn fail(&mut self, e: ::postgres::Error) -> HubError {
-        let code = e.code().map(|c| c.code().to_string());
-        match code.as_deref() {
-            Some("40001" | "40P01" | "23505") => {
-                self.conflict = true;
-                HubError::storage_unavailable(from_pg(e).cause.unwrap_or_default())
-            }
-            Some("23514") => HubError::new(tally_protocol::ErrorCode::InsufficientFunds, "insufficient funds"),
-            _ => from_pg(e),
-        }
-    }
-
-    fn rows(&mut self, sql: &str, params: &[&(dyn ::postgres::types::ToSql + Sync)]) -> HubResult<Vec<Row>> {
-        let st = self.statement(sql)?;
-        self.c.query(&st, params).map_err(|e| self.fail(e))
-    }
-
-    fn opt(&mut self, sql: &str, params: &[&(dyn ::postgres::types::ToSql + Sync)]) -> HubResult<Option<Row>> {
-        let st = self.statement(sql)?;
-        self.c.query_opt(&st, params).map_err(|e| self.fail(e))
-    }
-
-    fn one(&mut self, sql: &str, params: &[&(dyn ::postgres::types::ToSql + Sync)]) -> HubResult<Row> {
-        let st = self.statement(sql)?;
-        self.c.query_one(&st, params).map_err(|e| self.fail(e))
-    }
-
-    fn exec(&mut self, sql: &str, params: &[&(dyn ::postgres::types::ToSql + Sync)]) -> HubResult<u64> {
-        let st = self.statement(sql)?;
-        self.c.execute(&st, params).map_err(|e| self.fail(e))
-    }
-}
-
-impl<C: GenericClient> Tx for PgTx<'_, C> {
-    fn ping(&mut self) -> HubResult<()> {
-        self.one("SELECT 1", &[]).map(|_| ())
-    }
-    fn take_lease(&mut self, name: &str, holder: &str, until: i64, now: i64) -> HubResult<bool> {
-        let r = self.opt(
-            "INSERT INTO leases (name, holder, until) VALUES ($1, $2, $3)
-             ON CONFLICT (name) DO UPDATE SET holder = $2, until = $3 WHERE leases.until < $4 OR leases.holder = $2
-             RETURNING holder",
-            &[&name, &holder, &until, &now],
-        )?;
-        Ok(r.is_some())
-    }
-}
-
-/// A PostgreSQL error as the hub's: the server gone, out of space or overloaded is the retryable
-/// `unavailable`; anything else `internal`. The cause is kept either way.
-pub(crate) fn from_pg(e: ::postgres::Error) -> HubError {
-    let class = e.code().map(|c| c.code()[..2].to_string());
-    // The server's own words (SQLSTATE and message; not the detail, which can quote row values).
-    let cause = match e.as_db_error() {
-        Some(d) => format!("postgres {}: {}", d.code().code(), d.message()),
-        None => format!("postgres: {e}"),
-    };
-    if e.is_closed() || matches!(class.as_deref(), Some("08" | "53" | "57" | "40")) || e.code().is_none() {
-        HubError::storage_unavailable(cause)
-    } else {
-        HubError::internal(cause)
-    }
-}
-
-/// A column of a row, typed; a stored value of the wrong type is a storage error.
-pub(crate) fn col<'r, T: ::postgres::types::FromSql<'r>>(r: &'r Row, i: usize) -> HubResult<T> {
-    r.try_get(i).map_err(HubError::internal)
-}
-
-/// A stored enum written as its serde name (the protocol's snake_case strings).
-pub(crate) fn enum_from<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> HubResult<T> {
-    serde_json::from_value(serde_json::Value::String(s.to_string()))
-        .map_err(|_| HubError::internal(format!("unreadable {what} {s:?}")))
-}
 
 /// A read connection with its own prepared statements (a statement belongs to one session).
 struct ReadConn {
@@ -229,23 +109,8 @@ pub fn start(url: &str, publish: Publish) -> HubResult<Store> {
     .join()
     .map_err(|_| HubError::internal("connecting to PostgreSQL panicked"))??;
     let mut writer = Writer { url: v, client: Some(client), statements: Statements::default() };
-    let (tx, mut rx) = mpsc::channel::<Job>(4096);
-    std::thread::Builder::new()
-        .name("tally-pg-writer".into())
-        .spawn(move || {
-            while let Some(first) = rx.blocking_recv() {
-                let mut jobs = vec![first];
-                while jobs.len() < 512 {
-                    match rx.try_recv() {
-                        Ok(j) => jobs.push(j),
-                        Err(_) => break,
-                    }
-                }
-                writer.run_group(jobs, &*publish);
-            }
-        })
-        .map_err(HubError::internal)?;
-    Ok(Store::new(tx, Arc::new(Readers(Some(readers)))))
+    let jobs = super::writer::spawn("tally-pg-writer", move |group| writer.run_group(group, &*publish))?;
+    Ok(Store::new(jobs, Arc::new(Readers(Some(readers)))))
 }
 
 /// The writer's connection, made again when the server went away, and its prepared statements.
@@ -259,7 +124,7 @@ impl Writer {
     fn client(&mut self) -> HubResult<(&mut Client, &mut Statements)> {
         if self.client.as_ref().is_none_or(|c| c.is_closed()) {
             // A new session has none of the old one's statements.
-            self.statements.0.clear();
+            self.statements.clear();
             self.client = Some(connect(&self.url)?);
         }
         let client = self.client.as_mut().ok_or_else(|| HubError::internal("no connection"))?;
@@ -269,7 +134,7 @@ impl Writer {
     /// Runs the queued jobs one transaction each (locks are held for one job only, so hubs writing the
     /// same rows wait for each other briefly and never hold a group's locks while waiting), publishing
     /// each job's events after its commit, in commit order.
-    fn run_group(&mut self, jobs: Vec<Job>, publish: &(dyn Fn(Vec<crate::fanout::Published>) + Send + Sync)) {
+    fn run_group(&mut self, jobs: Vec<Job>, publish: &(dyn Fn(Vec<crate::published::Published>) + Send + Sync)) {
         let started = Instant::now();
         let n = jobs.len();
         for job in jobs {
@@ -288,7 +153,7 @@ fn run_job(
     client: &mut Client,
     statements: &mut Statements,
     mut job: Job,
-    publish: &(dyn Fn(Vec<crate::fanout::Published>) + Send + Sync),
+    publish: &(dyn Fn(Vec<crate::published::Published>) + Send + Sync),
 ) {
     let mut attempt = 0;
     loop {

@@ -3,23 +3,19 @@
 //! Every state change runs as a job on the writer thread inside a savepoint of a shared transaction; the
 //! events it appends to channel logs are published (fan-out) only after that transaction commits, in
 //! commit order. A job that fails is rolled back alone; the others in its group still commit.
-mod auth;
-mod chat;
-mod ledger;
-mod log;
-mod notify;
+mod driver;
 pub mod schema;
-mod security;
 
-use super::{Emits, Job, Publish, ReadFn, Reader, Store, Tx};
+pub use driver::SqliteTx;
+
+use super::{Emits, Job, Publish, ReadFn, Reader, Store};
 use crate::error::{HubError, HubResult};
-use crate::fanout::Published;
+use crate::published::Published;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::mpsc;
 
 /// Opens (creating or migrating) the hub database and returns the writer connection.
 pub fn open_writer(path: &Path) -> HubResult<Connection> {
@@ -46,41 +42,6 @@ pub fn open_writer(path: &Path) -> HubResult<Connection> {
     Ok(conn)
 }
 
-/// The SQLite backend's transaction handle: the repositories over one connection (the writer's savepoint
-/// or a pooled read-only connection).
-pub struct SqliteTx<'c> {
-    c: &'c Connection,
-}
-
-impl<'c> SqliteTx<'c> {
-    pub fn new(c: &'c Connection) -> Self {
-        SqliteTx { c }
-    }
-}
-
-impl Tx for SqliteTx<'_> {
-    fn ping(&mut self) -> HubResult<()> {
-        Ok(self.c.query_row("SELECT 1", [], |_| Ok(()))?)
-    }
-    fn take_lease(&mut self, _name: &str, _holder: &str, _until: i64, _now: i64) -> HubResult<bool> {
-        Ok(true)
-    }
-}
-
-/// A stored value this hub cannot read: a typed storage error, never a silent default.
-pub(crate) fn unreadable(what: &str, value: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        0,
-        rusqlite::types::Type::Text,
-        format!("unreadable {what} {value:?}").into(),
-    )
-}
-
-/// A stored enum written as its serde name (the protocol's snake_case strings).
-pub(crate) fn enum_from<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> rusqlite::Result<T> {
-    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| unreadable(what, s))
-}
-
 /// Read connections: a pool of read-only connections on the same file (WAL lets them read while the
 /// writer writes).
 struct Readers(r2d2::Pool<SqliteConnectionManager>);
@@ -88,7 +49,7 @@ struct Readers(r2d2::Pool<SqliteConnectionManager>);
 impl Reader for Readers {
     fn run(&self, f: ReadFn<'_>) -> HubResult<()> {
         let conn = self.0.get()?;
-        f(&mut SqliteTx::new(&conn));
+        f(&mut SqliteTx::reader(&conn));
         Ok(())
     }
 }
@@ -104,23 +65,8 @@ pub fn start(path: &Path, publish: Publish) -> HubResult<Store> {
             c.pragma_update(None, "query_only", "ON")
         });
     let readers = r2d2::Pool::builder().max_size(8).build(manager)?;
-    let (tx, mut rx) = mpsc::channel::<Job>(4096);
-    std::thread::Builder::new()
-        .name("tally-store-writer".into())
-        .spawn(move || {
-            while let Some(first) = rx.blocking_recv() {
-                let mut jobs = vec![first];
-                while jobs.len() < 512 {
-                    match rx.try_recv() {
-                        Ok(j) => jobs.push(j),
-                        Err(_) => break,
-                    }
-                }
-                run_group(&mut writer, jobs, &*publish);
-            }
-        })
-        .map_err(HubError::internal)?;
-    Ok(Store::new(tx, Arc::new(Readers(readers))))
+    let jobs = super::writer::spawn("tally-store-writer", move |group| run_group(&mut writer, group, &*publish))?;
+    Ok(Store::new(jobs, Arc::new(Readers(readers))))
 }
 
 fn run_group(writer: &mut Connection, jobs: Vec<Job>, publish: &(dyn Fn(Vec<Published>) + Send + Sync)) {
@@ -134,7 +80,7 @@ fn run_group(writer: &mut Connection, jobs: Vec<Job>, publish: &(dyn Fn(Vec<Publ
         for mut job in jobs {
             let sp = tx.savepoint()?;
             let mut emits = Emits::default();
-            let keep = job.run(&mut SqliteTx::new(&sp), &mut emits);
+            let keep = job.run(&mut SqliteTx::writer(&sp), &mut emits);
             if keep {
                 sp.commit()?;
                 published.extend(emits.items);

@@ -1,44 +1,43 @@
-//! Notifications in PostgreSQL.
-use super::{col, enum_from, PgTx};
+//! Notifications: kind and priority stored by their protocol names, the target as JSON.
 use crate::error::{HubError, HubResult};
-use crate::fanout::TenantId;
+use crate::ids::TenantId;
 use crate::store::enum_str;
 use crate::store::repo::{NewNotification, NotifyRepo};
-use postgres::{GenericClient, Row};
+use crate::store::sql::{args, enum_from, unreadable, Db, Row};
 use tally_protocol::*;
 
 const COLS: &str = "id, kind, priority, title, body, target, read, created_at, updated_at";
 
-fn from_row(r: &Row) -> HubResult<(Notification, Millis)> {
-    let target = match col::<Option<String>>(r, 5)? {
-        Some(s) => Some(serde_json::from_str(&s).map_err(|e| HubError::internal(format!("unreadable target: {e}")))?),
+fn notification(r: &Row) -> HubResult<(Notification, Millis)> {
+    let target = match r.get::<Option<String>>(5)? {
+        Some(s) => Some(serde_json::from_str(&s).map_err(|_| unreadable("notification target", &s))?),
         None => None,
     };
     let n = Notification {
-        id: col(r, 0)?,
-        kind: enum_from("notification kind", &col::<String>(r, 1)?)?,
-        priority: enum_from("priority", &col::<String>(r, 2)?)?,
-        title: col(r, 3)?,
-        body: col(r, 4)?,
+        id: r.get(0)?,
+        kind: enum_from("notification kind", r.text(1)?)?,
+        priority: enum_from("priority", r.text(2)?)?,
+        title: r.get(3)?,
+        body: r.get(4)?,
         target,
-        read: col(r, 6)?,
-        created_at: col(r, 7)?,
+        read: r.get(6)?,
+        created_at: r.get(7)?,
     };
-    Ok((n, col(r, 8)?))
+    Ok((n, r.get(8)?))
 }
 
-impl<C: GenericClient> NotifyRepo for PgTx<'_, C> {
+impl<D: Db> NotifyRepo for D {
     fn insert_notification(&mut self, n: &NewNotification<'_>) -> HubResult<NotificationId> {
         let target = match n.target {
             Some(t) => Some(serde_json::to_string(t).map_err(HubError::internal)?),
             None => None,
         };
-        let r = self.one(
+        let (kind, priority) = (enum_str(&n.kind), enum_str(&n.priority));
+        self.value(
             "INSERT INTO notifications (tenant_id, user_id, kind, priority, title, body, target, read, created_at,
                updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, FALSE, $8, $8) RETURNING id",
-            &[&n.tenant.0, &n.user, &enum_str(&n.kind), &enum_str(&n.priority), &n.title, &n.body, &target, &n.at],
-        )?;
-        col(&r, 0)
+            args![n.tenant, n.user, &kind, &priority, n.title, n.body, target.as_ref(), n.at],
+        )
     }
 
     fn notifications_before(
@@ -51,22 +50,19 @@ impl<C: GenericClient> NotifyRepo for PgTx<'_, C> {
         let sql = format!(
             "SELECT {COLS} FROM notifications WHERE user_id = $1 AND tenant_id = $2 AND id < $3 ORDER BY id DESC LIMIT $4"
         );
-        let rows = self.rows(&sql, &[&user, &tenant.0, &before, &(limit as i64)])?;
-        rows.iter().map(|r| from_row(r).map(|(n, _)| n)).collect()
+        let rows = self.rows(&sql, args![user, tenant, before, i64::from(limit)])?;
+        rows.iter().map(|r| notification(r).map(|(n, _)| n)).collect()
     }
 
     fn unread_count(&mut self, tenant: TenantId, user: UserId) -> HubResult<u32> {
-        let r = self.one(
+        self.value(
             "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND tenant_id = $2 AND NOT read",
-            &[&user, &tenant.0],
-        )?;
-        Ok(col::<i64>(&r, 0)? as u32)
+            args![user, tenant],
+        )
     }
 
     fn notification_count(&mut self, tenant: TenantId, user: UserId) -> HubResult<u64> {
-        let r =
-            self.one("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND tenant_id = $2", &[&user, &tenant.0])?;
-        Ok(col::<i64>(&r, 0)? as u64)
+        self.value("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND tenant_id = $2", args![user, tenant])
     }
 
     fn notifications_changed(
@@ -80,8 +76,8 @@ impl<C: GenericClient> NotifyRepo for PgTx<'_, C> {
             "SELECT {COLS} FROM notifications WHERE user_id = $1 AND tenant_id = $2 AND (updated_at, id) > ($3, $4)
              ORDER BY updated_at, id LIMIT $5"
         );
-        let rows = self.rows(&sql, &[&user, &tenant.0, &since.updated_at, &since.id, &(limit as i64)])?;
-        rows.iter().map(from_row).collect()
+        let rows = self.rows(&sql, args![user, tenant, since.updated_at, since.id, i64::from(limit)])?;
+        rows.iter().map(notification).collect()
     }
 
     fn mark_notification_read(
@@ -94,7 +90,7 @@ impl<C: GenericClient> NotifyRepo for PgTx<'_, C> {
         let n = self.exec(
             "UPDATE notifications SET read = TRUE, updated_at = $4
              WHERE id = $1 AND user_id = $2 AND tenant_id = $3 AND NOT read",
-            &[&id, &user, &tenant.0, &at],
+            args![id, user, tenant, at],
         )?;
         Ok(n == 1)
     }
@@ -102,13 +98,12 @@ impl<C: GenericClient> NotifyRepo for PgTx<'_, C> {
     fn mark_all_notifications_read(&mut self, tenant: TenantId, user: UserId, at: Millis) -> HubResult<usize> {
         let n = self.exec(
             "UPDATE notifications SET read = TRUE, updated_at = $3 WHERE user_id = $1 AND tenant_id = $2 AND NOT read",
-            &[&user, &tenant.0, &at],
+            args![user, tenant, at],
         )?;
         Ok(n as usize)
     }
 
     fn active_user_ids(&mut self, tenant: TenantId) -> HubResult<Vec<UserId>> {
-        let rows = self.rows("SELECT id FROM users WHERE tenant_id = $1 AND active", &[&tenant.0])?;
-        rows.iter().map(|r| col(r, 0)).collect()
+        self.column("SELECT id FROM users WHERE tenant_id = $1 AND active", args![tenant])
     }
 }

@@ -1,74 +1,65 @@
-//! Rooms, members, messages and reactions in PostgreSQL.
-use super::{col, PgTx};
+//! Rooms, members, messages and reactions.
 use crate::error::{HubError, HubResult};
-use crate::fanout::TenantId;
+use crate::ids::TenantId;
 use crate::store::repo::{ChatRepo, MessageRow, NewMessageRow, RoomRow};
-use postgres::{GenericClient, Row};
+use crate::store::sql::{args, unreadable, Db, Row};
 use tally_protocol::*;
 
 fn summary(r: &Row) -> HubResult<UserSummary> {
-    Ok(UserSummary { id: col(r, 0)?, username: col(r, 1)?, display_name: col(r, 2)? })
+    Ok(UserSummary { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)? })
 }
 
-fn ids(rows: Vec<Row>) -> HubResult<Vec<i64>> {
-    rows.iter().map(|r| col(r, 0)).collect()
-}
-
-impl<C: GenericClient> ChatRepo for PgTx<'_, C> {
+impl<D: Db> ChatRepo for D {
     fn room_tenant(&mut self, room: RoomId) -> HubResult<Option<TenantId>> {
-        Ok(self
-            .opt("SELECT tenant_id FROM rooms WHERE id = $1", &[&room])?
-            .map(|r| col(&r, 0))
-            .transpose()?
-            .map(TenantId))
+        self.opt("SELECT tenant_id FROM rooms WHERE id = $1", args![room])?.map(|r| r.get(0)).transpose()
     }
 
     fn room_row(&mut self, tenant: TenantId, room: RoomId) -> HubResult<Option<RoomRow>> {
         let Some(r) =
-            self.opt("SELECT kind, name, created_at FROM rooms WHERE id = $1 AND tenant_id = $2", &[&room, &tenant.0])?
+            self.opt("SELECT kind, name, created_at FROM rooms WHERE id = $1 AND tenant_id = $2", args![room, tenant])?
         else {
             return Ok(None);
         };
-        let kind = match col::<String>(&r, 0)?.as_str() {
+        let kind = match r.text(0)? {
             "direct" => RoomKind::Direct,
             "group" => RoomKind::Group,
-            other => return Err(HubError::internal(format!("unreadable room kind {other:?}"))),
+            other => return Err(unreadable("room kind", other)),
         };
-        Ok(Some(RoomRow { kind, name: col(&r, 1)?, created_at: col(&r, 2)? }))
+        Ok(Some(RoomRow { kind, name: r.get(1)?, created_at: r.get(2)? }))
     }
 
     fn room_members(&mut self, room: RoomId) -> HubResult<Vec<UserSummary>> {
         let rows = self.rows(
             "SELECT u.id, u.username, u.display_name FROM room_members m JOIN users u ON u.id = m.user_id
              WHERE m.room_id = $1 ORDER BY m.joined_at, u.id",
-            &[&room],
+            args![room],
         )?;
         rows.iter().map(summary).collect()
     }
 
     fn member_ids(&mut self, room: RoomId) -> HubResult<Vec<UserId>> {
-        ids(self.rows("SELECT user_id FROM room_members WHERE room_id = $1", &[&room])?)
+        self.column("SELECT user_id FROM room_members WHERE room_id = $1", args![room])
     }
 
     fn rooms_of_user(&mut self, user: UserId) -> HubResult<Vec<RoomId>> {
-        ids(self.rows("SELECT room_id FROM room_members WHERE user_id = $1 ORDER BY room_id", &[&user])?)
+        self.column("SELECT room_id FROM room_members WHERE user_id = $1 ORDER BY room_id", args![user])
     }
 
     fn is_member(&mut self, room: RoomId, user: UserId) -> HubResult<bool> {
-        Ok(self.opt("SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $2", &[&room, &user])?.is_some())
+        Ok(self.opt("SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $2", args![room, user])?.is_some())
     }
 
     fn insert_member(&mut self, room: RoomId, user: UserId, at: Millis) -> HubResult<bool> {
         let n = self.exec(
             "INSERT INTO room_members (room_id, user_id, read_up_to, joined_at) VALUES ($1, $2, 0, $3)
              ON CONFLICT DO NOTHING",
-            &[&room, &user, &at],
+            args![room, user, at],
         )?;
         Ok(n > 0)
     }
 
     fn delete_member(&mut self, room: RoomId, user: UserId) -> HubResult<()> {
-        self.exec("DELETE FROM room_members WHERE room_id = $1 AND user_id = $2", &[&room, &user])?;
+        self.exec("DELETE FROM room_members WHERE room_id = $1 AND user_id = $2", args![room, user])?;
         Ok(())
     }
 
@@ -76,14 +67,14 @@ impl<C: GenericClient> ChatRepo for PgTx<'_, C> {
         self.opt(
             "SELECT u.id, u.username, u.display_name FROM users u JOIN room_members m ON m.user_id = u.id
              WHERE m.room_id = $1 AND u.username = $2",
-            &[&room, &username],
+            args![room, username],
         )?
         .map(|r| summary(&r))
         .transpose()
     }
 
     fn direct_room(&mut self, key: &str) -> HubResult<Option<RoomId>> {
-        self.opt("SELECT id FROM rooms WHERE direct_key = $1", &[&key])?.map(|r| col(&r, 0)).transpose()
+        self.opt("SELECT id FROM rooms WHERE direct_key = $1", args![key])?.map(|r| r.get(0)).transpose()
     }
 
     fn insert_room(
@@ -98,11 +89,10 @@ impl<C: GenericClient> ChatRepo for PgTx<'_, C> {
             RoomKind::Direct => "direct",
             RoomKind::Group => "group",
         };
-        let r = self.one(
+        self.value(
             "INSERT INTO rooms (tenant_id, kind, name, direct_key, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            &[&tenant.0, &kind, &name, &direct_key, &at],
-        )?;
-        col(&r, 0)
+            args![tenant, kind, name, direct_key, at],
+        )
     }
 
     fn message_by_client_id(
@@ -113,63 +103,61 @@ impl<C: GenericClient> ChatRepo for PgTx<'_, C> {
     ) -> HubResult<Option<MessageId>> {
         self.opt(
             "SELECT id FROM messages WHERE room_id = $1 AND sender = $2 AND client_msg_id = $3",
-            &[&room, &sender, &client_msg_id],
+            args![room, sender, client_msg_id],
         )?
-        .map(|r| col(&r, 0))
+        .map(|r| r.get(0))
         .transpose()
     }
 
     fn insert_message(&mut self, m: &NewMessageRow<'_>) -> HubResult<MessageId> {
         let mentions = serde_json::to_string(m.mentions).map_err(HubError::internal)?;
-        let r = self.one(
+        self.value(
             "INSERT INTO messages (room_id, seq, client_msg_id, sender, text, mentions, sent_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-            &[&m.room, &(m.seq as i64), &m.client_msg_id, &m.sender, &m.text, &mentions, &m.at],
-        )?;
-        col(&r, 0)
+            args![m.room, m.seq as i64, m.client_msg_id, m.sender, m.text, &mentions, m.at],
+        )
     }
 
     fn message_row(&mut self, tenant: TenantId, id: MessageId) -> HubResult<Option<MessageRow>> {
         let Some(r) = self.opt(
             "SELECT m.id, m.room_id, m.seq, m.client_msg_id, m.sender, m.text, m.mentions, m.sent_at, m.edited_at,
                m.deleted FROM messages m JOIN rooms r ON r.id = m.room_id WHERE m.id = $1 AND r.tenant_id = $2",
-            &[&id, &tenant.0],
+            args![id, tenant],
         )?
         else {
             return Ok(None);
         };
-        let mentions: String = col(&r, 6)?;
+        let mentions: String = r.get(6)?;
         Ok(Some(MessageRow {
-            id: col(&r, 0)?,
-            room: col(&r, 1)?,
-            seq: col::<i64>(&r, 2)? as u64,
-            client_msg_id: col(&r, 3)?,
-            sender: col(&r, 4)?,
-            text: col(&r, 5)?,
-            mentions: serde_json::from_str(&mentions)
-                .map_err(|_| HubError::internal(format!("unreadable mentions {mentions:?}")))?,
-            sent_at: col(&r, 7)?,
-            edited_at: col(&r, 8)?,
-            deleted: col(&r, 9)?,
+            id: r.get(0)?,
+            room: r.get(1)?,
+            seq: r.get(2)?,
+            client_msg_id: r.get(3)?,
+            sender: r.get(4)?,
+            text: r.get(5)?,
+            mentions: serde_json::from_str(&mentions).map_err(|_| unreadable("mentions", &mentions))?,
+            sent_at: r.get(7)?,
+            edited_at: r.get(8)?,
+            deleted: r.get(9)?,
         }))
     }
 
     fn reactions(&mut self, message: MessageId) -> HubResult<Vec<(String, UserId)>> {
         let rows = self.rows(
             "SELECT emoji, user_id FROM reactions WHERE message_id = $1 ORDER BY created_at, user_id",
-            &[&message],
+            args![message],
         )?;
-        rows.iter().map(|r| Ok((col(r, 0)?, col(r, 1)?))).collect()
+        rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect()
     }
 
     fn set_message_text(&mut self, id: MessageId, text: &str, at: Millis) -> HubResult<()> {
-        self.exec("UPDATE messages SET text = $2, edited_at = $3, updated_at = $3 WHERE id = $1", &[&id, &text, &at])?;
+        self.exec("UPDATE messages SET text = $2, edited_at = $3, updated_at = $3 WHERE id = $1", args![id, text, at])?;
         Ok(())
     }
 
     fn tombstone_message(&mut self, id: MessageId, at: Millis) -> HubResult<()> {
-        self.exec("UPDATE messages SET deleted = TRUE, text = '', updated_at = $2 WHERE id = $1", &[&id, &at])?;
-        self.exec("DELETE FROM reactions WHERE message_id = $1", &[&id])?;
+        self.exec("UPDATE messages SET deleted = TRUE, text = '', updated_at = $2 WHERE id = $1", args![id, at])?;
+        self.exec("DELETE FROM reactions WHERE message_id = $1", args![id])?;
         Ok(())
     }
 
@@ -178,45 +166,44 @@ impl<C: GenericClient> ChatRepo for PgTx<'_, C> {
             self.exec(
                 "INSERT INTO reactions (message_id, user_id, emoji, created_at) VALUES ($1, $2, $3, $4)
                  ON CONFLICT DO NOTHING",
-                &[&message, &user, &emoji, &at],
+                args![message, user, emoji, at],
             )?
         } else {
             self.exec(
                 "DELETE FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3",
-                &[&message, &user, &emoji],
+                args![message, user, emoji],
             )?
         };
         Ok(n > 0)
     }
 
     fn touch_message(&mut self, id: MessageId, at: Millis) -> HubResult<()> {
-        self.exec("UPDATE messages SET updated_at = $2 WHERE id = $1", &[&id, &at])?;
+        self.exec("UPDATE messages SET updated_at = $2 WHERE id = $1", args![id, at])?;
         Ok(())
     }
 
     fn raise_read_position(&mut self, room: RoomId, user: UserId, up_to: u64) -> HubResult<bool> {
         let n = self.exec(
             "UPDATE room_members SET read_up_to = $3 WHERE room_id = $1 AND user_id = $2 AND read_up_to < $3",
-            &[&room, &user, &(up_to as i64)],
+            args![room, user, up_to as i64],
         )?;
         Ok(n > 0)
     }
 
     fn read_positions(&mut self, room: RoomId) -> HubResult<Vec<(UserId, u64)>> {
-        let rows = self.rows("SELECT user_id, read_up_to FROM room_members WHERE room_id = $1", &[&room])?;
-        rows.iter().map(|r| Ok((col(r, 0)?, col::<i64>(r, 1)? as u64))).collect()
+        let rows = self.rows("SELECT user_id, read_up_to FROM room_members WHERE room_id = $1", args![room])?;
+        rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect()
     }
 
     fn message_ids_before(&mut self, room: RoomId, before: u64, limit: u32) -> HubResult<Vec<MessageId>> {
-        ids(self.rows(
+        self.column(
             "SELECT id FROM messages WHERE room_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
-            &[&room, &(before.min(i64::MAX as u64) as i64), &(limit as i64)],
-        )?)
+            args![room, before.min(i64::MAX as u64) as i64, i64::from(limit)],
+        )
     }
 
     fn message_count(&mut self, room: RoomId) -> HubResult<u64> {
-        let r = self.one("SELECT COUNT(*) FROM messages WHERE room_id = $1", &[&room])?;
-        Ok(col::<i64>(&r, 0)? as u64)
+        self.value("SELECT COUNT(*) FROM messages WHERE room_id = $1", args![room])
     }
 
     fn messages_changed(
@@ -228,8 +215,8 @@ impl<C: GenericClient> ChatRepo for PgTx<'_, C> {
         let rows = self.rows(
             "SELECT id, updated_at FROM messages WHERE room_id = $1 AND (updated_at, id) > ($2, $3)
              ORDER BY updated_at, id LIMIT $4",
-            &[&room, &since.updated_at, &since.id, &(limit as i64)],
+            args![room, since.updated_at, since.id, i64::from(limit)],
         )?;
-        rows.iter().map(|r| Ok((col(r, 0)?, col(r, 1)?))).collect()
+        rows.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect()
     }
 }
