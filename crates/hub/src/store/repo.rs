@@ -1,7 +1,7 @@
 //! The storage seam: what the hub's domain modules ask of a database, one repository per domain, all of
 //! them implemented by a backend's transaction handle (`Tx`). Domain modules (ledger, chat, notify, log,
-//! auth) hold the rules and take `&mut dyn Tx`; the SQL lives only in the backend modules
-//! (`store/sqlite/…`). Methods take `&mut self` so a backend whose transaction needs exclusive access (a
+//! auth) hold the rules and take `&mut dyn Tx`; the SQL lives only in `store/repos/…`, written once for
+//! both databases and implemented for every backend handle. Methods take `&mut self` so a backend whose transaction needs exclusive access (a
 //! PostgreSQL client) fits the same trait.
 //!
 //! Rows come back typed: a stored value a backend cannot read is a storage error, never a default.
