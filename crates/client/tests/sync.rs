@@ -291,7 +291,7 @@ async fn expired_access_tokens_are_refreshed_and_revoked_sessions_stop_retrying(
     // Revoke the session on the hub: the engine must stop and ask the user to sign in again.
     let family = hub.running.as_ref().unwrap().hub.connections()[0].sid.clone();
     let f2 = family.clone();
-    hub.store().write(move |c, _| tally_hub::auth::revoke_family(c, &f2)).await.unwrap();
+    hub.store().write(move |c, _| tally_hub::auth::sessions::revoke_family(c, &f2)).await.unwrap();
     hub.running.as_ref().unwrap().hub.revoke_session(&family);
     let mut w = kai.engine.conn_watch().unwrap();
     let s = tokio::time::timeout(WAIT, w.wait_for(|s| matches!(s, ConnState::AuthFailed { .. })))

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tally_hub::ids::TenantId;
 use tally_hub::ledger::{create_transfer, NewTransfer};
 use tally_hub::store::{Backend, Store};
-use tally_hub::{auth, ledger, log};
+use tally_hub::{ledger, log};
 use tally_protocol::*;
 
 const USERS: usize = 50;
@@ -31,10 +31,17 @@ fn fixture() -> Fixture {
     let store = Store::start(&Backend::Sqlite(dir.path().join("hub.db")), Arc::new(|_| {})).unwrap();
     let (tenant, users) = rt
         .block_on(store.write(|tx, emits| {
-            let tenant = auth::ensure_tenant(tx, "bench")?;
+            let tenant = tally_hub::auth::tenants::ensure_tenant(tx, "bench")?;
             let mut users = Vec::new();
             for i in 0..USERS {
-                let u = auth::create_user(tx, tenant, &format!("user{i}"), "", "x", (i64::MAX / 4, i64::MAX / 4))?;
+                let u = tally_hub::directory::create_user(
+                    tx,
+                    tenant,
+                    &format!("user{i}"),
+                    "",
+                    "x",
+                    (i64::MAX / 4, i64::MAX / 4),
+                )?;
                 ledger::deposit(tx, emits, tenant, u.id, Money::new(1_000_000_000, Currency::USD), "", None)?;
                 users.push(u);
             }

@@ -59,7 +59,7 @@ impl Conn {
     }
 
     /// Takes the token's claims for the connection: its expiry and whether it is held to enrolment.
-    pub fn apply_claims(&self, claims: &crate::auth::Claims) {
+    pub fn apply_claims(&self, claims: &crate::auth::tokens::Claims) {
         self.token_expires_ms.store(claims.exp.saturating_mul(1000), Ordering::Relaxed);
         self.must_enrol.store(claims.enrol, Ordering::Relaxed);
     }

@@ -110,7 +110,7 @@ pub fn secret_file(path: &Path, len: usize) -> HubResult<String> {
         std::fs::remove_file(path)
             .map_err(|e| HubError::internal(format!("cannot replace {}: {e}", path.display())))?;
     }
-    let s = crate::auth::random_token("", len);
+    let s = crate::secrets::random_token("", len);
     let mut f = private_options()
         .open(path)
         .map_err(|e| HubError::internal(format!("cannot create {}: {e}", path.display())))?;

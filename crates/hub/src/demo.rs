@@ -1,6 +1,5 @@
 //! `--demo`: a tenant with alice, bob and carol, a month of history, rooms, and a bot that keeps money
 //! and messages moving.
-use crate::auth;
 use crate::chat;
 use crate::error::{HubError, HubResult};
 use crate::hub::Hub;
@@ -47,8 +46,8 @@ pub async fn seed(hub: &Arc<Hub>) -> HubResult<()> {
     let exists = hub
         .store
         .read(|c| {
-            Ok(auth::tenant_id(c, "default")?
-                .map(|t| auth::user_by_name(c, t, "alice"))
+            Ok(crate::auth::tenants::tenant_id(c, "default")?
+                .map(|t| crate::directory::user_by_name(c, t, "alice"))
                 .transpose()?
                 .flatten()
                 .is_some())
@@ -57,16 +56,16 @@ pub async fn seed(hub: &Arc<Hub>) -> HubResult<()> {
     if exists {
         return Ok(());
     }
-    let hash = tokio::task::spawn_blocking(|| auth::hash_password(PASSWORD))
+    let hash = tokio::task::spawn_blocking(|| crate::auth::passwords::hash_password(PASSWORD))
         .await
         .map_err(crate::error::HubError::internal)??;
     let limits = (hub.cfg.limit_single, hub.cfg.limit_daily);
     hub.store
         .write(move |c, e| {
-            let t = auth::ensure_tenant(c, "default")?;
+            let t = crate::auth::tenants::ensure_tenant(c, "default")?;
             let mut users = Vec::new();
             for (u, d) in USERS {
-                users.push(auth::create_user(c, t, u, d, &hash, limits)?);
+                users.push(crate::directory::create_user(c, t, u, d, &hash, limits)?);
             }
             let mut rng = rand::thread_rng();
             let now = now_ms();
@@ -143,9 +142,9 @@ async fn bot_step(hub: &Arc<Hub>, n: u64) -> HubResult<()> {
     let found = hub
         .store
         .read(move |c| {
-            let t =
-                auth::tenant_id(c, "default")?.ok_or_else(|| HubError::internal("the default tenant is missing"))?;
-            Ok(auth::user_by_name(c, t, from_name)?.map(|u| (t, u.0)))
+            let t = crate::auth::tenants::tenant_id(c, "default")?
+                .ok_or_else(|| HubError::internal("the default tenant is missing"))?;
+            Ok(crate::directory::user_by_name(c, t, from_name)?.map(|u| (t, u.0)))
         })
         .await?;
     let Some((t, from)) = found else { return Ok(()) };

@@ -36,7 +36,7 @@ impl Devices {
 
     /// Kept in Redis, on the hub's Redis connection (it reconnects by itself).
     pub fn shared(conn: ConnectionManager) -> Self {
-        Devices { shared: Some((conn, crate::auth::random_token("h", 12))) }
+        Devices { shared: Some((conn, crate::secrets::random_token("h", 12))) }
     }
 
     /// This hub now holds `n` connections of the user.

@@ -12,6 +12,7 @@ pub mod conn_caps;
 pub mod data_dir;
 pub mod demo;
 pub mod devices;
+pub mod directory;
 pub mod error;
 pub mod fanout;
 pub mod http;
@@ -26,6 +27,7 @@ pub mod presence;
 pub mod proxy;
 pub mod published;
 pub mod ratelimit;
+pub mod secrets;
 pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -159,7 +161,7 @@ pub async fn start(cfg: Config) -> HubResult<Running> {
     let registration = cfg.registration.or(cfg.demo.then_some(store::repo::Registration::Open));
     hub.store
         .write(move |c, _| {
-            let t = auth::ensure_tenant(c, "default")?;
+            let t = crate::auth::tenants::ensure_tenant(c, "default")?;
             if let Some(r) = registration {
                 let (_, require_2fa) = account::policy::of(c, t)?;
                 account::policy::set(c, t, r, require_2fa)?;

@@ -67,7 +67,7 @@ pub async fn serve_socket(
 /// Welcome, presence, and the subscriptions asked for in `hello`.
 async fn start(hub: &Arc<Hub>, conn: &Arc<Conn>, hello: Hello, user: UserSummary) {
     let (tenant, uid) = (conn.tenant, conn.user.id);
-    let own = hub.store.read(move |c| crate::auth::transfer_limits(c, tenant, uid)).await.ok();
+    let own = hub.store.read(move |c| crate::directory::transfer_limits(c, tenant, uid)).await.ok();
     conn.send(&ServerFrame::Welcome(Welcome {
         v: hello.v,
         session_id: format!("s_{}", conn.id),
@@ -80,7 +80,7 @@ async fn start(hub: &Arc<Hub>, conn: &Arc<Conn>, hello: Hello, user: UserSummary
     let (tenant, uid) = (conn.tenant, conn.user.id);
     let stored = hub
         .store
-        .read(move |c| crate::auth::presence_of(c, tenant, uid))
+        .read(move |c| crate::directory::presence_of(c, tenant, uid))
         .await
         .unwrap_or((PresenceStatus::Online, None));
     let change = hub.presence.connected(tenant, uid, stored);
@@ -105,7 +105,7 @@ async fn start(hub: &Arc<Hub>, conn: &Arc<Conn>, hello: Hello, user: UserSummary
 async fn handshake(
     hub: &Arc<Hub>,
     mut socket: WebSocket,
-) -> Option<(WebSocket, Hello, UserSummary, crate::auth::Claims)> {
+) -> Option<(WebSocket, Hello, UserSummary, crate::auth::tokens::Claims)> {
     // 1. hello, within the auth timeout.
     // Control frames (ping/pong) may come first; tungstenite answers pings itself.
     let deadline = tokio::time::Instant::now() + Duration::from_millis(hub.cfg.auth_timeout_ms);
@@ -172,8 +172,8 @@ async fn handshake(
     let known = hub
         .store
         .read(move |c| {
-            let revoked = crate::auth::is_revoked(c, &sid2)? || !crate::auth::is_active(c, tenant, uid)?;
-            Ok((revoked, crate::auth::user_summary(c, tenant, uid)?))
+            let revoked = crate::auth::sessions::is_revoked(c, &sid2)? || !crate::directory::is_active(c, tenant, uid)?;
+            Ok((revoked, crate::directory::user_summary(c, tenant, uid)?))
         })
         .await;
     let user = match known {

@@ -99,11 +99,11 @@ pub struct Ticket<'a> {
 
 impl Ticket<'_> {
     pub async fn hash(self, password: String) -> HubResult<String> {
-        self.run("hash", move || crate::auth::hash_password(&password)).await?
+        self.run("hash", move || crate::auth::passwords::hash_password(&password)).await?
     }
 
     pub async fn verify(self, password: String, hash: String) -> HubResult<bool> {
-        self.run("verify", move || crate::auth::verify_password(&password, &hash)).await
+        self.run("verify", move || crate::auth::passwords::verify_password(&password, &hash)).await
     }
 
     async fn run<T: Send + 'static>(self, op: &'static str, work: impl FnOnce() -> T + Send + 'static) -> HubResult<T> {

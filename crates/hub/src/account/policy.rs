@@ -1,8 +1,9 @@
 //! Who may sign up in a tenant: `open`, `invite` (a single-use code an operator made) or `closed`, and
 //! whether the tenant requires two-factor.
-use crate::auth::{random_token, sha256_hex};
 use crate::error::{HubError, HubResult};
 use crate::ids::TenantId;
+use crate::secrets::random_token;
+use crate::secrets::sha256_hex;
 use crate::store::now_ms;
 use crate::store::repo::Registration;
 use crate::store::Tx;

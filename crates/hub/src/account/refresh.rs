@@ -6,9 +6,10 @@
 //! *same* successor again, so nothing the rightful client holds is dropped. The successor is derived from
 //! the token it replaces (HMAC-SHA256 under the hub's secret), which is what lets the hub hand it out
 //! twice while storing only hashes. Any other reuse is theft: the family is revoked.
-use crate::auth::{random_token, sha256_hex};
 use crate::error::{HubError, HubResult};
 use crate::ids::TenantId;
+use crate::secrets::random_token;
+use crate::secrets::sha256_hex;
 use crate::store::now_ms;
 use crate::store::repo::NewRefresh;
 use crate::store::Tx;

@@ -1,9 +1,10 @@
 //! Two-factor sign-in: TOTP (RFC 6238 through totp-rs: SHA-1, 6 digits, 30 s steps, one step of skew
 //! either way) with a replay guard (a code whose time step was already used is refused, so a code seen
 //! over someone's shoulder cannot be used again), and ten one-time recovery codes kept as hashes.
-use crate::auth::{random_token, sha256_hex};
 use crate::error::{HubError, HubResult};
 use crate::ids::TenantId;
+use crate::secrets::random_token;
+use crate::secrets::sha256_hex;
 use crate::store::now_ms;
 use crate::store::Tx;
 use rand::RngCore;

@@ -70,7 +70,7 @@ fn announce_room(
 fn active_users(tx: &mut dyn Tx, tenant: TenantId, names: &[String]) -> HubResult<Vec<UserSummary>> {
     let mut out = Vec::with_capacity(names.len());
     for m in names {
-        match crate::auth::user_by_name(tx, tenant, m)? {
+        match crate::directory::user_by_name(tx, tenant, m)? {
             Some((u, _, true)) => out.push(u),
             _ => return Err(HubError::not_found("user")),
         }
@@ -83,7 +83,7 @@ fn group_name(name: &str) -> HubResult<&str> {
     if name.is_empty() || name.len() > 80 {
         return Err(HubError::invalid("a group needs a name of 1-80 bytes"));
     }
-    crate::auth::visible_text("name", name)?;
+    crate::directory::visible_text("name", name)?;
     Ok(name)
 }
 

@@ -32,7 +32,9 @@ impl FromRequestParts<AppState> for Caller {
         let ok = s
             .hub
             .store
-            .read(move |c| Ok(!accounts::is_revoked(c, &sid)? && accounts::is_active(c, tenant, user)?))
+            .read(move |c| {
+                Ok(!crate::auth::sessions::is_revoked(c, &sid)? && crate::directory::is_active(c, tenant, user)?)
+            })
             .await?;
         if !ok {
             return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "this session has ended"));
@@ -103,12 +105,12 @@ pub(super) async fn change_password(
     ApiJson(b): ApiJson<PasswordChange>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let (tenant, user) = (me.tenant, me.user);
-    let who = s.hub.store.read(move |c| accounts::user_summary(c, tenant, user)).await?;
+    let who = s.hub.store.read(move |c| crate::directory::user_summary(c, tenant, user)).await?;
     let who = who.ok_or_else(|| HubError::not_found("user"))?;
     password::check_new(&b.new, &who.username, &who.display_name)?;
     prove(&s, (tenant, user), me.ip, Proof { password: b.current, code: b.code }).await?;
     let hash = hash_password(&s, b.new).await?;
-    s.hub.store.write(move |c, _| accounts::set_password_hash(c, tenant, user, &hash)).await?;
+    s.hub.store.write(move |c, _| crate::auth::passwords::set_password_hash(c, tenant, user, &hash)).await?;
     let gone = revoke_others(&s, &me).await?;
     let body = "Your password was changed from one of your devices, and every other device was signed out. \
                 If this was not you, contact the operator of your server now.";
@@ -144,7 +146,7 @@ pub(super) async fn two_factor_setup(
         .hub
         .store
         .write(move |c, _| {
-            let who = accounts::user_summary(c, tenant, user)?.ok_or_else(|| HubError::not_found("user"))?;
+            let who = crate::directory::user_summary(c, tenant, user)?.ok_or_else(|| HubError::not_found("user"))?;
             two_factor::setup(c, tenant, user, &who.username)
         })
         .await?;

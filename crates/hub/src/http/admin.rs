@@ -47,12 +47,12 @@ pub(super) async fn tenant(
     ApiJson(b): ApiJson<TenantBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
     require_admin(&s, &headers)?;
-    accounts::validate_username(&b.name)?;
+    crate::directory::validate_username(&b.name)?;
     let (id, registration, required) = s
         .hub
         .store
         .write(move |c, _| {
-            let id = accounts::ensure_tenant(c, &b.name)?;
+            let id = crate::auth::tenants::ensure_tenant(c, &b.name)?;
             let (reg, req) = policy::of(c, id)?;
             let (reg, req) = (b.registration.unwrap_or(reg), b.require_two_factor.unwrap_or(req));
             policy::set(c, id, reg, req)?;
@@ -110,7 +110,7 @@ pub(super) async fn reset_password(
     require_admin(&s, &headers)?;
     let tenant = tenant_or_404(&s, b.tenant).await?;
     let name = b.username.clone();
-    let who = s.hub.store.read(move |c| accounts::user_by_name(c, tenant, &name)).await?;
+    let who = s.hub.store.read(move |c| crate::directory::user_by_name(c, tenant, &name)).await?;
     let (u, _, _) = who.ok_or_else(|| HubError::not_found("user"))?;
     password::check_new(&b.password, &u.username, &u.display_name)?;
     let hash = hash_password(&s, b.password).await?;
@@ -118,7 +118,7 @@ pub(super) async fn reset_password(
         .hub
         .store
         .write(move |c, e| {
-            accounts::set_password_hash(c, tenant, u.id, &hash)?;
+            crate::auth::passwords::set_password_hash(c, tenant, u.id, &hash)?;
             let gone = sessions::revoke_others(c, tenant, u.id, "")?;
             let body = "The operator of this hub set a new password for your account and signed every device out.";
             sessions::security(c, e, tenant, u.id, "Your password was reset", body)?;
@@ -148,13 +148,14 @@ pub(super) async fn set_active(
 ) -> ApiResult<Json<serde_json::Value>> {
     require_admin(&s, &headers)?;
     let tenant = tenant_or_404(&s, b.tenant).await?;
-    let (name, active) = (accounts::canonical_username(&b.username), b.active);
+    let (name, active) = (crate::directory::canonical_username(&b.username), b.active);
     let (uid, gone) = s
         .hub
         .store
         .write(move |c, e| {
-            let (u, _, _) = accounts::user_by_name(c, tenant, &name)?.ok_or_else(|| HubError::not_found("user"))?;
-            accounts::set_active(c, tenant, u.id, active)?;
+            let (u, _, _) =
+                crate::directory::user_by_name(c, tenant, &name)?.ok_or_else(|| HubError::not_found("user"))?;
+            crate::directory::set_active(c, tenant, u.id, active)?;
             if active {
                 return Ok((u.id, vec![]));
             }
@@ -189,7 +190,7 @@ pub(super) async fn reset_two_factor(
     s.hub
         .store
         .write(move |c, e| {
-            let (u, _, _) = accounts::user_by_name(c, tenant, &b.username)?.ok_or_else(|| HubError::not_found("user"))?;
+            let (u, _, _) = crate::directory::user_by_name(c, tenant, &b.username)?.ok_or_else(|| HubError::not_found("user"))?;
             two_factor::reset(c, u.id)?;
             let body = "The operator of this hub turned two-factor sign-in off for your account. Turn it on again in Settings → Security.";
             sessions::security(c, e, tenant, u.id, "Two-factor sign-in was reset", body)
@@ -215,8 +216,9 @@ async fn money_op(s: AppState, headers: HeaderMap, b: MoneyBody, deposit: bool) 
         .hub
         .store
         .write(move |c, e| {
-            let t = accounts::tenant_id(c, &tenant_name)?.ok_or_else(|| HubError::not_found("tenant"))?;
-            let (u, _, _) = accounts::user_by_name(c, t, &b.username)?.ok_or_else(|| HubError::not_found("user"))?;
+            let t = crate::auth::tenants::tenant_id(c, &tenant_name)?.ok_or_else(|| HubError::not_found("tenant"))?;
+            let (u, _, _) =
+                crate::directory::user_by_name(c, t, &b.username)?.ok_or_else(|| HubError::not_found("user"))?;
             if deposit {
                 ledger::deposit(c, e, t, u.id, b.amount, &b.memo, None)
             } else {
@@ -279,7 +281,7 @@ pub(super) async fn deposits(
         .store
         .write(move |c, e| {
             let (u, _, _) =
-                accounts::user_by_name(c, tenant, &b.username)?.ok_or_else(|| HubError::not_found("user"))?;
+                crate::directory::user_by_name(c, tenant, &b.username)?.ok_or_else(|| HubError::not_found("user"))?;
             let mut ids = Vec::with_capacity(b.count as usize);
             for i in 1..=b.count {
                 let memo = format!("{} #{i}", b.memo).trim().to_string();
@@ -312,7 +314,7 @@ pub(super) async fn broadcast(
     s.hub
         .store
         .write(move |c, e| {
-            let t = accounts::tenant_id(c, &tenant_name)?.ok_or_else(|| HubError::not_found("tenant"))?;
+            let t = crate::auth::tenants::tenant_id(c, &tenant_name)?.ok_or_else(|| HubError::not_found("tenant"))?;
             notify::broadcast(c, e, t, &b.title, &b.body, b.priority)
         })
         .await?;
@@ -370,7 +372,7 @@ pub(super) async fn users(
         .write(move |c, _| {
             b.users
                 .iter()
-                .map(|u| accounts::create_user(c, tenant, &u.username, &u.display_name, &hash, limits))
+                .map(|u| crate::directory::create_user(c, tenant, &u.username, &u.display_name, &hash, limits))
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
@@ -404,7 +406,7 @@ pub(super) async fn tokens(
             let required = policy::of(c, tenant)?.1;
             b.usernames
                 .iter()
-                .map(|n| match accounts::user_by_name(c, tenant, n)? {
+                .map(|n| match crate::directory::user_by_name(c, tenant, n)? {
                     Some((u, _, true)) => Ok((required && !two_factor::is_enabled(c, tenant, u.id)?, u)),
                     _ => Err(HubError::not_found("user")),
                 })
@@ -413,7 +415,7 @@ pub(super) async fn tokens(
         .await?;
     let mut out = Vec::with_capacity(found.len());
     for (enrol, u) in found {
-        let token = s.hub.keys.issue(u.id, tenant, &accounts::random_token("f_", 16), enrol)?;
+        let token = s.hub.keys.issue(u.id, tenant, &crate::secrets::random_token("f_", 16), enrol)?;
         out.push(json!({"user": u, "access_token": token}));
     }
     Ok(Json(json!({ "tokens": out, "expires_in": s.hub.keys.access_ttl_secs })))

@@ -72,7 +72,7 @@ pub(super) async fn register(
     ApiJson(c): ApiJson<Credentials>,
 ) -> ApiResult<Response> {
     let ip = client_addr(&s, &peer, &headers);
-    let username = accounts::canonical_username(&c.username);
+    let username = crate::directory::canonical_username(&c.username);
     let tenant_name = c.tenant.as_deref().unwrap_or("default");
     let keys = [format!("reg-{}", address_key(ip)), format!("reg-u:{tenant_name}:{username}")];
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
@@ -92,7 +92,8 @@ pub(super) async fn register(
     };
     s.hub.throttle.release(&keys).await;
     let issue = Issue::New { device, warn: false };
-    let mut body = tokens(&s.hub, (user, tenant), accounts::random_token("f_", 16), issue, ip.to_string()).await?;
+    let mut body =
+        tokens(&s.hub, (user, tenant), crate::secrets::random_token("f_", 16), issue, ip.to_string()).await?;
     body["two_factor"] = json!(false);
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
@@ -103,10 +104,10 @@ async fn create_account(s: &AppState, c: Credentials, username: String) -> ApiRe
     let tenant = tenant_or_404(s, c.tenant).await?;
     let invite = c.invite.clone();
     s.hub.store.read(move |conn| policy::gate(conn, tenant, invite.as_deref())).await?;
-    accounts::validate_username(&username)?;
+    crate::directory::validate_username(&username)?;
     password::check_new(&c.password, &username, &c.display_name)?;
     let name = username.clone();
-    if s.hub.store.read(move |conn| accounts::user_by_name(conn, tenant, &name)).await?.is_some() {
+    if s.hub.store.read(move |conn| crate::directory::user_by_name(conn, tenant, &name)).await?.is_some() {
         return Err(HubError::new(ErrorCode::Conflict, "username already taken").into());
     }
     let hash = hash_password(s, c.password).await?;
@@ -117,7 +118,7 @@ async fn create_account(s: &AppState, c: Credentials, username: String) -> ApiRe
         .store
         .write(move |conn, _| {
             policy::gate(conn, tenant, invite.as_deref())?;
-            let u = accounts::create_user(conn, tenant, &username, &display, &hash, limits)?;
+            let u = crate::directory::create_user(conn, tenant, &username, &display, &hash, limits)?;
             policy::admit(conn, tenant, u.id, invite.as_deref())?;
             Ok(u)
         })
@@ -136,7 +137,7 @@ pub(super) async fn login(
     ApiJson(c): ApiJson<Credentials>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let tenant_name = c.tenant.clone().unwrap_or_else(|| "default".into());
-    let username = accounts::canonical_username(&c.username);
+    let username = crate::directory::canonical_username(&c.username);
     let user_key = format!("u:{tenant_name}:{username}");
     let ip = client_addr(&s, &peer, &headers);
     let ip_key = address_key(ip);
@@ -161,7 +162,8 @@ pub(super) async fn login(
     s.hub.throttle.clear(&user_key).await;
     s.hub.throttle.release(&[&ip_key]).await;
     let device = Issue::New { device: c.device, warn: true };
-    let mut body = tokens(&s.hub, (user, tenant), accounts::random_token("f_", 16), device, ip.to_string()).await?;
+    let mut body =
+        tokens(&s.hub, (user, tenant), crate::secrets::random_token("f_", 16), device, ip.to_string()).await?;
     body["two_factor"] = json!(enabled);
     Ok(Json(body))
 }
@@ -179,8 +181,8 @@ async fn check_password(
         .hub
         .store
         .read(move |conn| {
-            let Some(t) = accounts::tenant_id(conn, &tenant_name)? else { return Ok(None) };
-            Ok(accounts::user_by_name(conn, t, &username)?.map(|u| (t, u)))
+            let Some(t) = crate::auth::tenants::tenant_id(conn, &tenant_name)? else { return Ok(None) };
+            Ok(crate::directory::user_by_name(conn, t, &username)?.map(|u| (t, u)))
         })
         .await?;
     Ok(match found {
@@ -252,7 +254,7 @@ pub(super) async fn refresh(
             let u = s
                 .hub
                 .store
-                .read(move |c| accounts::user_summary(c, tenant, user))
+                .read(move |c| crate::directory::user_summary(c, tenant, user))
                 .await?
                 .ok_or_else(|| HubError::new(ErrorCode::Unauthorized, "unknown user"))?;
             let ip = client_addr(&s, &peer, &headers).to_string();

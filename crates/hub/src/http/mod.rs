@@ -8,7 +8,6 @@ mod errors;
 mod ops;
 mod step_up;
 
-pub(crate) use crate::auth as accounts;
 pub(crate) use crate::chat;
 pub(crate) use crate::error::HubError;
 pub(crate) use crate::hub::Hub;
@@ -107,7 +106,11 @@ pub fn metrics_router(state: AppState) -> Router {
 /// The tenant of that name (`default` when none is given), or `404 not_found`.
 async fn tenant_or_404(s: &AppState, name: Option<String>) -> ApiResult<TenantId> {
     let name = name.unwrap_or_else(|| "default".into());
-    Ok(s.hub.store.read(move |c| accounts::tenant_id(c, &name)).await?.ok_or_else(|| HubError::not_found("tenant"))?)
+    Ok(s.hub
+        .store
+        .read(move |c| crate::auth::tenants::tenant_id(c, &name))
+        .await?
+        .ok_or_else(|| HubError::not_found("tenant"))?)
 }
 
 /// The client a request comes from: its socket's peer, or the address a `--trusted-proxy` names.

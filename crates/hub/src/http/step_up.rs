@@ -52,7 +52,9 @@ async fn check(s: &AppState, (tenant, user): (TenantId, tally_protocol::UserId),
     let (hash, enabled) = s
         .hub
         .store
-        .read(move |c| Ok((accounts::password_hash(c, tenant, user)?, two_factor::is_enabled(c, tenant, user)?)))
+        .read(move |c| {
+            Ok((crate::auth::passwords::password_hash(c, tenant, user)?, two_factor::is_enabled(c, tenant, user)?))
+        })
         .await?;
     let hash = hash.ok_or_else(|| HubError::not_found("user"))?;
     if !password_matches(s, proof.password, hash).await? {

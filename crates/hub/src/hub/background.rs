@@ -1,6 +1,5 @@
 //! What the hub does on its own: presence grace and typing expiry, log retention, driving transfers.
 use super::Hub;
-use crate::auth;
 use crate::error::HubResult;
 use crate::ids::TenantId;
 use crate::ledger;
@@ -28,12 +27,13 @@ impl Hub {
                     }
                     if let Some(at) = ch.last_seen {
                         let (t, u) = (ch.tenant, ch.user);
-                        let _ = hub.store.write(move |c, _| auth::set_last_seen(c, t, u, at)).await;
+                        let _ = hub.store.write(move |c, _| crate::directory::set_last_seen(c, t, u, at)).await;
                     }
                     hub.publish_presence(ch).await;
                 }
                 for (tenant, room, user) in typing {
-                    if let Ok(Some(u)) = hub.store.read(move |c| crate::auth::user_summary(c, tenant, user)).await {
+                    if let Ok(Some(u)) = hub.store.read(move |c| crate::directory::user_summary(c, tenant, user)).await
+                    {
                         let ev = log::ephemeral(
                             tenant,
                             Channel::Room(room),

@@ -1,7 +1,6 @@
 //! Request frames: each turned into a store job (or a read) and answered with an `ack` or an `error`.
 use super::Hub;
 use super::Reply;
-use crate::auth;
 use crate::chat;
 use crate::conn::Conn;
 use crate::error::{HubError, HubResult};
@@ -75,7 +74,7 @@ impl Hub {
             | F::Typing { .. } => self.chat_frame(conn, frame).await?,
             F::PresenceSet { status, .. } => {
                 // Kept in the database too: the choice outlives the grace period and restarts.
-                self.store.write(move |c, _| auth::set_presence(c, tenant, uid, status)).await?;
+                self.store.write(move |c, _| crate::directory::set_presence(c, tenant, uid, status)).await?;
                 if let Some(ch) = self.presence.set(tenant, uid, status) {
                     self.publish_presence(ch).await;
                 }
@@ -239,8 +238,12 @@ impl Hub {
             return Err(HubError::new(ErrorCode::Unauthorized, "the token belongs to another session"));
         }
         let (tenant, uid, sid) = (conn.tenant, conn.user.id, conn.sid.clone());
-        let (revoked, active) =
-            self.store.read(move |c| Ok((auth::is_revoked(c, &sid)?, auth::is_active(c, tenant, uid)?))).await?;
+        let (revoked, active) = self
+            .store
+            .read(move |c| {
+                Ok((crate::auth::sessions::is_revoked(c, &sid)?, crate::directory::is_active(c, tenant, uid)?))
+            })
+            .await?;
         if revoked || !active {
             conn.close(CloseCode::SessionRevoked, "session revoked");
             return Err(HubError::new(ErrorCode::Unauthorized, "session revoked"));

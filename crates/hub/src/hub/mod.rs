@@ -6,7 +6,7 @@ mod dispatch;
 mod snapshots;
 mod subscribe;
 
-use crate::auth::Keys;
+use crate::auth::tokens::Keys;
 use crate::broker::Control;
 use crate::config::Config;
 use crate::conn::Conn;
@@ -98,7 +98,7 @@ impl Hub {
             ),
             conn_caps: crate::conn_caps::ConnCaps::new(cfg.max_conns_per_address, cfg.max_unauthenticated_per_address),
             devices,
-            instance: crate::auth::random_token("hub_", 12),
+            instance: crate::secrets::random_token("hub_", 12),
             cfg,
             store,
             fanout,
@@ -223,7 +223,8 @@ impl Hub {
 
     /// Publishes a presence change to `presence:{user}` and every `presence:room:{id}` the user is in.
     pub async fn publish_presence(&self, change: presence::Change) {
-        let Ok(Some(user)) = self.store.read(move |c| crate::auth::user_summary(c, change.tenant, change.user)).await
+        let Ok(Some(user)) =
+            self.store.read(move |c| crate::directory::user_summary(c, change.tenant, change.user)).await
         else {
             return;
         };

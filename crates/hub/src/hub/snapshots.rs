@@ -1,6 +1,5 @@
 //! `snapshot` requests: balances, pages of history and the changes feeds, rooms, contacts, transfers.
 use super::Hub;
-use crate::auth;
 use crate::chat;
 use crate::error::{HubError, HubResult};
 use crate::ids::TenantId;
@@ -18,7 +17,7 @@ impl Hub {
                 AckData::Rooms { rooms: self.store.read(move |c| chat::rooms_of(c, tenant, uid)).await? }
             }
             SnapshotKind::Contacts => {
-                AckData::Contacts { users: self.store.read(move |c| auth::contacts(c, tenant, uid)).await? }
+                AckData::Contacts { users: self.store.read(move |c| crate::directory::contacts(c, tenant, uid)).await? }
             }
             page @ (SnapshotKind::Transactions { .. }
             | SnapshotKind::TransactionChanges { .. }

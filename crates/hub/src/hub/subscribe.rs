@@ -1,6 +1,5 @@
 //! Subscriptions: who may subscribe to what, and exact replay from a position.
 use super::Hub;
-use crate::auth;
 use crate::chat;
 use crate::conn::Conn;
 use crate::error::{HubError, HubResult};
@@ -26,7 +25,7 @@ impl Hub {
             Channel::Broadcast => Ok(()),
             Channel::PresenceUser(u) => {
                 let same_tenant =
-                    self.store.read(move |c| Ok(crate::auth::user_summary(c, tenant, u)?.is_some())).await?;
+                    self.store.read(move |c| Ok(crate::directory::user_summary(c, tenant, u)?.is_some())).await?;
                 if same_tenant {
                     Ok(())
                 } else {
@@ -173,7 +172,7 @@ impl Hub {
         let users: Vec<UserSummary> = match channel {
             Channel::PresenceUser(u) => self
                 .store
-                .read(move |c| crate::auth::user_summary(c, tenant, u))
+                .read(move |c| crate::directory::user_summary(c, tenant, u))
                 .await
                 .ok()
                 .flatten()
@@ -192,7 +191,7 @@ impl Hub {
         for user in users {
             if !self.presence.knows(tenant, user.id) {
                 let uid = user.id;
-                if let Ok(stored) = self.store.read(move |c| auth::presence_of(c, tenant, uid)).await {
+                if let Ok(stored) = self.store.read(move |c| crate::directory::presence_of(c, tenant, uid)).await {
                     self.presence.remember(tenant, uid, stored);
                 }
             }

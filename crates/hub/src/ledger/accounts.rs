@@ -92,7 +92,7 @@ fn external(tx: &mut dyn Tx, emits: &mut Emits, tenant: TenantId, m: External<'_
     } else {
         ("wdr", TxKind::Withdrawal, NotificationKind::Withdrawal, "Withdrawal")
     };
-    let entry = format!("{prefix}:{}", crate::auth::random_token("", 12));
+    let entry = format!("{prefix}:{}", crate::secrets::random_token("", 12));
     let legs = if incoming { (EXTERNAL, user) } else { (user, EXTERNAL) };
     post(tx, tenant, &entry, legs, amount)?;
     let b = balance(tx, user, amount.currency)?;

@@ -152,7 +152,7 @@ pub fn create_transfer(
 /// The active recipient by username; never the sender.
 fn recipient(tx: &mut dyn Tx, tenant: TenantId, from: &UserSummary, username: &str) -> HubResult<UserSummary> {
     let (to, _, active) =
-        crate::auth::user_by_name(tx, tenant, username)?.ok_or_else(|| HubError::not_found("recipient"))?;
+        crate::directory::user_by_name(tx, tenant, username)?.ok_or_else(|| HubError::not_found("recipient"))?;
     if !active {
         return Err(HubError::not_found("recipient"));
     }
