@@ -2,22 +2,12 @@
 use crate::tls::is_loopback;
 use crate::view::DemoInfo;
 use crate::Error;
-use serde::Deserialize;
-use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
-use tally_protocol::UserSummary;
+use tally_protocol::http::RefreshRequest;
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct Tokens {
-    pub access_token: String,
-    pub refresh_token: String,
-    pub expires_in: u64,
-    pub user: UserSummary,
-    /// The tenant requires two-factor and this account has not turned it on yet.
-    #[serde(default)]
-    pub must_enrol_two_factor: bool,
-}
+/// The hub's token answer (sign-up, sign-in, refresh).
+pub use tally_protocol::http::TokenResponse as Tokens;
 
 #[derive(Clone)]
 pub struct Api {
@@ -100,18 +90,13 @@ impl Api {
         Ok(Api { http, base, tls: tls.clone() })
     }
 
-    async fn post(&self, path: &str, body: serde_json::Value) -> Result<reqwest::Response, Error> {
-        self.http
-            .post(format!("{}{path}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| Error::Network(describe(&e)))
+    async fn post<B: serde::Serialize>(&self, path: &str, body: &B) -> Result<reqwest::Response, Error> {
+        self.http.post(format!("{}{path}", self.base)).json(body).send().await.map_err(|e| Error::Network(describe(&e)))
     }
 
     /// Rotates the refresh token. `Error::Auth` means it is no longer valid (sign in again).
     pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens, Error> {
-        let r = self.post("/v1/auth/refresh", json!({"refresh_token": refresh_token})).await?;
+        let r = self.post("/v1/auth/refresh", &RefreshRequest { refresh_token: refresh_token.into() }).await?;
         match r.status().as_u16() {
             200 => r.json().await.map_err(|e| Error::Network(e.to_string())),
             401 => Err(Error::Auth("your session has ended; sign in again".into())),
@@ -120,7 +105,7 @@ impl Api {
     }
 
     pub async fn logout(&self, refresh_token: &str) -> Result<(), Error> {
-        self.post("/v1/auth/logout", json!({"refresh_token": refresh_token})).await.map(|_| ())
+        self.post("/v1/auth/logout", &RefreshRequest { refresh_token: refresh_token.into() }).await.map(|_| ())
     }
 
     pub async fn demo_info(&self) -> Result<DemoInfo, Error> {

@@ -2,10 +2,14 @@
 //! user's own security settings (devices, password, two-factor), each answered or refused with the hub's
 //! typed error code.
 use crate::api::{Api, Tokens};
-use crate::view::{DeviceSession, RegistrationInfo, TwoFactorSetup, TwoFactorStatus};
 use crate::Error;
 use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
+use serde::Serialize;
+use tally_protocol::http::{
+    CodeRequest, DeviceInfo as WireDevice, DeviceSession, ErrorBody, PasswordChange, Proof, RecoveryCodes,
+    RegistrationInfo, Revoked, SessionList, SessionRef, SignInRequest, SignUpRequest, SignedOut, TwoFactorSetup,
+    TwoFactorStatus,
+};
 use tally_protocol::ErrorCode;
 
 /// What this device says about itself at sign-in (shown in the user's device list).
@@ -13,6 +17,12 @@ use tally_protocol::ErrorCode;
 pub struct DeviceInfo {
     pub name: String,
     pub platform: String,
+}
+
+impl DeviceInfo {
+    fn wire(&self) -> WireDevice {
+        WireDevice { name: self.name.clone(), platform: self.platform.clone() }
+    }
 }
 
 /// A new account.
@@ -31,9 +41,11 @@ async fn answer<T: DeserializeOwned>(r: reqwest::Response) -> Result<T, Error> {
         let text = if text.is_empty() { "null" } else { &text };
         return serde_json::from_str(text).map_err(|e| Error::Network(format!("unexpected answer: {e}")));
     }
-    let body: Value = r.json().await.unwrap_or(Value::Null);
-    let message = body["message"].as_str().unwrap_or("").to_string();
-    let code = serde_json::from_value::<ErrorCode>(body["code"].clone()).ok();
+    // A body that is not the hub's `{code, message}` (a proxy's page) is answered by its status alone.
+    let (code, message) = match r.json::<ErrorBody>().await {
+        Ok(b) => (Some(b.code), b.message),
+        Err(_) => (None, String::new()),
+    };
     Err(match (status, code) {
         (429, _) => Error::Auth(too_many(&message)),
         (_, Some(code)) => Error::Hub { code, message },
@@ -57,12 +69,13 @@ impl Api {
         req.send().await.map_err(|e| Error::Network(crate::api::describe(&e)))
     }
 
-    async fn authed<T: DeserializeOwned>(&self, token: &str, path: &str, body: Option<Value>) -> Result<T, Error> {
-        let url = format!("{}{path}", self.base);
-        let req = match body {
-            Some(b) => self.http.post(url).json(&b),
-            None => self.http.get(url),
-        };
+    async fn authed_get<T: DeserializeOwned>(&self, token: &str, path: &str) -> Result<T, Error> {
+        let req = self.http.get(format!("{}{path}", self.base));
+        answer(self.send_json(req.bearer_auth(token)).await?).await
+    }
+
+    async fn authed<T: DeserializeOwned, B: Serialize>(&self, token: &str, path: &str, body: &B) -> Result<T, Error> {
+        let req = self.http.post(format!("{}{path}", self.base)).json(body);
         answer(self.send_json(req.bearer_auth(token)).await?).await
     }
 
@@ -74,8 +87,13 @@ impl Api {
         code: Option<&str>,
         dev: &DeviceInfo,
     ) -> Result<Tokens, Error> {
-        let body = json!({"username": username.trim().to_lowercase(), "password": password, "totp": code,
-                          "device": {"name": dev.name, "platform": dev.platform}});
+        let body = SignInRequest {
+            username: username.trim().to_lowercase(),
+            password: password.into(),
+            tenant: None,
+            totp: code.map(Into::into),
+            device: dev.wire(),
+        };
         let r = self.send_json(self.http.post(format!("{}/v1/auth/login", self.base)).json(&body)).await?;
         match answer(r).await {
             // Without a code it was the password; with one, the hub says what was wrong with the code.
@@ -87,8 +105,14 @@ impl Api {
     }
 
     pub async fn register(&self, s: &SignUp<'_>, dev: &DeviceInfo) -> Result<Tokens, Error> {
-        let body = json!({"username": s.username.trim(), "display_name": s.display_name.trim(), "password": s.password,
-                          "invite": s.invite, "device": {"name": dev.name, "platform": dev.platform}});
+        let body = SignUpRequest {
+            username: s.username.trim().into(),
+            password: s.password.into(),
+            display_name: s.display_name.trim().into(),
+            tenant: None,
+            invite: s.invite.map(Into::into),
+            device: dev.wire(),
+        };
         answer(self.send_json(self.http.post(format!("{}/v1/auth/register", self.base)).json(&body)).await?).await
     }
 
@@ -97,17 +121,18 @@ impl Api {
     }
 
     pub async fn sessions(&self, token: &str) -> Result<Vec<DeviceSession>, Error> {
-        let v: Value = self.authed(token, "/v1/account/sessions", None).await?;
-        serde_json::from_value(v["sessions"].clone()).map_err(|e| Error::Network(format!("unexpected answer: {e}")))
+        let list: SessionList = self.authed_get(token, "/v1/account/sessions").await?;
+        Ok(list.sessions)
     }
 
     pub async fn revoke_session(&self, token: &str, id: &str) -> Result<(), Error> {
-        self.authed::<Value>(token, "/v1/account/sessions/revoke", Some(json!({ "id": id }))).await.map(|_| ())
+        let body = SessionRef { id: id.into() };
+        self.authed::<(), _>(token, "/v1/account/sessions/revoke", &body).await
     }
 
     pub async fn revoke_other_sessions(&self, token: &str) -> Result<u32, Error> {
-        let v: Value = self.authed(token, "/v1/account/sessions/revoke-others", Some(json!({}))).await?;
-        Ok(v["revoked"].as_u64().unwrap_or(0) as u32)
+        let r: Revoked = self.authed(token, "/v1/account/sessions/revoke-others", &serde_json::json!({})).await?;
+        Ok(r.revoked)
     }
 
     /// `code`: a current two-factor code, where two-factor is on.
@@ -118,31 +143,32 @@ impl Api {
         new: &str,
         code: Option<&str>,
     ) -> Result<u32, Error> {
-        let body = json!({"current": current, "new": new, "code": code});
-        let v: Value = self.authed(token, "/v1/account/password", Some(body)).await?;
-        Ok(v["signed_out_devices"].as_u64().unwrap_or(0) as u32)
+        let body = PasswordChange { current: current.into(), new: new.into(), code: code.map(Into::into) };
+        let r: SignedOut = self.authed(token, "/v1/account/password", &body).await?;
+        Ok(r.signed_out_devices)
     }
 
     pub async fn two_factor_status(&self, token: &str) -> Result<TwoFactorStatus, Error> {
-        self.authed(token, "/v1/account/two-factor", None).await
+        self.authed_get(token, "/v1/account/two-factor").await
     }
 
     /// Starts enrolment; the hub asks for the current password.
     pub async fn two_factor_setup(&self, token: &str, password: &str) -> Result<TwoFactorSetup, Error> {
-        self.authed(token, "/v1/account/two-factor/setup", Some(json!({ "password": password }))).await
+        let body = Proof { password: password.into(), code: None };
+        self.authed(token, "/v1/account/two-factor/setup", &body).await
     }
 
     /// Returns the ten recovery codes (shown once).
     pub async fn two_factor_enable(&self, token: &str, code: &str) -> Result<Vec<String>, Error> {
-        let v: Value = self.authed(token, "/v1/account/two-factor/enable", Some(json!({ "code": code }))).await?;
-        serde_json::from_value(v["recovery_codes"].clone())
-            .map_err(|e| Error::Network(format!("unexpected answer: {e}")))
+        let r: RecoveryCodes =
+            self.authed(token, "/v1/account/two-factor/enable", &CodeRequest { code: code.into() }).await?;
+        Ok(r.recovery_codes)
     }
 
     /// Turns two-factor off with the current password and a code.
     pub async fn two_factor_disable(&self, token: &str, password: &str, code: &str) -> Result<(), Error> {
-        let body = json!({ "password": password, "code": code });
-        self.authed::<Value>(token, "/v1/account/two-factor/disable", Some(body)).await.map(|_| ())
+        let body = Proof { password: password.into(), code: Some(code.into()) };
+        self.authed::<(), _>(token, "/v1/account/two-factor/disable", &body).await
     }
 
     /// Ten new recovery codes (shown once) with the current password and a code; the old ones stop working.
@@ -152,9 +178,8 @@ impl Api {
         password: &str,
         code: &str,
     ) -> Result<Vec<String>, Error> {
-        let body = json!({ "password": password, "code": code });
-        let v: Value = self.authed(token, "/v1/account/two-factor/recovery-codes", Some(body)).await?;
-        serde_json::from_value(v["recovery_codes"].clone())
-            .map_err(|e| Error::Network(format!("unexpected answer: {e}")))
+        let body = Proof { password: password.into(), code: Some(code.into()) };
+        let r: RecoveryCodes = self.authed(token, "/v1/account/two-factor/recovery-codes", &body).await?;
+        Ok(r.recovery_codes)
     }
 }

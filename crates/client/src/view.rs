@@ -1,6 +1,10 @@
 //! What the app shows: the types the engine hands to the UI (through the Tauri shell) and the commands'
 //! inputs. Generated as TypeScript into `ui/src/bindings/app.ts`; the UI never redefines them.
 use serde::{Deserialize, Serialize};
+/// The account types the hub answers with, as the UI sees them (defined with the HTTP API).
+pub use tally_protocol::http::{
+    DemoInfo, DeviceSession, Registration, RegistrationInfo, TwoFactorSetup, TwoFactorStatus,
+};
 use tally_protocol::{
     Balance, Direction, Message, Millis, Money, NotificationKind, PresenceStatus, Room, Transaction, Transfer, TxKind,
     UserSummary,
@@ -51,48 +55,6 @@ pub struct SessionInfo {
     pub must_enrol_two_factor: bool,
 }
 
-/// Who may sign up on a hub.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum Registration {
-    Open,
-    /// With a single-use invite code from the operator.
-    Invite,
-    Closed,
-}
-
-/// What the sign-up screen needs to know before the user types.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct RegistrationInfo {
-    pub registration: Registration,
-    pub require_two_factor: bool,
-    pub password_min_chars: u32,
-}
-
-/// One signed-in device of the user (Settings → Devices).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct DeviceSession {
-    pub id: String,
-    pub device: String,
-    pub platform: String,
-    /// Where it was last seen from (an IP address).
-    pub ip: String,
-    #[ts(type = "number")]
-    pub created_at: Millis,
-    #[ts(type = "number")]
-    pub last_seen_at: Millis,
-    /// This device.
-    pub current: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct TwoFactorStatus {
-    pub enabled: bool,
-    pub recovery_codes_left: u32,
-    /// The tenant requires it (it cannot be turned off).
-    pub required: bool,
-}
-
 /// The optional app lock (Settings → Security).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct AppLockState {
@@ -103,20 +65,6 @@ pub struct AppLockState {
     pub after_minutes: u32,
     /// Wrong PINs left before the account is signed out and its data deleted.
     pub attempts_left: u32,
-}
-
-/// Enrolment: the secret to type in and the `otpauth://` URL the QR code shows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct TwoFactorSetup {
-    pub secret: String,
-    pub otpauth_url: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct DemoInfo {
-    pub demo: bool,
-    pub users: Vec<String>,
-    pub password: Option<String>,
 }
 
 /// Transaction history filter. Every field is optional; all given ones must match.

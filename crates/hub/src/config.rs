@@ -51,7 +51,7 @@ pub struct Config {
     /// Who may sign up in the `default` tenant: open, invite (single-use codes from
     /// POST /v1/admin/invites) or closed. Unset: closed for a new tenant (open with --demo), and an existing
     /// tenant keeps what an operator set. Other tenants: POST /v1/admin/tenants.
-    #[arg(long, env = "TALLY_REGISTRATION")]
+    #[arg(long, env = "TALLY_REGISTRATION", value_parser = registration())]
     pub registration: Option<crate::store::repo::Registration>,
     /// Serve the app's update feed from this directory at /updates/ (`latest.json` and the signed
     /// bundles it names; any static server does the same). Unset: no /updates/.
@@ -166,4 +166,11 @@ impl Config {
         c.demo_bot_ms = 0;
         c
     }
+}
+
+/// `--registration`: one of the protocol's names, listed in `--help` and in the error for any other.
+fn registration() -> impl clap::builder::TypedValueParser<Value = crate::store::repo::Registration> {
+    use clap::builder::TypedValueParser;
+    let names = crate::store::repo::Registration::ALL.map(|r| r.as_str());
+    clap::builder::PossibleValuesParser::new(names).try_map(|s| s.parse::<crate::store::repo::Registration>())
 }

@@ -9,6 +9,7 @@ mod channel;
 mod codec;
 mod error;
 mod frames;
+pub mod http;
 mod model;
 mod money;
 pub mod text;

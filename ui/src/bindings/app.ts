@@ -27,12 +27,12 @@ limits: Limits | null,
 must_enrol_two_factor: boolean, };
 
 /**
- * Who may sign up on a hub.
+ * Who may sign up in a tenant.
  */
 export type Registration = "open" | "invite" | "closed";
 
 /**
- * What the sign-up screen needs to know before the user types.
+ * `GET /v1/auth/registration?tenant=`: what the sign-up screen needs to know before the user types.
  */
 export type RegistrationInfo = { registration: Registration, require_two_factor: boolean, password_min_chars: number, };
 
@@ -49,6 +49,9 @@ ip: string, created_at: number, last_seen_at: number,
  */
 current: boolean, };
 
+/**
+ * `GET /v1/account/two-factor`.
+ */
 export type TwoFactorStatus = { enabled: boolean, recovery_codes_left: number, 
 /**
  * The tenant requires it (it cannot be turned off).
@@ -56,7 +59,7 @@ export type TwoFactorStatus = { enabled: boolean, recovery_codes_left: number,
 required: boolean, };
 
 /**
- * Enrolment: the secret to type in and the `otpauth://` URL the QR code shows.
+ * `POST /v1/account/two-factor/setup`: the secret to type in and the `otpauth://` URL the QR code shows.
  */
 export type TwoFactorSetup = { secret: string, otpauth_url: string, };
 
@@ -77,7 +80,10 @@ after_minutes: number,
  */
 attempts_left: number, };
 
-export type DemoInfo = { demo: boolean, users: Array<string>, password: string | null, };
+/**
+ * `GET /v1/demo`.
+ */
+export type DemoInfo = { demo: boolean, users: Array<string>, password?: string | null, };
 
 /**
  * Transaction history filter. Every field is optional; all given ones must match.

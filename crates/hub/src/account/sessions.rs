@@ -8,14 +8,8 @@ use crate::store::repo::SessionRow;
 use crate::store::{now_ms, Emits, Tx};
 use tally_protocol::{NotificationKind, NotificationTarget, Priority, UserId};
 
-/// What a client says about itself at sign-in (free text, trimmed and bounded).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct Device {
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub platform: String,
-}
+/// What a client says about itself at sign-in (free text; trimmed and bounded here).
+pub use tally_protocol::http::DeviceInfo as Device;
 
 /// Free text from the device, shown in the user's device list: one line, without hidden characters (a
 /// device named `Eve's phone\u{202E}enohp` must not read as something else), at most 64 characters.

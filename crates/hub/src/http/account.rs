@@ -5,6 +5,10 @@ use super::*;
 use crate::account::{password, sessions, two_factor};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use tally_protocol::http::{
+    CodeRequest, DeviceSession, PasswordChange, RecoveryCodes, Revoked, SessionList, SessionRef, SignedOut,
+    TwoFactorSetup, TwoFactorStatus,
+};
 
 /// The caller, from `Authorization: Bearer <access token>` of a session that is not revoked and an active
 /// account, and the address it calls from (what the step-up throttle counts).
@@ -43,30 +47,29 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-pub(super) async fn list_sessions(State(s): State<AppState>, me: Caller) -> ApiResult<Json<serde_json::Value>> {
+pub(super) async fn list_sessions(State(s): State<AppState>, me: Caller) -> ApiResult<Json<SessionList>> {
     let (tenant, user) = (me.tenant, me.user);
     let rows = s.hub.store.read(move |c| sessions::list(c, tenant, user)).await?;
-    let list: Vec<serde_json::Value> = rows
+    let sessions = rows
         .into_iter()
-        .map(|r| {
-            let current = r.family == me.session;
-            json!({"id": r.family, "device": r.device, "platform": r.platform, "ip": r.ip,
-                   "created_at": r.created_at, "last_seen_at": r.last_seen_at, "current": current})
+        .map(|r| DeviceSession {
+            current: r.family == me.session,
+            id: r.family,
+            device: r.device,
+            platform: r.platform,
+            ip: r.ip,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
         })
         .collect();
-    Ok(Json(json!({ "sessions": list })))
-}
-
-#[derive(Deserialize)]
-pub(super) struct SessionId {
-    id: String,
+    Ok(Json(SessionList { sessions }))
 }
 
 /// Signs one device out: its refresh token dies and its sockets close at once (4010), on every hub.
 pub(super) async fn revoke_session(
     State(s): State<AppState>,
     me: Caller,
-    ApiJson(b): ApiJson<SessionId>,
+    ApiJson(b): ApiJson<SessionRef>,
 ) -> ApiResult<StatusCode> {
     let (tenant, user, family) = (me.tenant, me.user, b.id.clone());
     s.hub.store.write(move |c, _| sessions::revoke(c, tenant, user, &family)).await?;
@@ -74,27 +77,18 @@ pub(super) async fn revoke_session(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub(super) async fn revoke_other_sessions(State(s): State<AppState>, me: Caller) -> ApiResult<Json<serde_json::Value>> {
-    let gone = revoke_others(&s, &me).await?;
-    Ok(Json(json!({ "revoked": gone })))
+pub(super) async fn revoke_other_sessions(State(s): State<AppState>, me: Caller) -> ApiResult<Json<Revoked>> {
+    let revoked = revoke_others(&s, &me).await?;
+    Ok(Json(Revoked { revoked }))
 }
 
-async fn revoke_others(s: &AppState, me: &Caller) -> ApiResult<usize> {
+async fn revoke_others(s: &AppState, me: &Caller) -> ApiResult<u32> {
     let (tenant, user, keep) = (me.tenant, me.user, me.session.clone());
     let gone = s.hub.store.write(move |c, _| sessions::revoke_others(c, tenant, user, &keep)).await?;
     for f in &gone {
         s.hub.revoke_session(f);
     }
-    Ok(gone.len())
-}
-
-#[derive(Deserialize)]
-pub(super) struct PasswordChange {
-    current: String,
-    new: String,
-    /// A current two-factor code, where two-factor is on.
-    #[serde(default)]
-    code: Option<String>,
+    Ok(u32::try_from(gone.len()).unwrap_or(u32::MAX))
 }
 
 /// Changes the password (the current one, and a code where two-factor is on, are asked again) and signs
@@ -103,7 +97,7 @@ pub(super) async fn change_password(
     State(s): State<AppState>,
     me: Caller,
     ApiJson(b): ApiJson<PasswordChange>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<SignedOut>> {
     let (tenant, user) = (me.tenant, me.user);
     let who = s.hub.store.read(move |c| crate::directory::user_summary(c, tenant, user)).await?;
     let who = who.ok_or_else(|| HubError::not_found("user"))?;
@@ -115,10 +109,10 @@ pub(super) async fn change_password(
     let body = "Your password was changed from one of your devices, and every other device was signed out. \
                 If this was not you, contact the operator of your server now.";
     tell(&s, (tenant, user), "Your password was changed", body).await?;
-    Ok(Json(json!({ "signed_out_devices": gone })))
+    Ok(Json(SignedOut { signed_out_devices: gone }))
 }
 
-pub(super) async fn two_factor_status(State(s): State<AppState>, me: Caller) -> ApiResult<Json<serde_json::Value>> {
+pub(super) async fn two_factor_status(State(s): State<AppState>, me: Caller) -> ApiResult<Json<TwoFactorStatus>> {
     let (tenant, user) = (me.tenant, me.user);
     let (enabled, left, required) = s
         .hub
@@ -128,7 +122,7 @@ pub(super) async fn two_factor_status(State(s): State<AppState>, me: Caller) -> 
             Ok((on, two_factor::recovery_codes_left(c, user)?, crate::account::policy::of(c, tenant)?.1))
         })
         .await?;
-    Ok(Json(json!({"enabled": enabled, "recovery_codes_left": left, "required": required})))
+    Ok(Json(TwoFactorStatus { enabled, recovery_codes_left: left, required }))
 }
 
 /// Starts enrolment: needs the current password (a stolen token alone cannot enrol someone else's phone).
@@ -136,7 +130,7 @@ pub(super) async fn two_factor_setup(
     State(s): State<AppState>,
     me: Caller,
     ApiJson(b): ApiJson<Proof>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<TwoFactorSetup>> {
     let (tenant, user) = (me.tenant, me.user);
     if s.hub.store.read(move |c| two_factor::is_enabled(c, tenant, user)).await? {
         return Err(HubError::new(ErrorCode::Conflict, "two-factor is already on; turn it off first").into());
@@ -150,26 +144,21 @@ pub(super) async fn two_factor_setup(
             two_factor::setup(c, tenant, user, &who.username)
         })
         .await?;
-    Ok(Json(json!({"secret": e.secret, "otpauth_url": e.otpauth_url})))
-}
-
-#[derive(Deserialize)]
-pub(super) struct Code {
-    code: String,
+    Ok(Json(TwoFactorSetup { secret: e.secret, otpauth_url: e.otpauth_url }))
 }
 
 /// Finishes enrolment with a code from the new authenticator (the set-up itself needed the password).
 pub(super) async fn two_factor_enable(
     State(s): State<AppState>,
     me: Caller,
-    ApiJson(b): ApiJson<Code>,
-) -> ApiResult<Json<serde_json::Value>> {
+    ApiJson(b): ApiJson<CodeRequest>,
+) -> ApiResult<Json<RecoveryCodes>> {
     let (tenant, user) = (me.tenant, me.user);
     let codes = s.hub.store.write(move |c, _| two_factor::enable(c, tenant, user, &b.code)).await?;
     let body = "Two-factor sign-in was turned on for your account. If this was not you, contact the operator of \
                 your server now.";
     tell(&s, (tenant, user), "Two-factor sign-in turned on", body).await?;
-    Ok(Json(json!({ "recovery_codes": codes })))
+    Ok(Json(RecoveryCodes { recovery_codes: codes }))
 }
 
 /// Turns two-factor off with the password and a current code; not where the tenant requires it.
@@ -203,7 +192,7 @@ pub(super) async fn two_factor_recovery_codes(
     State(s): State<AppState>,
     me: Caller,
     ApiJson(b): ApiJson<Proof>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<RecoveryCodes>> {
     let (tenant, user) = (me.tenant, me.user);
     if !s.hub.store.read(move |c| two_factor::is_enabled(c, tenant, user)).await? {
         return Err(HubError::invalid("two-factor is not on").into());
@@ -212,5 +201,5 @@ pub(super) async fn two_factor_recovery_codes(
     let codes = s.hub.store.write(move |c, _| two_factor::new_recovery_codes(c, user)).await?;
     let body = "New recovery codes were made for your account; the old ones no longer work.";
     tell(&s, (tenant, user), "New recovery codes", body).await?;
-    Ok(Json(json!({ "recovery_codes": codes })))
+    Ok(Json(RecoveryCodes { recovery_codes: codes }))
 }

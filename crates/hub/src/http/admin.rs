@@ -3,7 +3,12 @@
 use super::ops::{bearer, constant_time_eq};
 use super::*;
 use crate::account::{password, policy, sessions, two_factor};
-use crate::store::repo::Registration;
+use tally_protocol::http::{
+    AccessToken, AccessTokens, ActiveChanged, ActiveRequest, BroadcastRequest, DepositsMade, DepositsRequest, Done,
+    InvariantsReport, InviteCodes, InvitesRequest, MoneyMoved, MoneyRequest, PasswordReset, PublishCount,
+    PublishRequest, RoomCreated, RoomRequest, SignedOut, TenantInfo, TenantRequest, TokensRequest, UserRef,
+    UsersCreated, UsersRequest,
+};
 
 /// Every admin route: the token first, before the body is read or parsed. A refused request's body is
 /// never read; the connection is closed after the answer.
@@ -29,23 +34,12 @@ fn require_admin(s: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     }
 }
 
-#[derive(Deserialize)]
-pub(super) struct TenantBody {
-    name: String,
-    /// Who may sign up (a new tenant is `closed` unless told otherwise).
-    #[serde(default)]
-    registration: Option<Registration>,
-    /// Whether every user must turn two-factor on.
-    #[serde(default)]
-    require_two_factor: Option<bool>,
-}
-
 /// Creates a tenant (or finds it) and sets what of its policy the body names.
 pub(super) async fn tenant(
     State(s): State<AppState>,
     headers: HeaderMap,
-    ApiJson(b): ApiJson<TenantBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+    ApiJson(b): ApiJson<TenantRequest>,
+) -> ApiResult<Json<TenantInfo>> {
     require_admin(&s, &headers)?;
     crate::directory::validate_username(&b.name)?;
     let (id, registration, required) = s
@@ -59,45 +53,19 @@ pub(super) async fn tenant(
             Ok((id, reg, req))
         })
         .await?;
-    Ok(Json(json!({"id": id, "registration": registration, "require_two_factor": required})))
-}
-
-#[derive(Deserialize)]
-pub(super) struct InvitesBody {
-    #[serde(default)]
-    tenant: Option<String>,
-    #[serde(default = "one")]
-    count: u32,
-    /// How long the codes stay valid (default 7 days, at most a year).
-    #[serde(default = "week")]
-    ttl_secs: u64,
-}
-
-fn one() -> u32 {
-    1
-}
-fn week() -> u64 {
-    7 * 86_400
+    Ok(Json(TenantInfo { id: id.0, registration, require_two_factor: required }))
 }
 
 /// Single-use invite codes for a tenant whose registration is `invite`. Shown once; only hashes are kept.
 pub(super) async fn invites(
     State(s): State<AppState>,
     headers: HeaderMap,
-    ApiJson(b): ApiJson<InvitesBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+    ApiJson(b): ApiJson<InvitesRequest>,
+) -> ApiResult<Json<InviteCodes>> {
     require_admin(&s, &headers)?;
     let tenant = tenant_or_404(&s, b.tenant).await?;
     let codes = s.hub.store.write(move |c, _| policy::create_invites(c, tenant, b.count, b.ttl_secs)).await?;
-    Ok(Json(json!({ "codes": codes })))
-}
-
-#[derive(Deserialize)]
-pub(super) struct ResetPasswordBody {
-    username: String,
-    password: String,
-    #[serde(default)]
-    tenant: Option<String>,
+    Ok(Json(InviteCodes { codes }))
 }
 
 /// "Forgot password", done by the operator: sets a new password (the same rules as the user's own) and
@@ -105,8 +73,8 @@ pub(super) struct ResetPasswordBody {
 pub(super) async fn reset_password(
     State(s): State<AppState>,
     headers: HeaderMap,
-    ApiJson(b): ApiJson<ResetPasswordBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+    ApiJson(b): ApiJson<PasswordReset>,
+) -> ApiResult<Json<SignedOut>> {
     require_admin(&s, &headers)?;
     let tenant = tenant_or_404(&s, b.tenant).await?;
     let name = b.username.clone();
@@ -128,15 +96,7 @@ pub(super) async fn reset_password(
     for f in &gone {
         s.hub.revoke_session(f);
     }
-    Ok(Json(json!({ "signed_out_devices": gone.len() })))
-}
-
-#[derive(Deserialize)]
-pub(super) struct ActiveBody {
-    username: String,
-    #[serde(default)]
-    tenant: Option<String>,
-    active: bool,
+    Ok(Json(SignedOut { signed_out_devices: count(gone.len()) }))
 }
 
 /// Disables an account (or enables it again). A disabled account cannot sign in, refresh, say `hello` or
@@ -144,8 +104,8 @@ pub(super) struct ActiveBody {
 pub(super) async fn set_active(
     State(s): State<AppState>,
     headers: HeaderMap,
-    ApiJson(b): ApiJson<ActiveBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+    ApiJson(b): ApiJson<ActiveRequest>,
+) -> ApiResult<Json<ActiveChanged>> {
     require_admin(&s, &headers)?;
     let tenant = tenant_or_404(&s, b.tenant).await?;
     let (name, active) = (crate::directory::canonical_username(&b.username), b.active);
@@ -168,14 +128,7 @@ pub(super) async fn set_active(
     if !active {
         s.hub.end_user(tenant, uid, &gone);
     }
-    Ok(Json(json!({ "active": active, "signed_out_devices": gone.len() })))
-}
-
-#[derive(Deserialize)]
-pub(super) struct UserRef {
-    username: String,
-    #[serde(default)]
-    tenant: Option<String>,
+    Ok(Json(ActiveChanged { active, signed_out_devices: count(gone.len()) }))
 }
 
 /// Turns a user's two-factor off (a lost phone and no recovery codes), after the operator has checked who
@@ -199,17 +152,7 @@ pub(super) async fn reset_two_factor(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
-pub(super) struct MoneyBody {
-    username: String,
-    amount: Money,
-    #[serde(default)]
-    memo: String,
-    #[serde(default)]
-    tenant: Option<String>,
-}
-
-async fn money_op(s: AppState, headers: HeaderMap, b: MoneyBody, deposit: bool) -> ApiResult<Json<serde_json::Value>> {
+async fn money_op(s: AppState, headers: HeaderMap, b: MoneyRequest, deposit: bool) -> ApiResult<Json<MoneyMoved>> {
     require_admin(&s, &headers)?;
     let tenant_name = b.tenant.unwrap_or_else(|| "default".into());
     let id = s
@@ -226,42 +169,22 @@ async fn money_op(s: AppState, headers: HeaderMap, b: MoneyBody, deposit: bool) 
             }
         })
         .await?;
-    Ok(Json(json!({"transaction_id": id})))
+    Ok(Json(MoneyMoved { transaction_id: id }))
 }
 
 pub(super) async fn deposit(
     State(s): State<AppState>,
     headers: HeaderMap,
-    ApiJson(b): ApiJson<MoneyBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+    ApiJson(b): ApiJson<MoneyRequest>,
+) -> ApiResult<Json<MoneyMoved>> {
     money_op(s, headers, b, true).await
 }
 pub(super) async fn withdraw(
     State(s): State<AppState>,
     headers: HeaderMap,
-    ApiJson(b): ApiJson<MoneyBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+    ApiJson(b): ApiJson<MoneyRequest>,
+) -> ApiResult<Json<MoneyMoved>> {
     money_op(s, headers, b, false).await
-}
-
-#[derive(Deserialize)]
-pub(super) struct DepositsBody {
-    username: String,
-    amount: Money,
-    /// How many deposits (1-10,000), each its own ledger entry and history line.
-    count: u32,
-    /// Each deposit's memo is this followed by ` #n`.
-    #[serde(default)]
-    memo: String,
-    /// Raise a `deposit` notification for each one (default true).
-    #[serde(default = "yes")]
-    notify: bool,
-    #[serde(default)]
-    tenant: Option<String>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// Many deposits to one user in one transaction, through the ledger like single ones (provisioning, load
@@ -269,8 +192,8 @@ fn yes() -> bool {
 pub(super) async fn deposits(
     State(s): State<AppState>,
     headers: HeaderMap,
-    ApiJson(b): ApiJson<DepositsBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+    ApiJson(b): ApiJson<DepositsRequest>,
+) -> ApiResult<Json<DepositsMade>> {
     require_admin(&s, &headers)?;
     if b.count == 0 || b.count > 10_000 {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "count must be 1-10000"));
@@ -292,23 +215,14 @@ pub(super) async fn deposits(
             Ok(ids)
         })
         .await?;
-    Ok(Json(json!({"count": ids.len(), "first": ids.first(), "last": ids.last()})))
-}
-
-#[derive(Deserialize)]
-pub(super) struct BroadcastBody {
-    title: String,
-    body: String,
-    priority: Priority,
-    #[serde(default)]
-    tenant: Option<String>,
+    Ok(Json(DepositsMade { count: count(ids.len()), first: ids.first().copied(), last: ids.last().copied() }))
 }
 
 pub(super) async fn broadcast(
     State(s): State<AppState>,
     headers: HeaderMap,
-    ApiJson(b): ApiJson<BroadcastBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+    ApiJson(b): ApiJson<BroadcastRequest>,
+) -> ApiResult<Json<Done>> {
     require_admin(&s, &headers)?;
     let tenant_name = b.tenant.unwrap_or_else(|| "default".into());
     s.hub
@@ -318,31 +232,13 @@ pub(super) async fn broadcast(
             notify::broadcast(c, e, t, &b.title, &b.body, b.priority)
         })
         .await?;
-    Ok(Json(json!({"ok": true})))
+    Ok(Json(Done { ok: true }))
 }
 
-pub(super) async fn invariants(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+pub(super) async fn invariants(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Json<InvariantsReport>> {
     require_admin(&s, &headers)?;
     let problems = s.hub.store.read(ledger::check_invariants).await?;
-    Ok(Json(json!({"ok": problems.is_empty(), "problems": problems})))
-}
-
-#[derive(Deserialize)]
-pub(super) struct NewUser {
-    username: String,
-    #[serde(default)]
-    display_name: String,
-}
-
-#[derive(Deserialize)]
-pub(super) struct UsersBody {
-    users: Vec<NewUser>,
-    /// One initial password for all of them; none: password sign-in stays disabled (tokens come from
-    /// `/v1/admin/tokens`, as for accounts provisioned from another identity system).
-    #[serde(default)]
-    password: Option<String>,
-    #[serde(default)]
-    tenant: Option<String>,
+    Ok(Json(InvariantsReport { ok: problems.is_empty(), problems }))
 }
 
 /// Provisions up to 5,000 users in one transaction. Existing usernames are a `conflict` (nothing is
@@ -350,8 +246,8 @@ pub(super) struct UsersBody {
 pub(super) async fn users(
     State(s): State<AppState>,
     headers: HeaderMap,
-    ApiJson(b): ApiJson<UsersBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+    ApiJson(b): ApiJson<UsersRequest>,
+) -> ApiResult<Json<UsersCreated>> {
     require_admin(&s, &headers)?;
     if b.users.is_empty() || b.users.len() > 5_000 {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "1-5000 users per request"));
@@ -376,14 +272,7 @@ pub(super) async fn users(
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
-    Ok(Json(json!({ "users": users })))
-}
-
-#[derive(Deserialize)]
-pub(super) struct TokensBody {
-    usernames: Vec<String>,
-    #[serde(default)]
-    tenant: Option<String>,
+    Ok(Json(UsersCreated { users }))
 }
 
 /// Issues access tokens (no refresh token) for existing, active users: support tooling and load tests.
@@ -391,8 +280,8 @@ pub(super) struct TokensBody {
 pub(super) async fn tokens(
     State(s): State<AppState>,
     headers: HeaderMap,
-    ApiJson(b): ApiJson<TokensBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+    ApiJson(b): ApiJson<TokensRequest>,
+) -> ApiResult<Json<AccessTokens>> {
     require_admin(&s, &headers)?;
     if b.usernames.is_empty() || b.usernames.len() > 20_000 {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "1-20000 usernames per request"));
@@ -416,51 +305,21 @@ pub(super) async fn tokens(
     let mut out = Vec::with_capacity(found.len());
     for (enrol, u) in found {
         let token = s.hub.keys.issue(u.id, tenant, &crate::secrets::random_token("f_", 16), enrol)?;
-        out.push(json!({"user": u, "access_token": token}));
+        out.push(AccessToken { user: u, access_token: token });
     }
-    Ok(Json(json!({ "tokens": out, "expires_in": s.hub.keys.access_ttl_secs })))
-}
-
-#[derive(Deserialize)]
-pub(super) struct RoomBody {
-    name: String,
-    members: Vec<String>,
-    #[serde(default)]
-    tenant: Option<String>,
+    Ok(Json(AccessTokens { tokens: out, expires_in: s.hub.keys.access_ttl_secs }))
 }
 
 /// Creates a group room with any number of members (announcement rooms).
 pub(super) async fn room(
     State(s): State<AppState>,
     headers: HeaderMap,
-    ApiJson(b): ApiJson<RoomBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+    ApiJson(b): ApiJson<RoomRequest>,
+) -> ApiResult<Json<RoomCreated>> {
     require_admin(&s, &headers)?;
     let tenant = tenant_or_404(&s, b.tenant).await?;
     let room = s.hub.store.write(move |c, e| chat::create_group_bulk(c, e, tenant, &b.name, &b.members)).await?;
-    Ok(Json(json!({ "id": room.id, "members": room.members.len() })))
-}
-
-#[derive(Deserialize)]
-pub(super) struct PublishItem {
-    /// Read as text and parsed here: a channel that cannot exist is a wrong value (`400 invalid`), not a
-    /// malformed body.
-    channel: String,
-    title: String,
-    #[serde(default)]
-    body: String,
-    #[serde(default = "low")]
-    priority: Priority,
-}
-fn low() -> Priority {
-    Priority::Low
-}
-
-#[derive(Deserialize)]
-pub(super) struct PublishBody {
-    events: Vec<PublishItem>,
-    #[serde(default)]
-    tenant: Option<String>,
+    Ok(Json(RoomCreated { id: room.id, members: count(room.members.len()) }))
 }
 
 /// Appends `system` events to channels (durable, with seq, replayed on recovery like any event) in one
@@ -468,8 +327,8 @@ pub(super) struct PublishBody {
 pub(super) async fn publish(
     State(s): State<AppState>,
     headers: HeaderMap,
-    ApiJson(b): ApiJson<PublishBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+    ApiJson(b): ApiJson<PublishRequest>,
+) -> ApiResult<Json<PublishCount>> {
     require_admin(&s, &headers)?;
     if b.events.is_empty() || b.events.len() > 10_000 {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "1-10000 events per request"));
@@ -503,5 +362,10 @@ pub(super) async fn publish(
             Ok(())
         })
         .await?;
-    Ok(Json(json!({ "published": n })))
+    Ok(Json(PublishCount { published: count(n) }))
+}
+
+/// A count in an answer (the requests that make them are bounded far below `u32::MAX`).
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }

@@ -4,23 +4,7 @@ use crate::account::refresh::{self, RefreshOutcome};
 use crate::account::{password, policy, sessions, two_factor};
 use crate::throttle::address_key;
 
-#[derive(Deserialize)]
-pub(super) struct Credentials {
-    username: String,
-    password: String,
-    #[serde(default)]
-    display_name: String,
-    #[serde(default)]
-    tenant: Option<String>,
-    /// Sign-up where the tenant takes invites only.
-    #[serde(default)]
-    invite: Option<String>,
-    /// Sign-in: the second factor (a TOTP code or a recovery code) when two-factor is on.
-    #[serde(default)]
-    totp: Option<String>,
-    #[serde(default)]
-    device: sessions::Device,
-}
+use tally_protocol::http::{RefreshRequest, RegistrationInfo, SignInRequest, SignUpRequest, TokenResponse};
 
 /// How tokens are issued: for a new session (a device signing in), or after a rotation (`refresh`, the
 /// successor the rotation stored).
@@ -35,7 +19,7 @@ async fn tokens(
     family: String,
     issue: Issue,
     ip: String,
-) -> ApiResult<serde_json::Value> {
+) -> ApiResult<TokenResponse> {
     let (uid, fam, life) = (user.id, family.clone(), hub.lifetimes.clone());
     let (refresh, enrol) = hub
         .store
@@ -54,10 +38,15 @@ async fn tokens(
         })
         .await?;
     let access = hub.keys.issue(user.id, tenant, &family, enrol)?;
-    Ok(json!({
-        "access_token": access, "refresh_token": refresh, "expires_in": hub.keys.access_ttl_secs,
-        "token_type": "Bearer", "user": user, "must_enrol_two_factor": enrol
-    }))
+    Ok(TokenResponse {
+        access_token: access,
+        refresh_token: refresh,
+        expires_in: hub.keys.access_ttl_secs,
+        token_type: "Bearer".into(),
+        user,
+        must_enrol_two_factor: enrol,
+        two_factor: None,
+    })
 }
 
 /// Sign-up, as the tenant's policy allows, with a password that passes the rules. The attempt is counted
@@ -69,7 +58,7 @@ pub(super) async fn register(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
-    ApiJson(c): ApiJson<Credentials>,
+    ApiJson(c): ApiJson<SignUpRequest>,
 ) -> ApiResult<Response> {
     let ip = client_addr(&s, &peer, &headers);
     let username = crate::directory::canonical_username(&c.username);
@@ -94,13 +83,13 @@ pub(super) async fn register(
     let issue = Issue::New { device, warn: false };
     let mut body =
         tokens(&s.hub, (user, tenant), crate::secrets::random_token("f_", 16), issue, ip.to_string()).await?;
-    body["two_factor"] = json!(false);
+    body.two_factor = Some(false);
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 /// The new user and its tenant: policy first (a closed tenant does not say which names are taken), then
 /// the name and password rules, then whether the name is free, and only then the hash.
-async fn create_account(s: &AppState, c: Credentials, username: String) -> ApiResult<(UserSummary, TenantId)> {
+async fn create_account(s: &AppState, c: SignUpRequest, username: String) -> ApiResult<(UserSummary, TenantId)> {
     let tenant = tenant_or_404(s, c.tenant).await?;
     let invite = c.invite.clone();
     s.hub.store.read(move |conn| policy::gate(conn, tenant, invite.as_deref())).await?;
@@ -134,8 +123,8 @@ pub(super) async fn login(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
-    ApiJson(c): ApiJson<Credentials>,
-) -> ApiResult<Json<serde_json::Value>> {
+    ApiJson(c): ApiJson<SignInRequest>,
+) -> ApiResult<Json<TokenResponse>> {
     let tenant_name = c.tenant.clone().unwrap_or_else(|| "default".into());
     let username = crate::directory::canonical_username(&c.username);
     let user_key = format!("u:{tenant_name}:{username}");
@@ -164,7 +153,7 @@ pub(super) async fn login(
     let device = Issue::New { device: c.device, warn: true };
     let mut body =
         tokens(&s.hub, (user, tenant), crate::secrets::random_token("f_", 16), device, ip.to_string()).await?;
-    body["two_factor"] = json!(enabled);
+    body.two_factor = Some(enabled);
     Ok(Json(body))
 }
 
@@ -236,17 +225,12 @@ async fn second_factor(
     Err(e.into())
 }
 
-#[derive(Deserialize)]
-pub(super) struct RefreshBody {
-    refresh_token: String,
-}
-
 pub(super) async fn refresh(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<Peer>,
     headers: HeaderMap,
-    ApiJson(b): ApiJson<RefreshBody>,
-) -> ApiResult<Json<serde_json::Value>> {
+    ApiJson(b): ApiJson<RefreshRequest>,
+) -> ApiResult<Json<TokenResponse>> {
     let life = s.hub.lifetimes.clone();
     let outcome = s.hub.store.write(move |c, _| refresh::rotate(c, &life, &b.refresh_token)).await?;
     match outcome {
@@ -275,7 +259,7 @@ pub(super) async fn refresh(
     }
 }
 
-pub(super) async fn logout(State(s): State<AppState>, ApiJson(b): ApiJson<RefreshBody>) -> ApiResult<StatusCode> {
+pub(super) async fn logout(State(s): State<AppState>, ApiJson(b): ApiJson<RefreshRequest>) -> ApiResult<StatusCode> {
     if let Some(family) = s.hub.store.write(move |c, _| refresh::logout(c, &b.refresh_token)).await? {
         s.hub.revoke_session(&family);
     }
@@ -292,11 +276,12 @@ pub(super) struct PolicyQuery {
 pub(super) async fn registration(
     State(s): State<AppState>,
     axum::extract::Query(q): axum::extract::Query<PolicyQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<RegistrationInfo>> {
     let tenant = tenant_or_404(&s, q.tenant).await?;
     let (registration, require) = s.hub.store.read(move |t| policy::of(t, tenant)).await?;
-    Ok(Json(json!({
-        "registration": registration, "require_two_factor": require,
-        "password_min_chars": password::MIN_CHARS
-    })))
+    Ok(Json(RegistrationInfo {
+        registration,
+        require_two_factor: require,
+        password_min_chars: password::MIN_CHARS as u32,
+    }))
 }

@@ -32,7 +32,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut r = (self.status, Json(json!({"code": self.code, "message": self.message}))).into_response();
+        let body = tally_protocol::http::ErrorBody { code: self.code, message: self.message };
+        let mut r = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             r.headers_mut().insert("retry-after", axum::http::HeaderValue::from(secs));
         }

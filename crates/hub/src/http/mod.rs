@@ -22,9 +22,8 @@ pub(crate) use axum::response::{IntoResponse, Response};
 pub(crate) use axum::Json;
 pub(crate) use errors::{ApiError, ApiJson, ApiResult};
 pub(crate) use serde::Deserialize;
-pub(crate) use serde_json::json;
 pub(crate) use std::sync::Arc;
-pub(crate) use tally_protocol::{Channel, ErrorCode, EventData, Money, Priority, UserSummary};
+pub(crate) use tally_protocol::{Channel, ErrorCode, EventData, UserSummary};
 
 use axum::routing::{get, post};
 use axum::Router;

@@ -83,12 +83,12 @@ pub(super) async fn ws_upgrade(
         .on_upgrade(move |socket| crate::ws::serve_socket(hub, Box::new(socket), (counted, place)))
 }
 
-pub(super) async fn demo_info(State(s): State<AppState>) -> Json<serde_json::Value> {
+pub(super) async fn demo_info(State(s): State<AppState>) -> Json<tally_protocol::http::DemoInfo> {
+    use tally_protocol::http::DemoInfo;
     if s.hub.cfg.demo {
-        Json(
-            json!({"demo": true, "users": crate::demo::USERS.iter().map(|u| u.0).collect::<Vec<_>>(), "password": crate::demo::PASSWORD}),
-        )
+        let users = crate::demo::USERS.iter().map(|u| u.0.to_string()).collect();
+        Json(DemoInfo { demo: true, users, password: Some(crate::demo::PASSWORD.to_string()) })
     } else {
-        Json(json!({"demo": false, "users": []}))
+        Json(DemoInfo { demo: false, users: vec![], password: None })
     }
 }

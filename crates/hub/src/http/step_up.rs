@@ -6,16 +6,7 @@ use super::*;
 use crate::account::{sessions, two_factor};
 use crate::throttle::address_key;
 
-/// What the user typed to prove it is them.
-#[derive(Deserialize)]
-pub(super) struct Proof {
-    /// The current password.
-    #[serde(default)]
-    pub password: String,
-    /// A current two-factor code or a recovery code (where two-factor is on).
-    #[serde(default)]
-    pub code: Option<String>,
-}
+pub(super) use tally_protocol::http::Proof;
 
 /// Checks the proof for `(tenant, user)` asking from `ip`; `Ok` only when the password (and, with
 /// two-factor on, the code) is right.

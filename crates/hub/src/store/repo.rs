@@ -360,15 +360,8 @@ pub trait AuthRepo {
     fn is_revoked(&mut self, family: &str) -> HubResult<bool>;
 }
 
-/// Who may sign up in a tenant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum Registration {
-    Open,
-    /// Only with a single-use invite code an operator made.
-    Invite,
-    Closed,
-}
+/// Who may sign up in a tenant (a wire type: the admin endpoints and the sign-up screen name it).
+pub use tally_protocol::http::Registration;
 
 /// A signed-in device: one refresh-token family.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -1,0 +1,468 @@
+//! The HTTP API's bodies: every request the hub reads and every answer it writes, one type each. The hub
+//! serialises these and the client deserialises them; `docs/PROTOCOL.md` shows each with an example that a
+//! test parses as the type it names (`tests/http_golden.rs`). Optional request fields default as the
+//! docs say, so an older client's body still reads.
+use crate::{ErrorCode, Millis, Money, Priority, UserSummary};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+fn yes() -> bool {
+    true
+}
+
+// ---- errors ---------------------------------------------------------------------------------------------
+
+/// Every error answer: a typed code and a message safe to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+// ---- sign-up, sign-in, tokens ---------------------------------------------------------------------------
+
+/// What a client says about itself at sign-in (free text; the hub trims and bounds it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub platform: String,
+}
+
+/// `POST /v1/auth/register`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignUpRequest {
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub display_name: String,
+    /// The tenant's name (`default` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// A single-use invite code, where the tenant's registration is `invite`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite: Option<String>,
+    #[serde(default)]
+    pub device: DeviceInfo,
+}
+
+/// `POST /v1/auth/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInRequest {
+    pub username: String,
+    pub password: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// The authenticator's code or a recovery code, where two-factor is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp: Option<String>,
+    #[serde(default)]
+    pub device: DeviceInfo,
+}
+
+/// `POST /v1/auth/refresh` and `POST /v1/auth/logout`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// The token answer of sign-up, sign-in and refresh.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Seconds the access token lives.
+    pub expires_in: u64,
+    /// Always `Bearer`.
+    pub token_type: String,
+    pub user: UserSummary,
+    /// The tenant requires two-factor and this account has not turned it on yet.
+    #[serde(default)]
+    pub must_enrol_two_factor: bool,
+    /// Whether two-factor is on for this account (sign-up and sign-in say; a refresh does not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub two_factor: Option<bool>,
+}
+
+/// Who may sign up in a tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Registration {
+    Open,
+    /// With a single-use invite code from the operator.
+    Invite,
+    Closed,
+}
+
+impl Registration {
+    pub const ALL: [Registration; 3] = [Registration::Open, Registration::Invite, Registration::Closed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Registration::Open => "open",
+            Registration::Invite => "invite",
+            Registration::Closed => "closed",
+        }
+    }
+}
+
+impl std::str::FromStr for Registration {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Registration::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("not open, invite or closed: {s}"))
+    }
+}
+
+/// `GET /v1/auth/registration?tenant=`: what the sign-up screen needs to know before the user types.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RegistrationInfo {
+    pub registration: Registration,
+    pub require_two_factor: bool,
+    pub password_min_chars: u32,
+}
+
+/// `GET /v1/demo`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DemoInfo {
+    pub demo: bool,
+    pub users: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+// ---- the signed-in user's account -----------------------------------------------------------------------
+
+/// One signed-in device of the user (Settings → Devices).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DeviceSession {
+    pub id: String,
+    pub device: String,
+    pub platform: String,
+    /// Where it was last seen from (an IP address).
+    pub ip: String,
+    #[ts(type = "number")]
+    pub created_at: Millis,
+    #[ts(type = "number")]
+    pub last_seen_at: Millis,
+    /// This device.
+    pub current: bool,
+}
+
+/// `GET /v1/account/sessions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionList {
+    pub sessions: Vec<DeviceSession>,
+}
+
+/// `POST /v1/account/sessions/revoke`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRef {
+    pub id: String,
+}
+
+/// `POST /v1/account/sessions/revoke-others`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revoked {
+    pub revoked: u32,
+}
+
+/// `POST /v1/account/password`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordChange {
+    pub current: String,
+    pub new: String,
+    /// A current two-factor code or a recovery code, where two-factor is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// The answer of a password change or reset: how many other devices were signed out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedOut {
+    pub signed_out_devices: u32,
+}
+
+/// `GET /v1/account/two-factor`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TwoFactorStatus {
+    pub enabled: bool,
+    pub recovery_codes_left: u32,
+    /// The tenant requires it (it cannot be turned off).
+    pub required: bool,
+}
+
+/// What the user typed to prove it is them (two-factor set-up, disable, new recovery codes).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proof {
+    /// The current password.
+    #[serde(default)]
+    pub password: String,
+    /// A current two-factor code or a recovery code (where two-factor is on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// `POST /v1/account/two-factor/setup`: the secret to type in and the `otpauth://` URL the QR code shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TwoFactorSetup {
+    pub secret: String,
+    pub otpauth_url: String,
+}
+
+/// `POST /v1/account/two-factor/enable`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeRequest {
+    pub code: String,
+}
+
+/// Recovery codes, shown once (enable, new codes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<String>,
+}
+
+// ---- the operator's endpoints (admin token) -------------------------------------------------------------
+
+/// `POST /v1/admin/tenants`: creates the tenant if missing and sets the fields given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantRequest {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<Registration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_two_factor: Option<bool>,
+}
+
+/// The tenant as it now is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantInfo {
+    pub id: i64,
+    pub registration: Registration,
+    pub require_two_factor: bool,
+}
+
+/// `POST /v1/admin/invites`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitesRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// 1-1000 codes.
+    #[serde(default = "InvitesRequest::one")]
+    pub count: u32,
+    /// How long each code is valid (at most a year).
+    #[serde(default = "InvitesRequest::week")]
+    pub ttl_secs: u64,
+}
+
+impl InvitesRequest {
+    fn one() -> u32 {
+        1
+    }
+    fn week() -> u64 {
+        7 * 24 * 3600
+    }
+}
+
+/// Single-use sign-up codes, shown only here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteCodes {
+    pub codes: Vec<String>,
+}
+
+/// `POST /v1/admin/password`: a new password for a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordReset {
+    pub username: String,
+    pub password: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// `POST /v1/admin/users/active`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveRequest {
+    pub username: String,
+    pub active: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// The account's state after `users/active`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveChanged {
+    pub active: bool,
+    pub signed_out_devices: u32,
+}
+
+/// A user by name (`POST /v1/admin/two-factor/reset`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRef {
+    pub username: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// `POST /v1/admin/deposit` and `/withdraw`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoneyRequest {
+    pub username: String,
+    pub amount: Money,
+    #[serde(default)]
+    pub memo: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// The history line a deposit or withdrawal wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoneyMoved {
+    pub transaction_id: i64,
+}
+
+/// `POST /v1/admin/deposits`: many deposits in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepositsRequest {
+    pub username: String,
+    pub amount: Money,
+    /// 1-10,000.
+    pub count: u32,
+    #[serde(default)]
+    pub memo: String,
+    /// `false`: no notifications.
+    #[serde(default = "yes")]
+    pub notify: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// The deposits made: their count and first and last transaction ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepositsMade {
+    pub count: u32,
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+}
+
+/// `POST /v1/admin/broadcast`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BroadcastRequest {
+    pub title: String,
+    pub body: String,
+    pub priority: Priority,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// An answer with nothing more to say than that it was done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Done {
+    pub ok: bool,
+}
+
+/// `GET /v1/admin/invariants`: the ledger's invariants checked now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvariantsReport {
+    pub ok: bool,
+    pub problems: Vec<String>,
+}
+
+/// One user of `POST /v1/admin/users`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewUser {
+    pub username: String,
+    #[serde(default)]
+    pub display_name: String,
+}
+
+/// `POST /v1/admin/users`: 1-5,000 users in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsersRequest {
+    pub users: Vec<NewUser>,
+    /// 8-256 bytes; without it, password sign-in stays disabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// The users created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsersCreated {
+    pub users: Vec<UserSummary>,
+}
+
+/// `POST /v1/admin/tokens`: access tokens for 1-20,000 users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokensRequest {
+    pub usernames: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// One user's access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessToken {
+    pub user: UserSummary,
+    pub access_token: String,
+}
+
+/// Access tokens only (no refresh token), each its own session family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessTokens {
+    pub tokens: Vec<AccessToken>,
+    pub expires_in: u64,
+}
+
+/// `POST /v1/admin/rooms`: a group room of any size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomRequest {
+    pub name: String,
+    /// Usernames, 1-20,000.
+    pub members: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// The room made and how many members it has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomCreated {
+    pub id: i64,
+    pub members: u32,
+}
+
+/// One durable `system` event of `POST /v1/admin/publish`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishItem {
+    /// `broadcast`, `room:`, `user:` or `notifications:` (a string: a name that is no channel is refused
+    /// by name).
+    pub channel: String,
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default = "PublishItem::low")]
+    pub priority: Priority,
+}
+
+impl PublishItem {
+    fn low() -> Priority {
+        Priority::Low
+    }
+}
+
+/// `POST /v1/admin/publish`: 1-10,000 events in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishRequest {
+    pub events: Vec<PublishItem>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// How many events were published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishCount {
+    pub published: u32,
+}
