@@ -338,6 +338,24 @@ test("send money offline: explains the queue and expiry, then goes out on reconn
   await done();
 });
 
+test("settings: what waits to be sent follows the engine's updates, without reading the outbox again", async () => {
+  const { page, fake, done } = await open({ conn: { state: "offline", since: Date.now() } });
+  await page.click(tid("nav-send"));
+  await page.click(`${tid("send-recipient")}[data-username="carol"]`);
+  await page.fill(tid("send-amount"), "12");
+  await page.click(tid("send-continue"));
+  await page.click(tid("send-confirm"));
+  await until(async () => (await page.locator(tid("send-result")).getAttribute("data-phase")) === "queued", "queued");
+  await page.click(tid("nav-settings"));
+  await until(async () => (await text(page, tid("settings-outbox"))).includes("$12.00 to carol"), "the queued payment is listed");
+  const reads = () => fake(() => window.__tallyFake.calls.filter((c) => c.cmd === "outbox").length);
+  const before = await reads();
+  await fake(() => window.__tallyFake.setConn({ state: "live", latency_ms: 20 }));
+  await until(async () => (await page.locator(tid("settings-outbox")).count()) === 0, "sent: it leaves the list");
+  eq(await reads(), before, "the list followed the typed updates, not a new read of the outbox");
+  await done();
+});
+
 test("send result follows the live transfer status", async () => {
   const { page, done } = await open({ tick: 600 });
   await page.click(tid("nav-send"));

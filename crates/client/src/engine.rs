@@ -315,6 +315,18 @@ impl Engine {
         let _ = self.events.send(AppEvent::Changed { changes });
     }
 
+    fn outbox_update(&self, update: OutboxUpdate) {
+        let _ = self.events.send(AppEvent::Outbox { update });
+    }
+
+    /// Tells the UI an item was queued: the outbox list grows without being read again.
+    fn queued(&self, store: &Store, id: i64) -> Result<(), Error> {
+        if let Some(item) = store.outbox_item(id)? {
+            self.outbox_update(OutboxUpdate::Queued { item });
+        }
+        Ok(())
+    }
+
     // ---- reads ------------------------------------------------------------------------------------------
 
     pub fn balances(&self) -> Result<Vec<BalanceView>, Error> {
@@ -509,8 +521,9 @@ impl Engine {
         let action =
             OutboxAction::Transfer { idempotency_key: key.clone(), to, amount: req.amount, memo: req.memo.clone() };
         let summary = format!("{} {} to {}", req.amount.minor, req.amount.currency, recipient.display_name);
-        store.enqueue(&action, Some(expires_at), &summary, Echo::Transfer(&echo))?;
-        self.changed(vec![Change::Transfers, Change::Outbox]);
+        let id = store.enqueue(&action, Some(expires_at), &summary, Echo::Transfer(&echo))?;
+        self.queued(&store, id)?;
+        self.changed(vec![Change::Transfers]);
         self.kick();
         store.transfer_by_key(&key)?.ok_or_else(|| Error::Storage("queued transfer vanished".into()))
     }
@@ -543,15 +556,16 @@ impl Engine {
         };
         let action = OutboxAction::Message { room, client_msg_id: cmid, text: text.to_string() };
         let id = store.enqueue(&action, None, "message", Echo::Message(&echo))?;
-        self.changed(vec![Change::Messages { room }, Change::Rooms, Change::Outbox]);
+        self.queued(&store, id)?;
+        self.changed(vec![Change::Messages { room }, Change::Rooms]);
         self.kick();
         Ok(MessageView { message: echo, local: LocalState::Pending, outbox_id: Some(id), read_by: vec![] })
     }
 
     fn queue_room_action(&self, action: OutboxAction) -> Result<(), Error> {
         let store = self.store()?;
-        store.enqueue(&action, None, action.kind().as_str(), Echo::None)?;
-        self.changed(vec![Change::Outbox]);
+        let id = store.enqueue(&action, None, action.kind().as_str(), Echo::None)?;
+        self.queued(&store, id)?;
         self.kick();
         Ok(())
     }
@@ -598,7 +612,9 @@ impl Engine {
             return Ok(());
         }
         store.mark_notifications_read_locally(Some(ids))?;
-        store.enqueue(&OutboxAction::NotificationsRead { ids: ids.to_vec() }, None, "mark read", Echo::None)?;
+        let id =
+            store.enqueue(&OutboxAction::NotificationsRead { ids: ids.to_vec() }, None, "mark read", Echo::None)?;
+        self.queued(&store, id)?;
         self.changed(vec![Change::Notifications]);
         self.kick();
         Ok(())
@@ -607,7 +623,8 @@ impl Engine {
     pub fn mark_all_read(&self) -> Result<(), Error> {
         let store = self.store()?;
         store.mark_notifications_read_locally(None)?;
-        store.enqueue(&OutboxAction::NotificationsRead { ids: vec![] }, None, "mark all read", Echo::None)?;
+        let id = store.enqueue(&OutboxAction::NotificationsRead { ids: vec![] }, None, "mark all read", Echo::None)?;
+        self.queued(&store, id)?;
         self.changed(vec![Change::Notifications]);
         self.kick();
         Ok(())
@@ -618,10 +635,12 @@ impl Engine {
         let expiry = now_ms() + store.prefs()?.transfer_expiry_secs as i64 * 1000;
         let is_transfer =
             store.outbox_rows()?.iter().any(|r| r.id == id && matches!(r.action, Ok(OutboxAction::Transfer { .. })));
-        if !store.outbox_retry(id, is_transfer.then_some(expiry))? {
+        let expires_at = is_transfer.then_some(expiry);
+        if !store.outbox_retry(id, expires_at)? {
             return Err(Error::InvalidInput("nothing to retry".into()));
         }
-        self.changed(vec![Change::Outbox, Change::Transfers, Change::Rooms]);
+        self.outbox_update(OutboxUpdate::Retrying { id, expires_at });
+        self.changed(vec![Change::Transfers, Change::Rooms]);
         self.kick();
         Ok(())
     }
@@ -629,8 +648,10 @@ impl Engine {
     pub fn discard_outbox(&self, id: i64) -> Result<(), Error> {
         let store = self.store()?;
         let rooms = store.room_ids()?;
-        store.outbox_discard(id)?;
-        let mut changes = vec![Change::Outbox, Change::Transfers, Change::Rooms];
+        if store.outbox_discard(id)? {
+            self.outbox_update(OutboxUpdate::Discarded { id });
+        }
+        let mut changes = vec![Change::Transfers, Change::Rooms];
         changes.extend(rooms.into_iter().map(|room| Change::Messages { room }));
         self.changed(changes);
         Ok(())

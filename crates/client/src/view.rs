@@ -186,6 +186,38 @@ pub struct OutboxItem {
     pub summary: String,
 }
 
+/// What happened to one outbox item, pushed to the UI as it happens (`AppEvent::Outbox`), so the outbox list
+/// follows without reading the whole outbox again. matrix-rust-sdk's send-queue updates are the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "update", rename_all = "snake_case")]
+pub enum OutboxUpdate {
+    /// A new item waits to be sent (its local echo is shown).
+    Queued { item: OutboxItem },
+    /// It went to the hub (one more attempt).
+    Sending { id: i64 },
+    /// The hub carried it out: it leaves the outbox.
+    Sent { id: i64 },
+    /// Stopped (a permanent error, or its deadline passed): it waits for the user's retry or discard.
+    Failed { id: i64, local: LocalState },
+    /// The user asked to try again: it waits to be sent again, a payment with a new deadline.
+    Retrying { id: i64, expires_at: Option<Millis> },
+    /// The user dropped it, and its local echo.
+    Discarded { id: i64 },
+}
+
+impl OutboxUpdate {
+    pub fn id(&self) -> i64 {
+        match self {
+            OutboxUpdate::Queued { item } => item.id,
+            OutboxUpdate::Sending { id }
+            | OutboxUpdate::Sent { id }
+            | OutboxUpdate::Failed { id, .. }
+            | OutboxUpdate::Retrying { id, .. }
+            | OutboxUpdate::Discarded { id } => *id,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct UnreadCounts {
     pub notifications: u32,
@@ -292,6 +324,10 @@ pub enum AppEvent {
     },
     Changed {
         changes: Vec<Change>,
+    },
+    /// One outbox item moved (queued, sending, sent, failed, retrying, discarded).
+    Outbox {
+        update: OutboxUpdate,
     },
     /// Incoming money, completed/failed transfers, messages: for live regions and toasts.
     Toast {
@@ -460,6 +496,7 @@ pub fn bindings() -> String {
         RoomView,
         TransferView,
         OutboxItem,
+        OutboxUpdate,
         UnreadCounts,
         SearchResults,
         QuietHours,

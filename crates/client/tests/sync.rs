@@ -525,3 +525,86 @@ async fn coming_to_the_front_cuts_a_background_backoff_to_the_foreground_cap() {
         fay.engine.set_background(true);
     }
 }
+
+/// The UI's outbox list, kept by the typed updates alone (what `ui/src/lib/outbox.svelte.ts` does).
+fn fold(list: &mut Vec<OutboxItem>, u: &OutboxUpdate) {
+    match u {
+        OutboxUpdate::Queued { item } => list.push(item.clone()),
+        OutboxUpdate::Sending { id } => list.iter_mut().filter(|o| o.id == *id).for_each(|o| o.attempts += 1),
+        OutboxUpdate::Sent { id } | OutboxUpdate::Discarded { id } => list.retain(|o| o.id != *id),
+        OutboxUpdate::Failed { id, local } => {
+            list.iter_mut().filter(|o| o.id == *id).for_each(|o| o.local = local.clone())
+        }
+        OutboxUpdate::Retrying { id, expires_at } => list.iter_mut().filter(|o| o.id == *id).for_each(|o| {
+            o.local = LocalState::Pending;
+            o.expires_at = expires_at.or(o.expires_at);
+        }),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_outbox_updates_follow_each_item_and_rebuild_the_list() {
+    let hub = Hub::start().await;
+    hub.register("kim").await;
+    hub.register("lou").await;
+    hub.deposit("kim", 1_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kim = signed_in(&hub, &hub.url(), "kim", dir.path()).await;
+    kim.until("contacts and balance", |e| !e.contacts().unwrap().is_empty() && !e.balances().unwrap().is_empty()).await;
+    let room = kim.engine.create_room(RoomKind::Direct, "", vec!["lou".into()]).await.unwrap().room.id;
+    let mut events = kim.engine.events();
+    let mut list = kim.engine.outbox().unwrap();
+    assert!(list.is_empty());
+    // One payment the hub refuses for good (no such user) and one message it takes.
+    let pay = SendMoney { to: "nobody".into(), amount: Money::new(10, Currency::USD), memo: String::new() };
+    let transfer = kim.engine.send_money(&pay).unwrap().outbox_id.expect("queued");
+    let message = kim.engine.send_message(room, "hello lou").unwrap().outbox_id.expect("queued");
+    let mut seen: Vec<OutboxUpdate> = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let done = |seen: &[OutboxUpdate]| {
+        seen.iter().any(|u| matches!(u, OutboxUpdate::Failed { id, .. } if *id == transfer))
+            && seen.iter().any(|u| matches!(u, OutboxUpdate::Sent { id } if *id == message))
+    };
+    while !done(&seen) {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Ok(AppEvent::Outbox { update })) => {
+                fold(&mut list, &update);
+                seen.push(update);
+            }
+            Ok(Ok(_)) => {}
+            other => panic!("no outbox updates in time: {other:?}; seen {seen:?}"),
+        }
+    }
+    let life = |item: i64| -> Vec<&'static str> {
+        seen.iter()
+            .filter(|u| u.id() == item)
+            .map(|u| match u {
+                OutboxUpdate::Queued { .. } => "queued",
+                OutboxUpdate::Sending { .. } => "sending",
+                OutboxUpdate::Sent { .. } => "sent",
+                OutboxUpdate::Failed { .. } => "failed",
+                OutboxUpdate::Retrying { .. } => "retrying",
+                OutboxUpdate::Discarded { .. } => "discarded",
+            })
+            .collect()
+    };
+    assert_eq!(life(transfer), ["queued", "sending", "failed"]);
+    assert_eq!(life(message), ["queued", "sending", "sent"]);
+    assert_eq!(list, kim.engine.outbox().unwrap(), "the updates alone rebuild the outbox list");
+    assert!(matches!(&list[0].local, LocalState::Failed { code: CommandErrorCode::Hub(ErrorCode::NotFound), .. }));
+    // The user's own moves are updates too.
+    kim.engine.discard_outbox(transfer).unwrap();
+    loop {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Ok(AppEvent::Outbox { update })) => {
+                fold(&mut list, &update);
+                if update == (OutboxUpdate::Discarded { id: transfer }) {
+                    break;
+                }
+            }
+            Ok(Ok(_)) => {}
+            other => panic!("no discard update: {other:?}"),
+        }
+    }
+    assert!(list.is_empty() && kim.engine.outbox().unwrap().is_empty());
+}

@@ -166,6 +166,12 @@ queue: string, local: LocalState, created_at: number, expires_at: number | null,
  */
 summary: string, };
 
+/**
+ * What happened to one outbox item, pushed to the UI as it happens (`AppEvent::Outbox`), so the outbox list
+ * follows without reading the whole outbox again. matrix-rust-sdk's send-queue updates are the model.
+ */
+export type OutboxUpdate = { "update": "queued", item: OutboxItem, } | { "update": "sending", id: number, } | { "update": "sent", id: number, } | { "update": "failed", id: number, local: LocalState, } | { "update": "retrying", id: number, expires_at: number | null, } | { "update": "discarded", id: number, };
+
 export type UnreadCounts = { notifications: number, chat: number, };
 
 export type SearchResults = { transactions: Array<TxRow>, messages: Array<MessageView>, };
@@ -212,7 +218,7 @@ export type Change = { "topic": "balances" } | { "topic": "transactions" } | { "
 /**
  * Pushed to the UI: `tally://event`.
  */
-export type AppEvent = { "type": "conn", conn: ConnState, } | { "type": "changed", changes: Array<Change>, } | { "type": "toast", kind: NotificationKind, title: string, body: string, } | { "type": "open", target: NotificationTarget, } | { "type": "link_waiting" } | { "type": "problem", error: CommandError, } | { "type": "update_available", version: string, } | { "type": "update_progress", downloaded: number, total: number | null, };
+export type AppEvent = { "type": "conn", conn: ConnState, } | { "type": "changed", changes: Array<Change>, } | { "type": "outbox", update: OutboxUpdate, } | { "type": "toast", kind: NotificationKind, title: string, body: string, } | { "type": "open", target: NotificationTarget, } | { "type": "link_waiting" } | { "type": "problem", error: CommandError, } | { "type": "update_available", version: string, } | { "type": "update_progress", downloaded: number, total: number | null, };
 
 /**
  * Errors that happen on this device (the hub's own are [`tally_protocol::ErrorCode`]s).

@@ -1,5 +1,5 @@
 // The engine's events (`tally://event`), routed to the app's state: the connection, the topics that
-// changed (each screen re-reads its own through `onChanges`), toasts, a clicked notification, a waiting
+// changed (each screen re-reads its own through `onChanges`), the outbox's typed updates, toasts, a clicked notification, a waiting
 // link, updates and problems. App.svelte listens and hands every event here.
 import type { AppEvent } from "../bindings/app";
 import * as api from "./api";
@@ -7,6 +7,7 @@ import { bidiSafe } from "./bidi";
 import { t } from "./i18n.svelte";
 import { takeLink } from "./links";
 import { lock, refreshLock } from "./lock.svelte";
+import { followOutbox, reloadOutbox } from "./outbox.svelte";
 import { app, dispatchChanges, hasTopic, navigate, openTarget, reportProblem, toast } from "./store.svelte";
 import { refreshSync } from "./sync.svelte";
 import { isAnnouncedPayment, presentEngineToast } from "./toasts";
@@ -58,7 +59,14 @@ export function handleEvent(ev: AppEvent, hooks: EventHooks): void {
       if (hasTopic(ev.changes, "session")) void hooks.refreshSession();
       if (hasTopic(ev.changes, "notifications", "rooms", "messages", "session")) void refreshUnread();
       if (hasTopic(ev.changes, "sync", "session")) refreshSync();
+      if (hasTopic(ev.changes, "outbox", "session")) void reloadOutbox();
       dispatchChanges(ev.changes);
+      break;
+    case "outbox":
+      // The list follows the update itself; screens that count what waits (limits, a tracked payment)
+      // hear of it as the `outbox` topic.
+      followOutbox(ev.update);
+      dispatchChanges([{ topic: "outbox" }]);
       break;
     case "toast":
       showEngineToast(ev);

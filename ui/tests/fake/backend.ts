@@ -620,6 +620,7 @@ export class FakeBackend {
   }
 
   discardOutbox(id: number): void {
+    this.discarding = true;
     const before = this.transfers.length;
     this.transfers = this.transfers.filter((t) => t.outbox_id !== id);
     if (this.transfers.length !== before) {
@@ -634,6 +635,7 @@ export class FakeBackend {
         return;
       }
     }
+    this.discarding = false;
     throw err("not_found", "no such outbox item");
   }
 
@@ -846,7 +848,29 @@ export class FakeBackend {
   }
 
   changed(...changes: Change[]): void {
-    this.emit({ type: "changed", changes });
+    // Like the engine: the outbox is told by typed updates, the other topics as changes.
+    if (changes.some((c) => c.topic === "outbox")) this.outboxUpdates();
+    const rest = changes.filter((c) => c.topic !== "outbox");
+    if (rest.length) this.emit({ type: "changed", changes: rest });
+  }
+
+  /** The outbox as the UI last heard of it, to tell it what moved since. */
+  private lastOutbox = new Map<number, OutboxItem>();
+  /** Set by `discardOutbox`: an item that leaves now was dropped, not sent. */
+  private discarding = false;
+
+  /** The engine's typed updates for whatever moved in the outbox since the last ones. */
+  private outboxUpdates(): void {
+    const now = new Map(this.outbox().map((o) => [o.id, o]));
+    for (const [id, was] of this.lastOutbox) {
+      const is = now.get(id);
+      if (!is) this.emit({ type: "outbox", update: this.discarding ? { update: "discarded", id } : { update: "sent", id } });
+      else if (is.local.state === "failed" && was.local.state !== "failed") this.emit({ type: "outbox", update: { update: "failed", id, local: is.local } });
+      else if (is.local.state === "pending" && was.local.state === "failed") this.emit({ type: "outbox", update: { update: "retrying", id, expires_at: is.expires_at } });
+    }
+    for (const [id, item] of now) if (!this.lastOutbox.has(id)) this.emit({ type: "outbox", update: { update: "queued", item } });
+    this.lastOutbox = now;
+    this.discarding = false;
   }
 
   // ---------- accounts ----------

@@ -2,6 +2,7 @@
 //! (`apply_one`), and the upserts that events, snapshots and history pages share. State, not deltas:
 //! applying the same row twice changes nothing, and a row already newer here is kept.
 use super::{enum_str, now_ms, to_json};
+use crate::view::LocalState;
 use crate::view::*;
 use crate::Error;
 use rusqlite::{params, Connection, OptionalExtension, Transaction as SqlTx};
@@ -96,7 +97,7 @@ pub(super) fn upsert_tx(c: &Connection, t: &Transaction, text: &mut TxText) -> R
     Ok(())
 }
 
-pub(super) fn upsert_transfer(c: &Connection, t: &Transfer, local: &str) -> Result<(), Error> {
+pub(super) fn upsert_transfer(c: &Connection, t: &Transfer, local: &LocalState) -> Result<(), Error> {
     // The row may exist under the idempotency key (queued locally) or under the id (seen on the channel).
     let key: Option<String> =
         c.query_row("SELECT key FROM transfers WHERE id = ?1", [t.id], |r| r.get(0)).optional()?;
@@ -110,7 +111,7 @@ pub(super) fn upsert_transfer(c: &Connection, t: &Transfer, local: &str) -> Resu
          ON CONFLICT(key) DO UPDATE SET id = excluded.id, json = excluded.json, status = excluded.status,
            local_state = excluded.local_state, outbox_id = NULL, expires_at = NULL, updated_at = excluded.updated_at
          WHERE excluded.updated_at >= transfers.updated_at OR transfers.local_state != 'sent'",
-        params![key, t.id, to_json(&stored), enum_str(&t.status), local, t.updated_at],
+        params![key, t.id, to_json(&stored), enum_str(&t.status), super::local_state::encode(local), t.updated_at],
     )?;
     c.execute(
         "INSERT OR IGNORE INTO transfer_history (transfer_id, status, progress, at) VALUES (?1, ?2, ?3, ?4)",
@@ -230,7 +231,7 @@ pub(super) fn apply_one(
             applied.change(Change::Transactions);
         }
         EventData::Transfer { transfer } => {
-            upsert_transfer(c, transfer, "sent")?;
+            upsert_transfer(c, transfer, &LocalState::Sent)?;
             applied.transfers.push(transfer.clone());
             applied.change(Change::Transfers);
         }

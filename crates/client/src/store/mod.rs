@@ -12,6 +12,7 @@ use tally_protocol::*;
 mod apply;
 mod backfill;
 pub mod encryption;
+pub(crate) mod local_state;
 mod outbox;
 pub mod queries;
 mod schema;
@@ -245,7 +246,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn upsert_transfer(&self, t: &Transfer, local: &str) -> Result<(), Error> {
+    pub fn upsert_transfer(&self, t: &Transfer, local: &crate::view::LocalState) -> Result<(), Error> {
         upsert_transfer(&self.writer(), t, local)
     }
 

@@ -126,7 +126,7 @@ impl Store {
             "UPDATE outbox SET state = 'failed', error_code = ?2, error = ?3 WHERE id = ?1",
             params![id, code.to_string(), reason],
         )?;
-        let state = to_json(&LocalState::Failed { reason: reason.to_string(), code });
+        let state = super::local_state::encode(&LocalState::Failed { reason: reason.to_string(), code });
         tx.execute("UPDATE messages SET local_state = ?2 WHERE outbox_id = ?1", params![id, state])?;
         tx.execute("UPDATE transfers SET local_state = ?2 WHERE outbox_id = ?1", params![id, state])?;
         tx.commit()?;

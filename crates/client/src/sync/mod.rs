@@ -113,6 +113,15 @@ impl Shared {
             self.emit(AppEvent::Changed { changes });
         }
     }
+    fn outbox_update(&self, update: OutboxUpdate) {
+        self.emit(AppEvent::Outbox { update });
+    }
+    /// Stops an outbox item (it waits for the user) and tells the UI why.
+    fn fail_item(&self, id: i64, code: CommandErrorCode, reason: &str) -> Result<(), Error> {
+        self.store.outbox_fail(id, code, reason)?;
+        self.outbox_update(OutboxUpdate::Failed { id, local: LocalState::Failed { reason: reason.into(), code } });
+        Ok(())
+    }
     fn set_state(&self, s: ConnState) {
         if *self.state.borrow() != s {
             self.state.send_replace(s.clone());
@@ -636,7 +645,7 @@ async fn apply_snapshot(
         AckData::Contacts { users } => sh.store.replace_contacts(&users)?,
         AckData::Transfers { transfers } => {
             for t in &transfers {
-                sh.store.upsert_transfer(t, "sent")?;
+                sh.store.upsert_transfer(t, &LocalState::Sent)?;
                 if !t.status.is_final() {
                     let ch = Channel::Transfer(t.id);
                     if sh.store.position(&ch)?.is_none() {
@@ -651,7 +660,7 @@ async fn apply_snapshot(
             changes.push(Change::Transfers);
         }
         AckData::Transfer { transfer } => {
-            sh.store.upsert_transfer(&transfer, "sent")?;
+            sh.store.upsert_transfer(&transfer, &LocalState::Sent)?;
             changes.push(Change::Transfers);
         }
         // History pages (transactions, notifications, messages) are the backfill's: `on_backfill_reply`.
@@ -684,12 +693,8 @@ async fn flush_outbox(sh: &Arc<Shared>, conn: &mut Conn) {
             Ok(a) => a.clone(),
             Err(e) => {
                 tracing::warn!(item = row.id, error = %e, "unreadable outbox item");
-                let _ = sh.store.outbox_fail(
-                    row.id,
-                    LocalErrorCode::InvalidInput.into(),
-                    "this queued action could not be read",
-                );
-                sh.changed(vec![Change::Outbox]);
+                let _ =
+                    sh.fail_item(row.id, LocalErrorCode::InvalidInput.into(), "this queued action could not be read");
                 continue;
             }
         };
@@ -719,11 +724,13 @@ impl Conn {
             }
             // It never left this device: certainly not carried out.
             self.in_flight_queues.remove(&row.queue);
-            let _ = sh.store.outbox_fail(row.id, ErrorCode::Expired.into(), &expiry_reason(row));
-            sh.changed(vec![Change::Outbox, Change::Transfers]);
+            let _ = sh.fail_item(row.id, ErrorCode::Expired.into(), &expiry_reason(row));
+            sh.changed(vec![Change::Transfers]);
             return Ok(());
         }
-        let _ = sh.store.outbox_attempt(row.id);
+        if sh.store.outbox_attempt(row.id).is_ok() {
+            sh.outbox_update(OutboxUpdate::Sending { id: row.id });
+        }
         let expires_at = row.expires_at;
         self.request(move |id| action.frame(id, expires_at), pending).await
     }
@@ -734,8 +741,9 @@ async fn on_reconcile_reply(sh: &Arc<Shared>, conn: &mut Conn, item: i64, reply:
     match reply {
         Ok(Some(AckData::Transfer { transfer })) => {
             // It was: the payment went through (or is going through). Link the row and follow it.
-            sh.store.upsert_transfer(&transfer, "sent")?;
+            sh.store.upsert_transfer(&transfer, &LocalState::Sent)?;
             sh.store.outbox_done(item)?;
+            sh.outbox_update(OutboxUpdate::Sent { id: item });
             if !transfer.status.is_final() {
                 let ch = Channel::Transfer(transfer.id);
                 conn.request(|id| ClientFrame::Subscribe { id, channel: ch, since: None }, Pending::Subscribe(ch))
@@ -746,7 +754,7 @@ async fn on_reconcile_reply(sh: &Arc<Shared>, conn: &mut Conn, item: i64, reply:
             // It was not, and the hub refuses it past its deadline: it is truly not sent.
             let row = sh.store.outbox_rows()?.into_iter().find(|r| r.id == item);
             let reason = row.as_ref().map(expiry_reason).unwrap_or_else(|| "Not sent: it expired.".into());
-            sh.store.outbox_fail(item, ErrorCode::Expired.into(), &reason)?;
+            sh.fail_item(item, ErrorCode::Expired.into(), &reason)?;
         }
         Err((code, message, _)) => {
             tracing::info!(?code, %message, "could not look up an expired transfer; asking again shortly");
@@ -754,17 +762,17 @@ async fn on_reconcile_reply(sh: &Arc<Shared>, conn: &mut Conn, item: i64, reply:
         }
         Ok(_) => return Err(Error::Network("unexpected reply to a transfer lookup".into())),
     }
-    sh.changed(vec![Change::Outbox, Change::Transfers]);
+    sh.changed(vec![Change::Transfers]);
     Ok(())
 }
 
 async fn on_outbox_reply(sh: &Arc<Shared>, conn: &mut Conn, item: i64, reply: HubReply) -> Result<(), Error> {
-    let mut changes = vec![Change::Outbox];
+    let mut changes = vec![];
     match reply {
         Ok(data) => {
             match data {
                 Some(AckData::Transfer { transfer }) => {
-                    sh.store.upsert_transfer(&transfer, "sent")?;
+                    sh.store.upsert_transfer(&transfer, &LocalState::Sent)?;
                     changes.push(Change::Transfers);
                     if !transfer.status.is_final() {
                         let ch = Channel::Transfer(transfer.id);
@@ -791,13 +799,14 @@ async fn on_outbox_reply(sh: &Arc<Shared>, conn: &mut Conn, item: i64, reply: Hu
                 _ => {}
             }
             sh.store.outbox_done(item)?;
+            sh.outbox_update(OutboxUpdate::Sent { id: item });
         }
         Err((code, message, retryable)) => {
             if retryable {
                 // Try again shortly with the same key: the hub applies it once.
                 conn.retry_outbox_at = Some(Instant::now() + Duration::from_secs(2));
             } else {
-                sh.store.outbox_fail(item, code.into(), &message)?;
+                sh.fail_item(item, code.into(), &message)?;
                 changes.push(Change::Transfers);
                 changes.push(Change::Rooms);
                 for r in sh.store.room_ids()? {

@@ -58,24 +58,4 @@ fn message_view(json: &str, local: &str, outbox_id: Option<i64>) -> Option<Messa
     Some(MessageView { message, local: local_state(local), outbox_id, read_by: vec![] })
 }
 
-pub(crate) fn local_state(s: &str) -> LocalState {
-    match s {
-        "sent" => LocalState::Sent,
-        "pending" => LocalState::Pending,
-        other => serde_json::from_str(other).unwrap_or_else(|_| unreadable_state()),
-    }
-}
-
-/// A stored error code (the strings of the wire and of `LocalErrorCode`).
-fn error_code(s: &str) -> Option<CommandErrorCode> {
-    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
-}
-
-/// A state this version cannot read (a newer app's, or damage) is shown as failed, never as pending or sent:
-/// the user decides whether to retry or discard.
-fn unreadable_state() -> LocalState {
-    LocalState::Failed {
-        code: LocalErrorCode::Storage.into(),
-        reason: "Tally could not read the state of this item; retry or discard it.".into(),
-    }
-}
+pub(crate) use super::local_state::decode as local_state;

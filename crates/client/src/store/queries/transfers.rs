@@ -1,6 +1,7 @@
 //! The user's transfers (open ones and one by its idempotency key) and the outbox as the UI lists it.
-use super::{error_code, transfer_view, unreadable_state};
+use super::transfer_view;
 use crate::outbox::{OutboxKind, OutboxQueue};
+use crate::store::local_state;
 use crate::store::{unreadable, Store};
 use crate::view::*;
 use crate::Error;
@@ -47,32 +48,35 @@ impl Store {
 
     pub fn outbox_items(&self) -> Result<Vec<OutboxItem>, Error> {
         let c = self.reader();
-        let mut stmt = c.prepare_cached("SELECT id, kind, queue, state, error_code, error, created_at, expires_at, attempts, summary FROM outbox ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            let state: String = r.get(3)?;
-            let local = if state == "failed" {
-                let reason = r.get::<_, Option<String>>(5)?.unwrap_or_default();
-                match r.get::<_, Option<String>>(4)?.as_deref().map(error_code) {
-                    Some(Some(code)) => LocalState::Failed { code, reason },
-                    _ => unreadable_state(),
-                }
-            } else {
-                LocalState::Pending
-            };
-            Ok(OutboxItem {
-                id: r.get(0)?,
-                kind: {
-                    let k: String = r.get(1)?;
-                    OutboxKind::parse(&k).ok_or_else(|| unreadable(1, format!("outbox kind {k:?}")))?
-                },
-                queue: r.get::<_, String>(2).map(OutboxQueue::try_from)?.map_err(|e| unreadable(2, e))?,
-                local,
-                created_at: r.get(6)?,
-                expires_at: r.get(7)?,
-                attempts: r.get(8)?,
-                summary: r.get(9)?,
-            })
-        })?;
+        let mut stmt = c.prepare_cached(&format!("SELECT {OUTBOX_COLS} FROM outbox ORDER BY id"))?;
+        let rows = stmt.query_map([], outbox_item)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    /// One outbox item as the UI lists it (just queued: the `queued` update carries it).
+    pub fn outbox_item(&self, id: i64) -> Result<Option<OutboxItem>, Error> {
+        let c = self.reader();
+        let mut stmt = c.prepare_cached(&format!("SELECT {OUTBOX_COLS} FROM outbox WHERE id = ?1"))?;
+        Ok(stmt.query_row([id], outbox_item).optional()?)
+    }
+}
+
+const OUTBOX_COLS: &str = "id, kind, queue, state, error_code, error, created_at, expires_at, attempts, summary";
+
+fn outbox_item(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
+    let state: String = r.get(3)?;
+    let local = local_state::of_outbox(&state, r.get::<_, Option<String>>(4)?.as_deref(), r.get(5)?);
+    Ok(OutboxItem {
+        id: r.get(0)?,
+        kind: {
+            let k: String = r.get(1)?;
+            OutboxKind::parse(&k).ok_or_else(|| unreadable(1, format!("outbox kind {k:?}")))?
+        },
+        queue: r.get::<_, String>(2).map(OutboxQueue::try_from)?.map_err(|e| unreadable(2, e))?,
+        local,
+        created_at: r.get(6)?,
+        expires_at: r.get(7)?,
+        attempts: r.get(8)?,
+        summary: r.get(9)?,
+    })
 }
