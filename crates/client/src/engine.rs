@@ -233,10 +233,13 @@ impl Engine {
         let active = self.active.lock().unwrap_or_else(|e| e.into_inner()).take();
         let Some(a) = active else { return Ok(()) };
         let _ = a.cmds.send(Cmd::Shutdown);
+        // The socket task ends before the hub hears of the sign-out: the hub closes a revoked session's
+        // sockets (4010), and a task still running would take that close for "signed out elsewhere" and
+        // wipe the cache the user asked to keep.
+        let _ = tokio::time::timeout(Duration::from_secs(5), a.task).await;
         let refresh = a.shared.tokens.lock().unwrap_or_else(|e| e.into_inner()).refresh.clone();
         let _ = tokio::time::timeout(Duration::from_secs(5), a.shared.api.logout(&refresh)).await;
         self.secrets.clear()?;
-        let _ = tokio::time::timeout(Duration::from_secs(5), a.task).await;
         let db_dir = a.db_dir.clone();
         drop(a.shared);
         if wipe {
