@@ -88,7 +88,7 @@ async fn revoke_others(s: &AppState, me: &Caller) -> ApiResult<u32> {
     for f in &gone {
         s.hub.revoke_session(f);
     }
-    Ok(u32::try_from(gone.len()).unwrap_or(u32::MAX))
+    Ok(super::count(gone.len()))
 }
 
 /// Changes the password (the current one, and a code where two-factor is on, are asked again) and signs

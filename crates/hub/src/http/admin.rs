@@ -364,8 +364,3 @@ pub(super) async fn publish(
         .await?;
     Ok(Json(PublishCount { published: count(n) }))
 }
-
-/// A count in an answer (the requests that make them are bounded far below `u32::MAX`).
-fn count(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}

@@ -29,6 +29,11 @@ use axum::routing::{get, post};
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 
+/// A count in an answer (the requests that make them are bounded far below `u32::MAX`).
+pub(crate) fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub hub: Arc<Hub>,

@@ -210,6 +210,12 @@ pub trait Db {
     }
 }
 
+/// A channel or room position as stored: u64 in the protocol, BIGINT in storage; one past `i64::MAX` is
+/// never stored, so a bound beyond it reads as `i64::MAX`.
+pub fn pos(seq: u64) -> i64 {
+    seq.min(i64::MAX as u64) as i64
+}
+
 /// A stored enum written as its serde name (the protocol's snake_case strings).
 pub fn enum_from<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> HubResult<T> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| unreadable(what, s))

@@ -2,7 +2,7 @@
 use crate::error::{HubError, HubResult};
 use crate::ids::TenantId;
 use crate::store::repo::{ChatRepo, MessageRow, NewMessageRow, RoomRow};
-use crate::store::sql::{args, unreadable, Db, Row};
+use crate::store::sql::{args, pos, unreadable, Db, Row};
 use tally_protocol::*;
 
 fn summary(r: &Row) -> HubResult<UserSummary> {
@@ -198,7 +198,7 @@ impl<D: Db> ChatRepo for D {
     fn message_ids_before(&mut self, room: RoomId, before: u64, limit: u32) -> HubResult<Vec<MessageId>> {
         self.column(
             "SELECT id FROM messages WHERE room_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
-            args![room, before.min(i64::MAX as u64) as i64, i64::from(limit)],
+            args![room, pos(before), i64::from(limit)],
         )
     }
 

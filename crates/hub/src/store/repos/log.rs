@@ -7,13 +7,8 @@ use crate::error::HubResult;
 use crate::ids::TenantId;
 use crate::position::Head;
 use crate::store::repo::LogRepo;
-use crate::store::sql::{args, Db, Dialect};
+use crate::store::sql::{args, pos, Db, Dialect};
 use tally_protocol::{Channel, Millis};
-
-/// Positions are u64 in the protocol and BIGINT in storage; one past `i64::MAX` is never stored.
-fn pos(seq: u64) -> i64 {
-    seq.min(i64::MAX as u64) as i64
-}
 
 impl<D: Db> LogRepo for D {
     fn channel_head(&mut self, tenant: TenantId, channel: &Channel) -> HubResult<Option<Head>> {
