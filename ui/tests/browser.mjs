@@ -1046,6 +1046,42 @@ test("typing stays under a frame with 5,000 messages loaded: chat composer and g
   await done();
 });
 
+test("History's search typed key by key: rows are never blanked, the charts are updated in place, no long task", async () => {
+  const { page, done } = await open({ rows: 5000 }, { viewport: { width: 1100, height: 760 } });
+  await page.click(tid("nav-history"));
+  await page.locator(`${tid("history-table")} .row.filled`).first().waitFor();
+  await page.locator(`${tid("balance-chart")} canvas`).waitFor();
+  await page.locator(`${tid("spend-chart")} canvas`).waitFor();
+  await page.evaluate(() => {
+    // The charts' canvases, marked: a chart built again has a new one.
+    for (const c of document.querySelectorAll(".chart canvas")) c.dataset.first = "1";
+    window.__blank = 0;
+    window.__long = [];
+    const table = document.querySelector('[data-testid="history-table"]');
+    new MutationObserver(() => {
+      if (table.querySelector(".row:not(.filled)") && !document.querySelector('[data-testid="history-empty"]')) window.__blank++;
+    }).observe(table, { subtree: true, childList: true, attributes: true, attributeFilter: ["class"] });
+    new PerformanceObserver((l) => window.__long.push(...l.getEntries().map((e) => Math.round(e.duration)))).observe({ type: "longtask" });
+  });
+  await page.click(tid("history-search"));
+  for (const ch of "concert tickets") {
+    await page.keyboard.type(ch);
+    await page.waitForTimeout(300); // the filter applies 250 ms after a key: each key's result is drawn
+  }
+  await until(async () => (await page.locator(tid("history-search")).inputValue()) === "concert tickets", "typed");
+  const r = await page.evaluate(() => ({
+    blank: window.__blank,
+    long: window.__long,
+    rebuilt: [...document.querySelectorAll(".chart canvas")].filter((c) => !c.dataset.first).length,
+  }));
+  console.log(`    (History's search, 15 keys over 5,000 rows: long tasks ${JSON.stringify(r.long)})`);
+  eq(r.blank, 0, "the table never showed placeholder rows between keys");
+  eq(r.rebuilt, 0, "the charts were given new data, not built again");
+  // A generous bound so CI noise does not flake (the real WebView's figures: tests/e2e_typing.rs).
+  ok(r.long.every((d) => d < 150), `a long task while typing: ${r.long.join(", ")} ms`);
+  await done();
+});
+
 test("chat composer grows with its text up to 160 px and back (field-sizing, and the contained mirror without it)", async () => {
   for (const fallback of [false, true]) {
     const { page, done } = await open();

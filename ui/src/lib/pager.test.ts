@@ -109,6 +109,29 @@ describe("TxPager", () => {
     expect(changes).toBeGreaterThan(2);
   });
 
+  it("a new filter keeps the rows shown until its first page replaces them (no placeholders between keys)", async () => {
+    let all = rows(500);
+    let release: () => void = () => {};
+    const fetch = vi.fn(async (cursor: TxCursor | null, limit: number): Promise<TxPage> => {
+      if (all.length < 500) await new Promise<void>((r) => (release = r)); // the filtered query takes a while
+      const page = all.slice(0, limit);
+      return { rows: page, next: null, total: cursor ? 0 : all.length };
+    });
+    const p = new TxPager(fetch, () => {}, { pageSize: 100 });
+    p.request(0, 20);
+    await drain(p);
+    all = all.filter((r) => r.tx.memo.endsWith("7"));
+    p.reset();
+    await settle();
+    expect(p.row(0)?.tx.memo).toBe("row 0"); // still the old rows while the new query runs
+    expect(p.ready).toBe(false);
+    release();
+    await drain(p);
+    expect(p.row(0)?.tx.memo).toBe("row 7");
+    expect(p.total).toBe(50);
+    expect(p.row(60)).toBeUndefined(); // nothing of the old list past the new one's end
+  });
+
   it("deep in the list, refresh keeps rows in place and counts new ones above", async () => {
     const all = rows(2_000);
     const { fetch } = source(all);

@@ -69,11 +69,15 @@ export class TxPager {
     void this.pump();
   }
 
-  /** Forget everything (new filter). */
+  /**
+   * A new filter: forget the pages, cursors and total, but keep showing the rows on screen until the new
+   * first page replaces them (a search typed key by key draws each result once, never placeholders first).
+   */
   reset(): void {
     this.gen++;
-    this.pages.clear();
     this.stale.clear();
+    for (const [k, v] of this.pages) this.stale.set(k, v);
+    this.pages.clear();
     this.cursors = new Map([[0, null]]);
     this.empty.clear();
     this.ready = false;
