@@ -14,6 +14,19 @@ fn err(e: tally_client::Error) -> CommandError {
 fn invalid(msg: &str) -> CommandError {
     CommandError::local(LocalErrorCode::InvalidInput, msg)
 }
+/// Runs a read of the cache on the blocking pool. Over a large cache a read can take hundreds of
+/// milliseconds (a filtered page's exact count over a million rows); on the async runtime it would hold
+/// one of its workers, which the socket task and every other command share.
+async fn read<T: Send + 'static>(
+    engine: &Engn<'_>,
+    f: impl FnOnce(&Engine) -> Result<T, tally_client::Error> + Send + 'static,
+) -> R<T> {
+    let engine = Arc::clone(engine.inner());
+    match tauri::async_runtime::spawn_blocking(move || f(&engine)).await {
+        Ok(r) => r.map_err(err),
+        Err(_) => Err(CommandError::local(LocalErrorCode::Storage, "the read of the cache stopped")),
+    }
+}
 fn limit(n: u32, max: u32) -> R<u32> {
     if n == 0 || n > max {
         return Err(invalid(&format!("limit must be 1-{max}")));
@@ -129,23 +142,24 @@ pub async fn reconnect_now(engine: Engn<'_>) -> R<()> {
 }
 #[tauri::command(rename_all = "snake_case")]
 pub async fn balances(engine: Engn<'_>) -> R<Vec<BalanceView>> {
-    engine.balances().map_err(err)
+    read(&engine, |e| e.balances()).await
 }
 #[tauri::command(rename_all = "snake_case")]
 pub async fn transactions(engine: Engn<'_>, filter: TxFilter, cursor: Option<TxCursor>, limit: u32) -> R<TxPage> {
-    engine.transactions(&filter, cursor.as_ref(), self::limit(limit, 500)?).map_err(err)
+    let limit = self::limit(limit, 500)?;
+    read(&engine, move |e| e.transactions(&filter, cursor.as_ref(), limit)).await
 }
 #[tauri::command(rename_all = "snake_case")]
 pub async fn balance_history(engine: Engn<'_>, currency: String, filter: TxFilter) -> R<Vec<BalancePoint>> {
-    engine.balance_history(&currency, &filter).map_err(err)
+    read(&engine, move |e| e.balance_history(&currency, &filter)).await
 }
 #[tauri::command(rename_all = "snake_case")]
 pub async fn spending_by_counterparty(engine: Engn<'_>, filter: TxFilter) -> R<Vec<CounterpartySpend>> {
-    engine.spending_by_counterparty(&filter).map_err(err)
+    read(&engine, move |e| e.spending_by_counterparty(&filter)).await
 }
 #[tauri::command(rename_all = "snake_case")]
 pub async fn export_csv(engine: Engn<'_>, filter: TxFilter) -> R<String> {
-    engine.export_csv(&filter).map_err(err)
+    read(&engine, move |e| e.export_csv(&filter)).await
 }
 #[tauri::command(rename_all = "snake_case")]
 pub async fn transfers_open(engine: Engn<'_>) -> R<Vec<TransferView>> {
@@ -231,7 +245,7 @@ pub async fn search(engine: Engn<'_>, query: String) -> R<SearchResults> {
     if query.len() > 200 {
         return Err(invalid("search text is too long"));
     }
-    engine.search(&query).map_err(err)
+    read(&engine, move |e| e.search(&query)).await
 }
 #[tauri::command(rename_all = "snake_case")]
 pub async fn set_presence(engine: Engn<'_>, status: PresenceStatus) -> R<()> {
@@ -272,7 +286,7 @@ pub async fn save_history_csv<Rt: tauri::Runtime>(
 ) -> R<Option<String>> {
     use tauri::Manager;
     use tauri_plugin_dialog::DialogExt;
-    let csv = engine.export_csv(&filter).map_err(err)?;
+    let csv = read(&engine, move |e| e.export_csv(&filter)).await?;
     let name = format!(
         "tally-history-{}.csv",
         tally_client::store::queries::iso8601(tally_client::store::now_ms()).get(..10).unwrap_or("export")

@@ -1082,6 +1082,34 @@ test("History's search typed key by key: rows are never blanked, the charts are 
   await done();
 });
 
+test("History over a slow cache (reads taking 700 ms, as over a million rows): a search typed key by key never queues a read per key, and ends on the last key's rows", async () => {
+  const { page, fake, done } = await open({ rows: 5000, historyLagMs: 700 }, { viewport: { width: 1100, height: 760 } });
+  await page.click(tid("nav-history"));
+  await page.locator(`${tid("history-table")} .row.filled`).first().waitFor();
+  await page.locator(`${tid("spend-chart")} canvas`).waitFor();
+  await until(async () => (await fake(() => Object.values(window.__tallyFake.inFlight).every((n) => n === 0))), "the first reads answered");
+  const before = await fake(() => window.__tallyFake.calls.filter((c) => c.cmd.endsWith("balance_history")).length);
+  await fake(() => (window.__tallyFake.maxInFlight = {}));
+  await page.click(tid("history-search"));
+  for (const ch of "concert tickets") {
+    await page.keyboard.type(ch);
+    await page.waitForTimeout(300);
+  }
+  await until(
+    async () => (await page.locator(`${tid("history-table")} .row.filled`).first().innerText()).includes("Concert tickets") && (await fake(() => Object.values(window.__tallyFake.inFlight).every((n) => n === 0))),
+    "the last key's rows shown and nothing left on its way",
+    10_000,
+  );
+  const f = await fake(() => ({ max: window.__tallyFake.maxInFlight, calls: window.__tallyFake.calls.map((c) => c.cmd) }));
+  console.log(`    (most reads on their way at once while typing: ${JSON.stringify(f.max)})`);
+  eq(f.calls.filter((c) => c.endsWith("balance_history")).length, before, "the balance line (currency and dates only) was not read again for a search");
+  ok((f.max.spending_by_counterparty ?? 0) <= 1, `spending reads queued: ${f.max.spending_by_counterparty}`);
+  ok((f.max.transactions ?? 0) <= 1, `page reads queued: ${f.max.transactions}`);
+  const rows = await page.locator(`${tid("history-table")} .row.filled`).allInnerTexts();
+  ok(rows.length > 0 && rows.every((r) => r.includes("Concert tickets")), "every row shown matches the whole search");
+  await done();
+});
+
 test("chat composer grows with its text up to 160 px and back (field-sizing, and the contained mirror without it)", async () => {
   for (const fallback of [false, true]) {
     const { page, done } = await open();

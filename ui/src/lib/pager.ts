@@ -194,7 +194,13 @@ export class TxPager {
     let q = p;
     while (!this.cursors.has(q)) q--;
     const limit = q === p ? ps : Math.min((p - q + 1) * ps, this.jumpLimit);
-    const res = await this.fetchPage(this.cursors.get(q) ?? null, limit);
+    let res: TxPage;
+    try {
+      res = await this.fetchPage(this.cursors.get(q) ?? null, limit);
+    } catch (e) {
+      if (gen !== this.gen) return; // an older filter's read: its failure is not this list's
+      throw e;
+    }
     if (gen !== this.gen) return;
     // Only the first page carries the total (the engine counts once, not per page: 0 after a cursor).
     if (!this.cursors.get(q)) this.total = res.total;

@@ -67,6 +67,9 @@ export interface FakeConfig {
   twoFactor?: string[];
   /** `conn_state` answers this much later than asked (default 0). */
   connStateLagMs?: number;
+  /** History's reads (`transactions`, `balance_history`, `spending_by_counterparty`) answer this much later,
+   * as over a million cached rows (default 0); `inFlight`/`maxInFlight` count them per command. */
+  historyLagMs?: number;
   /** Servers that do not answer (as `https://unreachable.example` never does). */
   unreachable?: string[];
   /** The signed-in session's server requires two-factor and the account has none (found by `two_factor_status`). */
@@ -136,6 +139,9 @@ export class FakeBackend {
   prefs: Prefs = { muted_kinds: [], quiet_hours: null, transfer_expiry_secs: 300, theme: "system", keep_chat_history: true, keep_running: true };
   loginItem = false;
   connStateLagMs = 0;
+  historyLagMs = 0;
+  inFlight: Record<string, number> = {};
+  maxInFlight: Record<string, number> = {};
   /** What the update feed offers, and what installing does ("bad_signature": refused as the plugin refuses). */
   update: UpdateCheck = { current: "0.1.0", available: null };
   updateOutcome: "installed" | "bad_signature" = "installed";
@@ -201,6 +207,7 @@ export class FakeBackend {
     for (const u of cfg.twoFactor ?? []) this.accounts.enableTwoFactor(u);
     for (const s of cfg.unreachable ?? []) this.accounts.unreachable.add(s);
     this.connStateLagMs = cfg.connStateLagMs ?? 0;
+    this.historyLagMs = cfg.historyLagMs ?? 0;
     this.session =
       cfg.signedIn === false
         ? null
@@ -954,6 +961,19 @@ export class FakeBackend {
     this.changed({ topic: "session" });
   }
 
+  /** A history read's answer, `historyLagMs` later, counted while it is on its way. */
+  private lagged<T>(name: string, value: T): T | Promise<T> {
+    if (!this.historyLagMs) return value;
+    this.inFlight[name] = (this.inFlight[name] ?? 0) + 1;
+    this.maxInFlight[name] = Math.max(this.maxInFlight[name] ?? 0, this.inFlight[name]);
+    return new Promise((r) =>
+      setTimeout(() => {
+        this.inFlight[name]--;
+        r(value);
+      }, this.historyLagMs),
+    );
+  }
+
   // ---------- the command table ----------
 
   handle(cmd: string, args: Record<string, unknown> = {}): unknown {
@@ -1031,11 +1051,11 @@ export class FakeBackend {
       case "balances":
         return this.balances();
       case "transactions":
-        return this.transactions(a.filter as TxFilter, a.cursor as TxCursor | null, a.limit as number);
+        return this.lagged(name, this.transactions(a.filter as TxFilter, a.cursor as TxCursor | null, a.limit as number));
       case "balance_history":
-        return this.balanceHistory(a.currency as string, a.filter as TxFilter);
+        return this.lagged(name, this.balanceHistory(a.currency as string, a.filter as TxFilter));
       case "spending_by_counterparty":
-        return this.spending(a.filter as TxFilter);
+        return this.lagged(name, this.spending(a.filter as TxFilter));
       case "save_history_csv":
         this.savedCsv = this.csv(a.filter as TxFilter);
         return "/home/test/Downloads/tally-history.csv";
