@@ -32,6 +32,8 @@ pub const COMMANDS: &[&str] = &[
     "send_money",
     "rooms",
     "create_room",
+    "invite_member",
+    "leave_room",
     "messages",
     "send_message",
     "edit_message",

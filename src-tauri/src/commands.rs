@@ -182,6 +182,14 @@ pub async fn create_room(engine: Engn<'_>, kind: RoomKind, name: String, members
     engine.create_room(kind, &name, members).await.map_err(err)
 }
 #[tauri::command(rename_all = "snake_case")]
+pub async fn invite_member(engine: Engn<'_>, room: RoomId, username: String) -> R<RoomView> {
+    engine.invite_member(room, &username).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn leave_room(engine: Engn<'_>, room: RoomId) -> R<()> {
+    engine.leave_room(room).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
 pub async fn messages(engine: Engn<'_>, room: RoomId, before_seq: Option<u64>, limit: u32) -> R<Vec<MessageView>> {
     engine.messages(room, before_seq, self::limit(limit, 200)?).await.map_err(err)
 }

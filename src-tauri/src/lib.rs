@@ -60,6 +60,8 @@ pub fn commands_plugin<R: Runtime>() -> TauriPlugin<R> {
         send_money,
         rooms,
         create_room,
+        invite_member,
+        leave_room,
         messages,
         send_message,
         edit_message,

@@ -1326,6 +1326,41 @@ test("chat opens the room open last time, also after a restart", async () => {
   await done();
 });
 
+test("chat: a group's people — add someone, refused offline with a reason, leave with a confirm (Cancel focused)", async () => {
+  const { page, fake, done } = await open();
+  await page.click(tid("nav-chat"));
+  await page.click(`${tid("room-item")}[data-room="8"]`);
+  await page.locator(tid("room-title"), { hasText: "Flatmates" }).waitFor();
+  await page.click(tid("room-members"));
+  const dialog = page.locator(tid("members-dialog"));
+  await dialog.waitFor();
+  eq((await dialog.locator(tid("member")).evaluateAll((els) => els.map((e) => e.dataset.username))).join(","), "alice,bob,carol", "members, me first");
+  eq(await dialog.locator(tid("member-pick")).count(), 2, "dave and erin can be added");
+  eq(await page.locator(tid("members-add")).isDisabled(), true, "nothing picked: Add is off");
+  // Offline: the hub is needed; nothing is added and the dialog says why.
+  await fake(() => window.__tallyFake.setConn({ state: "offline", since: Date.now() }));
+  await dialog.locator(`${tid("member-pick")}[value="dave"]`).check();
+  await page.click(tid("members-add"));
+  await dialog.locator(tid("members-error")).waitFor();
+  ok((await text(page, tid("members-error"))).toLowerCase().includes("offline"), "says offline");
+  await fake(() => window.__tallyFake.setConn({ state: "live", latency_ms: 20 }));
+  await page.click(tid("members-add"));
+  await until(async () => (await dialog.locator(tid("member")).count()) === 4, "dave listed as a member");
+  eq(await dialog.locator(tid("member-pick")).count(), 1, "only erin left to add");
+  ok((await text(page, tid("typing-indicator"))).includes("4"), "the header counts four");
+  eq((await fake(() => window.__tallyFake.calls.filter((c) => c.cmd.endsWith("invite_member")).map((c) => c.args.username))).join(","), "dave,dave", "one refused offline, one sent");
+  await shot(page, "chat-members");
+  // Leave: a confirm whose Cancel has the focus; then the room is out of the list.
+  await page.click(tid("room-leave"));
+  await page.locator(tid("leave-dialog")).waitFor();
+  ok(await page.locator(`${tid("leave-dialog")} button:focus`).evaluate((b) => !b.classList.contains("btn-destructive")), "Cancel has the focus");
+  await page.click(tid("leave-confirm"));
+  await until(async () => (await page.locator(`${tid("room-item")}[data-room="8"]`).count()) === 0, "Flatmates left the list");
+  eq(await page.locator(tid("leave-dialog")).count(), 0, "the dialogs closed");
+  ok(!(await page.locator(tid("room-title")).allInnerTexts()).includes("Flatmates"), "its pane closed");
+  await done();
+});
+
 test("chat: Delete's confirm is a destructive button, Cancel has the focus", async () => {
   const { page, done } = await open();
   await page.click(tid("nav-chat"));

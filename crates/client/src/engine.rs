@@ -675,6 +675,30 @@ impl Engine {
         }
     }
 
+    /// Adds `username` to the group `room` (any member may; a direct room takes no one). Needs the hub;
+    /// the room as it is now, its members included.
+    pub async fn invite_member(&self, room: RoomId, username: &str) -> Result<RoomView, Error> {
+        let username = username.trim().to_string();
+        if username.is_empty() || username.len() > 64 {
+            return Err(Error::InvalidInput("a username of 1-64 characters".into()));
+        }
+        let r = self.request(move |id| ClientFrame::RoomInvite { id, room, username }).await?;
+        let Some(AckData::Room { room }) = r else { return Err(Error::Network("unexpected answer".into())) };
+        self.store()?.upsert_room(&room)?;
+        self.changed(vec![Change::Rooms, Change::Messages { room: room.id }]);
+        let rooms = self.rooms()?;
+        rooms.into_iter().find(|rv| rv.room.id == room.id).ok_or_else(|| Error::Storage("the room was not kept".into()))
+    }
+
+    /// Leaves `room`. Needs the hub. Its history stays in this cache, out of the room list (the hub's
+    /// `room_left` event on the user's channel says the same on this user's other devices).
+    pub async fn leave_room(&self, room: RoomId) -> Result<(), Error> {
+        self.request(move |id| ClientFrame::RoomLeave { id, room }).await?;
+        self.store()?.mark_room_left(room)?;
+        self.changed(vec![Change::Rooms]);
+        Ok(())
+    }
+
     /// Stops the socket task (app exit).
     pub fn shutdown(&self) {
         if let Some(a) = self.active.lock().unwrap_or_else(|e| e.into_inner()).take() {

@@ -192,6 +192,10 @@ export async function sendMoney(req: SendMoney): Promise<TransferView> {
 export const rooms = () => call<RoomView[]>("rooms");
 export const createRoom = (kind: RoomKind, name: string, members: string[]) =>
   call<RoomView>("create_room", { kind, name, members });
+/** Adds a person to a group (any member may). Needs the hub. */
+export const inviteMember = (room: number, username: string) => call<RoomView>("invite_member", { room, username });
+/** Leaves a room: out of the list, its history kept on this device. Needs the hub. */
+export const leaveRoom = (room: number) => call<null>("leave_room", { room });
 export const messages = (room: number, beforeSeq: number | null, limit: number) =>
   call<MessageView[]>("messages", { room, before_seq: beforeSeq, limit });
 export const sendMessage = (room: number, text: string) => call<MessageView>("send_message", { room, text });

@@ -1089,6 +1089,26 @@ export class FakeBackend {
         this.changed({ topic: "rooms" });
         return structuredClone(this.roomViews().find((r) => r.room.id === id));
       }
+      case "invite_member": {
+        // As the hub: groups only, members only, an active user of the tenant; needs the hub.
+        if (this.conn.state !== "live") throw err("offline", "you're offline");
+        const r = this.rooms.find((x) => x.room.id === a.room);
+        if (!r) throw err("not_found", "room");
+        if (r.room.kind === "direct") throw err("invalid", "direct rooms cannot take more members");
+        const u = byName((a.username as string).trim());
+        if (!u) throw err("not_found", "no such user");
+        if (!r.room.members.some((m) => m.id === u.id)) r.room.members.push(u);
+        this.changed({ topic: "rooms" }, { topic: "messages", room: r.room.id });
+        return structuredClone(this.roomViews().find((x) => x.room.id === r.room.id));
+      }
+      case "leave_room": {
+        if (this.conn.state !== "live") throw err("offline", "you're offline");
+        const i = this.rooms.findIndex((x) => x.room.id === a.room);
+        if (i < 0) throw err("not_found", "room");
+        this.rooms.splice(i, 1);
+        this.changed({ topic: "rooms" });
+        return null;
+      }
       case "messages":
         return this.messages(a.room as number, a.before_seq as number | null, a.limit as number);
       case "send_message":

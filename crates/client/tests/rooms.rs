@@ -1,0 +1,80 @@
+//! Groups from the app (#14, rooms and people): inviting someone into a group and leaving one, through the
+//! engine against a real hub; what each member's cache then shows.
+mod support;
+use support::*;
+use tally_client::view::*;
+use tally_protocol::*;
+
+async fn signed_in(server: &str, name: &str, dir: &std::path::Path) -> App {
+    let app = App::new(dir);
+    app.engine.sign_in(server, name, "pass-word-123", None).await.expect("sign in");
+    app.wait_live().await;
+    app
+}
+
+fn members(app: &App, room: RoomId) -> Vec<String> {
+    let rooms = app.engine.rooms().unwrap();
+    let mut names: Vec<String> = rooms
+        .iter()
+        .find(|rv| rv.room.id == room)
+        .map(|rv| rv.room.members.iter().map(|u| u.username.clone()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+fn listed(app: &App, room: RoomId) -> bool {
+    app.engine.rooms().unwrap().iter().any(|rv| rv.room.id == room)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_invites_someone_into_a_group_and_another_leaves_it() {
+    let hub = Hub::start().await;
+    for name in ["amy", "bea", "cai"] {
+        hub.register(name).await;
+    }
+    let (da, db, dc) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let amy = signed_in(&hub.url(), "amy", da.path()).await;
+    let bea = signed_in(&hub.url(), "bea", db.path()).await;
+    let cai = signed_in(&hub.url(), "cai", dc.path()).await;
+    let room = amy.engine.create_room(RoomKind::Group, "Trip", vec!["bea".into()]).await.unwrap().room.id;
+    bea.until("bea is in the group", |_| listed(&bea, room)).await;
+    assert!(!listed(&cai, room), "cai is not in it yet");
+
+    // bea (a member, not its creator) invites cai.
+    let rv = bea.engine.invite_member(room, " cai ").await.expect("a member invites");
+    let mut names: Vec<String> = rv.room.members.iter().map(|u| u.username.clone()).collect();
+    names.sort();
+    assert_eq!(names, ["amy", "bea", "cai"], "the answer is the room with its new member");
+    cai.until("cai sees the group", |_| listed(&cai, room)).await;
+    amy.until("amy sees three members", |_| members(&amy, room) == ["amy", "bea", "cai"]).await;
+    cai.engine.send_message(room, "hello all").unwrap();
+    amy.until("cai's message reaches amy", |_| cached_texts(&amy, room).iter().any(|m| m == "hello all")).await;
+
+    // What the hub refuses comes back as its error, and nothing changes.
+    let direct = amy.engine.create_room(RoomKind::Direct, "", vec!["bea".into()]).await.unwrap().room.id;
+    let e = amy.engine.invite_member(direct, "cai").await.unwrap_err();
+    assert_eq!(e.code(), CommandErrorCode::Hub(ErrorCode::Invalid), "{e}");
+    let e = amy.engine.invite_member(room, "nobody-here").await.unwrap_err();
+    assert_eq!(e.code(), CommandErrorCode::Hub(ErrorCode::NotFound), "{e}");
+    assert!(amy.engine.invite_member(room, "").await.is_err(), "an empty name is refused before the hub");
+    assert_eq!(members(&amy, room), ["amy", "bea", "cai"]);
+
+    // bea leaves: out of her list at once; the others see two members; she can no longer post there.
+    bea.engine.leave_room(room).await.expect("bea leaves");
+    assert!(!listed(&bea, room), "the room left is out of bea's list at once");
+    amy.until("amy sees bea gone", |_| members(&amy, room) == ["amy", "cai"]).await;
+    cai.until("cai sees bea gone", |_| members(&cai, room) == ["amy", "cai"]).await;
+    let e = bea.engine.invite_member(room, "bea").await.unwrap_err();
+    assert_eq!(e.code(), CommandErrorCode::Hub(ErrorCode::Forbidden), "{e}");
+}
+
+/// The texts of the room's cached messages.
+fn cached_texts(app: &App, room: RoomId) -> Vec<String> {
+    let rt = tokio::runtime::Handle::current();
+    tokio::task::block_in_place(|| rt.block_on(app.engine.messages(room, None, 50)))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| m.message.text)
+        .collect()
+}
