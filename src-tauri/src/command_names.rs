@@ -34,6 +34,8 @@ pub const COMMANDS: &[&str] = &[
     "create_room",
     "invite_member",
     "leave_room",
+    "rename_room",
+    "remove_member",
     "messages",
     "send_message",
     "edit_message",

@@ -190,6 +190,14 @@ pub async fn leave_room(engine: Engn<'_>, room: RoomId) -> R<()> {
     engine.leave_room(room).await.map_err(err)
 }
 #[tauri::command(rename_all = "snake_case")]
+pub async fn rename_room(engine: Engn<'_>, room: RoomId, name: String) -> R<RoomView> {
+    engine.rename_room(room, &name).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn remove_member(engine: Engn<'_>, room: RoomId, username: String) -> R<RoomView> {
+    engine.remove_member(room, &username).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
 pub async fn messages(engine: Engn<'_>, room: RoomId, before_seq: Option<u64>, limit: u32) -> R<Vec<MessageView>> {
     engine.messages(room, before_seq, self::limit(limit, 200)?).await.map_err(err)
 }

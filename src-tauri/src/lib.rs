@@ -62,6 +62,8 @@ pub fn commands_plugin<R: Runtime>() -> TauriPlugin<R> {
         create_room,
         invite_member,
         leave_room,
+        rename_room,
+        remove_member,
         messages,
         send_message,
         edit_message,

@@ -1326,7 +1326,7 @@ test("chat opens the room open last time, also after a restart", async () => {
   await done();
 });
 
-test("chat: a group's people — add someone, refused offline with a reason, leave with a confirm (Cancel focused)", async () => {
+test("chat: a group's people — add someone (refused offline with a reason), the admin renames it and removes someone, a member may not, leave with a confirm (Cancel focused)", async () => {
   const { page, fake, done } = await open();
   await page.click(tid("nav-chat"));
   await page.click(`${tid("room-item")}[data-room="8"]`);
@@ -1349,7 +1349,32 @@ test("chat: a group's people — add someone, refused offline with a reason, lea
   eq(await dialog.locator(tid("member-pick")).count(), 1, "only erin left to add");
   ok((await text(page, tid("typing-indicator"))).includes("4"), "the header counts four");
   eq((await fake(() => window.__tallyFake.calls.filter((c) => c.cmd.endsWith("invite_member")).map((c) => c.args.username))).join(","), "dave,dave", "one refused offline, one sent");
+  // I created it: I am its admin (marked), and I may rename it and remove people.
+  eq(await dialog.locator(`${tid("member")}[data-username="alice"] ${tid("member-admin")}`).count(), 1, "the admin is marked");
+  eq(await dialog.locator(tid("member-remove")).count(), 3, "a Remove for everyone but me");
+  eq(await page.locator(tid("room-rename-save")).isDisabled(), true, "the name unchanged: Save is off");
+  await page.fill(tid("room-rename"), "  Flat 4B  ");
+  await page.click(tid("room-rename-save"));
+  await page.locator(tid("room-title"), { hasText: "Flat 4B" }).waitFor();
+  ok((await page.locator(`${tid("room-item")}[data-room="8"]`).innerText()).includes("Flat 4B"), "the list has the new name");
+  await dialog.locator(`${tid("member")}[data-username="dave"] ${tid("member-remove")}`).click();
+  await page.locator(tid("remove-dialog")).waitFor();
+  ok(await page.locator(`${tid("remove-dialog")} button:focus`).evaluate((b) => !b.classList.contains("btn-destructive")), "Remove's confirm: Cancel has the focus");
+  await page.click(tid("remove-confirm"));
+  await until(async () => (await dialog.locator(tid("member")).count()) === 3, "dave removed");
+  eq(await dialog.locator(`${tid("member-pick")}[value="dave"]`).count(), 1, "dave can be added again");
   await shot(page, "chat-members");
+  // Someone else's admin role: no rename, no Remove.
+  await page.click(`${tid("members-dialog")} [aria-label="Close"]`);
+  await fake(() => {
+    window.__tallyFake.rooms.find((r) => r.room.id === 8).room.admins = [2];
+    window.__tallyFake.changed({ topic: "rooms" });
+  });
+  await page.click(tid("room-members"));
+  await dialog.waitFor();
+  await dialog.locator(`${tid("member")}[data-username="bob"] ${tid("member-admin")}`).waitFor();
+  eq(await dialog.locator(tid("member-remove")).count(), 0, "not an admin: no Remove");
+  eq(await page.locator(tid("room-rename")).count(), 0, "not an admin: no rename");
   // Leave: a confirm whose Cancel has the focus; then the room is out of the list.
   await page.click(tid("room-leave"));
   await page.locator(tid("leave-dialog")).waitFor();

@@ -683,7 +683,29 @@ impl Engine {
             return Err(Error::InvalidInput("a username of 1-64 characters".into()));
         }
         let r = self.request(move |id| ClientFrame::RoomInvite { id, room, username }).await?;
-        let Some(AckData::Room { room }) = r else { return Err(Error::Network("unexpected answer".into())) };
+        self.room_answer(r)
+    }
+
+    /// Renames the group `room` (its admins only, as the hub checks). Needs the hub.
+    pub async fn rename_room(&self, room: RoomId, name: &str) -> Result<RoomView, Error> {
+        let name = name.trim().to_string();
+        if name.is_empty() || name.len() > 80 {
+            return Err(Error::InvalidInput("a group name of 1-80 bytes".into()));
+        }
+        let r = self.request(move |id| ClientFrame::RoomRename { id, room, name }).await?;
+        self.room_answer(r)
+    }
+
+    /// Removes `username` from the group `room` (its admins only, as the hub checks). Needs the hub.
+    pub async fn remove_member(&self, room: RoomId, username: &str) -> Result<RoomView, Error> {
+        let username = username.to_string();
+        let r = self.request(move |id| ClientFrame::RoomRemove { id, room, username }).await?;
+        self.room_answer(r)
+    }
+
+    /// Keeps the room a room request answered with, and gives it back as the room list shows it.
+    fn room_answer(&self, answer: Option<AckData>) -> Result<RoomView, Error> {
+        let Some(AckData::Room { room }) = answer else { return Err(Error::Network("unexpected answer".into())) };
         self.store()?.upsert_room(&room)?;
         self.changed(vec![Change::Rooms, Change::Messages { room: room.id }]);
         let rooms = self.rooms()?;

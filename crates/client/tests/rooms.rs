@@ -60,6 +60,26 @@ async fn a_member_invites_someone_into_a_group_and_another_leaves_it() {
     assert!(amy.engine.invite_member(room, "").await.is_err(), "an empty name is refused before the hub");
     assert_eq!(members(&amy, room), ["amy", "bea", "cai"]);
 
+    // amy created it: she is its admin and may rename it and remove people; bea may do neither.
+    assert_eq!(rv.room.admins, vec![amy.engine.session().unwrap().user.id]);
+    let e = bea.engine.rename_room(room, "Bea's").await.unwrap_err();
+    assert_eq!(e.code(), CommandErrorCode::Hub(ErrorCode::Forbidden), "{e}");
+    let renamed = amy.engine.rename_room(room, " Ski trip ").await.expect("the admin renames");
+    assert_eq!(renamed.room.name, "Ski trip");
+    cai.until("cai sees the new name", |e| {
+        e.rooms().unwrap().iter().any(|r| r.room.id == room && r.room.name == "Ski trip")
+    })
+    .await;
+    assert!(amy.engine.rename_room(room, "   ").await.is_err(), "a blank name is refused before the hub");
+    let e = bea.engine.remove_member(room, "cai").await.unwrap_err();
+    assert_eq!(e.code(), CommandErrorCode::Hub(ErrorCode::Forbidden), "{e}");
+    let after = amy.engine.remove_member(room, "cai").await.expect("the admin removes cai");
+    assert_eq!(after.room.members.len(), 2);
+    cai.until("the group is out of cai's list", |_| !listed(&cai, room)).await;
+    bea.until("bea sees cai gone", |_| members(&bea, room) == ["amy", "bea"]).await;
+    amy.engine.invite_member(room, "cai").await.expect("and back in");
+    cai.until("cai sees the group again", |_| listed(&cai, room)).await;
+
     // bea leaves: out of her list at once; the others see two members; she can no longer post there.
     bea.engine.leave_room(room).await.expect("bea leaves");
     assert!(!listed(&bea, room), "the room left is out of bea's list at once");

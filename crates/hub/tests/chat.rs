@@ -132,6 +132,76 @@ async fn rooms_are_private_to_members_and_tenants_are_isolated() {
     assert!(matches!(f, ServerFrame::Unsubscribed { code: ErrorCode::ForbiddenChannel, .. }));
 }
 
+fn room_in(ack: Option<AckData>) -> Room {
+    match ack {
+        Some(AckData::Room { room }) => room,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_groups_admins_rename_it_and_remove_members_and_one_takes_over_when_the_last_leaves() {
+    let hub = TestHub::start().await;
+    let (a, b, c, mut ca, mut cb, room) = room_of_three(&hub).await;
+    assert_eq!(room.admins, vec![a.user.id], "the creator is the group's admin");
+    ca.request(|id| ClientFrame::RoomInvite { id, room: room.id, username: "cyd".into() }).await.unwrap();
+    let mut cc = hub.connect(&c).await;
+    cc.subscribe(Channel::Room(room.id), None).await.unwrap();
+
+    // A member who is not an admin may do neither; a direct room has no admins.
+    let e = cb.request(|id| ClientFrame::RoomRename { id, room: room.id, name: "Bea's".into() }).await.unwrap_err();
+    assert_eq!(e.0, ErrorCode::Forbidden);
+    let e = cb.request(|id| ClientFrame::RoomRemove { id, room: room.id, username: "cyd".into() }).await.unwrap_err();
+    assert_eq!(e.0, ErrorCode::Forbidden);
+    let direct = room_in(
+        ca.request(|id| ClientFrame::RoomCreate {
+            id,
+            kind: RoomKind::Direct,
+            name: String::new(),
+            members: vec!["bea".into()],
+        })
+        .await
+        .unwrap(),
+    );
+    assert!(direct.admins.is_empty());
+    let e = ca.request(|id| ClientFrame::RoomRename { id, room: direct.id, name: "x".into() }).await.unwrap_err();
+    assert_eq!(e.0, ErrorCode::Invalid);
+
+    // The admin renames it: the answer and every member's user channel carry the new name.
+    cb.subscribe(Channel::User(b.user.id), None).await.unwrap();
+    let e = ca.request(|id| ClientFrame::RoomRename { id, room: room.id, name: "  ".into() }).await.unwrap_err();
+    assert_eq!(e.0, ErrorCode::Invalid, "a blank name");
+    let renamed = room_in(
+        ca.request(|id| ClientFrame::RoomRename { id, room: room.id, name: " Ski trip ".into() }).await.unwrap(),
+    );
+    assert_eq!(renamed.name, "Ski trip");
+    cb.wait_for("room_joined with the new name", |f| {
+        matches!(f, ServerFrame::Event(e) if matches!(&e.data, EventData::RoomJoined { room: r } if r.name == "Ski trip"))
+    })
+    .await;
+
+    // The admin removes cyd: cyd's subscription ends, the room hears of it, cyd can no longer post.
+    let e = ca.request(|id| ClientFrame::RoomRemove { id, room: room.id, username: "amy".into() }).await.unwrap_err();
+    assert_eq!(e.0, ErrorCode::Invalid, "an admin leaves with room_leave, not by removing herself");
+    let e =
+        ca.request(|id| ClientFrame::RoomRemove { id, room: room.id, username: "nobody".into() }).await.unwrap_err();
+    assert_eq!(e.0, ErrorCode::NotFound);
+    let after =
+        room_in(ca.request(|id| ClientFrame::RoomRemove { id, room: room.id, username: "cyd".into() }).await.unwrap());
+    assert_eq!(after.members.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["amy", "bea"]);
+    let f = cc.wait_for("unsubscribed", |f| matches!(f, ServerFrame::Unsubscribed { .. })).await;
+    assert!(matches!(f, ServerFrame::Unsubscribed { code: ErrorCode::ForbiddenChannel, .. }));
+    assert_eq!(cc.request(send(room.id, "late", "still here?")).await.unwrap_err().0, ErrorCode::Forbidden);
+
+    // The last admin leaves: bea, the longest-standing member left, becomes admin and may rename it.
+    ca.request(|id| ClientFrame::RoomLeave { id, room: room.id }).await.unwrap();
+    cb.wait_for("room_joined with bea as admin", |f| {
+        matches!(f, ServerFrame::Event(e) if matches!(&e.data, EventData::RoomJoined { room: r } if r.admins == vec![b.user.id]))
+    })
+    .await;
+    cb.request(|id| ClientFrame::RoomRename { id, room: room.id, name: "Bea's trip".into() }).await.unwrap();
+}
+
 #[tokio::test]
 async fn mentions_notify_and_typing_expires() {
     let hub = TestHub::start().await;

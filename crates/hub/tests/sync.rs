@@ -210,7 +210,9 @@ async fn a_database_of_the_previous_release_is_migrated_in_place() {
                VALUES (1, 1, 'deposit', 'in', 500, 'USD', 500, 'from 2025', 'completed', 1700000000000);
              INSERT INTO accounts (user_id, currency, tenant_id, available, updated_at) VALUES (1, 'USD', 1, 500, 1);
              INSERT INTO postings (tenant_id, entry, account_user, currency, amount, created_at)
-               VALUES (1, 'dep:x', 0, 'USD', -500, 1), (1, 'dep:x', 1, 'USD', 500, 1);",
+               VALUES (1, 'dep:x', 0, 'USD', -500, 1), (1, 'dep:x', 1, 'USD', 500, 1);
+             INSERT INTO rooms (id, tenant_id, kind, name, created_at) VALUES (1, 1, 'group', 'Old group', 1);
+             INSERT INTO room_members (room_id, user_id, joined_at) VALUES (1, 1, 1), (1, 2, 9);",
         )
         .unwrap();
     }
@@ -220,13 +222,17 @@ async fn a_database_of_the_previous_release_is_migrated_in_place() {
     std::fs::set_permissions(dir.path().join("hub.db"), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let mut hub = TestHub::start_sqlite_with(|c| c.data_dir = dir.path().to_path_buf()).await;
     // Read what the running hub left on disk (WAL lets a second reader in).
-    let (version, updated): (i64, i64) = {
+    let (version, updated, admins): (i64, i64, String) = {
         let c = rusqlite::Connection::open(dir.path().join("hub.db")).unwrap();
         let v = c.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         let u = c.query_row("SELECT updated_at FROM transactions WHERE user_id = 1", [], |r| r.get(0)).unwrap();
-        (v, u)
+        let a = c
+            .query_row("SELECT group_concat(user_id) FROM room_members WHERE role = 'admin'", [], |r| r.get(0))
+            .unwrap();
+        (v, u, a)
     };
     assert_eq!((version, updated), (tally_hub::store::SCHEMA_VERSION, 1_700_000_000_000));
+    assert_eq!(admins, "1", "a group from before roles: its founding member is its admin, the later one is not");
     // The old row is in the changes feed; the hub keeps working on the migrated file.
     let token = hub.admin_post("/v1/admin/tokens", json!({"usernames": ["old"]})).await.1;
     let access =

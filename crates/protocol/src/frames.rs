@@ -173,6 +173,22 @@ pub enum ClientFrame {
         #[ts(type = "number")]
         room: RoomId,
     },
+    /// Renames a group (its admins only).
+    RoomRename {
+        #[ts(type = "number")]
+        id: ReqId,
+        #[ts(type = "number")]
+        room: RoomId,
+        name: String,
+    },
+    /// Removes a member from a group (its admins only; to leave, `room_leave`).
+    RoomRemove {
+        #[ts(type = "number")]
+        id: ReqId,
+        #[ts(type = "number")]
+        room: RoomId,
+        username: String,
+    },
     /// Post a message. `client_msg_id` makes it idempotent: a resend returns the stored message.
     MessageSend {
         #[ts(type = "number")]
@@ -260,6 +276,8 @@ impl ClientFrame {
             | RoomCreate { id, .. }
             | RoomInvite { id, .. }
             | RoomLeave { id, .. }
+            | RoomRename { id, .. }
+            | RoomRemove { id, .. }
             | MessageSend { id, .. }
             | MessageEdit { id, .. }
             | MessageDelete { id, .. }
@@ -288,6 +306,8 @@ impl ClientFrame {
             RoomCreate { .. } => "room_create",
             RoomInvite { .. } => "room_invite",
             RoomLeave { .. } => "room_leave",
+            RoomRename { .. } => "room_rename",
+            RoomRemove { .. } => "room_remove",
             MessageSend { .. } => "message_send",
             MessageEdit { .. } => "message_edit",
             MessageDelete { .. } => "message_delete",
@@ -315,6 +335,8 @@ pub const CLIENT_FRAME_TYPES: &[&str] = &[
     "room_create",
     "room_invite",
     "room_leave",
+    "room_rename",
+    "room_remove",
     "message_send",
     "message_edit",
     "message_delete",

@@ -157,6 +157,11 @@ pub struct Room {
     /// Group name; for direct rooms the other member's display name.
     pub name: String,
     pub members: Vec<UserSummary>,
+    /// A group's admins (who may rename it and remove members): its creator, then whoever the hub makes
+    /// admin when the last one leaves. Empty for a direct room.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(type = "number[]", optional)]
+    pub admins: Vec<UserId>,
     #[ts(type = "number")]
     pub created_at: Millis,
 }

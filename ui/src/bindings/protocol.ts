@@ -98,7 +98,12 @@ export type Room = { id: number, kind: RoomKind,
 /**
  * Group name; for direct rooms the other member's display name.
  */
-name: string, members: Array<UserSummary>, created_at: number, };
+name: string, members: Array<UserSummary>, 
+/**
+ * A group's admins (who may rename it and remove members): its creator, then whoever the hub makes
+ * admin when the last one leaves. Empty for a direct room.
+ */
+admins?: number[], created_at: number, };
 
 export type Reaction = { emoji: string, users: number[], };
 
@@ -184,7 +189,7 @@ name?: string,
 /**
  * Usernames to add besides the creator. Exactly one for a direct room.
  */
-members: Array<string>, } | { "type": "room_invite", id: number, room: number, username: string, } | { "type": "room_leave", id: number, room: number, } | { "type": "message_send", id: number, room: number, client_msg_id: string, text: string, } | { "type": "message_edit", id: number, room: number, message: number, text: string, } | { "type": "message_delete", id: number, room: number, message: number, } | { "type": "react", id: number, room: number, message: number, emoji: string, on: boolean, } | { "type": "read", id: number, room: number, up_to: number, } | { "type": "typing", id: number, room: number, active: boolean, } | { "type": "presence_set", id: number, status: PresenceStatus, } | { "type": "notifications_read", id: number, ids: number[], } | { "type": "notifications_read_all", id: number, };
+members: Array<string>, } | { "type": "room_invite", id: number, room: number, username: string, } | { "type": "room_leave", id: number, room: number, } | { "type": "room_rename", id: number, room: number, name: string, } | { "type": "room_remove", id: number, room: number, username: string, } | { "type": "message_send", id: number, room: number, client_msg_id: string, text: string, } | { "type": "message_edit", id: number, room: number, message: number, text: string, } | { "type": "message_delete", id: number, room: number, message: number, } | { "type": "react", id: number, room: number, message: number, emoji: string, on: boolean, } | { "type": "read", id: number, room: number, up_to: number, } | { "type": "typing", id: number, room: number, active: boolean, } | { "type": "presence_set", id: number, status: PresenceStatus, } | { "type": "notifications_read", id: number, ids: number[], } | { "type": "notifications_read_all", id: number, };
 
 export type Welcome = { v: number, session_id: string, user: UserSummary, 
 /**

@@ -196,6 +196,10 @@ export const createRoom = (kind: RoomKind, name: string, members: string[]) =>
 export const inviteMember = (room: number, username: string) => call<RoomView>("invite_member", { room, username });
 /** Leaves a room: out of the list, its history kept on this device. Needs the hub. */
 export const leaveRoom = (room: number) => call<null>("leave_room", { room });
+/** Renames a group (its admins only). Needs the hub. */
+export const renameRoom = (room: number, name: string) => call<RoomView>("rename_room", { room, name });
+/** Removes someone from a group (its admins only). Needs the hub. */
+export const removeMember = (room: number, username: string) => call<RoomView>("remove_member", { room, username });
 export const messages = (room: number, beforeSeq: number | null, limit: number) =>
   call<MessageView[]>("messages", { room, before_seq: beforeSeq, limit });
 export const sendMessage = (room: number, text: string) => call<MessageView>("send_message", { room, text });

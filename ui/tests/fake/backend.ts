@@ -676,7 +676,7 @@ export class FakeBackend {
     const dm2: MessageView[] = [mk(9, 1, carol, "See you at book club!", t - 3 * day)];
     this.rooms = [
       { room: { id: 7, kind: "direct", name: "Bob Brown", members: [alice, bob], created_at: t - 30 * day }, unread: 2, presence: "online", lastSeen: null, typing: [], messages: dm },
-      { room: { id: 8, kind: "group", name: "Flatmates", members: [alice, bob, carol], created_at: t - 60 * day }, unread: 0, presence: null, lastSeen: null, typing: [], messages: group },
+      { room: { id: 8, kind: "group", name: "Flatmates", members: [alice, bob, carol], admins: [alice.id], created_at: t - 60 * day }, unread: 0, presence: null, lastSeen: null, typing: [], messages: group },
       { room: { id: 9, kind: "direct", name: "Carol Chen", members: [alice, carol], created_at: t - 90 * day }, unread: 0, presence: "offline", lastSeen: t - 3 * 3_600_000, typing: [], messages: dm2 },
     ];
   }
@@ -1084,7 +1084,7 @@ export class FakeBackend {
           if (existing) return structuredClone(this.roomViews().find((r) => r.room.id === existing.room.id));
         }
         const id = 20 + this.rooms.length;
-        const room: Room = { id, kind, name: kind === "direct" ? members[0].display_name : (a.name as string), members: [this.me, ...members], created_at: Date.now() };
+        const room: Room = { id, kind, name: kind === "direct" ? members[0].display_name : (a.name as string), members: [this.me, ...members], admins: kind === "group" ? [this.me.id] : [], created_at: Date.now() };
         this.rooms.push({ room, unread: 0, presence: kind === "direct" ? "offline" : null, lastSeen: null, typing: [], messages: [] });
         this.changed({ topic: "rooms" });
         return structuredClone(this.roomViews().find((r) => r.room.id === id));
@@ -1098,6 +1098,28 @@ export class FakeBackend {
         const u = byName((a.username as string).trim());
         if (!u) throw err("not_found", "no such user");
         if (!r.room.members.some((m) => m.id === u.id)) r.room.members.push(u);
+        this.changed({ topic: "rooms" }, { topic: "messages", room: r.room.id });
+        return structuredClone(this.roomViews().find((x) => x.room.id === r.room.id));
+      }
+      case "rename_room":
+      case "remove_member": {
+        // As the hub: a group's admins only; needs the hub.
+        if (this.conn.state !== "live") throw err("offline", "you're offline");
+        const r = this.rooms.find((x) => x.room.id === a.room);
+        if (!r) throw err("not_found", "room");
+        if (r.room.kind === "direct") throw err("invalid", "a direct room has no admins");
+        if (!(r.room.admins ?? []).includes(this.me.id)) throw err("forbidden", "only the group's admins may do this");
+        if (name === "rename_room") {
+          const n = (a.name as string).trim();
+          if (!n || n.length > 80) throw err("invalid", "a group needs a name of 1-80 bytes");
+          r.room.name = n;
+        } else {
+          const gone = r.room.members.find((m) => m.username === a.username);
+          if (!gone) throw err("not_found", "member");
+          if (gone.id === this.me.id) throw err("invalid", "to leave a room, use room_leave");
+          r.room.members = r.room.members.filter((m) => m.id !== gone.id);
+          r.room.admins = (r.room.admins ?? []).filter((id) => id !== gone.id);
+        }
         this.changed({ topic: "rooms" }, { topic: "messages", room: r.room.id });
         return structuredClone(this.roomViews().find((x) => x.room.id === r.room.id));
       }

@@ -22,7 +22,11 @@ pub fn room(tx: &mut dyn Tx, tenant: TenantId, id: RoomId, viewer: UserId) -> Hu
         RoomKind::Direct => members.iter().find(|m| m.id != viewer).map(|m| m.display_name.clone()).unwrap_or(row.name),
         RoomKind::Group => row.name,
     };
-    Ok(Some(Room { id, kind: row.kind, name, members, created_at: row.created_at }))
+    let admins = match row.kind {
+        RoomKind::Direct => vec![],
+        RoomKind::Group => tx.room_admins(id)?,
+    };
+    Ok(Some(Room { id, kind: row.kind, name, members, admins, created_at: row.created_at }))
 }
 
 pub fn rooms_of(tx: &mut dyn Tx, tenant: TenantId, user: UserId) -> HubResult<Vec<Room>> {
@@ -121,6 +125,9 @@ pub fn create_room(
         RoomKind::Group => tx.insert_room(tenant, RoomKind::Group, group_name(name)?, None, now)?,
     };
     add_member(tx, emits, tenant, room_id, creator)?;
+    if kind == RoomKind::Group {
+        tx.set_admin(room_id, creator.id, true)?;
+    }
     for o in &others {
         add_member(tx, emits, tenant, room_id, o)?;
     }
@@ -189,7 +196,8 @@ pub fn invite(
     room(tx, tenant, room_id, by.id)?.ok_or_else(|| HubError::not_found("room"))
 }
 
-/// Leaves a room (the caller then ends the user's subscriptions to it).
+/// Leaves a room (the caller then ends the user's subscriptions to it). A group whose last admin leaves
+/// gets its longest-standing member as admin, so someone can still manage it.
 pub fn leave(
     tx: &mut dyn Tx,
     emits: &mut Emits,
@@ -198,9 +206,80 @@ pub fn leave(
     room_id: RoomId,
 ) -> HubResult<()> {
     require_member(tx, tenant, room_id, user.id)?;
+    drop_member(tx, emits, tenant, room_id, user)?;
+    let is_group = tx.room_row(tenant, room_id)?.is_some_and(|r| r.kind == RoomKind::Group);
+    if is_group && tx.room_admins(room_id)?.is_empty() {
+        if let Some(next) = tx.member_ids_by_joining(room_id)?.first().copied() {
+            tx.set_admin(room_id, next, true)?;
+            let all = tx.member_ids(room_id)?;
+            announce_room(tx, emits, tenant, room_id, &all)?;
+        }
+    }
+    Ok(())
+}
+
+/// Takes `user` out of the room: a `member` event on the room, `room_left` on the user's channel.
+fn drop_member(
+    tx: &mut dyn Tx,
+    emits: &mut Emits,
+    tenant: TenantId,
+    room_id: RoomId,
+    user: &UserSummary,
+) -> HubResult<()> {
     tx.delete_member(room_id, user.id)?;
     let left = EventData::Member { user: user.clone(), change: MemberChange::Left };
     log::append(tx, emits, tenant, Channel::Room(room_id), left)?;
     log::append(tx, emits, tenant, Channel::User(user.id), EventData::RoomLeft { room: room_id })?;
     Ok(())
+}
+
+/// A group `by` is an admin of: `invalid` for a direct room, `forbidden` for a member who is not an admin.
+fn require_admin(tx: &mut dyn Tx, tenant: TenantId, room_id: RoomId, by: UserId) -> HubResult<()> {
+    require_member(tx, tenant, room_id, by)?;
+    let row = tx.room_row(tenant, room_id)?.ok_or_else(|| HubError::not_found("room"))?;
+    if row.kind == RoomKind::Direct {
+        return Err(HubError::invalid("a direct room has no admins"));
+    }
+    if !tx.room_admins(room_id)?.contains(&by) {
+        return Err(HubError::forbidden("only the group's admins may do this"));
+    }
+    Ok(())
+}
+
+/// Renames a group (its admins only); every member hears of it through `room_joined`.
+pub fn rename(
+    tx: &mut dyn Tx,
+    emits: &mut Emits,
+    tenant: TenantId,
+    by: &UserSummary,
+    room_id: RoomId,
+    name: &str,
+) -> HubResult<Room> {
+    require_admin(tx, tenant, room_id, by.id)?;
+    tx.rename_room(room_id, group_name(name)?)?;
+    let all = tx.member_ids(room_id)?;
+    announce_room(tx, emits, tenant, room_id, &all)?;
+    room(tx, tenant, room_id, by.id)?.ok_or_else(|| HubError::not_found("room"))
+}
+
+/// Removes `username` from a group (its admins only; one leaves with `leave`). Returns the room as it is
+/// now and who was removed (the caller ends their subscriptions to it).
+pub fn remove(
+    tx: &mut dyn Tx,
+    emits: &mut Emits,
+    tenant: TenantId,
+    by: &UserSummary,
+    room_id: RoomId,
+    username: &str,
+) -> HubResult<(Room, UserId)> {
+    require_admin(tx, tenant, room_id, by.id)?;
+    let gone = tx.member_named(room_id, username)?.ok_or_else(|| HubError::not_found("member"))?;
+    if gone.id == by.id {
+        return Err(HubError::invalid("to leave a room, use room_leave"));
+    }
+    drop_member(tx, emits, tenant, room_id, &gone)?;
+    let all = tx.member_ids(room_id)?;
+    announce_room(tx, emits, tenant, room_id, &all)?;
+    let r = room(tx, tenant, room_id, by.id)?.ok_or_else(|| HubError::not_found("room"))?;
+    Ok((r, gone.id))
 }

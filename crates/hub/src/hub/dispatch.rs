@@ -66,6 +66,8 @@ impl Hub {
             F::RoomCreate { .. }
             | F::RoomInvite { .. }
             | F::RoomLeave { .. }
+            | F::RoomRename { .. }
+            | F::RoomRemove { .. }
             | F::MessageSend { .. }
             | F::MessageEdit { .. }
             | F::MessageDelete { .. }
@@ -163,6 +165,12 @@ impl Hub {
         }
     }
 
+    /// Ends `user`'s subscriptions to a room they are no longer in (left or removed).
+    fn kick_from_room(&self, tenant: TenantId, room: RoomId, user: UserId) {
+        self.fanout.kick(tenant, Channel::Room(room), user, ErrorCode::ForbiddenChannel);
+        self.fanout.kick(tenant, Channel::PresenceRoom(room), user, ErrorCode::ForbiddenChannel);
+    }
+
     /// Rooms, messages, reactions, receipts and typing.
     async fn chat_frame(&self, conn: &Arc<Conn>, frame: ClientFrame) -> HubResult<Reply> {
         let tenant = conn.tenant;
@@ -181,9 +189,17 @@ impl Hub {
             }
             F::RoomLeave { room, .. } => {
                 self.store.write(move |c, e| chat::leave(c, e, tenant, &me, room)).await?;
-                self.fanout.kick(tenant, Channel::Room(room), uid, ErrorCode::ForbiddenChannel);
-                self.fanout.kick(tenant, Channel::PresenceRoom(room), uid, ErrorCode::ForbiddenChannel);
+                self.kick_from_room(tenant, room, uid);
                 Reply::Ack(None)
+            }
+            F::RoomRename { room, name, .. } => {
+                let room = self.store.write(move |c, e| chat::rename(c, e, tenant, &me, room, &name)).await?;
+                Reply::ack(AckData::Room { room })
+            }
+            F::RoomRemove { room, username, .. } => {
+                let (r, gone) = self.store.write(move |c, e| chat::remove(c, e, tenant, &me, room, &username)).await?;
+                self.kick_from_room(tenant, room, gone);
+                Reply::ack(AckData::Room { room: r })
             }
             F::MessageSend { room, client_msg_id, text, .. } => {
                 let message =
@@ -262,6 +278,8 @@ fn reaches_others(frame: &ClientFrame) -> bool {
         F::TransferCreate { .. }
             | F::RoomCreate { .. }
             | F::RoomInvite { .. }
+            | F::RoomRename { .. }
+            | F::RoomRemove { .. }
             | F::MessageSend { .. }
             | F::MessageEdit { .. }
             | F::React { .. }

@@ -201,6 +201,8 @@ pub trait ChatRepo {
     /// Members in the order they joined.
     fn room_members(&mut self, room: RoomId) -> HubResult<Vec<UserSummary>>;
     fn member_ids(&mut self, room: RoomId) -> HubResult<Vec<UserId>>;
+    /// Member ids in the order they joined (the longest-standing first).
+    fn member_ids_by_joining(&mut self, room: RoomId) -> HubResult<Vec<UserId>>;
     fn rooms_of_user(&mut self, user: UserId) -> HubResult<Vec<RoomId>>;
     fn is_member(&mut self, room: RoomId, user: UserId) -> HubResult<bool>;
     /// Adds a member; false when they already were one.
@@ -208,6 +210,11 @@ pub trait ChatRepo {
     fn delete_member(&mut self, room: RoomId, user: UserId) -> HubResult<()>;
     /// The member with this username, if any.
     fn member_named(&mut self, room: RoomId, username: &str) -> HubResult<Option<UserSummary>>;
+    /// A group's admins, in the order they joined.
+    fn room_admins(&mut self, room: RoomId) -> HubResult<Vec<UserId>>;
+    /// Makes a member an admin (true) or not.
+    fn set_admin(&mut self, room: RoomId, user: UserId, admin: bool) -> HubResult<()>;
+    fn rename_room(&mut self, room: RoomId, name: &str) -> HubResult<()>;
     fn direct_room(&mut self, key: &str) -> HubResult<Option<RoomId>>;
     /// A new room; `direct_key` for a direct room (unique per pair).
     fn insert_room(

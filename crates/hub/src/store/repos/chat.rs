@@ -41,6 +41,10 @@ impl<D: Db> ChatRepo for D {
         self.column("SELECT user_id FROM room_members WHERE room_id = $1", args![room])
     }
 
+    fn member_ids_by_joining(&mut self, room: RoomId) -> HubResult<Vec<UserId>> {
+        self.column("SELECT user_id FROM room_members WHERE room_id = $1 ORDER BY joined_at, user_id", args![room])
+    }
+
     fn rooms_of_user(&mut self, user: UserId) -> HubResult<Vec<RoomId>> {
         self.column("SELECT room_id FROM room_members WHERE user_id = $1 ORDER BY room_id", args![user])
     }
@@ -71,6 +75,24 @@ impl<D: Db> ChatRepo for D {
         )?
         .map(|r| summary(&r))
         .transpose()
+    }
+
+    fn room_admins(&mut self, room: RoomId) -> HubResult<Vec<UserId>> {
+        self.column(
+            "SELECT user_id FROM room_members WHERE room_id = $1 AND role = 'admin' ORDER BY joined_at, user_id",
+            args![room],
+        )
+    }
+
+    fn set_admin(&mut self, room: RoomId, user: UserId, admin: bool) -> HubResult<()> {
+        let role = if admin { "admin" } else { "member" };
+        self.exec("UPDATE room_members SET role = $3 WHERE room_id = $1 AND user_id = $2", args![room, user, role])?;
+        Ok(())
+    }
+
+    fn rename_room(&mut self, room: RoomId, name: &str) -> HubResult<()> {
+        self.exec("UPDATE rooms SET name = $2 WHERE id = $1", args![room, name])?;
+        Ok(())
     }
 
     fn direct_room(&mut self, key: &str) -> HubResult<Option<RoomId>> {

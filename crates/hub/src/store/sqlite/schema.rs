@@ -1,6 +1,6 @@
 //! The SQLite schema, as numbered migrations (rusqlite_migration keeps the count in `user_version`).
 /// The schema this hub writes: the number of migrations below.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Migration 1: the schema of the first release (kept verbatim so its databases migrate; public so a test
 /// can build a database exactly as that release left it).
@@ -130,6 +130,15 @@ const SCHEMA_V6: &str = r#"
 ALTER TABLE refresh_tokens ADD COLUMN regranted INTEGER NOT NULL DEFAULT 0;
 "#;
 
+/// Migration 7: group roles. An admin may rename the group and remove members. A group made before roles
+/// gets as admins the members who were in it from its start (its creator and those added with it).
+const SCHEMA_V7: &str = r#"
+ALTER TABLE room_members ADD COLUMN role TEXT NOT NULL DEFAULT 'member';
+UPDATE room_members SET role = 'admin'
+ WHERE room_id IN (SELECT id FROM rooms WHERE kind = 'group')
+   AND joined_at = (SELECT MIN(f.joined_at) FROM room_members f WHERE f.room_id = room_members.room_id);
+"#;
+
 pub fn migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
     rusqlite_migration::Migrations::new(vec![
@@ -139,5 +148,6 @@ pub fn migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(SCHEMA_V4),
         M::up(SCHEMA_V5),
         M::up(SCHEMA_V6),
+        M::up(SCHEMA_V7),
     ])
 }
