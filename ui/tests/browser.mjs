@@ -1386,6 +1386,50 @@ test("chat: a group's people — add someone (refused offline with a reason), th
   await done();
 });
 
+test("chat: @ offers the room's members — arrows and Enter or Tab take one, a click too, Esc closes, an e-mail is not a mention; sent, it is highlighted", async () => {
+  const { page, fake, done } = await open();
+  await page.click(tid("nav-chat"));
+  await page.click(`${tid("room-item")}[data-room="8"]`);
+  await page.locator(tid("room-title"), { hasText: "Flatmates" }).waitFor();
+  const input = page.locator(tid("chat-input"));
+  const options = () => page.locator(tid("mention-option")).evaluateAll((els) => els.map((e) => e.dataset.username));
+  await input.click();
+  await page.keyboard.type("thanks @");
+  await page.locator(tid("mention-list")).waitFor();
+  eq((await options()).join(","), "bob,carol", "every member but me");
+  await shot(page, "chat-mention");
+  eq(await input.getAttribute("aria-activedescendant"), await page.locator(tid("mention-option")).first().getAttribute("id"), "the first is active");
+  await page.keyboard.type("c");
+  eq((await options()).join(","), "carol", "narrowed by what follows the @");
+  await page.keyboard.press("Backspace");
+  await page.keyboard.press("ArrowDown");
+  eq(await page.locator(`${tid("mention-option")}[aria-selected="true"]`).getAttribute("data-username"), "carol", "ArrowDown moves");
+  await page.keyboard.press("Enter");
+  eq(await input.inputValue(), "thanks @carol ", "Enter takes it (and does not send)");
+  eq(await page.locator(tid("mention-list")).count(), 0, "the list closes");
+  await page.keyboard.type("and @b");
+  await page.keyboard.press("Tab");
+  eq(await input.inputValue(), "thanks @carol and @bob ", "Tab takes it");
+  await page.keyboard.type("@");
+  await page.keyboard.press("Escape");
+  eq(await page.locator(tid("mention-list")).count(), 0, "Esc closes the list");
+  await page.keyboard.press("Backspace");
+  await page.keyboard.type("mail me@bob");
+  eq(await page.locator(tid("mention-list")).count(), 0, "an e-mail address is not a mention");
+  await input.fill("");
+  await page.keyboard.type("hey @ca");
+  await page.locator(`${tid("mention-option")}[data-username="carol"]`).click();
+  eq(await input.inputValue(), "hey @carol ", "a click takes it");
+  ok(await input.evaluate((el) => document.activeElement === el), "the composer keeps the focus");
+  await page.keyboard.type("the rent?");
+  await page.keyboard.press("Enter");
+  const last = page.locator(tid("message-text")).last();
+  await until(async () => (await last.innerText()) === "hey @carol the rent?", "sent");
+  eq(await last.locator("mark.mention").innerText(), "@carol", "the mention is highlighted");
+  eq((await fake(() => window.__tallyFake.calls.filter((c) => c.cmd.endsWith("send_message")).map((c) => c.args.text))).join("|"), "hey @carol the rent?", "only the finished message was sent");
+  await done();
+});
+
 test("chat: Delete's confirm is a destructive button, Cancel has the focus", async () => {
   const { page, done } = await open();
   await page.click(tid("nav-chat"));
