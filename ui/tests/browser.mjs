@@ -1430,6 +1430,44 @@ test("chat: @ offers the room's members — arrows and Enter or Tab take one, a 
   await done();
 });
 
+test("message a person from a payment's details or a group's people: their direct room, opened from the cache (offline too) or made on the hub", async () => {
+  const { page, fake, done } = await open();
+  const openDetailWith = async (name) => {
+    await page.click(tid("nav-history"));
+    await page.fill(tid("history-search"), name);
+    await page.locator(`${tid("history-row")}`, { hasText: name }).first().waitFor();
+    await page.locator(`${tid("history-row")} .open`, { hasText: name }).first().click();
+    await page.locator(tid("detail-dialog")).waitFor();
+  };
+  const creates = () => fake(() => window.__tallyFake.calls.filter((c) => c.cmd.endsWith("create_room")).length);
+  // Bob: the direct room there is, no new one; offline too.
+  await fake(() => window.__tallyFake.setConn({ state: "offline", since: Date.now() }));
+  await openDetailWith("Bob Brown");
+  eq((await text(page, tid("detail-message"))).trim(), "Message Bob", "named by first name");
+  await page.click(tid("detail-message"));
+  await page.locator(tid("room-title"), { hasText: "Bob Brown" }).waitFor();
+  eq(await page.locator(tid("detail-dialog")).count(), 0, "the details closed");
+  eq(await creates(), 0, "the existing room was opened");
+  // Dave: none yet; offline it cannot be made, and it says so.
+  await openDetailWith("Dave Diaz");
+  await page.click(tid("detail-message"));
+  await page.locator(".toast", { hasText: "Couldn't start the conversation" }).waitFor();
+  eq(await page.locator(tid("detail-dialog")).count(), 1, "the details stay open");
+  await page.keyboard.press("Escape");
+  await fake(() => window.__tallyFake.setConn({ state: "live", latency_ms: 20 }));
+  await openDetailWith("Dave Diaz");
+  await page.click(tid("detail-message"));
+  await page.locator(tid("room-title"), { hasText: "Dave Diaz" }).waitFor();
+  eq(await creates(), 2, "made on the hub once live (one refused offline)");
+  // From a group's people: Carol's direct room.
+  await page.click(`${tid("room-item")}[data-room="8"]`);
+  await page.click(tid("room-members"));
+  await page.locator(`${tid("member")}[data-username="carol"] ${tid("member-message")}`).click();
+  await page.locator(tid("room-title"), { hasText: "Carol Chen" }).waitFor();
+  eq(await page.locator(tid("members-dialog")).count(), 0, "the people dialog closed");
+  await done();
+});
+
 test("chat: Delete's confirm is a destructive button, Cancel has the focus", async () => {
   const { page, done } = await open();
   await page.click(tid("nav-chat"));

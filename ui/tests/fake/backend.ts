@@ -1076,6 +1076,7 @@ export class FakeBackend {
       case "rooms":
         return structuredClone(this.roomViews());
       case "create_room": {
+        if (this.conn.state !== "live") throw err("offline", "you're offline"); // rooms are made on the hub
         const members = (a.members as string[]).map((m) => byName(m)).filter((u): u is UserSummary => !!u);
         if (members.length === 0) throw err("not_found", "no such user");
         const kind = a.kind as RoomKind;
