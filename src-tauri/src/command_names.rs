@@ -36,6 +36,7 @@ pub const COMMANDS: &[&str] = &[
     "leave_room",
     "rename_room",
     "remove_member",
+    "set_room_prefs",
     "messages",
     "send_message",
     "edit_message",

@@ -198,6 +198,10 @@ pub async fn remove_member(engine: Engn<'_>, room: RoomId, username: String) -> 
     engine.remove_member(room, &username).await.map_err(err)
 }
 #[tauri::command(rename_all = "snake_case")]
+pub async fn set_room_prefs(engine: Engn<'_>, room: RoomId, muted: bool, pinned: bool) -> R<RoomView> {
+    engine.set_room_prefs(room, muted, pinned).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
 pub async fn messages(engine: Engn<'_>, room: RoomId, before_seq: Option<u64>, limit: u32) -> R<Vec<MessageView>> {
     engine.messages(room, before_seq, self::limit(limit, 200)?).await.map_err(err)
 }

@@ -64,6 +64,7 @@ pub fn commands_plugin<R: Runtime>() -> TauriPlugin<R> {
         leave_room,
         rename_room,
         remove_member,
+        set_room_prefs,
         messages,
         send_message,
         edit_message,

@@ -1468,6 +1468,33 @@ test("message a person from a payment's details or a group's people: their direc
   await done();
 });
 
+test("chat: mute and pin a conversation — the list marks them, pinned goes first; offline it says why and nothing changes", async () => {
+  const { page, fake, done } = await open();
+  await page.click(tid("nav-chat"));
+  await page.click(`${tid("room-item")}[data-room="7"]`);
+  await page.locator(tid("room-title"), { hasText: "Bob Brown" }).waitFor();
+  const order = () => page.locator(tid("room-item")).evaluateAll((els) => els.map((e) => e.dataset.room));
+  await page.click(tid("room-mute"));
+  await page.locator(`${tid("room-item")}[data-room="7"] ${tid("room-muted")}`).waitFor();
+  eq(await page.locator(tid("room-mute")).getAttribute("aria-pressed"), "true", "the toggle says muted");
+  eq((await fake(() => window.__tallyFake.calls.filter((c) => c.cmd.endsWith("set_room_prefs")).map((c) => [c.args.room, c.args.muted, c.args.pinned])))[0].join(","), "7,true,false", "muted, not pinned");
+  // Pin the group (last in the list by activity) and it goes first.
+  await page.click(`${tid("room-item")}[data-room="9"]`);
+  await page.locator(tid("room-title"), { hasText: "Carol Chen" }).waitFor();
+  ok((await order()).indexOf("9") > 0, "not first before pinning");
+  await page.click(tid("room-pin"));
+  await until(async () => (await order())[0] === "9", "the pinned room goes first");
+  await page.locator(`${tid("room-item")}[data-room="9"] ${tid("room-pinned")}`).waitFor();
+  await shot(page, "chat-muted-pinned");
+  // Offline: the hub keeps these choices, so nothing changes and a toast says why.
+  await fake(() => window.__tallyFake.setConn({ state: "offline", since: Date.now() }));
+  await page.click(tid("room-pin"));
+  await page.locator(".toast", { hasText: "Couldn't change this conversation" }).waitFor();
+  eq((await order())[0], "9", "still pinned");
+  eq(await page.locator(tid("room-pin")).getAttribute("aria-pressed"), "true", "still pressed");
+  await done();
+});
+
 test("chat: Delete's confirm is a destructive button, Cancel has the focus", async () => {
   const { page, done } = await open();
   await page.click(tid("nav-chat"));

@@ -703,6 +703,13 @@ impl Engine {
         self.room_answer(r)
     }
 
+    /// The user's own choices for `room` (muted: no popups for its messages, mentions still notify;
+    /// pinned: first in the list), kept by the hub for all their devices. Needs the hub.
+    pub async fn set_room_prefs(&self, room: RoomId, muted: bool, pinned: bool) -> Result<RoomView, Error> {
+        let r = self.request(move |id| ClientFrame::RoomPrefs { id, room, muted, pinned }).await?;
+        self.room_answer(r)
+    }
+
     /// Keeps the room a room request answered with, and gives it back as the room list shows it.
     fn room_answer(&self, answer: Option<AckData>) -> Result<RoomView, Error> {
         let Some(AckData::Room { room }) = answer else { return Err(Error::Network("unexpected answer".into())) };

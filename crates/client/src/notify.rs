@@ -249,7 +249,9 @@ impl Raiser<'_> {
 
     /// Direct messages from others (mentions in groups arrive as hub notifications).
     pub fn message(&self, m: &Message) -> Result<bool, Error> {
-        let is_direct = self.store.room(m.room)?.map(|r| r.kind == RoomKind::Direct).unwrap_or(false);
+        // Direct rooms only (a group's messages reach you as mentions), and not a room you muted.
+        let room = self.store.room(m.room)?;
+        let is_direct = room.as_ref().is_some_and(|r| r.kind == RoomKind::Direct && !r.muted);
         if !is_direct || self.focused_room == Some(m.room) || crate::store::now_ms() - m.sent_at > 24 * 3600 * 1000 {
             return Ok(false);
         }

@@ -98,3 +98,38 @@ fn cached_texts(app: &App, room: RoomId) -> Vec<String> {
         .map(|m| m.message.text)
         .collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_muted_room_raises_no_popups_and_leaves_the_badge_and_a_pinned_one_comes_first() {
+    let hub = Hub::start().await;
+    for name in ["dee", "eve"] {
+        hub.register(name).await;
+    }
+    let (dd, de) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let dee = signed_in(&hub.url(), "dee", dd.path()).await;
+    let eve = signed_in(&hub.url(), "eve", de.path()).await;
+    let dm = dee.engine.create_room(RoomKind::Direct, "", vec!["eve".into()]).await.unwrap().room.id;
+    let group = dee.engine.create_room(RoomKind::Group, "Book club", vec!["eve".into()]).await.unwrap().room.id;
+    eve.until("eve is in both", |_| listed(&eve, dm) && listed(&eve, group)).await;
+
+    // Muted: dee's message arrives and counts in the room, but raises no popup and not the badge.
+    let rv = eve.engine.set_room_prefs(dm, true, false).await.expect("mute");
+    assert!(rv.room.muted);
+    dee.engine.send_message(dm, "quiet one").unwrap();
+    eve.until("the message arrives", |e| e.rooms().unwrap().iter().any(|r| r.room.id == dm && r.unread == 1)).await;
+    assert!(!eve.shown().iter().any(|n| n.body.contains("quiet one")), "no popup in a muted room: {:?}", eve.shown());
+    assert_eq!(eve.engine.unread_counts().unwrap().chat, 0, "a muted room is not in the badge");
+
+    // Unmuted: the next one pops up and counts.
+    eve.engine.set_room_prefs(dm, false, false).await.expect("unmute");
+    dee.engine.send_message(dm, "loud one").unwrap();
+    eve.until("a popup for the next message", |_| eve.shown().iter().any(|n| n.body.contains("loud one"))).await;
+    assert_eq!(eve.engine.unread_counts().unwrap().chat, 2);
+
+    // Pinned: the group goes first though the direct room had the latest message.
+    assert_eq!(eve.engine.rooms().unwrap()[0].room.id, dm, "latest activity first");
+    eve.engine.set_room_prefs(group, false, true).await.expect("pin");
+    let rooms = eve.engine.rooms().unwrap();
+    assert_eq!((rooms[0].room.id, rooms[0].room.pinned), (group, true));
+    assert!(!dee.engine.rooms().unwrap().iter().any(|r| r.room.pinned), "dee's list is dee's");
+}

@@ -203,6 +203,40 @@ async fn a_groups_admins_rename_it_and_remove_members_and_one_takes_over_when_th
 }
 
 #[tokio::test]
+async fn a_members_mute_and_pin_are_their_own_and_reach_their_other_devices() {
+    let hub = TestHub::start().await;
+    let (a, b, _c, mut ca, mut cb, room) = room_of_three(&hub).await;
+    let mut cb2 = hub.connect(&b).await; // bea's other device
+    cb2.subscribe(Channel::User(b.user.id), None).await.unwrap();
+    let mine = room_in(
+        cb.request(|id| ClientFrame::RoomPrefs { id, room: room.id, muted: true, pinned: true }).await.unwrap(),
+    );
+    assert!(mine.muted && mine.pinned, "{mine:?}");
+    cb2.wait_for("room_joined with bea's choices", |f| {
+        matches!(f, ServerFrame::Event(e) if matches!(&e.data, EventData::RoomJoined { room: r } if r.muted && r.pinned))
+    })
+    .await;
+    // amy's view of the room is unchanged.
+    match ca.request(|id| ClientFrame::Snapshot { id, what: SnapshotKind::Rooms }).await.unwrap() {
+        Some(AckData::Rooms { rooms }) => {
+            let r = rooms.iter().find(|r| r.id == room.id).unwrap();
+            assert!(!r.muted && !r.pinned, "{r:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Someone not in the room has no choices to make there.
+    let mut cc = hub.connect(&_c).await;
+    let e =
+        cc.request(|id| ClientFrame::RoomPrefs { id, room: room.id, muted: true, pinned: false }).await.unwrap_err();
+    assert_eq!(e.0, ErrorCode::Forbidden);
+    let back = room_in(
+        cb.request(|id| ClientFrame::RoomPrefs { id, room: room.id, muted: false, pinned: true }).await.unwrap(),
+    );
+    assert!(!back.muted && back.pinned);
+    let _ = a;
+}
+
+#[tokio::test]
 async fn mentions_notify_and_typing_expires() {
     let hub = TestHub::start().await;
     let (_a, b, _c, mut ca, mut cb, room) = room_of_three(&hub).await;

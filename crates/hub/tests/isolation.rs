@@ -76,6 +76,7 @@ fn room_requests(room: RoomId, message: MessageId) -> Vec<Box<dyn FnOnce(u64) ->
         Box::new(move |id| ClientFrame::RoomLeave { id, room }),
         Box::new(move |id| ClientFrame::RoomRename { id, room, name: "mine".into() }),
         Box::new(move |id| ClientFrame::RoomRemove { id, room, username: "ann".into() }),
+        Box::new(move |id| ClientFrame::RoomPrefs { id, room, muted: true, pinned: true }),
     ]
 }
 

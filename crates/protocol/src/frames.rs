@@ -189,6 +189,15 @@ pub enum ClientFrame {
         room: RoomId,
         username: String,
     },
+    /// The sender's own choices for a room they are in: muted, pinned.
+    RoomPrefs {
+        #[ts(type = "number")]
+        id: ReqId,
+        #[ts(type = "number")]
+        room: RoomId,
+        muted: bool,
+        pinned: bool,
+    },
     /// Post a message. `client_msg_id` makes it idempotent: a resend returns the stored message.
     MessageSend {
         #[ts(type = "number")]
@@ -278,6 +287,7 @@ impl ClientFrame {
             | RoomLeave { id, .. }
             | RoomRename { id, .. }
             | RoomRemove { id, .. }
+            | RoomPrefs { id, .. }
             | MessageSend { id, .. }
             | MessageEdit { id, .. }
             | MessageDelete { id, .. }
@@ -308,6 +318,7 @@ impl ClientFrame {
             RoomLeave { .. } => "room_leave",
             RoomRename { .. } => "room_rename",
             RoomRemove { .. } => "room_remove",
+            RoomPrefs { .. } => "room_prefs",
             MessageSend { .. } => "message_send",
             MessageEdit { .. } => "message_edit",
             MessageDelete { .. } => "message_delete",
@@ -337,6 +348,7 @@ pub const CLIENT_FRAME_TYPES: &[&str] = &[
     "room_leave",
     "room_rename",
     "room_remove",
+    "room_prefs",
     "message_send",
     "message_edit",
     "message_delete",

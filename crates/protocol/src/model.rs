@@ -149,6 +149,10 @@ pub enum RoomKind {
     Group,
 }
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Room {
     #[ts(type = "number")]
@@ -162,6 +166,14 @@ pub struct Room {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[ts(type = "number[]", optional)]
     pub admins: Vec<UserId>,
+    /// The viewer's own choices for this room (on every device of theirs): muted (no popups for its
+    /// messages; mentions still notify) and pinned (first in the list).
+    #[serde(default, skip_serializing_if = "is_false")]
+    #[ts(type = "boolean", optional)]
+    pub muted: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    #[ts(type = "boolean", optional)]
+    pub pinned: bool,
     #[ts(type = "number")]
     pub created_at: Millis,
 }

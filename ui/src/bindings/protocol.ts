@@ -103,7 +103,12 @@ name: string, members: Array<UserSummary>,
  * A group's admins (who may rename it and remove members): its creator, then whoever the hub makes
  * admin when the last one leaves. Empty for a direct room.
  */
-admins?: number[], created_at: number, };
+admins?: number[], 
+/**
+ * The viewer's own choices for this room (on every device of theirs): muted (no popups for its
+ * messages; mentions still notify) and pinned (first in the list).
+ */
+muted?: boolean, pinned?: boolean, created_at: number, };
 
 export type Reaction = { emoji: string, users: number[], };
 
@@ -189,7 +194,7 @@ name?: string,
 /**
  * Usernames to add besides the creator. Exactly one for a direct room.
  */
-members: Array<string>, } | { "type": "room_invite", id: number, room: number, username: string, } | { "type": "room_leave", id: number, room: number, } | { "type": "room_rename", id: number, room: number, name: string, } | { "type": "room_remove", id: number, room: number, username: string, } | { "type": "message_send", id: number, room: number, client_msg_id: string, text: string, } | { "type": "message_edit", id: number, room: number, message: number, text: string, } | { "type": "message_delete", id: number, room: number, message: number, } | { "type": "react", id: number, room: number, message: number, emoji: string, on: boolean, } | { "type": "read", id: number, room: number, up_to: number, } | { "type": "typing", id: number, room: number, active: boolean, } | { "type": "presence_set", id: number, status: PresenceStatus, } | { "type": "notifications_read", id: number, ids: number[], } | { "type": "notifications_read_all", id: number, };
+members: Array<string>, } | { "type": "room_invite", id: number, room: number, username: string, } | { "type": "room_leave", id: number, room: number, } | { "type": "room_rename", id: number, room: number, name: string, } | { "type": "room_remove", id: number, room: number, username: string, } | { "type": "room_prefs", id: number, room: number, muted: boolean, pinned: boolean, } | { "type": "message_send", id: number, room: number, client_msg_id: string, text: string, } | { "type": "message_edit", id: number, room: number, message: number, text: string, } | { "type": "message_delete", id: number, room: number, message: number, } | { "type": "react", id: number, room: number, message: number, emoji: string, on: boolean, } | { "type": "read", id: number, room: number, up_to: number, } | { "type": "typing", id: number, room: number, active: boolean, } | { "type": "presence_set", id: number, status: PresenceStatus, } | { "type": "notifications_read", id: number, ids: number[], } | { "type": "notifications_read_all", id: number, };
 
 export type Welcome = { v: number, session_id: string, user: UserSummary, 
 /**

@@ -200,6 +200,8 @@ export const leaveRoom = (room: number) => call<null>("leave_room", { room });
 export const renameRoom = (room: number, name: string) => call<RoomView>("rename_room", { room, name });
 /** Removes someone from a group (its admins only). Needs the hub. */
 export const removeMember = (room: number, username: string) => call<RoomView>("remove_member", { room, username });
+/** Your own choices for a room (muted: no popups, not in the badge; pinned: first). Needs the hub. */
+export const setRoomPrefs = (room: number, muted: boolean, pinned: boolean) => call<RoomView>("set_room_prefs", { room, muted, pinned });
 export const messages = (room: number, beforeSeq: number | null, limit: number) =>
   call<MessageView[]>("messages", { room, before_seq: beforeSeq, limit });
 export const sendMessage = (room: number, text: string) => call<MessageView>("send_message", { room, text });

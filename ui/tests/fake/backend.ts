@@ -690,7 +690,8 @@ export class FakeBackend {
   roomViews(): RoomView[] {
     return this.rooms
       .map((r) => ({ room: r.room, unread: r.unread, last_message: r.messages[r.messages.length - 1] ?? null, presence: r.presence, last_seen: r.lastSeen, typing: r.typing }))
-      .sort((a, b) => (b.last_message?.message.sent_at ?? b.room.created_at) - (a.last_message?.message.sent_at ?? a.room.created_at));
+      .sort((a, b) => (b.last_message?.message.sent_at ?? b.room.created_at) - (a.last_message?.message.sent_at ?? a.room.created_at))
+      .sort((a, b) => Number(!!b.room.pinned) - Number(!!a.room.pinned)); // pinned first, as the engine
   }
 
   messages(room: number, beforeSeq: number | null, limit: number): MessageView[] {
@@ -839,7 +840,7 @@ export class FakeBackend {
   }
 
   unread(): UnreadCounts {
-    return { notifications: this.notes.filter((n) => !n.read).length, chat: this.rooms.reduce((s, r) => s + r.unread, 0) };
+    return { notifications: this.notes.filter((n) => !n.read).length, chat: this.rooms.reduce((s, r) => s + (r.room.muted ? 0 : r.unread), 0) }; // muted rooms: not in the badge
   }
 
   // ---------- connection ----------
@@ -1122,6 +1123,15 @@ export class FakeBackend {
           r.room.admins = (r.room.admins ?? []).filter((id) => id !== gone.id);
         }
         this.changed({ topic: "rooms" }, { topic: "messages", room: r.room.id });
+        return structuredClone(this.roomViews().find((x) => x.room.id === r.room.id));
+      }
+      case "set_room_prefs": {
+        if (this.conn.state !== "live") throw err("offline", "you're offline");
+        const r = this.rooms.find((x) => x.room.id === a.room);
+        if (!r) throw err("not_found", "room");
+        r.room.muted = a.muted as boolean;
+        r.room.pinned = a.pinned as boolean;
+        this.changed({ topic: "rooms" });
         return structuredClone(this.roomViews().find((x) => x.room.id === r.room.id));
       }
       case "leave_room": {

@@ -8,5 +8,5 @@ mod rooms;
 pub use messages::{changes, delete, edit, history, message, message_count, react, read, read_positions, send};
 pub use rooms::{
     create_group_bulk, create_room, invite, is_member, leave, member_ids, remove, rename, require_member, room,
-    rooms_of,
+    rooms_of, set_prefs,
 };

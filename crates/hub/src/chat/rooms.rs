@@ -26,7 +26,8 @@ pub fn room(tx: &mut dyn Tx, tenant: TenantId, id: RoomId, viewer: UserId) -> Hu
         RoomKind::Direct => vec![],
         RoomKind::Group => tx.room_admins(id)?,
     };
-    Ok(Some(Room { id, kind: row.kind, name, members, admins, created_at: row.created_at }))
+    let (muted, pinned) = tx.member_prefs(id, viewer)?.unwrap_or((false, false));
+    Ok(Some(Room { id, kind: row.kind, name, members, admins, muted, pinned, created_at: row.created_at }))
 }
 
 pub fn rooms_of(tx: &mut dyn Tx, tenant: TenantId, user: UserId) -> HubResult<Vec<Room>> {
@@ -244,6 +245,23 @@ fn require_admin(tx: &mut dyn Tx, tenant: TenantId, room_id: RoomId, by: UserId)
         return Err(HubError::forbidden("only the group's admins may do this"));
     }
     Ok(())
+}
+
+/// The user's own choices for a room they are in; their other devices hear of it through `room_joined` on
+/// their `user:` channel.
+pub fn set_prefs(
+    tx: &mut dyn Tx,
+    emits: &mut Emits,
+    tenant: TenantId,
+    user: &UserSummary,
+    room_id: RoomId,
+    muted: bool,
+    pinned: bool,
+) -> HubResult<Room> {
+    require_member(tx, tenant, room_id, user.id)?;
+    tx.set_member_prefs(room_id, user.id, muted, pinned)?;
+    announce_room(tx, emits, tenant, room_id, &[user.id])?;
+    room(tx, tenant, room_id, user.id)?.ok_or_else(|| HubError::not_found("room"))
 }
 
 /// Renames a group (its admins only); every member hears of it through `room_joined`.

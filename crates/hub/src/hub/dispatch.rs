@@ -68,6 +68,7 @@ impl Hub {
             | F::RoomLeave { .. }
             | F::RoomRename { .. }
             | F::RoomRemove { .. }
+            | F::RoomPrefs { .. }
             | F::MessageSend { .. }
             | F::MessageEdit { .. }
             | F::MessageDelete { .. }
@@ -194,6 +195,11 @@ impl Hub {
             }
             F::RoomRename { room, name, .. } => {
                 let room = self.store.write(move |c, e| chat::rename(c, e, tenant, &me, room, &name)).await?;
+                Reply::ack(AckData::Room { room })
+            }
+            F::RoomPrefs { room, muted, pinned, .. } => {
+                let room =
+                    self.store.write(move |c, e| chat::set_prefs(c, e, tenant, &me, room, muted, pinned)).await?;
                 Reply::ack(AckData::Room { room })
             }
             F::RoomRemove { room, username, .. } => {

@@ -215,6 +215,9 @@ pub trait ChatRepo {
     /// Makes a member an admin (true) or not.
     fn set_admin(&mut self, room: RoomId, user: UserId, admin: bool) -> HubResult<()>;
     fn rename_room(&mut self, room: RoomId, name: &str) -> HubResult<()>;
+    /// A member's own choices for the room: (muted, pinned); None for a non-member.
+    fn member_prefs(&mut self, room: RoomId, user: UserId) -> HubResult<Option<(bool, bool)>>;
+    fn set_member_prefs(&mut self, room: RoomId, user: UserId, muted: bool, pinned: bool) -> HubResult<()>;
     fn direct_room(&mut self, key: &str) -> HubResult<Option<RoomId>>;
     /// A new room; `direct_key` for a direct room (unique per pair).
     fn insert_room(

@@ -30,6 +30,7 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The rooms the user is in: pinned first, then by latest activity.
     pub fn rooms(&self, typing: &dyn Fn(RoomId) -> Vec<UserSummary>) -> Result<Vec<RoomView>, Error> {
         let ids: Vec<(RoomId, String, i64)> = {
             let c = self.reader();
@@ -60,6 +61,8 @@ impl Store {
             drop(c);
             out.push(RoomView { room, unread, last_message: last, presence, last_seen, typing: typing(id) });
         }
+        // Pinned rooms first, each part by latest activity (the sort is stable).
+        out.sort_by_key(|rv| !rv.room.pinned);
         Ok(out)
     }
 

@@ -45,7 +45,9 @@ impl Store {
         let c = self.reader();
         let notifications: u32 = c.query_row("SELECT COUNT(*) FROM notifications WHERE read = 0", [], |r| r.get(0))?;
         let chat: u32 = c.query_row(
-            "SELECT COUNT(*) FROM messages m JOIN rooms r ON r.id = m.room WHERE r.left_room = 0 AND m.seq > r.my_read AND m.sender_id != ?1 AND m.json NOT LIKE '%\"deleted\":true%'",
+            // A muted room's unread messages are not counted in the badge (its own count still shows in the list).
+            "SELECT COUNT(*) FROM messages m JOIN rooms r ON r.id = m.room WHERE r.left_room = 0 AND m.seq > r.my_read AND m.sender_id != ?1 AND m.json NOT LIKE '%\"deleted\":true%'
+             AND COALESCE(json_extract(r.json, '$.muted'), 0) = 0",
             [self.me],
             |r| r.get(0),
         )?;

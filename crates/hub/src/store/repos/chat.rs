@@ -90,6 +90,20 @@ impl<D: Db> ChatRepo for D {
         Ok(())
     }
 
+    fn member_prefs(&mut self, room: RoomId, user: UserId) -> HubResult<Option<(bool, bool)>> {
+        let r =
+            self.opt("SELECT muted, pinned FROM room_members WHERE room_id = $1 AND user_id = $2", args![room, user])?;
+        r.map(|r| Ok((r.get(0)?, r.get(1)?))).transpose()
+    }
+
+    fn set_member_prefs(&mut self, room: RoomId, user: UserId, muted: bool, pinned: bool) -> HubResult<()> {
+        self.exec(
+            "UPDATE room_members SET muted = $3, pinned = $4 WHERE room_id = $1 AND user_id = $2",
+            args![room, user, muted, pinned],
+        )?;
+        Ok(())
+    }
+
     fn rename_room(&mut self, room: RoomId, name: &str) -> HubResult<()> {
         self.exec("UPDATE rooms SET name = $2 WHERE id = $1", args![room, name])?;
         Ok(())

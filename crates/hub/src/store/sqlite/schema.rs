@@ -1,6 +1,6 @@
 //! The SQLite schema, as numbered migrations (rusqlite_migration keeps the count in `user_version`).
 /// The schema this hub writes: the number of migrations below.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Migration 1: the schema of the first release (kept verbatim so its databases migrate; public so a test
 /// can build a database exactly as that release left it).
@@ -139,6 +139,12 @@ UPDATE room_members SET role = 'admin'
    AND joined_at = (SELECT MIN(f.joined_at) FROM room_members f WHERE f.room_id = room_members.room_id);
 "#;
 
+/// Migration 8: each member's own choices for a room (muted, pinned), on every device of theirs.
+const SCHEMA_V8: &str = r#"
+ALTER TABLE room_members ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE room_members ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+"#;
+
 pub fn migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
     rusqlite_migration::Migrations::new(vec![
@@ -149,5 +155,6 @@ pub fn migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(SCHEMA_V5),
         M::up(SCHEMA_V6),
         M::up(SCHEMA_V7),
+        M::up(SCHEMA_V8),
     ])
 }
