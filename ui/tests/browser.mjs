@@ -1495,6 +1495,47 @@ test("chat: mute and pin a conversation — the list marks them, pinned goes fir
   await done();
 });
 
+test("chat: a room opens at a 'New messages' line above the first unread message, and where all of it fits, at the bottom as before", async () => {
+  const { page, fake, done } = await open();
+  // 30 unread in the group: the line is far up, the room opens there, not at the bottom.
+  await fake(() => {
+    window.__tallyFake.rooms.find((r) => r.room.id === 8).unread = 30;
+    window.__tallyFake.changed({ topic: "rooms" });
+  });
+  await page.click(tid("nav-chat"));
+  await page.click(`${tid("room-item")}[data-room="8"]`);
+  const line = page.locator(tid("unread-divider"));
+  await line.waitFor();
+  const pos = await page.evaluate(() => {
+    const list = document.querySelector('[data-testid="message-list"]');
+    const l = document.querySelector('[data-testid="unread-divider"]');
+    const next = l.nextElementSibling?.querySelector('[data-testid="message-text"]')?.textContent ?? l.parentElement.querySelector('[data-testid="unread-divider"] ~ * [data-testid="message-text"]')?.textContent;
+    return { top: l.getBoundingClientRect().top - list.getBoundingClientRect().top, atBottom: list.scrollHeight - list.scrollTop - list.clientHeight < 4, next };
+  });
+  ok(pos.top >= 0 && pos.top < 60, `the line is at the top of the list (${pos.top} px)`);
+  eq(pos.atBottom, false, "not scrolled to the bottom");
+  const others = await fake(() => window.__tallyFake.rooms.find((r) => r.room.id === 8).messages.filter((m) => m.message.sender.id !== 1 && !m.message.deleted && m.message.seq > 0));
+  eq(pos.next, others[others.length - 30].message.text, "above the 30th newest message from others");
+  await shot(page, "chat-unread-line");
+  // Bob's room (read when Chat opened it first): 2 new from him fit under the line; it opens at the bottom.
+  await fake(() => {
+    window.__tallyFake.rooms.find((r) => r.room.id === 7).unread = 2;
+    window.__tallyFake.changed({ topic: "rooms" });
+  });
+  await page.locator(`${tid("room-item")}[data-room="7"] ${tid("room-unread")}`).waitFor();
+  await page.click(`${tid("room-item")}[data-room="7"]`);
+  await page.locator(tid("room-title"), { hasText: "Bob Brown" }).waitFor();
+  await line.waitFor();
+  ok(await page.evaluate(() => { const l = document.querySelector('[data-testid="message-list"]'); return l.scrollHeight - l.scrollTop - l.clientHeight < 4; }), "at the bottom");
+  // Opened again, read now: no line.
+  await page.click(`${tid("room-item")}[data-room="9"]`);
+  await page.click(`${tid("room-item")}[data-room="7"]`);
+  await page.locator(tid("room-title"), { hasText: "Bob Brown" }).waitFor();
+  await page.locator(tid("message-text")).first().waitFor();
+  eq(await line.count(), 0, "no line once read");
+  await done();
+});
+
 test("chat: Delete's confirm is a destructive button, Cancel has the focus", async () => {
   const { page, done } = await open();
   await page.click(tid("nav-chat"));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { MessageView } from "../bindings/app";
 import type { UserSummary } from "../bindings/protocol";
-import { buildChatItems, chunkChatItems, lastSeq, mergeNewest, segments } from "./chat";
+import { buildChatItems, chunkChatItems, firstUnread, lastSeq, mergeNewest, segments } from "./chat";
 import { groupNotifications } from "./notify";
 import { typingText } from "./people";
 
@@ -42,6 +42,18 @@ describe("buildChatItems", () => {
       [true, true],
       [true, true],
     ]);
+  });
+  it("puts the unread line above the first unread message, which starts a run of its own", () => {
+    const d = new Date(2026, 0, 5, 10, 0).getTime();
+    const list = [mv(1, bob, d), mv(2, alice, d + 1000), mv(3, bob, d + 2000), mv(4, bob, d + 3000)];
+    const deleted = { ...mv(5, bob, d + 4000), message: { ...mv(5, bob, d + 4000).message, deleted: true } };
+    const from = firstUnread([...list, deleted, mv(0, alice, d + 5000, "pending")], 2, alice.id);
+    expect(from).toBe(3); // bob's last two, past alice's own, a deleted one and a local echo
+    const items = buildChatItems(list, from);
+    expect(items.map((i) => i.kind)).toEqual(["day", "message", "message", "unread", "message", "message"]);
+    expect(items[4].groupStart).toBe(true);
+    expect(firstUnread(list, 0, alice.id)).toBeNull();
+    expect(firstUnread(list, 9, alice.id)).toBeNull(); // not all loaded: no line
   });
   it("lastSeq ignores local echoes", () => {
     expect(lastSeq([mv(3, alice, 0), mv(0, alice, 1, "pending")])).toBe(3);

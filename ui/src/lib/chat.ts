@@ -29,7 +29,8 @@ export function segments(text: string, members: UserSummary[], me: UserSummary |
 }
 
 export interface ChatItem {
-  kind: "day" | "message";
+  /** "unread": the line above the first message not read when the room was opened. */
+  kind: "day" | "unread" | "message";
   key: string;
   day?: number;
   mv?: MessageView;
@@ -45,8 +46,23 @@ export function messageKey(mv: MessageView): string {
   return mv.message.client_msg_id || `id:${mv.message.id}`;
 }
 
-/** Messages (oldest first) → day separators and grouped bubbles. */
-export function buildChatItems(list: MessageView[]): ChatItem[] {
+/**
+ * The seq of the first of the room's `unread` newest messages from others (deleted ones are not counted,
+ * as the engine does not count them), or null when there are none or they are not all loaded.
+ */
+export function firstUnread(list: readonly MessageView[], unread: number, me: number | null): number | null {
+  if (unread <= 0) return null;
+  let seen = 0;
+  for (let i = list.length - 1; i >= 0; i--) {
+    const m = list[i].message;
+    if (m.sender.id === me || m.deleted || m.seq <= 0) continue;
+    if (++seen === unread) return m.seq;
+  }
+  return null;
+}
+
+/** Messages (oldest first) → day separators, the unread line (before `unreadFrom`) and grouped bubbles. */
+export function buildChatItems(list: MessageView[], unreadFrom: number | null = null): ChatItem[] {
   const items: ChatItem[] = [];
   let prev: MessageView | null = null;
   for (let i = 0; i < list.length; i++) {
@@ -54,8 +70,10 @@ export function buildChatItems(list: MessageView[]): ChatItem[] {
     const t = mv.message.sent_at;
     const newDay = !prev || dayKey(prev.message.sent_at) !== dayKey(t);
     if (newDay) items.push({ kind: "day", key: `day:${dayKey(t)}`, day: t });
+    const unreadLine = unreadFrom !== null && mv.message.seq === unreadFrom;
+    if (unreadLine) items.push({ kind: "unread", key: "unread" });
     const groupStart =
-      newDay || !prev || prev.message.sender.id !== mv.message.sender.id || t - prev.message.sent_at > GROUP_GAP_MS;
+      newDay || unreadLine || !prev || prev.message.sender.id !== mv.message.sender.id || t - prev.message.sent_at > GROUP_GAP_MS;
     const next = list[i + 1];
     const groupEnd =
       !next ||
