@@ -52,6 +52,7 @@ pub const COMMANDS: &[&str] = &[
     "mark_all_read",
     "unread_counts",
     "search",
+    "search_room",
     "set_presence",
     "prefs",
     "set_prefs",

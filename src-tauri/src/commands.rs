@@ -268,6 +268,13 @@ pub async fn search(engine: Engn<'_>, query: String) -> R<SearchResults> {
     read(&engine, move |e| e.search(&query)).await
 }
 #[tauri::command(rename_all = "snake_case")]
+pub async fn search_room(engine: Engn<'_>, room: RoomId, query: String) -> R<Vec<MessageView>> {
+    if query.len() > 200 {
+        return Err(invalid("search text is too long"));
+    }
+    read(&engine, move |e| e.search_room(room, &query)).await
+}
+#[tauri::command(rename_all = "snake_case")]
 pub async fn set_presence(engine: Engn<'_>, status: PresenceStatus) -> R<()> {
     engine.set_presence(status).await.map_err(err)
 }

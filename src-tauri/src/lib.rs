@@ -80,6 +80,7 @@ pub fn commands_plugin<R: Runtime>() -> TauriPlugin<R> {
         mark_all_read,
         unread_counts,
         search,
+        search_room,
         set_presence,
         prefs,
         set_prefs,

@@ -1536,6 +1536,40 @@ test("chat: a room opens at a 'New messages' line above the first unread message
   await done();
 });
 
+test("chat: search in a conversation — results from its messages, a click brings an old one (not loaded yet) into view, highlighted; Esc closes", async () => {
+  const { page, fake, done } = await open();
+  await page.click(tid("nav-chat"));
+  await page.click(`${tid("room-item")}[data-room="8"]`);
+  await page.locator(tid("room-title"), { hasText: "Flatmates" }).waitFor();
+  await page.locator(tid("message-text"), { hasText: "Who's buying milk?" }).waitFor();
+  eq(await page.locator(tid("message-text"), { hasText: /^Flat chat message 12$/ }).count(), 0, "message 12 is not loaded yet");
+  await page.click(tid("room-search-toggle"));
+  await page.keyboard.type("message 12");
+  const results = page.locator(tid("room-search-result"));
+  await results.first().waitFor();
+  const texts = await results.allInnerTexts();
+  ok(texts.length > 0 && texts.every((x) => x.includes("message 12")), `only matching messages: ${texts.join(" | ")}`);
+  eq((await fake(() => window.__tallyFake.calls.filter((c) => c.cmd.endsWith("search_room")).map((c) => c.args.room))).at(-1), 8, "searched in this room");
+  await results.filter({ hasText: /message 12$/ }).first().click();
+  const target = page.locator(`${tid("message-text")}`, { hasText: /^Flat chat message 12$/ });
+  await target.waitFor();
+  await until(async () => {
+    const r = await target.boundingBox();
+    const l = await page.locator(tid("message-list")).boundingBox();
+    return r && l && r.y > l.y && r.y + r.height < l.y + l.height;
+  }, "message 12 in view");
+  eq(await results.count(), 0, "the results step aside once one is picked");
+  await shot(page, "chat-search-jump");
+  await page.click(tid("room-search"));
+  await results.first().waitFor(); // back when the field is used
+  await page.keyboard.press("Escape");
+  eq(await page.locator(tid("room-search")).count(), 0, "Esc closes the search");
+  await page.click(tid("room-search-toggle"));
+  await page.keyboard.type("zzzz nothing");
+  await page.locator(tid("room-search-none")).waitFor();
+  await done();
+});
+
 test("chat: Delete's confirm is a destructive button, Cancel has the focus", async () => {
   const { page, done } = await open();
   await page.click(tid("nav-chat"));

@@ -407,6 +407,10 @@ impl Engine {
     pub fn search(&self, q: &str) -> Result<SearchResults, Error> {
         self.store()?.search(q)
     }
+    /// Messages of one room matching `q`, newest first (at most 50), from this device's cache.
+    pub fn search_room(&self, room: RoomId, q: &str) -> Result<Vec<MessageView>, Error> {
+        self.store()?.search_room(room, q)
+    }
     pub fn prefs(&self) -> Result<Prefs, Error> {
         self.store()?.prefs()
     }

@@ -201,6 +201,8 @@ export const renameRoom = (room: number, name: string) => call<RoomView>("rename
 /** Removes someone from a group (its admins only). Needs the hub. */
 export const removeMember = (room: number, username: string) => call<RoomView>("remove_member", { room, username });
 /** Your own choices for a room (muted: no popups, not in the badge; pinned: first). Needs the hub. */
+/** One room's cached messages matching `query`, newest first (works offline). */
+export const searchRoom = (room: number, query: string) => call<MessageView[]>("search_room", { room, query });
 export const setRoomPrefs = (room: number, muted: boolean, pinned: boolean) => call<RoomView>("set_room_prefs", { room, muted, pinned });
 export const messages = (room: number, beforeSeq: number | null, limit: number) =>
   call<MessageView[]>("messages", { room, before_seq: beforeSeq, limit });

@@ -1125,6 +1125,11 @@ export class FakeBackend {
         this.changed({ topic: "rooms" }, { topic: "messages", room: r.room.id });
         return structuredClone(this.roomViews().find((x) => x.room.id === r.room.id));
       }
+      case "search_room": {
+        const q = (a.query as string).trim().toLowerCase();
+        const r = this.roomOf(a.room as number);
+        return structuredClone(r.messages.filter((m) => !m.message.deleted && m.message.text.toLowerCase().includes(q)).reverse().slice(0, 50));
+      }
       case "set_room_prefs": {
         if (this.conn.state !== "live") throw err("offline", "you're offline");
         const r = this.rooms.find((x) => x.room.id === a.room);

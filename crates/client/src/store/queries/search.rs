@@ -3,6 +3,7 @@ use super::{message_view, tx_row, TX_COLS};
 use crate::store::Store;
 use crate::view::*;
 use crate::Error;
+use tally_protocol::RoomId;
 
 /// Turns free text into an FTS5 query of quoted prefix terms (user input is never FTS syntax).
 pub fn fts_query(q: &str) -> Option<String> {
@@ -42,5 +43,24 @@ impl Store {
             messages.extend(message_view(&json, &local, outbox_id));
         }
         Ok(SearchResults { transactions, messages })
+    }
+
+    /// The 50 newest messages of one room matching `query` (newest first), for the room's own search.
+    pub fn search_room(&self, room: RoomId, query: &str) -> Result<Vec<MessageView>, Error> {
+        let Some(q) = fts_query(query) else { return Ok(vec![]) };
+        let c = self.reader();
+        let mut stmt = c.prepare_cached(
+            "SELECT m.json, m.local_state, m.outbox_id FROM msg_fts f JOIN messages m ON m.local_id = f.rowid
+             WHERE msg_fts MATCH ?1 AND m.room = ?2 ORDER BY m.sort_key DESC LIMIT 50",
+        )?;
+        let rows = stmt.query_map(rusqlite::params![q, room], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<i64>>(2)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (json, local, outbox_id) = row?;
+            out.extend(message_view(&json, &local, outbox_id).filter(|m| !m.message.deleted));
+        }
+        Ok(out)
     }
 }

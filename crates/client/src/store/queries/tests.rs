@@ -114,6 +114,11 @@ fn search_returns_the_newest_matches_of_each_kind() {
     let r = s.search("rent 3").unwrap();
     assert_eq!(r.messages.iter().map(|m| m.message.id).collect::<Vec<_>>(), vec![36, 32]);
     assert!(s.search("nothing").unwrap().transactions.is_empty());
+    // One room's own search: its messages only, newest first.
+    let hits: Vec<i64> = s.search_room(1, "rent").unwrap().iter().map(|m| m.message.id).collect();
+    assert_eq!(hits, (1..=40).rev().filter(|i| i % 4 == 0).collect::<Vec<_>>());
+    assert!(s.search_room(2, "rent").unwrap().is_empty(), "another room has none of them");
+    assert!(s.search_room(1, " ** ").unwrap().is_empty());
 }
 
 #[test]
