@@ -71,6 +71,17 @@ fn announce_room(
     Ok(())
 }
 
+/// Announces the room to everyone in it now.
+fn announce_to_members(tx: &mut dyn Tx, emits: &mut Emits, tenant: TenantId, room_id: RoomId) -> HubResult<()> {
+    let all = tx.member_ids(room_id)?;
+    announce_room(tx, emits, tenant, room_id, &all)
+}
+
+/// The room as `viewer` sees it now; `not_found` when it is not there (another tenant's, or none).
+fn room_now(tx: &mut dyn Tx, tenant: TenantId, room_id: RoomId, viewer: UserId) -> HubResult<Room> {
+    room(tx, tenant, room_id, viewer)?.ok_or_else(|| HubError::not_found("room"))
+}
+
 /// The active users with these usernames.
 fn active_users(tx: &mut dyn Tx, tenant: TenantId, names: &[String]) -> HubResult<Vec<UserSummary>> {
     let mut out = Vec::with_capacity(names.len());
@@ -185,16 +196,15 @@ pub fn invite(
     username: &str,
 ) -> HubResult<Room> {
     require_member(tx, tenant, room_id, by.id)?;
-    let r = room(tx, tenant, room_id, by.id)?.ok_or_else(|| HubError::not_found("room"))?;
+    let r = room_now(tx, tenant, room_id, by.id)?;
     if r.kind == RoomKind::Direct {
         return Err(HubError::invalid("direct rooms cannot take more members"));
     }
     let u = active_users(tx, tenant, &[username.to_string()])?.remove(0);
     if add_member(tx, emits, tenant, room_id, &u)? {
-        let all = tx.member_ids(room_id)?;
-        announce_room(tx, emits, tenant, room_id, &all)?;
+        announce_to_members(tx, emits, tenant, room_id)?;
     }
-    room(tx, tenant, room_id, by.id)?.ok_or_else(|| HubError::not_found("room"))
+    room_now(tx, tenant, room_id, by.id)
 }
 
 /// Leaves a room (the caller then ends the user's subscriptions to it). A group whose last admin leaves
@@ -212,8 +222,7 @@ pub fn leave(
     if is_group && tx.room_admins(room_id)?.is_empty() {
         if let Some(next) = tx.member_ids_by_joining(room_id)?.first().copied() {
             tx.set_admin(room_id, next, true)?;
-            let all = tx.member_ids(room_id)?;
-            announce_room(tx, emits, tenant, room_id, &all)?;
+            announce_to_members(tx, emits, tenant, room_id)?;
         }
     }
     Ok(())
@@ -261,7 +270,7 @@ pub fn set_prefs(
     require_member(tx, tenant, room_id, user.id)?;
     tx.set_member_prefs(room_id, user.id, muted, pinned)?;
     announce_room(tx, emits, tenant, room_id, &[user.id])?;
-    room(tx, tenant, room_id, user.id)?.ok_or_else(|| HubError::not_found("room"))
+    room_now(tx, tenant, room_id, user.id)
 }
 
 /// Renames a group (its admins only); every member hears of it through `room_joined`.
@@ -275,9 +284,8 @@ pub fn rename(
 ) -> HubResult<Room> {
     require_admin(tx, tenant, room_id, by.id)?;
     tx.rename_room(room_id, group_name(name)?)?;
-    let all = tx.member_ids(room_id)?;
-    announce_room(tx, emits, tenant, room_id, &all)?;
-    room(tx, tenant, room_id, by.id)?.ok_or_else(|| HubError::not_found("room"))
+    announce_to_members(tx, emits, tenant, room_id)?;
+    room_now(tx, tenant, room_id, by.id)
 }
 
 /// Removes `username` from a group (its admins only; one leaves with `leave`). Returns the room as it is
@@ -296,8 +304,7 @@ pub fn remove(
         return Err(HubError::invalid("to leave a room, use room_leave"));
     }
     drop_member(tx, emits, tenant, room_id, &gone)?;
-    let all = tx.member_ids(room_id)?;
-    announce_room(tx, emits, tenant, room_id, &all)?;
-    let r = room(tx, tenant, room_id, by.id)?.ok_or_else(|| HubError::not_found("room"))?;
+    announce_to_members(tx, emits, tenant, room_id)?;
+    let r = room_now(tx, tenant, room_id, by.id)?;
     Ok((r, gone.id))
 }
