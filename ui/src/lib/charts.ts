@@ -67,3 +67,32 @@ export function tooltipPlugin(describe: (u: uPlot, idx: number) => [string, stri
     },
   };
 }
+
+/**
+ * A plot built when its options change (width, theme, currency) and given new rows in place otherwise:
+ * uPlot's setData redraws the canvas with no new DOM, where building a plot costs a style read and a
+ * layout (History gives its charts new rows after each search key). `shown` is what it draws, for the
+ * options' axis labels and tooltips to read.
+ */
+export class LivePlot<T> {
+  shown: T[] = [];
+  private plot: uPlot | undefined;
+
+  constructor(private data: (rows: T[]) => uPlot.AlignedData) {}
+
+  build(opts: uPlot.Options, rows: T[], host: HTMLElement): void {
+    this.shown = rows;
+    this.plot = new uPlot(opts, this.data(rows), host);
+  }
+
+  update(rows: T[]): void {
+    if (!this.plot || rows === this.shown) return;
+    this.shown = rows;
+    this.plot.setData(this.data(rows));
+  }
+
+  destroy(): void {
+    this.plot?.destroy();
+    this.plot = undefined;
+  }
+}
