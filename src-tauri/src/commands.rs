@@ -2,7 +2,9 @@
 use std::sync::Arc;
 use tally_client::view::*;
 use tally_client::Engine;
-use tally_protocol::{MessageId, Notification, NotificationId, PresenceStatus, RoomId, RoomKind, UserSummary};
+use tally_protocol::{
+    MessageId, Notification, NotificationId, PresenceStatus, RequestId, RoomId, RoomKind, UserSummary,
+};
 use tauri::State;
 
 pub type Engn<'a> = State<'a, Arc<Engine>>;
@@ -176,6 +178,26 @@ pub async fn send_money(engine: Engn<'_>, req: SendMoney) -> R<TransferView> {
 #[tauri::command(rename_all = "snake_case")]
 pub async fn rooms(engine: Engn<'_>) -> R<Vec<RoomView>> {
     engine.rooms().map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn payment_requests(engine: Engn<'_>) -> R<Vec<RequestView>> {
+    engine.payment_requests().map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn request_money(engine: Engn<'_>, req: AskMoney) -> R<RequestView> {
+    engine.request_money(&req).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn pay_request(engine: Engn<'_>, request: RequestId) -> R<TransferView> {
+    engine.pay_request(request).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn decline_request(engine: Engn<'_>, request: RequestId) -> R<RequestView> {
+    engine.decline_request(request).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn cancel_request(engine: Engn<'_>, request: RequestId) -> R<RequestView> {
+    engine.cancel_request(request).await.map_err(err)
 }
 #[tauri::command(rename_all = "snake_case")]
 pub async fn create_room(engine: Engn<'_>, kind: RoomKind, name: String, members: Vec<String>) -> R<RoomView> {

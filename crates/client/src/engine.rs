@@ -20,6 +20,7 @@ mod account;
 pub(crate) mod app_lock;
 pub use app_lock::OPEN_WHILE_LOCKED;
 mod cache_key;
+mod requests;
 pub use account::{device_info, NewAccount};
 
 #[derive(Clone, Debug)]

@@ -6,8 +6,8 @@ pub use tally_protocol::http::{
     DemoInfo, DeviceSession, Registration, RegistrationInfo, TwoFactorSetup, TwoFactorStatus,
 };
 use tally_protocol::{
-    Balance, Direction, Message, Millis, Money, NotificationKind, PresenceStatus, Room, Transaction, Transfer, TxKind,
-    UserSummary,
+    Balance, Direction, Message, Millis, Money, NotificationKind, PaymentRequest, PresenceStatus, Room, Transaction,
+    Transfer, TxKind, UserSummary,
 };
 use ts_rs::TS;
 
@@ -162,6 +162,14 @@ pub struct RoomView {
     pub typing: Vec<UserSummary>,
 }
 
+/// A payment request as the app lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RequestView {
+    pub request: PaymentRequest,
+    /// Asked of this user (they are the payer), rather than asked by them.
+    pub incoming: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct TransferView {
     pub transfer: Transfer,
@@ -297,6 +305,8 @@ pub enum Change {
     Lock,
     /// The preferences changed outside Settings (a pause from the tray).
     Prefs,
+    /// Payment requests (asked, or asked of the user) were made or changed.
+    Requests,
 }
 
 /// Every topic, for when the UI must re-read everything (it missed events).
@@ -312,6 +322,7 @@ pub fn all_changes() -> Vec<Change> {
         Change::Session,
         Change::Sync,
         Change::Prefs,
+        Change::Requests,
     ]
 }
 
@@ -446,6 +457,18 @@ pub struct SendMoney {
     pub memo: String,
 }
 
+/// A payment request as the Request form makes it. `key` is the form's own idempotency key: a retry of
+/// the same form (its answer was lost) finds the same request instead of asking twice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AskMoney {
+    pub key: String,
+    pub from: String,
+    pub amount: Money,
+    pub memo: String,
+    #[ts(type = "number | null")]
+    pub expires_at: Option<Millis>,
+}
+
 pub fn bindings() -> String {
     let cfg = tally_protocol::ts::config();
     let mut s = String::from(
@@ -462,6 +485,7 @@ pub fn bindings() -> String {
             "Message",
             "Money",
             "NotificationKind",
+            "PaymentRequest",
             "NotificationTarget",
             "PresenceStatus",
             "Room",
@@ -494,6 +518,8 @@ pub fn bindings() -> String {
         LocalState,
         MessageView,
         RoomView,
+        RequestView,
+        AskMoney,
         TransferView,
         OutboxItem,
         OutboxUpdate,

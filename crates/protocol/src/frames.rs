@@ -78,6 +78,9 @@ pub enum SnapshotKind {
     },
     /// Transfers of the user that are not final yet.
     OpenTransfers,
+    /// The user's payment requests, asked or asked of them: every open one and the newest
+    /// `MAX_SNAPSHOT_PAGE` in all, newest first.
+    Requests,
 }
 
 /// Frames a client sends. Every frame but `hello` and `pong` is a request with an `id` and gets exactly
@@ -149,6 +152,44 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional, type = "number")]
         expires_at: Option<Millis>,
+    },
+    /// Ask `to` for money. Same `idempotency_key` + same body returns the same request; a different body
+    /// is `conflict`. Acked with `request`.
+    RequestCreate {
+        #[ts(type = "number")]
+        id: ReqId,
+        idempotency_key: String,
+        /// The payer's username.
+        to: String,
+        amount: Money,
+        #[serde(default)]
+        memo: String,
+        /// After this the request cannot be paid (at most `MAX_REQUEST_EXPIRY_MS` ahead).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        expires_at: Option<Millis>,
+    },
+    /// Pay a request made of the sender: a transfer of its amount to the requester, acked with `transfer`.
+    /// Asking again while that transfer is on its way, or after it completed, returns the same transfer.
+    RequestPay {
+        #[ts(type = "number")]
+        id: ReqId,
+        #[ts(type = "number")]
+        request: RequestId,
+    },
+    /// Decline a request made of the sender. Acked with `request`.
+    RequestDecline {
+        #[ts(type = "number")]
+        id: ReqId,
+        #[ts(type = "number")]
+        request: RequestId,
+    },
+    /// Withdraw the sender's own open request. Acked with `request`.
+    RequestCancel {
+        #[ts(type = "number")]
+        id: ReqId,
+        #[ts(type = "number")]
+        request: RequestId,
     },
     RoomCreate {
         #[ts(type = "number")]
@@ -282,6 +323,10 @@ impl ClientFrame {
             | History { id, .. }
             | Snapshot { id, .. }
             | TransferCreate { id, .. }
+            | RequestCreate { id, .. }
+            | RequestPay { id, .. }
+            | RequestDecline { id, .. }
+            | RequestCancel { id, .. }
             | RoomCreate { id, .. }
             | RoomInvite { id, .. }
             | RoomLeave { id, .. }
@@ -313,6 +358,10 @@ impl ClientFrame {
             History { .. } => "history",
             Snapshot { .. } => "snapshot",
             TransferCreate { .. } => "transfer_create",
+            RequestCreate { .. } => "request_create",
+            RequestPay { .. } => "request_pay",
+            RequestDecline { .. } => "request_decline",
+            RequestCancel { .. } => "request_cancel",
             RoomCreate { .. } => "room_create",
             RoomInvite { .. } => "room_invite",
             RoomLeave { .. } => "room_leave",
@@ -343,6 +392,10 @@ pub const CLIENT_FRAME_TYPES: &[&str] = &[
     "history",
     "snapshot",
     "transfer_create",
+    "request_create",
+    "request_pay",
+    "request_decline",
+    "request_cancel",
     "room_create",
     "room_invite",
     "room_leave",
@@ -410,6 +463,8 @@ pub enum EventData {
         #[ts(type = "number")]
         room: RoomId,
     },
+    /// On `user:{requester}` and `user:{payer}`: a payment request was made or changed.
+    Request { request: PaymentRequest },
     /// On `room:{id}`: a new message (the message's `seq` equals the event's).
     Message { message: Message },
     MessageEdited {
@@ -530,6 +585,12 @@ pub enum AckData {
     },
     Transfers {
         transfers: Vec<Transfer>,
+    },
+    Request {
+        request: PaymentRequest,
+    },
+    Requests {
+        requests: Vec<PaymentRequest>,
     },
     /// Events of a `history` request, newest first (or of `message_changes`, oldest change first).
     History {

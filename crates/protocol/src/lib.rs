@@ -36,6 +36,8 @@ pub const MAX_SNAPSHOT_PAGE: u32 = 1000;
 pub const MAX_MESSAGE_BYTES: usize = 8 * 1024;
 /// Longest transfer memo, in bytes.
 pub const MAX_MEMO_BYTES: usize = 280;
+/// Furthest a payment request's `expires_at` may lie ahead: 90 days.
+pub const MAX_REQUEST_EXPIRY_MS: Millis = 90 * 86_400_000;
 
 /// Unix time in milliseconds, UTC.
 pub type Millis = i64;
@@ -47,3 +49,4 @@ pub type TransferId = i64;
 pub type MessageId = i64;
 pub type NotificationId = i64;
 pub type TxId = i64;
+pub type RequestId = i64;

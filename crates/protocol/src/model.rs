@@ -1,5 +1,5 @@
 //! Domain objects carried inside frames.
-use crate::{Channel, Currency, MessageId, Millis, Money, NotificationId, RoomId, TransferId, TxId, UserId};
+use crate::{Channel, Currency, MessageId, Millis, Money, NotificationId, RequestId, RoomId, TransferId, TxId, UserId};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -142,6 +142,53 @@ pub struct Transfer {
     pub updated_at: Millis,
 }
 
+/// Where a payment request stands. `open` may be paid, declined, cancelled or expire; `paying` has a
+/// transfer on its way (it fails back to `open`, or completes to `paid`); the other four are final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Open,
+    Paying,
+    Paid,
+    Declined,
+    Cancelled,
+    Expired,
+}
+
+impl RequestStatus {
+    pub fn is_final(self) -> bool {
+        !matches!(self, RequestStatus::Open | RequestStatus::Paying)
+    }
+}
+
+/// One person asking another for money. The hub keeps it and publishes each change on both parties'
+/// `user:` channels; the payer pays it in one step (`request_pay`), which makes a transfer to the requester.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PaymentRequest {
+    #[ts(type = "number")]
+    pub id: RequestId,
+    /// Who asks, and receives the money.
+    pub requester: UserSummary,
+    /// Who is asked to pay.
+    pub payer: UserSummary,
+    pub amount: Money,
+    #[serde(default)]
+    pub memo: String,
+    pub status: RequestStatus,
+    /// Past it the request cannot be paid; the hub marks it `expired`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub expires_at: Option<Millis>,
+    /// The transfer that pays it (the latest attempt, when one failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub transfer: Option<TransferId>,
+    #[ts(type = "number")]
+    pub created_at: Millis,
+    #[ts(type = "number")]
+    pub updated_at: Millis,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum RoomKind {
@@ -228,6 +275,8 @@ pub enum NotificationKind {
     Mention,
     Message,
     System,
+    /// Someone asks the user for money (target: the request).
+    PaymentRequest,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
@@ -257,6 +306,10 @@ pub enum NotificationTarget {
     Transaction {
         #[ts(type = "number")]
         id: TxId,
+    },
+    Request {
+        #[ts(type = "number")]
+        id: RequestId,
     },
 }
 

@@ -65,6 +65,7 @@ fn client_examples_round_trip_and_cover_every_type() {
         "transfer",
         "transfer_by_key",
         "open_transfers",
+        "requests",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -109,6 +110,7 @@ fn server_examples_round_trip_and_cover_every_type() {
         "notification",
         "notifications_read",
         "system",
+        "request",
     ] {
         assert!(event_kinds.contains(k), "event kind {k} needs an example");
     }
@@ -124,6 +126,8 @@ fn server_examples_round_trip_and_cover_every_type() {
         "notifications",
         "transfers",
         "history",
+        "request",
+        "requests",
     ] {
         assert!(ack_kinds.contains(k), "ack kind {k} needs an example");
     }

@@ -126,14 +126,14 @@ client_msg_id: string, sender: UserSummary,
  */
 text: string, mentions: number[], sent_at: number, edited_at?: number, deleted: boolean, reactions: Array<Reaction>, };
 
-export type NotificationKind = "balance" | "transaction" | "transfer" | "payment" | "deposit" | "withdrawal" | "security" | "limits" | "kyc" | "card" | "mention" | "message" | "system";
+export type NotificationKind = "balance" | "transaction" | "transfer" | "payment" | "deposit" | "withdrawal" | "security" | "limits" | "kyc" | "card" | "mention" | "message" | "system" | "payment_request";
 
 export type Priority = "low" | "normal" | "high" | "critical";
 
 /**
  * What a notification is about, so a click can open it.
  */
-export type NotificationTarget = { "kind": "transfer", id: number, } | { "kind": "room", id: number, message?: number, } | { "kind": "transaction", id: number, };
+export type NotificationTarget = { "kind": "transfer", id: number, } | { "kind": "room", id: number, message?: number, } | { "kind": "transaction", id: number, } | { "kind": "request", id: number, };
 
 export type Notification = { id: number, kind: NotificationKind, priority: Priority, title: string, body: string, target?: NotificationTarget, read: boolean, created_at: number, };
 
@@ -171,7 +171,7 @@ export type ChangeCursor = { updated_at: number, id: number, };
 /**
  * What to fetch with a `snapshot` request.
  */
-export type SnapshotKind = { "kind": "balances" } | { "kind": "transactions", before?: number, limit: number, } | { "kind": "transaction_changes", since: ChangeCursor, limit: number, } | { "kind": "rooms" } | { "kind": "contacts" } | { "kind": "notifications", before?: number, limit: number, } | { "kind": "notification_changes", since: ChangeCursor, limit: number, } | { "kind": "message_changes", room: number, since: ChangeCursor, limit: number, } | { "kind": "transfer_by_key", idempotency_key: string, } | { "kind": "transfer", id: number, } | { "kind": "open_transfers" };
+export type SnapshotKind = { "kind": "balances" } | { "kind": "transactions", before?: number, limit: number, } | { "kind": "transaction_changes", since: ChangeCursor, limit: number, } | { "kind": "rooms" } | { "kind": "contacts" } | { "kind": "notifications", before?: number, limit: number, } | { "kind": "notification_changes", since: ChangeCursor, limit: number, } | { "kind": "message_changes", room: number, since: ChangeCursor, limit: number, } | { "kind": "transfer_by_key", idempotency_key: string, } | { "kind": "transfer", id: number, } | { "kind": "open_transfers" } | { "kind": "requests" };
 
 /**
  * Frames a client sends. Every frame but `hello` and `pong` is a request with an `id` and gets exactly
@@ -186,7 +186,15 @@ to: string, amount: Money, memo: string,
  * The sender's deadline: past it the hub refuses the request with `expired` instead of moving
  * money (a payment queued offline must not execute days later).
  */
-expires_at?: number, } | { "type": "room_create", id: number, kind: RoomKind, 
+expires_at?: number, } | { "type": "request_create", id: number, idempotency_key: string, 
+/**
+ * The payer's username.
+ */
+to: string, amount: Money, memo: string, 
+/**
+ * After this the request cannot be paid (at most `MAX_REQUEST_EXPIRY_MS` ahead).
+ */
+expires_at?: number, } | { "type": "request_pay", id: number, request: number, } | { "type": "request_decline", id: number, request: number, } | { "type": "request_cancel", id: number, request: number, } | { "type": "room_create", id: number, kind: RoomKind, 
 /**
  * Group name (ignored for direct rooms).
  */
@@ -215,7 +223,7 @@ export type Event = { channel: Channel, epoch: string, seq: number, ts: number, 
  * The payload of a durable event. Events carry whole objects (state, not deltas) where they can, so
  * applying one is an upsert.
  */
-export type EventData = { "kind": "balance", balance: Balance, } | { "kind": "transaction", transaction: Transaction, } | { "kind": "transfer", transfer: Transfer, } | { "kind": "room_joined", room: Room, } | { "kind": "room_left", room: number, } | { "kind": "message", message: Message, } | { "kind": "message_edited", message: number, text: string, edited_at: number, } | { "kind": "message_deleted", message: number, } | { "kind": "reaction", message: number, emoji: string, user: UserSummary, on: boolean, } | { "kind": "receipt", user: UserSummary, up_to: number, } | { "kind": "member", user: UserSummary, change: MemberChange, } | { "kind": "notification", notification: Notification, } | { "kind": "notifications_read", ids: number[], all: boolean, } | { "kind": "system", title: string, body: string, priority: Priority, };
+export type EventData = { "kind": "balance", balance: Balance, } | { "kind": "transaction", transaction: Transaction, } | { "kind": "transfer", transfer: Transfer, } | { "kind": "room_joined", room: Room, } | { "kind": "room_left", room: number, } | { "kind": "request", request: PaymentRequest, } | { "kind": "message", message: Message, } | { "kind": "message_edited", message: number, text: string, edited_at: number, } | { "kind": "message_deleted", message: number, } | { "kind": "reaction", message: number, emoji: string, user: UserSummary, on: boolean, } | { "kind": "receipt", user: UserSummary, up_to: number, } | { "kind": "member", user: UserSummary, change: MemberChange, } | { "kind": "notification", notification: Notification, } | { "kind": "notifications_read", ids: number[], all: boolean, } | { "kind": "system", title: string, body: string, priority: Priority, };
 
 /**
  * Ephemeral events: never logged, no seq, lost if you are not connected.
@@ -245,7 +253,7 @@ next_since?: ChangeCursor,
 /**
  * How many notifications the user has (first page of `notifications` only).
  */
-total?: number, } | { "kind": "transfers", transfers: Array<Transfer>, } | { "kind": "history", events: Array<Event>, has_more: boolean, 
+total?: number, } | { "kind": "transfers", transfers: Array<Transfer>, } | { "kind": "request", request: PaymentRequest, } | { "kind": "requests", requests: Array<PaymentRequest>, } | { "kind": "history", events: Array<Event>, has_more: boolean, 
 /**
  * `message_changes` only: pass as `since` for the next page; absent on the last page.
  */

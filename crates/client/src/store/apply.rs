@@ -120,6 +120,17 @@ pub(super) fn upsert_transfer(c: &Connection, t: &Transfer, local: &LocalState) 
     Ok(())
 }
 
+/// A request as the hub last described it: a row already changed later here is kept.
+pub(super) fn upsert_request(c: &Connection, r: &PaymentRequest) -> Result<(), Error> {
+    c.prepare_cached(
+        "INSERT INTO payment_requests (id, json, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(id) DO UPDATE SET json = excluded.json, status = excluded.status, updated_at = excluded.updated_at
+         WHERE excluded.updated_at >= payment_requests.updated_at",
+    )?
+    .execute(params![r.id, to_json(r), enum_str(&r.status), r.created_at, r.updated_at])?;
+    Ok(())
+}
+
 pub(super) fn upsert_room(c: &Connection, r: &Room) -> Result<(), Error> {
     c.execute(
         "INSERT INTO rooms (id, json, left_room, last_activity) VALUES (?1, ?2, 0, ?3)
@@ -244,6 +255,10 @@ pub(super) fn apply_one(
             c.execute("UPDATE rooms SET left_room = 1 WHERE id = ?1", [room])?;
             applied.rooms_left.push(*room);
             applied.change(Change::Rooms);
+        }
+        EventData::Request { request } => {
+            upsert_request(c, request)?;
+            applied.change(Change::Requests);
         }
         EventData::Message { message } => upsert_message(c, me, message, applied)?,
         EventData::MessageEdited { .. } | EventData::MessageDeleted { .. } | EventData::Reaction { .. } => {

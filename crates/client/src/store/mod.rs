@@ -246,6 +246,17 @@ impl Store {
         Ok(())
     }
 
+    /// Keeps requests as the hub described them (a snapshot; an answer to the user's own request).
+    pub fn upsert_requests(&self, requests: &[PaymentRequest]) -> Result<(), Error> {
+        let mut c = self.writer();
+        let tx = c.transaction()?;
+        for r in requests {
+            upsert_request(&tx, r)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn upsert_transfer(&self, t: &Transfer, local: &crate::view::LocalState) -> Result<(), Error> {
         upsert_transfer(&self.writer(), t, local)
     }

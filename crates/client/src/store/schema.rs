@@ -83,10 +83,18 @@ CREATE TABLE sync_parts (part TEXT PRIMARY KEY, next_before INTEGER, complete IN
   changes_ts INTEGER, changes_id INTEGER);
 "#,
         ),
+        // 5: payment requests, asked and asked of the user, as the hub last described each.
+        M::up(
+            r#"
+CREATE TABLE payment_requests (id INTEGER PRIMARY KEY, json TEXT NOT NULL, status TEXT NOT NULL,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE INDEX payment_requests_time ON payment_requests(created_at DESC);
+"#,
+        ),
     ])
 }
 
 /// The newest schema version this build knows.
 pub fn schema_version() -> usize {
-    4
+    5
 }

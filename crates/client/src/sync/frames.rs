@@ -113,6 +113,17 @@ pub(super) async fn apply(sh: &Arc<Shared>, conn: &mut Conn, channel: Channel, e
     Ok(())
 }
 
+/// Keeps a transfer the hub answered with and, until it is final, subscribes to its channel.
+pub(super) async fn follow_transfer(sh: &Arc<Shared>, conn: &mut Conn, transfer: &Transfer) -> Result<(), Error> {
+    sh.store.upsert_transfer(transfer, &LocalState::Sent)?;
+    sh.changed(vec![Change::Transfers]);
+    if !transfer.status.is_final() {
+        let ch = Channel::Transfer(transfer.id);
+        conn.request(|id| ClientFrame::Subscribe { id, channel: ch, since: None }, Pending::Subscribe(ch)).await?;
+    }
+    Ok(())
+}
+
 pub(super) type HubReply = Result<Option<AckData>, (ErrorCode, String, bool)>;
 
 pub(super) async fn on_reply(sh: &Arc<Shared>, conn: &mut Conn, id: ReqId, reply: HubReply) -> Result<(), Error> {
@@ -132,6 +143,10 @@ pub(super) async fn on_reply(sh: &Arc<Shared>, conn: &mut Conn, id: ReqId, reply
             }
         }
         Pending::External(ReplyBox(r)) => {
+            // A transfer a request made (paying a payment request) is kept and followed like one sent.
+            if let Ok(Some(AckData::Transfer { transfer })) = &reply {
+                follow_transfer(sh, conn, transfer).await?;
+            }
             if let Some(r) = r {
                 let _ = r.send(reply.map_err(|(code, message, _)| Error::Hub { code, message }));
             }
@@ -144,7 +159,9 @@ pub(super) async fn on_reply(sh: &Arc<Shared>, conn: &mut Conn, id: ReqId, reply
             conn.snapshots_running = conn.snapshots_running.saturating_sub(1);
             match reply {
                 Ok(Some(data)) => {
-                    let done = !matches!(what, SnapshotKind::OpenTransfers | SnapshotKind::Contacts);
+                    // The user channel owes three; the rooms snapshot marks it done.
+                    let done =
+                        !matches!(what, SnapshotKind::OpenTransfers | SnapshotKind::Contacts | SnapshotKind::Requests);
                     apply_snapshot(sh, conn, channel, what, data).await?;
                     if done {
                         sh.store.snapshot_done(&channel)?;

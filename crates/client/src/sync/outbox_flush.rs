@@ -83,14 +83,9 @@ pub(super) async fn on_reconcile_reply(
     match reply {
         Ok(Some(AckData::Transfer { transfer })) => {
             // It was: the payment went through (or is going through). Link the row and follow it.
-            sh.store.upsert_transfer(&transfer, &LocalState::Sent)?;
+            follow_transfer(sh, conn, &transfer).await?;
             sh.store.outbox_done(item)?;
             sh.outbox_update(OutboxUpdate::Sent { id: item });
-            if !transfer.status.is_final() {
-                let ch = Channel::Transfer(transfer.id);
-                conn.request(|id| ClientFrame::Subscribe { id, channel: ch, since: None }, Pending::Subscribe(ch))
-                    .await?;
-            }
         }
         Err((ErrorCode::NotFound, ..)) => {
             // It was not, and the hub refuses it past its deadline: it is truly not sent.
@@ -118,18 +113,7 @@ pub(super) async fn on_outbox_reply(
     match reply {
         Ok(data) => {
             match data {
-                Some(AckData::Transfer { transfer }) => {
-                    sh.store.upsert_transfer(&transfer, &LocalState::Sent)?;
-                    changes.push(Change::Transfers);
-                    if !transfer.status.is_final() {
-                        let ch = Channel::Transfer(transfer.id);
-                        conn.request(
-                            |id| ClientFrame::Subscribe { id, channel: ch, since: None },
-                            Pending::Subscribe(ch),
-                        )
-                        .await?;
-                    }
-                }
+                Some(AckData::Transfer { transfer }) => follow_transfer(sh, conn, &transfer).await?,
                 Some(AckData::Message { message }) => {
                     let room = message.room;
                     let e = Event {

@@ -1,4 +1,4 @@
-//! Snapshots owed after `recovered: false` (balances; rooms and open transfers; a transfer): jittered, at
+//! Snapshots owed after `recovered: false` (balances; payment requests, open transfers and rooms; a transfer): jittered, at
 //! most two at a time, and remembered in the cache until done.
 use super::*;
 
@@ -13,7 +13,9 @@ pub(super) async fn run_snapshots(sh: &Arc<Shared>, conn: &mut Conn) -> Result<(
         let me = sh.user.id;
         let kinds: Vec<SnapshotKind> = match channel {
             Channel::Balance(u) if u == me => vec![SnapshotKind::Balances],
-            Channel::User(u) if u == me => vec![SnapshotKind::Rooms, SnapshotKind::OpenTransfers],
+            Channel::User(u) if u == me => {
+                vec![SnapshotKind::Requests, SnapshotKind::OpenTransfers, SnapshotKind::Rooms]
+            }
             Channel::Transfer(id) => vec![SnapshotKind::Transfer { id }],
             _ => {
                 // History channels are the backfill's (an older cache may still owe them a snapshot).
@@ -62,6 +64,10 @@ pub(super) async fn apply_snapshot(
             changes.push(Change::Sync);
         }
         AckData::Contacts { users } => sh.store.replace_contacts(&users)?,
+        AckData::Requests { requests } => {
+            sh.store.upsert_requests(&requests)?;
+            changes.push(Change::Requests);
+        }
         AckData::Transfers { transfers } => {
             for t in &transfers {
                 sh.store.upsert_transfer(t, &LocalState::Sent)?;

@@ -1,4 +1,5 @@
-//! What the hub does on its own: presence grace and typing expiry, log retention, driving transfers.
+//! What the hub does on its own: presence grace and typing expiry, log retention, driving transfers,
+//! expiring payment requests.
 use super::Hub;
 use crate::error::HubResult;
 use crate::ids::TenantId;
@@ -46,6 +47,12 @@ impl Hub {
                 // may advance any transfer (each step re-reads it under its parties' locks).
                 if n.is_multiple_of(5) && hub.holds_lease("adopt-transfers", Duration::from_secs(8)).await {
                     hub.adopt_stale_transfers().await;
+                }
+                // Payment requests past their deadline become `expired`, in bounded passes.
+                if n.is_multiple_of(5) && hub.holds_lease("expire-requests", Duration::from_secs(8)).await {
+                    if let Err(e) = hub.store.write(|c, e| ledger::expire_requests(c, e, 500)).await {
+                        tracing::warn!(error = %e, "could not expire payment requests");
+                    }
                 }
                 if n.is_multiple_of(crate::devices::REFRESH_SECS) {
                     hub.devices.refresh(&hub.presence.connected_users()).await;

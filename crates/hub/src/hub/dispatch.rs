@@ -59,9 +59,17 @@ impl Hub {
             F::History { channel, before, limit, .. } => Reply::ack(self.history(conn, channel, before, limit).await?),
             F::Snapshot { what, .. } => Reply::ack(self.snapshot(tenant, uid, what).await?),
             F::TransferCreate { idempotency_key, to, amount, memo, expires_at, .. } => {
-                let transfer =
-                    self.transfer_create(&me, tenant, (idempotency_key, to, amount, memo, expires_at)).await?;
+                let transfer = self
+                    .move_money(tenant, uid, move |c, e| {
+                        let req =
+                            ledger::NewTransfer { key: &idempotency_key, to: &to, amount, memo: &memo, expires_at };
+                        ledger::create_transfer(c, e, tenant, &me, req)
+                    })
+                    .await?;
                 Reply::ack(AckData::Transfer { transfer })
+            }
+            F::RequestCreate { .. } | F::RequestPay { .. } | F::RequestDecline { .. } | F::RequestCancel { .. } => {
+                self.request_frame(conn, frame).await?
             }
             F::RoomCreate { .. }
             | F::RoomInvite { .. }
@@ -124,22 +132,44 @@ impl Hub {
         Ok(AckData::History { events, has_more, next_since: None, total })
     }
 
-    /// A new transfer (or the earlier one with the same key), then driven through its states. A transfer
-    /// refused by a limit raises a `limits` notification in a job of its own (the refused one rolled back).
-    async fn transfer_create(
-        self: &Arc<Self>,
-        me: &UserSummary,
-        tenant: TenantId,
-        (key, to, amount, memo, expires_at): (String, String, Money, String, Option<Millis>),
-    ) -> HubResult<Transfer> {
-        let (from, uid) = (me.clone(), me.id);
-        let res = self
-            .store
-            .write(move |c, e| {
-                let req = ledger::NewTransfer { key: &key, to: &to, amount, memo: &memo, expires_at };
-                ledger::create_transfer(c, e, tenant, &from, req)
-            })
-            .await;
+    /// Payment requests: ask, pay (a transfer, as `transfer_create`), decline, cancel.
+    async fn request_frame(self: &Arc<Self>, conn: &Arc<Conn>, frame: ClientFrame) -> HubResult<Reply> {
+        let (tenant, me, uid) = (conn.tenant, conn.user.clone(), conn.user.id);
+        use ClientFrame as F;
+        let request = match frame {
+            F::RequestCreate { idempotency_key, to, amount, memo, expires_at, .. } => {
+                self.store
+                    .write(move |c, e| {
+                        let req =
+                            ledger::NewRequest { key: &idempotency_key, to: &to, amount, memo: &memo, expires_at };
+                        ledger::create_request(c, e, tenant, &me, req)
+                    })
+                    .await?
+            }
+            F::RequestPay { request, .. } => {
+                let transfer =
+                    self.move_money(tenant, uid, move |c, e| ledger::pay_request(c, e, tenant, &me, request)).await?;
+                return Ok(Reply::ack(AckData::Transfer { transfer }));
+            }
+            F::RequestDecline { request, .. } => {
+                self.store.write(move |c, e| ledger::decline_request(c, e, tenant, &me, request)).await?
+            }
+            F::RequestCancel { request, .. } => {
+                self.store.write(move |c, e| ledger::cancel_request(c, e, tenant, &me, request)).await?
+            }
+            _ => return Err(HubError::new(ErrorCode::BadFrame, "not a request frame")),
+        };
+        Ok(Reply::ack(AckData::Request { request }))
+    }
+
+    /// A job that creates a transfer (or finds the earlier one with the same key); a new one is then driven
+    /// through its states. One refused by a limit raises a `limits` notification in a job of its own (the
+    /// refused one rolled back).
+    async fn move_money<F>(self: &Arc<Self>, tenant: TenantId, uid: UserId, job: F) -> HubResult<Transfer>
+    where
+        F: FnMut(&mut dyn crate::store::Tx, &mut crate::store::Emits) -> HubResult<Created> + Send + 'static,
+    {
+        let res = self.store.write(job).await;
         match res {
             Ok(Created::New(t)) => {
                 self.drive_transfer(tenant, t.id);
@@ -282,6 +312,8 @@ fn reaches_others(frame: &ClientFrame) -> bool {
     matches!(
         frame,
         F::TransferCreate { .. }
+            | F::RequestCreate { .. }
+            | F::RequestPay { .. }
             | F::RoomCreate { .. }
             | F::RoomInvite { .. }
             | F::RoomRename { .. }

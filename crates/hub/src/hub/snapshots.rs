@@ -39,6 +39,9 @@ impl Hub {
             SnapshotKind::OpenTransfers => AckData::Transfers {
                 transfers: self.store.read(move |c| ledger::open_transfers(c, tenant, uid)).await?,
             },
+            SnapshotKind::Requests => {
+                AckData::Requests { requests: self.store.read(move |c| ledger::requests_of(c, tenant, uid)).await? }
+            }
         })
     }
 

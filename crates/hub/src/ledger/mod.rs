@@ -5,13 +5,17 @@
 //! postings sum to zero; per account `available + pending` equals the sum of its postings.
 //!
 //! `accounts` (balances, deposits and withdrawals, invariants), `history` (the per-user transaction
-//! lines), `transfers` (create, advance, look up).
+//! lines), `transfers` (create, advance, look up), `requests` (payment requests, paid by a transfer).
 mod accounts;
 mod history;
+mod requests;
 mod transfers;
 
 pub use accounts::{balance, balances, check_invariants, deposit, withdraw};
 pub use history::{transaction, transaction_changes, transactions_count, transactions_page};
+pub use requests::{
+    cancel_request, create_request, decline_request, expire_requests, pay_request, request_for, requests_of, NewRequest,
+};
 pub use transfers::{
     advance_transfer, create_transfer, open_transfers, stale_transfers, transfer, transfer_by_key, transfer_for,
     unfinished_transfers, Created, NewTransfer,

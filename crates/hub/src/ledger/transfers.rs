@@ -272,6 +272,9 @@ pub fn advance_transfer(
         emit_tx(tx, emits, tenant, user, line)?;
     }
     notify_outcome(tx, emits, tenant, &shown, next)?;
+    if next.is_final() {
+        super::requests::on_transfer_final(tx, emits, tenant, id, next)?;
+    }
     let status = match next {
         TransferStatus::Completed => "completed",
         TransferStatus::Failed => "failed",

@@ -11,7 +11,7 @@ use crate::position::Head;
 use tally_protocol::*;
 
 /// Everything one write job or read may touch, inside one transaction.
-pub trait Tx: LogRepo + LedgerRepo + ChatRepo + NotifyRepo + AuthRepo + SecurityRepo {
+pub trait Tx: LogRepo + LedgerRepo + RequestRepo + ChatRepo + NotifyRepo + AuthRepo + SecurityRepo {
     /// A trivial round trip (health checks).
     fn ping(&mut self) -> HubResult<()>;
     /// Takes or renews the lease `name` for `holder` until `until`; false while another holder's lease
@@ -161,6 +161,58 @@ pub trait LedgerRepo {
     /// Moves a transfer and its lines back in time (demo history only).
     fn backdate_transfer(&mut self, id: TransferId, at: Millis) -> HubResult<()>;
     fn ledger_violations(&mut self) -> HubResult<Vec<Violation>>;
+}
+
+// ---- payment requests -----------------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+pub struct RequestRow {
+    pub id: RequestId,
+    pub requester: UserId,
+    pub payer: UserId,
+    pub amount: Money,
+    pub memo: String,
+    pub status: RequestStatus,
+    pub expires_at: Option<Millis>,
+    pub transfer: Option<TransferId>,
+    pub attempts: i64,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+pub struct NewRequestRow<'a> {
+    pub tenant: TenantId,
+    pub requester: UserId,
+    pub payer: UserId,
+    pub amount: Money,
+    pub memo: &'a str,
+    pub expires_at: Option<Millis>,
+    pub key: &'a str,
+    pub body_hash: &'a str,
+    pub at: Millis,
+}
+
+pub trait RequestRepo {
+    fn insert_request(&mut self, r: &NewRequestRow<'_>) -> HubResult<RequestId>;
+    fn request_row(&mut self, tenant: TenantId, id: RequestId) -> HubResult<Option<RequestRow>>;
+    /// The requester's request with this idempotency key, and the hash of the body it was made with.
+    fn request_by_key(&mut self, requester: UserId, key: &str) -> HubResult<Option<(RequestId, String)>>;
+    /// How many open requests `requester` has out.
+    fn open_requests_by(&mut self, requester: UserId) -> HubResult<u64>;
+    /// The request a transfer pays, if any.
+    fn request_paid_by(&mut self, transfer: TransferId) -> HubResult<Option<RequestId>>;
+    /// Sets status (and, when given, the paying transfer and its attempt count).
+    fn set_request_status(
+        &mut self,
+        id: RequestId,
+        status: RequestStatus,
+        paying: Option<(TransferId, i64)>,
+        at: Millis,
+    ) -> HubResult<()>;
+    /// The user's requests (either party): every open or paying one, and the newest `limit`.
+    fn request_ids_of(&mut self, tenant: TenantId, user: UserId, limit: u32) -> HubResult<Vec<RequestId>>;
+    /// Open requests whose `expires_at` is before `now`, oldest deadline first, at most `limit`.
+    fn expired_requests(&mut self, now: Millis, limit: u32) -> HubResult<Vec<(TenantId, RequestId)>>;
 }
 
 // ---- chat -------------------------------------------------------------------------------------------------

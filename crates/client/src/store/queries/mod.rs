@@ -1,10 +1,11 @@
 //! What the UI reads from the local store, one concern per file: history (transactions, balances, the
-//! charts, what was sent today), search (FTS5), the CSV export, transfers and the outbox, chat, and
-//! notifications. Keyset pagination everywhere (no OFFSET). The row decoders they share are here.
+//! charts, what was sent today), search (FTS5), the CSV export, transfers and the outbox, chat,
+//! notifications and payment requests. Keyset pagination everywhere (no OFFSET). The row decoders they share are here.
 mod chat;
 mod export;
 mod history;
 mod notifications;
+mod requests;
 mod search;
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,7 @@ mod chat;
 mod ledger;
 mod log;
 mod notify;
+mod requests;
 mod security;
 
 use crate::error::HubResult;

@@ -1,6 +1,6 @@
 //! The SQLite schema, as numbered migrations (rusqlite_migration keeps the count in `user_version`).
 /// The schema this hub writes: the number of migrations below.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// Migration 1: the schema of the first release (kept verbatim so its databases migrate; public so a test
 /// can build a database exactly as that release left it).
@@ -145,6 +145,20 @@ ALTER TABLE room_members ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE room_members ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
 "#;
 
+/// Migration 9: payment requests. One row per request; `transfer_id` is the latest transfer paying it,
+/// `attempts` how many were made (each attempt's transfer has its own idempotency key).
+const SCHEMA_V9: &str = r#"
+CREATE TABLE payment_requests (
+  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, requester INTEGER NOT NULL, payer INTEGER NOT NULL,
+  amount INTEGER NOT NULL CHECK (amount > 0), currency TEXT NOT NULL, memo TEXT NOT NULL, status TEXT NOT NULL,
+  expires_at INTEGER, transfer_id INTEGER, attempts INTEGER NOT NULL DEFAULT 0, idem_key TEXT NOT NULL,
+  body_hash TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE (requester, idem_key));
+CREATE INDEX requests_payer ON payment_requests(payer, id);
+CREATE INDEX requests_requester ON payment_requests(requester, id);
+CREATE INDEX requests_transfer ON payment_requests(transfer_id);
+CREATE INDEX requests_expiring ON payment_requests(expires_at) WHERE status = 'open';
+"#;
+
 pub fn migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
     rusqlite_migration::Migrations::new(vec![
@@ -156,5 +170,6 @@ pub fn migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(SCHEMA_V6),
         M::up(SCHEMA_V7),
         M::up(SCHEMA_V8),
+        M::up(SCHEMA_V9),
     ])
 }

@@ -1,0 +1,95 @@
+//! Payment requests from the app (#14, money in the conversation): asking, paying once, declining and
+//! cancelling through the engine against a real hub; what each party's cache shows, and what a fresh
+//! device of the requester downloads.
+mod support;
+use support::*;
+use tally_client::view::*;
+use tally_protocol::*;
+
+async fn signed_in(server: &str, name: &str, dir: &std::path::Path) -> App {
+    let app = App::new(dir);
+    app.engine.sign_in(server, name, "pass-word-123", None).await.expect("sign in");
+    app.wait_live().await;
+    app
+}
+
+fn ask(key: &str, from: &str, minor: i64, memo: &str) -> AskMoney {
+    AskMoney {
+        key: key.into(),
+        from: from.into(),
+        amount: Money::new(minor, Currency::USD),
+        memo: memo.into(),
+        expires_at: None,
+    }
+}
+
+fn status_of(app: &App, id: RequestId) -> Option<RequestStatus> {
+    app.engine.payment_requests().unwrap().into_iter().find(|r| r.request.id == id).map(|r| r.request.status)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_is_paid_once_and_both_apps_follow_it_and_a_new_device_has_it() {
+    let hub = Hub::start().await;
+    for name in ["amy", "bea"] {
+        hub.register(name).await;
+    }
+    hub.deposit("bea", 10_000).await;
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let amy = signed_in(&hub.url(), "amy", da.path()).await;
+    let bea = signed_in(&hub.url(), "bea", db.path()).await;
+
+    let asked = amy.engine.request_money(&ask("form-1", " Bea ", 1_200, " Cinema 🎬 ")).await.expect("asked");
+    assert!(!asked.incoming);
+    assert_eq!((asked.request.status, asked.request.memo.as_str()), (RequestStatus::Open, "Cinema 🎬"));
+    let again = amy.engine.request_money(&ask("form-1", "bea", 1_200, "Cinema 🎬")).await.expect("same form");
+    assert_eq!(again.request.id, asked.request.id, "a retried form does not ask twice");
+    let id = asked.request.id;
+
+    // bea's app has it as asked of her, with a notification that opens it.
+    bea.until("bea sees the request", |_| status_of(&bea, id) == Some(RequestStatus::Open)).await;
+    assert!(bea.engine.payment_requests().unwrap()[0].incoming);
+    bea.until("bea is notified", |e| {
+        e.notifications(None, 50)
+            .unwrap()
+            .iter()
+            .any(|n| n.kind == NotificationKind::PaymentRequest && n.target == Some(NotificationTarget::Request { id }))
+    })
+    .await;
+
+    let paid = bea.engine.pay_request(id).await.expect("bea pays");
+    assert_eq!((paid.transfer.to.username.as_str(), paid.transfer.amount.minor), ("amy", 1_200));
+    assert_eq!(bea.engine.pay_request(id).await.expect("again").transfer.id, paid.transfer.id, "paid once");
+    amy.until("amy sees it paid", |_| status_of(&amy, id) == Some(RequestStatus::Paid)).await;
+    bea.until("bea sees it paid", |_| status_of(&bea, id) == Some(RequestStatus::Paid)).await;
+    bea.until("bea's payment completed", |e| {
+        e.transfer_status(paid.transfer.idempotency_key.as_deref().unwrap())
+            .unwrap()
+            .is_some_and(|t| t.transfer.status == TransferStatus::Completed)
+    })
+    .await;
+    amy.until("amy was paid", |_| amy.usd().0 == 1_200).await;
+    assert_eq!(bea.usd().0, 8_800);
+
+    // Declined and cancelled requests reach the other side too.
+    let declined = amy.engine.request_money(&ask("form-2", "bea", 500, "")).await.unwrap().request.id;
+    bea.until("bea has the second", |_| status_of(&bea, declined).is_some()).await;
+    assert_eq!(bea.engine.decline_request(declined).await.unwrap().request.status, RequestStatus::Declined);
+    amy.until("amy sees it declined", |_| status_of(&amy, declined) == Some(RequestStatus::Declined)).await;
+    let cancelled = amy.engine.request_money(&ask("form-3", "bea", 700, "")).await.unwrap().request.id;
+    assert_eq!(amy.engine.cancel_request(cancelled).await.unwrap().request.status, RequestStatus::Cancelled);
+    bea.until("bea sees it withdrawn", |_| status_of(&bea, cancelled) == Some(RequestStatus::Cancelled)).await;
+    let e = bea.engine.pay_request(cancelled).await.unwrap_err();
+    assert_eq!(e.code(), CommandErrorCode::Hub(ErrorCode::Invalid), "{e}");
+    assert!(amy.engine.request_money(&ask("form-4", "amy", 100, "")).await.is_err(), "not of oneself");
+
+    // A new device of amy's downloads all three, newest first, open ones first.
+    let dn = tempfile::tempdir().unwrap();
+    let fresh = signed_in(&hub.url(), "amy", dn.path()).await;
+    fresh.until("the new device has the requests", |e| e.payment_requests().unwrap().len() == 3).await;
+    let got: Vec<(RequestId, RequestStatus)> =
+        fresh.engine.payment_requests().unwrap().iter().map(|r| (r.request.id, r.request.status)).collect();
+    assert_eq!(
+        got,
+        vec![(cancelled, RequestStatus::Cancelled), (declined, RequestStatus::Declined), (id, RequestStatus::Paid)]
+    );
+}

@@ -1,0 +1,158 @@
+//! Payment requests end to end over the socket: ask, pay once, decline, cancel, expire.
+mod common;
+use common::*;
+use std::time::Duration;
+use tally_protocol::*;
+
+fn usd(minor: i64) -> Money {
+    Money::new(minor, Currency::USD)
+}
+
+fn ask(key: &str, to: &str, minor: i64, memo: &str, expires_at: Option<Millis>) -> impl FnOnce(u64) -> ClientFrame {
+    let (key, to, memo) = (key.to_string(), to.to_string(), memo.to_string());
+    move |id| ClientFrame::RequestCreate { id, idempotency_key: key, to, amount: usd(minor), memo, expires_at }
+}
+
+async fn request(c: &mut Client, f: impl FnOnce(u64) -> ClientFrame) -> PaymentRequest {
+    match c.request(f).await.unwrap() {
+        Some(AckData::Request { request }) => request,
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn pay(c: &mut Client, request: RequestId) -> Result<Transfer, (ErrorCode, String)> {
+    match c.request(|id| ClientFrame::RequestPay { id, request }).await? {
+        Some(AckData::Transfer { transfer }) => Ok(transfer),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Waits on `user:{user}` for the request to reach `status`.
+async fn request_event(c: &mut Client, user: UserId, id: RequestId, status: RequestStatus) -> PaymentRequest {
+    loop {
+        let e = c.event_on(Channel::User(user)).await;
+        if let EventData::Request { request } = e.data {
+            if request.id == id && request.status == status {
+                return request;
+            }
+        }
+    }
+}
+
+fn now() -> Millis {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as Millis
+}
+
+#[tokio::test]
+async fn a_request_is_paid_once_and_both_parties_follow_it() {
+    let hub = TestHub::start().await;
+    let (a, b, _c) = (hub.register("amy").await, hub.register("bea").await, hub.register("cyd").await);
+    let (mut ca, mut cb) = (hub.connect(&a).await, hub.connect(&b).await);
+    ca.subscribe(Channel::User(a.user.id), None).await.unwrap();
+    for ch in [Channel::User(b.user.id), Channel::Notifications(b.user.id), Channel::Balance(b.user.id)] {
+        cb.subscribe(ch, None).await.unwrap();
+    }
+    let r = request(&mut ca, ask("r1", "bea", 2_500, "Dinner 🍜", None)).await;
+    assert_eq!(
+        (r.status, r.requester.id, r.payer.id, r.amount),
+        (RequestStatus::Open, a.user.id, b.user.id, usd(2_500))
+    );
+    assert_eq!(request(&mut ca, ask("r1", "bea", 2_500, "Dinner 🍜", None)).await.id, r.id, "same key, same request");
+    let e = ca.request(ask("r1", "bea", 9_999, "Dinner 🍜", None)).await.unwrap_err();
+    assert_eq!(e.0, ErrorCode::Conflict);
+
+    // The payer hears of it: an event on their channel and a `payment_request` notification.
+    assert_eq!(request_event(&mut cb, b.user.id, r.id, RequestStatus::Open).await.memo, "Dinner 🍜");
+    let n = loop {
+        if let EventData::Notification { notification } = cb.event_on(Channel::Notifications(b.user.id)).await.data {
+            break notification;
+        }
+    };
+    assert_eq!(n.kind, NotificationKind::PaymentRequest);
+    assert_eq!(n.target, Some(NotificationTarget::Request { id: r.id }));
+    assert!(n.title.contains("25.00 USD"), "{}", n.title);
+
+    // Only the payer pays it; a stranger does not even learn it exists. Without the money, nothing changes.
+    assert_eq!(pay(&mut ca, r.id).await.unwrap_err().0, ErrorCode::Invalid);
+    let mut cc = hub.connect(&_c).await;
+    assert_eq!(pay(&mut cc, r.id).await.unwrap_err().0, ErrorCode::NotFound);
+    assert_eq!(
+        cc.request(|id| ClientFrame::RequestDecline { id, request: r.id }).await.unwrap_err().0,
+        ErrorCode::NotFound
+    );
+    assert_eq!(pay(&mut cb, r.id).await.unwrap_err().0, ErrorCode::InsufficientFunds);
+
+    hub.deposit("bea", 10_000).await;
+    let t = pay(&mut cb, r.id).await.unwrap();
+    assert_eq!((t.from.id, t.to.id, t.amount, t.memo.as_str()), (b.user.id, a.user.id, usd(2_500), "Dinner 🍜"));
+    assert_eq!(pay(&mut cb, r.id).await.unwrap().id, t.id, "paying again is the same transfer");
+    let paid = request_event(&mut ca, a.user.id, r.id, RequestStatus::Paid).await;
+    assert_eq!(paid.transfer, Some(t.id));
+    request_event(&mut cb, b.user.id, r.id, RequestStatus::Paid).await;
+    assert_eq!(pay(&mut cb, r.id).await.unwrap().id, t.id, "still the same transfer once paid");
+    let e = cb.request(|id| ClientFrame::RequestDecline { id, request: r.id }).await.unwrap_err();
+    assert_eq!(e.0, ErrorCode::Invalid, "{}", e.1);
+
+    // One payment moved: 100.00 − 25.00.
+    let snap = cb.request(|id| ClientFrame::Snapshot { id, what: SnapshotKind::Balances }).await.unwrap();
+    let Some(AckData::Balances { balances }) = snap else { panic!("{snap:?}") };
+    assert_eq!(balances[0].available, 7_500);
+    let snap = cb.request(|id| ClientFrame::Snapshot { id, what: SnapshotKind::Requests }).await.unwrap();
+    let Some(AckData::Requests { requests }) = snap else { panic!("{snap:?}") };
+    assert_eq!(requests.iter().map(|q| (q.id, q.status)).collect::<Vec<_>>(), vec![(r.id, RequestStatus::Paid)]);
+    let inv = hub.invariants_ok().await;
+    assert_eq!(inv["ok"], true, "{inv}");
+}
+
+#[tokio::test]
+async fn declined_cancelled_and_expired_requests_cannot_be_paid() {
+    let hub = TestHub::start().await;
+    let (a, b) = (hub.register("amy").await, hub.register("bea").await);
+    hub.deposit("bea", 10_000).await;
+    let (mut ca, mut cb) = (hub.connect(&a).await, hub.connect(&b).await);
+    for ch in [Channel::User(a.user.id), Channel::Notifications(a.user.id)] {
+        ca.subscribe(ch, None).await.unwrap();
+    }
+
+    let declined = request(&mut ca, ask("d", "bea", 100, "", None)).await;
+    let r = request(&mut cb, |id| ClientFrame::RequestDecline { id, request: declined.id }).await;
+    assert_eq!(r.status, RequestStatus::Declined);
+    request_event(&mut ca, a.user.id, declined.id, RequestStatus::Declined).await;
+    let n = loop {
+        if let EventData::Notification { notification } = ca.event_on(Channel::Notifications(a.user.id)).await.data {
+            break notification;
+        }
+    };
+    assert!(n.title.contains("declined"), "{}", n.title);
+    assert_eq!(pay(&mut cb, declined.id).await.unwrap_err().0, ErrorCode::Invalid);
+
+    let cancelled = request(&mut ca, ask("c", "bea", 100, "", None)).await;
+    let e = cb.request(|id| ClientFrame::RequestCancel { id, request: cancelled.id }).await.unwrap_err();
+    assert_eq!(e.0, ErrorCode::Invalid, "only its requester cancels it");
+    let r = request(&mut ca, |id| ClientFrame::RequestCancel { id, request: cancelled.id }).await;
+    assert_eq!(r.status, RequestStatus::Cancelled);
+    assert_eq!(pay(&mut cb, cancelled.id).await.unwrap_err().0, ErrorCode::Invalid);
+
+    // Past its deadline the hub's sweep marks it expired, on both parties' channels, and it cannot be paid.
+    let soon = request(&mut ca, ask("e", "bea", 100, "", Some(now() + 1_000))).await;
+    let expired = tokio::time::timeout(
+        Duration::from_secs(15),
+        request_event(&mut ca, a.user.id, soon.id, RequestStatus::Expired),
+    )
+    .await
+    .expect("the request expires within a sweep");
+    assert_eq!(expired.expires_at, soon.expires_at);
+    assert_eq!(pay(&mut cb, soon.id).await.unwrap_err().0, ErrorCode::Expired);
+
+    // Bad asks are refused with the reason.
+    for (f, code) in [
+        (ask("x1", "amy", 100, "", None), ErrorCode::Invalid),
+        (ask("x2", "nobody", 100, "", None), ErrorCode::NotFound),
+        (ask("x3", "bea", 0, "", None), ErrorCode::Invalid),
+        (ask("x4", "bea", 100, "", Some(now() - 1)), ErrorCode::Invalid),
+        (ask("x5", "bea", 100, "", Some(now() + MAX_REQUEST_EXPIRY_MS + 60_000)), ErrorCode::Invalid),
+        (ask("x6", "bea", 100, &"m".repeat(MAX_MEMO_BYTES + 1), None), ErrorCode::Invalid),
+    ] {
+        assert_eq!(ca.request(f).await.unwrap_err().0, code);
+    }
+}
