@@ -156,3 +156,32 @@ async fn declined_cancelled_and_expired_requests_cannot_be_paid() {
         assert_eq!(ca.request(f).await.unwrap_err().0, code);
     }
 }
+
+#[tokio::test]
+async fn a_payment_that_fails_reopens_the_request_and_the_next_attempt_pays_it() {
+    let hub = TestHub::start_with(|c| c.transfer_step_ms = 300).await;
+    let (a, b) = (hub.register("amy").await, hub.register("bea").await);
+    hub.deposit("bea", 10_000).await;
+    let (mut ca, mut cb) = (hub.connect(&a).await, hub.connect(&b).await);
+    cb.subscribe(Channel::User(b.user.id), None).await.unwrap();
+    let r = request(&mut ca, ask("r", "bea", 1_000, "", None)).await;
+    drop(ca);
+
+    // amy's account closes while bea's payment is on its way: the payment fails, the request is open again.
+    let first = pay(&mut cb, r.id).await.unwrap();
+    let body = serde_json::json!({"username": "amy", "active": false});
+    assert_eq!(hub.admin_post("/v1/admin/users/active", body).await.0, 200);
+    request_event(&mut cb, b.user.id, r.id, RequestStatus::Paying).await;
+    let reopened = request_event(&mut cb, b.user.id, r.id, RequestStatus::Open).await;
+    assert_eq!(reopened.transfer, Some(first.id), "the failed attempt stays linked");
+
+    let body = serde_json::json!({"username": "amy", "active": true});
+    assert_eq!(hub.admin_post("/v1/admin/users/active", body).await.0, 200);
+    let second = pay(&mut cb, r.id).await.unwrap();
+    assert_ne!(second.id, first.id, "a new attempt is a new transfer");
+    let paid = request_event(&mut cb, b.user.id, r.id, RequestStatus::Paid).await;
+    assert_eq!(paid.transfer, Some(second.id));
+    let snap = cb.request(|id| ClientFrame::Snapshot { id, what: SnapshotKind::Balances }).await.unwrap();
+    let Some(AckData::Balances { balances }) = snap else { panic!("{snap:?}") };
+    assert_eq!((balances[0].available, balances[0].pending), (9_000, 0), "one payment moved, the failed one came back");
+}
