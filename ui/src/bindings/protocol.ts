@@ -92,6 +92,34 @@ progress: number, failure?: string,
  */
 idempotency_key?: string, created_at: number, updated_at: number, };
 
+/**
+ * Where a payment request stands. `open` may be paid, declined, cancelled or expire; `paying` has a
+ * transfer on its way (it fails back to `open`, or completes to `paid`); the other four are final.
+ */
+export type RequestStatus = "open" | "paying" | "paid" | "declined" | "cancelled" | "expired";
+
+/**
+ * One person asking another for money. The hub keeps it and publishes each change on both parties'
+ * `user:` channels; the payer pays it in one step (`request_pay`), which makes a transfer to the requester.
+ */
+export type PaymentRequest = { id: number, 
+/**
+ * Who asks, and receives the money.
+ */
+requester: UserSummary, 
+/**
+ * Who is asked to pay.
+ */
+payer: UserSummary, amount: Money, memo: string, status: RequestStatus, 
+/**
+ * Past it the request cannot be paid; the hub marks it `expired`.
+ */
+expires_at?: number, 
+/**
+ * The transfer that pays it (the latest attempt, when one failed).
+ */
+transfer?: number, created_at: number, updated_at: number, };
+
 export type RoomKind = "direct" | "group";
 
 export type Room = { id: number, kind: RoomKind, 

@@ -20,6 +20,8 @@ import type {
   OutboxItem,
   Prefs,
   RoomView,
+  AskMoney,
+  RequestView,
   SearchResults,
   SendMoney,
   SessionInfo,
@@ -189,6 +191,14 @@ export async function sendMoney(req: SendMoney): Promise<TransferView> {
   if (tv?.transfer) rememberSentPayment(tv, tv.local.state === "pending" && app.conn.state !== "live");
   return tv;
 }
+/** The user's payment requests, asked and asked of them: open ones first. */
+export const paymentRequests = () => call<RequestView[]>("payment_requests");
+/** Asks someone for money. `req.key` is the form's own: a retry of the same form finds the same request. Needs the hub. */
+export const requestMoney = (req: AskMoney) => call<RequestView>("request_money", { req });
+/** Pays a request made of the user: the transfer, followed like any payment. Needs the hub. */
+export const payRequest = (request: number) => call<TransferView>("pay_request", { request });
+export const declineRequest = (request: number) => call<RequestView>("decline_request", { request });
+export const cancelRequest = (request: number) => call<RequestView>("cancel_request", { request });
 export const rooms = () => call<RoomView[]>("rooms");
 export const createRoom = (kind: RoomKind, name: string, members: string[]) =>
   call<RoomView>("create_room", { kind, name, members });

@@ -73,6 +73,10 @@ class AppState {
   /** The sign-in sheet over the app (after auth_failed). */
   reauth = $state(false);
   detail = $state<Detail | null>(null);
+  /** The Request money dialog, open (asking `from`, when chosen already) or closed (null). */
+  ask = $state<{ from: string | null } | null>(null);
+  /** The payment request a notification opened: Home shows it first, highlighted. */
+  focusRequest = $state<number | null>(null);
   /** Bumped when the effective theme changes (charts re-read colours). */
   themeTick = $state(0);
   /** The status the user chose (Settings), as last accepted by `set_presence`; auto-away never changes it. */
@@ -168,7 +172,10 @@ export function navigate(route: Route): void {
 
 export function openTarget(target: NotificationTarget): void {
   if (target.kind === "room") navigate({ view: "chat", room: target.id, message: target.message ?? null });
-  else app.detail = { kind: target.kind, id: target.id };
+  else if (target.kind === "request") {
+    app.focusRequest = target.id;
+    navigate({ view: "home" });
+  } else app.detail = { kind: target.kind, id: target.id };
 }
 
 // ---- change bus: screens subscribe and re-read only what they show ----
@@ -188,6 +195,7 @@ export const ALL_CHANGES: readonly Change[] = [
   { topic: "session" },
   { topic: "sync" },
   { topic: "prefs" },
+  { topic: "requests" },
 ];
 
 export type ChangeHandler = (changes: Change[]) => void;

@@ -90,7 +90,7 @@ const FAILED = /^Transfer of (-?\d+(?:\.\d+)? [A-Z]{3}) to (.+) failed$/;
 const HUB_BODY: ReadonlySet<NotificationKind> = new Set(["limits", "balance", "security", "system", "kyc", "card"]);
 
 const OUT_KINDS: ReadonlySet<NotificationKind> = new Set(["transfer", "withdrawal"]);
-const IN_KINDS: ReadonlySet<NotificationKind> = new Set(["payment", "deposit"]);
+const IN_KINDS: ReadonlySet<NotificationKind> = new Set(["payment", "deposit", "payment_request"]);
 
 /**
  * A notification's title and body as the app shows them: the hub's "9.14 USD" in the app's money format

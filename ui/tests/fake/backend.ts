@@ -20,6 +20,7 @@ import type {
   OutboxItem,
   Prefs,
   RoomView,
+  AskMoney,
   SearchResults,
   SendMoney,
   SessionInfo,
@@ -43,6 +44,7 @@ import type {
   UserSummary,
 } from "../../src/bindings/protocol";
 import { FakeAccounts, type FakeAccount, type FakePolicy } from "./accounts";
+import { FakeRequests } from "./requests";
 
 export interface FakeConfig {
   /** Generated history rows (default 2,000). */
@@ -76,6 +78,8 @@ export interface FakeConfig {
   mustEnrol?: boolean;
   /** The app lock is on with this PIN (and minutes, default 5). A lock that is on starts locked. */
   appLock?: { pin: string; after_minutes?: number };
+  /** Payment requests to start with: bob asks the user for $12.00, the user asked carol for $5.00. */
+  requests?: boolean;
 }
 
 /** Wrong PINs in a row before the engine signs out and deletes this device's data. */
@@ -197,6 +201,20 @@ export class FakeBackend {
   /** The app lock, as the engine keeps it: the PIN (kept hashed there), minutes, locked, wrong PINs in a row. */
   lock: { pin: string | null; afterMinutes: number; locked: boolean; failures: number } = { pin: null, afterMinutes: 5, locked: false, failures: 0 };
 
+  /** Payment requests (tests/fake/requests.ts). */
+  requests = new FakeRequests({
+    me: () => this.me,
+    live: () => this.conn.state === "live",
+    user: byName,
+    pay: (to, amount, memo) => this.sendMoney({ to: to.username, amount, memo }),
+    requestsChanged: () => this.changed({ topic: "requests" }),
+    notify: (title, body, id) => {
+      this.notify({ kind: "payment_request", priority: "normal", title, body, target: { kind: "request", id } });
+      this.emit({ type: "toast", kind: "payment_request", title, body });
+      this.changed({ topic: "notifications" });
+    },
+  });
+
   constructor(cfg: FakeConfig = {}) {
     this.now = cfg.now ?? Date.now();
     this.tick = cfg.tick ?? 250;
@@ -247,6 +265,10 @@ export class FakeBackend {
     this.available = n ? this.bal[0] : 123_456;
     this.seedRooms(cfg.roomMessages ?? 120);
     this.seedNotes();
+    if (cfg.requests) {
+      this.requests.incoming("bob", 1_200, "Cinema 🎬", 3 * 86_400_000);
+      this.requests.ask({ key: "seed", from: "carol", amount: { minor: 500, currency: "USD" }, memo: "Coffee", expires_at: null });
+    }
     this.syncState = this.syncOf(cfg.backfill?.fetched ?? this.n, cfg.backfill === undefined ? this.n : cfg.backfill.total);
   }
 
@@ -572,6 +594,7 @@ export class FakeBackend {
         tv.transfer.updated_at = Date.now();
         this.transfers = this.transfers.filter((x) => x !== tv);
         this.settled.push(tv);
+        this.requests.settled(id);
         // Like the engine, today's total counts the outgoing transactions (re-read on `transactions`).
         this.sentToday[tv.transfer.amount.currency] = (this.sentToday[tv.transfer.amount.currency] ?? 0) + amt;
         this.addTx({ kind: "transfer_out", direction: "out", minor: amt, memo: tv.transfer.memo, counterparty: tv.transfer.to, status: "completed", transfer_id: id });
@@ -1074,6 +1097,16 @@ export class FakeBackend {
         return USERS.filter((u) => u.id !== this.me.id);
       case "send_money":
         return this.sendMoney(a.req as SendMoney);
+      case "payment_requests":
+        return this.requests.views();
+      case "request_money":
+        return this.requests.ask(a.req as AskMoney);
+      case "pay_request":
+        return this.requests.pay(a.request as number);
+      case "decline_request":
+        return this.requests.close(a.request as number, "declined");
+      case "cancel_request":
+        return this.requests.close(a.request as number, "cancelled");
       case "rooms":
         return structuredClone(this.roomViews());
       case "create_room": {

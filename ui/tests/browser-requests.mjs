@@ -1,0 +1,107 @@
+// Payment requests for tests/browser.mjs (#14, money in the conversation): asking from Home and from a
+// person, validation, offline; the Requests card paying one after a confirmation, declining, cancelling,
+// a notification opening its request; and the card on a phone. The fake's requests are
+// tests/fake/requests.ts (`requests: true` seeds bob asking the user for $12.00 and the user asking carol
+// for $5.00). Registered from browser.mjs with its harness.
+import { overflowProblems } from "./overflow.mjs";
+
+export function requestTests({ test, open, ok, eq, tid, shot, until, text }) {
+  const row = (id) => `${tid("request-row")}[data-request="${id}"]`;
+  const statusOf = (page, id) => page.locator(row(id)).getAttribute("data-status");
+
+  test("requests: one asked of me is paid after a confirmation and followed to paid; mine is cancelled; a notification opens a new one, which is declined", async () => {
+    const { page, fake, done } = await open({ requests: true });
+    await page.locator(tid("requests")).waitFor();
+    const [bobs, mine] = await fake(() => window.__tallyFake.requests.list.map((r) => r.id));
+    ok((await text(page, row(bobs))).includes("Bob Brown asks you for"), "asked of me, by whom");
+    ok((await text(page, row(bobs))).includes("$12.00") && (await text(page, row(bobs))).includes("Cinema 🎬"), "amount and note");
+    ok((await text(page, row(bobs))).includes("expires in 3 days"), "its deadline");
+    ok((await text(page, row(mine))).includes("You asked Carol Chen"), "asked by me");
+    await shot(page, "requests-home");
+
+    const before = await fake(() => window.__tallyFake.available);
+    await page.click(`${row(bobs)} ${tid("request-pay")}`);
+    ok((await text(page, row(bobs))).includes("Pay $12.00 to Bob Brown now?"), "paying asks first");
+    eq(await fake(() => window.__tallyFake.available), before, "nothing moved before the confirmation");
+    await page.click(`${row(bobs)} ${tid("request-confirm-pay")}`);
+    await until(async () => (await statusOf(page, bobs)) === "paying", "paying while the transfer is on its way");
+    await until(async () => (await page.locator(row(bobs)).count()) === 0, "paid: out of the open ones");
+    eq(await fake((id) => window.__tallyFake.requests.list.find((r) => r.id === id).status, bobs), "paid", "the request is paid");
+    eq(await fake(() => window.__tallyFake.available), before - 1_200, "one payment of $12.00");
+    await page.click(tid("requests-past-toggle"));
+    await until(async () => (await statusOf(page, bobs)) === "paid", "listed as paid under past");
+    ok((await text(page, `${row(bobs)} ${tid("request-status")}`)) === "Paid", "says paid");
+
+    await page.click(`${row(mine)} ${tid("request-cancel")}`);
+    await until(async () => (await statusOf(page, mine)) === "cancelled", "mine is cancelled");
+    eq(await page.locator(`${row(mine)} ${tid("request-cancel")}`).count(), 0, "nothing to cancel any more");
+
+    // dave asks: a notification, which opens Home at his request.
+    const daves = await fake(() => window.__tallyFake.requests.incoming("dave", 300, "Lunch").id);
+    await page.click(tid("nav-notifications"));
+    const note = page.locator(tid("notification")).filter({ hasText: "Dave Diaz requests $3.00" });
+    await note.first().waitFor();
+    await note.first().locator("button.body").click();
+    await page.locator(`${row(daves)}.focus`).waitFor();
+    ok(await page.locator(tid("nav-home")).getAttribute("aria-current") === "page", "on Home");
+    await page.click(`${row(daves)} ${tid("request-decline")}`);
+    await until(async () => (await fake((id) => window.__tallyFake.requests.list.find((r) => r.id === id).status, daves)) === "declined", "declined at the hub");
+    await until(async () => (await statusOf(page, daves)) === "declined", "and shown declined");
+    await shot(page, "requests-after");
+    await done();
+  });
+
+  test("request money: from Home with checks and a deadline, from a person's payment, refused offline; the card fits a phone", async () => {
+    const { page, fake, done } = await open({});
+    await page.locator(tid("balance-amount")).waitFor();
+    eq(await page.locator(tid("requests")).count(), 0, "no requests, no card");
+    await page.click(tid("home-request"));
+    await page.locator(tid("request-dialog")).waitFor();
+    await page.click(tid("request-submit"));
+    await until(async () => (await text(page, tid("request-dialog"))).includes("Choose who you're asking."), "who is asked is required");
+    await page.selectOption(tid("request-person"), "carol");
+    await page.fill(tid("request-amount"), "abc");
+    await page.click(tid("request-submit"));
+    await until(async () => (await text(page, tid("request-dialog"))).includes("digits only"), "the amount is checked");
+    await page.fill(tid("request-amount"), "7.50");
+    await page.fill(tid("request-memo"), "Tickets 🎟");
+    await page.selectOption(tid("request-deadline"), "7");
+    eq((await text(page, tid("request-submit"))).trim(), "Request $7.50", "the button says what is asked");
+    await shot(page, "request-dialog");
+    await page.click(tid("request-submit"));
+    await page.locator(tid("request-dialog")).waitFor({ state: "detached" });
+    const asked = await fake(() => window.__tallyFake.requests.list.at(-1));
+    eq(asked.payer.username, "carol", "asked of carol");
+    eq(asked.amount.minor, 750, "for $7.50");
+    ok(Math.abs(asked.expires_at - (Date.now() + 7 * 86_400_000)) < 60_000, "payable for 7 days");
+    await page.locator(row(asked.id)).waitFor();
+    ok((await text(page, row(asked.id))).includes("You asked Carol Chen"), "on the card");
+
+    // From a person: a payment's details offer to ask them.
+    await page.click(`${tid("feed-row")} >> nth=0`);
+    await page.locator(tid("detail-dialog")).waitFor();
+    const name = (await page.locator(`${tid("detail-dialog")} h2`).first().innerText()).trim();
+    await page.click(tid("detail-request"));
+    await page.locator(tid("request-who")).waitFor();
+    ok((await text(page, tid("request-who"))).trim().endsWith(name), `asking ${name}, the person the payment was with`);
+    eq(await page.evaluate(() => document.activeElement?.getAttribute("data-testid")), "request-amount", "the amount has the focus");
+    await page.keyboard.press("Escape");
+    await page.locator(tid("request-dialog")).waitFor({ state: "detached" });
+
+    // Offline a request cannot go out: the dialog says so and does not send.
+    await fake(() => window.__tallyFake.setConn({ state: "offline", since: Date.now() }));
+    await page.click(tid("home-request"));
+    await until(async () => (await text(page, tid("request-dialog"))).includes("You're offline"), "offline explained");
+    ok(await page.locator(tid("request-submit")).isDisabled(), "and the button is off");
+    await page.keyboard.press("Escape");
+    await done();
+
+    const phone = await open({ requests: true }, { viewport: { width: 390, height: 844 } });
+    await phone.page.locator(tid("requests")).waitFor();
+    await phone.page.locator(tid("requests")).scrollIntoViewIfNeeded();
+    const problems = await phone.page.evaluate(overflowProblems);
+    eq(problems.length, 0, `nothing sticks out on a phone: ${problems.join("; ")}`);
+    await shot(phone.page, "requests-phone");
+    await phone.done();
+  });
+}
