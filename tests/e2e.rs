@@ -118,8 +118,13 @@ async fn scenario() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let memo = format!("e2e payment {}", std::process::id());
-    bob.send_money(&SendMoney { to: "alice".into(), amount: Money::new(4_200, Currency::USD), memo: memo.clone() })
-        .unwrap();
+    bob.send_money(&SendMoney {
+        to: "alice".into(),
+        amount: Money::new(4_200, Currency::USD),
+        memo: memo.clone(),
+        room: None,
+    })
+    .unwrap();
     wait_js(&c, "the payment in the feed", &format!("return [...document.querySelectorAll('[data-testid=feed-row]')].some(r => r.textContent.includes({memo:?}));")).await;
     shot(&c, "03-home-payment-received").await;
 

@@ -90,8 +90,13 @@ async fn scenario() {
     let mut w = bob.conn_watch().unwrap();
     tokio::time::timeout(WAIT, w.wait_for(|s| matches!(s, ConnState::Live { .. }))).await.unwrap().unwrap();
     let memo = format!("for the tickets {}", std::process::id());
-    bob.send_money(&SendMoney { to: "alice".into(), amount: Money::new(1_234, Currency::USD), memo: memo.clone() })
-        .unwrap();
+    bob.send_money(&SendMoney {
+        to: "alice".into(),
+        amount: Money::new(1_234, Currency::USD),
+        memo: memo.clone(),
+        room: None,
+    })
+    .unwrap();
     let paid = watch.wait_for("paid you", Duration::from_secs(20)).expect("a native notification of the payment");
     assert_eq!(paid.app, "Tally");
     // In the app's money format, as the screens write it (the hub wrote "12.34 USD").

@@ -105,3 +105,63 @@ export function requestTests({ test, open, ok, eq, tid, shot, until, text }) {
     await phone.done();
   });
 }
+
+export function conversationMoneyTests({ test, open, ok, eq, tid, shot, until }) {
+  const card = (page, kind) => page.locator(`${tid("payment-card")}[data-kind="${kind}"]`).last();
+
+  test("money in a conversation: a payment from the chat is a card that follows it to completed; a request asked of me there is paid from its card; a group offers only its members", async () => {
+    const { page, fake, done } = await open({});
+    await page.click(tid("nav-chat"));
+    await page.click(`${tid("room-item")}[data-room="7"]`);
+    await page.locator(tid("message-pane")).waitFor();
+
+    // Send money here: Send with Bob chosen; done goes back to the conversation, where the card is.
+    await page.click(tid("room-send-money"));
+    await page.locator(tid("send-amount")).waitFor();
+    await page.fill(tid("send-amount"), "15");
+    await page.fill(tid("send-memo"), "Tickets 🎟");
+    await page.click(tid("send-continue"));
+    await page.click(tid("send-confirm"));
+    await page.locator(tid("send-result")).waitFor();
+    const sent = await fake(() => window.__tallyFake.calls.filter((c) => c.cmd === "plugin:tally|send_money").at(-1).args.req);
+    eq(sent.room, 7, "the payment names the conversation");
+    eq(sent.to, "bob", "to the other person of the conversation");
+    await page.click(tid("send-done"));
+    await page.locator(tid("message-pane")).waitFor();
+    const paid = card(page, "transfer");
+    await paid.waitFor();
+    ok((await paid.innerText()).includes("You paid Bob Brown"), `who paid whom: ${await paid.innerText()}`);
+    eq((await paid.locator(tid("payment-card-amount")).innerText()).trim(), "$15.00", "the amount");
+    await until(async () => (await paid.getAttribute("data-status")) === "completed", "the card follows the payment to completed");
+    eq(await page.locator(`${tid("message")}:has(${tid("payment-card")}) ${tid("message-edit")}`).count(), 0, "a payment's message has no edit");
+
+    // Bob asks me here: a card I pay from, after a confirmation.
+    const before = await fake(() => window.__tallyFake.available);
+    await fake(() => window.__tallyFake.requests.incoming("bob", 700, "Taxi", null, 7));
+    const asked = card(page, "request");
+    await asked.waitFor();
+    ok((await asked.innerText()).includes("Bob Brown asked you for"), "asked of me");
+    await asked.locator(tid("card-pay")).click();
+    eq(await fake(() => window.__tallyFake.available), before, "nothing moves before the confirmation");
+    await asked.locator(tid("card-confirm-pay")).click();
+    await until(async () => (await asked.getAttribute("data-status")) === "paid", "the card shows it paid");
+    eq(await fake(() => window.__tallyFake.available), before - 700, "paid once");
+    await shot(page, "chat-payment-cards");
+
+    // In a group, Request money offers only its members.
+    await page.click(`${tid("room-item")}[data-room="8"]`);
+    await page.click(tid("room-request-money"));
+    await page.locator(tid("request-dialog")).waitFor();
+    const offered = await page.locator(`${tid("request-person")} option:not([disabled])`).evaluateAll((os) => os.map((o) => o.value));
+    eq(offered.sort().join(","), "bob,carol", "the group's other members");
+    await page.selectOption(tid("request-person"), "carol");
+    await page.fill(tid("request-amount"), "20");
+    await page.click(tid("request-submit"));
+    await page.locator(tid("request-dialog")).waitFor({ state: "detached" });
+    const mine = card(page, "request");
+    await mine.waitFor();
+    ok((await mine.innerText()).includes("You asked Carol Chen for"), `the request is a card in the group: ${await mine.innerText()}`);
+    eq(await mine.locator(tid("card-pay")).count(), 0, "nothing to pay on my own request");
+    await done();
+  });
+}

@@ -526,8 +526,13 @@ impl Engine {
             created_at: now,
             updated_at: now,
         };
-        let action =
-            OutboxAction::Transfer { idempotency_key: key.clone(), to, amount: req.amount, memo: req.memo.clone() };
+        let action = OutboxAction::Transfer {
+            idempotency_key: key.clone(),
+            to,
+            amount: req.amount,
+            memo: req.memo.clone(),
+            room: req.room,
+        };
         let summary = format!("{} {} to {}", req.amount.minor, req.amount.currency, recipient.display_name);
         let id = store.enqueue(&action, Some(expires_at), &summary, Echo::Transfer(&echo))?;
         self.queued(&store, id)?;
@@ -561,13 +566,14 @@ impl Engine {
             edited_at: None,
             deleted: false,
             reactions: vec![],
+            card: None,
         };
         let action = OutboxAction::Message { room, client_msg_id: cmid, text: text.to_string() };
         let id = store.enqueue(&action, None, "message", Echo::Message(&echo))?;
         self.queued(&store, id)?;
         self.changed(vec![Change::Messages { room }, Change::Rooms]);
         self.kick();
-        Ok(MessageView { message: echo, local: LocalState::Pending, outbox_id: Some(id), read_by: vec![] })
+        Ok(MessageView { message: echo, local: LocalState::Pending, outbox_id: Some(id), read_by: vec![], card: None })
     }
 
     fn queue_room_action(&self, action: OutboxAction) -> Result<(), Error> {

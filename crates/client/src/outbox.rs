@@ -15,6 +15,9 @@ pub enum OutboxAction {
         amount: Money,
         #[serde(default)]
         memo: String,
+        /// The conversation it was made from: the hub posts it there as a card.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room: Option<RoomId>,
     },
     Message {
         room: RoomId,
@@ -143,8 +146,8 @@ impl OutboxAction {
     /// The request that carries it out. `expires_at` is the item's deadline (transfers carry it to the hub).
     pub fn frame(&self, id: ReqId, expires_at: Option<Millis>) -> ClientFrame {
         match self.clone() {
-            OutboxAction::Transfer { idempotency_key, to, amount, memo } => {
-                ClientFrame::TransferCreate { id, idempotency_key, to, amount, memo, expires_at }
+            OutboxAction::Transfer { idempotency_key, to, amount, memo, room } => {
+                ClientFrame::TransferCreate { id, idempotency_key, to, amount, memo, expires_at, room }
             }
             OutboxAction::Message { room, client_msg_id, text } => {
                 ClientFrame::MessageSend { id, room, client_msg_id, text }

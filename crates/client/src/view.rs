@@ -6,8 +6,8 @@ pub use tally_protocol::http::{
     DemoInfo, DeviceSession, Registration, RegistrationInfo, TwoFactorSetup, TwoFactorStatus,
 };
 use tally_protocol::{
-    Balance, Direction, Message, Millis, Money, NotificationKind, PaymentRequest, PresenceStatus, Room, Transaction,
-    Transfer, TxKind, UserSummary,
+    Balance, Direction, Message, Millis, Money, NotificationKind, PaymentRequest, PresenceStatus, Room, RoomId,
+    Transaction, Transfer, TransferStatus, TxKind, UserSummary,
 };
 use ts_rs::TS;
 
@@ -147,6 +147,19 @@ pub struct MessageView {
     pub outbox_id: Option<i64>,
     /// Members (other than the sender) whose read receipt covers this message.
     pub read_by: Vec<UserSummary>,
+    /// Where the payment or request on the message's card stands, as this device knows it (its parties
+    /// do; other members of a group see the card without it).
+    pub card: Option<CardState>,
+}
+
+/// Where a card's payment or request stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CardState {
+    /// The payment's status: its sender's transfer, or its recipient's transaction line.
+    Transfer { status: TransferStatus },
+    /// The request as this device last heard of it.
+    Request { request: Box<PaymentRequest> },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -455,6 +468,10 @@ pub struct SendMoney {
     pub to: String,
     pub amount: Money,
     pub memo: String,
+    /// The conversation it is sent from: shown there as a card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub room: Option<RoomId>,
 }
 
 /// A payment request as the Request form makes it. `key` is the form's own idempotency key: a retry of
@@ -467,6 +484,10 @@ pub struct AskMoney {
     pub memo: String,
     #[ts(type = "number | null")]
     pub expires_at: Option<Millis>,
+    /// The conversation it is asked in: shown there as a card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub room: Option<RoomId>,
 }
 
 pub fn bindings() -> String {
@@ -491,6 +512,7 @@ pub fn bindings() -> String {
             "Room",
             "Transaction",
             "Transfer",
+            "TransferStatus",
             "TxKind",
             "UserSummary",
         ]
@@ -520,6 +542,7 @@ pub fn bindings() -> String {
         RoomView,
         RequestView,
         AskMoney,
+        CardState,
         TransferView,
         OutboxItem,
         OutboxUpdate,

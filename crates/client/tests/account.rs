@@ -205,7 +205,8 @@ async fn the_app_lock_hides_everything_until_the_pin_and_ten_wrong_pins_erase_th
         .send_money(&SendMoney {
             to: "x".into(),
             amount: tally_protocol::Money::new(1, tally_protocol::Currency::USD),
-            memo: String::new()
+            memo: String::new(),
+            room: None
         })
         .is_err());
     let e = app.engine.unlock("0000".into()).await.unwrap_err();
@@ -276,6 +277,7 @@ async fn where_two_factor_is_required_a_payment_waits_for_enrolment_and_then_goe
         to: "bob".into(),
         amount: tally_protocol::Money::new(250, tally_protocol::Currency::USD),
         memo: "lunch".into(),
+        room: None,
     };
     let sent = app.engine.send_money(&pay).expect("queued");
     let id = sent.outbox_id.expect("in the outbox");

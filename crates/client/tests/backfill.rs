@@ -259,7 +259,12 @@ async fn a_payment_whose_ack_was_lost_and_whose_deadline_passed_shows_completed_
     proxy.deafen();
     let sent = fay
         .engine
-        .send_money(&SendMoney { to: "gus".into(), amount: Money::new(2_500, Currency::USD), memo: "rent".into() })
+        .send_money(&SendMoney {
+            to: "gus".into(),
+            amount: Money::new(2_500, Currency::USD),
+            memo: "rent".into(),
+            room: None,
+        })
         .unwrap();
     let key = sent.transfer.idempotency_key.clone().unwrap();
     let deadline = tokio::time::Instant::now() + WAIT;
@@ -313,7 +318,12 @@ async fn a_payment_that_never_reached_the_hub_before_its_deadline_is_not_sent_an
     proxy.cut();
     hal.wait_not_live().await;
     hal.engine
-        .send_money(&SendMoney { to: "ivy".into(), amount: Money::new(100, Currency::USD), memo: "late".into() })
+        .send_money(&SendMoney {
+            to: "ivy".into(),
+            amount: Money::new(100, Currency::USD),
+            memo: "late".into(),
+            room: None,
+        })
         .unwrap();
     tokio::time::sleep(Duration::from_millis(30_500)).await;
     proxy.heal();

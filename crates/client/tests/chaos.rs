@@ -266,6 +266,7 @@ async fn chaos(mut hubs: Vec<HubProcess>, truth: Truth) {
                 to: to.into(),
                 amount: Money::new(rng.gen_range(1..500), Currency::USD),
                 memo: format!("r{round}"),
+                room: None,
             });
             if a.engine.send_message(room, &format!("{} says hello in round {round}", USERS[i])).is_ok() {
                 sent_messages += 1;

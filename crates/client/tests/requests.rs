@@ -20,6 +20,7 @@ fn ask(key: &str, from: &str, minor: i64, memo: &str) -> AskMoney {
         amount: Money::new(minor, Currency::USD),
         memo: memo.into(),
         expires_at: None,
+        room: None,
     }
 }
 
@@ -92,4 +93,77 @@ async fn a_request_is_paid_once_and_both_apps_follow_it_and_a_new_device_has_it(
         got,
         vec![(cancelled, RequestStatus::Cancelled), (declined, RequestStatus::Declined), (id, RequestStatus::Paid)]
     );
+}
+
+fn card_of(app: &App, room: RoomId, cmid: &str) -> Option<(MessageCard, Option<CardState>)> {
+    let rt = tokio::runtime::Handle::current();
+    let ms = tokio::task::block_in_place(|| rt.block_on(app.engine.messages(room, None, 50))).ok()?;
+    ms.into_iter().find(|m| m.message.client_msg_id == cmid).and_then(|m| m.message.card.clone().map(|c| (c, m.card)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payments_and_requests_in_a_conversation_are_cards_with_live_status_on_both_sides() {
+    let hub = Hub::start().await;
+    for name in ["amy", "bea"] {
+        hub.register(name).await;
+    }
+    hub.deposit("amy", 10_000).await;
+    hub.deposit("bea", 10_000).await;
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let amy = signed_in(&hub.url(), "amy", da.path()).await;
+    let bea = signed_in(&hub.url(), "bea", db.path()).await;
+    let room = amy.engine.create_room(RoomKind::Direct, "", vec!["bea".into()]).await.unwrap().room.id;
+    bea.until("bea has the conversation", |e| e.rooms().unwrap().iter().any(|r| r.room.id == room)).await;
+
+    // amy pays bea from the conversation (through the outbox, like any payment).
+    let req = SendMoney {
+        to: "bea".into(),
+        amount: Money::new(1_500, Currency::USD),
+        memo: "Tickets".into(),
+        room: Some(room),
+    };
+    let sent = amy.engine.send_money(&req).unwrap();
+    let key = sent.transfer.idempotency_key.clone().unwrap();
+    amy.until("amy's payment went out", |e| e.transfer_status(&key).unwrap().is_some_and(|t| t.transfer.id > 0)).await;
+    let id = amy.engine.transfer_status(&key).unwrap().unwrap().transfer.id;
+    let cmid = format!("transfer:{id}");
+    let done = Some(CardState::Transfer { status: TransferStatus::Completed });
+    for (who, app) in [("amy", &amy), ("bea", &bea)] {
+        app.until(&format!("{who} sees the card completed"), |_| {
+            card_of(app, room, &cmid).is_some_and(|(_, s)| s == done)
+        })
+        .await;
+    }
+    let (card, _) = card_of(&bea, room, &cmid).unwrap();
+    assert!(
+        matches!(card, MessageCard::Transfer { amount, ref to, .. } if amount.minor == 1_500 && to.username == "bea")
+    );
+    assert!(!bea.shown().iter().any(|n| n.key.starts_with("m:")), "the card raised no message notification");
+
+    // bea asks amy in the conversation; amy pays it from there.
+    let ask = AskMoney {
+        key: "k".into(),
+        from: "amy".into(),
+        amount: Money::new(700, Currency::USD),
+        memo: "Taxi".into(),
+        expires_at: None,
+        room: Some(room),
+    };
+    let r = bea.engine.request_money(&ask).await.unwrap().request.id;
+    let cmid = format!("request:{r}");
+    let open_card = |app: &App| {
+        card_of(app, room, &cmid).is_some_and(
+            |(_, s)| matches!(s, Some(CardState::Request { request }) if request.status == RequestStatus::Open),
+        )
+    };
+    amy.until("amy sees the request's card, open", |_| open_card(&amy)).await;
+    amy.engine.pay_request(r).await.unwrap();
+    for (who, app) in [("amy", &amy), ("bea", &bea)] {
+        app.until(&format!("{who} sees the request paid on its card"), |_| {
+            card_of(app, room, &cmid).is_some_and(
+                |(_, s)| matches!(s, Some(CardState::Request { request }) if request.status == RequestStatus::Paid),
+            )
+        })
+        .await;
+    }
 }

@@ -35,7 +35,12 @@ async fn first_sign_in_fills_the_cache_and_live_payments_arrive_once() {
     let bo = signed_in(&hub, &hub.url(), "bo", dir_b.path()).await;
     bo.until("contacts", |e| e.contacts().map(|c| c.iter().any(|u| u.username == "ava")).unwrap_or(false)).await;
     bo.engine
-        .send_money(&SendMoney { to: "ava".into(), amount: Money::new(1_234, Currency::USD), memo: "lunch".into() })
+        .send_money(&SendMoney {
+            to: "ava".into(),
+            amount: Money::new(1_234, Currency::USD),
+            memo: "lunch".into(),
+            room: None,
+        })
         .unwrap();
     ava.until("payment received", |_| ava.usd() == (51_234, 0)).await;
     bo.until("transfer completed", |e| {
@@ -71,6 +76,7 @@ async fn hub_restart_recovers_missed_events_without_duplicates() {
                 to: "cy".into(),
                 amount: Money::new(100 + i, Currency::USD),
                 memo: format!("before {i}"),
+                room: None,
             })
             .unwrap();
     }
@@ -92,6 +98,7 @@ async fn hub_restart_recovers_missed_events_without_duplicates() {
                 to: "cy".into(),
                 amount: Money::new(10, Currency::USD),
                 memo: format!("after {i}"),
+                room: None,
             })
             .unwrap();
     }
@@ -144,6 +151,7 @@ async fn half_open_links_are_detected_by_heartbeats_and_cut_links_recover() {
             to: "ed".into(),
             amount: Money::new(700, Currency::USD),
             memo: "while you were away".into(),
+            room: None,
         })
         .unwrap();
     flo.until("sent", |_| flo.usd().0 == 9_300).await;
@@ -181,6 +189,7 @@ async fn offline_outbox_survives_restart_and_flushes_once_with_expiry_for_transf
             to: "hal".into(),
             amount: Money::new(2_500, Currency::USD),
             memo: "offline rent".into(),
+            room: None,
         })
         .unwrap();
     assert_eq!(queued.local, LocalState::Pending);
@@ -218,7 +227,12 @@ async fn offline_outbox_survives_restart_and_flushes_once_with_expiry_for_transf
     let store_prefs = Prefs { transfer_expiry_secs: 30, ..gia.engine.prefs().unwrap() };
     gia.engine.set_prefs(&store_prefs).unwrap();
     gia.engine
-        .send_money(&SendMoney { to: "hal".into(), amount: Money::new(100, Currency::USD), memo: "too late".into() })
+        .send_money(&SendMoney {
+            to: "hal".into(),
+            amount: Money::new(100, Currency::USD),
+            memo: "too late".into(),
+            room: None,
+        })
         .unwrap();
     // Age the item past its expiry instead of waiting 30 s.
     {
@@ -259,7 +273,12 @@ async fn permanent_errors_fail_the_item_and_do_not_block_other_queues() {
     let room = ian.engine.create_room(RoomKind::Direct, "", vec!["jo".into()]).await.unwrap().room.id;
     // The cached balance says 1000 available; a transfer to a non-existent user fails permanently.
     ian.engine
-        .send_money(&SendMoney { to: "nobody".into(), amount: Money::new(10, Currency::USD), memo: String::new() })
+        .send_money(&SendMoney {
+            to: "nobody".into(),
+            amount: Money::new(10, Currency::USD),
+            memo: String::new(),
+            room: None,
+        })
         .unwrap();
     ian.engine.send_message(room, "still goes through").unwrap();
     ian.until("transfer failed", |e| {
@@ -272,7 +291,12 @@ async fn permanent_errors_fail_the_item_and_do_not_block_other_queues() {
     ian.until("message sent", |e| e.outbox().unwrap().len() == 1).await;
     let err = ian
         .engine
-        .send_money(&SendMoney { to: "jo".into(), amount: Money::new(5_000, Currency::USD), memo: String::new() })
+        .send_money(&SendMoney {
+            to: "jo".into(),
+            amount: Money::new(5_000, Currency::USD),
+            memo: String::new(),
+            room: None,
+        })
         .unwrap_err();
     assert_eq!(err.code().to_string(), "insufficient_funds");
 }
@@ -556,7 +580,7 @@ async fn typed_outbox_updates_follow_each_item_and_rebuild_the_list() {
     let mut list = kim.engine.outbox().unwrap();
     assert!(list.is_empty());
     // One payment the hub refuses for good (no such user) and one message it takes.
-    let pay = SendMoney { to: "nobody".into(), amount: Money::new(10, Currency::USD), memo: String::new() };
+    let pay = SendMoney { to: "nobody".into(), amount: Money::new(10, Currency::USD), memo: String::new(), room: None };
     let transfer = kim.engine.send_money(&pay).unwrap().outbox_id.expect("queued");
     let message = kim.engine.send_message(room, "hello lou").unwrap().outbox_id.expect("queued");
     let mut seen: Vec<OutboxUpdate> = Vec::new();

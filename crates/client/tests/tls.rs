@@ -82,7 +82,12 @@ async fn the_engine_signs_in_syncs_and_pays_over_wss_with_the_hubs_ca() {
     tia.until("the deposit, over wss://", |_| tia.usd() == (10_000, 0)).await;
     tia.until("contacts", |e| e.contacts().map(|c| c.iter().any(|u| u.username == "uma")).unwrap_or(false)).await;
     tia.engine
-        .send_money(&SendMoney { to: "uma".into(), amount: Money::new(2_500, Currency::USD), memo: "tls".into() })
+        .send_money(&SendMoney {
+            to: "uma".into(),
+            amount: Money::new(2_500, Currency::USD),
+            memo: "tls".into(),
+            room: None,
+        })
         .unwrap();
     uma.until("the payment arrives", |_| uma.usd() == (2_500, 0)).await;
     tia.until("and completes", |_| tia.usd() == (7_500, 0)).await;

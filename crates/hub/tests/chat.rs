@@ -369,6 +369,7 @@ async fn hostile_text_is_stored_verbatim_in_every_field() {
             amount: Money::new(100, Currency::USD),
             memo: evil.into(),
             expires_at: None,
+            room: None,
         })
         .await
         .unwrap()

@@ -482,6 +482,7 @@ async fn a_hub_killed_under_load_loses_its_clients_to_the_others_and_they_recove
             amount: Money::new(10, Currency::USD),
             memo: "storm".into(),
             expires_at: None,
+            room: None,
         };
         for attempt in 0..50 {
             match payer.try_request(pay, std::time::Duration::from_secs(3)).await {

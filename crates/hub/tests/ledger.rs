@@ -209,6 +209,7 @@ async fn a_currency_the_sender_does_not_hold_or_iso_does_not_list_is_invalid_not
             amount: Money::new(100, Currency::parse("EUR").unwrap()),
             memo: String::new(),
             expires_at: None,
+            room: None,
         })
         .await;
     let (code, message) = eur.unwrap_err();
@@ -239,6 +240,7 @@ async fn pay_in(c: &mut Client, key: &str, to: &str, amount: Money) -> Result<Tr
             amount,
             memo: String::new(),
             expires_at: None,
+            room: None,
         })
         .await
     {

@@ -10,7 +10,15 @@ fn usd(minor: i64) -> Money {
 
 fn ask(key: &str, to: &str, minor: i64, memo: &str, expires_at: Option<Millis>) -> impl FnOnce(u64) -> ClientFrame {
     let (key, to, memo) = (key.to_string(), to.to_string(), memo.to_string());
-    move |id| ClientFrame::RequestCreate { id, idempotency_key: key, to, amount: usd(minor), memo, expires_at }
+    move |id| ClientFrame::RequestCreate {
+        id,
+        idempotency_key: key,
+        to,
+        amount: usd(minor),
+        memo,
+        expires_at,
+        room: None,
+    }
 }
 
 async fn request(c: &mut Client, f: impl FnOnce(u64) -> ClientFrame) -> PaymentRequest {
@@ -184,4 +192,94 @@ async fn a_payment_that_fails_reopens_the_request_and_the_next_attempt_pays_it()
     let snap = cb.request(|id| ClientFrame::Snapshot { id, what: SnapshotKind::Balances }).await.unwrap();
     let Some(AckData::Balances { balances }) = snap else { panic!("{snap:?}") };
     assert_eq!((balances[0].available, balances[0].pending), (9_000, 0), "one payment moved, the failed one came back");
+}
+
+#[tokio::test]
+async fn payments_and_requests_made_in_a_conversation_are_cards_there_once() {
+    let hub = TestHub::start().await;
+    let (a, b, _c) = (hub.register("amy").await, hub.register("bea").await, hub.register("cyd").await);
+    hub.deposit("amy", 10_000).await;
+    let (mut ca, mut cb) = (hub.connect(&a).await, hub.connect(&b).await);
+    let room = match ca
+        .request(|id| ClientFrame::RoomCreate {
+            id,
+            kind: RoomKind::Direct,
+            name: String::new(),
+            members: vec!["bea".into()],
+        })
+        .await
+        .unwrap()
+    {
+        Some(AckData::Room { room }) => room.id,
+        other => panic!("{other:?}"),
+    };
+    cb.subscribe(Channel::Room(room), None).await.unwrap();
+    let pay = |key: &str, to: &str, room: Option<RoomId>| {
+        let (key, to) = (key.to_string(), to.to_string());
+        move |id| ClientFrame::TransferCreate {
+            id,
+            idempotency_key: key,
+            to,
+            amount: usd(1_500),
+            memo: "Tickets 🎟".into(),
+            expires_at: None,
+            room,
+        }
+    };
+    let t = match ca.request(pay("p1", "bea", Some(room))).await.unwrap() {
+        Some(AckData::Transfer { transfer }) => transfer,
+        other => panic!("{other:?}"),
+    };
+    let m = match cb.event_on(Channel::Room(room)).await.data {
+        EventData::Message { message } => message,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(m.sender.id, a.user.id);
+    assert_eq!(m.text, "Tickets 🎟", "the memo is the text");
+    assert_eq!(m.card, Some(MessageCard::Transfer { id: t.id, to: t.to.clone(), amount: usd(1_500) }));
+    // A retry of the payment is the same payment and posts nothing more.
+    ca.request(pay("p1", "bea", Some(room))).await.unwrap();
+    let e = cb.request(|id| ClientFrame::MessageEdit { id, room, message: m.id, text: "x".into() }).await.unwrap_err();
+    assert_eq!(e.0, ErrorCode::Forbidden, "not bea's to edit");
+    let e = ca.request(|id| ClientFrame::MessageEdit { id, room, message: m.id, text: "x".into() }).await.unwrap_err();
+    assert_eq!(e.0, ErrorCode::Invalid, "a payment's message is never edited: {}", e.1);
+
+    let r = match cb
+        .request(|id| ClientFrame::RequestCreate {
+            id,
+            idempotency_key: "r1".into(),
+            to: "amy".into(),
+            amount: usd(700),
+            memo: "Half the taxi".into(),
+            expires_at: None,
+            room: Some(room),
+        })
+        .await
+        .unwrap()
+    {
+        Some(AckData::Request { request }) => request,
+        other => panic!("{other:?}"),
+    };
+    let m = loop {
+        if let EventData::Message { message } = cb.event_on(Channel::Room(room)).await.data {
+            break message;
+        }
+    };
+    assert_eq!(m.card, Some(MessageCard::Request { id: r.id, payer: r.payer.clone(), amount: usd(700) }));
+    let (events, _) = {
+        let h =
+            cb.request(|id| ClientFrame::History { id, channel: Channel::Room(room), before: None, limit: 50 }).await;
+        match h.unwrap() {
+            Some(AckData::History { events, has_more, .. }) => (events, has_more),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(events.len(), 2, "one card per payment and per request");
+
+    // Someone outside the conversation cannot be paid in it: refused, and no money moves.
+    let e = ca.request(pay("p2", "cyd", Some(room))).await.unwrap_err();
+    assert_eq!(e.0, ErrorCode::Invalid, "{}", e.1);
+    let snap = ca.request(|id| ClientFrame::Snapshot { id, what: SnapshotKind::Balances }).await.unwrap();
+    let Some(AckData::Balances { balances }) = snap else { panic!("{snap:?}") };
+    assert_eq!(balances[0].available, 8_500, "only the first payment");
 }

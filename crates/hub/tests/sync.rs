@@ -177,6 +177,7 @@ async fn a_transfer_is_found_by_its_key_and_a_late_one_is_refused() {
             amount: Money::new(100, Currency::USD),
             memo: "test".into(),
             expires_at: Some(expires_at),
+            room: None,
         }
     };
     let err = ca.request(late("key-2", now_ms() - 1)).await.unwrap_err();

@@ -152,6 +152,10 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional, type = "number")]
         expires_at: Option<Millis>,
+        /// A room both parties are in: the payment is posted there as a card (in the same commit).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        room: Option<RoomId>,
     },
     /// Ask `to` for money. Same `idempotency_key` + same body returns the same request; a different body
     /// is `conflict`. Acked with `request`.
@@ -168,6 +172,10 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional, type = "number")]
         expires_at: Option<Millis>,
+        /// A room both parties are in: the request is posted there as a card (in the same commit).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        room: Option<RoomId>,
     },
     /// Pay a request made of the sender: a transfer of its amount to the requester, acked with `transfer`.
     /// Asking again while that transfer is on its way, or after it completed, returns the same transfer.

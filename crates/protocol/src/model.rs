@@ -257,6 +257,31 @@ pub struct Message {
     pub deleted: bool,
     #[serde(default)]
     pub reactions: Vec<Reaction>,
+    /// A payment or a payment request this message shows as a card (its text is the memo). Posted by the
+    /// hub with the `transfer_create` or `request_create` that named the room; never edited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub card: Option<MessageCard>,
+}
+
+/// What a card in the conversation shows: the sender paid `to`, or asks `payer` for money. The amount and
+/// the other party are kept on the card so every member sees them; where it stands is the parties' own
+/// (the transfer's or the request's events).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MessageCard {
+    Transfer {
+        #[ts(type = "number")]
+        id: TransferId,
+        to: UserSummary,
+        amount: Money,
+    },
+    Request {
+        #[ts(type = "number")]
+        id: RequestId,
+        payer: UserSummary,
+        amount: Money,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]

@@ -140,6 +140,13 @@ muted?: boolean, pinned?: boolean, created_at: number, };
 
 export type Reaction = { emoji: string, users: number[], };
 
+/**
+ * What a card in the conversation shows: the sender paid `to`, or asks `payer` for money. The amount and
+ * the other party are kept on the card so every member sees them; where it stands is the parties' own
+ * (the transfer's or the request's events).
+ */
+export type MessageCard = { "kind": "transfer", id: number, to: UserSummary, amount: Money, } | { "kind": "request", id: number, payer: UserSummary, amount: Money, };
+
 export type Message = { id: number, room: number, 
 /**
  * The seq of the `message` event in the room's log (orders the room's history).
@@ -152,7 +159,12 @@ client_msg_id: string, sender: UserSummary,
 /**
  * Plain text, stored and delivered verbatim. Never HTML.
  */
-text: string, mentions: number[], sent_at: number, edited_at?: number, deleted: boolean, reactions: Array<Reaction>, };
+text: string, mentions: number[], sent_at: number, edited_at?: number, deleted: boolean, reactions: Array<Reaction>, 
+/**
+ * A payment or a payment request this message shows as a card (its text is the memo). Posted by the
+ * hub with the `transfer_create` or `request_create` that named the room; never edited.
+ */
+card?: MessageCard, };
 
 export type NotificationKind = "balance" | "transaction" | "transfer" | "payment" | "deposit" | "withdrawal" | "security" | "limits" | "kyc" | "card" | "mention" | "message" | "system" | "payment_request";
 
@@ -214,7 +226,11 @@ to: string, amount: Money, memo: string,
  * The sender's deadline: past it the hub refuses the request with `expired` instead of moving
  * money (a payment queued offline must not execute days later).
  */
-expires_at?: number, } | { "type": "request_create", id: number, idempotency_key: string, 
+expires_at?: number, 
+/**
+ * A room both parties are in: the payment is posted there as a card (in the same commit).
+ */
+room?: number, } | { "type": "request_create", id: number, idempotency_key: string, 
 /**
  * The payer's username.
  */
@@ -222,7 +238,11 @@ to: string, amount: Money, memo: string,
 /**
  * After this the request cannot be paid (at most `MAX_REQUEST_EXPIRY_MS` ahead).
  */
-expires_at?: number, } | { "type": "request_pay", id: number, request: number, } | { "type": "request_decline", id: number, request: number, } | { "type": "request_cancel", id: number, request: number, } | { "type": "room_create", id: number, kind: RoomKind, 
+expires_at?: number, 
+/**
+ * A room both parties are in: the request is posted there as a card (in the same commit).
+ */
+room?: number, } | { "type": "request_pay", id: number, request: number, } | { "type": "request_decline", id: number, request: number, } | { "type": "request_cancel", id: number, request: number, } | { "type": "room_create", id: number, kind: RoomKind, 
 /**
  * Group name (ignored for direct rooms).
  */

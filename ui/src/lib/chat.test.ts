@@ -14,6 +14,7 @@ function mv(seq: number, sender: UserSummary, at: number, state: MessageView["lo
     local: state === "failed" ? { state, reason: "x", code: "expired" } : { state },
     outbox_id: null,
     read_by: [],
+    card: null,
   };
 }
 

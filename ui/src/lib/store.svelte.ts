@@ -17,6 +17,8 @@ export interface Route {
   search?: string | null;
   /** Prefill for Send's recipient. */
   sendTo?: string | null;
+  /** Send opened from a group: who may be paid there (its other members). `room` is the conversation. */
+  among?: string[] | null;
   /** Send opened from a tally://pay link: its amount and note (`at` tells two openings apart). */
   link?: { amount: Money | null; memo: string; at: number } | null;
   /** Settings opened to start turning on two-factor sign-in (the server requires it). */
@@ -74,7 +76,7 @@ class AppState {
   reauth = $state(false);
   detail = $state<Detail | null>(null);
   /** The Request money dialog, open (asking `from`, when chosen already) or closed (null). */
-  ask = $state<{ from: string | null } | null>(null);
+  ask = $state<{ from: string | null; room?: number | null; among?: string[] | null } | null>(null);
   /** The payment request a notification opened: Home shows it first, highlighted. */
   focusRequest = $state<number | null>(null);
   /** Bumped when the effective theme changes (charts re-read colours). */

@@ -208,6 +208,7 @@ export class FakeBackend {
     user: byName,
     pay: (to, amount, memo) => this.sendMoney({ to: to.username, amount, memo }),
     requestsChanged: () => this.changed({ topic: "requests" }),
+    postCard: (room, sender, card, text) => this.postCard(room, sender, card, text),
     notify: (title, body, id) => {
       this.notify({ kind: "payment_request", priority: "normal", title, body, target: { kind: "request", id } });
       this.emit({ type: "toast", kind: "payment_request", title, body });
@@ -563,6 +564,7 @@ export class FakeBackend {
     };
     this.transfers.push(tv);
     if (live) this.runTransfer(tv, id);
+    if (live && req.room != null) this.postCard(req.room, this.me, { kind: "transfer", id, to, amount: req.amount }, req.memo);
     this.changed({ topic: "transfers" }, { topic: "outbox" });
     return structuredClone(tv);
   }
@@ -679,6 +681,7 @@ export class FakeBackend {
       local: { state: "sent" },
       outbox_id: null,
       read_by: readBy,
+      card: null,
     });
     const t = this.now;
     const dm: MessageView[] = [
@@ -723,7 +726,34 @@ export class FakeBackend {
     const local = r.messages.filter((m) => m.local.state !== "sent");
     const older = beforeSeq === null ? sent : sent.filter((m) => m.message.seq < beforeSeq);
     const page = older.slice(Math.max(0, older.length - limit));
-    return structuredClone(beforeSeq === null ? [...page, ...local] : page);
+    const out = structuredClone(beforeSeq === null ? [...page, ...local] : page);
+    for (const mv of out) mv.card = this.cardState(mv.message.card);
+    return out;
+  }
+
+  /** Where a card's payment or request stands, as the engine reads it from its cache. */
+  private cardState(card: MessageView["message"]["card"]): MessageView["card"] {
+    if (!card) return null;
+    if (card.kind === "transfer") {
+      const tv = [...this.transfers, ...this.settled].find((x) => x.transfer.id === card.id);
+      return tv ? { kind: "transfer", status: tv.transfer.status } : null;
+    }
+    const r = this.requests.list.find((x) => x.id === card.id);
+    return r ? { kind: "request", request: structuredClone(r) } : null;
+  }
+
+  /** A payment or request card posted in `room` by `sender` (what the hub does with a `room`). */
+  postCard(room: number, sender: UserSummary, card: NonNullable<MessageView["message"]["card"]>, text: string): void {
+    const r = this.roomOf(room);
+    const seq = Math.max(0, ...r.messages.map((m) => m.message.seq)) + 1;
+    r.messages.push({
+      message: { id: room * 1000 + seq, room, seq, client_msg_id: `${card.kind}:${card.id}`, sender, text, mentions: [], sent_at: Date.now(), deleted: false, reactions: [], card },
+      local: { state: "sent" },
+      outbox_id: null,
+      read_by: [],
+      card: null,
+    });
+    this.changed({ topic: "messages", room }, { topic: "rooms" });
   }
 
   sendMessage(room: number, text: string): MessageView {
@@ -736,6 +766,7 @@ export class FakeBackend {
       local: { state: "pending" },
       outbox_id: this.nextOutbox++,
       read_by: [],
+      card: null,
     };
     r.messages.push(mv);
     this.changed({ topic: "messages", room }, { topic: "rooms" }, { topic: "outbox" });
@@ -767,6 +798,7 @@ export class FakeBackend {
       local: { state: "sent" },
       outbox_id: null,
       read_by: [],
+      card: null,
     });
     r.unread++;
     r.typing = r.typing.filter((u) => u.id !== sender.id);

@@ -2,7 +2,7 @@
 // declined, cancelled or expired) and asked of them (paid in one step through the fake's own transfer,
 // or declined). Every change is a `requests` topic, like the engine's `Change::Requests`.
 import type { AskMoney, CommandError, RequestView, TransferView } from "../../src/bindings/app";
-import type { Money, PaymentRequest, UserSummary } from "../../src/bindings/protocol";
+import type { MessageCard, Money, PaymentRequest, UserSummary } from "../../src/bindings/protocol";
 
 export interface RequestHost {
   me(): UserSummary;
@@ -11,6 +11,8 @@ export interface RequestHost {
   /** A transfer to `to` (the fake's `send_money`, live): what paying a request makes. */
   pay(to: UserSummary, amount: Money, memo: string): TransferView;
   requestsChanged(): void;
+  /** Posts a card in a conversation (what the hub does with `room`). */
+  postCard(room: number, sender: UserSummary, card: MessageCard, text: string): void;
   /** The `payment_request` notification the hub would raise. */
   notify(title: string, body: string, id: number): void;
 }
@@ -35,10 +37,11 @@ export class FakeRequests {
   }
 
   /** Someone asks the user for money (what the hub's event and notification bring). */
-  incoming(from: string, minor: number, memo: string, expiresInMs: number | null = null): PaymentRequest {
+  incoming(from: string, minor: number, memo: string, expiresInMs: number | null = null, room: number | null = null): PaymentRequest {
     const requester = this.host.user(from);
     if (!requester) throw new Error(`no user ${from}`);
     const r = this.make(requester, this.host.me(), { minor, currency: "USD" }, memo, expiresInMs === null ? null : Date.now() + expiresInMs);
+    if (room !== null) this.host.postCard(room, requester, { kind: "request", id: r.id, payer: r.payer, amount: r.amount }, memo);
     this.host.notify(`${requester.display_name} requests ${(minor / 100).toFixed(2)} USD`, memo, r.id);
     this.host.requestsChanged();
     return r;
@@ -63,6 +66,7 @@ export class FakeRequests {
     if (known !== undefined) return this.view(this.list.find((r) => r.id === known)!);
     const r = this.make(this.host.me(), payer, req.amount, req.memo.trim(), req.expires_at);
     this.keys.set(req.key, r.id);
+    if (req.room != null) this.host.postCard(req.room, this.host.me(), { kind: "request", id: r.id, payer, amount: r.amount }, r.memo);
     this.host.requestsChanged();
     return this.view(r);
   }

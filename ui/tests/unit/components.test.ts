@@ -33,6 +33,7 @@ function message(over: Partial<MessageView["message"]> = {}, local: MessageView[
     local,
     outbox_id: local.state === "sent" ? null : 3,
     read_by: readBy,
+    card: null,
   };
 }
 

@@ -25,6 +25,7 @@ describe("other people's text", () => {
       local: { state: "sent" },
       outbox_id: null,
       read_by: [],
+      card: null,
     };
     const { container } = render(MessageBubble, { mv, me: alice, members: [alice, evil], group: true, groupStart: true, groupEnd: true, onreact: noop, onedit: noop, ondelete: noop, onretry: noop, ondiscard: noop });
     const text = screen.getByTestId("message-text");

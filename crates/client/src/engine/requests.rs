@@ -32,10 +32,18 @@ impl Engine {
         if ask.key.is_empty() || ask.key.len() > 128 {
             return Err(Error::InvalidInput("a request key of 1-128 characters".into()));
         }
-        let (key, amount, memo, expires_at) =
-            (ask.key.clone(), ask.amount, ask.memo.trim().to_string(), ask.expires_at);
+        let (key, amount, memo, expires_at, room) =
+            (ask.key.clone(), ask.amount, ask.memo.trim().to_string(), ask.expires_at, ask.room);
         let r = self
-            .request(move |id| ClientFrame::RequestCreate { id, idempotency_key: key, to, amount, memo, expires_at })
+            .request(move |id| ClientFrame::RequestCreate {
+                id,
+                idempotency_key: key,
+                to,
+                amount,
+                memo,
+                expires_at,
+                room,
+            })
             .await?;
         self.request_answer(r)
     }

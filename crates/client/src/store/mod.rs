@@ -535,6 +535,7 @@ mod tests {
                 edited_at: None,
                 deleted: false,
                 reactions: vec![],
+                card: None,
             };
             upsert_message(&tx, 1, &m, &mut Applied::default()).unwrap();
             tx.commit().unwrap();

@@ -91,10 +91,12 @@ CREATE TABLE payment_requests (id INTEGER PRIMARY KEY, json TEXT NOT NULL, statu
 CREATE INDEX payment_requests_time ON payment_requests(created_at DESC);
 "#,
         ),
+        // 6: a payment's card in a conversation finds its status in the recipient's transaction lines.
+        M::up("CREATE INDEX tx_transfer ON transactions(transfer_id) WHERE transfer_id IS NOT NULL;"),
     ])
 }
 
 /// The newest schema version this build knows.
 pub fn schema_version() -> usize {
-    5
+    6
 }

@@ -190,7 +190,8 @@ impl Shared {
                 Err(e) => tracing::warn!(error = %e, "notification"),
             }
         }
-        for m in messages {
+        // A payment's or a request's card raises nothing of its own: the money's notification says it.
+        for m in messages.iter().filter(|m| m.card.is_none()) {
             if let Err(e) = r.message(m) {
                 tracing::warn!(error = %e, "message notification");
             }

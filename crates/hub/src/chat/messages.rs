@@ -49,6 +49,7 @@ pub fn message(tx: &mut dyn Tx, tenant: TenantId, id: MessageId) -> HubResult<Op
         edited_at: m.edited_at,
         deleted: m.deleted,
         reactions,
+        card: if m.deleted { None } else { m.card },
     }))
 }
 
@@ -81,26 +82,57 @@ pub fn send(
     }
     validate_text(text)?;
     let mentioned = mentions(tx, room_id, sender.id, text)?;
+    let mention_ids: Vec<UserId> = mentioned.iter().map(|u| u.id).collect();
+    let msg = store_message(tx, emits, tenant, sender.id, (room_id, client_msg_id, text), &mention_ids, None)?;
+    notify_mentions(tx, emits, tenant, sender, &msg, mentioned)?;
+    Ok(msg)
+}
+
+/// Stores a message, appends its event, and marks it read by its sender.
+fn store_message(
+    tx: &mut dyn Tx,
+    emits: &mut Emits,
+    tenant: TenantId,
+    sender: UserId,
+    (room_id, client_msg_id, text): (RoomId, &str, &str),
+    mentions: &[UserId],
+    card: Option<&MessageCard>,
+) -> HubResult<Message> {
     let channel = Channel::Room(room_id);
     let seq = log::next_seq(tx, tenant, &channel)?;
-    let mention_ids: Vec<UserId> = mentioned.iter().map(|u| u.id).collect();
-    let row = NewMessageRow {
-        room: room_id,
-        seq,
-        client_msg_id,
-        sender: sender.id,
-        text,
-        mentions: &mention_ids,
-        at: now_ms(),
-    };
+    let row = NewMessageRow { room: room_id, seq, client_msg_id, sender, text, mentions, at: now_ms(), card };
     let id = tx.insert_message(&row)?;
     let msg = message(tx, tenant, id)?.ok_or_else(|| HubError::internal("message vanished"))?;
     let got = log::append(tx, emits, tenant, channel, EventData::Message { message: msg.clone() })?;
     debug_assert_eq!(got, seq);
     // The sender has read their own message.
-    tx.raise_read_position(room_id, sender.id, seq)?;
-    notify_mentions(tx, emits, tenant, sender, &msg, mentioned)?;
+    tx.raise_read_position(room_id, sender, seq)?;
     Ok(msg)
+}
+
+/// Posts a payment or a payment request in `room_id` as a card, its memo as the text. Both parties must be
+/// members. Once per payment: its `client_msg_id` is `transfer:{id}` or `request:{id}`.
+pub fn post_card(
+    tx: &mut dyn Tx,
+    emits: &mut Emits,
+    tenant: TenantId,
+    sender: &UserSummary,
+    room_id: RoomId,
+    card: MessageCard,
+    memo: &str,
+) -> HubResult<Message> {
+    require_member(tx, tenant, room_id, sender.id)?;
+    let (other, cmid) = match &card {
+        MessageCard::Transfer { id, to, .. } => (to.id, format!("transfer:{id}")),
+        MessageCard::Request { id, payer, .. } => (payer.id, format!("request:{id}")),
+    };
+    if !tx.is_member(room_id, other)? {
+        return Err(HubError::invalid("the other person is not in this conversation"));
+    }
+    if let Some(id) = tx.message_by_client_id(room_id, sender.id, &cmid)? {
+        return message(tx, tenant, id)?.ok_or_else(|| HubError::internal("message vanished"));
+    }
+    store_message(tx, emits, tenant, sender.id, (room_id, &cmid, memo), &[], Some(&card))
 }
 
 fn notify_mentions(
@@ -152,6 +184,9 @@ pub fn edit(
     text: &str,
 ) -> HubResult<()> {
     let m = own_message(tx, tenant, user, room_id, id)?;
+    if m.card.is_some() {
+        return Err(HubError::invalid("a payment's message cannot be edited"));
+    }
     validate_text(text)?;
     if m.text == text {
         return Ok(());

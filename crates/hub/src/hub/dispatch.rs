@@ -8,7 +8,7 @@ use crate::ids::TenantId;
 use crate::ledger::{self, Created};
 use crate::log;
 use crate::notify;
-use crate::store::now_ms;
+use crate::store::{now_ms, Emits, Tx};
 use std::sync::Arc;
 use tally_protocol::*;
 
@@ -58,12 +58,12 @@ impl Hub {
             }
             F::History { channel, before, limit, .. } => Reply::ack(self.history(conn, channel, before, limit).await?),
             F::Snapshot { what, .. } => Reply::ack(self.snapshot(tenant, uid, what).await?),
-            F::TransferCreate { idempotency_key, to, amount, memo, expires_at, .. } => {
+            F::TransferCreate { idempotency_key, to, amount, memo, expires_at, room, .. } => {
                 let transfer = self
                     .move_money(tenant, uid, move |c, e| {
                         let req =
                             ledger::NewTransfer { key: &idempotency_key, to: &to, amount, memo: &memo, expires_at };
-                        ledger::create_transfer(c, e, tenant, &me, req)
+                        transfer_in_room(c, e, tenant, &me, req, room)
                     })
                     .await?;
                 Reply::ack(AckData::Transfer { transfer })
@@ -137,12 +137,12 @@ impl Hub {
         let (tenant, me, uid) = (conn.tenant, conn.user.clone(), conn.user.id);
         use ClientFrame as F;
         let request = match frame {
-            F::RequestCreate { idempotency_key, to, amount, memo, expires_at, .. } => {
+            F::RequestCreate { idempotency_key, to, amount, memo, expires_at, room, .. } => {
                 self.store
                     .write(move |c, e| {
                         let req =
                             ledger::NewRequest { key: &idempotency_key, to: &to, amount, memo: &memo, expires_at };
-                        ledger::create_request(c, e, tenant, &me, req)
+                        request_in_room(c, e, tenant, &me, req, room)
                     })
                     .await?
             }
@@ -167,7 +167,7 @@ impl Hub {
     /// refused one rolled back).
     async fn move_money<F>(self: &Arc<Self>, tenant: TenantId, uid: UserId, job: F) -> HubResult<Transfer>
     where
-        F: FnMut(&mut dyn crate::store::Tx, &mut crate::store::Emits) -> HubResult<Created> + Send + 'static,
+        F: FnMut(&mut dyn Tx, &mut Emits) -> HubResult<Created> + Send + 'static,
     {
         let res = self.store.write(job).await;
         match res {
@@ -303,6 +303,40 @@ impl Hub {
         conn.apply_claims(&claims);
         Ok(())
     }
+}
+
+/// A new transfer, shown in the conversation it was made from (`room`) in the same commit, or not at all.
+fn transfer_in_room(
+    c: &mut dyn Tx,
+    e: &mut Emits,
+    tenant: TenantId,
+    me: &UserSummary,
+    req: ledger::NewTransfer<'_>,
+    room: Option<RoomId>,
+) -> HubResult<Created> {
+    let created = ledger::create_transfer(c, e, tenant, me, req)?;
+    if let (Some(room), Created::New(t)) = (room, &created) {
+        let card = MessageCard::Transfer { id: t.id, to: t.to.clone(), amount: t.amount };
+        chat::post_card(c, e, tenant, me, room, card, &t.memo)?;
+    }
+    Ok(created)
+}
+
+/// A new payment request, shown in the conversation it was made from (`room`) in the same commit.
+fn request_in_room(
+    c: &mut dyn Tx,
+    e: &mut Emits,
+    tenant: TenantId,
+    me: &UserSummary,
+    req: ledger::NewRequest<'_>,
+    room: Option<RoomId>,
+) -> HubResult<PaymentRequest> {
+    let (r, new) = ledger::create_request(c, e, tenant, me, req)?;
+    if let (Some(room), true) = (room, new) {
+        let card = MessageCard::Request { id: r.id, payer: r.payer.clone(), amount: r.amount };
+        chat::post_card(c, e, tenant, me, room, card, &r.memo)?;
+    }
+    Ok(r)
 }
 
 /// Frames that move money or put something in front of other people: refused to a session that must

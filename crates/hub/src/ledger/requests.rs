@@ -90,13 +90,14 @@ fn emit_request(tx: &mut dyn Tx, emits: &mut Emits, tenant: TenantId, id: Reques
 }
 
 /// Asks `req.to` for money: idempotency, validation, then the request and the payer's notification.
+/// Returns the request and whether it is new (false: the earlier one with this key).
 pub fn create_request(
     tx: &mut dyn Tx,
     emits: &mut Emits,
     tenant: TenantId,
     me: &UserSummary,
     req: NewRequest<'_>,
-) -> HubResult<PaymentRequest> {
+) -> HubResult<(PaymentRequest, bool)> {
     if req.key.is_empty() || req.key.len() > 128 {
         return Err(HubError::invalid("idempotency_key must be 1-128 characters"));
     }
@@ -105,7 +106,8 @@ pub fn create_request(
         if h != hash {
             return Err(HubError::new(ErrorCode::Conflict, "idempotency key already used for a different request"));
         }
-        return request_for(tx, tenant, id, me.id)?.ok_or_else(|| HubError::internal("request vanished"));
+        let r = request_for(tx, tenant, id, me.id)?.ok_or_else(|| HubError::internal("request vanished"))?;
+        return Ok((r, false));
     }
     validate_request(&req)?;
     let payer = payer(tx, tenant, me, req.to)?;
@@ -134,7 +136,7 @@ pub fn create_request(
         emits,
         notify::New { tenant, user: payer.id, kind, priority, title: &title, body: &r.memo, target },
     )?;
-    Ok(r)
+    Ok((r, true))
 }
 
 fn validate_request(req: &NewRequest<'_>) -> HubResult<()> {

@@ -235,6 +235,7 @@ pub struct MessageRow {
     pub sent_at: Millis,
     pub edited_at: Option<Millis>,
     pub deleted: bool,
+    pub card: Option<MessageCard>,
 }
 
 pub struct NewMessageRow<'a> {
@@ -245,6 +246,7 @@ pub struct NewMessageRow<'a> {
     pub text: &'a str,
     pub mentions: &'a [UserId],
     pub at: Millis,
+    pub card: Option<&'a MessageCard>,
 }
 
 pub trait ChatRepo {

@@ -387,6 +387,7 @@ impl Client {
                 amount: Money::new(minor, Currency::USD),
                 memo: "test".into(),
                 expires_at: None,
+                room: None,
             })
             .await?
         {

@@ -94,6 +94,9 @@ impl Store {
                         .map(|(u, _)| u.clone())
                         .collect();
                 }
+                if let Some(card) = &view.message.card {
+                    view.card = card_state(&c, card)?;
+                }
                 out.push(view);
             }
         }
@@ -155,4 +158,39 @@ fn presence_row(c: &Connection, user: UserId) -> Result<(Option<PresenceStatus>,
         }
         None => (None, None),
     })
+}
+
+/// Where a card's payment or request stands, from what this device holds: the sender's transfer or the
+/// recipient's transaction line (indexed by transfer), or the request. None when it holds neither.
+fn card_state(c: &rusqlite::Connection, card: &MessageCard) -> Result<Option<CardState>, Error> {
+    use rusqlite::OptionalExtension;
+    match card {
+        MessageCard::Transfer { id, .. } => {
+            let status: Option<String> = c
+                .prepare_cached("SELECT status FROM transfers WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))
+                .optional()?;
+            let status = match status {
+                Some(s) => Some(s),
+                None => c
+                    .prepare_cached("SELECT status FROM transactions WHERE transfer_id = ?1 LIMIT 1")?
+                    .query_row([id], |r| r.get(0))
+                    .optional()?,
+            };
+            let Some(status) = status else { return Ok(None) };
+            let status = crate::store::enum_from::<TransferStatus>(&status)
+                .ok_or_else(|| Error::Storage(format!("a cached transfer status cannot be read: {status}")))?;
+            Ok(Some(CardState::Transfer { status }))
+        }
+        MessageCard::Request { id, .. } => {
+            let json: Option<String> = c
+                .prepare_cached("SELECT json FROM payment_requests WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))
+                .optional()?;
+            let Some(json) = json else { return Ok(None) };
+            let request: Box<PaymentRequest> = serde_json::from_str(&json)
+                .map_err(|e| Error::Storage(format!("a cached payment request cannot be read: {e}")))?;
+            Ok(Some(CardState::Request { request }))
+        }
+    }
 }

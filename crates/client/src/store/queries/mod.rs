@@ -56,7 +56,7 @@ fn transfer_view(json: &str, local: &str, outbox_id: Option<i64>, expires_at: Op
 /// A cached message row as the UI sees it, without read receipts.
 fn message_view(json: &str, local: &str, outbox_id: Option<i64>) -> Option<MessageView> {
     let message = serde_json::from_str::<Message>(json).ok()?;
-    Some(MessageView { message, local: local_state(local), outbox_id, read_by: vec![] })
+    Some(MessageView { message, local: local_state(local), outbox_id, read_by: vec![], card: None })
 }
 
 pub(crate) use super::local_state::decode as local_state;

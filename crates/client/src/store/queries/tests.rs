@@ -94,6 +94,7 @@ fn search_returns_the_newest_matches_of_each_kind() {
                     edited_at: None,
                     deleted: false,
                     reactions: vec![],
+                    card: None,
                 },
             },
         })

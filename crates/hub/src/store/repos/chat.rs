@@ -147,23 +147,28 @@ impl<D: Db> ChatRepo for D {
 
     fn insert_message(&mut self, m: &NewMessageRow<'_>) -> HubResult<MessageId> {
         let mentions = serde_json::to_string(m.mentions).map_err(HubError::internal)?;
+        let card = m.card.map(serde_json::to_string).transpose().map_err(HubError::internal)?;
         self.value(
-            "INSERT INTO messages (room_id, seq, client_msg_id, sender, text, mentions, sent_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-            args![m.room, m.seq as i64, m.client_msg_id, m.sender, m.text, &mentions, m.at],
+            "INSERT INTO messages (room_id, seq, client_msg_id, sender, text, mentions, sent_at, updated_at, card)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING id",
+            args![m.room, m.seq as i64, m.client_msg_id, m.sender, m.text, &mentions, m.at, card.as_ref()],
         )
     }
 
     fn message_row(&mut self, tenant: TenantId, id: MessageId) -> HubResult<Option<MessageRow>> {
         let Some(r) = self.opt(
             "SELECT m.id, m.room_id, m.seq, m.client_msg_id, m.sender, m.text, m.mentions, m.sent_at, m.edited_at,
-               m.deleted FROM messages m JOIN rooms r ON r.id = m.room_id WHERE m.id = $1 AND r.tenant_id = $2",
+               m.deleted, m.card FROM messages m JOIN rooms r ON r.id = m.room_id WHERE m.id = $1 AND r.tenant_id = $2",
             args![id, tenant],
         )?
         else {
             return Ok(None);
         };
         let mentions: String = r.get(6)?;
+        let card = match r.get::<Option<String>>(10)? {
+            Some(c) => Some(serde_json::from_str(&c).map_err(|_| unreadable("message card", &c))?),
+            None => None,
+        };
         Ok(Some(MessageRow {
             id: r.get(0)?,
             room: r.get(1)?,
@@ -175,6 +180,7 @@ impl<D: Db> ChatRepo for D {
             sent_at: r.get(7)?,
             edited_at: r.get(8)?,
             deleted: r.get(9)?,
+            card,
         }))
     }
 

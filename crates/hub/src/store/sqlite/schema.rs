@@ -1,6 +1,6 @@
 //! The SQLite schema, as numbered migrations (rusqlite_migration keeps the count in `user_version`).
 /// The schema this hub writes: the number of migrations below.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// Migration 1: the schema of the first release (kept verbatim so its databases migrate; public so a test
 /// can build a database exactly as that release left it).
@@ -159,6 +159,11 @@ CREATE INDEX requests_transfer ON payment_requests(transfer_id);
 CREATE INDEX requests_expiring ON payment_requests(expires_at) WHERE status = 'open';
 "#;
 
+/// Migration 10: a message may show a payment or a payment request as a card (its JSON).
+const SCHEMA_V10: &str = r#"
+ALTER TABLE messages ADD COLUMN card TEXT;
+"#;
+
 pub fn migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
     rusqlite_migration::Migrations::new(vec![
@@ -171,5 +176,6 @@ pub fn migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(SCHEMA_V7),
         M::up(SCHEMA_V8),
         M::up(SCHEMA_V9),
+        M::up(SCHEMA_V10),
     ])
 }
