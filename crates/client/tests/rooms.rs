@@ -133,3 +133,22 @@ async fn a_muted_room_raises_no_popups_and_leaves_the_badge_and_a_pinned_one_com
     assert_eq!((rooms[0].room.id, rooms[0].room.pinned), (group, true));
     assert!(!dee.engine.rooms().unwrap().iter().any(|r| r.room.pinned), "dee's list is dee's");
 }
+
+/// A direct room `create_room` finds already made, asked for right after sign-in (its answer can reach the
+/// cache before the rooms snapshot, and no `room_joined` comes for it), is still followed live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_direct_room_found_at_sign_in_is_followed_live() {
+    let hub = Hub::start().await;
+    for name in ["amy", "bea"] {
+        hub.register(name).await;
+    }
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let bea = signed_in(&hub.url(), "bea", db.path()).await;
+    let room = bea.engine.create_room(RoomKind::Direct, "", vec!["amy".into()]).await.unwrap().room.id;
+    bea.engine.send_message(room, "before").unwrap();
+    let amy = signed_in(&hub.url(), "amy", da.path()).await;
+    assert_eq!(amy.engine.create_room(RoomKind::Direct, "", vec!["bea".into()]).await.unwrap().room.id, room);
+    amy.until("amy has the earlier message", |_| cached_texts(&amy, room).iter().any(|m| m == "before")).await;
+    bea.engine.send_message(room, "live one").unwrap();
+    amy.until("amy gets the new message live", |_| cached_texts(&amy, room).iter().any(|m| m == "live one")).await;
+}

@@ -46,11 +46,12 @@ pub(super) async fn apply_snapshot(
             changes.push(Change::Balances);
         }
         AckData::Rooms { rooms } => {
-            let before: HashSet<RoomId> = sh.store.room_ids()?.into_iter().collect();
             sh.store.replace_rooms(&rooms)?;
             sh.store.ensure_parts(&wanted_parts(sh))?;
             for r in &rooms {
-                if !before.contains(&r.id) {
+                // Every room not followed yet, including one a request's answer put in the cache first (a
+                // direct room `room_create` found already made): no `room_joined` will come for it.
+                if sh.store.position(&Channel::Room(r.id))?.is_none() {
                     for ch in [Channel::Room(r.id), Channel::PresenceRoom(r.id)] {
                         conn.request(
                             |id| ClientFrame::Subscribe { id, channel: ch, since: None },
