@@ -32,6 +32,7 @@ pub const COMMANDS: &[&str] = &[
     "send_money",
     "payment_requests",
     "request_money",
+    "split_bill",
     "pay_request",
     "decline_request",
     "cancel_request",

@@ -188,6 +188,10 @@ pub async fn request_money(engine: Engn<'_>, req: AskMoney) -> R<RequestView> {
     engine.request_money(&req).await.map_err(err)
 }
 #[tauri::command(rename_all = "snake_case")]
+pub async fn split_bill(engine: Engn<'_>, req: SplitBill) -> R<Vec<RequestView>> {
+    engine.split_bill(&req).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
 pub async fn pay_request(engine: Engn<'_>, request: RequestId) -> R<TransferView> {
     engine.pay_request(request).await.map_err(err)
 }

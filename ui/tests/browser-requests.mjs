@@ -165,3 +165,45 @@ export function conversationMoneyTests({ test, open, ok, eq, tid, shot, until })
     await done();
   });
 }
+
+export function splitTests({ test, open, eq, tid, shot, until }) {
+  const share = (page, who) => page.locator(`${tid("payment-card")}[data-kind="split"] ${tid("split-share")}[data-payer="${who}"]`).last();
+
+  test("split a bill in a group: everyone's share on one card, each followed; a split asking me is paid from my share's row", async () => {
+    const { page, fake, done } = await open({});
+    await page.click(tid("nav-chat"));
+    await page.click(`${tid("room-item")}[data-room="8"]`);
+    await page.click(tid("room-request-money"));
+    await page.locator(tid("request-dialog")).waitFor();
+    await page.click(tid("request-mode-split"));
+    eq(await page.locator(`${tid("request-sharer")}:checked`).count(), 2, "every other member ticked");
+    await page.fill(tid("request-amount"), "60.01");
+    await until(async () => (await page.locator(tid("request-split-summary")).innerText()).includes("3 people: $20.00 each, your share $20.01"), "the shares, the odd cent mine");
+    await page.fill(tid("request-memo"), "Dinner 🍝");
+    await shot(page, "split-dialog");
+    await page.click(tid("request-submit"));
+    await page.locator(tid("request-dialog")).waitFor({ state: "detached" });
+    const bill = await fake(() => window.__tallyFake.calls.filter((c) => c.cmd === "plugin:tally|split_bill").at(-1).args.req);
+    eq(bill.room, 8, "in the group");
+    eq([...bill.with].sort().join(","), "bob,carol", "asking both");
+    await until(async () => (await share(page, "bob").getAttribute("data-status")) === "open", "bob's share open on the card");
+    eq(await share(page, "carol").getAttribute("data-status"), "open", "carol's too");
+    const bobs = await fake(() => window.__tallyFake.requests.list.find((r) => r.payer.username === "bob").id);
+    await fake((id) => window.__tallyFake.requests.answered(id, "paid"), bobs);
+    await until(async () => (await share(page, "bob").getAttribute("data-status")) === "paid", "bob paid: his row says so");
+    eq(await share(page, "carol").getAttribute("data-status"), "open", "carol has not yet");
+
+    // carol splits one asking me: I pay my share from its row, after the confirmation.
+    const before = await fake(() => window.__tallyFake.available);
+    await fake(() => window.__tallyFake.requests.incomingSplit("carol", 8, 3_000, ["alice", "bob"], "Taxi"));
+    const mine = share(page, "alice");
+    await until(async () => (await mine.getAttribute("data-status")) === "open", "my share on carol's card");
+    const card = page.locator(`${tid("payment-card")}[data-kind="split"]`).last();
+    await card.locator(tid("card-pay")).click();
+    await card.locator(tid("card-confirm-pay")).click();
+    await until(async () => (await mine.getAttribute("data-status")) === "paid", "my share paid");
+    eq(await fake(() => window.__tallyFake.available), before - 1_000, "a third of $30.00");
+    await shot(page, "split-cards");
+    await done();
+  });
+}

@@ -13,7 +13,7 @@ import { i18nTests } from "./browser-i18n.mjs";
 import { accountTests } from "./browser-account.mjs";
 import { layoutTests } from "./browser-layout.mjs";
 import { lockTests } from "./browser-lock.mjs";
-import { conversationMoneyTests, requestTests } from "./browser-requests.mjs";
+import { conversationMoneyTests, requestTests, splitTests } from "./browser-requests.mjs";
 
 const UI = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = join(UI, "dist");
@@ -951,6 +951,7 @@ lockTests({ test, open, ok, eq, tid, shot, until, text });
 // Payment requests: asking, paying after a confirmation, declining, cancelling (tests/browser-requests.mjs).
 requestTests({ test, open, ok, eq, tid, shot, until, text });
 conversationMoneyTests({ test, open, ok, eq, tid, shot, until });
+splitTests({ test, open, eq, tid, shot, until });
 a11yTests({ test, open, ok, tid });
 
 // Languages: German, the override, and the mirrored pseudo-locale (tests/browser-i18n.mjs).

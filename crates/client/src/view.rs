@@ -160,6 +160,22 @@ pub enum CardState {
     Transfer { status: TransferStatus },
     /// The request as this device last heard of it.
     Request { request: Box<PaymentRequest> },
+    /// The split's requests this device holds (all of them for whoever split it; a payer, their own).
+    Split { requests: Vec<PaymentRequest> },
+}
+
+/// A bill split in a group, as the Split form makes it (`key`: the form's own idempotency key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SplitBill {
+    pub key: String,
+    #[ts(type = "number")]
+    pub room: RoomId,
+    pub total: Money,
+    /// Usernames of the members asked.
+    pub with: Vec<String>,
+    pub memo: String,
+    #[ts(type = "number | null")]
+    pub expires_at: Option<Millis>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -542,6 +558,7 @@ pub fn bindings() -> String {
         RoomView,
         RequestView,
         AskMoney,
+        SplitBill,
         CardState,
         TransferView,
         OutboxItem,

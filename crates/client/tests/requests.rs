@@ -167,3 +167,47 @@ async fn payments_and_requests_in_a_conversation_are_cards_with_live_status_on_b
         .await;
     }
 }
+
+fn split_states(app: &App, room: RoomId) -> Option<Vec<(String, RequestStatus)>> {
+    let rt = tokio::runtime::Handle::current();
+    let ms = tokio::task::block_in_place(|| rt.block_on(app.engine.messages(room, None, 50))).ok()?;
+    let m = ms.into_iter().find(|m| matches!(m.message.card, Some(MessageCard::Split { .. })))?;
+    let Some(CardState::Split { requests }) = m.card else { return None };
+    Some(requests.into_iter().map(|r| (r.payer.username, r.status)).collect())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_is_one_card_each_member_pays_their_share_from() {
+    let hub = Hub::start().await;
+    for name in ["amy", "bea", "cai"] {
+        hub.register(name).await;
+    }
+    hub.deposit("bea", 10_000).await;
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let amy = signed_in(&hub.url(), "amy", da.path()).await;
+    let bea = signed_in(&hub.url(), "bea", db.path()).await;
+    let room =
+        amy.engine.create_room(RoomKind::Group, "Dinner", vec!["bea".into(), "cai".into()]).await.unwrap().room.id;
+    let bill = SplitBill {
+        key: "dinner".into(),
+        room,
+        total: Money::new(3_000, Currency::USD),
+        with: vec!["bea".into(), "cai".into()],
+        memo: "Pasta".into(),
+        expires_at: None,
+    };
+    let asked = amy.engine.split_bill(&bill).await.unwrap();
+    assert_eq!(asked.iter().map(|r| r.request.amount.minor).collect::<Vec<_>>(), [1_000, 1_000], "a third each");
+    let open = RequestStatus::Open;
+    amy.until("amy's card tracks both shares", |_| {
+        split_states(&amy, room) == Some(vec![("bea".into(), open), ("cai".into(), open)])
+    })
+    .await;
+    bea.until("bea's card has her share", |_| split_states(&bea, room) == Some(vec![("bea".into(), open)])).await;
+    let mine = bea.engine.payment_requests().unwrap().into_iter().find(|r| r.incoming).unwrap().request.id;
+    bea.engine.pay_request(mine).await.unwrap();
+    amy.until("amy's card shows bea paid and cai not yet", |_| {
+        split_states(&amy, room) == Some(vec![("bea".into(), RequestStatus::Paid), ("cai".into(), open)])
+    })
+    .await;
+}

@@ -283,3 +283,72 @@ async fn payments_and_requests_made_in_a_conversation_are_cards_there_once() {
     let Some(AckData::Balances { balances }) = snap else { panic!("{snap:?}") };
     assert_eq!(balances[0].available, 8_500, "only the first payment");
 }
+
+#[tokio::test]
+async fn a_split_in_a_group_asks_each_member_for_a_share_on_one_card() {
+    let hub = TestHub::start().await;
+    let names = ["amy", "bea", "cyd", "dan", "eve"];
+    let mut s = Vec::new();
+    for n in names {
+        s.push(hub.register(n).await);
+    }
+    hub.deposit("bea", 10_000).await;
+    let (mut ca, mut cb) = (hub.connect(&s[0]).await, hub.connect(&s[1]).await);
+    let members = vec!["bea".into(), "cyd".into(), "dan".into()];
+    let room = match ca
+        .request(|id| ClientFrame::RoomCreate { id, kind: RoomKind::Group, name: "Dinner".into(), members })
+        .await
+        .unwrap()
+    {
+        Some(AckData::Room { room }) => room.id,
+        other => panic!("{other:?}"),
+    };
+    cb.subscribe(Channel::Room(room), None).await.unwrap();
+    let split = |key: &str, with: &[&str], minor: i64| {
+        let (key, with) = (key.to_string(), with.iter().map(|w| w.to_string()).collect::<Vec<_>>());
+        move |id| ClientFrame::RequestSplit {
+            id,
+            idempotency_key: key,
+            room,
+            total: usd(minor),
+            with,
+            memo: "Dinner 🍝".into(),
+            expires_at: None,
+        }
+    };
+    // $60.01 between the 4 of us: $15.00 each from the three asked; amy's own share takes the cent.
+    let requests = match ca.request(split("s1", &["bea", "cyd", "dan"], 6_001)).await.unwrap() {
+        Some(AckData::Requests { requests }) => requests,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        requests.iter().map(|r| (r.payer.username.as_str(), r.amount.minor)).collect::<Vec<_>>(),
+        [("bea", 1_500), ("cyd", 1_500), ("dan", 1_500)]
+    );
+    let m = match cb.event_on(Channel::Room(room)).await.data {
+        EventData::Message { message } => message,
+        other => panic!("{other:?}"),
+    };
+    let Some(MessageCard::Split { total, shares }) = m.card else { panic!("{:?}", m.card) };
+    assert_eq!(total, usd(6_001));
+    assert_eq!(shares.iter().map(|s| s.request).collect::<Vec<_>>(), requests.iter().map(|r| r.id).collect::<Vec<_>>());
+    // A retry is the same split: the same requests, no second card.
+    let again = match ca.request(split("s1", &["bea", "cyd", "dan"], 6_001)).await.unwrap() {
+        Some(AckData::Requests { requests }) => requests,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(again.iter().map(|r| r.id).collect::<Vec<_>>(), requests.iter().map(|r| r.id).collect::<Vec<_>>());
+    // bea pays her share like any request.
+    let t = pay(&mut cb, requests[0].id).await.unwrap();
+    assert_eq!(t.amount, usd(1_500));
+
+    // Refused: someone outside the group (nothing is asked), nobody, oneself, a total too small.
+    assert_eq!(ca.request(split("s2", &["bea", "eve"], 1_000)).await.unwrap_err().0, ErrorCode::Invalid);
+    assert_eq!(ca.request(split("s3", &[], 1_000)).await.unwrap_err().0, ErrorCode::Invalid);
+    assert_eq!(ca.request(split("s4", &["amy"], 1_000)).await.unwrap_err().0, ErrorCode::Invalid);
+    assert_eq!(ca.request(split("s5", &["bea", "bea"], 1_000)).await.unwrap_err().0, ErrorCode::Invalid);
+    assert_eq!(ca.request(split("s6", &["bea", "cyd", "dan"], 3)).await.unwrap_err().0, ErrorCode::Invalid);
+    let snap = ca.request(|id| ClientFrame::Snapshot { id, what: SnapshotKind::Requests }).await.unwrap();
+    let Some(AckData::Requests { requests: all }) = snap else { panic!("{snap:?}") };
+    assert_eq!(all.len(), 3, "the refused splits asked nobody");
+}

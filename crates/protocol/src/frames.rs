@@ -177,6 +177,24 @@ pub enum ClientFrame {
         #[ts(optional, type = "number")]
         room: Option<RoomId>,
     },
+    /// Split `total` in a group between the sender and the members named in `with`: one request to each of
+    /// them for an equal share (the sender's own share takes the cents left over), posted in `room` as one
+    /// card. Retried with the same key, the same requests. Acked with `requests`.
+    RequestSplit {
+        #[ts(type = "number")]
+        id: ReqId,
+        idempotency_key: String,
+        #[ts(type = "number")]
+        room: RoomId,
+        total: Money,
+        /// Usernames of the members asked (not the sender).
+        with: Vec<String>,
+        #[serde(default)]
+        memo: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "number")]
+        expires_at: Option<Millis>,
+    },
     /// Pay a request made of the sender: a transfer of its amount to the requester, acked with `transfer`.
     /// Asking again while that transfer is on its way, or after it completed, returns the same transfer.
     RequestPay {
@@ -332,6 +350,7 @@ impl ClientFrame {
             | Snapshot { id, .. }
             | TransferCreate { id, .. }
             | RequestCreate { id, .. }
+            | RequestSplit { id, .. }
             | RequestPay { id, .. }
             | RequestDecline { id, .. }
             | RequestCancel { id, .. }
@@ -367,6 +386,7 @@ impl ClientFrame {
             Snapshot { .. } => "snapshot",
             TransferCreate { .. } => "transfer_create",
             RequestCreate { .. } => "request_create",
+            RequestSplit { .. } => "request_split",
             RequestPay { .. } => "request_pay",
             RequestDecline { .. } => "request_decline",
             RequestCancel { .. } => "request_cancel",
@@ -401,6 +421,7 @@ pub const CLIENT_FRAME_TYPES: &[&str] = &[
     "snapshot",
     "transfer_create",
     "request_create",
+    "request_split",
     "request_pay",
     "request_decline",
     "request_cancel",

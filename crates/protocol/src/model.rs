@@ -282,6 +282,18 @@ pub enum MessageCard {
         payer: UserSummary,
         amount: Money,
     },
+    /// A bill split in a group: one request per member asked, tracked together. The sender's own share is
+    /// what is left of `total` after theirs (it takes any cents that do not divide evenly).
+    Split { total: Money, shares: Vec<SplitShare> },
+}
+
+/// One member's part of a split: the request that asks them for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SplitShare {
+    #[ts(type = "number")]
+    pub request: RequestId,
+    pub payer: UserSummary,
+    pub amount: Money,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]

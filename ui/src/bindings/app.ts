@@ -175,9 +175,18 @@ export type AskMoney = { key: string, from: string, amount: Money, memo: string,
 room?: number, };
 
 /**
+ * A bill split in a group, as the Split form makes it (`key`: the form's own idempotency key).
+ */
+export type SplitBill = { key: string, room: number, total: Money, 
+/**
+ * Usernames of the members asked.
+ */
+with: Array<string>, memo: string, expires_at: number | null, };
+
+/**
  * Where a card's payment or request stands.
  */
-export type CardState = { "kind": "transfer", status: TransferStatus, } | { "kind": "request", request: PaymentRequest, };
+export type CardState = { "kind": "transfer", status: TransferStatus, } | { "kind": "request", request: PaymentRequest, } | { "kind": "split", requests: Array<PaymentRequest>, };
 
 export type TransferView = { transfer: Transfer, local: LocalState, outbox_id: number | null, 
 /**

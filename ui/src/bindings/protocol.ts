@@ -141,11 +141,16 @@ muted?: boolean, pinned?: boolean, created_at: number, };
 export type Reaction = { emoji: string, users: number[], };
 
 /**
+ * One member's part of a split: the request that asks them for it.
+ */
+export type SplitShare = { request: number, payer: UserSummary, amount: Money, };
+
+/**
  * What a card in the conversation shows: the sender paid `to`, or asks `payer` for money. The amount and
  * the other party are kept on the card so every member sees them; where it stands is the parties' own
  * (the transfer's or the request's events).
  */
-export type MessageCard = { "kind": "transfer", id: number, to: UserSummary, amount: Money, } | { "kind": "request", id: number, payer: UserSummary, amount: Money, };
+export type MessageCard = { "kind": "transfer", id: number, to: UserSummary, amount: Money, } | { "kind": "request", id: number, payer: UserSummary, amount: Money, } | { "kind": "split", total: Money, shares: Array<SplitShare>, };
 
 export type Message = { id: number, room: number, 
 /**
@@ -242,7 +247,11 @@ expires_at?: number,
 /**
  * A room both parties are in: the request is posted there as a card (in the same commit).
  */
-room?: number, } | { "type": "request_pay", id: number, request: number, } | { "type": "request_decline", id: number, request: number, } | { "type": "request_cancel", id: number, request: number, } | { "type": "room_create", id: number, kind: RoomKind, 
+room?: number, } | { "type": "request_split", id: number, idempotency_key: string, room: number, total: Money, 
+/**
+ * Usernames of the members asked (not the sender).
+ */
+with: Array<string>, memo: string, expires_at?: number, } | { "type": "request_pay", id: number, request: number, } | { "type": "request_decline", id: number, request: number, } | { "type": "request_cancel", id: number, request: number, } | { "type": "room_create", id: number, kind: RoomKind, 
 /**
  * Group name (ignored for direct rooms).
  */

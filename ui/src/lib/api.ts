@@ -22,6 +22,7 @@ import type {
   RoomView,
   AskMoney,
   RequestView,
+  SplitBill,
   SearchResults,
   SendMoney,
   SessionInfo,
@@ -195,6 +196,8 @@ export async function sendMoney(req: SendMoney): Promise<TransferView> {
 export const paymentRequests = () => call<RequestView[]>("payment_requests");
 /** Asks someone for money. `req.key` is the form's own: a retry of the same form finds the same request. Needs the hub. */
 export const requestMoney = (req: AskMoney) => call<RequestView>("request_money", { req });
+/** Splits a bill in a group: one request per member chosen, one card in the conversation. Needs the hub. */
+export const splitBill = (req: SplitBill) => call<RequestView[]>("split_bill", { req });
 /** Pays a request made of the user: the transfer, followed like any payment. Needs the hub. */
 export const payRequest = (request: number) => call<TransferView>("pay_request", { request });
 export const declineRequest = (request: number) => call<RequestView>("decline_request", { request });

@@ -21,6 +21,7 @@ import type {
   Prefs,
   RoomView,
   AskMoney,
+  SplitBill,
   SearchResults,
   SendMoney,
   SessionInfo,
@@ -738,6 +739,12 @@ export class FakeBackend {
       const tv = [...this.transfers, ...this.settled].find((x) => x.transfer.id === card.id);
       return tv ? { kind: "transfer", status: tv.transfer.status } : null;
     }
+    if (card.kind === "split") {
+      // As the engine: only the requests this user is party to (the one who split it holds them all).
+      const mine = (x: { requester: UserSummary; payer: UserSummary }) => x.requester.id === this.me.id || x.payer.id === this.me.id;
+      const requests = this.requests.list.filter((x) => mine(x) && card.shares.some((s) => s.request === x.id));
+      return requests.length ? { kind: "split", requests: structuredClone(requests) } : null;
+    }
     const r = this.requests.list.find((x) => x.id === card.id);
     return r ? { kind: "request", request: structuredClone(r) } : null;
   }
@@ -747,7 +754,7 @@ export class FakeBackend {
     const r = this.roomOf(room);
     const seq = Math.max(0, ...r.messages.map((m) => m.message.seq)) + 1;
     r.messages.push({
-      message: { id: room * 1000 + seq, room, seq, client_msg_id: `${card.kind}:${card.id}`, sender, text, mentions: [], sent_at: Date.now(), deleted: false, reactions: [], card },
+      message: { id: room * 1000 + seq, room, seq, client_msg_id: `${card.kind}:${card.kind === "split" ? card.shares[0]?.request : card.id}`, sender, text, mentions: [], sent_at: Date.now(), deleted: false, reactions: [], card },
       local: { state: "sent" },
       outbox_id: null,
       read_by: [],
@@ -1133,6 +1140,8 @@ export class FakeBackend {
         return this.requests.views();
       case "request_money":
         return this.requests.ask(a.req as AskMoney);
+      case "split_bill":
+        return this.requests.split(a.req as SplitBill);
       case "pay_request":
         return this.requests.pay(a.request as number);
       case "decline_request":

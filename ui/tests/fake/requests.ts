@@ -1,7 +1,7 @@
 // Payment requests in the fake, as the hub and engine keep them: asked by the user (open until paid,
 // declined, cancelled or expired) and asked of them (paid in one step through the fake's own transfer,
 // or declined). Every change is a `requests` topic, like the engine's `Change::Requests`.
-import type { AskMoney, CommandError, RequestView, TransferView } from "../../src/bindings/app";
+import type { AskMoney, CommandError, RequestView, SplitBill, TransferView } from "../../src/bindings/app";
 import type { MessageCard, Money, PaymentRequest, UserSummary } from "../../src/bindings/protocol";
 
 export interface RequestHost {
@@ -69,6 +69,41 @@ export class FakeRequests {
     if (req.room != null) this.host.postCard(req.room, this.host.me(), { kind: "request", id: r.id, payer, amount: r.amount }, r.memo);
     this.host.requestsChanged();
     return this.view(r);
+  }
+
+  /** Someone else split a bill in `room`, asking the user and others (what their app and the hub do). */
+  incomingSplit(from: string, room: number, minor: number, withWho: string[], memo: string): PaymentRequest[] {
+    const requester = this.host.user(from);
+    if (!requester) throw new Error(`no user ${from}`);
+    const share = Math.floor(minor / (withWho.length + 1));
+    const made = withWho.map((w) => this.make(requester, this.host.user(w)!, { minor: share, currency: "USD" }, memo, null));
+    const shares = made.map((r) => ({ request: r.id, payer: r.payer, amount: r.amount }));
+    this.host.postCard(room, requester, { kind: "split", total: { minor, currency: "USD" }, shares }, memo);
+    this.host.requestsChanged();
+    return made;
+  }
+
+  /** The other party answered a request of the user's: paid it, or declined it. */
+  answered(id: number, status: "paid" | "declined"): void {
+    const r = this.list.find((x) => x.id === id);
+    if (r) this.set(r, status);
+  }
+
+  /** A bill split as the hub splits it: a request per member, rounded down, and one card. */
+  split(bill: SplitBill): RequestView[] {
+    if (!this.host.live()) throw fail("offline", "you're offline");
+    if (!bill.with.length) throw fail("invalid_input", "choose who shares it");
+    const share = Math.floor(bill.total.minor / (bill.with.length + 1));
+    if (share <= 0) throw fail("invalid", "the total is too small to split between that many people");
+    const made = bill.with.map((who) => {
+      const payer = this.host.user(who);
+      if (!payer) throw fail("not_found", "user not found");
+      return this.make(this.host.me(), payer, { minor: share, currency: bill.total.currency }, bill.memo.trim(), bill.expires_at);
+    });
+    const shares = made.map((r) => ({ request: r.id, payer: r.payer, amount: r.amount }));
+    this.host.postCard(bill.room, this.host.me(), { kind: "split", total: bill.total, shares }, bill.memo.trim());
+    this.host.requestsChanged();
+    return made.map((r) => this.view(r));
   }
 
   private mine(id: number, as: "payer" | "requester"): PaymentRequest {

@@ -48,6 +48,38 @@ impl Engine {
         self.request_answer(r)
     }
 
+    /// Splits a bill in a group: a request to each member in `bill.with` for an equal share, shown in the
+    /// conversation as one card. Needs the hub.
+    pub async fn split_bill(&self, bill: &SplitBill) -> Result<Vec<RequestView>, Error> {
+        if bill.with.is_empty() {
+            return Err(Error::InvalidInput("choose who shares it".into()));
+        }
+        if bill.total.minor <= 0 {
+            return Err(Error::InvalidInput("the amount must be more than zero".into()));
+        }
+        if bill.memo.len() > MAX_MEMO_BYTES {
+            return Err(Error::InvalidInput(format!("the note is longer than {MAX_MEMO_BYTES} bytes")));
+        }
+        let b = bill.clone();
+        let r = self
+            .request(move |id| ClientFrame::RequestSplit {
+                id,
+                idempotency_key: b.key,
+                room: b.room,
+                total: b.total,
+                with: b.with,
+                memo: b.memo.trim().to_string(),
+                expires_at: b.expires_at,
+            })
+            .await?;
+        let Some(AckData::Requests { requests }) = r else { return Err(Error::Network("unexpected answer".into())) };
+        let store = self.store()?;
+        store.upsert_requests(&requests)?;
+        self.changed(vec![Change::Requests, Change::Messages { room: bill.room }]);
+        let me = self.with(|a| Ok(a.shared.user.id))?;
+        Ok(requests.into_iter().map(|request| RequestView { incoming: request.payer.id == me, request }).collect())
+    }
+
     /// Pays a request made of the user: a transfer to the requester, followed like any other. Paying it
     /// again gives back the same transfer. Needs the hub.
     pub async fn pay_request(&self, request: RequestId) -> Result<TransferView, Error> {

@@ -122,12 +122,17 @@ pub fn post_card(
     memo: &str,
 ) -> HubResult<Message> {
     require_member(tx, tenant, room_id, sender.id)?;
-    let (other, cmid) = match &card {
-        MessageCard::Transfer { id, to, .. } => (to.id, format!("transfer:{id}")),
-        MessageCard::Request { id, payer, .. } => (payer.id, format!("request:{id}")),
+    let (others, cmid): (Vec<UserId>, String) = match &card {
+        MessageCard::Transfer { id, to, .. } => (vec![to.id], format!("transfer:{id}")),
+        MessageCard::Request { id, payer, .. } => (vec![payer.id], format!("request:{id}")),
+        MessageCard::Split { shares, .. } => {
+            (shares.iter().map(|s| s.payer.id).collect(), format!("split:{}", shares.first().map_or(0, |s| s.request)))
+        }
     };
-    if !tx.is_member(room_id, other)? {
-        return Err(HubError::invalid("the other person is not in this conversation"));
+    for other in others {
+        if !tx.is_member(room_id, other)? {
+            return Err(HubError::invalid("the other person is not in this conversation"));
+        }
     }
     if let Some(id) = tx.message_by_client_id(room_id, sender.id, &cmid)? {
         return message(tx, tenant, id)?.ok_or_else(|| HubError::internal("message vanished"));

@@ -68,9 +68,11 @@ impl Hub {
                     .await?;
                 Reply::ack(AckData::Transfer { transfer })
             }
-            F::RequestCreate { .. } | F::RequestPay { .. } | F::RequestDecline { .. } | F::RequestCancel { .. } => {
-                self.request_frame(conn, frame).await?
-            }
+            F::RequestCreate { .. }
+            | F::RequestSplit { .. }
+            | F::RequestPay { .. }
+            | F::RequestDecline { .. }
+            | F::RequestCancel { .. } => self.request_frame(conn, frame).await?,
             F::RoomCreate { .. }
             | F::RoomInvite { .. }
             | F::RoomLeave { .. }
@@ -145,6 +147,17 @@ impl Hub {
                         request_in_room(c, e, tenant, &me, req, room)
                     })
                     .await?
+            }
+            F::RequestSplit { idempotency_key, room, total, with, memo, expires_at, .. } => {
+                let requests = self
+                    .store
+                    .write(move |c, e| {
+                        let split =
+                            ledger::NewSplit { key: &idempotency_key, total, with: &with, memo: &memo, expires_at };
+                        split_in_room(c, e, tenant, &me, split, room)
+                    })
+                    .await?;
+                return Ok(Reply::ack(AckData::Requests { requests }));
             }
             F::RequestPay { request, .. } => {
                 let transfer =
@@ -339,6 +352,24 @@ fn request_in_room(
     Ok(r)
 }
 
+/// A bill split in a group: its requests, and one card tracking them all, in the same commit.
+fn split_in_room(
+    c: &mut dyn Tx,
+    e: &mut Emits,
+    tenant: TenantId,
+    me: &UserSummary,
+    split: ledger::NewSplit<'_>,
+    room: RoomId,
+) -> HubResult<Vec<PaymentRequest>> {
+    chat::require_member(c, tenant, room, me.id)?;
+    let (total, memo) = (split.total, split.memo);
+    let requests = ledger::split_request(c, e, tenant, me, split)?;
+    let shares =
+        requests.iter().map(|r| SplitShare { request: r.id, payer: r.payer.clone(), amount: r.amount }).collect();
+    chat::post_card(c, e, tenant, me, room, MessageCard::Split { total, shares }, memo)?;
+    Ok(requests)
+}
+
 /// Frames that move money or put something in front of other people: refused to a session that must
 /// enrol two-factor first. Reading, receipts, typing, presence and the user's own notifications are not.
 fn reaches_others(frame: &ClientFrame) -> bool {
@@ -347,6 +378,7 @@ fn reaches_others(frame: &ClientFrame) -> bool {
         frame,
         F::TransferCreate { .. }
             | F::RequestCreate { .. }
+            | F::RequestSplit { .. }
             | F::RequestPay { .. }
             | F::RoomCreate { .. }
             | F::RoomInvite { .. }

@@ -14,7 +14,8 @@ mod transfers;
 pub use accounts::{balance, balances, check_invariants, deposit, withdraw};
 pub use history::{transaction, transaction_changes, transactions_count, transactions_page};
 pub use requests::{
-    cancel_request, create_request, decline_request, expire_requests, pay_request, request_for, requests_of, NewRequest,
+    cancel_request, create_request, decline_request, expire_requests, pay_request, request_for, requests_of,
+    split_request, NewRequest, NewSplit,
 };
 pub use transfers::{
     advance_transfer, create_transfer, open_transfers, stale_transfers, transfer, transfer_by_key, transfer_for,

@@ -156,6 +156,53 @@ fn validate_request(req: &NewRequest<'_>) -> HubResult<()> {
     Ok(())
 }
 
+/// What a requester asks for in a `request_split`.
+#[derive(Clone, Copy)]
+pub struct NewSplit<'a> {
+    pub key: &'a str,
+    pub total: Money,
+    pub with: &'a [String],
+    pub memo: &'a str,
+    pub expires_at: Option<Millis>,
+}
+
+/// Most people one split may ask.
+pub const MAX_SPLIT_WITH: usize = 49;
+
+/// Splits `total` between `me` and `split.with`: one request to each of them for `total / n` (n counts
+/// `me`; the cents left over stay in `me`'s own share). Each request's key is the split's and the payer's,
+/// so a retry finds the same requests.
+pub fn split_request(
+    tx: &mut dyn Tx,
+    emits: &mut Emits,
+    tenant: TenantId,
+    me: &UserSummary,
+    split: NewSplit<'_>,
+) -> HubResult<Vec<PaymentRequest>> {
+    let mut with: Vec<String> = split.with.iter().map(|u| u.trim().to_lowercase()).collect();
+    with.sort();
+    with.dedup();
+    if with.is_empty() || with.len() > MAX_SPLIT_WITH || with.len() != split.with.len() {
+        return Err(HubError::invalid(format!("a split asks 1-{MAX_SPLIT_WITH} different people")));
+    }
+    if split.key.is_empty() || split.key.len() > 64 {
+        return Err(HubError::invalid("idempotency_key must be 1-64 characters"));
+    }
+    let people = i64::try_from(with.len() + 1).map_err(HubError::internal)?;
+    let share = split.total.minor / people;
+    if !split.total.is_positive() || share <= 0 {
+        return Err(HubError::invalid("the total is too small to split between that many people"));
+    }
+    let mut out = Vec::with_capacity(with.len());
+    for who in split.with {
+        let key = format!("{}:{}", split.key, who.trim().to_lowercase());
+        let amount = Money::new(share, split.total.currency);
+        let req = NewRequest { key: &key, to: who, amount, memo: split.memo, expires_at: split.expires_at };
+        out.push(create_request(tx, emits, tenant, me, req)?.0);
+    }
+    Ok(out)
+}
+
 /// The active payer by username; never the requester.
 fn payer(tx: &mut dyn Tx, tenant: TenantId, me: &UserSummary, username: &str) -> HubResult<UserSummary> {
     match crate::directory::user_by_name(tx, tenant, username)? {
