@@ -82,7 +82,7 @@ async fn scenario() {
     let request = bob.request_money(&ask).await.unwrap().request.id;
     nav(&c, "chat").await;
     click(&c, &format!("[data-testid=room-item][data-room=\"{room}\"]")).await;
-    let card = "[data-testid=payment-card][data-kind=request]";
+    let card = format!("[data-testid=payment-card][data-kind=request][data-id=\"{request}\"]");
     wait_css(&c, &format!("{card}[data-status=open]")).await;
     shot(&c, "money-chat-01-asked").await;
     click(&c, &format!("{card} [data-testid=card-pay]")).await;

@@ -48,6 +48,13 @@ export function requestTests({ test, open, ok, eq, tid, shot, until, text }) {
     await until(async () => (await fake((id) => window.__tallyFake.requests.list.find((r) => r.id === id).status, daves)) === "declined", "declined at the hub");
     await until(async () => (await statusOf(page, daves)) === "declined", "and shown declined");
     await shot(page, "requests-after");
+
+    // A tally://request/ID link opens Home at that request; one that is not the user's says so.
+    await page.click(tid("nav-settings"));
+    await fake((id) => window.__tallyFake.openLink({ outcome: "intent", intent: { kind: "request", id } }), mine);
+    await page.locator(`${row(mine)}.focus`).waitFor();
+    await fake(() => window.__tallyFake.openLink({ outcome: "intent", intent: { kind: "request", id: 99999 } }));
+    await until(async () => (await page.locator(".toast, [role=status]").allInnerTexts()).join(" ").includes("No such request here"), "an unknown request is explained");
     await done();
   });
 

@@ -105,6 +105,13 @@ pub async fn seed(hub: &Arc<Hub>) -> HubResult<()> {
             chat::send(c, e, t, &alice, dm.id, "seed-2", "Sure 🍕 I'll send you my half")?;
             chat::send(c, e, t, &carol, flat.id, "seed-3", "Rent is due on Friday, everyone")?;
             chat::send(c, e, t, &bob, flat.id, "seed-4", "On it. @alice can you pay the internet this month?")?;
+            // bob asks alice for her half of the pizza, in their conversation: a request and its card.
+            let memo = "Pizza, your half 🍕";
+            let amount = Money::new(1_250, Currency::USD);
+            let req = ledger::NewRequest { key: "seed-pizza", to: "alice", amount, memo, expires_at: None };
+            let (r, _) = ledger::create_request(c, e, t, &bob, req)?;
+            let card = MessageCard::Request { id: r.id, payer: r.payer.clone(), amount };
+            chat::post_card(c, e, t, &bob, dm.id, card, memo)?;
             Ok(())
         })
         .await?;

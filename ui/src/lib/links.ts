@@ -1,6 +1,7 @@
 // tally:// links opened from outside the app (a browser, a QR code, another app). The engine reads the link
 // (crates/client/src/links.rs) and keeps it until the UI takes it; here it becomes a screen: a pay link
-// opens Send filled in (it never sends by itself), a chat link the room. A link opened before sign-in
+// opens Send filled in (it never sends by itself), a chat link the room, a request link
+// Home at that request. A link opened before sign-in
 // waits for it.
 import type { LinkIntent } from "../bindings/app";
 import * as api from "./api";
@@ -27,6 +28,17 @@ export async function takeLink(): Promise<void> {
   showWaitingLink();
 }
 
+/** A request link: Home, with the request shown first and highlighted (one of the user's own only). */
+async function openRequest(id: number): Promise<void> {
+  const known = await api.paymentRequests().catch(() => []);
+  if (!known.some((r) => r.request.id === id)) {
+    toast("info", t("links.requests"), t("links.requests_body"));
+    return;
+  }
+  app.focusRequest = id;
+  navigate({ view: "home" });
+}
+
 /** Shows what a waiting link asks for, once someone is signed in. */
 export function showWaitingLink(): void {
   if (!waiting || !app.session) return;
@@ -40,7 +52,7 @@ export function showWaitingLink(): void {
       navigate({ view: "chat", room: it.room, message: null });
       break;
     case "request":
-      toast("info", t("links.requests"), t("links.requests_body"));
+      void openRequest(it.id);
       break;
   }
 }
