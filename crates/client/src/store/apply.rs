@@ -370,6 +370,9 @@ fn apply_member(
         r.members.retain(|m| m.id != user.id);
         if change == MemberChange::Joined {
             r.members.push(user.clone());
+        } else {
+            // Someone who left is no admin of it any more (a successor arrives with the room itself).
+            r.admins.retain(|id| *id != user.id);
         }
         c.execute("UPDATE rooms SET json = ?2 WHERE id = ?1", params![room, to_json(&r)])?;
         applied.change(Change::Rooms);

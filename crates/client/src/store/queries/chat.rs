@@ -12,7 +12,11 @@ impl Store {
         let c = self.reader();
         let mut stmt = c.prepare_cached("SELECT json FROM contacts ORDER BY id")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        Ok(rows.filter_map(|r| r.ok().and_then(|j| serde_json::from_str(&j).ok())).collect())
+        rows.map(|r| {
+            let json = r?;
+            serde_json::from_str(&json).map_err(|e| Error::Storage(format!("a cached contact cannot be read: {e}")))
+        })
+        .collect()
     }
 
     pub fn room(&self, id: RoomId) -> Result<Option<Room>, Error> {

@@ -63,10 +63,9 @@ impl Store {
              ORDER BY (SELECT COUNT(*) FROM transactions t WHERE t.currency = b.currency) DESC, currency",
         )?;
         let rows = stmt.query_map([], |r| {
-            let cur: String = r.get(0)?;
             Ok(BalanceView {
                 balance: Balance {
-                    currency: Currency::parse(&cur).unwrap_or(Currency::USD),
+                    currency: super::currency_col(r, 0)?,
                     available: r.get(1)?,
                     pending: r.get(2)?,
                     as_of: r.get(3)?,

@@ -18,15 +18,32 @@ use crate::store::enum_from;
 use crate::view::*;
 use tally_protocol::*;
 
+/// A stored value this build cannot read: an error naming the column, never a guess.
+fn unreadable(i: usize, what: &str, value: &str) -> rusqlite::Error {
+    let why = format!("a cached {what} cannot be read: {:?}", value.chars().take(40).collect::<String>());
+    rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, why.into())
+}
+
+/// A text column holding one of an enum's protocol names.
+fn enum_col<T: serde::de::DeserializeOwned>(r: &rusqlite::Row<'_>, i: usize, what: &str) -> rusqlite::Result<T> {
+    let s: String = r.get(i)?;
+    enum_from(&s).ok_or_else(|| unreadable(i, what, &s))
+}
+
+/// A text column holding an ISO 4217 code.
+pub(crate) fn currency_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Currency> {
+    let s: String = r.get(i)?;
+    Currency::parse(&s).map_err(|_| unreadable(i, "currency", &s))
+}
+
 fn tx_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TxRow> {
     let cp_id: Option<i64> = r.get(6)?;
-    let currency: String = r.get(4)?;
     Ok(TxRow {
         tx: Transaction {
             id: r.get(0)?,
-            kind: enum_from(&r.get::<_, String>(1)?).unwrap_or(TxKind::Deposit),
-            direction: enum_from(&r.get::<_, String>(2)?).unwrap_or(Direction::In),
-            amount: Money::new(r.get(3)?, Currency::parse(&currency).unwrap_or(Currency::USD)),
+            kind: enum_col(r, 1, "transaction kind")?,
+            direction: enum_col(r, 2, "direction")?,
+            amount: Money::new(r.get(3)?, currency_col(r, 4)?),
             balance_after: r.get(5)?,
             counterparty: match cp_id {
                 Some(id) => Some(UserSummary {
@@ -38,7 +55,7 @@ fn tx_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TxRow> {
             },
             memo: r.get(9)?,
             transfer_id: r.get(10)?,
-            status: enum_from(&r.get::<_, String>(11)?).unwrap_or(TransferStatus::Completed),
+            status: enum_col(r, 11, "transfer status")?,
             created_at: r.get(12)?,
         },
         stale: r.get(13)?,

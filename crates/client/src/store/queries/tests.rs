@@ -130,3 +130,60 @@ fn csv_fields_are_quoted_and_defused() {
     assert_eq!(csv_field("\r=1+1"), "\"'\r=1+1\"", "a leading CR");
     assert_eq!(csv_field("lunch"), "\"lunch\"");
 }
+
+/// A cached row this build cannot read is an error naming what, never a guessed value (a deposit, USD).
+#[test]
+fn unreadable_cached_rows_are_errors_not_guesses() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(&dir.path().join("c.db"), 1).unwrap();
+    s.writer()
+        .execute(
+            "INSERT INTO transactions (id, kind, direction, amount, currency, balance_after, memo, status, created_at)
+             VALUES (1, 'teleport', 'in', 100, 'USD', 100, '', 'completed', 1)",
+            [],
+        )
+        .unwrap();
+    let e = s.transactions(&TxFilter::default(), None, 10).unwrap_err();
+    assert!(e.to_string().contains("transaction kind"), "{e}");
+    s.writer().execute("UPDATE transactions SET kind = 'deposit', currency = 'XYZ' WHERE id = 1", []).unwrap();
+    assert!(s.transactions(&TxFilter::default(), None, 10).unwrap_err().to_string().contains("currency"));
+    s.writer()
+        .execute(
+            "INSERT INTO balances (currency, available, pending, as_of, confirmed_at) VALUES ('ZZZ', 1, 0, 1, 1)",
+            [],
+        )
+        .unwrap();
+    assert!(s.balances().unwrap_err().to_string().contains("currency"));
+    s.writer().execute("INSERT INTO contacts (id, json) VALUES (1, '{not json')", []).unwrap();
+    assert!(s.contacts().unwrap_err().to_string().contains("contact"));
+}
+
+/// A member who leaves is no admin any more in the cached room (a group made before roles had several).
+#[test]
+fn an_admin_who_leaves_is_no_admin_any_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(&dir.path().join("c.db"), 1).unwrap();
+    let u = |id: i64, n: &str| UserSummary { id, username: n.into(), display_name: n.into() };
+    let room = Room {
+        id: 7,
+        kind: RoomKind::Group,
+        name: "Trip".into(),
+        created_at: 1,
+        members: vec![u(1, "amy"), u(2, "bea"), u(3, "cai")],
+        admins: vec![1, 2],
+        muted: false,
+        pinned: false,
+    };
+    s.upsert_room(&room).unwrap();
+    let left = Event {
+        channel: Channel::Room(7),
+        epoch: "e".into(),
+        seq: 1,
+        ts: 2,
+        data: EventData::Member { user: u(2, "bea"), change: MemberChange::Left },
+    };
+    s.apply_events(&Channel::Room(7), &[left]).unwrap();
+    let cached = s.room(7).unwrap().unwrap();
+    assert_eq!(cached.admins, vec![1]);
+    assert_eq!(cached.members.len(), 2);
+}
