@@ -89,20 +89,19 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (json, local, outbox_id, seq) = row?;
-            if let Some(mut view) = message_view(&json, &local, outbox_id) {
-                if let Some(s) = seq {
-                    let sender = view.message.sender.id;
-                    view.read_by = receipts
-                        .iter()
-                        .filter(|(u, up)| u.id != sender && *up as i64 >= s)
-                        .map(|(u, _)| u.clone())
-                        .collect();
-                }
-                if let Some(card) = &view.message.card {
-                    view.card = card_state(&c, card)?;
-                }
-                out.push(view);
+            let mut view = message_view(&json, &local, outbox_id)?;
+            if let Some(s) = seq {
+                let sender = view.message.sender.id;
+                view.read_by = receipts
+                    .iter()
+                    .filter(|(u, up)| u.id != sender && *up as i64 >= s)
+                    .map(|(u, _)| u.clone())
+                    .collect();
             }
+            if let Some(card) = &view.message.card {
+                view.card = card_state(&c, card)?;
+            }
+            out.push(view);
         }
         out.reverse();
         Ok(out)
@@ -145,7 +144,7 @@ fn last_message(c: &Connection, _me: i64, room: RoomId) -> Result<Option<Message
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .optional()?;
-    Ok(row.and_then(|(json, local, outbox_id)| message_view(&json, &local, outbox_id)))
+    row.map(|(json, local, outbox_id)| message_view(&json, &local, outbox_id)).transpose()
 }
 
 /// A person's last known presence and, while offline, when they were last seen.

@@ -64,16 +64,23 @@ fn tx_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TxRow> {
 
 const TX_COLS: &str = "t.id, t.kind, t.direction, t.amount, t.currency, t.balance_after, t.cp_id, t.cp_username, t.cp_name, t.memo, t.transfer_id, t.status, t.created_at, t.stale";
 
-/// A cached transfer row as the UI sees it (None when the stored JSON is unreadable).
-fn transfer_view(json: &str, local: &str, outbox_id: Option<i64>, expires_at: Option<i64>) -> Option<TransferView> {
-    let transfer = serde_json::from_str::<Transfer>(json).ok()?;
-    Some(TransferView { transfer, local: local_state(local), outbox_id, expires_at })
+/// A cached transfer row as the UI sees it (stored JSON this build cannot read is an error, never skipped).
+fn transfer_view(
+    json: &str,
+    local: &str,
+    outbox_id: Option<i64>,
+    expires_at: Option<i64>,
+) -> Result<TransferView, crate::Error> {
+    let transfer = serde_json::from_str::<Transfer>(json)
+        .map_err(|e| crate::Error::Storage(format!("a cached transfer cannot be read: {e}")))?;
+    Ok(TransferView { transfer, local: local_state(local), outbox_id, expires_at })
 }
 
-/// A cached message row as the UI sees it, without read receipts.
-fn message_view(json: &str, local: &str, outbox_id: Option<i64>) -> Option<MessageView> {
-    let message = serde_json::from_str::<Message>(json).ok()?;
-    Some(MessageView { message, local: local_state(local), outbox_id, read_by: vec![], card: None })
+/// A cached message row as the UI sees it, without read receipts (unreadable JSON is an error).
+fn message_view(json: &str, local: &str, outbox_id: Option<i64>) -> Result<MessageView, crate::Error> {
+    let message = serde_json::from_str::<Message>(json)
+        .map_err(|e| crate::Error::Storage(format!("a cached message cannot be read: {e}")))?;
+    Ok(MessageView { message, local: local_state(local), outbox_id, read_by: vec![], card: None })
 }
 
 pub(crate) use super::local_state::decode as local_state;

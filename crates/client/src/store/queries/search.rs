@@ -40,7 +40,7 @@ impl Store {
         let mut messages = Vec::new();
         for row in rows {
             let (json, local, outbox_id) = row?;
-            messages.extend(message_view(&json, &local, outbox_id));
+            messages.push(message_view(&json, &local, outbox_id)?);
         }
         Ok(SearchResults { transactions, messages })
     }
@@ -59,7 +59,7 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (json, local, outbox_id) = row?;
-            out.extend(message_view(&json, &local, outbox_id).filter(|m| !m.message.deleted));
+            out.extend(Some(message_view(&json, &local, outbox_id)?).filter(|m| !m.message.deleted));
         }
         Ok(out)
     }

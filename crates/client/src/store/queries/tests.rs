@@ -156,6 +156,14 @@ fn unreadable_cached_rows_are_errors_not_guesses() {
     assert!(s.balances().unwrap_err().to_string().contains("currency"));
     s.writer().execute("INSERT INTO contacts (id, json) VALUES (1, '{not json')", []).unwrap();
     assert!(s.contacts().unwrap_err().to_string().contains("contact"));
+    s.writer()
+        .execute(
+            "INSERT INTO transfers (key, id, json, status, local_state, updated_at) VALUES ('k', 5, '{}', 'pending', 'sent', 1)",
+            [],
+        )
+        .unwrap();
+    assert!(s.transfers_open().unwrap_err().to_string().contains("transfer"));
+    assert!(s.transfer_by_key("k").unwrap_err().to_string().contains("transfer"));
 }
 
 /// A member who leaves is no admin any more in the cached room (a group made before roles had several).

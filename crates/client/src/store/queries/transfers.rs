@@ -26,7 +26,7 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (json, local, outbox_id, expires_at) = row?;
-            out.extend(transfer_view(&json, &local, outbox_id, expires_at));
+            out.push(transfer_view(&json, &local, outbox_id, expires_at)?);
         }
         Ok(out)
     }
@@ -43,7 +43,7 @@ impl Store {
                 ))
             })
             .optional()?;
-        Ok(row.and_then(|(json, local, outbox_id, expires_at)| transfer_view(&json, &local, outbox_id, expires_at)))
+        row.map(|(json, local, outbox_id, expires_at)| transfer_view(&json, &local, outbox_id, expires_at)).transpose()
     }
 
     pub fn outbox_items(&self) -> Result<Vec<OutboxItem>, Error> {
