@@ -186,26 +186,14 @@ fn card_state(c: &rusqlite::Connection, card: &MessageCard) -> Result<Option<Car
             Ok(Some(CardState::Transfer { status }))
         }
         MessageCard::Request { id, .. } => {
-            Ok(cached_request(c, *id)?.map(|r| CardState::Request { request: Box::new(r) }))
+            Ok(super::requests::cached_request(c, *id)?.map(|r| CardState::Request { request: Box::new(r) }))
         }
         MessageCard::Split { shares, .. } => {
             let mut requests = Vec::new();
             for s in shares {
-                requests.extend(cached_request(c, s.request)?);
+                requests.extend(super::requests::cached_request(c, s.request)?);
             }
             Ok((!requests.is_empty()).then_some(CardState::Split { requests }))
         }
     }
-}
-
-fn cached_request(c: &rusqlite::Connection, id: RequestId) -> Result<Option<PaymentRequest>, Error> {
-    use rusqlite::OptionalExtension;
-    let json: Option<String> = c
-        .prepare_cached("SELECT json FROM payment_requests WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?;
-    let Some(json) = json else { return Ok(None) };
-    let request = serde_json::from_str(&json)
-        .map_err(|e| Error::Storage(format!("a cached payment request cannot be read: {e}")))?;
-    Ok(Some(request))
 }

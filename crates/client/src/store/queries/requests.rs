@@ -26,15 +26,20 @@ impl Store {
 
     /// One request, by id.
     pub fn payment_request(&self, me: UserId, id: RequestId) -> Result<Option<RequestView>, Error> {
-        let c = self.reader();
-        let json: Option<String> = rusqlite::OptionalExtension::optional(c.query_row(
-            "SELECT json FROM payment_requests WHERE id = ?1",
-            [id],
-            |r| r.get(0),
-        ))?;
-        let Some(json) = json else { return Ok(None) };
-        let request: PaymentRequest = serde_json::from_str(&json)
-            .map_err(|e| Error::Storage(format!("a cached payment request cannot be read: {e}")))?;
-        Ok(Some(RequestView { incoming: request.payer.id == me, request }))
+        let request = cached_request(&self.reader(), id)?;
+        Ok(request.map(|request| RequestView { incoming: request.payer.id == me, request }))
     }
+}
+
+/// One cached request as the hub last described it (the request list, a card's status).
+pub(super) fn cached_request(c: &rusqlite::Connection, id: RequestId) -> Result<Option<PaymentRequest>, Error> {
+    use rusqlite::OptionalExtension;
+    let json: Option<String> = c
+        .prepare_cached("SELECT json FROM payment_requests WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    let Some(json) = json else { return Ok(None) };
+    let request = serde_json::from_str(&json)
+        .map_err(|e| Error::Storage(format!("a cached payment request cannot be read: {e}")))?;
+    Ok(Some(request))
 }
