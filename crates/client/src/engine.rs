@@ -323,12 +323,22 @@ impl Engine {
         let _ = self.events.send(AppEvent::Outbox { update });
     }
 
-    /// Tells the UI an item was queued: the outbox list grows without being read again.
-    fn queued(&self, store: &Store, id: i64) -> Result<(), Error> {
-        if let Some(item) = store.outbox_item(id)? {
-            self.outbox_update(OutboxUpdate::Queued { item });
-        }
-        Ok(())
+    /// Queues an action and tells the UI (the outbox list grows without being read again) before the
+    /// flusher can say it is being sent.
+    fn enqueue(
+        &self,
+        store: &Store,
+        action: &OutboxAction,
+        expires_at: Option<i64>,
+        summary: &str,
+        echo: Echo<'_>,
+    ) -> Result<i64, Error> {
+        store.enqueue(action, expires_at, summary, echo, |id| {
+            if let Some(item) = store.outbox_item(id)? {
+                self.outbox_update(OutboxUpdate::Queued { item });
+            }
+            Ok(())
+        })
     }
 
     // ---- reads ------------------------------------------------------------------------------------------
@@ -534,8 +544,7 @@ impl Engine {
             room: req.room,
         };
         let summary = format!("{} {} to {}", req.amount.minor, req.amount.currency, recipient.display_name);
-        let id = store.enqueue(&action, Some(expires_at), &summary, Echo::Transfer(&echo))?;
-        self.queued(&store, id)?;
+        let _ = self.enqueue(&store, &action, Some(expires_at), &summary, Echo::Transfer(&echo))?;
         self.changed(vec![Change::Transfers]);
         self.kick();
         store.transfer_by_key(&key)?.ok_or_else(|| Error::Storage("queued transfer vanished".into()))
@@ -569,8 +578,7 @@ impl Engine {
             card: None,
         };
         let action = OutboxAction::Message { room, client_msg_id: cmid, text: text.to_string() };
-        let id = store.enqueue(&action, None, "message", Echo::Message(&echo))?;
-        self.queued(&store, id)?;
+        let id = self.enqueue(&store, &action, None, "message", Echo::Message(&echo))?;
         self.changed(vec![Change::Messages { room }, Change::Rooms]);
         self.kick();
         Ok(MessageView { message: echo, local: LocalState::Pending, outbox_id: Some(id), read_by: vec![], card: None })
@@ -578,8 +586,7 @@ impl Engine {
 
     fn queue_room_action(&self, action: OutboxAction) -> Result<(), Error> {
         let store = self.store()?;
-        let id = store.enqueue(&action, None, action.kind().as_str(), Echo::None)?;
-        self.queued(&store, id)?;
+        let _ = self.enqueue(&store, &action, None, action.kind().as_str(), Echo::None)?;
         self.kick();
         Ok(())
     }
@@ -626,9 +633,13 @@ impl Engine {
             return Ok(());
         }
         store.mark_notifications_read_locally(Some(ids))?;
-        let id =
-            store.enqueue(&OutboxAction::NotificationsRead { ids: ids.to_vec() }, None, "mark read", Echo::None)?;
-        self.queued(&store, id)?;
+        let _ = self.enqueue(
+            &store,
+            &OutboxAction::NotificationsRead { ids: ids.to_vec() },
+            None,
+            "mark read",
+            Echo::None,
+        )?;
         self.changed(vec![Change::Notifications]);
         self.kick();
         Ok(())
@@ -637,8 +648,8 @@ impl Engine {
     pub fn mark_all_read(&self) -> Result<(), Error> {
         let store = self.store()?;
         store.mark_notifications_read_locally(None)?;
-        let id = store.enqueue(&OutboxAction::NotificationsRead { ids: vec![] }, None, "mark all read", Echo::None)?;
-        self.queued(&store, id)?;
+        let _ =
+            self.enqueue(&store, &OutboxAction::NotificationsRead { ids: vec![] }, None, "mark all read", Echo::None)?;
         self.changed(vec![Change::Notifications]);
         self.kick();
         Ok(())
@@ -650,10 +661,10 @@ impl Engine {
         let is_transfer =
             store.outbox_rows()?.iter().any(|r| r.id == id && matches!(r.action, Ok(OutboxAction::Transfer { .. })));
         let expires_at = is_transfer.then_some(expiry);
-        if !store.outbox_retry(id, expires_at)? {
+        let announce = || self.outbox_update(OutboxUpdate::Retrying { id, expires_at });
+        if !store.outbox_retry(id, expires_at, announce)? {
             return Err(Error::InvalidInput("nothing to retry".into()));
         }
-        self.outbox_update(OutboxUpdate::Retrying { id, expires_at });
         self.changed(vec![Change::Transfers, Change::Rooms]);
         self.kick();
         Ok(())

@@ -582,12 +582,16 @@ async fn typed_outbox_updates_follow_each_item_and_rebuild_the_list() {
     // One payment the hub refuses for good (no such user) and one message it takes.
     let pay = SendMoney { to: "nobody".into(), amount: Money::new(10, Currency::USD), memo: String::new(), room: None };
     let transfer = kim.engine.send_money(&pay).unwrap().outbox_id.expect("queued");
-    let message = kim.engine.send_message(room, "hello lou").unwrap().outbox_id.expect("queued");
+    // Several messages while the flusher is already busy: each is announced as queued before it is sent
+    // (the UI cannot count an attempt on an item it does not list yet).
+    let messages: Vec<i64> = (0..12)
+        .map(|i| kim.engine.send_message(room, &format!("hello lou {i}")).unwrap().outbox_id.expect("queued"))
+        .collect();
     let mut seen: Vec<OutboxUpdate> = Vec::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
     let done = |seen: &[OutboxUpdate]| {
         seen.iter().any(|u| matches!(u, OutboxUpdate::Failed { id, .. } if *id == transfer))
-            && seen.iter().any(|u| matches!(u, OutboxUpdate::Sent { id } if *id == message))
+            && messages.iter().all(|m| seen.iter().any(|u| matches!(u, OutboxUpdate::Sent { id } if id == m)))
     };
     while !done(&seen) {
         match tokio::time::timeout_at(deadline, events.recv()).await {
@@ -613,7 +617,9 @@ async fn typed_outbox_updates_follow_each_item_and_rebuild_the_list() {
             .collect()
     };
     assert_eq!(life(transfer), ["queued", "sending", "failed"]);
-    assert_eq!(life(message), ["queued", "sending", "sent"]);
+    for m in &messages {
+        assert_eq!(life(*m), ["queued", "sending", "sent"], "message item {m}");
+    }
     assert_eq!(list, kim.engine.outbox().unwrap(), "the updates alone rebuild the outbox list");
     assert!(matches!(&list[0].local, LocalState::Failed { code: CommandErrorCode::Hub(ErrorCode::NotFound), .. }));
     // The user's own moves are updates too.

@@ -21,13 +21,16 @@ pub struct OutboxRow {
 }
 
 impl Store {
-    /// Adds an action to the outbox, with its local echo, in one transaction.
+    /// Adds an action to the outbox, with its local echo, in one transaction. `announce` runs after the
+    /// commit while the writer is still held: the flusher marks an item sent only through the writer, so
+    /// whatever `announce` tells the UI ("queued") always comes before "sending".
     pub fn enqueue(
         &self,
         action: &OutboxAction,
         expires_at: Option<i64>,
         summary: &str,
         echo: Echo<'_>,
+        announce: impl FnOnce(i64) -> Result<(), Error>,
     ) -> Result<i64, Error> {
         let mut c = self.writer();
         let tx = c.transaction()?;
@@ -69,6 +72,8 @@ impl Store {
             }
         }
         tx.commit()?;
+        announce(id)?;
+        drop(c);
         Ok(id)
     }
 
@@ -133,7 +138,9 @@ impl Store {
         Ok(())
     }
 
-    pub fn outbox_retry(&self, id: i64, new_expiry: Option<i64>) -> Result<bool, Error> {
+    /// Puts a failed item back in line; `announce` runs as in [`Store::enqueue`], before the flusher can
+    /// pick the item up again.
+    pub fn outbox_retry(&self, id: i64, new_expiry: Option<i64>, announce: impl FnOnce()) -> Result<bool, Error> {
         let mut c = self.writer();
         let tx = c.transaction()?;
         let n = tx.execute(
@@ -146,6 +153,10 @@ impl Store {
             params![id, new_expiry],
         )?;
         tx.commit()?;
+        if n == 1 {
+            announce();
+        }
+        drop(c);
         Ok(n == 1)
     }
 
