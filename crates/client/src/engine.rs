@@ -576,6 +576,7 @@ impl Engine {
             deleted: false,
             reactions: vec![],
             card: None,
+            attachment: None,
         };
         let action = OutboxAction::Message { room, client_msg_id: cmid, text: text.to_string() };
         let id = self.enqueue(&store, &action, None, "message", Echo::Message(&echo))?;

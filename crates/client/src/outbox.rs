@@ -150,7 +150,7 @@ impl OutboxAction {
                 ClientFrame::TransferCreate { id, idempotency_key, to, amount, memo, expires_at, room }
             }
             OutboxAction::Message { room, client_msg_id, text } => {
-                ClientFrame::MessageSend { id, room, client_msg_id, text }
+                ClientFrame::MessageSend { id, room, client_msg_id, text, attachment: None }
             }
             OutboxAction::Edit { room, message, text } => ClientFrame::MessageEdit { id, room, message, text },
             OutboxAction::Delete { room, message } => ClientFrame::MessageDelete { id, room, message },

@@ -57,6 +57,16 @@ pub struct Config {
     /// bundles it names; any static server does the same). Unset: no /updates/.
     #[arg(long, env = "TALLY_UPDATES_DIR")]
     pub updates_dir: Option<PathBuf>,
+    /// Where attachments are kept (content-addressed, one directory per tenant). Unset: DATA_DIR/blobs.
+    /// Several hubs on one PostgreSQL database must share it (a network file system), see docs/SCALING.md.
+    #[arg(long, env = "TALLY_BLOB_DIR")]
+    pub blob_dir: Option<PathBuf>,
+    /// The largest attachment, in bytes, for a tenant whose operator set no limit of its own.
+    #[arg(long, env = "TALLY_ATTACHMENT_MAX_BYTES", default_value_t = tally_protocol::attachment::DEFAULT_MAX_ATTACHMENT_BYTES)]
+    pub attachment_max_bytes: u64,
+    /// How many bytes of attachments a tenant may keep, unless its operator set another quota.
+    #[arg(long, env = "TALLY_ATTACHMENT_QUOTA_BYTES", default_value_t = 10 * 1024 * 1024 * 1024)]
+    pub attachment_quota_bytes: u64,
     /// Seed a demo tenant (alice, bob, carol) and run a bot that pays and messages them.
     #[arg(long, env = "TALLY_DEMO", default_value_t = false)]
     pub demo: bool,
@@ -155,6 +165,11 @@ impl Config {
             Some(url) => crate::store::Backend::Postgres(url.clone()),
             None => crate::store::Backend::Sqlite(self.data_dir.join("hub.db")),
         }
+    }
+
+    /// Where attachments are kept.
+    pub fn blob_dir(&self) -> PathBuf {
+        self.blob_dir.clone().unwrap_or_else(|| self.data_dir.join("blobs"))
     }
 
     /// A configuration for tests and embedding: loopback on free ports, everything else default.

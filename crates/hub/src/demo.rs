@@ -101,10 +101,17 @@ pub async fn seed(hub: &Arc<Hub>) -> HubResult<()> {
             let dm = chat::create_room(c, e, t, &alice, RoomKind::Direct, "", &["bob".into()])?;
             let flat =
                 chat::create_room(c, e, t, &alice, RoomKind::Group, "Flatmates", &["bob".into(), "carol".into()])?;
-            chat::send(c, e, t, &bob, dm.id, "seed-1", "Hey Alice! Pizza tonight?")?;
-            chat::send(c, e, t, &alice, dm.id, "seed-2", "Sure 🍕 I'll send you my half")?;
-            chat::send(c, e, t, &carol, flat.id, "seed-3", "Rent is due on Friday, everyone")?;
-            chat::send(c, e, t, &bob, flat.id, "seed-4", "On it. @alice can you pay the internet this month?")?;
+            chat::send(c, e, t, &bob, dm.id, &chat::Outgoing::text("seed-1", "Hey Alice! Pizza tonight?"))?;
+            chat::send(c, e, t, &alice, dm.id, &chat::Outgoing::text("seed-2", "Sure 🍕 I'll send you my half"))?;
+            chat::send(c, e, t, &carol, flat.id, &chat::Outgoing::text("seed-3", "Rent is due on Friday, everyone"))?;
+            chat::send(
+                c,
+                e,
+                t,
+                &bob,
+                flat.id,
+                &chat::Outgoing::text("seed-4", "On it. @alice can you pay the internet this month?"),
+            )?;
             // bob asks alice for her half of the pizza, in their conversation: a request and its card.
             let memo = "Pizza, your half 🍕";
             let amount = Money::new(1_250, Currency::USD);
@@ -160,7 +167,9 @@ async fn bot_step(hub: &Arc<Hub>, n: u64) -> HubResult<()> {
         if let Some(room) = rooms.first() {
             let rid = room.id;
             hub.store
-                .write(move |c, e| chat::send(c, e, t, &from, rid, &format!("bot-{n}-{}", now_ms()), line))
+                .write(move |c, e| {
+                    chat::send(c, e, t, &from, rid, &chat::Outgoing::text(format!("bot-{n}-{}", now_ms()), line))
+                })
                 .await?;
         }
     } else {

@@ -3,6 +3,7 @@
 //! Modules by domain: `auth`, `ledger`, `chat`, `presence`, `notify`; the event `log`; the `store`
 //! (SQLite writer + readers); `fanout` (who receives what); `ws` and `http` for the wire; `hub` ties them.
 pub mod account;
+pub mod attachments;
 pub mod auth;
 pub mod broker;
 pub mod chat;

@@ -28,7 +28,7 @@ async fn room_of_three(hub: &TestHub) -> (Session, Session, Session, Client, Cli
 
 fn send(room: RoomId, cmid: &str, text: &str) -> impl FnOnce(u64) -> ClientFrame {
     let (cmid, text) = (cmid.to_string(), text.to_string());
-    move |id| ClientFrame::MessageSend { id, room, client_msg_id: cmid, text }
+    move |id| ClientFrame::MessageSend { id, room, client_msg_id: cmid, text, attachment: None }
 }
 
 #[tokio::test]

@@ -233,9 +233,15 @@ async fn a_payment_through_one_hub_reaches_the_payee_on_another_and_chat_spans_h
         other => panic!("{other:?}"),
     };
     let mut bob_b = subscribed(&hubs[1], &bob, &[Channel::Room(room)]).await;
-    on_a.request(|id| ClientFrame::MessageSend { id, room, client_msg_id: "m1".into(), text: "hi from A".into() })
-        .await
-        .unwrap();
+    on_a.request(|id| ClientFrame::MessageSend {
+        id,
+        room,
+        client_msg_id: "m1".into(),
+        text: "hi from A".into(),
+        attachment: None,
+    })
+    .await
+    .unwrap();
     match bob_b.event_on(Channel::Room(room)).await.data {
         EventData::Message { message } => assert_eq!(message.text, "hi from A"),
         other => panic!("{other:?}"),

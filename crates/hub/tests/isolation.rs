@@ -40,7 +40,13 @@ async fn world() -> World {
         other => panic!("{other:?}"),
     };
     let message = match cd
-        .request(|id| ClientFrame::MessageSend { id, room, client_msg_id: "m1".into(), text: "private".into() })
+        .request(|id| ClientFrame::MessageSend {
+            id,
+            room,
+            client_msg_id: "m1".into(),
+            text: "private".into(),
+            attachment: None,
+        })
         .await
         .unwrap()
     {
@@ -66,7 +72,13 @@ fn theirs(w: &World) -> Vec<Channel> {
 /// Every request that names the room or its message.
 fn room_requests(room: RoomId, message: MessageId) -> Vec<Box<dyn FnOnce(u64) -> ClientFrame>> {
     vec![
-        Box::new(move |id| ClientFrame::MessageSend { id, room, client_msg_id: "x".into(), text: "hi".into() }),
+        Box::new(move |id| ClientFrame::MessageSend {
+            id,
+            room,
+            client_msg_id: "x".into(),
+            text: "hi".into(),
+            attachment: None,
+        }),
         Box::new(move |id| ClientFrame::MessageEdit { id, room, message, text: "changed".into() }),
         Box::new(move |id| ClientFrame::MessageDelete { id, room, message }),
         Box::new(move |id| ClientFrame::React { id, room, message, emoji: "👍".into(), on: true }),

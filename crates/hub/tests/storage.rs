@@ -55,8 +55,14 @@ fn fill(dir: &Path) -> PathBuf {
 }
 
 async fn send(c: &mut Client, room: RoomId, n: u32) -> Result<Option<AckData>, (ErrorCode, String)> {
-    c.request(|id| ClientFrame::MessageSend { id, room, client_msg_id: format!("m{n}"), text: format!("line {n}") })
-        .await
+    c.request(|id| ClientFrame::MessageSend {
+        id,
+        room,
+        client_msg_id: format!("m{n}"),
+        text: format!("line {n}"),
+        attachment: None,
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -103,7 +103,11 @@ async fn the_changes_feed_carries_rows_that_changed_while_a_client_was_away() {
     for i in 0..3 {
         let text = format!("m{i}");
         let cmid = format!("c{i}");
-        match cb.request(|id| ClientFrame::MessageSend { id, room, client_msg_id: cmid, text }).await.unwrap() {
+        match cb
+            .request(|id| ClientFrame::MessageSend { id, room, client_msg_id: cmid, text, attachment: None })
+            .await
+            .unwrap()
+        {
             Some(AckData::Message { message }) => ids.push(message.id),
             other => panic!("{other:?}"),
         }

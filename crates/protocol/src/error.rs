@@ -43,6 +43,12 @@ pub enum ErrorCode {
     Internal,
     /// Sign-in: the password is right and the account has two-factor on; send the code (`totp`) too.
     TwoFactorRequired,
+    /// An upload is larger than the tenant's attachment limit (HTTP 413).
+    TooLarge,
+    /// An upload's content is not a type on the allow-list, whatever its name says (HTTP 415).
+    UnsupportedType,
+    /// The tenant's storage for attachments is full (HTTP 507).
+    QuotaExceeded,
 }
 
 impl ErrorCode {
@@ -67,6 +73,9 @@ impl ErrorCode {
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
             ErrorCode::TwoFactorRequired => "two_factor_required",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::UnsupportedType => "unsupported_type",
+            ErrorCode::QuotaExceeded => "quota_exceeded",
         }
     }
 
@@ -75,7 +84,7 @@ impl ErrorCode {
         matches!(self, ErrorCode::RateLimited | ErrorCode::Unavailable | ErrorCode::Internal | ErrorCode::TokenExpired)
     }
 
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 22] = [
         ErrorCode::BadFrame,
         ErrorCode::UnknownType,
         ErrorCode::Unauthorized,
@@ -95,6 +104,9 @@ impl ErrorCode {
         ErrorCode::Unavailable,
         ErrorCode::Internal,
         ErrorCode::TwoFactorRequired,
+        ErrorCode::TooLarge,
+        ErrorCode::UnsupportedType,
+        ErrorCode::QuotaExceeded,
     ];
 }
 

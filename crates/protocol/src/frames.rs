@@ -272,7 +272,12 @@ pub enum ClientFrame {
         #[ts(type = "number")]
         room: RoomId,
         client_msg_id: String,
+        /// The text, or a picture's or file's caption (then it may be empty).
         text: String,
+        /// The `id` of a file uploaded to this room (`POST /v1/rooms/{room}/attachments`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        attachment: Option<String>,
     },
     MessageEdit {
         #[ts(type = "number")]

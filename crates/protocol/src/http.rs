@@ -225,7 +225,32 @@ pub struct RecoveryCodes {
     pub recovery_codes: Vec<String>,
 }
 
+// ---- attachments ----------------------------------------------------------------------------------------
+
+/// `POST /v1/rooms/{room}/attachments?name=…`: the file as stored. Send it with `message_send`'s
+/// `attachment` (its `id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Uploaded {
+    pub attachment: crate::Attachment,
+}
+
 // ---- the operator's endpoints (admin token) -------------------------------------------------------------
+
+/// `POST /v1/admin/attachment-limits`: a tenant's own limits for attachments, in bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentLimitsRequest {
+    pub tenant: String,
+    pub max_file_bytes: u64,
+    pub quota_bytes: u64,
+}
+
+/// The tenant's attachment limits as they now are, and what it stores.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentLimits {
+    pub max_file_bytes: u64,
+    pub quota_bytes: u64,
+    pub used_bytes: u64,
+}
 
 /// `POST /v1/admin/tenants`: creates the tenant if missing and sets the fields given.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,6 +5,7 @@
 //! Money is always [`Money`]: integer minor units plus an ISO-4217 code. This crate holds types only:
 //! nothing async, no I/O. `docs/PROTOCOL.md` is the prose version of this crate and a test keeps them equal.
 
+pub mod attachment;
 mod channel;
 mod codec;
 mod error;
@@ -15,6 +16,7 @@ mod money;
 pub mod text;
 pub mod ts;
 
+pub use attachment::{Attachment, AttachmentKind};
 pub use channel::{Channel, ChannelParseError};
 pub use codec::{decode_client, decode_server, encode, DecodeError, SERVER_FRAME_TYPES};
 pub use error::{CloseCode, ErrorCode};

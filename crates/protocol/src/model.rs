@@ -262,6 +262,10 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub card: Option<MessageCard>,
+    /// A file or a picture sent with the message (its text is the caption, possibly empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub attachment: Option<crate::Attachment>,
 }
 
 /// What a card in the conversation shows: the sender paid `to`, or asks `payer` for money. The amount and

@@ -112,6 +112,9 @@ types!(
     PublishItem,
     PublishRequest,
     PublishCount,
+    Uploaded,
+    AttachmentLimitsRequest,
+    AttachmentLimits,
 );
 
 #[test]

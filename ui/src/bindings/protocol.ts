@@ -15,7 +15,7 @@ export type Money = { minor: number, currency: Currency, };
 /**
  * The `code` of an `error` frame. Stable: clients switch on it.
  */
-export type ErrorCode = "bad_frame" | "unknown_type" | "unauthorized" | "token_expired" | "forbidden_channel" | "forbidden" | "rate_limited" | "frame_too_large" | "unsupported_version" | "not_found" | "conflict" | "insufficient_funds" | "limit_exceeded" | "invalid" | "too_many_subscriptions" | "expired" | "unavailable" | "internal" | "two_factor_required";
+export type ErrorCode = "bad_frame" | "unknown_type" | "unauthorized" | "token_expired" | "forbidden_channel" | "forbidden" | "rate_limited" | "frame_too_large" | "unsupported_version" | "not_found" | "conflict" | "insufficient_funds" | "limit_exceeded" | "invalid" | "too_many_subscriptions" | "expired" | "unavailable" | "internal" | "two_factor_required" | "too_large" | "unsupported_type" | "quota_exceeded";
 
 /**
  * A position in a channel's log. `epoch` changes when the channel's log is reset; `seq` counts events
@@ -152,6 +152,38 @@ export type SplitShare = { request: number, payer: UserSummary, amount: Money, }
  */
 export type MessageCard = { "kind": "transfer", id: number, to: UserSummary, amount: Money, } | { "kind": "request", id: number, payer: UserSummary, amount: Money, } | { "kind": "split", total: Money, shares: Array<SplitShare>, };
 
+/**
+ * Shown in the conversation as a picture, or as a file to open or save.
+ */
+export type AttachmentKind = "image" | "file";
+
+/**
+ * A file in a message. Its bytes are served only to the room's members, at
+ * `GET /v1/rooms/{room}/attachments/{id}` (and `…/{id}/thumbnail` for an image).
+ */
+export type Attachment = { 
+/**
+ * The SHA-256 of the stored bytes, in hex: the blob's address.
+ */
+id: string, 
+/**
+ * The sender's file name, cleaned (no path, no hidden characters).
+ */
+name: string, size: number, 
+/**
+ * The type read from the content (one of the allow-list).
+ */
+mime: string, kind: AttachmentKind, width?: number, height?: number, 
+/**
+ * A tiny blurred stand-in (`data:image/png;base64,…`, at most 24 px a side) shown until the
+ * thumbnail is there.
+ */
+preview?: string, 
+/**
+ * Whether the hub made a thumbnail (images only).
+ */
+thumbnail: boolean, };
+
 export type Message = { id: number, room: number, 
 /**
  * The seq of the `message` event in the room's log (orders the room's history).
@@ -169,7 +201,11 @@ text: string, mentions: number[], sent_at: number, edited_at?: number, deleted: 
  * A payment or a payment request this message shows as a card (its text is the memo). Posted by the
  * hub with the `transfer_create` or `request_create` that named the room; never edited.
  */
-card?: MessageCard, };
+card?: MessageCard, 
+/**
+ * A file or a picture sent with the message (its text is the caption, possibly empty).
+ */
+attachment?: Attachment, };
 
 export type NotificationKind = "balance" | "transaction" | "transfer" | "payment" | "deposit" | "withdrawal" | "security" | "limits" | "kyc" | "card" | "mention" | "message" | "system" | "payment_request";
 
@@ -259,7 +295,15 @@ name?: string,
 /**
  * Usernames to add besides the creator. Exactly one for a direct room.
  */
-members: Array<string>, } | { "type": "room_invite", id: number, room: number, username: string, } | { "type": "room_leave", id: number, room: number, } | { "type": "room_rename", id: number, room: number, name: string, } | { "type": "room_remove", id: number, room: number, username: string, } | { "type": "room_prefs", id: number, room: number, muted: boolean, pinned: boolean, } | { "type": "message_send", id: number, room: number, client_msg_id: string, text: string, } | { "type": "message_edit", id: number, room: number, message: number, text: string, } | { "type": "message_delete", id: number, room: number, message: number, } | { "type": "react", id: number, room: number, message: number, emoji: string, on: boolean, } | { "type": "read", id: number, room: number, up_to: number, } | { "type": "typing", id: number, room: number, active: boolean, } | { "type": "presence_set", id: number, status: PresenceStatus, } | { "type": "notifications_read", id: number, ids: number[], } | { "type": "notifications_read_all", id: number, };
+members: Array<string>, } | { "type": "room_invite", id: number, room: number, username: string, } | { "type": "room_leave", id: number, room: number, } | { "type": "room_rename", id: number, room: number, name: string, } | { "type": "room_remove", id: number, room: number, username: string, } | { "type": "room_prefs", id: number, room: number, muted: boolean, pinned: boolean, } | { "type": "message_send", id: number, room: number, client_msg_id: string, 
+/**
+ * The text, or a picture's or file's caption (then it may be empty).
+ */
+text: string, 
+/**
+ * The `id` of a file uploaded to this room (`POST /v1/rooms/{room}/attachments`).
+ */
+attachment?: string, } | { "type": "message_edit", id: number, room: number, message: number, text: string, } | { "type": "message_delete", id: number, room: number, message: number, } | { "type": "react", id: number, room: number, message: number, emoji: string, on: boolean, } | { "type": "read", id: number, room: number, up_to: number, } | { "type": "typing", id: number, room: number, active: boolean, } | { "type": "presence_set", id: number, status: PresenceStatus, } | { "type": "notifications_read", id: number, ids: number[], } | { "type": "notifications_read_all", id: number, };
 
 export type Welcome = { v: number, session_id: string, user: UserSummary, 
 /**

@@ -536,6 +536,7 @@ mod tests {
                 deleted: false,
                 reactions: vec![],
                 card: None,
+                attachment: None,
             };
             upsert_message(&tx, 1, &m, &mut Applied::default()).unwrap();
             tx.commit().unwrap();

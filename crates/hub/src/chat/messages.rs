@@ -50,6 +50,7 @@ pub fn message(tx: &mut dyn Tx, tenant: TenantId, id: MessageId) -> HubResult<Op
         deleted: m.deleted,
         reactions,
         card: if m.deleted { None } else { m.card },
+        attachment: if m.deleted { None } else { m.attachment },
     }))
 }
 
@@ -63,29 +64,59 @@ fn validate_text(text: &str) -> HubResult<()> {
     Ok(())
 }
 
-/// Posts a message; a repeat of the same `client_msg_id` by the same sender returns the stored one.
+/// A message as its sender sends it: the text (a caption when a file goes with it) and the `id` of a file
+/// uploaded to the room.
+pub struct Outgoing {
+    pub client_msg_id: String,
+    pub text: String,
+    pub attachment: Option<String>,
+}
+
+impl Outgoing {
+    /// A text message.
+    pub fn text(client_msg_id: impl Into<String>, text: impl Into<String>) -> Outgoing {
+        Outgoing { client_msg_id: client_msg_id.into(), text: text.into(), attachment: None }
+    }
+}
+
+/// Posts a message; a repeat of the same `client_msg_id` by the same sender returns the stored one. A file
+/// must have been uploaded to this room (`attachments::upload`); with one, the text may be empty.
 pub fn send(
     tx: &mut dyn Tx,
     emits: &mut Emits,
     tenant: TenantId,
     sender: &UserSummary,
     room_id: RoomId,
-    client_msg_id: &str,
-    text: &str,
+    out: &Outgoing,
 ) -> HubResult<Message> {
     require_member(tx, tenant, room_id, sender.id)?;
+    let (client_msg_id, text) = (out.client_msg_id.as_str(), out.text.as_str());
     if client_msg_id.is_empty() || client_msg_id.len() > 64 {
         return Err(HubError::invalid("client_msg_id must be 1-64 characters"));
     }
     if let Some(id) = tx.message_by_client_id(room_id, sender.id, client_msg_id)? {
         return message(tx, tenant, id)?.ok_or_else(|| HubError::internal("message vanished"));
     }
-    validate_text(text)?;
+    let attachment = match &out.attachment {
+        Some(id) => Some(tx.attachment(room_id, id)?.ok_or_else(|| HubError::not_found("attachment"))?.attachment),
+        None => None,
+    };
+    if attachment.is_none() || !text.is_empty() {
+        validate_text(text)?;
+    }
     let mentioned = mentions(tx, room_id, sender.id, text)?;
     let mention_ids: Vec<UserId> = mentioned.iter().map(|u| u.id).collect();
-    let msg = store_message(tx, emits, tenant, sender.id, (room_id, client_msg_id, text), &mention_ids, None)?;
+    let body = Body { text, card: None, attachment: attachment.as_ref() };
+    let msg = store_message(tx, emits, tenant, sender.id, (room_id, client_msg_id), &mention_ids, body)?;
     notify_mentions(tx, emits, tenant, sender, &msg, mentioned)?;
     Ok(msg)
+}
+
+/// What a stored message shows.
+struct Body<'a> {
+    text: &'a str,
+    card: Option<&'a MessageCard>,
+    attachment: Option<&'a Attachment>,
 }
 
 /// Stores a message, appends its event, and marks it read by its sender.
@@ -94,13 +125,15 @@ fn store_message(
     emits: &mut Emits,
     tenant: TenantId,
     sender: UserId,
-    (room_id, client_msg_id, text): (RoomId, &str, &str),
+    (room_id, client_msg_id): (RoomId, &str),
     mentions: &[UserId],
-    card: Option<&MessageCard>,
+    body: Body<'_>,
 ) -> HubResult<Message> {
     let channel = Channel::Room(room_id);
     let seq = log::next_seq(tx, tenant, &channel)?;
-    let row = NewMessageRow { room: room_id, seq, client_msg_id, sender, text, mentions, at: now_ms(), card };
+    let Body { text, card, attachment } = body;
+    let row =
+        NewMessageRow { room: room_id, seq, client_msg_id, sender, text, mentions, at: now_ms(), card, attachment };
     let id = tx.insert_message(&row)?;
     let msg = message(tx, tenant, id)?.ok_or_else(|| HubError::internal("message vanished"))?;
     let got = log::append(tx, emits, tenant, channel, EventData::Message { message: msg.clone() })?;
@@ -137,7 +170,8 @@ pub fn post_card(
     if let Some(id) = tx.message_by_client_id(room_id, sender.id, &cmid)? {
         return message(tx, tenant, id)?.ok_or_else(|| HubError::internal("message vanished"));
     }
-    store_message(tx, emits, tenant, sender.id, (room_id, &cmid, memo), &[], Some(&card))
+    let body = Body { text: memo, card: Some(&card), attachment: None };
+    store_message(tx, emits, tenant, sender.id, (room_id, &cmid), &[], body)
 }
 
 fn notify_mentions(

@@ -6,7 +6,7 @@ mod messages;
 mod rooms;
 
 pub use messages::{
-    changes, delete, edit, history, message, message_count, post_card, react, read, read_positions, send,
+    changes, delete, edit, history, message, message_count, post_card, react, read, read_positions, send, Outgoing,
 };
 pub use rooms::{
     create_group_bulk, create_room, invite, is_member, leave, member_ids, remove, rename, require_member, room,

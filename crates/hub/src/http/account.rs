@@ -13,8 +13,8 @@ use tally_protocol::http::{
 /// The caller, from `Authorization: Bearer <access token>` of a session that is not revoked and an active
 /// account, and the address it calls from (what the step-up throttle counts).
 pub(super) struct Caller {
-    tenant: TenantId,
-    user: tally_protocol::UserId,
+    pub(super) tenant: TenantId,
+    pub(super) user: tally_protocol::UserId,
     session: String,
     ip: std::net::IpAddr,
 }

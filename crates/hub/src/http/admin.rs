@@ -56,6 +56,32 @@ pub(super) async fn tenant(
     Ok(Json(TenantInfo { id: id.0, registration, require_two_factor: required }))
 }
 
+/// Sets a tenant's own attachment limits (at most 1 GiB a file).
+pub(super) async fn attachment_limits(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<tally_protocol::http::AttachmentLimitsRequest>,
+) -> ApiResult<Json<tally_protocol::http::AttachmentLimits>> {
+    require_admin(&s, &headers)?;
+    if b.max_file_bytes == 0 || b.max_file_bytes > crate::attachments::MAX_FILE_LIMIT {
+        return Err(HubError::invalid("max_file_bytes must be 1 byte to 1 GiB").into());
+    }
+    let tenant = tenant_or_404(&s, Some(b.tenant.clone())).await?;
+    let used = s
+        .hub
+        .store
+        .write(move |c, _| {
+            c.set_attachment_limits(tenant, b.max_file_bytes, b.quota_bytes)?;
+            c.blob_usage(tenant)
+        })
+        .await?;
+    Ok(Json(tally_protocol::http::AttachmentLimits {
+        max_file_bytes: b.max_file_bytes,
+        quota_bytes: b.quota_bytes,
+        used_bytes: used,
+    }))
+}
+
 /// Single-use invite codes for a tenant whose registration is `invite`. Shown once; only hashes are kept.
 pub(super) async fn invites(
     State(s): State<AppState>,

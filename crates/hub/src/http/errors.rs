@@ -51,7 +51,9 @@ impl From<HubError> for ApiError {
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::Conflict | ErrorCode::InsufficientFunds => StatusCode::CONFLICT,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::FrameTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::FrameTooLarge | ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::QuotaExceeded => StatusCode::INSUFFICIENT_STORAGE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
@@ -126,7 +128,7 @@ async fn refuse_large(req: Request, next: Next, limit: usize) -> Response {
     }
 }
 
-async fn drain(body: Body) {
+pub(super) async fn drain(body: Body) {
     let mut data = body.into_data_stream();
     let _ = tokio::time::timeout(Duration::from_secs(10), async {
         let mut seen = 0u64;

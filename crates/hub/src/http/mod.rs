@@ -3,6 +3,7 @@
 //! `{"code", "message"}` (`errors.rs`).
 mod account;
 mod admin;
+mod attachments;
 mod auth;
 mod errors;
 mod ops;
@@ -69,8 +70,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/account/two-factor/enable", post(account::two_factor_enable))
         .route("/v1/account/two-factor/disable", post(account::two_factor_disable))
         .route("/v1/account/two-factor/recovery-codes", post(account::two_factor_recovery_codes));
+    // Uploads stream to a staging file and stop at the tenant's own limit (no body limit layer here).
+    let files = Router::new()
+        .route("/v1/rooms/{room}/attachments", post(attachments::upload))
+        .route("/v1/rooms/{room}/attachments/{id}", get(attachments::download))
+        .route("/v1/rooms/{room}/attachments/{id}/thumbnail", get(attachments::thumbnail));
     let admin = Router::new()
         .route("/v1/admin/tenants", post(admin::tenant))
+        .route("/v1/admin/attachment-limits", post(admin::attachment_limits))
         .route("/v1/admin/invites", post(admin::invites))
         .route("/v1/admin/password", post(admin::reset_password))
         .route("/v1/admin/two-factor/reset", post(admin::reset_two_factor))
@@ -89,8 +96,10 @@ pub fn router(state: AppState) -> Router {
     let admin = errors::limited(admin, ADMIN_BODY_LIMIT)
         .merge(errors::limited(admin_bulk, ADMIN_BULK_BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), admin::gate));
-    let mut routes =
-        errors::limited(ops, ACCOUNT_BODY_LIMIT).merge(errors::limited(accounts, ACCOUNT_BODY_LIMIT)).merge(admin);
+    let mut routes = errors::limited(ops, ACCOUNT_BODY_LIMIT)
+        .merge(errors::limited(accounts, ACCOUNT_BODY_LIMIT))
+        .merge(admin)
+        .merge(files.layer(axum::extract::DefaultBodyLimit::disable()));
     if let Some(dir) = &state.hub.cfg.updates_dir {
         // The app's update feed: static files (no listing; paths outside the directory are refused).
         routes = routes.nest_service("/updates", tower_http::services::ServeDir::new(dir));

@@ -250,9 +250,9 @@ impl Hub {
                 self.kick_from_room(tenant, room, gone);
                 Reply::ack(AckData::Room { room: r })
             }
-            F::MessageSend { room, client_msg_id, text, .. } => {
-                let message =
-                    self.store.write(move |c, e| chat::send(c, e, tenant, &me, room, &client_msg_id, &text)).await?;
+            F::MessageSend { room, client_msg_id, text, attachment, .. } => {
+                let out = chat::Outgoing { client_msg_id, text, attachment };
+                let message = self.store.write(move |c, e| chat::send(c, e, tenant, &me, room, &out)).await?;
                 if self.presence.typing(tenant, room, uid, false) {
                     let ev = log::ephemeral(
                         tenant,

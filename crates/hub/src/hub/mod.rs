@@ -49,6 +49,8 @@ pub struct Hub {
     /// Per-address caps on open and unauthenticated sockets.
     pub conn_caps: crate::conn_caps::ConnCaps,
     pub devices: Devices,
+    /// Files and pictures sent in rooms.
+    pub attachments: crate::attachments::Attachments,
     /// This process among the cluster's hubs (lease holder name).
     pub instance: String,
     pub admin_token: String,
@@ -89,7 +91,13 @@ impl Hub {
             }
             None => (Throttle::local(cfg.login_max_failures), Devices::local()),
         };
+        let blobs = crate::attachments::DirBlobStore::open(&cfg.blob_dir())
+            .map_err(|e| HubError::internal(format!("cannot open the blob directory: {e}")))?;
+        let defaults =
+            crate::attachments::Limits { max_file: cfg.attachment_max_bytes, quota: cfg.attachment_quota_bytes };
+        let attachments = crate::attachments::Attachments::new(Box::new(blobs), defaults);
         let hub = Arc::new(Hub {
+            attachments,
             presence: Presence::new(Duration::from_secs(cfg.presence_grace_secs)),
             throttle,
             password_work: crate::account::hashing::PasswordWork::new(

@@ -11,7 +11,9 @@ use crate::position::Head;
 use tally_protocol::*;
 
 /// Everything one write job or read may touch, inside one transaction.
-pub trait Tx: LogRepo + LedgerRepo + RequestRepo + ChatRepo + NotifyRepo + AuthRepo + SecurityRepo {
+pub trait Tx:
+    LogRepo + LedgerRepo + RequestRepo + ChatRepo + AttachmentRepo + NotifyRepo + AuthRepo + SecurityRepo
+{
     /// A trivial round trip (health checks).
     fn ping(&mut self) -> HubResult<()>;
     /// Takes or renews the lease `name` for `holder` until `until`; false while another holder's lease
@@ -236,6 +238,7 @@ pub struct MessageRow {
     pub edited_at: Option<Millis>,
     pub deleted: bool,
     pub card: Option<MessageCard>,
+    pub attachment: Option<Attachment>,
 }
 
 pub struct NewMessageRow<'a> {
@@ -247,6 +250,31 @@ pub struct NewMessageRow<'a> {
     pub mentions: &'a [UserId],
     pub at: Millis,
     pub card: Option<&'a MessageCard>,
+    pub attachment: Option<&'a Attachment>,
+}
+
+/// A file uploaded to a room, and the blob of its thumbnail.
+#[derive(Debug, Clone)]
+pub struct AttachmentRow {
+    pub attachment: Attachment,
+    pub thumb: Option<String>,
+    pub uploader: UserId,
+}
+
+/// What a tenant stores (`blobs`, counted against its quota) and what each room may read (`attachments`).
+pub trait AttachmentRepo {
+    /// The tenant's own (max file, quota) in bytes, when its operator set them.
+    fn attachment_limits(&mut self, tenant: TenantId) -> HubResult<Option<(u64, u64)>>;
+    fn set_attachment_limits(&mut self, tenant: TenantId, max_file: u64, quota: u64) -> HubResult<()>;
+    /// Bytes of every blob the tenant stores.
+    fn blob_usage(&mut self, tenant: TenantId) -> HubResult<u64>;
+    /// The blob's size, when the tenant stores it.
+    fn blob_size(&mut self, tenant: TenantId, id: &str) -> HubResult<Option<u64>>;
+    /// Records a blob (again: nothing happens).
+    fn insert_blob(&mut self, tenant: TenantId, id: &str, size: u64, at: Millis) -> HubResult<()>;
+    /// Records a file uploaded to a room (the same file again: nothing happens).
+    fn insert_attachment(&mut self, tenant: TenantId, room: RoomId, row: &AttachmentRow, at: Millis) -> HubResult<()>;
+    fn attachment(&mut self, room: RoomId, id: &str) -> HubResult<Option<AttachmentRow>>;
 }
 
 pub trait ChatRepo {

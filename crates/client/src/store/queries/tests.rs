@@ -95,6 +95,7 @@ fn search_returns_the_newest_matches_of_each_kind() {
                     deleted: false,
                     reactions: vec![],
                     card: None,
+                    attachment: None,
                 },
             },
         })

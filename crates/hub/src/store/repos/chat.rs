@@ -148,17 +148,28 @@ impl<D: Db> ChatRepo for D {
     fn insert_message(&mut self, m: &NewMessageRow<'_>) -> HubResult<MessageId> {
         let mentions = serde_json::to_string(m.mentions).map_err(HubError::internal)?;
         let card = m.card.map(serde_json::to_string).transpose().map_err(HubError::internal)?;
+        let file = m.attachment.map(serde_json::to_string).transpose().map_err(HubError::internal)?;
         self.value(
-            "INSERT INTO messages (room_id, seq, client_msg_id, sender, text, mentions, sent_at, updated_at, card)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING id",
-            args![m.room, m.seq as i64, m.client_msg_id, m.sender, m.text, &mentions, m.at, card.as_ref()],
+            "INSERT INTO messages (room_id, seq, client_msg_id, sender, text, mentions, sent_at, updated_at, card,
+               attachment) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9) RETURNING id",
+            args![
+                m.room,
+                m.seq as i64,
+                m.client_msg_id,
+                m.sender,
+                m.text,
+                &mentions,
+                m.at,
+                card.as_ref(),
+                file.as_ref()
+            ],
         )
     }
 
     fn message_row(&mut self, tenant: TenantId, id: MessageId) -> HubResult<Option<MessageRow>> {
         let Some(r) = self.opt(
             "SELECT m.id, m.room_id, m.seq, m.client_msg_id, m.sender, m.text, m.mentions, m.sent_at, m.edited_at,
-               m.deleted, m.card FROM messages m JOIN rooms r ON r.id = m.room_id WHERE m.id = $1 AND r.tenant_id = $2",
+               m.deleted, m.card, m.attachment FROM messages m JOIN rooms r ON r.id = m.room_id WHERE m.id = $1 AND r.tenant_id = $2",
             args![id, tenant],
         )?
         else {
@@ -167,6 +178,10 @@ impl<D: Db> ChatRepo for D {
         let mentions: String = r.get(6)?;
         let card = match r.get::<Option<String>>(10)? {
             Some(c) => Some(serde_json::from_str(&c).map_err(|_| unreadable("message card", &c))?),
+            None => None,
+        };
+        let attachment = match r.get::<Option<String>>(11)? {
+            Some(a) => Some(serde_json::from_str(&a).map_err(|_| unreadable("message attachment", &a))?),
             None => None,
         };
         Ok(Some(MessageRow {
@@ -181,6 +196,7 @@ impl<D: Db> ChatRepo for D {
             edited_at: r.get(8)?,
             deleted: r.get(9)?,
             card,
+            attachment,
         }))
     }
 

@@ -1,6 +1,7 @@
 //! The repositories, written once for both databases: each is implemented for every [`Db`] handle, in
 //! SQL both accept. Backend-specific statements appear only where the backends behave differently, as a
 //! `match` on [`Dialect`] that says why.
+mod attachments;
 mod auth;
 mod chat;
 mod ledger;

@@ -1,6 +1,6 @@
 //! The SQLite schema, as numbered migrations (rusqlite_migration keeps the count in `user_version`).
 /// The schema this hub writes: the number of migrations below.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// Migration 1: the schema of the first release (kept verbatim so its databases migrate; public so a test
 /// can build a database exactly as that release left it).
@@ -164,6 +164,21 @@ const SCHEMA_V10: &str = r#"
 ALTER TABLE messages ADD COLUMN card TEXT;
 "#;
 
+/// Migration 11: attachments. `blobs` is what a tenant stores (content-addressed, counted against its
+/// quota); `attachments` is a file uploaded to a room (what its members may download); a message names
+/// one (its JSON). A tenant's own limits, when its operator set them, override the hub's defaults.
+const SCHEMA_V11: &str = r#"
+ALTER TABLE messages ADD COLUMN attachment TEXT;
+CREATE TABLE blobs (
+  tenant_id INTEGER NOT NULL, id TEXT NOT NULL, size INTEGER NOT NULL, created_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id)) WITHOUT ROWID;
+CREATE TABLE attachments (
+  room_id INTEGER NOT NULL, id TEXT NOT NULL, tenant_id INTEGER NOT NULL, json TEXT NOT NULL, thumb_id TEXT,
+  uploader INTEGER NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (room_id, id)) WITHOUT ROWID;
+CREATE TABLE tenant_attachment_limits (
+  tenant_id INTEGER PRIMARY KEY, max_file_bytes INTEGER NOT NULL, quota_bytes INTEGER NOT NULL);
+"#;
+
 pub fn migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
     rusqlite_migration::Migrations::new(vec![
@@ -177,5 +192,6 @@ pub fn migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(SCHEMA_V8),
         M::up(SCHEMA_V9),
         M::up(SCHEMA_V10),
+        M::up(SCHEMA_V11),
     ])
 }
