@@ -72,7 +72,7 @@ for i in 1 2 3; do
   # Hub 1 seeds the demo users (once; the others find them) and runs the demo bot.
   demo=(--demo --demo-bot-ms 0); [ "$i" = 1 ] && demo=(--demo --demo-bot-ms "${TALLY_DEMO_BOT_MS:-8000}")
   TALLY_STORE="$store" TALLY_BROKER="redis://127.0.0.1:$redisport" "$hub_bin" --bind "127.0.0.1:$port" \
-    --metrics-bind "127.0.0.1:$mport" --trusted-proxy 127.0.0.1/32 --data-dir "$data/hub-$i" --jwt-secret-file "$data/jwt.secret" "${demo[@]}" >"$data/hub-$i.log" 2>&1 &
+    --metrics-bind "127.0.0.1:$mport" --trusted-proxy 127.0.0.1/32 --data-dir "$data/hub-$i" --blob-dir "$data/blobs" --jwt-secret-file "$data/jwt.secret" "${demo[@]}" >"$data/hub-$i.log" 2>&1 &
   pids+=($!)
   hub_pids+="$! "
   hub_urls+="http://127.0.0.1:$port "

@@ -24,14 +24,19 @@ async fn three_hubs_with(broker: Option<String>) -> Option<Vec<TestHub>> {
         }
     };
     let db = fresh_database(server).await;
-    let mut hubs = Vec::new();
+    let mut hubs: Vec<TestHub> = Vec::new();
     for _ in 0..3 {
-        // A transfer advances only every 30 ms, so hubs keep processing while others write.
+        // A transfer advances only every 30 ms, so hubs keep processing while others write. The hubs
+        // share one blob directory (the first hub's), as a cluster shares one network file system.
         let broker = broker.clone();
+        let blobs = hubs.first().map(|h| h.dir.path().join("blobs"));
         hubs.push(
             TestHub::start_on(Some(db.clone()), move |c| {
                 c.transfer_step_ms = 30;
                 c.broker = broker;
+                if blobs.is_some() {
+                    c.blob_dir = blobs;
+                }
             })
             .await,
         );
@@ -802,4 +807,45 @@ async fn a_user_on_two_hubs_shares_one_rate_budget() {
     }
     // Alone each hub would grant its full burst of 20 (40 in all); shared, the user gets about one burst.
     assert!((15..=28).contains(&accepted), "{accepted} of 60 pings accepted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_uploaded_through_one_hub_is_downloaded_through_another() {
+    let Some(hubs) = three_hubs().await else { return };
+    let (ann, bob) = (hubs[0].register("ann").await, hubs[0].register("bob").await);
+    let mut on_a = hubs[0].connect(&ann).await;
+    let room = match on_a
+        .request(|id| ClientFrame::RoomCreate {
+            id,
+            kind: RoomKind::Direct,
+            name: String::new(),
+            members: vec!["bob".into()],
+        })
+        .await
+    {
+        Ok(Some(AckData::Room { room })) => room.id,
+        other => panic!("{other:?}"),
+    };
+    let body = b"Flat bills\nRent,1200.00\nPower,84.20\n".to_vec();
+    let up = hubs[0]
+        .http
+        .post(format!("{}/v1/rooms/{room}/attachments?name=bills.csv", hubs[0].base))
+        .bearer_auth(&ann.access)
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(up.status(), 200);
+    let att: Attachment =
+        serde_json::from_value(up.json::<serde_json::Value>().await.unwrap()["attachment"].clone()).unwrap();
+    assert_eq!(att.mime, "text/plain");
+    let down = hubs[2]
+        .http
+        .get(format!("{}/v1/rooms/{room}/attachments/{}", hubs[2].base, att.id))
+        .bearer_auth(&bob.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(down.status(), 200);
+    assert_eq!(down.bytes().await.unwrap().as_ref(), body.as_slice());
 }
