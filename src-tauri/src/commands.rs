@@ -360,6 +360,71 @@ pub async fn save_history_csv<Rt: tauri::Runtime>(
     Ok(Some(path.display().to_string()))
 }
 
+/// Sends a file: its bytes are the request's raw body (no JSON, no base64), its room, name and caption
+/// travel in the headers `room`, `name` and `caption` (percent-encoded UTF-8).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn send_file(engine: Engn<'_>, request: tauri::ipc::Request<'_>) -> R<MessageView> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(invalid("send the file's bytes as the body"));
+    };
+    let header = |k: &str| -> R<String> {
+        let v = request.headers().get(k).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let decoded = percent_encoding::percent_decode_str(v).decode_utf8().map_err(|_| invalid("bad header"))?;
+        Ok(decoded.into_owned())
+    };
+    let room: RoomId = header("room")?.parse().map_err(|_| invalid("which conversation?"))?;
+    let (name, caption) = (header("name")?, header("caption")?);
+    engine.send_file(room, &name, bytes.clone(), &caption).map_err(err)
+}
+/// A picture's thumbnail as a `data:` URL (kept for offline use once fetched).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn attachment_thumbnail(engine: Engn<'_>, room: RoomId, id: String) -> R<String> {
+    engine.attachment_thumbnail(room, &id).await.map_err(err)
+}
+/// A picture, whole, as a `data:` URL for the viewer (`download` events while it comes in).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn open_picture(engine: Engn<'_>, room: RoomId, id: String) -> R<String> {
+    engine.open_picture(room, &id).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn cancel_download(engine: Engn<'_>, id: String) -> R<()> {
+    engine.cancel_download(&id).map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn file_cache(engine: Engn<'_>) -> R<FileCache> {
+    read(&engine, |e| e.file_cache()).await
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn clear_file_cache(engine: Engn<'_>) -> R<()> {
+    read(&engine, |e| e.clear_file_cache()).await
+}
+/// Saves a file of a conversation through the OS save dialog (opened in Downloads, named as sent).
+/// Returns where it went, or None when the user cancelled.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_attachment<Rt: tauri::Runtime>(
+    app: tauri::AppHandle<Rt>,
+    engine: Engn<'_>,
+    room: RoomId,
+    id: String,
+    name: String,
+) -> R<Option<String>> {
+    use tauri::Manager;
+    use tauri_plugin_dialog::DialogExt;
+    engine.file_cache().map_err(err)?; // signed in and unlocked before a dialog opens
+    let mut dialog = app.dialog().file().set_file_name(tally_protocol::attachment::clean_name(&name));
+    if let Some(dir) = first_existing_dir([app.path().download_dir().ok(), app.path().home_dir().ok()]) {
+        dialog = dialog.set_directory(dir);
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    dialog.save_file(move |p| {
+        let _ = tx.send(p);
+    });
+    let Some(chosen) = rx.await.ok().flatten() else { return Ok(None) };
+    let path = chosen.into_path().map_err(|e| invalid(&format!("that place cannot be written: {e}")))?;
+    engine.save_attachment(room, &id, &path).await.map_err(err)?;
+    Ok(Some(path.display().to_string()))
+}
+
 /// Where a save dialog opens: the first of `candidates` that is a directory (Downloads, else the home
 /// folder; a Downloads that does not exist must not leave the dialog in the working directory).
 fn first_existing_dir<const N: usize>(candidates: [Option<std::path::PathBuf>; N]) -> Option<std::path::PathBuf> {

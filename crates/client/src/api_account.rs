@@ -34,7 +34,7 @@ pub struct SignUp<'a> {
 }
 
 /// Turns the hub's answer into the body or a typed error (its `{code, message}`).
-async fn answer<T: DeserializeOwned>(r: reqwest::Response) -> Result<T, Error> {
+pub(crate) async fn answer<T: DeserializeOwned>(r: reqwest::Response) -> Result<T, Error> {
     let status = r.status().as_u16();
     if (200..300).contains(&status) {
         let text = r.text().await.map_err(|e| Error::Network(e.to_string()))?;

@@ -18,6 +18,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 mod account;
 pub(crate) mod app_lock;
+mod attachments;
 pub use app_lock::OPEN_WHILE_LOCKED;
 mod cache_key;
 mod requests;
@@ -173,6 +174,7 @@ impl Engine {
             lock: self.lock.clone(),
             foreground: self.foreground.clone(),
             display: self.display.clone(),
+            files: Default::default(),
         });
         if let Some(t) = first {
             shared.install_tokens(t)?;
@@ -180,6 +182,7 @@ impl Engine {
         let (cmds, rx) = mpsc::unbounded_channel();
         let net = self.network.lock().unwrap_or_else(|e| e.into_inner()).watch();
         let task = tokio::spawn(sync::run(shared.clone(), rx, net));
+        tokio::spawn(sync::files::run(shared.clone(), cmds.clone()));
         let mut a = self.active.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(old) = a.take() {
             let _ = old.cmds.send(Cmd::Shutdown);
@@ -442,9 +445,15 @@ impl Engine {
         if p.transfer_expiry_secs < 30 || p.transfer_expiry_secs > 24 * 3600 {
             return Err(Error::InvalidInput("offline transfer expiry must be between 30 seconds and 24 hours".into()));
         }
+        if !(50..=20_000).contains(&p.file_cache_mb) {
+            return Err(Error::InvalidInput("keep between 50 MB and 20 GB of files for offline use".into()));
+        }
         let store = self.store()?;
         let before = store.prefs()?;
         store.set_prefs(p)?;
+        if p.file_cache_mb < before.file_cache_mb {
+            store.trim_files(u64::from(p.file_cache_mb) * 1024 * 1024)?;
+        }
         if before.keep_chat_history != p.keep_chat_history {
             // Rooms that stopped at the old cap download on to the new one.
             let cap = sync::room_cap(p);
@@ -673,6 +682,11 @@ impl Engine {
 
     pub fn discard_outbox(&self, id: i64) -> Result<(), Error> {
         let store = self.store()?;
+        // A file being uploaded stops at once.
+        self.with(|a| {
+            a.shared.files.cancel(id);
+            Ok(())
+        })?;
         let rooms = store.room_ids()?;
         if store.outbox_discard(id)? {
             self.outbox_update(OutboxUpdate::Discarded { id });

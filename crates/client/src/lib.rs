@@ -7,6 +7,7 @@
 //! - `engine`: the API the app shell calls
 pub mod api;
 pub mod api_account;
+pub mod api_files;
 pub mod backoff;
 pub mod display;
 pub mod engine;
@@ -55,6 +56,9 @@ pub enum Error {
     /// The app lock is on and the PIN has not been given.
     #[error("{0}")]
     Locked(String),
+    /// The user stopped it (an upload or a download).
+    #[error("cancelled")]
+    Cancelled,
     /// The hub refused a request: its protocol error code and message.
     #[error("{message}")]
     Hub { code: tally_protocol::ErrorCode, message: String },
@@ -74,6 +78,7 @@ impl Error {
             Error::Auth(_) => C::Local(L::Auth),
             Error::InsecureServer(_) => C::Local(L::InsecureServer),
             Error::Locked(_) => C::Local(L::Locked),
+            Error::Cancelled => C::Local(L::Cancelled),
             Error::Hub { code, .. } => C::Hub(*code),
         }
     }

@@ -255,7 +255,15 @@ impl Raiser<'_> {
         if !is_direct || self.focused_room == Some(m.room) || crate::store::now_ms() - m.sent_at > 24 * 3600 * 1000 {
             return Ok(false);
         }
-        let body: String = m.text.chars().take(140).collect();
+        let body: String = match (&m.attachment, m.text.is_empty()) {
+            // A picture or a file says what it is (its caption follows when there is one).
+            (Some(a), true) => format!("📎 {}", a.name),
+            (Some(a), false) => format!("📎 {} — {}", a.name, m.text),
+            (None, _) => m.text.clone(),
+        }
+        .chars()
+        .take(140)
+        .collect();
         self.raise(
             Native {
                 key: format!("m:{}", m.id),

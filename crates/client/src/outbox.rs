@@ -24,6 +24,20 @@ pub enum OutboxAction {
         client_msg_id: String,
         text: String,
     },
+    /// A file or picture to send in `room`: uploaded first (its bytes wait in the cache's `uploads`),
+    /// then sent as a message naming what the hub stored.
+    Attachment {
+        room: RoomId,
+        client_msg_id: String,
+        #[serde(default)]
+        caption: String,
+        name: String,
+        mime: String,
+        size: u64,
+        /// What the hub stored, once the upload went through.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        uploaded: Option<Attachment>,
+    },
     Edit {
         room: RoomId,
         message: MessageId,
@@ -55,6 +69,7 @@ pub enum OutboxAction {
 pub enum OutboxKind {
     Transfer,
     Message,
+    Attachment,
     Edit,
     Delete,
     React,
@@ -67,6 +82,7 @@ impl OutboxKind {
         match self {
             OutboxKind::Transfer => "transfer",
             OutboxKind::Message => "message",
+            OutboxKind::Attachment => "attachment",
             OutboxKind::Edit => "edit",
             OutboxKind::Delete => "delete",
             OutboxKind::React => "react",
@@ -75,9 +91,18 @@ impl OutboxKind {
         }
     }
     pub fn parse(s: &str) -> Option<OutboxKind> {
-        [Self::Transfer, Self::Message, Self::Edit, Self::Delete, Self::React, Self::Read, Self::NotificationsRead]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            Self::Transfer,
+            Self::Message,
+            Self::Attachment,
+            Self::Edit,
+            Self::Delete,
+            Self::React,
+            Self::Read,
+            Self::NotificationsRead,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -122,6 +147,7 @@ impl OutboxAction {
         match self {
             OutboxAction::Transfer { .. } => OutboxKind::Transfer,
             OutboxAction::Message { .. } => OutboxKind::Message,
+            OutboxAction::Attachment { .. } => OutboxKind::Attachment,
             OutboxAction::Edit { .. } => OutboxKind::Edit,
             OutboxAction::Delete { .. } => OutboxKind::Delete,
             OutboxAction::React { .. } => OutboxKind::React,
@@ -136,6 +162,7 @@ impl OutboxAction {
             OutboxAction::Transfer { .. } => OutboxQueue::Transfers,
             OutboxAction::NotificationsRead { .. } => OutboxQueue::Notifications,
             OutboxAction::Message { room, .. }
+            | OutboxAction::Attachment { room, .. }
             | OutboxAction::Edit { room, .. }
             | OutboxAction::Delete { room, .. }
             | OutboxAction::React { room, .. }
@@ -152,6 +179,9 @@ impl OutboxAction {
             OutboxAction::Message { room, client_msg_id, text } => {
                 ClientFrame::MessageSend { id, room, client_msg_id, text, attachment: None }
             }
+            OutboxAction::Attachment { room, client_msg_id, caption, uploaded, .. } => {
+                ClientFrame::MessageSend { id, room, client_msg_id, text: caption, attachment: uploaded.map(|a| a.id) }
+            }
             OutboxAction::Edit { room, message, text } => ClientFrame::MessageEdit { id, room, message, text },
             OutboxAction::Delete { room, message } => ClientFrame::MessageDelete { id, room, message },
             OutboxAction::React { room, message, emoji, on } => ClientFrame::React { id, room, message, emoji, on },
@@ -159,6 +189,11 @@ impl OutboxAction {
             OutboxAction::NotificationsRead { ids } if ids.is_empty() => ClientFrame::NotificationsReadAll { id },
             OutboxAction::NotificationsRead { ids } => ClientFrame::NotificationsRead { id, ids },
         }
+    }
+
+    /// Whether it can go out on the socket now (a file first has to be uploaded).
+    pub fn ready(&self) -> bool {
+        !matches!(self, OutboxAction::Attachment { uploaded: None, .. })
     }
 
     /// Reads a stored payload; rows written before the payload carried its tag get it from the column.

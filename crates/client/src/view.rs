@@ -267,6 +267,14 @@ pub struct SearchResults {
     pub messages: Vec<MessageView>,
 }
 
+/// How much of the offline file cache is used, and the user's cap (`Prefs.file_cache_mb`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FileCache {
+    #[ts(type = "number")]
+    pub used_bytes: u64,
+    pub cap_mb: u32,
+}
+
 /// Quiet hours in local minutes after midnight; `start > end` wraps past midnight.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct QuietHours {
@@ -294,6 +302,9 @@ pub struct Prefs {
     /// hour" in the tray). Critical security alerts still show.
     #[ts(optional, type = "number")]
     pub notifications_paused_until: Option<i64>,
+    /// Downloaded files and thumbnails kept for offline use, at most this many MiB (least recently used
+    /// go first).
+    pub file_cache_mb: u32,
 }
 
 impl Default for Prefs {
@@ -306,6 +317,7 @@ impl Default for Prefs {
             keep_chat_history: true,
             keep_running: true,
             notifications_paused_until: None,
+            file_cache_mb: 500,
         }
     }
 }
@@ -386,6 +398,22 @@ pub enum AppEvent {
     Problem {
         error: CommandError,
     },
+    /// A queued file is going out: bytes sent of `total` (about once per percent).
+    Upload {
+        item: i64,
+        #[ts(type = "number")]
+        sent: u64,
+        #[ts(type = "number")]
+        total: u64,
+    },
+    /// A file is coming in (`open_attachment`, `save_attachment`): bytes received of `total`.
+    Download {
+        id: String,
+        #[ts(type = "number")]
+        received: u64,
+        #[ts(type = "number")]
+        total: u64,
+    },
     /// The quiet check at start found a newer version (installed from Settings).
     UpdateAvailable {
         version: String,
@@ -433,6 +461,8 @@ pub enum LocalErrorCode {
     Locked,
     /// Checking for, downloading or installing an update failed (a bad signature among others).
     Update,
+    /// The user stopped it (an upload or a download).
+    Cancelled,
 }
 
 /// A command's error code: one of this device's or one of the hub's (the same strings on the wire).
@@ -567,6 +597,7 @@ pub fn bindings() -> String {
         SearchResults,
         QuietHours,
         Prefs,
+        FileCache,
         Change,
         AppEvent,
         LocalErrorCode,

@@ -246,7 +246,17 @@ keep_running: boolean,
  * Native notifications are held back until then (ms since the epoch; "Pause notifications for 1
  * hour" in the tray). Critical security alerts still show.
  */
-notifications_paused_until?: number, };
+notifications_paused_until?: number, 
+/**
+ * Downloaded files and thumbnails kept for offline use, at most this many MiB (least recently used
+ * go first).
+ */
+file_cache_mb: number, };
+
+/**
+ * How much of the offline file cache is used, and the user's cap (`Prefs.file_cache_mb`).
+ */
+export type FileCache = { used_bytes: number, cap_mb: number, };
 
 /**
  * What changed in the local store; the UI re-reads the parts it shows. Pushed as the `tally://changed` event.
@@ -256,12 +266,12 @@ export type Change = { "topic": "balances" } | { "topic": "transactions" } | { "
 /**
  * Pushed to the UI: `tally://event`.
  */
-export type AppEvent = { "type": "conn", conn: ConnState, } | { "type": "changed", changes: Array<Change>, } | { "type": "outbox", update: OutboxUpdate, } | { "type": "toast", kind: NotificationKind, title: string, body: string, } | { "type": "open", target: NotificationTarget, } | { "type": "link_waiting" } | { "type": "problem", error: CommandError, } | { "type": "update_available", version: string, } | { "type": "update_progress", downloaded: number, total: number | null, };
+export type AppEvent = { "type": "conn", conn: ConnState, } | { "type": "changed", changes: Array<Change>, } | { "type": "outbox", update: OutboxUpdate, } | { "type": "toast", kind: NotificationKind, title: string, body: string, } | { "type": "open", target: NotificationTarget, } | { "type": "link_waiting" } | { "type": "problem", error: CommandError, } | { "type": "upload", item: number, sent: number, total: number, } | { "type": "download", id: string, received: number, total: number, } | { "type": "update_available", version: string, } | { "type": "update_progress", downloaded: number, total: number | null, };
 
 /**
  * Errors that happen on this device (the hub's own are [`tally_protocol::ErrorCode`]s).
  */
-export type LocalErrorCode = "offline" | "not_signed_in" | "invalid_input" | "keychain_unavailable" | "notifications_unavailable" | "storage" | "network" | "auth" | "insecure_server" | "locked" | "update";
+export type LocalErrorCode = "offline" | "not_signed_in" | "invalid_input" | "keychain_unavailable" | "notifications_unavailable" | "storage" | "network" | "auth" | "insecure_server" | "locked" | "update" | "cancelled";
 
 /**
  * A command's error code: one of this device's or one of the hub's (the same strings on the wire).
@@ -380,7 +390,7 @@ notes: string | null, };
 /**
  * What an outbox item does: the action's tag, stored as the `kind` column's stable string.
  */
-export type OutboxKind = "transfer" | "message" | "edit" | "delete" | "react" | "read" | "notifications_read";
+export type OutboxKind = "transfer" | "message" | "attachment" | "edit" | "delete" | "react" | "read" | "notifications_read";
 
 /**
  * The UI's language and money format (`set_locale`).

@@ -185,6 +185,14 @@ pub(super) fn upsert_message(c: &Connection, me: i64, m: &Message, applied: &mut
         }
     };
     c.prepare_cached("DELETE FROM msg_fts WHERE rowid = ?1")?.execute([local_id])?;
+    if let Some(a) = m.attachment.as_ref().filter(|a| a.thumbnail && !m.deleted) {
+        // Every picture's thumbnail is fetched for offline use (`sync/files.rs`).
+        c.prepare_cached(
+            "INSERT OR IGNORE INTO wanted_thumbs (room, id) SELECT ?1, ?2
+             WHERE NOT EXISTS (SELECT 1 FROM files WHERE id = ?2 AND variant = 'thumb')",
+        )?
+        .execute(params![m.room, a.id])?;
+    }
     if !m.deleted {
         c.prepare_cached("INSERT INTO msg_fts (rowid, text) VALUES (?1, ?2)")?.execute(params![local_id, m.text])?;
     }

@@ -4,7 +4,7 @@ use super::{now_ms, to_json, unreadable, Store};
 use crate::outbox::{OutboxAction, OutboxQueue, OutboxState};
 use crate::view::{CommandErrorCode, LocalState};
 use crate::Error;
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 use tally_protocol::*;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -49,7 +49,10 @@ impl Store {
         let id = tx.last_insert_rowid();
         match echo {
             Echo::None => {}
-            Echo::Message(m) => {
+            Echo::Message(m) | Echo::File(m, _) => {
+                if let Echo::File(_, bytes) = echo {
+                    tx.execute("INSERT INTO uploads (outbox_id, bytes) VALUES (?1, ?2)", params![id, bytes])?;
+                }
                 let sort: i64 = tx.query_row(
                     "SELECT COALESCE(MAX(sort_key), 0) + 1 FROM messages WHERE room = ?1",
                     [m.room],
@@ -160,6 +163,34 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// A queued file is on the hub: the item now names what the hub stored (and is ready to be sent as a
+    /// message); its bytes leave the queue and are kept with the downloaded files (`cap`).
+    pub fn outbox_uploaded(&self, id: i64, uploaded: &Attachment, cap: u64) -> Result<(), Error> {
+        let (room, bytes) = {
+            let mut c = self.writer();
+            let tx = c.transaction()?;
+            let (kind, payload): (String, String) =
+                tx.query_row("SELECT kind, payload FROM outbox WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let mut action = OutboxAction::decode(&kind, &payload).map_err(Error::Storage)?;
+            let OutboxAction::Attachment { room, uploaded: slot, .. } = &mut action else {
+                return Err(Error::Storage(format!("outbox item {id} is not a file")));
+            };
+            *slot = Some(uploaded.clone());
+            let room = *room;
+            tx.execute("UPDATE outbox SET payload = ?2 WHERE id = ?1", params![id, action.encode()])?;
+            let bytes: Option<Vec<u8>> =
+                tx.query_row("SELECT bytes FROM uploads WHERE outbox_id = ?1", [id], |r| r.get(0)).optional()?;
+            tx.execute("DELETE FROM uploads WHERE outbox_id = ?1", [id])?;
+            tx.commit()?;
+            (room, bytes)
+        };
+        if let Some(b) = bytes.filter(|b| b.len() as u64 == uploaded.size) {
+            // What was sent is what the hub stored (a picture loses its metadata there: not this copy).
+            self.keep_file(room, &uploaded.id, super::Variant::File, &b, cap)?;
+        }
+        Ok(())
+    }
+
     /// Drops an item and its local echo.
     pub fn outbox_discard(&self, id: i64) -> Result<bool, Error> {
         let mut c = self.writer();
@@ -171,14 +202,18 @@ impl Store {
         )?;
         tx.execute("DELETE FROM messages WHERE outbox_id = ?1 AND id IS NULL", [id])?;
         tx.execute("DELETE FROM transfers WHERE outbox_id = ?1 AND id IS NULL", [id])?;
+        tx.execute("DELETE FROM uploads WHERE outbox_id = ?1", [id])?;
         tx.commit()?;
         Ok(n == 1)
     }
 }
 
 /// The local echo written with an outbox item.
+#[derive(Clone, Copy)]
 pub enum Echo<'a> {
     None,
     Message(&'a Message),
+    /// A message carrying a file, and the file's bytes (kept until it is uploaded).
+    File(&'a Message, &'a [u8]),
     Transfer(&'a Transfer),
 }

@@ -93,10 +93,22 @@ CREATE INDEX payment_requests_time ON payment_requests(created_at DESC);
         ),
         // 6: a payment's card in a conversation finds its status in the recipient's transaction lines.
         M::up("CREATE INDEX tx_transfer ON transactions(transfer_id) WHERE transfer_id IS NOT NULL;"),
+        // 7: attachments. `files` holds downloaded files and thumbnails for offline use (inside the
+        // encrypted cache, evicted least recently used first); `uploads` the bytes of a file queued to be
+        // sent; `wanted_thumbs` the pictures whose thumbnails are still to be fetched.
+        M::up(
+            r#"
+CREATE TABLE files (id TEXT NOT NULL, variant TEXT NOT NULL, room INTEGER NOT NULL, bytes BLOB NOT NULL,
+  size INTEGER NOT NULL, last_used INTEGER NOT NULL, PRIMARY KEY (id, variant)) WITHOUT ROWID;
+CREATE INDEX files_lru ON files(last_used);
+CREATE TABLE uploads (outbox_id INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
+CREATE TABLE wanted_thumbs (room INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (room, id)) WITHOUT ROWID;
+"#,
+        ),
     ])
 }
 
 /// The newest schema version this build knows.
 pub fn schema_version() -> usize {
-    6
+    7
 }

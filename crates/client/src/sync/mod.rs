@@ -24,6 +24,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 mod backfill;
 mod conn;
+pub mod files;
 mod frames;
 mod history;
 mod live;

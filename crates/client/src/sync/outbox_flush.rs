@@ -30,6 +30,10 @@ pub(super) async fn flush_outbox(sh: &Arc<Shared>, conn: &mut Conn) {
                 continue;
             }
         };
+        if !action.ready() {
+            // A file still uploading (`sync/files.rs`) holds its conversation's queue.
+            continue;
+        }
         conn.in_flight_queues.insert(row.queue);
         if conn.request_outbox(sh, &row, action).await.is_err() {
             return;

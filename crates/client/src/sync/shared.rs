@@ -44,6 +44,8 @@ pub struct Shared {
     pub foreground: Arc<std::sync::atomic::AtomicBool>,
     /// The UI's language and money format (none until the UI said).
     pub display: crate::display::SharedStyle,
+    /// Uploads and thumbnails (`files.rs`).
+    pub files: super::files::FileWork,
 }
 
 pub struct TokenState {
@@ -88,6 +90,10 @@ impl Shared {
     }
     pub(super) fn set_state(&self, s: ConnState) {
         if *self.state.borrow() != s {
+            if matches!(s, ConnState::Live { .. }) {
+                // Files queued while offline go out now.
+                self.files.wake.notify_one();
+            }
             self.state.send_replace(s.clone());
             self.emit(AppEvent::Conn { conn: s });
         }

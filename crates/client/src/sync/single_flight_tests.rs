@@ -49,6 +49,7 @@ fn shared(url: &str, dir: &std::path::Path, tokens: &crate::api::Tokens) -> Arc<
         lock: Default::default(),
         foreground: Default::default(),
         display: Default::default(),
+        files: Default::default(),
     })
 }
 
