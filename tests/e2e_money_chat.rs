@@ -1,7 +1,9 @@
-//! Money in the conversation in the real app (#14): bob, a real sync engine in this process, asks alice for
-//! money in their conversation; alice, in the real WebView, sees the request's card there, pays it from the
-//! card after its confirmation, and sends bob money from the conversation's header. Each card follows its
-//! payment to its end on both sides, through the hub.
+//! Money and pictures in the conversation in the real app (#14): bob, a real sync engine in this process,
+//! asks alice for money in their conversation; alice, in the real WebView, sees the request's card there,
+//! pays it from the card after its confirmation, and sends bob money from the conversation's header. Each
+//! card follows its payment to its end on both sides, through the hub. Then alice sends a photo from the
+//! composer's file picker and bob's engine receives it with its thumbnail; bob sends one back, which
+//! alice's app shows as a thumbnail and opens whole.
 use std::sync::Arc;
 use std::time::Duration;
 use tally_client::notify::RecordingNotifier;
@@ -118,7 +120,61 @@ async fn scenario() {
     })
     .await;
     shot(&c, "money-chat-02-paid").await;
+    pictures(&c, &bob, room, hub_dir.path()).await;
     let _ = c.close().await;
     bob.shutdown();
     hub.shutdown().await;
+}
+
+/// A `w`×`h` photo-like JPEG, written to `path`.
+fn photo(path: &std::path::Path, w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 255 / w) as u8, (y * 255 / h) as u8, 140]));
+    img.save_with_format(path, image::ImageFormat::Jpeg).unwrap();
+    std::fs::read(path).unwrap()
+}
+
+async fn pictures(c: &fantoccini::Client, bob: &Engine, room: RoomId, hub_dir: &std::path::Path) {
+    // alice picks a photo with the composer's paperclip (the file input the system picker fills).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("beach.jpg");
+    photo(&path, 640, 480);
+    let input = wait_css(c, "[data-testid=attach-input]").await;
+    input.send_keys(&path.display().to_string()).await.expect("the file input takes a path");
+    wait_css(c, "[data-testid=attachment-image][data-loaded=yes]").await;
+    let mut got = None;
+    bob_sees(bob, room, "alice's photo", |m| {
+        m.message.attachment.as_ref().is_some_and(|a| a.name == "beach.jpg" && a.width == Some(640) && a.thumbnail)
+    })
+    .await;
+    for m in bob.messages(room, None, 50).await.unwrap() {
+        if let Some(a) = m.message.attachment.filter(|a| a.name == "beach.jpg") {
+            got = Some(a);
+        }
+    }
+    let a = got.expect("bob has the photo");
+    assert!(bob.attachment_thumbnail(room, &a.id).await.unwrap().starts_with("data:image/jpeg;base64,"));
+    let stored: i64 = hub_db(hub_dir)
+        .query_row("SELECT COUNT(*) FROM messages WHERE room_id = ?1 AND attachment IS NOT NULL", [room], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, 1, "sent once");
+    shot(c, "money-chat-03-photo-sent").await;
+
+    // bob sends one back: alice's app fetches its thumbnail, shows it, and opens it whole.
+    let back = photo(&dir.path().join("sunset.jpg"), 480, 640);
+    bob.send_file(room, "sunset.jpg", back, "from the pier").unwrap();
+    let theirs = "[data-testid=message]:not(.mine) [data-testid=attachment-image][data-loaded=yes]";
+    wait_css(c, theirs).await;
+    click(c, theirs).await;
+    wait_css(c, "[data-testid=picture-full]").await;
+    // Opened whole over the window, not clipped by the message list.
+    let inside = c
+        .execute(
+            "const r = document.querySelector('[data-testid=picture-viewer]').getBoundingClientRect(); \
+             return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(inside, serde_json::json!(true), "the picture viewer lies inside the window");
+    shot(c, "money-chat-04-photo-received").await;
 }

@@ -14,6 +14,7 @@ import { accountTests } from "./browser-account.mjs";
 import { layoutTests } from "./browser-layout.mjs";
 import { lockTests } from "./browser-lock.mjs";
 import { conversationMoneyTests, requestTests, splitTests } from "./browser-requests.mjs";
+import { fileTests } from "./browser-files.mjs";
 
 const UI = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = join(UI, "dist");
@@ -952,6 +953,9 @@ lockTests({ test, open, ok, eq, tid, shot, until, text });
 requestTests({ test, open, ok, eq, tid, shot, until, text });
 conversationMoneyTests({ test, open, ok, eq, tid, shot, until });
 splitTests({ test, open, eq, tid, shot, until });
+
+// Files and pictures in conversations (tests/browser-files.mjs).
+fileTests({ test, open, ok, eq, tid, shot, until, text });
 a11yTests({ test, open, ok, tid });
 
 // Languages: German, the override, and the mirrored pseudo-locale (tests/browser-i18n.mjs).

@@ -16,6 +16,7 @@ import type {
   CounterpartySpend,
   DemoInfo,
   DeviceSession,
+  FileCache,
   MessageView,
   OutboxItem,
   Prefs,
@@ -112,9 +113,13 @@ export function isSignedOut(e: unknown): boolean {
   return toCommandError(e).code === "not_signed_in";
 }
 
-async function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+async function call<T>(
+  command: string,
+  args: Record<string, unknown> | Uint8Array = {},
+  options?: { headers: Record<string, string> },
+): Promise<T> {
   try {
-    return await invoke<T>(`plugin:tally|${command}`, args);
+    return await invoke<T>(`plugin:tally|${command}`, args, options);
   } catch (e) {
     const err = toCommandError(e);
     // Any read or write refused as `locked`: the app locked (maybe before its `lock` event arrived).
@@ -220,6 +225,21 @@ export const setRoomPrefs = (room: number, muted: boolean, pinned: boolean) => c
 export const messages = (room: number, beforeSeq: number | null, limit: number) =>
   call<MessageView[]>("messages", { room, before_seq: beforeSeq, limit });
 export const sendMessage = (room: number, text: string) => call<MessageView>("send_message", { room, text });
+/** Sends a file: its bytes as the raw body, room, name and caption in headers (docs/IPC.md). */
+export const sendFile = (room: number, name: string, bytes: Uint8Array, caption: string) =>
+  call<MessageView>("send_file", bytes, {
+    headers: { room: String(room), name: encodeURIComponent(name), caption: encodeURIComponent(caption) },
+  });
+/** A picture's thumbnail as a data: URL (kept on this device once fetched). */
+export const attachmentThumbnail = (room: number, id: string) => call<string>("attachment_thumbnail", { room, id });
+/** A whole picture as a data: URL, for the viewer. */
+export const openPicture = (room: number, id: string) => call<string>("open_picture", { room, id });
+/** Saves a file through the OS save dialog: where it went, or null when cancelled. */
+export const saveAttachment = (room: number, id: string, name: string) =>
+  call<string | null>("save_attachment", { room, id, name });
+export const cancelDownload = (id: string) => call<null>("cancel_download", { id });
+export const fileCache = () => call<FileCache>("file_cache");
+export const clearFileCache = () => call<null>("clear_file_cache");
 export const editMessage = (room: number, message: number, text: string) =>
   call<null>("edit_message", { room, message, text });
 export const deleteMessage = (room: number, message: number) => call<null>("delete_message", { room, message });

@@ -8,6 +8,7 @@ import { t } from "./i18n.svelte";
 import { takeLink } from "./links";
 import { lock, refreshLock } from "./lock.svelte";
 import { followOutbox, reloadOutbox } from "./outbox.svelte";
+import { files } from "./files.svelte";
 import { app, dispatchChanges, hasTopic, navigate, openTarget, reportProblem, toast } from "./store.svelte";
 import { refreshSync } from "./sync.svelte";
 import { isAnnouncedPayment, presentEngineToast } from "./toasts";
@@ -88,6 +89,12 @@ export function handleEvent(ev: AppEvent, hooks: EventHooks): void {
       break;
     case "update_progress":
       app.updateProgress = { downloaded: ev.downloaded, total: ev.total };
+      break;
+    case "upload":
+      files.uploads[ev.item] = { done: ev.sent, total: ev.total };
+      break;
+    case "download":
+      files.downloads[ev.id] = { done: ev.received, total: ev.total };
       break;
     case "problem":
       reportProblem(ev.error);

@@ -45,6 +45,7 @@ import type {
   UserSummary,
 } from "../../src/bindings/protocol";
 import { FakeAccounts, type FakeAccount, type FakePolicy } from "./accounts";
+import { FakeFiles } from "./files";
 import { FakeRequests } from "./requests";
 
 export interface FakeConfig {
@@ -81,7 +82,12 @@ export interface FakeConfig {
   appLock?: { pin: string; after_minutes?: number };
   /** Payment requests to start with: bob asks the user for $12.00, the user asked carol for $5.00. */
   requests?: boolean;
+  /** Pictures bob sent in the user's conversation with him, newest last (on top of its messages). */
+  pictures?: number;
 }
+
+/** A 1×1 PNG: what a picture's bytes are in the fake. */
+const TINY_PNG = Uint8Array.from(atob("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="), (c) => c.charCodeAt(0));
 
 /** Wrong PINs in a row before the engine signs out and deletes this device's data. */
 export const MAX_PIN_ATTEMPTS = 10;
@@ -141,7 +147,7 @@ export class FakeBackend {
   me: UserSummary = USERS[0];
   session: SessionInfo | null;
   conn: ConnState;
-  prefs: Prefs = { muted_kinds: [], quiet_hours: null, transfer_expiry_secs: 300, theme: "system", keep_chat_history: true, keep_running: true };
+  prefs: Prefs = { muted_kinds: [], quiet_hours: null, transfer_expiry_secs: 300, theme: "system", keep_chat_history: true, keep_running: true, file_cache_mb: 500 };
   loginItem = false;
   connStateLagMs = 0;
   historyLagMs = 0;
@@ -217,6 +223,19 @@ export class FakeBackend {
     },
   });
 
+  /** Files and pictures (tests/fake/files.ts). */
+  files = new FakeFiles({
+    me: () => this.me,
+    live: () => this.conn.state === "live",
+    tick: () => this.tick,
+    cap: () => this.prefs.file_cache_mb,
+    messages: (room) => this.roomOf(room).messages,
+    nextOutbox: () => this.nextOutbox++,
+    nextSeq: (room) => Math.max(0, ...this.roomOf(room).messages.map((m) => m.message.seq)) + 1,
+    changed: (room) => this.changed({ topic: "messages", room }, { topic: "rooms" }, { topic: "outbox" }),
+    emit: (ev) => this.emit(ev),
+  });
+
   constructor(cfg: FakeConfig = {}) {
     this.now = cfg.now ?? Date.now();
     this.tick = cfg.tick ?? 250;
@@ -270,6 +289,11 @@ export class FakeBackend {
     if (cfg.requests) {
       this.requests.incoming("bob", 1_200, "Cinema 🎬", 3 * 86_400_000);
       this.requests.ask({ key: "seed", from: "carol", amount: { minor: 500, currency: "USD" }, memo: "Coffee", expires_at: null });
+    }
+    if (cfg.pictures) {
+      const bob = byName("bob") ?? USERS[1];
+      const room = this.rooms.find((r) => r.room.kind === "direct" && r.room.members.some((u) => u.id === bob.id));
+      for (let i = 0; room && i < cfg.pictures; i++) this.files.incoming(room.room.id, bob, `photo-${i + 1}.png`, TINY_PNG, 400 + (i % 3) * 100, 300);
     }
     this.syncState = this.syncOf(cfg.backfill?.fetched ?? this.n, cfg.backfill === undefined ? this.n : cfg.backfill.total);
   }
@@ -1225,6 +1249,22 @@ export class FakeBackend {
         return this.messages(a.room as number, a.before_seq as number | null, a.limit as number);
       case "send_message":
         return this.sendMessage(a.room as number, a.text as string);
+      case "send_file": {
+        const h = (a.headers ?? {}) as Record<string, string>;
+        return this.files.send(Number(h.room), decodeURIComponent(h.name ?? ""), a.bytes as Uint8Array, decodeURIComponent(h.caption ?? ""));
+      }
+      case "attachment_thumbnail":
+      case "open_picture":
+        return this.files.picture(a.id as string);
+      case "save_attachment":
+        return this.files.saveAs(a.id as string, a.name as string);
+      case "cancel_download":
+        return null;
+      case "file_cache":
+        return this.files.cache();
+      case "clear_file_cache":
+        this.files.kept = 0;
+        return null;
       case "edit_message": {
         const m = this.findMsg(a.room as number, a.message as number);
         if (m.message.sender.id !== this.me.id) throw err("forbidden", "not the author");
