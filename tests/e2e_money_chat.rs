@@ -3,7 +3,9 @@
 //! pays it from the card after its confirmation, and sends bob money from the conversation's header. Each
 //! card follows its payment to its end on both sides, through the hub. Then alice sends a photo from the
 //! composer's file picker and bob's engine receives it with its thumbnail; bob sends one back, which
-//! alice's app shows as a thumbnail and opens whole.
+//! alice's app shows as a thumbnail and opens whole. Last, bob sends 200 pictures and alice scrolls from the
+//! newest to the oldest while a watcher in the page notes each stretch the main thread was held over a frame
+//! (printed, and reported in docs/BENCHMARKS.md; no timing is asserted here).
 use std::sync::Arc;
 use std::time::Duration;
 use tally_client::notify::RecordingNotifier;
@@ -18,7 +20,7 @@ use webview::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_paid_from_its_card_and_a_payment_sent_from_the_conversation() {
-    tokio::time::timeout(Duration::from_secs(240), scenario())
+    tokio::time::timeout(Duration::from_secs(420), scenario())
         .await
         .expect("the money-in-chat scenario took over 4 minutes");
 }
@@ -121,6 +123,7 @@ async fn scenario() {
     .await;
     shot(&c, "money-chat-02-paid").await;
     pictures(&c, &bob, room, hub_dir.path()).await;
+    two_hundred_pictures(&c, &bob, room).await;
     let _ = c.close().await;
     bob.shutdown();
     hub.shutdown().await;
@@ -177,4 +180,93 @@ async fn pictures(c: &fantoccini::Client, bob: &Engine, room: RoomId, hub_dir: &
         .unwrap();
     assert_eq!(inside, serde_json::json!(true), "the picture viewer lies inside the window");
     shot(c, "money-chat-04-photo-received").await;
+    click(c, "[data-testid=picture-viewer] header button").await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while c.find(fantoccini::Locator::Css("[data-testid=picture-viewer]")).await.is_ok() {
+        assert!(tokio::time::Instant::now() < deadline, "the picture viewer never closed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A message loop that notes each gap over 16 ms between its turns (as in e2e_typing.rs).
+const WATCH: &str = r#"
+window.__held = [];
+window.__watching = true;
+let last = performance.now();
+const ch = new MessageChannel();
+ch.port1.onmessage = () => {
+  const now = performance.now();
+  if (now - last > 16) window.__held.push(Math.round(now - last));
+  last = now;
+  if (window.__watching) setTimeout(() => ch.port2.postMessage(0), 0);
+};
+ch.port2.postMessage(0);
+"#;
+
+/// A small photo-like JPEG of its own colours (the hub keeps files by content: each must differ).
+fn small_photo(i: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(320, 240, |x, y| {
+        image::Rgb([(x * 255 / 320) as u8, (y * 255 / 240) as u8, (i * 37 % 256) as u8])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}
+
+async fn two_hundred_pictures(c: &fantoccini::Client, bob: &Engine, room: RoomId) {
+    for i in 0..200 {
+        bob.send_file(room, &format!("p{i:03}.jpg"), small_photo(i), "").unwrap();
+    }
+    let newest = "[data-testid=attachment-image][aria-label*='p199.jpg'][data-loaded=yes]";
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(200);
+    while c.find(fantoccini::Locator::Css(newest)).await.is_err() {
+        assert!(tokio::time::Instant::now() < deadline, "the 200th picture never showed in alice's app");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    shot(c, "money-chat-05-200-pictures").await;
+
+    // Scroll from the newest to the oldest, 400 px at a time, ten steps a second, as a flick of the wheel
+    // does; older pages come in on the way. Stops once the top has stayed put for a second.
+    c.execute(WATCH, vec![]).await.expect("the watcher starts");
+    let (mut still, mut steps) = (0, 0);
+    while still < 10 && steps < 1500 {
+        let top = c
+            .execute("const s = document.querySelector('[data-testid=message-list]'); s.scrollTop -= 400; return s.scrollTop;", vec![])
+            .await
+            .unwrap();
+        still = if top.as_f64() == Some(0.0) { still + 1 } else { 0 };
+        steps += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let held = c.execute("window.__watching = false; return window.__held;", vec![]).await.unwrap();
+    let mut held: Vec<u64> = serde_json::from_value(held).unwrap_or_default();
+    wait_css(c, "[data-testid=attachment-image][aria-label*='p000.jpg'][data-loaded=yes]").await;
+    shot(c, "money-chat-06-oldest-picture").await;
+    // The pane refreshes as many messages as it holds (over 200 now), whole and without an error: the
+    // conversation's first words are still above the pictures.
+    wait_css(c, "[data-testid=message-list] [data-testid=message]:first-of-type").await;
+    let first = c
+        .execute(
+            "return document.querySelector('[data-testid=message-list]').innerText.indexOf('Pizza tonight') >= 0",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(first, serde_json::json!(true), "the conversation's start is still loaded");
+    let banner = c.find(fantoccini::Locator::Css("[data-testid=message-list] .banner-err")).await;
+    assert!(
+        banner.is_err(),
+        "no error in the conversation: {:?}",
+        match banner {
+            Ok(b) => b.text().await.ok(),
+            Err(_) => None,
+        }
+    );
+    held.sort_unstable();
+    eprintln!(
+        "    (200 pictures scrolled in {steps} steps of 400 px: held over 16 ms {} times, median {} ms, max {} ms: {held:?})",
+        held.len(),
+        held.get(held.len() / 2).copied().unwrap_or(0),
+        held.last().copied().unwrap_or(0)
+    );
 }

@@ -229,7 +229,7 @@ pub async fn set_room_prefs(engine: Engn<'_>, room: RoomId, muted: bool, pinned:
 }
 #[tauri::command(rename_all = "snake_case")]
 pub async fn messages(engine: Engn<'_>, room: RoomId, before_seq: Option<u64>, limit: u32) -> R<Vec<MessageView>> {
-    engine.messages(room, before_seq, self::limit(limit, 200)?).await.map_err(err)
+    engine.messages(room, before_seq, self::limit(limit, tally_client::view::MAX_PAGE)?).await.map_err(err)
 }
 #[tauri::command(rename_all = "snake_case")]
 pub async fn send_message(engine: Engn<'_>, room: RoomId, text: String) -> R<MessageView> {
@@ -269,7 +269,7 @@ pub async fn discard_outbox(engine: Engn<'_>, id: i64) -> R<()> {
 }
 #[tauri::command(rename_all = "snake_case")]
 pub async fn notifications(engine: Engn<'_>, before: Option<NotificationId>, limit: u32) -> R<Vec<Notification>> {
-    engine.notifications(before, self::limit(limit, 200)?).map_err(err)
+    engine.notifications(before, self::limit(limit, tally_client::view::MAX_PAGE)?).map_err(err)
 }
 #[tauri::command(rename_all = "snake_case")]
 pub async fn mark_notifications_read(engine: Engn<'_>, ids: Vec<NotificationId>) -> R<()> {

@@ -1,5 +1,6 @@
 //! What the app shows: the types the engine hands to the UI (through the Tauri shell) and the commands'
 //! inputs. Generated as TypeScript into `ui/src/bindings/app.ts`; the UI never redefines them.
+
 use serde::{Deserialize, Serialize};
 /// The account types the hub answers with, as the UI sees them (defined with the HTTP API).
 pub use tally_protocol::http::{
@@ -677,3 +678,7 @@ pub struct LimitsView {
     /// Left of today's limit, per currency the user holds or sent today.
     pub remaining_today: Vec<Money>,
 }
+
+/// The most one page of messages or notifications holds (the UI's `MAX_PAGE`; the commands refuse more):
+/// a view refreshing what it shows asks for as many as it holds.
+pub const MAX_PAGE: u32 = 500;

@@ -222,6 +222,8 @@ export const removeMember = (room: number, username: string) => call<RoomView>("
 /** One room's cached messages matching `query`, newest first (works offline). */
 export const searchRoom = (room: number, query: string) => call<MessageView[]>("search_room", { room, query });
 export const setRoomPrefs = (room: number, muted: boolean, pinned: boolean) => call<RoomView>("set_room_prefs", { room, muted, pinned });
+/** The most a `messages` or `notifications` page may hold (the commands refuse more). */
+export const MAX_PAGE = 500;
 export const messages = (room: number, beforeSeq: number | null, limit: number) =>
   call<MessageView[]>("messages", { room, before_seq: beforeSeq, limit });
 export const sendMessage = (room: number, text: string) => call<MessageView>("send_message", { room, text });

@@ -1246,6 +1246,7 @@ export class FakeBackend {
         return null;
       }
       case "messages":
+        if (!((a.limit as number) >= 1 && (a.limit as number) <= 500)) throw err("invalid_input", "limit must be 1-500"); // the command's words
         return this.messages(a.room as number, a.before_seq as number | null, a.limit as number);
       case "send_message":
         return this.sendMessage(a.room as number, a.text as string);
@@ -1309,6 +1310,7 @@ export class FakeBackend {
         this.discardOutbox(a.id as number);
         return null;
       case "notifications": {
+        if (!((a.limit as number) >= 1 && (a.limit as number) <= 500)) throw err("invalid_input", "limit must be 1-500");
         const before = a.before as number | null;
         const all = this.notesSorted().filter((n) => before === null || n.id < before);
         return structuredClone(all.slice(0, a.limit as number));

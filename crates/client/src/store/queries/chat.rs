@@ -72,7 +72,7 @@ impl Store {
 
     /// Messages of a room, oldest first: the `limit` newest before `before_seq` (pending local echoes last).
     pub fn messages(&self, room: RoomId, before_sort: Option<i64>, limit: u32) -> Result<Vec<MessageView>, Error> {
-        let limit = limit.clamp(1, 200);
+        let limit = limit.clamp(1, crate::view::MAX_PAGE);
         let c = self.reader();
         let receipts = receipts(&c, room)?;
         let mut stmt = c.prepare_cached(

@@ -12,7 +12,7 @@ impl Store {
         let mut stmt = c.prepare_cached(
             "SELECT json, read FROM notifications WHERE id < ?1 ORDER BY created_at / 86400000 DESC, priority = 3 DESC, created_at DESC, id DESC LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), limit.clamp(1, 200)], |r| {
+        let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), limit.clamp(1, crate::view::MAX_PAGE)], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
         })?;
         let mut out = Vec::new();
