@@ -75,6 +75,25 @@ fn slug(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
 }
 
+/// A message this device is sending, as shown until the hub has it (no id or seq yet).
+fn local_echo(room: RoomId, cmid: &str, sender: UserSummary, text: &str) -> Message {
+    Message {
+        id: 0,
+        room,
+        seq: 0,
+        client_msg_id: cmid.to_string(),
+        sender,
+        text: text.to_string(),
+        mentions: vec![],
+        sent_at: now_ms(),
+        edited_at: None,
+        deleted: false,
+        reactions: vec![],
+        card: None,
+        attachment: None,
+    }
+}
+
 fn random_id(prefix: &str) -> String {
     let s: String = rand::thread_rng().sample_iter(&Alphanumeric).take(20).map(char::from).collect();
     format!("{prefix}{s}")
@@ -572,21 +591,7 @@ impl Engine {
             return Err(Error::InvalidInput("no such conversation".into()));
         }
         let cmid = random_id("c_");
-        let echo = Message {
-            id: 0,
-            room,
-            seq: 0,
-            client_msg_id: cmid.clone(),
-            sender: me,
-            text: text.to_string(),
-            mentions: vec![],
-            sent_at: now_ms(),
-            edited_at: None,
-            deleted: false,
-            reactions: vec![],
-            card: None,
-            attachment: None,
-        };
+        let echo = local_echo(room, &cmid, me, text);
         let action = OutboxAction::Message { room, client_msg_id: cmid, text: text.to_string() };
         let id = self.enqueue(&store, &action, None, "message", Echo::Message(&echo))?;
         self.changed(vec![Change::Messages { room }, Change::Rooms]);

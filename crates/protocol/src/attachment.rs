@@ -40,6 +40,24 @@ pub struct Attachment {
     pub thumbnail: bool,
 }
 
+impl Attachment {
+    /// A file of type `kind` as received, before any picture work (no dimensions, preview or
+    /// thumbnail yet); its name cleaned.
+    pub fn of(id: String, name: &str, size: u64, kind: FileType) -> Attachment {
+        Attachment {
+            id,
+            name: clean_name(name),
+            size,
+            mime: kind.mime.to_string(),
+            kind: kind.kind,
+            width: None,
+            height: None,
+            preview: None,
+            thumbnail: false,
+        }
+    }
+}
+
 /// Shown in the conversation as a picture, or as a file to open or save.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]

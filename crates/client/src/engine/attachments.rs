@@ -5,7 +5,7 @@ use super::*;
 use crate::api_files::Fetch;
 use crate::store::Variant;
 use base64::Engine as _;
-use tally_protocol::attachment::{clean_name, sniff, SniffError, DEFAULT_MAX_ATTACHMENT_BYTES};
+use tally_protocol::attachment::{sniff, SniffError, DEFAULT_MAX_ATTACHMENT_BYTES};
 
 fn refused(code: ErrorCode, message: String) -> Error {
     Error::Hub { code, message }
@@ -33,34 +33,10 @@ impl Engine {
         }
         let store = self.store()?;
         let me = self.with(|a| Ok(a.shared.user.clone()))?;
-        let name = clean_name(name);
         let cmid = random_id("f-");
-        let attachment = Attachment {
-            id: String::new(),
-            name: name.clone(),
-            size: bytes.len() as u64,
-            mime: kind.mime.to_string(),
-            kind: kind.kind,
-            width: None,
-            height: None,
-            preview: None,
-            thumbnail: false,
-        };
-        let echo = Message {
-            id: 0,
-            room,
-            seq: 0,
-            client_msg_id: cmid.clone(),
-            sender: me,
-            text: caption.to_string(),
-            mentions: vec![],
-            sent_at: now_ms(),
-            edited_at: None,
-            deleted: false,
-            reactions: vec![],
-            card: None,
-            attachment: Some(attachment),
-        };
+        let attachment = Attachment::of(String::new(), name, bytes.len() as u64, kind);
+        let name = attachment.name.clone();
+        let echo = Message { attachment: Some(attachment), ..local_echo(room, &cmid, me, caption) };
         let action = OutboxAction::Attachment {
             room,
             client_msg_id: cmid,

@@ -8,7 +8,7 @@ use crate::store::repo::AttachmentRow;
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use std::path::Path;
-use tally_protocol::attachment::{clean_name, sniff, FileType, SNIFF_BYTES};
+use tally_protocol::attachment::{sniff, FileType, SNIFF_BYTES};
 use tally_protocol::{Attachment, AttachmentKind, ErrorCode, UserId};
 use tempfile::TempPath;
 use tokio::io::AsyncWriteExt;
@@ -49,17 +49,7 @@ where
     E: std::fmt::Display,
 {
     let (main, kind) = stage(svc.blobs.staging_dir(), body, max).await?;
-    let mut attachment = Attachment {
-        id: main.id.clone(),
-        name: clean_name(name),
-        size: main.size,
-        mime: kind.mime.to_string(),
-        kind: kind.kind,
-        width: None,
-        height: None,
-        preview: None,
-        thumbnail: false,
-    };
+    let mut attachment = Attachment::of(main.id.clone(), name, main.size, kind);
     if kind.kind != AttachmentKind::Image {
         return Ok(Received { row: AttachmentRow { attachment, thumb: None, uploader }, main, thumb: None });
     }
