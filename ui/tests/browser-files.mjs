@@ -90,6 +90,23 @@ export function fileTests({ test, open, ok, eq, tid, shot, until, text }) {
     await done();
   });
 
+  test("files: the tenant's own file limit decides, as the hub announced it: over it refused in the app, under it sent", async () => {
+    const { page, fake, done } = await open({ fileLimit: 1024 * 1024 });
+    await page.click(tid("nav-chat"));
+    await page.click(`${tid("room-item")}[data-room="7"]`);
+    await page.locator(tid("message-pane")).waitFor();
+    const big = Buffer.concat([PDF, Buffer.alloc(2 * 1024 * 1024 - PDF.length, 0x20)]);
+    await page.setInputFiles(tid("attach-input"), { name: "scan.pdf", mimeType: "application/pdf", buffer: big });
+    await until(async () => (await toasts(page)).includes("scan.pdf"), "the refusal names the file");
+    ok((await toasts(page)).includes("1 MB"), `and the tenant's limit, not the default: ${await toasts(page)}`);
+    eq(await sentFiles(fake), 0, "refused before the engine is asked");
+    const fits = Buffer.concat([PDF, Buffer.alloc(900 * 1024, 0x20)]);
+    await page.setInputFiles(tid("attach-input"), { name: "small.pdf", mimeType: "application/pdf", buffer: fits });
+    await until(async () => (await sentFiles(fake)) === 1, "a file under the limit is sent");
+    await page.locator(tid("attachment-file")).last().waitFor();
+    await done();
+  });
+
   test("files: a paste and a drop send too, with a drop hint; an upload cancelled half-way is gone", async () => {
     const { page, fake, done } = await open({ tick: 400 });
     await page.click(tid("nav-chat"));

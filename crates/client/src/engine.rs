@@ -238,7 +238,7 @@ impl Engine {
 
     pub fn session(&self) -> Option<SessionInfo> {
         self.with(|a| {
-            let limits = a.shared.store.meta("limits").ok().flatten().and_then(|j| serde_json::from_str(&j).ok());
+            let limits = a.shared.store.limits().ok().flatten();
             Ok(SessionInfo {
                 server: a.shared.api.base.clone(),
                 user: a.shared.user.clone(),
@@ -401,7 +401,7 @@ impl Engine {
     /// The user's own limits and what is left of today's.
     pub fn limits(&self) -> Result<LimitsView, Error> {
         let store = self.store()?;
-        let limits: Option<Limits> = store.meta("limits")?.and_then(|j| serde_json::from_str(&j).ok());
+        let limits = store.limits()?;
         let sent_today = store.sent_today()?;
         let mut currencies: Vec<Currency> = store.balances()?.into_iter().map(|b| b.balance.currency).collect();
         currencies.extend(sent_today.iter().map(|m| m.currency));

@@ -1,6 +1,6 @@
 //! Files and pictures from the app against a real hub: refused on this device before upload, a 20 MiB
 //! upload reporting progress, a picture queued offline and sent once after reconnect, thumbnails kept
-//! for offline use, downloads saved, and an upload cancelled mid-way.
+//! for offline use, downloads saved, an upload cancelled mid-way, and the tenant's own file limit.
 mod support;
 use image::{DynamicImage, Rgb, RgbImage};
 use std::time::Duration;
@@ -72,6 +72,45 @@ async fn a_file_is_checked_on_this_device_before_anything_is_sent() {
     assert_eq!(e.code(), CommandErrorCode::Hub(ErrorCode::UnsupportedType));
     let e = kim.engine.send_file(room, "huge.pdf", pdf(26 * 1024 * 1024), "").unwrap_err();
     assert_eq!(e.code(), CommandErrorCode::Hub(ErrorCode::TooLarge));
+    assert!(kim.engine.outbox().unwrap().is_empty(), "nothing refused is queued");
+}
+
+const MIB: u64 = 1024 * 1024;
+
+fn announced_file_limit(app: &App) -> Option<u64> {
+    app.engine.session().and_then(|s| s.limits).map(|l| l.attachment_max_bytes)
+}
+
+/// The operator raises the tenant's file limit past the default: after the app's next connection a file
+/// the default refused goes through; lowered, a file under the default is refused on the device.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_checks_files_against_the_tenants_own_limit() {
+    let mut hub = Hub::start().await;
+    hub.register("kim").await;
+    hub.register("lou").await;
+    let dir = tempfile::tempdir().unwrap();
+    let kim = signed_in(&hub.url(), "kim", dir.path()).await;
+    let room = direct_room(&kim, "lou").await;
+    assert_eq!(announced_file_limit(&kim), Some(25 * MIB), "the hub's default, announced in welcome");
+    let scan = pdf(30 * MIB as usize);
+    let e = kim.engine.send_file(room, "scan.pdf", scan.clone(), "").unwrap_err();
+    assert_eq!(e.code(), CommandErrorCode::Hub(ErrorCode::TooLarge), "{e}");
+
+    hub.file_limits(40 * MIB, 10 * 1024 * MIB).await;
+    hub.stop().await;
+    hub.start_again().await;
+    kim.until("the raised limit announced", |_| announced_file_limit(&kim) == Some(40 * MIB)).await;
+    kim.engine.send_file(room, "scan.pdf", scan.clone(), "").expect("30 MiB fits the tenant's 40 MiB");
+    kim.until("the file sent", |e| e.outbox().unwrap().is_empty()).await;
+    assert_eq!(files_in(&kim, room).iter().map(|a| a.size).collect::<Vec<_>>(), vec![scan.len() as u64]);
+
+    hub.file_limits(MIB + MIB / 2, 10 * 1024 * MIB).await;
+    hub.stop().await;
+    hub.start_again().await;
+    kim.until("the lowered limit announced", |_| announced_file_limit(&kim) == Some(MIB + MIB / 2)).await;
+    let e = kim.engine.send_file(room, "two.pdf", pdf(2 * MIB as usize), "").unwrap_err();
+    assert_eq!(e.code(), CommandErrorCode::Hub(ErrorCode::TooLarge));
+    assert!(e.to_string().contains("at most 1.5 MiB here"), "{e}");
     assert!(kim.engine.outbox().unwrap().is_empty(), "nothing refused is queued");
 }
 

@@ -80,6 +80,27 @@ pub fn transfer_limits(tx: &mut dyn Tx, tenant: TenantId, user: UserId) -> HubRe
     tx.transfer_limits(tenant, user)?.ok_or_else(|| HubError::not_found("user"))
 }
 
+/// What one user may do, as `welcome` announces it: their own transfer limits and their tenant's file limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnLimits {
+    /// (single, daily), in hundredths of a major unit.
+    pub transfer: (i64, i64),
+    /// The largest file, in bytes.
+    pub attachment_max: u64,
+}
+
+/// A user's `OwnLimits`; `files` are the hub's attachment defaults, for a tenant without its own.
+pub fn own_limits(
+    tx: &mut dyn Tx,
+    tenant: TenantId,
+    user: UserId,
+    files: crate::attachments::Limits,
+) -> HubResult<OwnLimits> {
+    let transfer = transfer_limits(tx, tenant, user)?;
+    let attachment_max = crate::attachments::limits(tx, tenant, files)?.max_file;
+    Ok(OwnLimits { transfer, attachment_max })
+}
+
 /// Whether the user exists and is not disabled.
 /// Refuses a name holding characters that change how it reads without being seen (line breaks, bidi
 /// overrides and marks, zero-width spaces: `tally_protocol::text`), naming the first one.

@@ -67,7 +67,8 @@ pub async fn serve_socket(
 /// Welcome, presence, and the subscriptions asked for in `hello`.
 async fn start(hub: &Arc<Hub>, conn: &Arc<Conn>, hello: Hello, user: UserSummary) {
     let (tenant, uid) = (conn.tenant, conn.user.id);
-    let own = hub.store.read(move |c| crate::directory::transfer_limits(c, tenant, uid)).await.ok();
+    let files = hub.attachments.defaults;
+    let own = hub.store.read(move |c| crate::directory::own_limits(c, tenant, uid, files)).await.ok();
     conn.send(&ServerFrame::Welcome(Welcome {
         v: hello.v,
         session_id: format!("s_{}", conn.id),

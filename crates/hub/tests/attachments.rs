@@ -191,6 +191,7 @@ async fn a_20_mib_file_goes_through_and_the_tenant_limit_and_quota_hold() {
     let room = group(&hub, &a, &[]).await;
     let mut big = b"%PDF-1.7\n".to_vec();
     big.resize(20 * 1024 * 1024, b'x');
+    assert_eq!(hub.connect(&a).await.welcome.limits.attachment_max_bytes, 25 * 1024 * 1024, "the default");
     let (status, v) = upload(&hub, &a, room.id, "scan.pdf", big.clone()).await;
     assert_eq!(status, 200, "{v}");
     let att = attachment(&v);
@@ -209,6 +210,8 @@ async fn a_20_mib_file_goes_through_and_the_tenant_limit_and_quota_hold() {
         .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["used_bytes"], big.len() as u64);
+    // The next connection's welcome says so, for the app to check files before it queues them.
+    assert_eq!(hub.connect(&a).await.welcome.limits.attachment_max_bytes, 1_048_576);
     let mut two = b"%PDF-1.7\n".to_vec();
     two.resize(2 * 1024 * 1024, b'y');
     let (status, v) = upload(&hub, &a, room.id, "two.pdf", two).await;

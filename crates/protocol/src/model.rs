@@ -46,6 +46,15 @@ pub struct Limits {
     /// unit, as above).
     #[ts(type = "number")]
     pub transfer_daily_max: i64,
+    /// Largest file this user may send in a conversation, in bytes: the tenant's own limit (an operator
+    /// sets it), else the hub's default. A hub that predates it is read as the default (25 MiB).
+    #[serde(default = "default_attachment_max")]
+    #[ts(type = "number")]
+    pub attachment_max_bytes: u64,
+}
+
+fn default_attachment_max() -> u64 {
+    crate::attachment::DEFAULT_MAX_ATTACHMENT_BYTES
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

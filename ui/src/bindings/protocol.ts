@@ -51,7 +51,12 @@ transfer_single_max: number,
  * This user's largest total of transfers sent in one UTC day, per currency (hundredths of a major
  * unit, as above).
  */
-transfer_daily_max: number, };
+transfer_daily_max: number, 
+/**
+ * Largest file this user may send in a conversation, in bytes: the tenant's own limit (an operator
+ * sets it), else the hub's default. A hub that predates it is read as the default (25 MiB).
+ */
+attachment_max_bytes: number, };
 
 export type Balance = { currency: Currency, 
 /**

@@ -4,7 +4,7 @@
 import type { Attachment } from "../bindings/protocol";
 import * as api from "./api";
 import { language, t } from "./i18n.svelte";
-import { toast } from "./store.svelte";
+import { app, toast } from "./store.svelte";
 
 /** The file picker's filter: the same allow-list the engine and the hub check by content. */
 export const ACCEPT = [
@@ -27,8 +27,14 @@ export const ACCEPT = [
   ".csv",
 ].join(",");
 
-/** The largest file (the engine refuses anything bigger before it is queued). */
-export const MAX_FILE_BYTES = 25 * 1024 * 1024;
+/** The hub's default file limit, for a session that has not heard the hub's own yet. */
+const DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024;
+
+/** The largest file this user may send: their tenant's limit as the hub announced it (the engine refuses
+ * anything bigger before it is queued). */
+export function maxFileBytes(): number {
+  return app.session?.limits?.attachment_max_bytes ?? DEFAULT_MAX_FILE_BYTES;
+}
 
 export interface Progress {
   done: number;
@@ -73,8 +79,9 @@ export function percent(p: Progress | undefined): number {
 export async function sendFiles(room: number, list: File[], caption = ""): Promise<number> {
   let sent = 0;
   for (const [i, f] of list.entries()) {
-    if (f.size > MAX_FILE_BYTES) {
-      toast("error", t("files.too_large_title", { name: f.name }), t("files.too_large_body", { size: formatBytes(MAX_FILE_BYTES) }));
+    const max = maxFileBytes();
+    if (f.size > max) {
+      toast("error", t("files.too_large_title", { name: f.name }), t("files.too_large_body", { size: formatBytes(max) }));
       continue;
     }
     try {

@@ -49,6 +49,8 @@ import { FakeFiles } from "./files";
 import { FakeRequests } from "./requests";
 
 export interface FakeConfig {
+  /** The tenant's file limit the hub announces, in bytes (default 25 MiB). */
+  fileLimit?: number;
   /** Generated history rows (default 2,000). */
   rows?: number;
   signedIn?: boolean;
@@ -189,6 +191,8 @@ export class FakeBackend {
   /** Completed transfers, still findable by `transfer_status`. */
   settled: TransferView[] = [];
   userLimits: { single_max: number; daily_max: number } | null;
+  /** The tenant's file limit (welcome's `attachment_max_bytes`). */
+  fileLimit: number;
   /** Sent today per currency (minor units): completed outgoing transfers, as the engine counts them. */
   sentToday: Record<string, number>;
   private nextTransfer = 500;
@@ -229,6 +233,7 @@ export class FakeBackend {
     live: () => this.conn.state === "live",
     tick: () => this.tick,
     cap: () => this.prefs.file_cache_mb,
+    maxFile: () => this.hubLimits().attachment_max_bytes,
     messages: (room) => this.roomOf(room).messages,
     nextOutbox: () => this.nextOutbox++,
     nextSeq: (room) => Math.max(0, ...this.roomOf(room).messages.map((m) => m.message.seq)) + 1,
@@ -241,6 +246,7 @@ export class FakeBackend {
     this.tick = cfg.tick ?? 250;
     this.userLimits = cfg.limits === undefined ? { ...DEFAULT_LIMITS } : cfg.limits && { ...cfg.limits };
     this.sentToday = { ...(cfg.sentToday ?? {}) };
+    this.fileLimit = cfg.fileLimit ?? 25 * 1024 * 1024;
     this.accounts = new FakeAccounts(USERS, DEMO_PASSWORD, this.now);
     for (const [server, p] of Object.entries(cfg.servers ?? {})) this.accounts.setPolicy(server, p);
     for (const u of cfg.twoFactor ?? []) this.accounts.enableTwoFactor(u);
@@ -522,7 +528,7 @@ export class FakeBackend {
   /** The limits of `welcome` (the session's); before any is known the hub's defaults. */
   private hubLimits(): Limits {
     const l = this.userLimits ?? DEFAULT_LIMITS;
-    return { max_frame_bytes: 65536, max_subscriptions: 256, rate_per_sec: 50, burst: 100, transfer_single_max: l.single_max, transfer_daily_max: l.daily_max };
+    return { max_frame_bytes: 65536, max_subscriptions: 256, rate_per_sec: 50, burst: 100, transfer_single_max: l.single_max, transfer_daily_max: l.daily_max, attachment_max_bytes: this.fileLimit };
   }
 
   /** What the engine's `limits` computes: the user's limits and what is left today per currency held or sent. */

@@ -10,6 +10,8 @@ export interface FileHost {
   live(): boolean;
   tick(): number;
   cap(): number;
+  /** The largest file, as the session's limits say. */
+  maxFile(): number;
   /** The room's messages (pushed to, replaced in). */
   messages(room: number): MessageView[];
   nextOutbox(): number;
@@ -19,7 +21,6 @@ export interface FileHost {
 }
 
 const fail = (code: CommandError["code"], message: string): CommandError => ({ code, message });
-const MAX = 25 * 1024 * 1024;
 
 /** The allow-list by content, as tally_protocol::attachment::sniff decides it. */
 export function sniff(b: Uint8Array): { mime: string; kind: AttachmentKind } | null {
@@ -67,7 +68,8 @@ export class FakeFiles {
     if (bytes.length === 0) throw fail("invalid_input", "the file is empty");
     const kind = sniff(bytes);
     if (!kind) throw fail("unsupported_type", "this kind of file cannot be sent; send pictures, PDFs, office documents or plain text");
-    if (bytes.length > MAX) throw fail("too_large", "files can be at most 25 MiB");
+    const max = this.host.maxFile();
+    if (bytes.length > max) throw fail("too_large", `files can be at most ${Math.floor((max * 10) / 1048576) / 10} MiB here`);
     const attachment: Attachment = { id: "", name, size: bytes.length, mime: kind.mime, kind: kind.kind, thumbnail: false };
     const mv: MessageView = {
       message: { id: 0, room, seq: 0, client_msg_id: `f-${this.nextId++}`, sender: this.host.me(), text: caption, mentions: [], sent_at: Date.now(), deleted: false, reactions: [], attachment },

@@ -11,6 +11,16 @@ fn refused(code: ErrorCode, message: String) -> Error {
     Error::Hub { code, message }
 }
 
+/// "25 MiB", "1.5 MiB": a file limit as the hub's messages say it.
+fn mib(bytes: u64) -> String {
+    let tenths = bytes.saturating_mul(10) / (1024 * 1024);
+    if tenths.is_multiple_of(10) {
+        format!("{} MiB", tenths / 10)
+    } else {
+        format!("{}.{} MiB", tenths / 10, tenths % 10)
+    }
+}
+
 fn data_url(mime: &str, bytes: &[u8]) -> String {
     format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))
 }
@@ -27,11 +37,13 @@ impl Engine {
             SniffError::Empty => Error::InvalidInput("the file is empty".into()),
             other => refused(ErrorCode::UnsupportedType, other.to_string()),
         })?;
-        if bytes.len() as u64 > DEFAULT_MAX_ATTACHMENT_BYTES {
-            let mib = DEFAULT_MAX_ATTACHMENT_BYTES / (1024 * 1024);
-            return Err(refused(ErrorCode::TooLarge, format!("files can be at most {mib} MiB")));
-        }
         let store = self.store()?;
+        // The tenant's limit as the hub last announced it; before any connection (never, once signed in),
+        // the hub's default. The upload's `too_large` stays the hub's last word.
+        let max = store.limits()?.map_or(DEFAULT_MAX_ATTACHMENT_BYTES, |l| l.attachment_max_bytes);
+        if bytes.len() as u64 > max {
+            return Err(refused(ErrorCode::TooLarge, format!("files can be at most {} here", mib(max))));
+        }
         let me = self.with(|a| Ok(a.shared.user.clone()))?;
         let cmid = random_id("f-");
         let attachment = Attachment::of(String::new(), name, bytes.len() as u64, kind);

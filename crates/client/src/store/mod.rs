@@ -294,6 +294,10 @@ impl Store {
     pub fn meta(&self, key: &str) -> Result<Option<String>, Error> {
         Ok(self.reader().query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
     }
+    /// The limits the hub last announced in `welcome` (`None` before the first connection).
+    pub fn limits(&self) -> Result<Option<tally_protocol::Limits>, Error> {
+        Ok(self.meta("limits")?.and_then(|j| serde_json::from_str(&j).ok()))
+    }
     pub fn set_meta(&self, key: &str, value: &str) -> Result<(), Error> {
         self.writer().execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",

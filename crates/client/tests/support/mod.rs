@@ -97,6 +97,18 @@ impl Hub {
             .unwrap();
         assert_eq!(r.status().as_u16(), 200);
     }
+    /// The operator sets the default tenant's own attachment limits (bytes).
+    pub async fn file_limits(&self, max_file: u64, quota: u64) {
+        let r = self
+            .http
+            .post(format!("{}/v1/admin/attachment-limits", self.url()))
+            .bearer_auth(&self.admin)
+            .json(&json!({"tenant": "default", "max_file_bytes": max_file, "quota_bytes": quota}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    }
     /// `count` deposits to `name` in one hub transaction (through the ledger, like single deposits).
     pub async fn deposits(&self, name: &str, count: u32, notify: bool) {
         let mut left = count;

@@ -11,6 +11,7 @@ use crate::broker::Control;
 use crate::config::Config;
 use crate::conn::Conn;
 use crate::devices::Devices;
+use crate::directory::OwnLimits;
 use crate::error::HubError;
 use crate::error::HubResult;
 use crate::fanout::Fanout;
@@ -124,10 +125,13 @@ impl Hub {
         Ok(hub)
     }
 
-    /// The limits a user works under: the connection's, and their own transfer limits (`None`: the hub's
-    /// defaults, for a user the store could not be asked about).
-    pub fn limits(&self, transfer: Option<(i64, i64)>) -> Limits {
-        let (single, daily) = transfer.unwrap_or((self.cfg.limit_single, self.cfg.limit_daily));
+    /// The limits a user works under: the connection's, their own transfer limits and their tenant's file
+    /// limit (`None`: the hub's defaults, for a user the store could not be asked about).
+    pub fn limits(&self, own: Option<OwnLimits>) -> Limits {
+        let OwnLimits { transfer: (single, daily), attachment_max } = own.unwrap_or(OwnLimits {
+            transfer: (self.cfg.limit_single, self.cfg.limit_daily),
+            attachment_max: self.attachments.defaults.max_file,
+        });
         Limits {
             max_frame_bytes: self.cfg.max_frame_bytes,
             max_subscriptions: self.cfg.max_subscriptions,
@@ -135,6 +139,7 @@ impl Hub {
             burst: self.cfg.rate_burst,
             transfer_single_max: single,
             transfer_daily_max: daily,
+            attachment_max_bytes: attachment_max,
         }
     }
 

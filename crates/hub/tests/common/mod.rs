@@ -428,6 +428,7 @@ fn dummy_welcome() -> Welcome {
             burst: 0,
             transfer_single_max: 0,
             transfer_daily_max: 0,
+            attachment_max_bytes: 0,
         },
     }
 }
