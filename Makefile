@@ -69,9 +69,10 @@ test-rust:
 
 # The hub's whole suite again on PostgreSQL (a throwaway server from scripts/with-postgres.sh, a fresh
 # database per hub), the multi-hub tests (Redis, HAProxy, SIGKILL), and the client's chaos test on three
-# hubs.
+# hubs. The executables test-rust built are run again (scripts/run-built-tests.py): `cargo test -p` alone
+# would compile the tree a second time with another feature set.
 test-postgres:
-	scripts/with-postgres.sh sh -c 'cargo test -p tally-hub --no-fail-fast && cargo test -p tally-client --test chaos'
+	scripts/with-postgres.sh sh -c 'scripts/run-built-tests.py tally-hub && scripts/run-built-tests.py tally-client chaos'
 
 # Only the end-to-end test (it is also part of test-rust).
 test-e2e: ui

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the .deb (debug profile, to share the build cache), installs it with apt/dpkg, starts the installed
-# binary in the current X display and checks that its "Tally" window appears; then the signed-update test
-# (scripts/update-test.sh) on the installed app. Uninstalls afterwards.
+# Builds the .deb (debug profile and `make test`'s cargo arguments, to share its build), installs it with
+# apt/dpkg, starts the installed binary in the current X display and checks that its "Tally" window
+# appears; then the signed-update test (scripts/update-test.sh) on the installed app. Uninstalls afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # A development update key for this run (kept in target/, never in the repository): the build trusts its
@@ -13,7 +13,11 @@ if [ ! -f "$key" ]; then
 fi
 TALLY_UPDATE_PUBKEY="$(cat "$key.pub")"
 export TALLY_UPDATE_PUBKEY
-ui/node_modules/.bin/tauri build --debug --bundles deb >/tmp/tally-deb-build.log 2>&1 || { tail -40 /tmp/tally-deb-build.log; exit 1; }
+# The cargo arguments after `--` are `make test`'s (every package and target, one feature set), so the
+# bundle's binary reuses that build: the app's crate alone is compiled again (with the key), not its
+# ~180 dependencies under another feature set (6-7 minutes here).
+ui/node_modules/.bin/tauri build --debug --bundles deb -- --workspace --all-targets --features tally/custom-protocol \
+  >/tmp/tally-deb-build.log 2>&1 || { tail -40 /tmp/tally-deb-build.log; exit 1; }
 deb="$(ls -t "${CARGO_TARGET_DIR:-target}"/debug/bundle/deb/*.deb | head -1)"
 echo "built $deb"
 dpkg-deb --info "$deb" | grep -E "Package|Version|Depends" || true
