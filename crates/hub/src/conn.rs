@@ -102,7 +102,7 @@ impl Conn {
         match self.out.try_send(frame) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
-                metrics::counter!("tally_slow_consumers_total").increment(1);
+                metrics::counter!(crate::series::SLOW_CONSUMERS).increment(1);
                 self.close(CloseCode::SlowConsumer, "outgoing queue overflowed");
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {}

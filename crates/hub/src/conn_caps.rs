@@ -26,6 +26,16 @@ pub enum Refused {
     Unauthenticated,
 }
 
+impl Refused {
+    /// Its label on `tally_ws_refused_total`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Refused::Open => "open",
+            Refused::Unauthenticated => "unauthenticated",
+        }
+    }
+}
+
 /// One socket's place under its address's caps, given back when dropped.
 pub struct Place {
     key: String,

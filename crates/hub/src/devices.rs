@@ -26,7 +26,7 @@ fn key(tenant: TenantId, user: UserId) -> String {
 
 fn failed(e: redis::RedisError) {
     tracing::warn!(error = %e, "presence directory: redis unreachable, answering from this hub only");
-    metrics::counter!("tally_devices_redis_errors_total").increment(1);
+    metrics::counter!(crate::series::DEVICES_REDIS_ERRORS).increment(1);
 }
 
 impl Devices {

@@ -29,6 +29,7 @@ pub mod proxy;
 pub mod published;
 pub mod ratelimit;
 pub mod secrets;
+pub mod series;
 pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -112,7 +113,7 @@ fn metrics_handle() -> PrometheusHandle {
                 )
                 .and_then(|b| {
                     b.set_buckets_for_metric(
-                        Matcher::Full("tally_commit_group_size".into()),
+                        Matcher::Full(series::COMMIT_GROUP_SIZE.into()),
                         &[1.0, 2.0, 4.0, 8.0, 16.0, 64.0, 256.0, 512.0],
                     )
                 });
@@ -130,6 +131,9 @@ fn metrics_handle() -> PrometheusHandle {
 
 /// Starts a hub: opens the store, seeds demo data if asked, and serves HTTP + WebSocket.
 pub async fn start(cfg: Config) -> HubResult<Running> {
+    // First, so that what starting does (migrations, seeding, adopting transfers) is counted too.
+    let metrics = metrics_handle();
+    series::register();
     data_dir::prepare(&cfg.data_dir)?;
     let secret = match (&cfg.jwt_secret, &cfg.jwt_secret_file) {
         (Some(s), _) => s.clone(),
@@ -178,8 +182,7 @@ pub async fn start(cfg: Config) -> HubResult<Running> {
     }
     hub.resume_transfers().await?;
     hub.spawn_housekeeping();
-    let state = http::AppState { hub: hub.clone(), metrics: metrics_handle() };
-    account::hashing::describe();
+    let state = http::AppState { hub: hub.clone(), metrics };
     let (main, addr) = listen(&cfg, cfg.bind, tls.clone())?;
     // Prometheus on loopback scrapes plain HTTP; anywhere else it gets the same certificate.
     let metrics_tls = tls.clone().filter(|_| !cfg.metrics_bind.ip().is_loopback());

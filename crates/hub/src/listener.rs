@@ -65,10 +65,10 @@ async fn accept_tls(tcp: TcpListener, tls: Tls, ready: mpsc::Sender<(HubStream, 
                     let _ = ready.send((HubStream::Tls(Box::new(s)), peer)).await;
                 }
                 Ok(Err(e)) => {
-                    metrics::counter!("tally_tls_handshake_failures_total").increment(1);
+                    metrics::counter!(crate::series::TLS_HANDSHAKE_FAILURES).increment(1);
                     tracing::debug!(%peer, error = %e, "TLS handshake failed");
                 }
-                Err(_) => metrics::counter!("tally_tls_handshake_failures_total").increment(1),
+                Err(_) => metrics::counter!(crate::series::TLS_HANDSHAKE_FAILURES).increment(1),
             }
         });
     }

@@ -47,7 +47,7 @@ pub fn append(
     let json = encode(&event);
     tx.insert_event(tenant, &channel, seq, ts, &json)?;
     emits.items.push(Published { tenant, channel, seq, frame: Frame::new(event_frame(&json)), at: Instant::now() });
-    metrics::counter!("tally_events_appended_total").increment(1);
+    metrics::counter!(crate::series::EVENTS_APPENDED).increment(1);
     Ok(seq)
 }
 

@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tracing::Instrument;
 
 async fn close_now(mut socket: WebSocket, code: CloseCode, reason: &str) {
-    metrics::counter!("tally_closes_total", "code" => code.code().to_string()).increment(1);
+    metrics::counter!(crate::series::CLOSES, "code" => code.code().to_string()).increment(1);
     let _ = socket.send(Message::Close(Some(CloseFrame { code: code.code(), reason: Utf8Bytes::from(reason) }))).await;
 }
 
@@ -251,13 +251,13 @@ async fn read_loop(
             }
         };
         last_rx.store(now_ms(), Ordering::Relaxed);
-        metrics::counter!("tally_frames_in_total").increment(1);
+        metrics::counter!(crate::series::FRAMES_IN).increment(1);
         if flood.frame() {
             conn.close(CloseCode::RateLimited, "rate limit abused");
             return;
         }
         if text.len() > hub.cfg.max_frame_bytes as usize {
-            metrics::counter!("tally_rejected_frames_total", "code" => "frame_too_large").increment(1);
+            metrics::counter!(crate::series::REJECTED_FRAMES, "code" => "frame_too_large").increment(1);
             conn.send(&ServerFrame::error(
                 None,
                 ErrorCode::FrameTooLarge,
@@ -267,7 +267,7 @@ async fn read_loop(
             continue;
         }
         if !bucket.take() || !hub.user_rate_ok(conn.tenant, conn.user.id) {
-            metrics::counter!("tally_rejected_frames_total", "code" => "rate_limited").increment(1);
+            metrics::counter!(crate::series::REJECTED_FRAMES, "code" => "rate_limited").increment(1);
             if flood.refused() {
                 let id = decode_client(&text).ok().and_then(|f| f.req_id());
                 let message = "too many frames; slow down (the rest refused this second get no answer)";
@@ -278,14 +278,14 @@ async fn read_loop(
         let frame = match decode_client(&text) {
             Ok(f) => f,
             Err(e) => {
-                metrics::counter!("tally_rejected_frames_total", "code" => e.code.as_str()).increment(1);
+                metrics::counter!(crate::series::REJECTED_FRAMES, "code" => e.code.as_str()).increment(1);
                 conn.send(&ServerFrame::error(e.id, e.code, e.message)).await;
                 continue;
             }
         };
         if let ClientFrame::Subscribe { id, channel, since } = frame {
             if let Err(e) = Box::pin(hub.subscribe(conn, Some(id), channel, since)).await {
-                metrics::counter!("tally_rejected_frames_total", "code" => e.code.as_str()).increment(1);
+                metrics::counter!(crate::series::REJECTED_FRAMES, "code" => e.code.as_str()).increment(1);
                 conn.send(&ServerFrame::error(Some(id), e.code, e.message)).await;
             }
             continue;
@@ -330,7 +330,7 @@ async fn write_loop(
                         Err(_) => break,
                     }
                 }
-                metrics::counter!("tally_frames_out_total").increment(n);
+                metrics::counter!(crate::series::FRAMES_OUT).increment(n);
                 if !ok || sink.flush().await.is_err() {
                     conn.close(CloseCode::GoingAway, "write failed");
                     break;
@@ -360,7 +360,7 @@ async fn write_loop(
             }
         }
     }
-    metrics::counter!("tally_closes_total", "code" => code.code().to_string()).increment(1);
+    metrics::counter!(crate::series::CLOSES, "code" => code.code().to_string()).increment(1);
     let _ = sink.send(Message::Close(Some(CloseFrame { code: code.code(), reason: Utf8Bytes::from(reason) }))).await;
     let _ = sink.close().await;
 }

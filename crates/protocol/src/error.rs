@@ -142,30 +142,31 @@ pub enum CloseCode {
 }
 
 impl CloseCode {
+    /// Every close code, in numeric order.
+    pub const ALL: [CloseCode; 16] = [
+        CloseCode::Normal,
+        CloseCode::GoingAway,
+        CloseCode::ProtocolError,
+        CloseCode::InvalidData,
+        CloseCode::PolicyViolation,
+        CloseCode::MessageTooBig,
+        CloseCode::InternalError,
+        CloseCode::ServiceRestart,
+        CloseCode::BadHello,
+        CloseCode::Unauthorized,
+        CloseCode::TokenExpired,
+        CloseCode::UnsupportedVersion,
+        CloseCode::AuthTimeout,
+        CloseCode::SlowConsumer,
+        CloseCode::RateLimited,
+        CloseCode::SessionRevoked,
+    ];
+
     pub fn code(self) -> u16 {
         self as u16
     }
     pub fn from_code(code: u16) -> Option<CloseCode> {
-        use CloseCode::*;
-        Some(match code {
-            1000 => Normal,
-            1001 => GoingAway,
-            1002 => ProtocolError,
-            1007 => InvalidData,
-            1008 => PolicyViolation,
-            1009 => MessageTooBig,
-            1011 => InternalError,
-            1012 => ServiceRestart,
-            4000 => BadHello,
-            4001 => Unauthorized,
-            4002 => TokenExpired,
-            4003 => UnsupportedVersion,
-            4004 => AuthTimeout,
-            4008 => SlowConsumer,
-            4009 => RateLimited,
-            4010 => SessionRevoked,
-            _ => return None,
-        })
+        CloseCode::ALL.into_iter().find(|c| c.code() == code)
     }
     /// A permanent close: reconnecting with the same credentials/build cannot succeed.
     pub fn is_permanent(self) -> bool {

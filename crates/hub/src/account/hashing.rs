@@ -50,7 +50,7 @@ struct Inside(Arc<AtomicUsize>);
 impl Drop for Inside {
     fn drop(&mut self) {
         let now = self.0.fetch_sub(1, Ordering::AcqRel) - 1;
-        metrics::gauge!("tally_password_work_inside").set(now as f64);
+        metrics::gauge!(crate::series::PASSWORD_WORK_INSIDE).set(now as f64);
     }
 }
 
@@ -73,10 +73,10 @@ impl PasswordWork {
         let entered = self.inside.fetch_add(1, Ordering::AcqRel) + 1;
         let inside = Inside(self.inside.clone());
         if entered > self.most_inside {
-            metrics::counter!("tally_password_work_refused_total").increment(1);
+            metrics::counter!(crate::series::PASSWORD_WORK_REFUSED).increment(1);
             return Err(busy());
         }
-        metrics::gauge!("tally_password_work_inside").set(entered as f64);
+        metrics::gauge!(crate::series::PASSWORD_WORK_INSIDE).set(entered as f64);
         Ok(Ticket { work: self, _inside: inside })
     }
 
@@ -108,7 +108,7 @@ impl Ticket<'_> {
 
     async fn run<T: Send + 'static>(self, op: &'static str, work: impl FnOnce() -> T + Send + 'static) -> HubResult<T> {
         let permit = self.work.permits.clone().acquire_owned().await.map_err(HubError::internal)?;
-        metrics::counter!("tally_password_hashes_total", "op" => op).increment(1);
+        metrics::counter!(crate::series::PASSWORD_HASHES, "op" => op).increment(1);
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
             let _permit = permit;
@@ -122,21 +122,6 @@ impl Ticket<'_> {
 
 fn busy() -> HubError {
     HubError::new(ErrorCode::RateLimited, "the server is busy checking passwords; try again in a moment")
-}
-
-/// Every series this gate reports, present at zero from the start.
-pub fn describe() {
-    metrics::describe_counter!("tally_password_hashes_total", "Password hashes (op=hash) and checks (op=verify) run");
-    metrics::describe_counter!(
-        "tally_password_work_refused_total",
-        "Password hashes and checks refused because the queue was full (answered 429)"
-    );
-    metrics::describe_gauge!("tally_password_work_inside", "Password hashes and checks running or waiting");
-    for op in ["hash", "verify"] {
-        metrics::counter!("tally_password_hashes_total", "op" => op).absolute(0);
-    }
-    metrics::counter!("tally_password_work_refused_total").absolute(0);
-    metrics::gauge!("tally_password_work_inside").set(0.0);
 }
 
 #[cfg(test)]

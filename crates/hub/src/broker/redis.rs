@@ -122,7 +122,7 @@ impl Link {
                 Ok(()) => return, // the hub is gone
                 Err(e) => {
                     tracing::warn!(error = %e, "redis broker connection lost; events are read from the store meanwhile");
-                    metrics::counter!("tally_broker_reconnects_total").increment(1);
+                    metrics::counter!(crate::series::BROKER_RECONNECTS).increment(1);
                 }
             }
             for tx in lock(&self.subs).wanted.values() {

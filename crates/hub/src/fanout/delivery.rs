@@ -88,7 +88,7 @@ async fn refill(
 
 /// Delivers the stored events `from < seq <= to` of a channel (a gap), oldest first.
 async fn fill(registry: &Registry, store: &Store, (tenant, channel): (TenantId, Channel), from: u64, to: u64) {
-    metrics::counter!("tally_broker_gaps_filled_total").increment(1);
+    metrics::counter!(crate::series::BROKER_GAPS_FILLED).increment(1);
     let mut next = from + 1;
     while next <= to {
         let page = store.read(move |c| log::read_range(c, tenant, &channel, next, to, 500)).await;

@@ -20,7 +20,7 @@ pub struct Registry {
 impl Registry {
     pub fn register(&self, conn: &Arc<Conn>) {
         self.conns.lock().unwrap_or_else(|e| e.into_inner()).insert(conn.id, conn.clone());
-        metrics::gauge!("tally_connections").increment(1.0);
+        metrics::gauge!(crate::series::CONNECTIONS).increment(1.0);
     }
 
     /// Forgets a connection; `last` runs for each channel it was the last subscriber of.
@@ -29,7 +29,7 @@ impl Registry {
             self.unsubscribe(conn.tenant, ch, conn.id, || last(ch));
         }
         if self.conns.lock().unwrap_or_else(|e| e.into_inner()).remove(&conn.id).is_some() {
-            metrics::gauge!("tally_connections").decrement(1.0);
+            metrics::gauge!(crate::series::CONNECTIONS).decrement(1.0);
         }
     }
 
@@ -45,7 +45,7 @@ impl Registry {
             first();
         }
         if subs.insert(conn.id, conn.clone()).is_none() {
-            metrics::gauge!("tally_subscriptions").increment(1.0);
+            metrics::gauge!(crate::series::SUBSCRIPTIONS).increment(1.0);
         }
     }
 
@@ -54,7 +54,7 @@ impl Registry {
         let mut map = self.subs.write().unwrap_or_else(|e| e.into_inner());
         let Some(subs) = map.get_mut(&(tenant, channel)) else { return };
         if subs.remove(&conn_id).is_some() {
-            metrics::gauge!("tally_subscriptions").decrement(1.0);
+            metrics::gauge!(crate::series::SUBSCRIPTIONS).decrement(1.0);
         }
         if subs.is_empty() {
             map.remove(&(tenant, channel));
@@ -71,7 +71,7 @@ impl Registry {
                     conn.deliver(ev);
                 }
             }
-            metrics::histogram!("tally_fanout_seconds").record(ev.at.elapsed().as_secs_f64());
+            metrics::histogram!(crate::series::FANOUT_SECONDS).record(ev.at.elapsed().as_secs_f64());
         }
     }
 

@@ -18,7 +18,7 @@ pub(super) async fn gate(
     next: axum::middleware::Next,
 ) -> Response {
     if let Err(e) = require_admin(&s, req.headers()) {
-        metrics::counter!("tally_admin_refused_total").increment(1);
+        metrics::counter!(crate::series::ADMIN_REFUSED).increment(1);
         let mut r = e.into_response();
         r.headers_mut().insert("connection", axum::http::HeaderValue::from_static("close"));
         return r;

@@ -46,8 +46,8 @@ pub(super) async fn upload(
         let key = BlobKey::new(tenant, &staged.id).ok_or_else(|| HubError::internal("blob id is not hex"))?;
         s.hub.attachments.blobs.put(&key, &staged.file).await.map_err(HubError::internal)?;
     }
-    metrics::counter!("tally_attachments_uploaded_total").increment(1);
-    metrics::counter!("tally_attachment_bytes_uploaded_total").increment(got.main.size);
+    metrics::counter!(crate::series::ATTACHMENTS_UPLOADED).increment(1);
+    metrics::counter!(crate::series::ATTACHMENT_BYTES_UPLOADED).increment(got.main.size);
     Ok(Json(Uploaded { attachment: got.row.attachment }))
 }
 

@@ -135,7 +135,7 @@ pub(super) async fn login(
     let (tenant, user) = match check_password(&s, tenant_name, username, c.password).await {
         Ok(Some(found)) => found,
         Ok(None) => {
-            metrics::counter!("tally_login_failures_total").increment(1);
+            metrics::counter!(crate::series::LOGIN_FAILURES).increment(1);
             return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "wrong username or password"));
         }
         Err(e) => {
@@ -211,7 +211,7 @@ async fn second_factor(
     let Err(e) = checked else { return Ok(()) };
     let burst_key = format!("2fa:{}:{uid}", tenant.0);
     let n = s.hub.throttle.fail(&[&burst_key]).await;
-    metrics::counter!("tally_login_failures_total").increment(1);
+    metrics::counter!(crate::series::LOGIN_FAILURES).increment(1);
     if n == TWO_FACTOR_BURST {
         let body = format!(
             "Someone signed in with your password from {ip} but gave a wrong two-factor code {n} times. \

@@ -32,7 +32,8 @@ pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 pub(super) async fn metrics_text(State(s): State<AppState>) -> Response {
-    metrics::gauge!("tally_subscriptions_live").set(s.hub.fanout.subscription_count() as f64);
+    metrics::gauge!(crate::series::SUBSCRIPTIONS_LIVE).set(s.hub.fanout.subscription_count() as f64);
+    metrics::gauge!(crate::series::WRITER_QUEUE).set(s.hub.store.queued() as f64);
     ([("content-type", "text/plain; version=0.0.4")], s.metrics.render()).into_response()
 }
 
@@ -45,7 +46,7 @@ pub(super) async fn ws_upgrade(
     if let Some(origin) = headers.get("origin").and_then(|o| o.to_str().ok()) {
         let allowed = s.hub.cfg.allowed_origins.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(origin));
         if !allowed {
-            metrics::counter!("tally_rejected_origins_total").increment(1);
+            metrics::counter!(crate::series::REJECTED_ORIGINS).increment(1);
             return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
         }
     }
@@ -62,7 +63,7 @@ pub(super) async fn ws_upgrade(
                     "too many connections from this address waiting to sign in"
                 }
             };
-            metrics::counter!("tally_ws_refused_total", "cap" => format!("{which:?}").to_lowercase()).increment(1);
+            metrics::counter!(crate::series::WS_REFUSED, "cap" => which.label()).increment(1);
             return ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, what)
                 .retry_after(5)
                 .into_response();

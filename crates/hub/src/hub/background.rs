@@ -117,7 +117,7 @@ impl Hub {
         match self.store.read(move |c| ledger::stale_transfers(c, idle)).await {
             Ok(stale) => {
                 for (tenant, id) in stale {
-                    metrics::counter!("tally_transfers_adopted_total").increment(1);
+                    metrics::counter!(crate::series::TRANSFERS_ADOPTED).increment(1);
                     self.drive_transfer(tenant, id);
                 }
             }

@@ -22,7 +22,7 @@ impl Hub {
             (Some(id), Ok(Reply::Ack(data))) => Some(ServerFrame::ack(id, data.map(|d| *d))),
             (None, Ok(Reply::Ack(_))) => None,
             (id, Err(e)) => {
-                metrics::counter!("tally_rejected_frames_total", "code" => e.code.as_str()).increment(1);
+                metrics::counter!(crate::series::REJECTED_FRAMES, "code" => e.code.as_str()).increment(1);
                 Some(ServerFrame::error(id, e.code, e.message))
             }
         }

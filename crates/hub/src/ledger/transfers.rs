@@ -145,7 +145,7 @@ pub fn create_transfer(
     for (line, user) in tx.transfer_lines(id)? {
         emit_tx(tx, emits, tenant, user, line)?;
     }
-    metrics::counter!("tally_transfers_total", "status" => "pending").increment(1);
+    metrics::counter!(crate::series::TRANSFERS, "status" => "pending").increment(1);
     Ok(Created::New(t))
 }
 
@@ -280,7 +280,7 @@ pub fn advance_transfer(
         TransferStatus::Failed => "failed",
         _ => "processing",
     };
-    metrics::counter!("tally_transfers_total", "status" => status).increment(1);
+    metrics::counter!(crate::series::TRANSFERS, "status" => status).increment(1);
     Ok(Some(next))
 }
 

@@ -93,6 +93,11 @@ impl Store {
         Store { jobs, reader }
     }
 
+    /// Write jobs waiting for the writer now.
+    pub fn queued(&self) -> usize {
+        self.jobs.max_capacity() - self.jobs.capacity()
+    }
+
     /// Opens the backend (creating or migrating its schema) and starts its writer.
     pub fn start(backend: &Backend, publish: Publish) -> HubResult<Store> {
         match backend {

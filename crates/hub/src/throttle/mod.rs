@@ -48,7 +48,7 @@ impl Throttle {
 
     fn redis_failed(e: redis::RedisError) {
         tracing::warn!(error = %e, "throttle: redis unreachable, counting on this hub only");
-        metrics::counter!("tally_throttle_redis_errors_total").increment(1);
+        metrics::counter!(crate::series::THROTTLE_REDIS_ERRORS).increment(1);
     }
 
     /// Takes one attempt under every key before the guess is checked; `Blocked` (nothing checked, nothing

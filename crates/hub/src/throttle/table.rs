@@ -92,7 +92,7 @@ impl Table {
         if map.len() <= keep {
             return;
         }
-        metrics::counter!("tally_throttle_evictions_total").increment((map.len() - keep) as u64);
+        metrics::counter!(crate::series::THROTTLE_EVICTIONS).increment((map.len() - keep) as u64);
         let mut order: Vec<(bool, u32, i64, String)> =
             map.iter().map(|(k, e)| (e.count >= self.max, e.count, e.start_ms, k.clone())).collect();
         order.sort_unstable_by_key(|e| (e.0, e.1, e.2));

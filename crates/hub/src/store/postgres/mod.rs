@@ -143,8 +143,8 @@ impl Writer {
                 Err(e) => job.finish(Err(e)),
             }
         }
-        metrics::histogram!("tally_commit_seconds").record(started.elapsed().as_secs_f64());
-        metrics::histogram!("tally_commit_group_size").record(n as f64);
+        metrics::histogram!(crate::series::COMMIT_SECONDS).record(started.elapsed().as_secs_f64());
+        metrics::histogram!(crate::series::COMMIT_GROUP_SIZE).record(n as f64);
     }
 }
 
@@ -191,7 +191,7 @@ fn run_job(
         }
         if conflict && attempt < CONFLICT_RETRIES {
             attempt += 1;
-            metrics::counter!("tally_store_conflict_retries_total").increment(1);
+            metrics::counter!(crate::series::STORE_CONFLICT_RETRIES).increment(1);
             continue;
         }
         // The job's own error answers the caller, or the commit it lost.

@@ -108,6 +108,6 @@ fn run_group(writer: &mut Connection, jobs: Vec<Job>, publish: &(dyn Fn(Vec<Publ
         // A job that rolled itself back keeps its own error whatever the group did.
         job.finish(if keep { outcome.clone() } else { Ok(()) });
     }
-    metrics::histogram!("tally_commit_seconds").record(started.elapsed().as_secs_f64());
-    metrics::histogram!("tally_commit_group_size").record(n as f64);
+    metrics::histogram!(crate::series::COMMIT_SECONDS).record(started.elapsed().as_secs_f64());
+    metrics::histogram!(crate::series::COMMIT_GROUP_SIZE).record(n as f64);
 }
