@@ -4,6 +4,7 @@
 //! (SQLite writer + readers); `fanout` (who receives what); `ws` and `http` for the wire; `hub` ties them.
 pub mod account;
 pub mod attachments;
+pub mod audit;
 pub mod auth;
 pub mod broker;
 pub mod chat;

@@ -395,6 +395,33 @@ pub struct InvariantsReport {
     pub problems: Vec<String>,
 }
 
+/// One entry of the audit trail (`GET /v1/admin/audit`): who (`operator`, `user:ID`), what (`sign_in`,
+/// `password_changed`, `deposit`, …), to whom, when, from where, and its place in the hash chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: u64,
+    pub at: Millis,
+    /// The tenant's id; none for an action on the whole hub.
+    pub tenant: Option<i64>,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+    pub ip: String,
+    /// The previous entry's hash ("" for the first).
+    pub prev_hash: String,
+    /// SHA-256 of this entry's fields and `prev_hash`, hex.
+    pub hash: String,
+}
+
+/// `GET /v1/admin/audit`: a page of the trail, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `after` for the next page; none when this page is the last.
+    pub next_after: Option<u64>,
+}
+
 /// One user of `POST /v1/admin/users`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewUser {

@@ -101,6 +101,8 @@ types!(
     BroadcastRequest,
     Done,
     InvariantsReport,
+    AuditEntry,
+    AuditPage,
     NewUser,
     UsersRequest,
     UsersCreated,

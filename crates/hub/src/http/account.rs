@@ -71,8 +71,14 @@ pub(super) async fn revoke_session(
     me: Caller,
     ApiJson(b): ApiJson<SessionRef>,
 ) -> ApiResult<StatusCode> {
-    let (tenant, user, family) = (me.tenant, me.user, b.id.clone());
-    s.hub.store.write(move |c, _| sessions::revoke(c, tenant, user, &family)).await?;
+    let (tenant, user, family, ip) = (me.tenant, me.user, b.id.clone(), me.ip.to_string());
+    s.hub
+        .store
+        .write(move |c, _| {
+            sessions::revoke(c, tenant, user, &family)?;
+            audit::by_user(c, (tenant, user), Action::SessionRevoked, "signed one device out", &ip)
+        })
+        .await?;
     s.hub.revoke_session(&b.id);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -83,8 +89,17 @@ pub(super) async fn revoke_other_sessions(State(s): State<AppState>, me: Caller)
 }
 
 async fn revoke_others(s: &AppState, me: &Caller) -> ApiResult<u32> {
-    let (tenant, user, keep) = (me.tenant, me.user, me.session.clone());
-    let gone = s.hub.store.write(move |c, _| sessions::revoke_others(c, tenant, user, &keep)).await?;
+    let (tenant, user, keep, ip) = (me.tenant, me.user, me.session.clone(), me.ip.to_string());
+    let gone = s
+        .hub
+        .store
+        .write(move |c, _| {
+            let gone = sessions::revoke_others(c, tenant, user, &keep)?;
+            let detail = format!("signed {} other devices out", gone.len());
+            audit::by_user(c, (tenant, user), Action::OtherSessionsRevoked, &detail, &ip)?;
+            Ok(gone)
+        })
+        .await?;
     for f in &gone {
         s.hub.revoke_session(f);
     }
@@ -104,7 +119,14 @@ pub(super) async fn change_password(
     password::check_new(&b.new, &who.username, &who.display_name)?;
     prove(&s, (tenant, user), me.ip, Proof { password: b.current, code: b.code }).await?;
     let hash = hash_password(&s, b.new).await?;
-    s.hub.store.write(move |c, _| crate::auth::passwords::set_password_hash(c, tenant, user, &hash)).await?;
+    let ip = me.ip.to_string();
+    s.hub
+        .store
+        .write(move |c, _| {
+            crate::auth::passwords::set_password_hash(c, tenant, user, &hash)?;
+            audit::by_user(c, (tenant, user), Action::PasswordChanged, "changed their password", &ip)
+        })
+        .await?;
     let gone = revoke_others(&s, &me).await?;
     let body = "Your password was changed from one of your devices, and every other device was signed out. \
                 If this was not you, contact the operator of your server now.";
@@ -154,7 +176,16 @@ pub(super) async fn two_factor_enable(
     ApiJson(b): ApiJson<CodeRequest>,
 ) -> ApiResult<Json<RecoveryCodes>> {
     let (tenant, user) = (me.tenant, me.user);
-    let codes = s.hub.store.write(move |c, _| two_factor::enable(c, tenant, user, &b.code)).await?;
+    let ip = me.ip.to_string();
+    let codes = s
+        .hub
+        .store
+        .write(move |c, _| {
+            let codes = two_factor::enable(c, tenant, user, &b.code)?;
+            audit::by_user(c, (tenant, user), Action::TwoFactorEnabled, "turned two-factor sign-in on", &ip)?;
+            Ok(codes)
+        })
+        .await?;
     let body = "Two-factor sign-in was turned on for your account. If this was not you, contact the operator of \
                 your server now.";
     tell(&s, (tenant, user), "Two-factor sign-in turned on", body).await?;
@@ -180,7 +211,14 @@ pub(super) async fn two_factor_disable(
         return Err(HubError::invalid("two-factor is not on").into());
     }
     prove(&s, (tenant, user), me.ip, b).await?;
-    s.hub.store.write(move |c, _| two_factor::reset(c, user)).await?;
+    let ip = me.ip.to_string();
+    s.hub
+        .store
+        .write(move |c, _| {
+            two_factor::reset(c, user)?;
+            audit::by_user(c, (tenant, user), Action::TwoFactorDisabled, "turned two-factor sign-in off", &ip)
+        })
+        .await?;
     let body = "Two-factor sign-in was turned off for your account; signing in now needs only the password. If \
                 this was not you, change your password and contact the operator of your server now.";
     tell(&s, (tenant, user), "Two-factor sign-in turned off", body).await?;
@@ -198,7 +236,16 @@ pub(super) async fn two_factor_recovery_codes(
         return Err(HubError::invalid("two-factor is not on").into());
     }
     prove(&s, (tenant, user), me.ip, b).await?;
-    let codes = s.hub.store.write(move |c, _| two_factor::new_recovery_codes(c, user)).await?;
+    let ip = me.ip.to_string();
+    let codes = s
+        .hub
+        .store
+        .write(move |c, _| {
+            let codes = two_factor::new_recovery_codes(c, user)?;
+            audit::by_user(c, (tenant, user), Action::RecoveryCodesRenewed, "made new recovery codes", &ip)?;
+            Ok(codes)
+        })
+        .await?;
     let body = "New recovery codes were made for your account; the old ones no longer work.";
     tell(&s, (tenant, user), "New recovery codes", body).await?;
     Ok(Json(RecoveryCodes { recovery_codes: codes }))

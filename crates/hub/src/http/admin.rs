@@ -34,13 +34,32 @@ fn require_admin(s: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     }
 }
 
+/// The operator calling: the admin token (checked again after the gate), and the address it calls from
+/// (for the audit trail).
+pub(super) struct Operator {
+    ip: String,
+}
+
+impl axum::extract::FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, s: &AppState) -> Result<Self, ApiError> {
+        require_admin(s, &parts.headers)?;
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<Peer>>()
+            .map(|c| c.0)
+            .ok_or_else(|| HubError::internal("no peer address on the request"))?;
+        Ok(Operator { ip: client_addr(s, &peer, &parts.headers).to_string() })
+    }
+}
+
 /// Creates a tenant (or finds it) and sets what of its policy the body names.
 pub(super) async fn tenant(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    op: Operator,
     ApiJson(b): ApiJson<TenantRequest>,
 ) -> ApiResult<Json<TenantInfo>> {
-    require_admin(&s, &headers)?;
     crate::directory::validate_username(&b.name)?;
     let (id, registration, required) = s
         .hub
@@ -50,6 +69,8 @@ pub(super) async fn tenant(
             let (reg, req) = policy::of(c, id)?;
             let (reg, req) = (b.registration.unwrap_or(reg), b.require_two_factor.unwrap_or(req));
             policy::set(c, id, reg, req)?;
+            let detail = format!("registration {}, two-factor required: {req}", reg.as_str());
+            audit::by_operator(c, Some(id), Action::TenantPolicySet, &format!("tenant:{}", b.name), &detail, &op.ip)?;
             Ok((id, reg, req))
         })
         .await?;
@@ -59,10 +80,9 @@ pub(super) async fn tenant(
 /// Sets a tenant's own attachment limits (at most 1 GiB a file).
 pub(super) async fn attachment_limits(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    op: Operator,
     ApiJson(b): ApiJson<tally_protocol::http::AttachmentLimitsRequest>,
 ) -> ApiResult<Json<tally_protocol::http::AttachmentLimits>> {
-    require_admin(&s, &headers)?;
     if b.max_file_bytes == 0 || b.max_file_bytes > crate::attachments::MAX_FILE_LIMIT {
         return Err(HubError::invalid("max_file_bytes must be 1 byte to 1 GiB").into());
     }
@@ -72,6 +92,9 @@ pub(super) async fn attachment_limits(
         .store
         .write(move |c, _| {
             c.set_attachment_limits(tenant, b.max_file_bytes, b.quota_bytes)?;
+            let detail = format!("files up to {} bytes, {} bytes in all", b.max_file_bytes, b.quota_bytes);
+            let subject = format!("tenant:{}", b.tenant);
+            audit::by_operator(c, Some(tenant), Action::AttachmentLimitsSet, &subject, &detail, &op.ip)?;
             c.blob_usage(tenant)
         })
         .await?;
@@ -85,12 +108,20 @@ pub(super) async fn attachment_limits(
 /// Single-use invite codes for a tenant whose registration is `invite`. Shown once; only hashes are kept.
 pub(super) async fn invites(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    op: Operator,
     ApiJson(b): ApiJson<InvitesRequest>,
 ) -> ApiResult<Json<InviteCodes>> {
-    require_admin(&s, &headers)?;
     let tenant = tenant_or_404(&s, b.tenant).await?;
-    let codes = s.hub.store.write(move |c, _| policy::create_invites(c, tenant, b.count, b.ttl_secs)).await?;
+    let codes = s
+        .hub
+        .store
+        .write(move |c, _| {
+            let codes = policy::create_invites(c, tenant, b.count, b.ttl_secs)?;
+            let detail = format!("{} invite codes, valid {} s", b.count, b.ttl_secs);
+            audit::by_operator(c, Some(tenant), Action::InvitesIssued, "invites", &detail, &op.ip)?;
+            Ok(codes)
+        })
+        .await?;
     Ok(Json(InviteCodes { codes }))
 }
 
@@ -98,10 +129,9 @@ pub(super) async fn invites(
 /// signs every device of the user out.
 pub(super) async fn reset_password(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    op: Operator,
     ApiJson(b): ApiJson<PasswordReset>,
 ) -> ApiResult<Json<SignedOut>> {
-    require_admin(&s, &headers)?;
     let tenant = tenant_or_404(&s, b.tenant).await?;
     let name = b.username.clone();
     let who = s.hub.store.read(move |c| crate::directory::user_by_name(c, tenant, &name)).await?;
@@ -114,6 +144,9 @@ pub(super) async fn reset_password(
         .write(move |c, e| {
             crate::auth::passwords::set_password_hash(c, tenant, u.id, &hash)?;
             let gone = sessions::revoke_others(c, tenant, u.id, "")?;
+            let detail = format!("set a new password; {} devices signed out", gone.len());
+            let subject = format!("user:{}", u.id);
+            audit::by_operator(c, Some(tenant), Action::PasswordReset, &subject, &detail, &op.ip)?;
             let body = "The operator of this hub set a new password for your account and signed every device out.";
             sessions::security(c, e, tenant, u.id, "Your password was reset", body)?;
             Ok(gone)
@@ -129,10 +162,9 @@ pub(super) async fn reset_password(
 /// call the account endpoints; every session it has ends at once (4010 on every hub) and the user is told.
 pub(super) async fn set_active(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    op: Operator,
     ApiJson(b): ApiJson<ActiveRequest>,
 ) -> ApiResult<Json<ActiveChanged>> {
-    require_admin(&s, &headers)?;
     let tenant = tenant_or_404(&s, b.tenant).await?;
     let (name, active) = (crate::directory::canonical_username(&b.username), b.active);
     let (uid, gone) = s
@@ -142,10 +174,16 @@ pub(super) async fn set_active(
             let (u, _, _) =
                 crate::directory::user_by_name(c, tenant, &name)?.ok_or_else(|| HubError::not_found("user"))?;
             crate::directory::set_active(c, tenant, u.id, active)?;
+            let subject = format!("user:{}", u.id);
             if active {
+                audit::by_operator(c, Some(tenant), Action::AccountEnabled, &subject, "enabled the account", &op.ip)?;
+                let body = "The operator of this hub enabled your account again: you can sign in.";
+                sessions::security(c, e, tenant, u.id, "Your account was enabled", body)?;
                 return Ok((u.id, vec![]));
             }
             let gone = sessions::revoke_others(c, tenant, u.id, "")?;
+            let detail = format!("disabled the account; {} devices signed out", gone.len());
+            audit::by_operator(c, Some(tenant), Action::AccountDisabled, &subject, &detail, &op.ip)?;
             let body = "The operator of this hub disabled your account and signed every device out.";
             sessions::security(c, e, tenant, u.id, "Your account was disabled", body)?;
             Ok((u.id, gone))
@@ -161,16 +199,17 @@ pub(super) async fn set_active(
 /// is asking. The user is told on every device.
 pub(super) async fn reset_two_factor(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    op: Operator,
     ApiJson(b): ApiJson<UserRef>,
 ) -> ApiResult<StatusCode> {
-    require_admin(&s, &headers)?;
     let tenant = tenant_or_404(&s, b.tenant).await?;
     s.hub
         .store
         .write(move |c, e| {
             let (u, _, _) = crate::directory::user_by_name(c, tenant, &b.username)?.ok_or_else(|| HubError::not_found("user"))?;
             two_factor::reset(c, u.id)?;
+            let subject = format!("user:{}", u.id);
+            audit::by_operator(c, Some(tenant), Action::TwoFactorReset, &subject, "turned two-factor off", &op.ip)?;
             let body = "The operator of this hub turned two-factor sign-in off for your account. Turn it on again in Settings → Security.";
             sessions::security(c, e, tenant, u.id, "Two-factor sign-in was reset", body)
         })
@@ -178,8 +217,7 @@ pub(super) async fn reset_two_factor(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn money_op(s: AppState, headers: HeaderMap, b: MoneyRequest, deposit: bool) -> ApiResult<Json<MoneyMoved>> {
-    require_admin(&s, &headers)?;
+async fn money_op(s: AppState, op: Operator, b: MoneyRequest, deposit: bool) -> ApiResult<Json<MoneyMoved>> {
     let tenant_name = b.tenant.unwrap_or_else(|| "default".into());
     let id = s
         .hub
@@ -188,11 +226,15 @@ async fn money_op(s: AppState, headers: HeaderMap, b: MoneyRequest, deposit: boo
             let t = crate::auth::tenants::tenant_id(c, &tenant_name)?.ok_or_else(|| HubError::not_found("tenant"))?;
             let (u, _, _) =
                 crate::directory::user_by_name(c, t, &b.username)?.ok_or_else(|| HubError::not_found("user"))?;
-            if deposit {
-                ledger::deposit(c, e, t, u.id, b.amount, &b.memo, None)
+            let id = if deposit {
+                ledger::deposit(c, e, t, u.id, b.amount, &b.memo, None)?
             } else {
-                ledger::withdraw(c, e, t, u.id, b.amount, &b.memo)
-            }
+                ledger::withdraw(c, e, t, u.id, b.amount, &b.memo)?
+            };
+            let action = if deposit { Action::Deposit } else { Action::Withdrawal };
+            let detail = format!("{} {} minor units, transaction {id}", b.amount.currency, b.amount.minor);
+            audit::by_operator(c, Some(t), action, &format!("user:{}", u.id), &detail, &op.ip)?;
+            Ok(id)
         })
         .await?;
     Ok(Json(MoneyMoved { transaction_id: id }))
@@ -200,27 +242,26 @@ async fn money_op(s: AppState, headers: HeaderMap, b: MoneyRequest, deposit: boo
 
 pub(super) async fn deposit(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    op: Operator,
     ApiJson(b): ApiJson<MoneyRequest>,
 ) -> ApiResult<Json<MoneyMoved>> {
-    money_op(s, headers, b, true).await
+    money_op(s, op, b, true).await
 }
 pub(super) async fn withdraw(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    op: Operator,
     ApiJson(b): ApiJson<MoneyRequest>,
 ) -> ApiResult<Json<MoneyMoved>> {
-    money_op(s, headers, b, false).await
+    money_op(s, op, b, false).await
 }
 
 /// Many deposits to one user in one transaction, through the ledger like single ones (provisioning, load
 /// tests and the history-download tests).
 pub(super) async fn deposits(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    op: Operator,
     ApiJson(b): ApiJson<DepositsRequest>,
 ) -> ApiResult<Json<DepositsMade>> {
-    require_admin(&s, &headers)?;
     if b.count == 0 || b.count > 10_000 {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "count must be 1-10000"));
     }
@@ -238,6 +279,15 @@ pub(super) async fn deposits(
                 let at = if b.notify { None } else { Some(crate::store::now_ms()) };
                 ids.push(ledger::deposit(c, e, tenant, u.id, b.amount, &memo, at)?);
             }
+            let detail = format!("{} deposits of {} {} minor units", b.count, b.amount.currency, b.amount.minor);
+            audit::by_operator(
+                c,
+                Some(tenant),
+                Action::DepositsProvisioned,
+                &format!("user:{}", u.id),
+                &detail,
+                &op.ip,
+            )?;
             Ok(ids)
         })
         .await?;
@@ -246,23 +296,23 @@ pub(super) async fn deposits(
 
 pub(super) async fn broadcast(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    op: Operator,
     ApiJson(b): ApiJson<BroadcastRequest>,
 ) -> ApiResult<Json<Done>> {
-    require_admin(&s, &headers)?;
     let tenant_name = b.tenant.unwrap_or_else(|| "default".into());
     s.hub
         .store
         .write(move |c, e| {
             let t = crate::auth::tenants::tenant_id(c, &tenant_name)?.ok_or_else(|| HubError::not_found("tenant"))?;
-            notify::broadcast(c, e, t, &b.title, &b.body, b.priority)
+            notify::broadcast(c, e, t, &b.title, &b.body, b.priority)?;
+            let detail = format!("a {:?}-priority announcement", b.priority).to_lowercase();
+            audit::by_operator(c, Some(t), Action::Broadcast, "broadcast", &detail, &op.ip)
         })
         .await?;
     Ok(Json(Done { ok: true }))
 }
 
-pub(super) async fn invariants(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Json<InvariantsReport>> {
-    require_admin(&s, &headers)?;
+pub(super) async fn invariants(State(s): State<AppState>, _op: Operator) -> ApiResult<Json<InvariantsReport>> {
     let problems = s.hub.store.read(ledger::check_invariants).await?;
     Ok(Json(InvariantsReport { ok: problems.is_empty(), problems }))
 }
@@ -271,10 +321,9 @@ pub(super) async fn invariants(State(s): State<AppState>, headers: HeaderMap) ->
 /// created).
 pub(super) async fn users(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    op: Operator,
     ApiJson(b): ApiJson<UsersRequest>,
 ) -> ApiResult<Json<UsersCreated>> {
-    require_admin(&s, &headers)?;
     if b.users.is_empty() || b.users.len() > 5_000 {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "1-5000 users per request"));
     }
@@ -292,10 +341,14 @@ pub(super) async fn users(
         .hub
         .store
         .write(move |c, _| {
-            b.users
+            let made = b
+                .users
                 .iter()
                 .map(|u| crate::directory::create_user(c, tenant, &u.username, &u.display_name, &hash, limits))
-                .collect::<Result<Vec<_>, _>>()
+                .collect::<Result<Vec<_>, _>>()?;
+            let detail = format!("{} users", made.len());
+            audit::by_operator(c, Some(tenant), Action::UsersProvisioned, "users", &detail, &op.ip)?;
+            Ok(made)
         })
         .await?;
     Ok(Json(UsersCreated { users }))
@@ -305,10 +358,9 @@ pub(super) async fn users(
 /// Each token is its own session family, so it can be revoked alone.
 pub(super) async fn tokens(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    op: Operator,
     ApiJson(b): ApiJson<TokensRequest>,
 ) -> ApiResult<Json<AccessTokens>> {
-    require_admin(&s, &headers)?;
     if b.usernames.is_empty() || b.usernames.len() > 20_000 {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "1-20000 usernames per request"));
     }
@@ -328,6 +380,11 @@ pub(super) async fn tokens(
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
+    let detail = format!("{} access tokens", found.len());
+    s.hub
+        .store
+        .write(move |c, _| audit::by_operator(c, Some(tenant), Action::TokensIssued, "users", &detail, &op.ip))
+        .await?;
     let mut out = Vec::with_capacity(found.len());
     for (enrol, u) in found {
         let token = s.hub.keys.issue(u.id, tenant, &crate::secrets::random_token("f_", 16), enrol)?;
@@ -339,12 +396,20 @@ pub(super) async fn tokens(
 /// Creates a group room with any number of members (announcement rooms).
 pub(super) async fn room(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    op: Operator,
     ApiJson(b): ApiJson<RoomRequest>,
 ) -> ApiResult<Json<RoomCreated>> {
-    require_admin(&s, &headers)?;
     let tenant = tenant_or_404(&s, b.tenant).await?;
-    let room = s.hub.store.write(move |c, e| chat::create_group_bulk(c, e, tenant, &b.name, &b.members)).await?;
+    let room = s
+        .hub
+        .store
+        .write(move |c, e| {
+            let room = chat::create_group_bulk(c, e, tenant, &b.name, &b.members)?;
+            let detail = format!("a group of {} members", room.members.len());
+            audit::by_operator(c, Some(tenant), Action::RoomCreated, &format!("room:{}", room.id), &detail, &op.ip)?;
+            Ok(room)
+        })
+        .await?;
     Ok(Json(RoomCreated { id: room.id, members: count(room.members.len()) }))
 }
 
@@ -352,10 +417,9 @@ pub(super) async fn room(
 /// transaction: operator announcements to a room, a user or the whole tenant.
 pub(super) async fn publish(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    op: Operator,
     ApiJson(b): ApiJson<PublishRequest>,
 ) -> ApiResult<Json<PublishCount>> {
-    require_admin(&s, &headers)?;
     if b.events.is_empty() || b.events.len() > 10_000 {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "1-10000 events per request"));
     }
@@ -385,7 +449,14 @@ pub(super) async fn publish(
                 let data = EventData::System { title: ev.title.clone(), body: ev.body.clone(), priority: ev.priority };
                 crate::log::append(c, e, tenant, *channel, data)?;
             }
-            Ok(())
+            audit::by_operator(
+                c,
+                Some(tenant),
+                Action::EventsPublished,
+                "channels",
+                &format!("{n} system events"),
+                &op.ip,
+            )
         })
         .await?;
     Ok(Json(PublishCount { published: count(n) }))

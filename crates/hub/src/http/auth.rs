@@ -27,6 +27,8 @@ async fn tokens(
             let refresh = match &issue {
                 Issue::New { device, warn } => {
                     sessions::open(c, e, (tenant, uid), &fam, device, &ip, *warn)?;
+                    let detail = format!("signed in on a device named {:?} ({})", device.name, device.platform);
+                    audit::by_user(c, (tenant, uid), Action::SignIn, &detail, &ip)?;
                     refresh::open(c, &life, (tenant, uid), &fam)?
                 }
                 Issue::Rotated { refresh } => {
@@ -217,9 +219,14 @@ async fn second_factor(
             "Someone signed in with your password from {ip} but gave a wrong two-factor code {n} times. \
              Change your password now."
         );
+        let ip = ip.to_string();
         s.hub
             .store
-            .write(move |t, em| sessions::security(t, em, tenant, uid, "Failed sign-in attempts", &body))
+            .write(move |t, em| {
+                sessions::security(t, em, tenant, uid, "Failed sign-in attempts", &body)?;
+                let detail = format!("the right password, then {n} wrong two-factor codes in a row");
+                audit::by_user(t, (tenant, uid), Action::SignInFailures, &detail, &ip)
+            })
             .await?;
     }
     Err(e.into())

@@ -4,11 +4,13 @@
 mod account;
 mod admin;
 mod attachments;
+mod audit_trail;
 mod auth;
 mod errors;
 mod ops;
 mod step_up;
 
+pub(crate) use crate::audit::{self, Action};
 pub(crate) use crate::chat;
 pub(crate) use crate::error::HubError;
 pub(crate) use crate::hub::Hub;
@@ -85,7 +87,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/deposit", post(admin::deposit))
         .route("/v1/admin/withdraw", post(admin::withdraw))
         .route("/v1/admin/broadcast", post(admin::broadcast))
-        .route("/v1/admin/invariants", get(admin::invariants));
+        .route("/v1/admin/invariants", get(admin::invariants))
+        .route("/v1/admin/audit", get(audit_trail::audit));
     let admin_bulk = Router::new()
         .route("/v1/admin/deposits", post(admin::deposits))
         .route("/v1/admin/users", post(admin::users))

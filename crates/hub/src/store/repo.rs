@@ -12,7 +12,7 @@ use tally_protocol::*;
 
 /// Everything one write job or read may touch, inside one transaction.
 pub trait Tx:
-    LogRepo + LedgerRepo + RequestRepo + ChatRepo + AttachmentRepo + NotifyRepo + AuthRepo + SecurityRepo
+    LogRepo + LedgerRepo + RequestRepo + ChatRepo + AttachmentRepo + NotifyRepo + AuthRepo + SecurityRepo + AuditRepo
 {
     /// A trivial round trip (health checks).
     fn ping(&mut self) -> HubResult<()>;
@@ -506,4 +506,32 @@ pub trait SecurityRepo {
     /// Spends a recovery code; false when it is unknown or used.
     fn use_recovery_code(&mut self, user: UserId, hash: &str, at: Millis) -> HubResult<bool>;
     fn recovery_codes_left(&mut self, user: UserId) -> HubResult<u32>;
+}
+
+// ---- audit trail ---------------------------------------------------------------------------------------
+
+/// One entry of the audit trail, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    pub seq: u64,
+    pub at: Millis,
+    /// None: the whole hub (an operator action on no tenant in particular).
+    pub tenant: Option<TenantId>,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+    pub ip: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+pub trait AuditRepo {
+    /// The last entry's seq and hash (0 and "" before the first). In a write on PostgreSQL the head is
+    /// locked until the transaction ends, so appends from several hubs take turns.
+    fn audit_head(&mut self) -> HubResult<(u64, String)>;
+    /// Appends `row` (its seq one past the head's) and moves the head to it.
+    fn append_audit(&mut self, row: &AuditRow) -> HubResult<()>;
+    /// Entries after `after`, oldest first, at most `limit`; only `tenant`'s when given.
+    fn audit_page(&mut self, tenant: Option<TenantId>, after: u64, limit: u32) -> HubResult<Vec<AuditRow>>;
 }

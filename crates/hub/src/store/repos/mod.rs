@@ -2,6 +2,7 @@
 //! SQL both accept. Backend-specific statements appear only where the backends behave differently, as a
 //! `match` on [`Dialect`] that says why.
 mod attachments;
+mod audit;
 mod auth;
 mod chat;
 mod ledger;

@@ -1,6 +1,6 @@
 //! The SQLite schema, as numbered migrations (rusqlite_migration keeps the count in `user_version`).
 /// The schema this hub writes: the number of migrations below.
-pub const SCHEMA_VERSION: i64 = 11;
+pub const SCHEMA_VERSION: i64 = 12;
 
 /// Migration 1: the schema of the first release (kept verbatim so its databases migrate; public so a test
 /// can build a database exactly as that release left it).
@@ -179,6 +179,17 @@ CREATE TABLE tenant_attachment_limits (
   tenant_id INTEGER PRIMARY KEY, max_file_bytes INTEGER NOT NULL, quota_bytes INTEGER NOT NULL);
 "#;
 
+/// Migration 12: the audit trail. Append-only; each entry carries the hash of the one before it
+/// (`audit_head` holds the last seq and hash, one row), so an edit or a removal breaks the chain.
+const SCHEMA_V12: &str = r#"
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, tenant_id INTEGER, actor TEXT NOT NULL, action TEXT NOT NULL,
+  subject TEXT NOT NULL, detail TEXT NOT NULL, ip TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE INDEX audit_tenant ON audit_log(tenant_id, seq);
+CREATE TABLE audit_head (one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL);
+INSERT INTO audit_head (one, seq, hash) VALUES (1, 0, '');
+"#;
+
 pub fn migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
     rusqlite_migration::Migrations::new(vec![
@@ -193,5 +204,6 @@ pub fn migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(SCHEMA_V9),
         M::up(SCHEMA_V10),
         M::up(SCHEMA_V11),
+        M::up(SCHEMA_V12),
     ])
 }
