@@ -27,7 +27,7 @@ async fn trail(hub: &TestHub, token: &str, query: &str) -> (u16, Value) {
 }
 
 /// What a user and the operator do, each through its endpoint.
-async fn act(hub: &TestHub) -> Session {
+async fn act(hub: &TestHub) -> (Session, Session) {
     let alice = hub.register("alice").await;
     let (s, v) = post_as(hub, &alice.access, "/v1/account/two-factor/setup", json!({"password": PW})).await;
     assert_eq!(s, 200, "{v}");
@@ -43,25 +43,55 @@ async fn act(hub: &TestHub) -> Session {
     assert_eq!(s, 200, "{v}");
     let (s, v) = hub.admin_post("/v1/admin/users/active", json!({"username": "alice", "active": true})).await;
     assert_eq!(s, 200, "{v}");
-    alice
+    // Someone guesses bob's password: the fifth wrong one in a row is a burst (written once).
+    let bob = hub.register("bob").await;
+    for _ in 0..6 {
+        let (s, _) = hub.post("/v1/auth/login", json!({"username": "bob", "password": "guess guess guess"})).await;
+        assert_eq!(s, 401);
+    }
+    (alice, bob)
+}
+
+/// The hubs of these tests let more guesses through than the default five, so the bursts are seen
+/// without the address being locked out.
+async fn hub_on(sqlite: bool) -> TestHub {
+    let more = |c: &mut tally_hub::Config| c.login_max_failures = 20;
+    if sqlite {
+        TestHub::start_sqlite_with(more).await
+    } else {
+        TestHub::start_with(more).await
+    }
 }
 
 #[tokio::test]
 async fn security_changes_and_operator_actions_are_each_written_once_and_chained() {
-    let hub = TestHub::start().await;
-    let alice = act(&hub).await;
+    let hub = hub_on(false).await;
+    let (alice, bob) = act(&hub).await;
     let (s, v) = trail(&hub, &hub.admin, "?limit=1000").await;
     assert_eq!(s, 200, "{v}");
     let entries = v["entries"].as_array().unwrap();
     let actions: Vec<&str> = entries.iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(
         actions,
-        ["sign_in", "two_factor_enabled", "sign_in_failures", "deposit", "account_disabled", "account_enabled"],
+        [
+            "sign_in",
+            "two_factor_enabled",
+            "sign_in_failures",
+            "deposit",
+            "account_disabled",
+            "account_enabled",
+            "sign_in",
+            "sign_in_failures"
+        ],
         "{v}"
     );
-    let me = format!("user:{}", alice.user.id);
-    for e in entries {
+    let (me, him) = (format!("user:{}", alice.user.id), format!("user:{}", bob.user.id));
+    assert_eq!(entries[7]["subject"], him.as_str());
+    assert_eq!(entries[7]["detail"], "5 wrong passwords in a row", "once, at the fifth: {}", entries[7]);
+    for e in &entries[..6] {
         assert_eq!(e["subject"], me.as_str(), "{e}");
+    }
+    for e in entries {
         assert_eq!(e["ip"], "127.0.0.1", "from where: {e}");
         assert!(e["at"].as_i64().unwrap() > 0);
     }
@@ -103,13 +133,13 @@ async fn security_changes_and_operator_actions_are_each_written_once_and_chained
         Some(url) => tally_hub::store::Backend::Postgres(url.clone()),
         None => tally_hub::store::Backend::Sqlite(hub.dir.path().join("hub.db")),
     };
-    assert_eq!(tally_hub::audit::verify_store(&backend).await.unwrap(), Ok(6));
+    assert_eq!(tally_hub::audit::verify_store(&backend).await.unwrap(), Ok(8));
 }
 
 /// `tally-hub audit verify` on the data directory: whole, then an entry edited, then the newest removed.
 #[tokio::test]
 async fn verify_finds_an_entry_changed_or_removed_afterwards() {
-    let mut hub = TestHub::start_sqlite_with(|_| {}).await;
+    let mut hub = hub_on(true).await;
     act(&hub).await;
     hub.running.take().unwrap().shutdown().await;
     let dir = hub.dir.path().to_path_buf();
@@ -125,7 +155,7 @@ async fn verify_finds_an_entry_changed_or_removed_afterwards() {
     };
     let (code, text) = verify();
     assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("6 entries"), "{text}");
+    assert!(text.contains("8 entries"), "{text}");
 
     let db = rusqlite::Connection::open(dir.join("hub.db")).unwrap();
     db.execute("UPDATE audit_log SET detail = 'nothing happened' WHERE seq = 4", []).unwrap();

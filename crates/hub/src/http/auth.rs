@@ -135,9 +135,12 @@ pub(super) async fn login(
     let keys = [user_key.as_str(), ip_key.as_str()];
     take_attempt(&s, &keys).await?;
     let (tenant, user) = match check_password(&s, tenant_name, username, c.password).await {
-        Ok(Some(found)) => found,
-        Ok(None) => {
+        Ok(Checked::Right(tenant, user)) => (tenant, user),
+        Ok(wrong) => {
             metrics::counter!(crate::series::LOGIN_FAILURES).increment(1);
+            if let Checked::WrongPassword(tenant, uid) = wrong {
+                wrong_password(&s, (tenant, uid), &ip.to_string()).await?;
+            }
             return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "wrong username or password"));
         }
         Err(e) => {
@@ -151,6 +154,7 @@ pub(super) async fn login(
         second_factor(&s, (tenant, uid), c.totp, &keys, &ip.to_string()).await?;
     }
     s.hub.throttle.clear(&user_key).await;
+    s.hub.throttle.clear(&format!("pw:{}:{}", tenant.0, user.id)).await;
     s.hub.throttle.release(&[&ip_key]).await;
     let device = Issue::New { device: c.device, warn: true };
     let mut body =
@@ -159,14 +163,44 @@ pub(super) async fn login(
     Ok(Json(body))
 }
 
-/// The user when the password is right and the account active. Unknown names cost the same hashing. The
-/// place in the password gate is taken first: when it is full, nothing is read or hashed.
-async fn check_password(
-    s: &AppState,
-    tenant_name: String,
-    username: String,
-    password: String,
-) -> ApiResult<Option<(TenantId, UserSummary)>> {
+/// What a password check found.
+enum Checked {
+    Right(TenantId, UserSummary),
+    /// An existing user's name with a wrong password (or a disabled account).
+    WrongPassword(TenantId, tally_protocol::UserId),
+    NoSuchUser,
+}
+
+/// Wrong passwords in a row for one account (within the throttle's window) before the user is warned and
+/// the burst is written to the audit trail (once per burst; with the default --login-max-failures, the
+/// attempt that locks the account's sign-ins for a while).
+const PASSWORD_BURST: u32 = 5;
+
+/// Counts a wrong password against the account; at the burst, tells the user and the audit trail.
+async fn wrong_password(s: &AppState, (tenant, uid): (TenantId, tally_protocol::UserId), ip: &str) -> ApiResult<()> {
+    let n = s.hub.throttle.fail(&[&format!("pw:{}:{uid}", tenant.0)]).await;
+    if n != PASSWORD_BURST {
+        return Ok(());
+    }
+    let ip = ip.to_string();
+    s.hub
+        .store
+        .write(move |t, em| {
+            let body = format!(
+                "Someone tried to sign in to your account with a wrong password {n} times in a row, from {ip}. \
+                 If this was not you, nothing got in; a long password you use nowhere else keeps it that way."
+            );
+            sessions::security(t, em, tenant, uid, "Failed sign-in attempts", &body)?;
+            let detail = format!("{n} wrong passwords in a row");
+            audit::by_user(t, (tenant, uid), Action::SignInFailures, &detail, &ip)
+        })
+        .await?;
+    Ok(())
+}
+
+/// Whether the password is right for an active account. Unknown names cost the same hashing. The place in
+/// the password gate is taken first: when it is full, nothing is read or hashed.
+async fn check_password(s: &AppState, tenant_name: String, username: String, password: String) -> ApiResult<Checked> {
     let ticket = s.hub.password_work.ticket()?;
     let found = s
         .hub
@@ -179,12 +213,16 @@ async fn check_password(
     Ok(match found {
         Some((tenant, (user, hash, active))) => {
             let good = ticket.verify(password, hash).await?;
-            (good && active).then_some((tenant, user))
+            if good && active {
+                Checked::Right(tenant, user)
+            } else {
+                Checked::WrongPassword(tenant, user.id)
+            }
         }
         None => {
             // Same work as a real check, so timing does not reveal which usernames exist.
             let _ = ticket.hash(password).await?;
-            None
+            Checked::NoSuchUser
         }
     })
 }
