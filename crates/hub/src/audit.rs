@@ -14,16 +14,16 @@ use tally_protocol::UserId;
 
 /// Who acted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Actor {
-    /// The hub's operator (the admin token).
-    Operator,
+pub enum Actor<'a> {
+    /// An operator: `operator` (the admin token) or `operator:NAME` (an operator account).
+    Operator(&'a str),
     User(UserId),
 }
 
-impl Actor {
+impl Actor<'_> {
     fn label(self) -> String {
         match self {
-            Actor::Operator => "operator".into(),
+            Actor::Operator(who) => who.into(),
             Actor::User(id) => format!("user:{id}"),
         }
     }
@@ -55,6 +55,8 @@ pub enum Action {
     TokensIssued,
     RoomCreated,
     EventsPublished,
+    OperatorCreated,
+    OperatorSignedIn,
 }
 
 impl Action {
@@ -84,6 +86,8 @@ impl Action {
             TokensIssued => "tokens_issued",
             RoomCreated => "room_created",
             EventsPublished => "events_published",
+            OperatorCreated => "operator_created",
+            OperatorSignedIn => "operator_signed_in",
         }
     }
 }
@@ -92,7 +96,7 @@ impl Action {
 /// description without secrets, `ip` where the request came from.
 pub struct Entry<'a> {
     pub tenant: Option<TenantId>,
-    pub actor: Actor,
+    pub actor: Actor<'a>,
     pub action: Action,
     pub subject: &'a str,
     pub detail: &'a str,
@@ -130,16 +134,17 @@ pub fn by_user(
     record(tx, Entry { tenant: Some(tenant), actor: Actor::User(user), action, subject: &subject, detail, ip })
 }
 
-/// An operator's action on `subject` (in `tenant`, or the whole hub).
+/// An operator's action on `subject` (in `tenant`, or the whole hub); `who` as `Actor::Operator` names it.
 pub fn by_operator(
     tx: &mut dyn Tx,
+    who: &str,
     tenant: Option<TenantId>,
     action: Action,
     subject: &str,
     detail: &str,
     ip: &str,
 ) -> HubResult<()> {
-    record(tx, Entry { tenant, actor: Actor::Operator, action, subject, detail, ip })
+    record(tx, Entry { tenant, actor: Actor::Operator(who), action, subject, detail, ip })
 }
 
 /// The entry's hash: SHA-256 over every field but the hash itself, each length-prefixed (so no two

@@ -24,6 +24,7 @@ pub mod ledger;
 pub mod listener;
 pub mod log;
 pub mod notify;
+pub mod operators;
 pub mod position;
 pub mod presence;
 pub mod proxy;

@@ -395,6 +395,49 @@ pub struct InvariantsReport {
     pub problems: Vec<String>,
 }
 
+/// `POST /v1/admin/operators`: a new operator account (an admin's to make; the admin token makes the first
+/// admin only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorRequest {
+    pub username: String,
+    pub password: String,
+    /// `admin`, `support`, `finance` or `auditor`.
+    pub role: String,
+    /// Limits the operator to this tenant; none: every tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// The answer to `POST /v1/admin/operators`: the TOTP secret the operator's authenticator needs, shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorCreated {
+    pub username: String,
+    pub role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    pub totp_secret: String,
+    pub otpauth_url: String,
+}
+
+/// `POST /v1/operators/sign-in`: password and a current code, both always.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorSignIn {
+    pub username: String,
+    pub password: String,
+    pub totp: String,
+}
+
+/// An operator's session: its token is the `Authorization: Bearer` of the `/v1/admin/*` endpoints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorSession {
+    pub token: String,
+    pub role: String,
+    /// The id of the tenant the operator is limited to; none: every tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<i64>,
+    pub expires_in: u64,
+}
+
 /// One entry of the audit trail (`GET /v1/admin/audit`): who (`operator`, `user:ID`), what (`sign_in`,
 /// `password_changed`, `deposit`, …), to whom, when, from where, and its place in the hash chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

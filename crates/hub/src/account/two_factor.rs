@@ -20,7 +20,7 @@ pub struct Enrolment {
     pub otpauth_url: String,
 }
 
-fn totp(secret_b32: &str, account: &str) -> HubResult<TOTP> {
+pub(crate) fn totp(secret_b32: &str, account: &str) -> HubResult<TOTP> {
     let bytes = Secret::Encoded(secret_b32.to_string()).to_bytes().map_err(HubError::internal)?;
     TOTP::new(Algorithm::SHA1, 6, 1, STEP_SECS, bytes, Some("Tally".into()), account.replace(':', "_"))
         .map_err(HubError::internal)

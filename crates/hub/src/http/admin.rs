@@ -1,6 +1,6 @@
 //! The operator's endpoints (admin token): tenants, money in and out, broadcasts, bulk set-up for
 //! benchmarks, invariants.
-use super::ops::{bearer, constant_time_eq};
+use super::operator_auth::Operator;
 use super::*;
 use crate::account::{password, policy, sessions, two_factor};
 use tally_protocol::http::{
@@ -9,50 +9,6 @@ use tally_protocol::http::{
     PublishRequest, RoomCreated, RoomRequest, SignedOut, TenantInfo, TenantRequest, TokensRequest, UserRef,
     UsersCreated, UsersRequest,
 };
-
-/// Every admin route: the token first, before the body is read or parsed. A refused request's body is
-/// never read; the connection is closed after the answer.
-pub(super) async fn gate(
-    State(s): State<AppState>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    if let Err(e) = require_admin(&s, req.headers()) {
-        metrics::counter!(crate::series::ADMIN_REFUSED).increment(1);
-        let mut r = e.into_response();
-        r.headers_mut().insert("connection", axum::http::HeaderValue::from_static("close"));
-        return r;
-    }
-    next.run(req).await
-}
-
-fn require_admin(s: &AppState, headers: &HeaderMap) -> ApiResult<()> {
-    if constant_time_eq(bearer(headers).as_bytes(), s.hub.admin_token.as_bytes()) {
-        Ok(())
-    } else {
-        Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "admin token required"))
-    }
-}
-
-/// The operator calling: the admin token (checked again after the gate), and the address it calls from
-/// (for the audit trail).
-pub(super) struct Operator {
-    ip: String,
-}
-
-impl axum::extract::FromRequestParts<AppState> for Operator {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, s: &AppState) -> Result<Self, ApiError> {
-        require_admin(s, &parts.headers)?;
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<Peer>>()
-            .map(|c| c.0)
-            .ok_or_else(|| HubError::internal("no peer address on the request"))?;
-        Ok(Operator { ip: client_addr(s, &peer, &parts.headers).to_string() })
-    }
-}
 
 /// Creates a tenant (or finds it) and sets what of its policy the body names.
 pub(super) async fn tenant(
@@ -66,11 +22,20 @@ pub(super) async fn tenant(
         .store
         .write(move |c, _| {
             let id = crate::auth::tenants::ensure_tenant(c, &b.name)?;
+            op.check_tenant(id)?;
             let (reg, req) = policy::of(c, id)?;
             let (reg, req) = (b.registration.unwrap_or(reg), b.require_two_factor.unwrap_or(req));
             policy::set(c, id, reg, req)?;
             let detail = format!("registration {}, two-factor required: {req}", reg.as_str());
-            audit::by_operator(c, Some(id), Action::TenantPolicySet, &format!("tenant:{}", b.name), &detail, &op.ip)?;
+            audit::by_operator(
+                c,
+                &op.label(),
+                Some(id),
+                Action::TenantPolicySet,
+                &format!("tenant:{}", b.name),
+                &detail,
+                &op.ip,
+            )?;
             Ok((id, reg, req))
         })
         .await?;
@@ -86,7 +51,7 @@ pub(super) async fn attachment_limits(
     if b.max_file_bytes == 0 || b.max_file_bytes > crate::attachments::MAX_FILE_LIMIT {
         return Err(HubError::invalid("max_file_bytes must be 1 byte to 1 GiB").into());
     }
-    let tenant = tenant_or_404(&s, Some(b.tenant.clone())).await?;
+    let tenant = op.tenant(&s, Some(b.tenant.clone())).await?;
     let used = s
         .hub
         .store
@@ -94,7 +59,7 @@ pub(super) async fn attachment_limits(
             c.set_attachment_limits(tenant, b.max_file_bytes, b.quota_bytes)?;
             let detail = format!("files up to {} bytes, {} bytes in all", b.max_file_bytes, b.quota_bytes);
             let subject = format!("tenant:{}", b.tenant);
-            audit::by_operator(c, Some(tenant), Action::AttachmentLimitsSet, &subject, &detail, &op.ip)?;
+            audit::by_operator(c, &op.label(), Some(tenant), Action::AttachmentLimitsSet, &subject, &detail, &op.ip)?;
             c.blob_usage(tenant)
         })
         .await?;
@@ -111,14 +76,14 @@ pub(super) async fn invites(
     op: Operator,
     ApiJson(b): ApiJson<InvitesRequest>,
 ) -> ApiResult<Json<InviteCodes>> {
-    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let tenant = op.tenant(&s, b.tenant.clone()).await?;
     let codes = s
         .hub
         .store
         .write(move |c, _| {
             let codes = policy::create_invites(c, tenant, b.count, b.ttl_secs)?;
             let detail = format!("{} invite codes, valid {} s", b.count, b.ttl_secs);
-            audit::by_operator(c, Some(tenant), Action::InvitesIssued, "invites", &detail, &op.ip)?;
+            audit::by_operator(c, &op.label(), Some(tenant), Action::InvitesIssued, "invites", &detail, &op.ip)?;
             Ok(codes)
         })
         .await?;
@@ -132,7 +97,7 @@ pub(super) async fn reset_password(
     op: Operator,
     ApiJson(b): ApiJson<PasswordReset>,
 ) -> ApiResult<Json<SignedOut>> {
-    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let tenant = op.tenant(&s, b.tenant.clone()).await?;
     let name = b.username.clone();
     let who = s.hub.store.read(move |c| crate::directory::user_by_name(c, tenant, &name)).await?;
     let (u, _, _) = who.ok_or_else(|| HubError::not_found("user"))?;
@@ -146,7 +111,7 @@ pub(super) async fn reset_password(
             let gone = sessions::revoke_others(c, tenant, u.id, "")?;
             let detail = format!("set a new password; {} devices signed out", gone.len());
             let subject = format!("user:{}", u.id);
-            audit::by_operator(c, Some(tenant), Action::PasswordReset, &subject, &detail, &op.ip)?;
+            audit::by_operator(c, &op.label(), Some(tenant), Action::PasswordReset, &subject, &detail, &op.ip)?;
             let body = "The operator of this hub set a new password for your account and signed every device out.";
             sessions::security(c, e, tenant, u.id, "Your password was reset", body)?;
             Ok(gone)
@@ -165,7 +130,7 @@ pub(super) async fn set_active(
     op: Operator,
     ApiJson(b): ApiJson<ActiveRequest>,
 ) -> ApiResult<Json<ActiveChanged>> {
-    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let tenant = op.tenant(&s, b.tenant.clone()).await?;
     let (name, active) = (crate::directory::canonical_username(&b.username), b.active);
     let (uid, gone) = s
         .hub
@@ -176,14 +141,22 @@ pub(super) async fn set_active(
             crate::directory::set_active(c, tenant, u.id, active)?;
             let subject = format!("user:{}", u.id);
             if active {
-                audit::by_operator(c, Some(tenant), Action::AccountEnabled, &subject, "enabled the account", &op.ip)?;
+                audit::by_operator(
+                    c,
+                    &op.label(),
+                    Some(tenant),
+                    Action::AccountEnabled,
+                    &subject,
+                    "enabled the account",
+                    &op.ip,
+                )?;
                 let body = "The operator of this hub enabled your account again: you can sign in.";
                 sessions::security(c, e, tenant, u.id, "Your account was enabled", body)?;
                 return Ok((u.id, vec![]));
             }
             let gone = sessions::revoke_others(c, tenant, u.id, "")?;
             let detail = format!("disabled the account; {} devices signed out", gone.len());
-            audit::by_operator(c, Some(tenant), Action::AccountDisabled, &subject, &detail, &op.ip)?;
+            audit::by_operator(c, &op.label(), Some(tenant), Action::AccountDisabled, &subject, &detail, &op.ip)?;
             let body = "The operator of this hub disabled your account and signed every device out.";
             sessions::security(c, e, tenant, u.id, "Your account was disabled", body)?;
             Ok((u.id, gone))
@@ -202,14 +175,14 @@ pub(super) async fn reset_two_factor(
     op: Operator,
     ApiJson(b): ApiJson<UserRef>,
 ) -> ApiResult<StatusCode> {
-    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let tenant = op.tenant(&s, b.tenant.clone()).await?;
     s.hub
         .store
         .write(move |c, e| {
             let (u, _, _) = crate::directory::user_by_name(c, tenant, &b.username)?.ok_or_else(|| HubError::not_found("user"))?;
             two_factor::reset(c, u.id)?;
             let subject = format!("user:{}", u.id);
-            audit::by_operator(c, Some(tenant), Action::TwoFactorReset, &subject, "turned two-factor off", &op.ip)?;
+            audit::by_operator(c, &op.label(), Some(tenant), Action::TwoFactorReset, &subject, "turned two-factor off", &op.ip)?;
             let body = "The operator of this hub turned two-factor sign-in off for your account. Turn it on again in Settings → Security.";
             sessions::security(c, e, tenant, u.id, "Two-factor sign-in was reset", body)
         })
@@ -224,6 +197,7 @@ async fn money_op(s: AppState, op: Operator, b: MoneyRequest, deposit: bool) -> 
         .store
         .write(move |c, e| {
             let t = crate::auth::tenants::tenant_id(c, &tenant_name)?.ok_or_else(|| HubError::not_found("tenant"))?;
+            op.check_tenant(t)?;
             let (u, _, _) =
                 crate::directory::user_by_name(c, t, &b.username)?.ok_or_else(|| HubError::not_found("user"))?;
             let id = if deposit {
@@ -233,7 +207,7 @@ async fn money_op(s: AppState, op: Operator, b: MoneyRequest, deposit: bool) -> 
             };
             let action = if deposit { Action::Deposit } else { Action::Withdrawal };
             let detail = format!("{} {} minor units, transaction {id}", b.amount.currency, b.amount.minor);
-            audit::by_operator(c, Some(t), action, &format!("user:{}", u.id), &detail, &op.ip)?;
+            audit::by_operator(c, &op.label(), Some(t), action, &format!("user:{}", u.id), &detail, &op.ip)?;
             Ok(id)
         })
         .await?;
@@ -265,7 +239,7 @@ pub(super) async fn deposits(
     if b.count == 0 || b.count > 10_000 {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "count must be 1-10000"));
     }
-    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let tenant = op.tenant(&s, b.tenant.clone()).await?;
     let ids = s
         .hub
         .store
@@ -282,6 +256,7 @@ pub(super) async fn deposits(
             let detail = format!("{} deposits of {} {} minor units", b.count, b.amount.currency, b.amount.minor);
             audit::by_operator(
                 c,
+                &op.label(),
                 Some(tenant),
                 Action::DepositsProvisioned,
                 &format!("user:{}", u.id),
@@ -304,15 +279,16 @@ pub(super) async fn broadcast(
         .store
         .write(move |c, e| {
             let t = crate::auth::tenants::tenant_id(c, &tenant_name)?.ok_or_else(|| HubError::not_found("tenant"))?;
+            op.check_tenant(t)?;
             notify::broadcast(c, e, t, &b.title, &b.body, b.priority)?;
             let detail = format!("a {:?}-priority announcement", b.priority).to_lowercase();
-            audit::by_operator(c, Some(t), Action::Broadcast, "broadcast", &detail, &op.ip)
+            audit::by_operator(c, &op.label(), Some(t), Action::Broadcast, "broadcast", &detail, &op.ip)
         })
         .await?;
     Ok(Json(Done { ok: true }))
 }
 
-pub(super) async fn invariants(State(s): State<AppState>, _op: Operator) -> ApiResult<Json<InvariantsReport>> {
+pub(super) async fn invariants(State(s): State<AppState>) -> ApiResult<Json<InvariantsReport>> {
     let problems = s.hub.store.read(ledger::check_invariants).await?;
     Ok(Json(InvariantsReport { ok: problems.is_empty(), problems }))
 }
@@ -327,7 +303,7 @@ pub(super) async fn users(
     if b.users.is_empty() || b.users.len() > 5_000 {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "1-5000 users per request"));
     }
-    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let tenant = op.tenant(&s, b.tenant.clone()).await?;
     let hash = match b.password {
         Some(p) if p.len() < 8 || p.len() > 256 => {
             return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "password must be 8-256 characters"))
@@ -347,7 +323,7 @@ pub(super) async fn users(
                 .map(|u| crate::directory::create_user(c, tenant, &u.username, &u.display_name, &hash, limits))
                 .collect::<Result<Vec<_>, _>>()?;
             let detail = format!("{} users", made.len());
-            audit::by_operator(c, Some(tenant), Action::UsersProvisioned, "users", &detail, &op.ip)?;
+            audit::by_operator(c, &op.label(), Some(tenant), Action::UsersProvisioned, "users", &detail, &op.ip)?;
             Ok(made)
         })
         .await?;
@@ -364,7 +340,7 @@ pub(super) async fn tokens(
     if b.usernames.is_empty() || b.usernames.len() > 20_000 {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Invalid, "1-20000 usernames per request"));
     }
-    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let tenant = op.tenant(&s, b.tenant.clone()).await?;
     let found = s
         .hub
         .store
@@ -383,7 +359,9 @@ pub(super) async fn tokens(
     let detail = format!("{} access tokens", found.len());
     s.hub
         .store
-        .write(move |c, _| audit::by_operator(c, Some(tenant), Action::TokensIssued, "users", &detail, &op.ip))
+        .write(move |c, _| {
+            audit::by_operator(c, &op.label(), Some(tenant), Action::TokensIssued, "users", &detail, &op.ip)
+        })
         .await?;
     let mut out = Vec::with_capacity(found.len());
     for (enrol, u) in found {
@@ -399,14 +377,22 @@ pub(super) async fn room(
     op: Operator,
     ApiJson(b): ApiJson<RoomRequest>,
 ) -> ApiResult<Json<RoomCreated>> {
-    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let tenant = op.tenant(&s, b.tenant.clone()).await?;
     let room = s
         .hub
         .store
         .write(move |c, e| {
             let room = chat::create_group_bulk(c, e, tenant, &b.name, &b.members)?;
             let detail = format!("a group of {} members", room.members.len());
-            audit::by_operator(c, Some(tenant), Action::RoomCreated, &format!("room:{}", room.id), &detail, &op.ip)?;
+            audit::by_operator(
+                c,
+                &op.label(),
+                Some(tenant),
+                Action::RoomCreated,
+                &format!("room:{}", room.id),
+                &detail,
+                &op.ip,
+            )?;
             Ok(room)
         })
         .await?;
@@ -440,7 +426,7 @@ pub(super) async fn publish(
             "announcements go to broadcast, room:, user: or notifications: channels",
         ));
     }
-    let tenant = tenant_or_404(&s, b.tenant).await?;
+    let tenant = op.tenant(&s, b.tenant.clone()).await?;
     let n = b.events.len();
     s.hub
         .store
@@ -451,6 +437,7 @@ pub(super) async fn publish(
             }
             audit::by_operator(
                 c,
+                &op.label(),
                 Some(tenant),
                 Action::EventsPublished,
                 "channels",

@@ -1,5 +1,5 @@
-//! `GET /v1/admin/audit`: the audit trail, a page at a time as JSON or whole as CSV (admin token).
-use super::admin::Operator;
+//! `GET /v1/admin/audit`: the audit trail, a page at a time as JSON or whole as CSV (an admin or auditor operator; the admin token while no admin exists).
+use super::operator_auth::Operator;
 use super::*;
 use crate::store::repo::AuditRow;
 use axum::extract::Query;
@@ -36,14 +36,11 @@ fn entry(r: AuditRow) -> AuditEntry {
     }
 }
 
-pub(super) async fn audit(
-    State(s): State<AppState>,
-    _op: Operator,
-    Query(q): Query<AuditQuery>,
-) -> ApiResult<Response> {
+pub(super) async fn audit(State(s): State<AppState>, op: Operator, Query(q): Query<AuditQuery>) -> ApiResult<Response> {
+    // An operator limited to a tenant reads that tenant's entries only.
     let tenant = match q.tenant {
-        Some(name) => Some(tenant_or_404(&s, Some(name)).await?),
-        None => None,
+        Some(name) => Some(op.tenant(&s, Some(name)).await?),
+        None => op.own_tenant(),
     };
     match q.format.as_deref() {
         None | Some("json") => {

@@ -7,6 +7,8 @@ mod attachments;
 mod audit_trail;
 mod auth;
 mod errors;
+mod operator_auth;
+mod operators;
 mod ops;
 mod step_up;
 
@@ -63,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/refresh", post(auth::refresh))
         .route("/v1/auth/logout", post(auth::logout))
         .route("/v1/auth/registration", get(auth::registration))
+        .route("/v1/operators/sign-in", post(operators::sign_in))
         .route("/v1/account/sessions", get(account::list_sessions))
         .route("/v1/account/sessions/revoke", post(account::revoke_session))
         .route("/v1/account/sessions/revoke-others", post(account::revoke_other_sessions))
@@ -88,7 +91,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/withdraw", post(admin::withdraw))
         .route("/v1/admin/broadcast", post(admin::broadcast))
         .route("/v1/admin/invariants", get(admin::invariants))
-        .route("/v1/admin/audit", get(audit_trail::audit));
+        .route("/v1/admin/audit", get(audit_trail::audit))
+        .route("/v1/admin/operators", post(operators::create));
     let admin_bulk = Router::new()
         .route("/v1/admin/deposits", post(admin::deposits))
         .route("/v1/admin/users", post(admin::users))
@@ -98,7 +102,7 @@ pub fn router(state: AppState) -> Router {
     // The admin token is checked before a byte of the body is read (the outermost layer).
     let admin = errors::limited(admin, ADMIN_BODY_LIMIT)
         .merge(errors::limited(admin_bulk, ADMIN_BULK_BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), admin::gate));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), operator_auth::gate));
     let mut routes = errors::limited(ops, ACCOUNT_BODY_LIMIT)
         .merge(errors::limited(accounts, ACCOUNT_BODY_LIMIT))
         .merge(admin)

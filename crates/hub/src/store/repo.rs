@@ -12,7 +12,16 @@ use tally_protocol::*;
 
 /// Everything one write job or read may touch, inside one transaction.
 pub trait Tx:
-    LogRepo + LedgerRepo + RequestRepo + ChatRepo + AttachmentRepo + NotifyRepo + AuthRepo + SecurityRepo + AuditRepo
+    LogRepo
+    + LedgerRepo
+    + RequestRepo
+    + ChatRepo
+    + AttachmentRepo
+    + NotifyRepo
+    + AuthRepo
+    + SecurityRepo
+    + AuditRepo
+    + OperatorRepo
 {
     /// A trivial round trip (health checks).
     fn ping(&mut self) -> HubResult<()>;
@@ -534,4 +543,39 @@ pub trait AuditRepo {
     fn append_audit(&mut self, row: &AuditRow) -> HubResult<()>;
     /// Entries after `after`, oldest first, at most `limit`; only `tenant`'s when given.
     fn audit_page(&mut self, tenant: Option<TenantId>, after: u64, limit: u32) -> HubResult<Vec<AuditRow>>;
+}
+
+// ---- operators -----------------------------------------------------------------------------------------
+
+/// An operator account, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorRow {
+    pub id: i64,
+    pub username: String,
+    /// None: every tenant.
+    pub tenant: Option<TenantId>,
+    pub role: String,
+    pub password_hash: String,
+    pub totp_secret: String,
+    /// The last TOTP step used (the replay guard).
+    pub totp_step: i64,
+}
+
+pub trait OperatorRepo {
+    /// A new operator; `conflict` when the name is taken.
+    fn insert_operator(&mut self, row: &OperatorRow, at: Millis) -> HubResult<i64>;
+    fn operator_by_name(&mut self, username: &str) -> HubResult<Option<OperatorRow>>;
+    /// How many operators have `role`.
+    fn operators_with_role(&mut self, role: &str) -> HubResult<u64>;
+    /// Records `step` as used; false when it (or a later one) was already used.
+    fn advance_operator_step(&mut self, id: i64, step: i64) -> HubResult<bool>;
+    fn insert_operator_session(
+        &mut self,
+        token_hash: &str,
+        operator: i64,
+        at: Millis,
+        expires: Millis,
+    ) -> HubResult<()>;
+    /// The operator whose unexpired session this is.
+    fn operator_of_session(&mut self, token_hash: &str, now: Millis) -> HubResult<Option<OperatorRow>>;
 }

@@ -8,6 +8,7 @@ mod chat;
 mod ledger;
 mod log;
 mod notify;
+mod operators;
 mod requests;
 mod security;
 

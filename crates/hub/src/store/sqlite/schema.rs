@@ -1,6 +1,6 @@
 //! The SQLite schema, as numbered migrations (rusqlite_migration keeps the count in `user_version`).
 /// The schema this hub writes: the number of migrations below.
-pub const SCHEMA_VERSION: i64 = 12;
+pub const SCHEMA_VERSION: i64 = 13;
 
 /// Migration 1: the schema of the first release (kept verbatim so its databases migrate; public so a test
 /// can build a database exactly as that release left it).
@@ -190,6 +190,18 @@ CREATE TABLE audit_head (one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NO
 INSERT INTO audit_head (one, seq, hash) VALUES (1, 0, '');
 "#;
 
+/// Migration 13: operator accounts (apart from wallet users), with a role, an optional tenant they are
+/// limited to, a password hash and a mandatory TOTP secret (the last step used: the replay guard); and
+/// their sessions, kept as hashes of opaque tokens.
+const SCHEMA_V13: &str = r#"
+CREATE TABLE operators (
+  id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE, tenant_id INTEGER, role TEXT NOT NULL,
+  password_hash TEXT NOT NULL, totp_secret TEXT NOT NULL, totp_step INTEGER NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE operator_sessions (
+  token_hash TEXT PRIMARY KEY, operator_id INTEGER NOT NULL, created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL);
+"#;
+
 pub fn migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
     rusqlite_migration::Migrations::new(vec![
@@ -205,5 +217,6 @@ pub fn migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(SCHEMA_V10),
         M::up(SCHEMA_V11),
         M::up(SCHEMA_V12),
+        M::up(SCHEMA_V13),
     ])
 }
