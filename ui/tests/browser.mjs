@@ -434,6 +434,11 @@ test("settings: limits per currency held", async () => {
   await shot(page, "settings-limits-narrow");
   await fake(() => window.__tallyFake.sentFromAnotherDevice(120_000));
   await until(async () => (await text(page, `${tid("limits-row")}[data-currency="USD"] ${tid("limit-remaining")}`)).trim() === "$2,000.00", "re-read after a payment");
+  // Support verifies the user: the level and its limits show at once (the hub's `limits` event).
+  ok((await text(page, tid("kyc-level"))).includes("Identity check: not done yet"), "the level before");
+  await fake(() => window.__tallyFake.setKyc("verified", { single_max: 10_000_000, daily_max: 40_000_000 }));
+  await until(async () => (await text(page, tid("kyc-level"))).trim() === "Identity check: verified", "the level after");
+  await until(async () => (await text(page, `${tid("limits-row")}[data-currency="USD"] ${tid("limit-single")}`)).trim() === "$100,000.00", "its limits");
   await done();
 });
 

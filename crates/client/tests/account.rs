@@ -1,7 +1,7 @@
 //! Accounts through the real engine against a real hub: sign-up as the hub's policy allows, two-factor
 //! turned on from the app and asked for at the next sign-in, the device list, and a device signed out
 //! from another one losing its socket, its keychain entry and every byte of its cache; sign-out deleting
-//! the cache unless the user keeps it.
+//! the cache unless the user keeps it; a KYC level set by the operator reaching the signed-in app at once.
 mod support;
 use serde_json::json;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -297,4 +297,22 @@ async fn where_two_factor_is_required_a_payment_waits_for_enrolment_and_then_goe
     app.until("paid once enrolled", |e| e.outbox().unwrap().is_empty()).await;
     app.until("the balance shows it", |_| app.usd().0 == 750).await;
     assert_eq!(hub.invariants().await["ok"], true);
+}
+
+/// Support verifies the user while their app is open: the session's limits and level change without a
+/// reconnect, and the app's own check lets a payment the old limit refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kyc_level_set_by_the_operator_reaches_the_open_app_at_once() {
+    let hub = Hub::start().await;
+    hub.register("kai").await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::new(dir.path());
+    app.engine.sign_in(&hub.url(), "kai", "pass-word-123", None).await.unwrap();
+    app.wait_live().await;
+    let level = |app: &App| app.engine.session().and_then(|s| s.limits).map(|l| (l.kyc_level, l.transfer_single_max));
+    assert_eq!(level(&app), Some((tally_protocol::KycLevel::None, 500_000)));
+    let (s, v) = hub.admin_post("/v1/admin/users/kyc", json!({"username": "kai", "level": "verified"})).await;
+    assert_eq!(s, 200, "{v}");
+    app.until("the new limits", |_| level(&app) == Some((tally_protocol::KycLevel::Verified, 10_000_000))).await;
+    assert_eq!(app.engine.limits().unwrap().single_max, Some(10_000_000));
 }

@@ -57,6 +57,8 @@ pub enum Action {
     EventsPublished,
     OperatorCreated,
     OperatorSignedIn,
+    KycLevelSet,
+    KycLimitsSet,
 }
 
 impl Action {
@@ -88,6 +90,8 @@ impl Action {
             EventsPublished => "events_published",
             OperatorCreated => "operator_created",
             OperatorSignedIn => "operator_signed_in",
+            KycLevelSet => "kyc_level_set",
+            KycLimitsSet => "kyc_limits_set",
         }
     }
 }

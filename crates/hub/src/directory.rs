@@ -87,6 +87,7 @@ pub struct OwnLimits {
     pub transfer: (i64, i64),
     /// The largest file, in bytes.
     pub attachment_max: u64,
+    pub kyc_level: tally_protocol::KycLevel,
 }
 
 /// A user's `OwnLimits`; `files` are the hub's attachment defaults, for a tenant without its own.
@@ -98,7 +99,8 @@ pub fn own_limits(
 ) -> HubResult<OwnLimits> {
     let transfer = transfer_limits(tx, tenant, user)?;
     let attachment_max = crate::attachments::limits(tx, tenant, files)?.max_file;
-    Ok(OwnLimits { transfer, attachment_max })
+    let kyc_level = tx.kyc_level(tenant, user)?.ok_or_else(|| HubError::not_found("user"))?;
+    Ok(OwnLimits { transfer, attachment_max, kyc_level })
 }
 
 /// Whether the user exists and is not disabled.

@@ -20,6 +20,7 @@ pub mod fanout;
 pub mod http;
 pub mod hub;
 pub mod ids;
+pub mod kyc;
 pub mod ledger;
 pub mod listener;
 pub mod log;

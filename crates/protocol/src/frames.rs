@@ -499,6 +499,9 @@ pub enum EventData {
     },
     /// On `user:{requester}` and `user:{payer}`: a payment request was made or changed.
     Request { request: PaymentRequest },
+    /// On `user:{user}`: this user's limits changed (an operator set their KYC level); the whole of
+    /// `welcome.limits` as it is now.
+    Limits { limits: Limits },
     /// On `room:{id}`: a new message (the message's `seq` equals the event's).
     Message { message: Message },
     MessageEdited {

@@ -2,7 +2,7 @@
 //! serialises these and the client deserialises them; `docs/PROTOCOL.md` shows each with an example that a
 //! test parses as the type it names (`tests/http_golden.rs`). Optional request fields default as the
 //! docs say, so an older client's body still reads.
-use crate::{ErrorCode, Millis, Money, Priority, UserSummary};
+use crate::{ErrorCode, KycLevel, Millis, Money, Priority, UserSummary};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -436,6 +436,33 @@ pub struct OperatorSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<i64>,
     pub expires_in: u64,
+}
+
+/// `POST /v1/admin/users/kyc`: sets a user's KYC level (support).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KycRequest {
+    pub username: String,
+    pub level: KycLevel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// The user's level and the transfer limits that came with it (hundredths of a major unit).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KycChanged {
+    pub level: KycLevel,
+    pub transfer_single_max: i64,
+    pub transfer_daily_max: i64,
+}
+
+/// `POST /v1/admin/kyc-limits`: a tenant's own transfer limits for a level (hundredths of a major unit).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KycLimitsRequest {
+    pub level: KycLevel,
+    pub transfer_single_max: i64,
+    pub transfer_daily_max: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
 }
 
 /// One entry of the audit trail (`GET /v1/admin/audit`): who (`operator`, `user:ID`), what (`sign_in`,

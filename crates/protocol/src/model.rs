@@ -51,6 +51,37 @@ pub struct Limits {
     #[serde(default = "default_attachment_max")]
     #[ts(type = "number")]
     pub attachment_max_bytes: u64,
+    /// How far this user's identity has been checked; the transfer limits above are this level's.
+    #[serde(default)]
+    pub kyc_level: KycLevel,
+}
+
+/// How far a user's identity has been checked (by the operator's support team); each level has its own
+/// transfer limits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum KycLevel {
+    /// Not checked: the tenant's starting limits.
+    #[default]
+    None,
+    Basic,
+    Verified,
+}
+
+impl KycLevel {
+    pub const ALL: [KycLevel; 3] = [KycLevel::None, KycLevel::Basic, KycLevel::Verified];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KycLevel::None => "none",
+            KycLevel::Basic => "basic",
+            KycLevel::Verified => "verified",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<KycLevel> {
+        KycLevel::ALL.into_iter().find(|l| l.as_str() == s)
+    }
 }
 
 fn default_attachment_max() -> u64 {

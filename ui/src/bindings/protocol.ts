@@ -56,7 +56,17 @@ transfer_daily_max: number,
  * Largest file this user may send in a conversation, in bytes: the tenant's own limit (an operator
  * sets it), else the hub's default. A hub that predates it is read as the default (25 MiB).
  */
-attachment_max_bytes: number, };
+attachment_max_bytes: number, 
+/**
+ * How far this user's identity has been checked; the transfer limits above are this level's.
+ */
+kyc_level: KycLevel, };
+
+/**
+ * How far a user's identity has been checked (by the operator's support team); each level has its own
+ * transfer limits.
+ */
+export type KycLevel = "none" | "basic" | "verified";
 
 export type Balance = { currency: Currency, 
 /**
@@ -329,7 +339,7 @@ export type Event = { channel: Channel, epoch: string, seq: number, ts: number, 
  * The payload of a durable event. Events carry whole objects (state, not deltas) where they can, so
  * applying one is an upsert.
  */
-export type EventData = { "kind": "balance", balance: Balance, } | { "kind": "transaction", transaction: Transaction, } | { "kind": "transfer", transfer: Transfer, } | { "kind": "room_joined", room: Room, } | { "kind": "room_left", room: number, } | { "kind": "request", request: PaymentRequest, } | { "kind": "message", message: Message, } | { "kind": "message_edited", message: number, text: string, edited_at: number, } | { "kind": "message_deleted", message: number, } | { "kind": "reaction", message: number, emoji: string, user: UserSummary, on: boolean, } | { "kind": "receipt", user: UserSummary, up_to: number, } | { "kind": "member", user: UserSummary, change: MemberChange, } | { "kind": "notification", notification: Notification, } | { "kind": "notifications_read", ids: number[], all: boolean, } | { "kind": "system", title: string, body: string, priority: Priority, };
+export type EventData = { "kind": "balance", balance: Balance, } | { "kind": "transaction", transaction: Transaction, } | { "kind": "transfer", transfer: Transfer, } | { "kind": "room_joined", room: Room, } | { "kind": "room_left", room: number, } | { "kind": "request", request: PaymentRequest, } | { "kind": "limits", limits: Limits, } | { "kind": "message", message: Message, } | { "kind": "message_edited", message: number, text: string, edited_at: number, } | { "kind": "message_deleted", message: number, } | { "kind": "reaction", message: number, emoji: string, user: UserSummary, on: boolean, } | { "kind": "receipt", user: UserSummary, up_to: number, } | { "kind": "member", user: UserSummary, change: MemberChange, } | { "kind": "notification", notification: Notification, } | { "kind": "notifications_read", ids: number[], all: boolean, } | { "kind": "system", title: string, body: string, priority: Priority, };
 
 /**
  * Ephemeral events: never logged, no seq, lost if you are not connected.

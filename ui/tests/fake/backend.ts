@@ -34,6 +34,7 @@ import type {
   UnreadCounts,
 } from "../../src/bindings/app";
 import type {
+  KycLevel,
   Limits,
   Money,
   Notification,
@@ -193,6 +194,8 @@ export class FakeBackend {
   userLimits: { single_max: number; daily_max: number } | null;
   /** The tenant's file limit (welcome's `attachment_max_bytes`). */
   fileLimit: number;
+  /** The user's identity check (welcome's `kyc_level`). */
+  kycLevel: KycLevel = "none";
   /** Sent today per currency (minor units): completed outgoing transfers, as the engine counts them. */
   sentToday: Record<string, number>;
   private nextTransfer = 500;
@@ -528,7 +531,7 @@ export class FakeBackend {
   /** The limits of `welcome` (the session's); before any is known the hub's defaults. */
   private hubLimits(): Limits {
     const l = this.userLimits ?? DEFAULT_LIMITS;
-    return { max_frame_bytes: 65536, max_subscriptions: 256, rate_per_sec: 50, burst: 100, transfer_single_max: l.single_max, transfer_daily_max: l.daily_max, attachment_max_bytes: this.fileLimit };
+    return { max_frame_bytes: 65536, max_subscriptions: 256, rate_per_sec: 50, burst: 100, transfer_single_max: l.single_max, transfer_daily_max: l.daily_max, attachment_max_bytes: this.fileLimit, kyc_level: this.kycLevel };
   }
 
   /** What the engine's `limits` computes: the user's limits and what is left today per currency held or sent. */
@@ -563,6 +566,12 @@ export class FakeBackend {
     this.available -= minor;
     this.addTx({ kind: "transfer_out", direction: "out", minor, memo, counterparty: who, status: "completed" });
     this.changed({ topic: "balances" }, { topic: "transactions" });
+  }
+
+  /** Support set the user's identity check: the hub's `limits` event with the level's limits. */
+  setKyc(level: KycLevel, limits: { single_max: number; daily_max: number }): void {
+    this.kycLevel = level;
+    this.setLimits(limits);
   }
 
   /** The hub announced new limits for this user (a new `welcome`). */

@@ -268,6 +268,15 @@ pub(super) fn apply_one(
             upsert_request(c, request)?;
             applied.change(Change::Requests);
         }
+        EventData::Limits { limits } => {
+            // What `welcome` would say now (an operator set the user's KYC level): the session shows it.
+            let json = to_json(limits);
+            c.execute(
+                "INSERT INTO meta (key, value) VALUES ('limits', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [json],
+            )?;
+            applied.change(Change::Session);
+        }
         EventData::Message { message } => upsert_message(c, me, message, applied)?,
         EventData::MessageEdited { .. } | EventData::MessageDeleted { .. } | EventData::Reaction { .. } => {
             apply_message_change(c, &e.data, applied)?

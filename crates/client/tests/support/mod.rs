@@ -97,6 +97,12 @@ impl Hub {
             .unwrap();
         assert_eq!(r.status().as_u16(), 200);
     }
+    /// An operator's call (the admin token): its status and answer.
+    pub async fn admin_post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r =
+            self.http.post(format!("{}{path}", self.url())).bearer_auth(&self.admin).json(&body).send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
     /// The operator sets the default tenant's own attachment limits (bytes).
     pub async fn file_limits(&self, max_file: u64, quota: u64) {
         let r = self

@@ -7,6 +7,7 @@ mod attachments;
 mod audit_trail;
 mod auth;
 mod errors;
+mod kyc;
 mod operator_auth;
 mod operators;
 mod ops;
@@ -87,6 +88,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/password", post(admin::reset_password))
         .route("/v1/admin/two-factor/reset", post(admin::reset_two_factor))
         .route("/v1/admin/users/active", post(admin::set_active))
+        .route("/v1/admin/users/kyc", post(kyc::set_level))
+        .route("/v1/admin/kyc-limits", post(kyc::set_limits))
         .route("/v1/admin/deposit", post(admin::deposit))
         .route("/v1/admin/withdraw", post(admin::withdraw))
         .route("/v1/admin/broadcast", post(admin::broadcast))

@@ -52,8 +52,8 @@ async fn identify(s: &AppState, headers: &HeaderMap) -> ApiResult<Who> {
 fn permission_for(path: &str) -> Permission {
     use Permission::*;
     match path.strip_prefix("/v1/admin/").unwrap_or("") {
-        "tenants" | "attachment-limits" | "invites" => ManageTenants,
-        "password" | "two-factor/reset" | "users/active" => ManageUsers,
+        "tenants" | "attachment-limits" | "invites" | "kyc-limits" => ManageTenants,
+        "password" | "two-factor/reset" | "users/active" | "users/kyc" => ManageUsers,
         "deposit" | "withdraw" | "deposits" => MoveMoney,
         "broadcast" => Broadcast,
         "users" | "tokens" | "rooms" | "publish" => Provision,

@@ -128,9 +128,10 @@ impl Hub {
     /// The limits a user works under: the connection's, their own transfer limits and their tenant's file
     /// limit (`None`: the hub's defaults, for a user the store could not be asked about).
     pub fn limits(&self, own: Option<OwnLimits>) -> Limits {
-        let OwnLimits { transfer: (single, daily), attachment_max } = own.unwrap_or(OwnLimits {
+        let OwnLimits { transfer: (single, daily), attachment_max, kyc_level } = own.unwrap_or(OwnLimits {
             transfer: (self.cfg.limit_single, self.cfg.limit_daily),
             attachment_max: self.attachments.defaults.max_file,
+            kyc_level: KycLevel::None,
         });
         Limits {
             max_frame_bytes: self.cfg.max_frame_bytes,
@@ -140,6 +141,7 @@ impl Hub {
             transfer_single_max: single,
             transfer_daily_max: daily,
             attachment_max_bytes: attachment_max,
+            kyc_level,
         }
     }
 

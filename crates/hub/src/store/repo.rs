@@ -22,6 +22,7 @@ pub trait Tx:
     + SecurityRepo
     + AuditRepo
     + OperatorRepo
+    + KycRepo
 {
     /// A trivial round trip (health checks).
     fn ping(&mut self) -> HubResult<()>;
@@ -578,4 +579,16 @@ pub trait OperatorRepo {
     ) -> HubResult<()>;
     /// The operator whose unexpired session this is.
     fn operator_of_session(&mut self, token_hash: &str, now: Millis) -> HubResult<Option<OperatorRow>>;
+}
+
+// ---- KYC -----------------------------------------------------------------------------------------------
+
+pub trait KycRepo {
+    /// The user's level (None: no such user).
+    fn kyc_level(&mut self, tenant: TenantId, user: UserId) -> HubResult<Option<KycLevel>>;
+    /// Sets the user's level and their transfer limits (single, daily) with it.
+    fn set_kyc(&mut self, tenant: TenantId, user: UserId, level: KycLevel, limits: (i64, i64)) -> HubResult<()>;
+    /// The tenant's own limits for a level, if its operator set them.
+    fn kyc_limits(&mut self, tenant: TenantId, level: KycLevel) -> HubResult<Option<(i64, i64)>>;
+    fn set_kyc_limits(&mut self, tenant: TenantId, level: KycLevel, limits: (i64, i64)) -> HubResult<()>;
 }

@@ -429,6 +429,7 @@ fn dummy_welcome() -> Welcome {
             transfer_single_max: 0,
             transfer_daily_max: 0,
             attachment_max_bytes: 0,
+            kyc_level: KycLevel::None,
         },
     }
 }

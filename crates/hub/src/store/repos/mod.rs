@@ -5,6 +5,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod chat;
+mod kyc;
 mod ledger;
 mod log;
 mod notify;

@@ -1,6 +1,6 @@
 //! The SQLite schema, as numbered migrations (rusqlite_migration keeps the count in `user_version`).
 /// The schema this hub writes: the number of migrations below.
-pub const SCHEMA_VERSION: i64 = 13;
+pub const SCHEMA_VERSION: i64 = 14;
 
 /// Migration 1: the schema of the first release (kept verbatim so its databases migrate; public so a test
 /// can build a database exactly as that release left it).
@@ -202,6 +202,14 @@ CREATE TABLE operator_sessions (
   expires_at INTEGER NOT NULL);
 "#;
 
+/// Migration 14: a user's KYC level, and a tenant's own transfer limits per level (else the hub's).
+const SCHEMA_V14: &str = r#"
+ALTER TABLE users ADD COLUMN kyc_level TEXT NOT NULL DEFAULT 'none';
+CREATE TABLE tenant_kyc_limits (
+  tenant_id INTEGER NOT NULL, level TEXT NOT NULL, limit_single INTEGER NOT NULL, limit_daily INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, level));
+"#;
+
 pub fn migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
     rusqlite_migration::Migrations::new(vec![
@@ -218,5 +226,6 @@ pub fn migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(SCHEMA_V11),
         M::up(SCHEMA_V12),
         M::up(SCHEMA_V13),
+        M::up(SCHEMA_V14),
     ])
 }

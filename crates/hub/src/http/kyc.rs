@@ -1,0 +1,56 @@
+//! KYC over HTTP: a user's level (`POST /v1/admin/users/kyc`, support) and a tenant's limits per level
+//! (`POST /v1/admin/kyc-limits`, admin).
+use super::operator_auth::Operator;
+use super::*;
+use tally_protocol::http::{Done, KycChanged, KycLimitsRequest, KycRequest};
+
+pub(super) async fn set_level(
+    State(s): State<AppState>,
+    op: Operator,
+    ApiJson(b): ApiJson<KycRequest>,
+) -> ApiResult<Json<KycChanged>> {
+    let tenant = op.tenant(&s, b.tenant.clone()).await?;
+    let defaults = (s.hub.cfg.limit_single, s.hub.cfg.limit_daily);
+    let (base, files) = (s.hub.limits(None), s.hub.attachments.defaults);
+    let limits = s
+        .hub
+        .store
+        .write(move |c, e| {
+            let (u, _, _) =
+                crate::directory::user_by_name(c, tenant, &b.username)?.ok_or_else(|| HubError::not_found("user"))?;
+            let limits = crate::kyc::set_level(c, e, (tenant, u.id), b.level, defaults, base.clone(), files)?;
+            let detail = format!("level {}", b.level.as_str());
+            let subject = format!("user:{}", u.id);
+            audit::by_operator(c, &op.label(), Some(tenant), Action::KycLevelSet, &subject, &detail, &op.ip)?;
+            Ok(limits)
+        })
+        .await?;
+    Ok(Json(KycChanged {
+        level: limits.kyc_level,
+        transfer_single_max: limits.transfer_single_max,
+        transfer_daily_max: limits.transfer_daily_max,
+    }))
+}
+
+/// The tenant's own limits for a level, for users given that level from now on (those at it already
+/// keep theirs until their level is set again).
+pub(super) async fn set_limits(
+    State(s): State<AppState>,
+    op: Operator,
+    ApiJson(b): ApiJson<KycLimitsRequest>,
+) -> ApiResult<Json<Done>> {
+    if b.transfer_single_max <= 0 || b.transfer_daily_max < b.transfer_single_max {
+        return Err(HubError::invalid("limits must be positive, and the daily one at least the single one").into());
+    }
+    let tenant = op.tenant(&s, b.tenant.clone()).await?;
+    s.hub
+        .store
+        .write(move |c, _| {
+            c.set_kyc_limits(tenant, b.level, (b.transfer_single_max, b.transfer_daily_max))?;
+            let detail =
+                format!("level {}: {} single, {} daily", b.level.as_str(), b.transfer_single_max, b.transfer_daily_max);
+            audit::by_operator(c, &op.label(), Some(tenant), Action::KycLimitsSet, "kyc-limits", &detail, &op.ip)
+        })
+        .await?;
+    Ok(Json(Done { ok: true }))
+}

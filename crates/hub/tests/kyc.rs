@@ -1,0 +1,59 @@
+//! KYC levels through the front door: a payment over the starting limits is refused; support verifies the
+//! user; their connected app hears the new limits (a `limits` event and a `kyc` notification) and the same
+//! payment goes; the next `welcome` says so; a tenant's own limits for a level are used when set.
+mod common;
+use common::*;
+use serde_json::json;
+use tally_protocol::*;
+
+#[tokio::test]
+async fn a_verified_user_sends_more_and_their_app_hears_it_at_once() {
+    let hub = TestHub::start().await;
+    let alice = hub.register("alice").await;
+    hub.register("bob").await;
+    hub.deposit("alice", 10_000_000).await;
+    let mut c = hub.connect(&alice).await;
+    for ch in [Channel::User(alice.user.id), Channel::Notifications(alice.user.id)] {
+        c.subscribe(ch, None).await.unwrap();
+    }
+    assert_eq!(c.welcome.limits.kyc_level, KycLevel::None);
+    assert_eq!(c.welcome.limits.transfer_single_max, 500_000);
+    let (code, why) = c.transfer("k1", "bob", 600_000).await.unwrap_err();
+    assert_eq!(code, ErrorCode::LimitExceeded, "{why}");
+
+    let (s, v) = hub.admin_post("/v1/admin/users/kyc", json!({"username": "alice", "level": "verified"})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v, json!({"level": "verified", "transfer_single_max": 10_000_000, "transfer_daily_max": 40_000_000}));
+    let e = c.event_on(Channel::User(alice.user.id)).await;
+    let EventData::Limits { limits } = e.data else { panic!("a limits event: {e:?}") };
+    assert_eq!((limits.kyc_level, limits.transfer_single_max), (KycLevel::Verified, 10_000_000));
+    assert_eq!(limits.max_frame_bytes, c.welcome.limits.max_frame_bytes, "the whole of welcome.limits");
+    // (The refused payment raised a `limits` notification before.)
+    let notification = loop {
+        let n = c.event_on(Channel::Notifications(alice.user.id)).await;
+        let EventData::Notification { notification } = n.data else { panic!("{n:?}") };
+        if notification.kind != NotificationKind::Limits {
+            break notification;
+        }
+    };
+    assert_eq!(notification.kind, NotificationKind::Kyc);
+    assert!(notification.body.contains("100,000.00 in one payment"), "{}", notification.body);
+    c.transfer("k2", "bob", 600_000).await.expect("within the verified limits");
+    assert_eq!(hub.connect(&alice).await.welcome.limits.kyc_level, KycLevel::Verified);
+
+    // The tenant's own limits for a level, then a user given it.
+    let body = json!({"level": "basic", "transfer_single_max": 700_000, "transfer_daily_max": 900_000});
+    let (s, v) = hub.admin_post("/v1/admin/kyc-limits", body).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = hub.admin_post("/v1/admin/users/kyc", json!({"username": "bob", "level": "basic"})).await;
+    assert_eq!((s, v["transfer_single_max"].as_i64()), (200, Some(700_000)), "{v}");
+
+    // Bad input: a level that is none of the three, limits upside down, a user that is not there.
+    let (s, _) = hub.admin_post("/v1/admin/users/kyc", json!({"username": "bob", "level": "gold"})).await;
+    assert!((400..500).contains(&s), "{s}");
+    let body = json!({"level": "basic", "transfer_single_max": 900_000, "transfer_daily_max": 1});
+    let (s, v) = hub.admin_post("/v1/admin/kyc-limits", body).await;
+    assert_eq!((s, v["code"].as_str()), (400, Some("invalid")), "{v}");
+    let (s, _) = hub.admin_post("/v1/admin/users/kyc", json!({"username": "nobody", "level": "basic"})).await;
+    assert_eq!(s, 404);
+}
