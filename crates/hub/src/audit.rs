@@ -151,23 +151,27 @@ pub fn by_operator(
     record(tx, Entry { tenant, actor: Actor::Operator(who), action, subject, detail, ip })
 }
 
+/// The entry's fields in their one order (the hash's and the CSV's), all but its own hash.
+fn fields(r: &AuditRow) -> [String; 9] {
+    let tenant = r.tenant.map(|t| t.0.to_string()).unwrap_or_default();
+    [
+        r.seq.to_string(),
+        r.at.to_string(),
+        tenant,
+        r.actor.clone(),
+        r.action.clone(),
+        r.subject.clone(),
+        r.detail.clone(),
+        r.ip.clone(),
+        r.prev_hash.clone(),
+    ]
+}
+
 /// The entry's hash: SHA-256 over every field but the hash itself, each length-prefixed (so no two
 /// different entries write the same bytes), the previous entry's hash included.
 pub fn hash_of(r: &AuditRow) -> String {
-    let tenant = r.tenant.map(|t| t.0.to_string()).unwrap_or_default();
-    let fields = [
-        &r.seq.to_string(),
-        &r.at.to_string(),
-        &tenant,
-        &r.actor,
-        &r.action,
-        &r.subject,
-        &r.detail,
-        &r.ip,
-        &r.prev_hash,
-    ];
     let mut h = Sha256::new();
-    for f in fields {
+    for f in fields(r) {
         h.update((f.len() as u64).to_be_bytes());
         h.update(f.as_bytes());
     }
@@ -236,30 +240,9 @@ pub fn to_csv(rows: &[AuditRow]) -> HubResult<String> {
     w.write_record(["seq", "at", "tenant", "actor", "action", "subject", "detail", "ip", "prev_hash", "hash"])
         .map_err(fail)?;
     for r in rows {
-        let tenant = r.tenant.map(|t| t.0.to_string()).unwrap_or_default();
-        let fields = [
-            &r.seq.to_string(),
-            &r.at.to_string(),
-            &tenant,
-            &r.actor,
-            &r.action,
-            &r.subject,
-            &r.detail,
-            &r.ip,
-            &r.prev_hash,
-            &r.hash,
-        ];
-        w.write_record(fields.map(|f| defused(f))).map_err(fail)?;
+        let cells = fields(r).into_iter().chain([r.hash.clone()]);
+        w.write_record(cells.map(|f| tally_protocol::text::defuse_formula(&f).into_owned())).map_err(fail)?;
     }
     let bytes = w.into_inner().map_err(|e| HubError::internal(format!("audit CSV: {e}")))?;
     String::from_utf8(bytes).map_err(HubError::internal)
-}
-
-/// A field a spreadsheet would read as a formula (OWASP: a leading = + - @, TAB or CR) gets a quote mark.
-fn defused(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    }
 }

@@ -75,11 +75,6 @@ pub fn set_last_seen(tx: &mut dyn Tx, tenant: TenantId, user: UserId, at: i64) -
     tx.set_last_seen(tenant, user, at)
 }
 
-/// A user's own transfer limits: (single, daily), minor units.
-pub fn transfer_limits(tx: &mut dyn Tx, tenant: TenantId, user: UserId) -> HubResult<(i64, i64)> {
-    tx.transfer_limits(tenant, user)?.ok_or_else(|| HubError::not_found("user"))
-}
-
 /// What one user may do, as `welcome` announces it: their own transfer limits and their tenant's file limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OwnLimits {
@@ -97,9 +92,8 @@ pub fn own_limits(
     user: UserId,
     files: crate::attachments::Limits,
 ) -> HubResult<OwnLimits> {
-    let transfer = transfer_limits(tx, tenant, user)?;
+    let (transfer, kyc_level) = tx.limits_and_level(tenant, user)?.ok_or_else(|| HubError::not_found("user"))?;
     let attachment_max = crate::attachments::limits(tx, tenant, files)?.max_file;
-    let kyc_level = tx.kyc_level(tenant, user)?.ok_or_else(|| HubError::not_found("user"))?;
     Ok(OwnLimits { transfer, attachment_max, kyc_level })
 }
 

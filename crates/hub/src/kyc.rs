@@ -4,7 +4,6 @@
 //! with it, tells the user (a `kyc` notification) and their apps (a `limits` event on `user:{id}`, the whole
 //! of `welcome.limits`), in one transaction. A transfer over the level's limits is refused as before
 //! (`limit_exceeded` and a `limits` notification).
-use crate::directory::OwnLimits;
 use crate::error::{HubError, HubResult};
 use crate::ids::TenantId;
 use crate::notify;
@@ -44,7 +43,7 @@ fn amount(hundredths: i64) -> String {
 }
 
 /// Sets `user`'s level and limits; tells them and their apps. `base` is what the hub announces to everyone
-/// (frame size, rates); the user's own parts are read back after the change. The new limits.
+/// (frame size, rates), `files` the hub's attachment defaults. The new limits.
 pub fn set_level(
     tx: &mut dyn Tx,
     emits: &mut Emits,
@@ -54,15 +53,15 @@ pub fn set_level(
     base: Limits,
     files: crate::attachments::Limits,
 ) -> HubResult<Limits> {
-    tx.kyc_level(tenant, user)?.ok_or_else(|| HubError::not_found("user"))?;
     let (single, daily) = level_limits(tx, tenant, level, defaults)?;
-    tx.set_kyc(tenant, user, level, (single, daily))?;
-    let OwnLimits { transfer, attachment_max, kyc_level } = crate::directory::own_limits(tx, tenant, user, files)?;
+    if !tx.set_kyc(tenant, user, level, (single, daily))? {
+        return Err(HubError::not_found("user"));
+    }
     let limits = Limits {
-        transfer_single_max: transfer.0,
-        transfer_daily_max: transfer.1,
-        attachment_max_bytes: attachment_max,
-        kyc_level,
+        transfer_single_max: single,
+        transfer_daily_max: daily,
+        attachment_max_bytes: crate::attachments::limits(tx, tenant, files)?.max_file,
+        kyc_level: level,
         ..base
     };
     let title = format!("Identity check: {}", level.as_str());

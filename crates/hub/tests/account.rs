@@ -6,7 +6,6 @@ use common::*;
 use serde_json::{json, Value};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tally_protocol::*;
-use totp_rs::{Algorithm, Secret, TOTP};
 
 const PW: &str = "correct horse battery";
 
@@ -22,11 +21,6 @@ impl TestHub {
     async fn login(&self, body: Value) -> (u16, Value) {
         self.post("/v1/auth/login", body).await
     }
-}
-
-fn code_at(secret: &str, unix: u64) -> String {
-    let bytes = Secret::Encoded(secret.to_string()).to_bytes().unwrap();
-    TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes, None, String::new()).unwrap().generate(unix)
 }
 
 fn now() -> u64 {

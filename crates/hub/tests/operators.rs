@@ -4,17 +4,9 @@
 mod common;
 use common::*;
 use serde_json::{json, Value};
-use std::time::{SystemTime, UNIX_EPOCH};
 use tally_protocol::*;
-use totp_rs::{Algorithm, Secret, TOTP};
 
 const PW: &str = "operator pass phrase 42";
-
-fn code_now(secret: &str) -> String {
-    let unix = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
-    let bytes = Secret::Encoded(secret.to_string()).to_bytes().unwrap();
-    TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes, None, String::new()).unwrap().generate(unix)
-}
 
 async fn call(hub: &TestHub, token: &str, path: &str, body: Value) -> (u16, Value) {
     let r = hub.http.post(format!("{}{path}", hub.base)).bearer_auth(token).json(&body).send().await.unwrap();

@@ -96,6 +96,17 @@ pub fn clean_text(s: &str, max_chars: usize) -> String {
     bounded(out, max_chars)
 }
 
+/// A text cell a spreadsheet would read as a formula (CSV injection; OWASP's list: a leading `=`, `+`,
+/// `-`, `@`, TAB or CR, which spreadsheets skip before a formula) gets a quote mark in front; anything
+/// else is kept as it is. Every CSV export (the app's history, the hub's audit trail) writes cells through it.
+pub fn defuse_formula(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

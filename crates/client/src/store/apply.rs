@@ -270,11 +270,7 @@ pub(super) fn apply_one(
         }
         EventData::Limits { limits } => {
             // What `welcome` would say now (an operator set the user's KYC level): the session shows it.
-            let json = to_json(limits);
-            c.execute(
-                "INSERT INTO meta (key, value) VALUES ('limits', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                [json],
-            )?;
+            super::put_meta(c, "limits", &to_json(limits))?;
             applied.change(Change::Session);
         }
         EventData::Message { message } => upsert_message(c, me, message, applied)?,

@@ -299,11 +299,7 @@ impl Store {
         Ok(self.meta("limits")?.and_then(|j| serde_json::from_str(&j).ok()))
     }
     pub fn set_meta(&self, key: &str, value: &str) -> Result<(), Error> {
-        self.writer().execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
-        Ok(())
+        put_meta(&self.writer(), key, value)
     }
 
     pub fn prefs(&self) -> Result<Prefs, Error> {
@@ -370,6 +366,15 @@ pub(crate) fn unreadable(column: usize, what: impl Into<String>) -> rusqlite::Er
 
 pub(crate) fn enum_from<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+}
+
+/// Writes a `meta` value on `c` (the writer, or a transaction on it).
+pub(crate) fn put_meta(c: &rusqlite::Connection, key: &str, value: &str) -> Result<(), Error> {
+    c.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -584,10 +584,10 @@ pub trait OperatorRepo {
 // ---- KYC -----------------------------------------------------------------------------------------------
 
 pub trait KycRepo {
-    /// The user's level (None: no such user).
-    fn kyc_level(&mut self, tenant: TenantId, user: UserId) -> HubResult<Option<KycLevel>>;
-    /// Sets the user's level and their transfer limits (single, daily) with it.
-    fn set_kyc(&mut self, tenant: TenantId, user: UserId, level: KycLevel, limits: (i64, i64)) -> HubResult<()>;
+    /// The user's transfer limits (single, daily) and level, from one read of their row (None: no such user).
+    fn limits_and_level(&mut self, tenant: TenantId, user: UserId) -> HubResult<Option<((i64, i64), KycLevel)>>;
+    /// Sets the user's level and their transfer limits (single, daily) with it; false: no such user.
+    fn set_kyc(&mut self, tenant: TenantId, user: UserId, level: KycLevel, limits: (i64, i64)) -> HubResult<bool>;
     /// The tenant's own limits for a level, if its operator set them.
     fn kyc_limits(&mut self, tenant: TenantId, level: KycLevel) -> HubResult<Option<(i64, i64)>>;
     fn set_kyc_limits(&mut self, tenant: TenantId, level: KycLevel, limits: (i64, i64)) -> HubResult<()>;

@@ -454,3 +454,14 @@ fn rand_suffix() -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
     format!("{}_{}_{}", std::process::id(), nanos, N.fetch_add(1, Ordering::Relaxed))
 }
+
+/// The authenticator's code for `secret` (base32) at `unix` seconds: SHA-1, 6 digits, 30 s steps.
+pub fn code_at(secret: &str, unix: u64) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_string()).to_bytes().unwrap();
+    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes, None, String::new()).unwrap().generate(unix)
+}
+
+/// The authenticator's code for `secret` now.
+pub fn code_now(secret: &str) -> String {
+    code_at(secret, std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs())
+}

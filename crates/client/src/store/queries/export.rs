@@ -63,10 +63,8 @@ fn csv_line(t: &Transaction) -> String {
 }
 
 pub(super) fn csv_field(s: &str) -> String {
-    // Quote always; neutralise spreadsheet formulas (CSV injection, OWASP's list: = + - @ and a leading TAB
-    // or CR, which spreadsheets skip before reading a formula) by prefixing a quote mark.
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
-    format!("\"{}\"", s.replace('"', "\"\""))
+    // Quote always; spreadsheet formulas defused (tally_protocol::text::defuse_formula).
+    format!("\"{}\"", tally_protocol::text::defuse_formula(s).replace('"', "\"\""))
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` from Unix milliseconds (civil-from-days, no time crate needed).

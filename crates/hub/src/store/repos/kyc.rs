@@ -6,11 +6,16 @@ use crate::store::sql::{args, Db};
 use tally_protocol::{KycLevel, UserId};
 
 impl<D: Db> KycRepo for D {
-    fn kyc_level(&mut self, tenant: TenantId, user: UserId) -> HubResult<Option<KycLevel>> {
-        let r = self.opt("SELECT kyc_level FROM users WHERE tenant_id = $1 AND id = $2", args![tenant, user])?;
+    fn limits_and_level(&mut self, tenant: TenantId, user: UserId) -> HubResult<Option<((i64, i64), KycLevel)>> {
+        let r = self.opt(
+            "SELECT limit_single, limit_daily, kyc_level FROM users WHERE tenant_id = $1 AND id = $2",
+            args![tenant, user],
+        )?;
         let Some(r) = r else { return Ok(None) };
-        let s: String = r.get(0)?;
-        KycLevel::parse(&s).map(Some).ok_or_else(|| HubError::internal(format!("unreadable KYC level {s:?}")))
+        let level: String = r.get(2)?;
+        let level =
+            KycLevel::parse(&level).ok_or_else(|| HubError::internal(format!("unreadable KYC level {level:?}")))?;
+        Ok(Some(((r.get(0)?, r.get(1)?), level)))
     }
 
     fn set_kyc(
@@ -19,12 +24,12 @@ impl<D: Db> KycRepo for D {
         user: UserId,
         level: KycLevel,
         (single, daily): (i64, i64),
-    ) -> HubResult<()> {
-        self.exec(
+    ) -> HubResult<bool> {
+        let n = self.exec(
             "UPDATE users SET kyc_level = $3, limit_single = $4, limit_daily = $5 WHERE tenant_id = $1 AND id = $2",
             args![tenant, user, level.as_str(), single, daily],
         )?;
-        Ok(())
+        Ok(n == 1)
     }
 
     fn kyc_limits(&mut self, tenant: TenantId, level: KycLevel) -> HubResult<Option<(i64, i64)>> {
