@@ -33,6 +33,7 @@ pub const COMMANDS: &[&str] = &[
     "payment_requests",
     "request_money",
     "split_bill",
+    "withdraw",
     "pay_request",
     "decline_request",
     "cancel_request",

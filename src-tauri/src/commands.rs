@@ -3,7 +3,7 @@ use std::sync::Arc;
 use tally_client::view::*;
 use tally_client::Engine;
 use tally_protocol::{
-    MessageId, Notification, NotificationId, PresenceStatus, RequestId, RoomId, RoomKind, UserSummary,
+    MessageId, Notification, NotificationId, PresenceStatus, RequestId, RoomId, RoomKind, UserSummary, Withdrawal,
 };
 use tauri::State;
 
@@ -186,6 +186,10 @@ pub async fn payment_requests(engine: Engn<'_>) -> R<Vec<RequestView>> {
 #[tauri::command(rename_all = "snake_case")]
 pub async fn request_money(engine: Engn<'_>, req: AskMoney) -> R<RequestView> {
     engine.request_money(&req).await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
+pub async fn withdraw(engine: Engn<'_>, req: WithdrawMoney) -> R<Withdrawal> {
+    engine.withdraw(&req).await.map_err(err)
 }
 #[tauri::command(rename_all = "snake_case")]
 pub async fn split_bill(engine: Engn<'_>, req: SplitBill) -> R<Vec<RequestView>> {

@@ -60,6 +60,7 @@ pub fn commands_plugin<R: Runtime>() -> TauriPlugin<R> {
         send_money,
         payment_requests,
         request_money,
+        withdraw,
         split_bill,
         pay_request,
         decline_request,

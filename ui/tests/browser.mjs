@@ -442,6 +442,44 @@ test("settings: limits per currency held", async () => {
   await done();
 });
 
+test("withdraw: a mistyped IBAN is caught, the hold shows at once, the operator's answer arrives; offline it waits", async () => {
+  const { page, fake, done } = await open({}, { viewport: { width: 390, height: 844 } });
+  const before = await fake(() => window.__tallyFake.available);
+  await page.click(tid("home-withdraw"));
+  await page.locator(tid("withdraw-dialog")).waitFor();
+  await page.click(tid("withdraw-submit"));
+  ok((await text(page, tid("withdraw-dialog"))).includes("Enter where the money should go."), "nothing to say where");
+  await page.fill(tid("withdraw-amount"), "25.00");
+  await page.fill(tid("withdraw-destination"), "DE89 3704 0044 0532 0130 01");
+  await page.click(tid("withdraw-submit"));
+  await until(async () => (await text(page, tid("withdraw-error"))).includes("check digits do not match"), "the IBAN's typo is named");
+  eq(await fake(() => window.__tallyFake.available), before, "nothing held for a mistyped IBAN");
+  const box = await page.locator(tid("withdraw-dialog")).boundingBox();
+  ok(box && box.x >= 0 && box.x + box.width <= 390, "the form fits a phone");
+  await shot(page, "withdraw-phone");
+  await page.fill(tid("withdraw-destination"), "de89370400440532013000");
+  await page.click(tid("withdraw-submit"));
+  await page.locator(tid("toast"), { hasText: "is on hold until it is paid out to DE89 3704 0044 0532 0130 00" }).waitFor();
+  eq(await page.locator(tid("withdraw-dialog")).count(), 0, "the dialog closed");
+  eq(await fake(() => window.__tallyFake.available), before - 2_500, "held once");
+  const shown = async () => Number(await page.locator(tid("balance-amount")).getAttribute("data-minor"));
+  await until(async () => (await shown()) === before - 2_500, "the balance after the hold");
+  ok((await text(page, ".bal-main")).includes("$25.00"), "on hold shown");
+  const row = page.locator(tid("feed-row"), { hasText: "DE89 3704 0044 0532 0130 00" }).first();
+  await row.waitFor();
+  await fake(() => window.__tallyFake.decideWithdrawal(false, "The account holder's name does not match yours."));
+  await page.locator(tid("toast"), { hasText: "Withdrawal of $25.00 rejected" }).waitFor();
+  await until(async () => (await shown()) === before, "the money is back");
+  await until(async () => !(await text(page, ".bal-main")).includes("$25.00"), "nothing on hold");
+  // Offline: the form says why and cannot send.
+  await fake(() => window.__tallyFake.setConn({ state: "offline", since: Date.now(), reason: "no network", next_retry_ms: 3000 }));
+  await page.click(tid("home-withdraw"));
+  await page.locator(tid("withdraw-dialog")).waitFor();
+  ok((await text(page, tid("withdraw-dialog"))).includes("You're offline."), "offline said");
+  ok(await page.locator(tid("withdraw-submit")).isDisabled(), "cannot send offline");
+  await done();
+});
+
 test("chat: other people's text is text, typing, send, edit, fail", async () => {
   const { page, fake, done, dialogs } = await open();
   await page.click(tid("nav-chat"));

@@ -22,6 +22,7 @@ mod attachments;
 pub use app_lock::OPEN_WHILE_LOCKED;
 mod cache_key;
 mod requests;
+mod withdrawals;
 pub use account::{device_info, NewAccount};
 
 #[derive(Clone, Debug)]

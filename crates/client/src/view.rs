@@ -537,6 +537,16 @@ pub struct AskMoney {
     pub room: Option<RoomId>,
 }
 
+/// A withdrawal as the Withdraw form makes it. `key` is the form's own idempotency key: a retry of the
+/// same form (its answer was lost) finds the same withdrawal instead of holding the money twice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct WithdrawMoney {
+    pub key: String,
+    pub amount: Money,
+    /// An IBAN or other payout details (`tally_protocol::destination`).
+    pub destination: String,
+}
+
 pub fn bindings() -> String {
     let cfg = tally_protocol::ts::config();
     let mut s = String::from(
@@ -590,6 +600,7 @@ pub fn bindings() -> String {
         RequestView,
         AskMoney,
         SplitBill,
+        WithdrawMoney,
         CardState,
         TransferView,
         OutboxItem,

@@ -59,6 +59,8 @@ pub enum Action {
     OperatorSignedIn,
     KycLevelSet,
     KycLimitsSet,
+    WithdrawalPaidOut,
+    WithdrawalRejected,
 }
 
 impl Action {
@@ -82,6 +84,8 @@ impl Action {
             AccountEnabled => "account_enabled",
             Deposit => "deposit",
             Withdrawal => "withdrawal",
+            WithdrawalPaidOut => "withdrawal_paid_out",
+            WithdrawalRejected => "withdrawal_rejected",
             Broadcast => "broadcast",
             UsersProvisioned => "users_provisioned",
             DepositsProvisioned => "deposits_provisioned",

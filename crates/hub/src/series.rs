@@ -53,6 +53,7 @@ pub const TLS_HANDSHAKE_FAILURES: &str = "tally_tls_handshake_failures_total";
 pub const FANOUT_SECONDS: &str = "tally_fanout_seconds";
 pub const EVENTS_APPENDED: &str = "tally_events_appended_total";
 pub const TRANSFERS: &str = "tally_transfers_total";
+pub const WITHDRAWALS: &str = "tally_withdrawals_total";
 pub const TRANSFERS_ADOPTED: &str = "tally_transfers_adopted_total";
 pub const COMMIT_SECONDS: &str = "tally_commit_seconds";
 pub const COMMIT_GROUP_SIZE: &str = "tally_commit_group_size";
@@ -73,6 +74,8 @@ pub const THROTTLE_EVICTIONS: &str = "tally_throttle_evictions_total";
 
 /// The statuses `TRANSFERS` counts: created, then each state change.
 pub const TRANSFER_STATUSES: &[&str] = &["pending", "processing", "completed", "failed"];
+/// The statuses `WITHDRAWALS` counts: requested, then paid out or rejected.
+pub const WITHDRAWAL_STATUSES: &[&str] = &["pending", "completed", "rejected"];
 
 const fn s(name: &'static str, kind: Kind, help: &'static str) -> Series {
     Series { name, kind, help, label: None }
@@ -111,6 +114,13 @@ pub const ALL: &[Series] = &[
         "Transfers created (pending) and their state changes",
         "status",
         Values::Fixed(TRANSFER_STATUSES),
+    ),
+    l(
+        WITHDRAWALS,
+        Counter,
+        "Withdrawals requested (pending) and decided (completed, rejected)",
+        "status",
+        Values::Fixed(WITHDRAWAL_STATUSES),
     ),
     s(TRANSFERS_ADOPTED, Counter, "Transfers in flight taken over from a hub that stopped"),
     s(COMMIT_SECONDS, Histogram, "Writer commit time per group of write jobs, seconds"),

@@ -217,6 +217,17 @@ pub enum ClientFrame {
         #[ts(type = "number")]
         request: RequestId,
     },
+    /// Take money out to the user's own account: the amount is held (pending in history) until the
+    /// operator pays it out or rejects it. Same `idempotency_key` + same body returns the same withdrawal;
+    /// a different body is `conflict`. Acked with `withdrawal`.
+    WithdrawalCreate {
+        #[ts(type = "number")]
+        id: ReqId,
+        idempotency_key: String,
+        amount: Money,
+        /// An IBAN (validated by its check digits) or other payout details, at most 140 bytes.
+        destination: String,
+    },
     RoomCreate {
         #[ts(type = "number")]
         id: ReqId,
@@ -359,6 +370,7 @@ impl ClientFrame {
             | RequestPay { id, .. }
             | RequestDecline { id, .. }
             | RequestCancel { id, .. }
+            | WithdrawalCreate { id, .. }
             | RoomCreate { id, .. }
             | RoomInvite { id, .. }
             | RoomLeave { id, .. }
@@ -395,6 +407,7 @@ impl ClientFrame {
             RequestPay { .. } => "request_pay",
             RequestDecline { .. } => "request_decline",
             RequestCancel { .. } => "request_cancel",
+            WithdrawalCreate { .. } => "withdrawal_create",
             RoomCreate { .. } => "room_create",
             RoomInvite { .. } => "room_invite",
             RoomLeave { .. } => "room_leave",
@@ -430,6 +443,7 @@ pub const CLIENT_FRAME_TYPES: &[&str] = &[
     "request_pay",
     "request_decline",
     "request_cancel",
+    "withdrawal_create",
     "room_create",
     "room_invite",
     "room_leave",
@@ -628,6 +642,9 @@ pub enum AckData {
     },
     Requests {
         requests: Vec<PaymentRequest>,
+    },
+    Withdrawal {
+        withdrawal: Withdrawal,
     },
     /// Events of a `history` request, newest first (or of `message_changes`, oldest change first).
     History {

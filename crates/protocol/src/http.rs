@@ -2,7 +2,7 @@
 //! serialises these and the client deserialises them; `docs/PROTOCOL.md` shows each with an example that a
 //! test parses as the type it names (`tests/http_golden.rs`). Optional request fields default as the
 //! docs say, so an older client's body still reads.
-use crate::{ErrorCode, KycLevel, Millis, Money, Priority, UserSummary};
+use crate::{ErrorCode, KycLevel, Millis, Money, Priority, UserSummary, Withdrawal, WithdrawalId};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -338,6 +338,26 @@ pub struct MoneyRequest {
     pub amount: Money,
     #[serde(default)]
     pub memo: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// `GET /v1/admin/withdrawals?status=pending&after=0&limit=100&tenant=…`: the finance queue, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WithdrawalsPage {
+    pub withdrawals: Vec<Withdrawal>,
+    /// Pass as `after` for the next page; none when this page is the last.
+    pub next_after: Option<WithdrawalId>,
+}
+
+/// `POST /v1/admin/withdrawals/decide` (finance): pay a pending withdrawal out (`approve: true`) or reject
+/// it with a reason the user reads (the money goes back to their balance). Answered with the `Withdrawal`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WithdrawalDecision {
+    pub id: WithdrawalId,
+    pub approve: bool,
+    #[serde(default)]
+    pub reason: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
 }

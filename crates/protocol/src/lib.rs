@@ -8,6 +8,7 @@
 pub mod attachment;
 mod channel;
 mod codec;
+pub mod destination;
 mod error;
 mod frames;
 pub mod http;
@@ -52,3 +53,4 @@ pub type MessageId = i64;
 pub type NotificationId = i64;
 pub type TxId = i64;
 pub type RequestId = i64;
+pub type WithdrawalId = i64;

@@ -1,5 +1,8 @@
 //! Domain objects carried inside frames.
-use crate::{Channel, Currency, MessageId, Millis, Money, NotificationId, RequestId, RoomId, TransferId, TxId, UserId};
+use crate::{
+    Channel, Currency, MessageId, Millis, Money, NotificationId, RequestId, RoomId, TransferId, TxId, UserId,
+    WithdrawalId,
+};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -199,6 +202,55 @@ impl RequestStatus {
     pub fn is_final(self) -> bool {
         !matches!(self, RequestStatus::Open | RequestStatus::Paying)
     }
+}
+
+/// Where a withdrawal stands: `pending` holds the money until the operator's finance team pays it out
+/// (`completed`) or refuses it (`rejected`, the money back in the user's balance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum WithdrawalStatus {
+    Pending,
+    Completed,
+    Rejected,
+}
+
+impl WithdrawalStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WithdrawalStatus::Pending => "pending",
+            WithdrawalStatus::Completed => "completed",
+            WithdrawalStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [WithdrawalStatus::Pending, WithdrawalStatus::Completed, WithdrawalStatus::Rejected]
+            .into_iter()
+            .find(|w| w.as_str() == s)
+    }
+}
+
+/// Money a user asked to take out of Tally to an account of their own. Its history line
+/// (`transaction_id`) is pending while it waits and follows its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Withdrawal {
+    #[ts(type = "number")]
+    pub id: WithdrawalId,
+    pub user: UserSummary,
+    pub amount: Money,
+    /// An IBAN (checked, in groups of four) or the free text the user gave.
+    pub destination: String,
+    pub status: WithdrawalStatus,
+    /// Why it was rejected (or the operator's note on paying it out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub reason: Option<String>,
+    #[ts(type = "number")]
+    pub transaction_id: TxId,
+    #[ts(type = "number")]
+    pub created_at: Millis,
+    #[ts(type = "number")]
+    pub updated_at: Millis,
 }
 
 /// One person asking another for money. The hub keeps it and publishes each change on both parties'

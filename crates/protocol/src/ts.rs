@@ -41,7 +41,7 @@ pub fn bindings() -> String {
     s.push_str("/** A channel name such as `balance:42`, `room:7`, `presence:room:7` or `broadcast`. */\nexport type Channel = string;\n\n");
     s.push_str(&decls!(&cfg;
         Money, ErrorCode, Position, SubscribeSpec, UserSummary, Limits, KycLevel, Balance, TxKind, Direction,
-        TransferStatus, Transaction, Transfer, RequestStatus, PaymentRequest, RoomKind, Room, Reaction, SplitShare, MessageCard, AttachmentKind, Attachment, Message, NotificationKind, Priority,
+        TransferStatus, Transaction, Transfer, RequestStatus, PaymentRequest, WithdrawalStatus, Withdrawal, RoomKind, Room, Reaction, SplitShare, MessageCard, AttachmentKind, Attachment, Message, NotificationKind, Priority,
         NotificationTarget, Notification, PresenceStatus, MemberChange, Hello, ChangeCursor, SnapshotKind, ClientFrame,
         Welcome, Event, EventData, Ephemeral, AckData, ServerFrame,
     ));

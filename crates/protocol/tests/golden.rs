@@ -128,6 +128,7 @@ fn server_examples_round_trip_and_cover_every_type() {
         "history",
         "request",
         "requests",
+        "withdrawal",
     ] {
         assert!(ack_kinds.contains(k), "ack kind {k} needs an example");
     }

@@ -110,6 +110,8 @@ types!(
     KycRequest,
     KycChanged,
     KycLimitsRequest,
+    WithdrawalDecision,
+    WithdrawalsPage,
     NewUser,
     UsersRequest,
     UsersCreated,

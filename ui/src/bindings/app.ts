@@ -184,6 +184,16 @@ export type SplitBill = { key: string, room: number, total: Money,
 with: Array<string>, memo: string, expires_at: number | null, };
 
 /**
+ * A withdrawal as the Withdraw form makes it. `key` is the form's own idempotency key: a retry of the
+ * same form (its answer was lost) finds the same withdrawal instead of holding the money twice.
+ */
+export type WithdrawMoney = { key: string, amount: Money, 
+/**
+ * An IBAN or other payout details (`tally_protocol::destination`).
+ */
+destination: string, };
+
+/**
  * Where a card's payment or request stands.
  */
 export type CardState = { "kind": "transfer", status: TransferStatus, } | { "kind": "request", request: PaymentRequest, } | { "kind": "split", requests: Array<PaymentRequest>, };

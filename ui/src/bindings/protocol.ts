@@ -135,6 +135,26 @@ expires_at?: number,
  */
 transfer?: number, created_at: number, updated_at: number, };
 
+/**
+ * Where a withdrawal stands: `pending` holds the money until the operator's finance team pays it out
+ * (`completed`) or refuses it (`rejected`, the money back in the user's balance).
+ */
+export type WithdrawalStatus = "pending" | "completed" | "rejected";
+
+/**
+ * Money a user asked to take out of Tally to an account of their own. Its history line
+ * (`transaction_id`) is pending while it waits and follows its outcome.
+ */
+export type Withdrawal = { id: number, user: UserSummary, amount: Money, 
+/**
+ * An IBAN (checked, in groups of four) or the free text the user gave.
+ */
+destination: string, status: WithdrawalStatus, 
+/**
+ * Why it was rejected (or the operator's note on paying it out).
+ */
+reason?: string, transaction_id: number, created_at: number, updated_at: number, };
+
 export type RoomKind = "direct" | "group";
 
 export type Room = { id: number, kind: RoomKind, 
@@ -302,7 +322,11 @@ room?: number, } | { "type": "request_split", id: number, idempotency_key: strin
 /**
  * Usernames of the members asked (not the sender).
  */
-with: Array<string>, memo: string, expires_at?: number, } | { "type": "request_pay", id: number, request: number, } | { "type": "request_decline", id: number, request: number, } | { "type": "request_cancel", id: number, request: number, } | { "type": "room_create", id: number, kind: RoomKind, 
+with: Array<string>, memo: string, expires_at?: number, } | { "type": "request_pay", id: number, request: number, } | { "type": "request_decline", id: number, request: number, } | { "type": "request_cancel", id: number, request: number, } | { "type": "withdrawal_create", id: number, idempotency_key: string, amount: Money, 
+/**
+ * An IBAN (validated by its check digits) or other payout details, at most 140 bytes.
+ */
+destination: string, } | { "type": "room_create", id: number, kind: RoomKind, 
 /**
  * Group name (ignored for direct rooms).
  */
@@ -369,7 +393,7 @@ next_since?: ChangeCursor,
 /**
  * How many notifications the user has (first page of `notifications` only).
  */
-total?: number, } | { "kind": "transfers", transfers: Array<Transfer>, } | { "kind": "request", request: PaymentRequest, } | { "kind": "requests", requests: Array<PaymentRequest>, } | { "kind": "history", events: Array<Event>, has_more: boolean, 
+total?: number, } | { "kind": "transfers", transfers: Array<Transfer>, } | { "kind": "request", request: PaymentRequest, } | { "kind": "requests", requests: Array<PaymentRequest>, } | { "kind": "withdrawal", withdrawal: Withdrawal, } | { "kind": "history", events: Array<Event>, has_more: boolean, 
 /**
  * `message_changes` only: pass as `since` for the next page; absent on the last page.
  */

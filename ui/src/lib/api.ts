@@ -24,6 +24,7 @@ import type {
   AskMoney,
   RequestView,
   SplitBill,
+  WithdrawMoney,
   SearchResults,
   SendMoney,
   SessionInfo,
@@ -39,7 +40,7 @@ import type {
   UnreadCounts,
   ConnState,
 } from "../bindings/app";
-import type { Notification, PresenceStatus, RoomKind, UserSummary } from "../bindings/protocol";
+import type { Notification, PresenceStatus, RoomKind, UserSummary, Withdrawal } from "../bindings/protocol";
 import { app } from "./store.svelte";
 import { rememberSentPayment } from "./toasts";
 
@@ -201,6 +202,7 @@ export async function sendMoney(req: SendMoney): Promise<TransferView> {
 export const paymentRequests = () => call<RequestView[]>("payment_requests");
 /** Asks someone for money. `req.key` is the form's own: a retry of the same form finds the same request. Needs the hub. */
 export const requestMoney = (req: AskMoney) => call<RequestView>("request_money", { req });
+export const withdraw = (req: WithdrawMoney) => call<Withdrawal>("withdraw", { req });
 /** Splits a bill in a group: one request per member chosen, one card in the conversation. Needs the hub. */
 export const splitBill = (req: SplitBill) => call<RequestView[]>("split_bill", { req });
 /** Pays a request made of the user: the transfer, followed like any payment. Needs the hub. */

@@ -22,6 +22,7 @@ import type {
   RoomView,
   AskMoney,
   SplitBill,
+  WithdrawMoney,
   SearchResults,
   SendMoney,
   SessionInfo,
@@ -44,6 +45,7 @@ import type {
   Transaction,
   TxKind,
   UserSummary,
+  Withdrawal,
 } from "../../src/bindings/protocol";
 import { FakeAccounts, type FakeAccount, type FakePolicy } from "./accounts";
 import { FakeFiles } from "./files";
@@ -129,6 +131,19 @@ const byName = (u: string) => USERS.find((x) => x.username === u);
 
 const MEMOS = ["Pizza 🍕", "Rent share", "Coffee", "Groceries", "Concert tickets", "Taxi home", "Dinner", "Book club", "Birthday gift", "Utilities", "Lunch", "Cinema"];
 const KINDS: TxKind[] = ["transfer_in", "transfer_out", "deposit", "withdrawal"];
+
+/** The engine's destination rule (`tally_protocol::destination`): an IBAN's check digits, grouped by four. */
+function fakeDestination(input: string): string {
+  const text = input.trim();
+  if (!text) throw err("invalid_input", "enter where the money should go");
+  const compact = text.replace(/ /g, "").toUpperCase();
+  if (!/^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$/.test(compact)) return text;
+  const digits = (compact.slice(4) + compact.slice(0, 4)).replace(/[A-Z]/g, (c) => String(c.charCodeAt(0) - 55));
+  let rest = 0;
+  for (const d of digits) rest = (rest * 10 + Number(d)) % 97;
+  if (rest !== 1) throw err("invalid_input", "this IBAN's check digits do not match: look for a mistyped character");
+  return compact.replace(/(.{4})(?=.)/g, "$1 ");
+}
 
 function err(code: CommandErrorCode, message: string): CommandError {
   return { code, message };
@@ -566,6 +581,48 @@ export class FakeBackend {
     this.available -= minor;
     this.addTx({ kind: "transfer_out", direction: "out", minor, memo, counterparty: who, status: "completed" });
     this.changed({ topic: "balances" }, { topic: "transactions" });
+  }
+
+  // ---------- withdrawals ----------
+
+  private withdrawals: Withdrawal[] = [];
+
+  /** As the engine and hub: the IBAN rule (mod 97), then a hold and a pending line; retries by key. */
+  withdraw(req: WithdrawMoney): Withdrawal {
+    if (this.conn.state !== "live") throw err("offline", "you are offline");
+    if (req.amount.minor <= 0) throw err("invalid_input", "the amount must be more than zero");
+    const destination = fakeDestination(req.destination);
+    const seen = this.withdrawals.find((w) => w.transaction_id === this.withdrawKeys.get(req.key));
+    if (seen) return structuredClone(seen);
+    if (req.amount.minor > this.available) throw err("insufficient_funds", `available balance is ${(this.available / 100).toFixed(2)} USD`);
+    this.available -= req.amount.minor;
+    this.pending += req.amount.minor;
+    const line = this.addTx({ kind: "withdrawal", direction: "out", minor: req.amount.minor, memo: destination, status: "pending" });
+    const t = Date.now();
+    const w: Withdrawal = { id: 900 + this.withdrawals.length, user: this.me, amount: req.amount, destination, status: "pending", transaction_id: line.id, created_at: t, updated_at: t };
+    this.withdrawals.push(w);
+    this.withdrawKeys.set(req.key, line.id);
+    this.changed({ topic: "balances" }, { topic: "transactions" });
+    return structuredClone(w);
+  }
+  private withdrawKeys = new Map<string, number>();
+
+  /** Finance paid the newest pending withdrawal out or rejected it (the hub's events and notification). */
+  decideWithdrawal(approve: boolean, reason = ""): void {
+    const w = [...this.withdrawals].reverse().find((x) => x.status === "pending");
+    if (!w) throw new Error("no pending withdrawal");
+    w.status = approve ? "completed" : "rejected";
+    this.pending -= w.amount.minor;
+    if (!approve) this.available += w.amount.minor;
+    const line = this.extra.find((x) => x.id === w.transaction_id);
+    if (line) Object.assign(line, { status: approve ? "completed" : "failed", balance_after: this.available });
+    this.filterCache.clear();
+    const amount = `${(w.amount.minor / 100).toFixed(2)} ${w.amount.currency}`;
+    const title = approve ? `Withdrawal of ${amount} paid out` : `Withdrawal of ${amount} rejected`;
+    const body = approve ? `Sent to ${w.destination}` : `${reason} The money is back in your balance.`;
+    this.notify({ kind: "withdrawal", priority: approve ? "normal" : "high", title, body, target: { kind: "transaction", id: w.transaction_id } });
+    this.emit({ type: "toast", kind: "withdrawal", title, body });
+    this.changed({ topic: "balances" }, { topic: "transactions" }, { topic: "notifications" });
   }
 
   /** Support set the user's identity check: the hub's `limits` event with the level's limits. */
@@ -1179,6 +1236,8 @@ export class FakeBackend {
         return this.requests.views();
       case "request_money":
         return this.requests.ask(a.req as AskMoney);
+      case "withdraw":
+        return this.withdraw(a.req as WithdrawMoney);
       case "split_bill":
         return this.requests.split(a.req as SplitBill);
       case "pay_request":

@@ -12,6 +12,7 @@ mod operator_auth;
 mod operators;
 mod ops;
 mod step_up;
+mod withdrawals;
 
 pub(crate) use crate::audit::{self, Action};
 pub(crate) use crate::chat;
@@ -92,6 +93,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/kyc-limits", post(kyc::set_limits))
         .route("/v1/admin/deposit", post(admin::deposit))
         .route("/v1/admin/withdraw", post(admin::withdraw))
+        .route("/v1/admin/withdrawals", get(withdrawals::queue))
+        .route("/v1/admin/withdrawals/decide", post(withdrawals::decide))
         .route("/v1/admin/broadcast", post(admin::broadcast))
         .route("/v1/admin/invariants", get(admin::invariants))
         .route("/v1/admin/audit", get(audit_trail::audit))

@@ -54,11 +54,11 @@ fn permission_for(path: &str) -> Permission {
     match path.strip_prefix("/v1/admin/").unwrap_or("") {
         "tenants" | "attachment-limits" | "invites" | "kyc-limits" => ManageTenants,
         "password" | "two-factor/reset" | "users/active" | "users/kyc" => ManageUsers,
-        "deposit" | "withdraw" | "deposits" => MoveMoney,
+        "deposit" | "withdraw" | "deposits" | "withdrawals/decide" => MoveMoney,
         "broadcast" => Broadcast,
         "users" | "tokens" | "rooms" | "publish" => Provision,
         "audit" => ReadAudit,
-        "invariants" => ReadLedger,
+        "invariants" | "withdrawals" => ReadLedger,
         _ => ManageOperators,
     }
 }

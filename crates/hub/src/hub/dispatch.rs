@@ -73,6 +73,16 @@ impl Hub {
             | F::RequestPay { .. }
             | F::RequestDecline { .. }
             | F::RequestCancel { .. } => self.request_frame(conn, frame).await?,
+            F::WithdrawalCreate { idempotency_key, amount, destination, .. } => {
+                let withdrawal = self
+                    .store
+                    .write(move |c, e| {
+                        let req = ledger::NewWithdrawal { key: &idempotency_key, amount, destination: &destination };
+                        ledger::request_withdrawal(c, e, tenant, uid, req)
+                    })
+                    .await?;
+                Reply::ack(AckData::Withdrawal { withdrawal })
+            }
             F::RoomCreate { .. }
             | F::RoomInvite { .. }
             | F::RoomLeave { .. }
@@ -380,6 +390,7 @@ fn reaches_others(frame: &ClientFrame) -> bool {
             | F::RequestCreate { .. }
             | F::RequestSplit { .. }
             | F::RequestPay { .. }
+            | F::WithdrawalCreate { .. }
             | F::RoomCreate { .. }
             | F::RoomInvite { .. }
             | F::RoomRename { .. }

@@ -5,11 +5,12 @@
 //! postings sum to zero; per account `available + pending` equals the sum of its postings.
 //!
 //! `accounts` (balances, deposits and withdrawals, invariants), `history` (the per-user transaction
-//! lines), `transfers` (create, advance, look up), `requests` (payment requests, paid by a transfer).
+//! lines), `transfers` (create, advance, look up), `requests` (payment requests, paid by a transfer), `withdrawals` (money out, held until finance decides).
 mod accounts;
 mod history;
 mod requests;
 mod transfers;
+mod withdrawals;
 
 pub use accounts::{balance, balances, check_invariants, deposit, withdraw};
 pub use history::{transaction, transaction_changes, transactions_count, transactions_page};
@@ -21,6 +22,7 @@ pub use transfers::{
     advance_transfer, create_transfer, open_transfers, stale_transfers, transfer, transfer_by_key, transfer_for,
     unfinished_transfers, Created, NewTransfer,
 };
+pub use withdrawals::{decide_withdrawal, request_withdrawal, withdrawal, withdrawals, Decision, NewWithdrawal};
 
 use crate::error::{HubError, HubResult};
 use tally_protocol::*;

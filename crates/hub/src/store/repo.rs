@@ -23,6 +23,7 @@ pub trait Tx:
     + AuditRepo
     + OperatorRepo
     + KycRepo
+    + WithdrawalRepo
 {
     /// A trivial round trip (health checks).
     fn ping(&mut self) -> HubResult<()>;
@@ -591,4 +592,55 @@ pub trait KycRepo {
     /// The tenant's own limits for a level, if its operator set them.
     fn kyc_limits(&mut self, tenant: TenantId, level: KycLevel) -> HubResult<Option<(i64, i64)>>;
     fn set_kyc_limits(&mut self, tenant: TenantId, level: KycLevel, limits: (i64, i64)) -> HubResult<()>;
+}
+
+// ---- withdrawals ---------------------------------------------------------------------------------------
+
+pub struct NewWithdrawalRow<'a> {
+    pub tenant: TenantId,
+    pub user: UserId,
+    pub amount: Money,
+    pub destination: &'a str,
+    pub tx: TxId,
+    pub key: &'a str,
+    pub body_hash: &'a str,
+    pub at: Millis,
+}
+
+pub struct WithdrawalRow {
+    pub id: WithdrawalId,
+    pub user: UserId,
+    pub amount: Money,
+    pub destination: String,
+    pub status: WithdrawalStatus,
+    pub reason: Option<String>,
+    pub tx: TxId,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+pub trait WithdrawalRepo {
+    fn insert_withdrawal(&mut self, w: &NewWithdrawalRow<'_>) -> HubResult<WithdrawalId>;
+    fn withdrawal_row(&mut self, tenant: TenantId, id: WithdrawalId) -> HubResult<Option<WithdrawalRow>>;
+    /// The user's withdrawal with this idempotency key, and the hash of the body it was made with.
+    fn withdrawal_by_key(&mut self, user: UserId, key: &str) -> HubResult<Option<(WithdrawalId, String)>>;
+    /// A tenant's withdrawals in `status`, oldest first, after `after` (ids).
+    fn withdrawals_in(
+        &mut self,
+        tenant: TenantId,
+        status: WithdrawalStatus,
+        after: WithdrawalId,
+        limit: u32,
+    ) -> HubResult<Vec<WithdrawalRow>>;
+    /// Moves a pending withdrawal to its outcome; false when it was no longer pending.
+    fn decide_withdrawal(
+        &mut self,
+        id: WithdrawalId,
+        status: WithdrawalStatus,
+        reason: Option<&str>,
+        at: Millis,
+    ) -> HubResult<bool>;
+    /// The withdrawal's history line takes its outcome and the balance after it.
+    fn set_line_outcome(&mut self, line: TxId, status: TransferStatus, balance_after: i64, at: Millis)
+        -> HubResult<()>;
 }

@@ -12,6 +12,7 @@ mod notify;
 mod operators;
 mod requests;
 mod security;
+mod withdrawals;
 
 use crate::error::HubResult;
 use crate::store::repo::Tx;

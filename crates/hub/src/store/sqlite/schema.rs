@@ -1,6 +1,6 @@
 //! The SQLite schema, as numbered migrations (rusqlite_migration keeps the count in `user_version`).
 /// The schema this hub writes: the number of migrations below.
-pub const SCHEMA_VERSION: i64 = 14;
+pub const SCHEMA_VERSION: i64 = 15;
 
 /// Migration 1: the schema of the first release (kept verbatim so its databases migrate; public so a test
 /// can build a database exactly as that release left it).
@@ -210,6 +210,17 @@ CREATE TABLE tenant_kyc_limits (
   PRIMARY KEY (tenant_id, level));
 "#;
 
+/// Migration 15: withdrawals. The user's request holds the amount (pending on their account, a pending
+/// history line `tx_id`) until finance pays it out or rejects it; `idem_key` makes a retry return it.
+const SCHEMA_V15: &str = r#"
+CREATE TABLE withdrawals (
+  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
+  amount INTEGER NOT NULL CHECK (amount > 0), currency TEXT NOT NULL, destination TEXT NOT NULL,
+  status TEXT NOT NULL, reason TEXT, tx_id INTEGER NOT NULL, idem_key TEXT NOT NULL, body_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE (user_id, idem_key));
+CREATE INDEX withdrawals_queue ON withdrawals(tenant_id, status, id);
+"#;
+
 pub fn migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
     rusqlite_migration::Migrations::new(vec![
@@ -227,5 +238,6 @@ pub fn migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(SCHEMA_V12),
         M::up(SCHEMA_V13),
         M::up(SCHEMA_V14),
+        M::up(SCHEMA_V15),
     ])
 }
