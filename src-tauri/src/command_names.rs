@@ -34,6 +34,7 @@ pub const COMMANDS: &[&str] = &[
     "request_money",
     "split_bill",
     "withdraw",
+    "deposit_info",
     "pay_request",
     "decline_request",
     "cancel_request",

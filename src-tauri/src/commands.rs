@@ -188,6 +188,10 @@ pub async fn request_money(engine: Engn<'_>, req: AskMoney) -> R<RequestView> {
     engine.request_money(&req).await.map_err(err)
 }
 #[tauri::command(rename_all = "snake_case")]
+pub async fn deposit_info(engine: Engn<'_>) -> R<DepositInfo> {
+    engine.deposit_info().await.map_err(err)
+}
+#[tauri::command(rename_all = "snake_case")]
 pub async fn withdraw(engine: Engn<'_>, req: WithdrawMoney) -> R<Withdrawal> {
     engine.withdraw(&req).await.map_err(err)
 }

@@ -61,6 +61,7 @@ pub fn commands_plugin<R: Runtime>() -> TauriPlugin<R> {
         payment_requests,
         request_money,
         withdraw,
+        deposit_info,
         split_bill,
         pay_request,
         decline_request,

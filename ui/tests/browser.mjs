@@ -442,6 +442,31 @@ test("settings: limits per currency held", async () => {
   await done();
 });
 
+test("add money: my reference, copied, and the operator's instructions", async () => {
+  const instructions = "Bank transfer to Tally Ltd\nIBAN GB82 WEST 1234 5698 7654 32\nPut your reference in the payment note.";
+  const { page, done } = await open({ depositInstructions: instructions }, { viewport: { width: 390, height: 844 } });
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
+  await page.click(tid("home-add-money"));
+  await page.locator(tid("deposit-reference")).waitFor();
+  eq((await text(page, tid("deposit-reference"))).trim(), "TLY-7K3M-Q9XD-14", "my reference");
+  eq(await page.locator(tid("deposit-instructions")).innerText(), instructions, "the instructions, line by line");
+  await page.click(tid("deposit-reference-copy"));
+  await page.locator(tid("toast"), { hasText: "Reference copied" }).waitFor();
+  eq(await page.evaluate(() => navigator.clipboard.readText()), "TLY-7K3M-Q9XD-14", "copied as shown");
+  const box = await page.locator(tid("add-money-dialog")).boundingBox();
+  ok(box && box.x >= 0 && box.x + box.width <= 390, "fits a phone");
+  await shot(page, "add-money-phone");
+  await done();
+});
+
+test("add money: before the operator publishes instructions, the app says so", async () => {
+  const { page, done } = await open();
+  await page.click(tid("home-add-money"));
+  await page.locator(tid("deposit-instructions-none")).waitFor();
+  ok((await text(page, tid("add-money-dialog"))).includes("hasn't published how to pay in yet"), "said plainly");
+  await done();
+});
+
 test("withdraw: a mistyped IBAN is caught, the hold shows at once, the operator's answer arrives; offline it waits", async () => {
   const { page, fake, done } = await open({}, { viewport: { width: 390, height: 844 } });
   const before = await fake(() => window.__tallyFake.available);

@@ -148,6 +148,10 @@ impl Api {
         Ok(r.signed_out_devices)
     }
 
+    pub async fn deposit_info(&self, token: &str) -> Result<tally_protocol::http::DepositInfo, Error> {
+        self.authed_get(token, "/v1/account/deposit-info").await
+    }
+
     pub async fn two_factor_status(&self, token: &str) -> Result<TwoFactorStatus, Error> {
         self.authed_get(token, "/v1/account/two-factor").await
     }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 /// The account types the hub answers with, as the UI sees them (defined with the HTTP API).
 pub use tally_protocol::http::{
-    DemoInfo, DeviceSession, Registration, RegistrationInfo, TwoFactorSetup, TwoFactorStatus,
+    DemoInfo, DepositInfo, DeviceSession, Registration, RegistrationInfo, TwoFactorSetup, TwoFactorStatus,
 };
 use tally_protocol::{
     Balance, Direction, Message, Millis, Money, NotificationKind, PaymentRequest, PresenceStatus, Room, RoomId,
@@ -584,6 +584,7 @@ pub fn bindings() -> String {
         RegistrationInfo,
         DeviceSession,
         TwoFactorStatus,
+        DepositInfo,
         TwoFactorSetup,
         AppLockState,
         DemoInfo,

@@ -75,3 +75,30 @@ async fn a_withdrawal_is_held_then_decided_and_the_open_app_shows_each_step() {
     assert!(matches!(e, Error::Offline | Error::Network(_)), "refused, not queued: {e:?}");
     assert_eq!(app.usd(), (8_000, 0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn money_added_by_the_reference_the_app_shows_arrives_live_and_the_instructions_stay_offline() {
+    let mut hub = Hub::start().await;
+    hub.register("ada").await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::new(dir.path());
+    app.engine.sign_in(&hub.url(), "ada", "pass-word-123", None).await.unwrap();
+    app.wait_live().await;
+    let text = "Bank transfer to Tally Ltd, IBAN GB82 WEST 1234 5698 7654 32, your reference in the note.";
+    let (s, v) = hub.admin_post("/v1/admin/deposit-instructions", json!({"instructions": text})).await;
+    assert_eq!(s, 200, "{v}");
+    let info = app.engine.deposit_info().await.unwrap();
+    assert_eq!(info.instructions, text);
+    assert_eq!(deposit_ref::parse(&info.reference).as_deref(), Ok(info.reference.as_str()));
+
+    let body =
+        json!({"reference": info.reference, "amount": {"minor": 2_500, "currency": "USD"}, "memo": "Bank transfer"});
+    let (s, v) = hub.admin_post("/v1/admin/deposit", body).await;
+    assert_eq!(s, 200, "{v}");
+    app.until("the deposit", |_| app.usd() == (2_500, 0)).await;
+    app.until("its notification", |_| app.shown().iter().any(|n| n.title == "Deposit of 25.00 USD")).await;
+
+    hub.stop().await;
+    app.wait_not_live().await;
+    assert_eq!(app.engine.deposit_info().await.unwrap(), info, "offline: what the hub said last");
+}

@@ -61,6 +61,7 @@ pub enum Action {
     KycLimitsSet,
     WithdrawalPaidOut,
     WithdrawalRejected,
+    DepositInstructionsSet,
 }
 
 impl Action {
@@ -86,6 +87,7 @@ impl Action {
             Withdrawal => "withdrawal",
             WithdrawalPaidOut => "withdrawal_paid_out",
             WithdrawalRejected => "withdrawal_rejected",
+            DepositInstructionsSet => "deposit_instructions_set",
             Broadcast => "broadcast",
             UsersProvisioned => "users_provisioned",
             DepositsProvisioned => "deposits_provisioned",

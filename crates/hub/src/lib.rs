@@ -13,6 +13,7 @@ pub mod conn;
 pub mod conn_caps;
 pub mod data_dir;
 pub mod demo;
+pub mod deposits;
 pub mod devices;
 pub mod directory;
 pub mod error;

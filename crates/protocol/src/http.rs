@@ -334,7 +334,12 @@ pub struct UserRef {
 /// `POST /v1/admin/deposit` and `/withdraw`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MoneyRequest {
+    /// The user, by name; or give `reference` instead (a deposit: the reference on the bank transfer).
+    #[serde(default)]
     pub username: String,
+    /// A user's deposit reference (`TLY-XXXX-XXXX-NN`, read leniently); a mistyped one is `400 invalid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
     pub amount: Money,
     #[serde(default)]
     pub memo: String,
@@ -358,6 +363,22 @@ pub struct WithdrawalDecision {
     pub approve: bool,
     #[serde(default)]
     pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// `GET /v1/account/deposit-info`: how the user adds money — the reference to write on a bank transfer
+/// (theirs alone, for good) and the instructions the operator published (empty until they do).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DepositInfo {
+    pub reference: String,
+    pub instructions: String,
+}
+
+/// `POST /v1/admin/deposit-instructions` (finance): what users read under "Add money", at most 2000 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepositInstructionsRequest {
+    pub instructions: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
 }

@@ -8,6 +8,7 @@
 pub mod attachment;
 mod channel;
 mod codec;
+pub mod deposit_ref;
 pub mod destination;
 mod error;
 mod frames;

@@ -111,6 +111,8 @@ types!(
     KycChanged,
     KycLimitsRequest,
     WithdrawalDecision,
+    DepositInfo,
+    DepositInstructionsRequest,
     WithdrawalsPage,
     NewUser,
     UsersRequest,

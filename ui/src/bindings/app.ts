@@ -59,6 +59,12 @@ export type TwoFactorStatus = { enabled: boolean, recovery_codes_left: number,
 required: boolean, };
 
 /**
+ * `GET /v1/account/deposit-info`: how the user adds money — the reference to write on a bank transfer
+ * (theirs alone, for good) and the instructions the operator published (empty until they do).
+ */
+export type DepositInfo = { reference: string, instructions: string, };
+
+/**
  * `POST /v1/account/two-factor/setup`: the secret to type in and the `otpauth://` URL the QR code shows.
  */
 export type TwoFactorSetup = { secret: string, otpauth_url: string, };

@@ -15,6 +15,7 @@ import type {
   CommandErrorCode,
   CounterpartySpend,
   DemoInfo,
+  DepositInfo,
   DeviceSession,
   FileCache,
   MessageView,
@@ -203,6 +204,7 @@ export const paymentRequests = () => call<RequestView[]>("payment_requests");
 /** Asks someone for money. `req.key` is the form's own: a retry of the same form finds the same request. Needs the hub. */
 export const requestMoney = (req: AskMoney) => call<RequestView>("request_money", { req });
 export const withdraw = (req: WithdrawMoney) => call<Withdrawal>("withdraw", { req });
+export const depositInfo = () => call<DepositInfo>("deposit_info");
 /** Splits a bill in a group: one request per member chosen, one card in the conversation. Needs the hub. */
 export const splitBill = (req: SplitBill) => call<RequestView[]>("split_bill", { req });
 /** Pays a request made of the user: the transfer, followed like any payment. Needs the hub. */

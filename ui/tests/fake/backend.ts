@@ -52,6 +52,8 @@ import { FakeFiles } from "./files";
 import { FakeRequests } from "./requests";
 
 export interface FakeConfig {
+  /** The operator's deposit instructions (default: none published yet). */
+  depositInstructions?: string;
   /** The tenant's file limit the hub announces, in bytes (default 25 MiB). */
   fileLimit?: number;
   /** Generated history rows (default 2,000). */
@@ -209,6 +211,7 @@ export class FakeBackend {
   userLimits: { single_max: number; daily_max: number } | null;
   /** The tenant's file limit (welcome's `attachment_max_bytes`). */
   fileLimit: number;
+  depositInstructions: string;
   /** The user's identity check (welcome's `kyc_level`). */
   kycLevel: KycLevel = "none";
   /** Sent today per currency (minor units): completed outgoing transfers, as the engine counts them. */
@@ -265,6 +268,7 @@ export class FakeBackend {
     this.userLimits = cfg.limits === undefined ? { ...DEFAULT_LIMITS } : cfg.limits && { ...cfg.limits };
     this.sentToday = { ...(cfg.sentToday ?? {}) };
     this.fileLimit = cfg.fileLimit ?? 25 * 1024 * 1024;
+    this.depositInstructions = cfg.depositInstructions ?? "";
     this.accounts = new FakeAccounts(USERS, DEMO_PASSWORD, this.now);
     for (const [server, p] of Object.entries(cfg.servers ?? {})) this.accounts.setPolicy(server, p);
     for (const u of cfg.twoFactor ?? []) this.accounts.enableTwoFactor(u);
@@ -1236,6 +1240,8 @@ export class FakeBackend {
         return this.requests.views();
       case "request_money":
         return this.requests.ask(a.req as AskMoney);
+      case "deposit_info":
+        return { reference: "TLY-7K3M-Q9XD-14", instructions: this.depositInstructions };
       case "withdraw":
         return this.withdraw(a.req as WithdrawMoney);
       case "split_bill":

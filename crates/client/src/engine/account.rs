@@ -70,7 +70,7 @@ impl Engine {
     }
 
     /// The signed-in session's API and a fresh access token (online only).
-    async fn authed(&self) -> Result<(crate::api::Api, String), Error> {
+    pub(super) async fn authed(&self) -> Result<(crate::api::Api, String), Error> {
         let shared = self.with(|a| Ok(a.shared.clone()))?;
         let token = shared.access_token(false).await?;
         Ok((shared.api.clone(), token))

@@ -190,24 +190,40 @@ pub(super) async fn reset_two_factor(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Whose money moves: the user named, or (a deposit) the owner of the reference on the bank transfer.
+fn money_user(
+    c: &mut dyn crate::store::Tx,
+    t: TenantId,
+    b: &MoneyRequest,
+    deposit: bool,
+) -> crate::error::HubResult<tally_protocol::UserId> {
+    match (&b.reference, b.username.is_empty()) {
+        (Some(r), true) if deposit => crate::deposits::user_for(c, t, r),
+        (Some(_), true) => Err(HubError::invalid("a withdrawal names the user, not a deposit reference")),
+        (Some(_), false) => Err(HubError::invalid("give a username or a reference, not both")),
+        (None, _) => {
+            Ok(crate::directory::user_by_name(c, t, &b.username)?.ok_or_else(|| HubError::not_found("user"))?.0.id)
+        }
+    }
+}
+
 async fn money_op(s: AppState, op: Operator, b: MoneyRequest, deposit: bool) -> ApiResult<Json<MoneyMoved>> {
-    let tenant_name = b.tenant.unwrap_or_else(|| "default".into());
+    let tenant_name = b.tenant.clone().unwrap_or_else(|| "default".into());
     let id = s
         .hub
         .store
         .write(move |c, e| {
             let t = crate::auth::tenants::tenant_id(c, &tenant_name)?.ok_or_else(|| HubError::not_found("tenant"))?;
             op.check_tenant(t)?;
-            let (u, _, _) =
-                crate::directory::user_by_name(c, t, &b.username)?.ok_or_else(|| HubError::not_found("user"))?;
+            let user = money_user(c, t, &b, deposit)?;
             let id = if deposit {
-                ledger::deposit(c, e, t, u.id, b.amount, &b.memo, None)?
+                ledger::deposit(c, e, t, user, b.amount, &b.memo, None)?
             } else {
-                ledger::withdraw(c, e, t, u.id, b.amount, &b.memo)?
+                ledger::withdraw(c, e, t, user, b.amount, &b.memo)?
             };
             let action = if deposit { Action::Deposit } else { Action::Withdrawal };
             let detail = format!("{} {} minor units, transaction {id}", b.amount.currency, b.amount.minor);
-            audit::by_operator(c, &op.label(), Some(t), action, &format!("user:{}", u.id), &detail, &op.ip)?;
+            audit::by_operator(c, &op.label(), Some(t), action, &format!("user:{user}"), &detail, &op.ip)?;
             Ok(id)
         })
         .await?;
@@ -274,7 +290,7 @@ pub(super) async fn broadcast(
     op: Operator,
     ApiJson(b): ApiJson<BroadcastRequest>,
 ) -> ApiResult<Json<Done>> {
-    let tenant_name = b.tenant.unwrap_or_else(|| "default".into());
+    let tenant_name = b.tenant.clone().unwrap_or_else(|| "default".into());
     s.hub
         .store
         .write(move |c, e| {

@@ -6,6 +6,7 @@ mod admin;
 mod attachments;
 mod audit_trail;
 mod auth;
+mod deposits;
 mod errors;
 mod kyc;
 mod operator_auth;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/account/sessions/revoke-others", post(account::revoke_other_sessions))
         .route("/v1/account/password", post(account::change_password))
         .route("/v1/account/two-factor", get(account::two_factor_status))
+        .route("/v1/account/deposit-info", get(deposits::info))
         .route("/v1/account/two-factor/setup", post(account::two_factor_setup))
         .route("/v1/account/two-factor/enable", post(account::two_factor_enable))
         .route("/v1/account/two-factor/disable", post(account::two_factor_disable))
@@ -94,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/deposit", post(admin::deposit))
         .route("/v1/admin/withdraw", post(admin::withdraw))
         .route("/v1/admin/withdrawals", get(withdrawals::queue))
+        .route("/v1/admin/deposit-instructions", post(deposits::set_instructions))
         .route("/v1/admin/withdrawals/decide", post(withdrawals::decide))
         .route("/v1/admin/broadcast", post(admin::broadcast))
         .route("/v1/admin/invariants", get(admin::invariants))

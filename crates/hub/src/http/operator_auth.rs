@@ -54,7 +54,7 @@ fn permission_for(path: &str) -> Permission {
     match path.strip_prefix("/v1/admin/").unwrap_or("") {
         "tenants" | "attachment-limits" | "invites" | "kyc-limits" => ManageTenants,
         "password" | "two-factor/reset" | "users/active" | "users/kyc" => ManageUsers,
-        "deposit" | "withdraw" | "deposits" | "withdrawals/decide" => MoveMoney,
+        "deposit" | "withdraw" | "deposits" | "withdrawals/decide" | "deposit-instructions" => MoveMoney,
         "broadcast" => Broadcast,
         "users" | "tokens" | "rooms" | "publish" => Provision,
         "audit" => ReadAudit,

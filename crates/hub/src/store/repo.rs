@@ -24,6 +24,7 @@ pub trait Tx:
     + OperatorRepo
     + KycRepo
     + WithdrawalRepo
+    + DepositRepo
 {
     /// A trivial round trip (health checks).
     fn ping(&mut self) -> HubResult<()>;
@@ -643,4 +644,16 @@ pub trait WithdrawalRepo {
     /// The withdrawal's history line takes its outcome and the balance after it.
     fn set_line_outcome(&mut self, line: TxId, status: TransferStatus, balance_after: i64, at: Millis)
         -> HubResult<()>;
+}
+
+// ---- adding money --------------------------------------------------------------------------------------
+
+pub trait DepositRepo {
+    /// The user's deposit reference, if they have one yet (None also for no such user).
+    fn deposit_ref(&mut self, tenant: TenantId, user: UserId) -> HubResult<Option<String>>;
+    /// Gives the user `reference` unless they have one; false when they had one already.
+    fn set_deposit_ref(&mut self, tenant: TenantId, user: UserId, reference: &str) -> HubResult<bool>;
+    fn user_by_deposit_ref(&mut self, tenant: TenantId, reference: &str) -> HubResult<Option<UserId>>;
+    fn deposit_instructions(&mut self, tenant: TenantId) -> HubResult<String>;
+    fn set_deposit_instructions(&mut self, tenant: TenantId, text: &str) -> HubResult<()>;
 }

@@ -1,6 +1,6 @@
 //! The SQLite schema, as numbered migrations (rusqlite_migration keeps the count in `user_version`).
 /// The schema this hub writes: the number of migrations below.
-pub const SCHEMA_VERSION: i64 = 15;
+pub const SCHEMA_VERSION: i64 = 16;
 
 /// Migration 1: the schema of the first release (kept verbatim so its databases migrate; public so a test
 /// can build a database exactly as that release left it).
@@ -221,6 +221,14 @@ CREATE TABLE withdrawals (
 CREATE INDEX withdrawals_queue ON withdrawals(tenant_id, status, id);
 "#;
 
+/// Migration 16: adding money. Each user's deposit reference (made when first asked for, unique in the
+/// tenant) and the tenant's deposit instructions.
+const SCHEMA_V16: &str = r#"
+ALTER TABLE users ADD COLUMN deposit_ref TEXT;
+CREATE UNIQUE INDEX users_deposit_ref ON users(tenant_id, deposit_ref);
+ALTER TABLE tenants ADD COLUMN deposit_instructions TEXT NOT NULL DEFAULT '';
+"#;
+
 pub fn migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
     rusqlite_migration::Migrations::new(vec![
@@ -239,5 +247,6 @@ pub fn migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(SCHEMA_V13),
         M::up(SCHEMA_V14),
         M::up(SCHEMA_V15),
+        M::up(SCHEMA_V16),
     ])
 }

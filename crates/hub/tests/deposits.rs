@@ -1,0 +1,76 @@
+//! Adding money through the front door: each user gets their own deposit reference (the same every
+//! time), reads the instructions finance published, and a deposit credited by that reference reaches
+//! their open app at once with a `deposit` notification; a mistyped reference is refused, never credited
+//! to someone else.
+mod common;
+use common::*;
+use serde_json::{json, Value};
+use tally_protocol::*;
+
+async fn info(hub: &TestHub, token: &str) -> (u16, Value) {
+    let r = hub.http.get(format!("{}/v1/account/deposit-info", hub.base)).bearer_auth(token).send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+fn usd(minor: i64) -> Value {
+    json!({"minor": minor, "currency": "USD"})
+}
+
+#[tokio::test]
+async fn a_deposit_by_reference_reaches_its_owner_live_and_a_typo_reaches_nobody() {
+    let hub = TestHub::start().await;
+    let alice = hub.register("alice").await;
+    let bob = hub.register("bob").await;
+    let (s, v) = info(&hub, &alice.access).await;
+    assert_eq!((s, v["instructions"].as_str()), (200, Some("")), "{v}");
+    let reference = v["reference"].as_str().unwrap().to_string();
+    assert_eq!(deposit_ref::parse(&reference).as_deref(), Ok(reference.as_str()), "a well-formed reference");
+    assert_eq!(info(&hub, &alice.access).await.1["reference"], reference, "the same every time");
+    assert_ne!(info(&hub, &bob.access).await.1["reference"], reference, "each user their own");
+    assert_eq!(info(&hub, "not a token").await.0, 401);
+
+    let text =
+        "Bank transfer to Tally Ltd\nIBAN GB82 WEST 1234 5698 7654 32\nWrite your reference in the payment note.";
+    let (s, v) = hub.admin_post("/v1/admin/deposit-instructions", json!({"instructions": text})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(info(&hub, &alice.access).await.1["instructions"], text);
+    let (s, _) = hub.admin_post("/v1/admin/deposit-instructions", json!({"instructions": "IBAN \u{202E}23"})).await;
+    assert_eq!(s, 400, "no direction overrides");
+
+    let mut c = hub.connect(&alice).await;
+    for ch in [Channel::Balance(alice.user.id), Channel::Notifications(alice.user.id)] {
+        c.subscribe(ch, None).await.unwrap();
+    }
+    // As a bank statement has it: lower case, spaces for dashes.
+    let written = reference.to_lowercase().replace('-', " ");
+    let body = json!({"reference": written, "amount": usd(5_000), "memo": "Bank transfer"});
+    let (s, v) = hub.admin_post("/v1/admin/deposit", body).await;
+    assert_eq!(s, 200, "{v}");
+    let e = c.event_on(Channel::Balance(alice.user.id)).await;
+    let EventData::Balance { balance } = e.data else { panic!("{e:?}") };
+    assert_eq!(balance.available, 5_000);
+    let e = c.event_on(Channel::Notifications(alice.user.id)).await;
+    let EventData::Notification { notification } = e.data else { panic!("{e:?}") };
+    assert_eq!((notification.kind, notification.title.as_str()), (NotificationKind::Deposit, "Deposit of 50.00 USD"));
+
+    // One character wrong: refused by the check digits; a sound reference nobody has: not found.
+    let mut typo: Vec<char> = reference.chars().collect();
+    typo[5] = if typo[5] == '7' { '8' } else { '7' };
+    let typo: String = typo.into_iter().collect();
+    let (s, v) = hub.admin_post("/v1/admin/deposit", json!({"reference": typo, "amount": usd(100)})).await;
+    assert_eq!((s, v["code"].as_str()), (400, Some("invalid")), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("check digits"), "{v}");
+    let nobody = deposit_ref::make([9, 9, 9, 9, 9]);
+    let (s, _) = hub.admin_post("/v1/admin/deposit", json!({"reference": nobody, "amount": usd(100)})).await;
+    assert_eq!(s, 404);
+    let both = json!({"username": "bob", "reference": reference, "amount": usd(100)});
+    assert_eq!(hub.admin_post("/v1/admin/deposit", both).await.0, 400);
+    let out = json!({"reference": reference, "amount": usd(100)});
+    assert_eq!(hub.admin_post("/v1/admin/withdraw", out).await.0, 400, "a withdrawal names the user");
+    assert!(c.try_event_on(Channel::Balance(alice.user.id), std::time::Duration::from_millis(300)).await.is_none());
+    assert_eq!(hub.invariants_ok().await["ok"], true);
+
+    let r = hub.http.get(format!("{}/v1/admin/audit", hub.base)).bearer_auth(&hub.admin).send().await.unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert!(v["entries"].as_array().unwrap().iter().any(|e| e["action"] == "deposit_instructions_set"), "{v}");
+}
