@@ -9,7 +9,7 @@ DEMO_DIR ?= $(HOME)/.local/share/tally-demo-hub
 CLUSTER_ADDR ?= 127.0.0.1:8790
 CLUSTER_DIR ?= $(HOME)/.local/share/tally-cluster
 
-.PHONY: help deps deps-test ui run cluster hub test test-rust test-postgres test-ui test-e2e test-protocol-example test-bundle test-supply-chain lint fmt bindings bundle bench bench-quick bench-cluster bench-flood bench-deps bench-client clean
+.PHONY: help deps deps-test ui run cluster hub test test-rust test-postgres test-console test-ui test-e2e test-protocol-example test-bundle test-supply-chain lint fmt bindings bundle bench bench-quick bench-cluster bench-flood bench-deps bench-client clean
 
 help:
 	@echo "make run    build everything, start a demo hub and open the app signed in as alice"
@@ -26,12 +26,16 @@ deps-test:
 	@scripts/deps.sh test
 
 # ui/dist is rebuilt only when the UI's sources changed (a rewrite would make cargo rebuild the app).
-UI_SOURCES := $(shell find ui/src ui/public -type f 2>/dev/null) ui/index.html ui/package.json ui/package-lock.json ui/vite.config.ts ui/svelte.config.js ui/tsconfig.json
+UI_SOURCES := $(shell find ui/src ui/public -type f 2>/dev/null) ui/index.html ui/package.json ui/package-lock.json ui/vite.config.ts ui/vite.console.config.ts ui/console/index.html ui/svelte.config.js ui/tsconfig.json
 
-ui: deps ui/dist/index.html
+ui: deps ui/dist/index.html ui/dist-console/index.html
 
 ui/dist/index.html: $(UI_SOURCES)
 	@cd ui && npm run --silent build
+
+# The operators' console (npm run build makes both; this only when the console alone is missing).
+ui/dist-console/index.html: $(UI_SOURCES)
+	@cd ui && npx vite build -c vite.console.config.ts
 
 # The same packages, features and targets as `make test` builds, so either command reuses the other's
 # build (cargo unifies features per build: building two packages alone would compile a different tree).
@@ -56,7 +60,7 @@ lint: ui
 	cargo clippy --workspace --all-targets $(APP_FEATURES) -- -D warnings
 	cd ui && npm run --silent check && npm run --silent lint
 
-test: deps-test ui lint test-supply-chain test-ui test-rust test-postgres test-protocol-example test-bundle
+test: deps-test ui lint test-supply-chain test-ui test-rust test-console test-postgres test-protocol-example test-bundle
 	@echo "make test: all suites passed"
 
 test-ui:
@@ -73,6 +77,10 @@ test-rust:
 # would compile the tree a second time with another feature set.
 test-postgres:
 	scripts/with-postgres.sh sh -c 'scripts/run-built-tests.py tally-hub && scripts/run-built-tests.py tally-client chaos'
+
+# The operators' console in Chromium against a real hub (the tally-hub test-rust built).
+test-console: ui
+	cd ui && node tests/console.mjs
 
 # Only the end-to-end test (it is also part of test-rust).
 test-e2e: ui
@@ -137,4 +145,4 @@ bundle: ui
 
 clean:
 	cargo clean
-	rm -rf ui/dist ui/node_modules
+	rm -rf ui/dist ui/dist-console ui/node_modules

@@ -17,7 +17,7 @@ fi
 mkdir -p -m 700 "$data"
 chmod 700 "$data"
 find "$data" -maxdepth 1 -type f \( -name 'hub.db*' -o -name '*.secret' -o -name '*.token' \) -exec chmod 600 {} +
-"$target/tally-hub" --demo --bind "$addr" --data-dir "$data" --demo-bot-ms "${TALLY_DEMO_BOT_MS:-8000}" &
+"$target/tally-hub" --demo --bind "$addr" --data-dir "$data" --console-dir ui/dist-console --demo-bot-ms "${TALLY_DEMO_BOT_MS:-8000}" &
 hub=$!
 trap 'kill $hub 2>/dev/null || true; wait $hub 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
@@ -25,5 +25,5 @@ for _ in $(seq 1 100); do
   kill -0 $hub 2>/dev/null || { echo "the hub failed to start (is $addr in use?)" >&2; exit 1; }
   sleep 0.1
 done
-echo "Demo hub on http://$addr — users alice, bob, carol (password tally-demo)."
+echo "Demo hub on http://$addr — users alice, bob, carol (password tally-demo); operators' console at http://$addr/console/."
 scripts/open-app.sh "http://$addr"

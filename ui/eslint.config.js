@@ -5,7 +5,7 @@ import ts from "typescript-eslint";
 import svelteConfig from "./svelte.config.js";
 
 export default ts.config(
-  { ignores: ["dist/", "node_modules/", "src/bindings/", "test-results/", "coverage/"] },
+  { ignores: ["dist/", "dist-console/", "node_modules/", "src/bindings/", "test-results/", "coverage/"] },
   js.configs.recommended,
   ...ts.configs.recommended,
   ...svelte.configs.recommended,

@@ -57,6 +57,10 @@ pub struct Config {
     /// bundles it names; any static server does the same). Unset: no /updates/.
     #[arg(long, env = "TALLY_UPDATES_DIR")]
     pub updates_dir: Option<PathBuf>,
+    /// Serve the operators' console (the built `ui/dist-console`) at /console/. Unset: no console; the
+    /// admin API works without it.
+    #[arg(long, env = "TALLY_CONSOLE_DIR")]
+    pub console_dir: Option<PathBuf>,
     /// Where attachments are kept (content-addressed, one directory per tenant). Unset: DATA_DIR/blobs.
     /// Several hubs on one PostgreSQL database must share it (a network file system), see docs/SCALING.md.
     #[arg(long, env = "TALLY_BLOB_DIR")]

@@ -6,6 +6,7 @@ mod admin;
 mod attachments;
 mod audit_trail;
 mod auth;
+mod console;
 mod deposits;
 mod errors;
 mod kyc;
@@ -119,6 +120,9 @@ pub fn router(state: AppState) -> Router {
     if let Some(dir) = &state.hub.cfg.updates_dir {
         // The app's update feed: static files (no listing; paths outside the directory are refused).
         routes = routes.nest_service("/updates", tower_http::services::ServeDir::new(dir));
+    }
+    if let Some(dir) = &state.hub.cfg.console_dir {
+        routes = routes.merge(console::router(dir));
     }
     routes.fallback(errors::no_such_endpoint).method_not_allowed_fallback(errors::wrong_method).with_state(state)
 }

@@ -1,0 +1,256 @@
+#!/usr/bin/env node
+// The operators' console in headless Chromium against a real hub (the built tally-hub serving
+// ui/dist-console at /console/, on a free loopback port, a throwaway data directory). Operators are made
+// through the API as a team would (the admin token makes the first admin, who makes the others) and sign
+// in through the console with password and a TOTP code. A user's socket, opened in its own page, is
+// the "connected client": it asks for a withdrawal and watches its balance while finance works.
+// Usage: node tests/console.mjs. Prints "N passed, N failed"; exits non-zero on failure.
+import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const UI = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const HUB = join(process.env.CARGO_TARGET_DIR ?? join(UI, "..", "target"), "debug", "tally-hub");
+const CONSOLE = join(UI, "dist-console");
+const OUT = join(UI, "test-results");
+const PW = "operator pass phrase 42";
+
+if (!existsSync(HUB)) throw new Error(`${HUB} is missing: build the workspace first (make test builds it)`);
+if (!existsSync(join(CONSOLE, "index.html"))) throw new Error("ui/dist-console is missing: npm run build");
+
+let failures = 0;
+function ok(cond, msg) {
+  if (!cond) throw new Error(`assertion failed: ${msg}`);
+}
+
+/** RFC 6238: the 6-digit code for a base32 secret, `step` 30-second steps from now. */
+function totp(secret, step = 0) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret.replace(/=+$/, "")) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000) + step));
+  const h = createHmac("sha1", key).update(counter).digest();
+  const o = h[h.length - 1] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
+
+const freePort = () =>
+  new Promise((res) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+
+async function until(fn, msg, timeout = 10_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > end) throw new Error(`timed out: ${msg}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// ---------- a real hub ----------
+
+const data = mkdtempSync(join(tmpdir(), "tally-console-"));
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const hub = spawn(HUB, ["--bind", `127.0.0.1:${port}`, "--data-dir", data, "--console-dir", CONSOLE, "--metrics-bind", "127.0.0.1:0", "--allowed-origins", `http://127.0.0.1:${port}`], { stdio: ["ignore", "ignore", "pipe"] });
+let hubErr = "";
+hub.stderr.on("data", (d) => (hubErr = (hubErr + d).slice(-4000)));
+await until(async () => (await fetch(`${base}/readyz`).catch(() => null))?.ok, `the hub on ${base}\n${hubErr}`, 20_000);
+const admin = readFileSync(join(data, "admin.token"), "utf8").trim();
+
+async function api(path, body, token) {
+  const headers = { "content-type": "application/json" };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const r = await fetch(`${base}${path}`, body === undefined ? { headers } : { method: "POST", headers, body: JSON.stringify(body) });
+  const v = await r.json().catch(() => null);
+  if (!r.ok) throw new Error(`${path}: ${r.status} ${JSON.stringify(v)}`);
+  return v;
+}
+
+async function makeOperator(by, username, role) {
+  const v = await api("/v1/admin/operators", { username, password: PW, role }, by);
+  return v.totp_secret;
+}
+const rootSecret = await makeOperator(admin, "root", "admin");
+const root = (await api("/v1/operators/sign-in", { username: "root", password: PW, totp: totp(rootSecret) })).token;
+const finSecret = await makeOperator(root, "fin", "finance");
+const sueSecret = await makeOperator(root, "sue", "support");
+await api("/v1/admin/tenants", { name: "default", registration: "open" }, root);
+const alice = await api("/v1/auth/register", { username: "alice", password: "correct horse battery", display_name: "Alice Adams" });
+const aliceToken = alice.access_token ?? alice.access;
+ok(aliceToken, `alice's token in ${JSON.stringify(Object.keys(alice))}`);
+await api("/v1/admin/deposit", { username: "alice", amount: { minor: 10_000, currency: "USD" }, memo: "Salary" }, root);
+const reference = (await api("/v1/account/deposit-info", undefined, aliceToken)).reference;
+
+// ---------- Chromium ----------
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+
+/** Each code works once per operator: a second sign-in in the same 30 s takes the next step's code
+ * (the hub accepts one step of skew). */
+const lastStep = new Map();
+async function consolePage(username, secret) {
+  const step = (lastStep.get(username) ?? -1) + 1;
+  lastStep.set(username, step);
+  const context = await browser.newContext({ viewport: { width: 1100, height: 760 }, locale: "en-US", timezoneId: "UTC" });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(e.message));
+  await page.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  await page.goto(`${base}/console/`);
+  await page.fill('[data-testid="console-username"]', username);
+  await page.fill('[data-testid="console-password"]', PW);
+  await page.fill('[data-testid="console-code"]', totp(secret, step));
+  await page.click('[data-testid="console-sign-in"]');
+  await page.locator('[data-testid="console-who"]').waitFor();
+  const done = async () => {
+    const csp = await page.evaluate(() => window.__csp);
+    await context.close();
+    ok(csp.length === 0, `CSP violations: ${csp.join("; ")}`);
+    ok(problems.length === 0, `page errors: ${problems.join(" | ")}`);
+  };
+  return { page, done };
+}
+
+/** Alice's app, reduced to its socket: hello, her balance channel, and what arrives on it (opened from a
+ * page of the hub's origin, which this hub is told to allow, as a browser client of the hub would be). */
+async function aliceSocket() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${base}/readyz`);
+  await page.evaluate(
+    ({ url, token, user }) =>
+      new Promise((res, rej) => {
+        const ws = new WebSocket(url);
+        window.__frames = [];
+        window.__ws = ws;
+        ws.onopen = () => ws.send(JSON.stringify({ type: "hello", v: 1, token, client: "console-test/1", subscriptions: [{ channel: `balance:${user}` }] }));
+        ws.onmessage = (m) => {
+          const f = JSON.parse(m.data);
+          window.__frames.push(f);
+          if (f.type === "welcome") res();
+        };
+        ws.onerror = () => rej(new Error("socket error"));
+      }),
+    { url: `${base.replace("http", "ws")}/v1/ws`, token: aliceToken, user: alice.user.id },
+  );
+  const available = () => page.evaluate(() => window.__frames.filter((f) => f.type === "event" && f.data.kind === "balance").map((f) => f.data.balance.available).at(-1));
+  const withdraw = (minor, destination) =>
+    page.evaluate(
+      ({ minor, destination }) =>
+        new Promise((res) => {
+          const id = 77;
+          window.__ws.send(JSON.stringify({ type: "withdrawal_create", id, idempotency_key: "w-77", amount: { minor, currency: "USD" }, destination }));
+          const t = setInterval(() => {
+            const a = window.__frames.find((f) => f.id === id);
+            if (a) {
+              clearInterval(t);
+              res(a);
+            }
+          }, 20);
+        }),
+      { minor, destination },
+    );
+  return { available, withdraw, close: () => context.close() };
+}
+
+const tests = [
+  ["finance signs in with a TOTP code, credits a deposit by reference and alice's balance moves live", async () => {
+    const socket = await aliceSocket();
+    const { page, done } = await consolePage("fin", finSecret);
+    ok((await page.locator('[data-testid="console-who"]').innerText()).includes("fin · finance"), "who is signed in");
+    await page.click('[data-testid="console-tab-deposit"]');
+    await page.fill('[data-testid="deposit-who"]', reference.toLowerCase());
+    await page.fill('[data-testid="deposit-amount"]', "50.00");
+    await page.click('[data-testid="deposit-submit"]');
+    await page.locator('[data-testid="deposit-done"]').waitFor();
+    await until(async () => (await socket.available()) === 15_000, "alice's socket hears $150.00");
+    // A typo in the reference is refused by its check digits, and nothing moves.
+    const typo = reference.slice(0, 5) + (reference[5] === "7" ? "8" : "7") + reference.slice(6);
+    await page.fill('[data-testid="deposit-who"]', typo);
+    ok((await page.locator('[data-testid="deposit-amount"]').inputValue()) === "", "the amount is cleared after a credit");
+    await page.fill('[data-testid="deposit-amount"]', "50.00");
+    await page.click('[data-testid="deposit-submit"]');
+    await until(async () => (await page.locator('[data-testid="console-error"]').innerText().catch(() => "")).includes("check digits"), "the typo named");
+    await page.screenshot({ path: join(OUT, "console-deposit.png") });
+    await socket.close();
+    await done();
+  }],
+  ["a withdrawal alice asks for waits in the queue; finance pays it out", async () => {
+    const socket = await aliceSocket();
+    const ack = await socket.withdraw(2_500, "DE89 3704 0044 0532 0130 00");
+    ok(ack.type === "ack" && ack.data.withdrawal.status === "pending", `held: ${JSON.stringify(ack)}`);
+    const { page, done } = await consolePage("fin", finSecret);
+    const row = page.locator('[data-testid="withdrawal-row"]', { hasText: "DE89 3704 0044 0532 0130 00" });
+    await row.waitFor();
+    ok((await row.innerText()).includes("$25.00") && (await row.innerText()).includes("@alice"), "amount and who");
+    await page.screenshot({ path: join(OUT, "console-withdrawals.png") });
+    await row.locator('[data-testid="withdrawal-approve"]').click();
+    await page.locator('[data-testid="withdrawals-empty"]').waitFor();
+    const left = await api("/v1/admin/withdrawals?status=completed", undefined, root);
+    ok(left.withdrawals.length === 1 && left.withdrawals[0].user.username === "alice", "paid out");
+    await socket.close();
+    await done();
+  }],
+  ["support may not credit a deposit: the console says why", async () => {
+    const { page, done } = await consolePage("sue", sueSecret);
+    await page.click('[data-testid="console-tab-deposit"]');
+    await page.fill('[data-testid="deposit-who"]', "alice");
+    await page.fill('[data-testid="deposit-amount"]', "10");
+    await page.click('[data-testid="deposit-submit"]');
+    await until(async () => (await page.locator('[data-testid="console-error"]').innerText().catch(() => "")).includes("a support operator may not do this"), "refused by role");
+    await done();
+  }],
+  ["a wrong code is refused at sign-in", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/console/`);
+    await page.fill('[data-testid="console-username"]', "fin");
+    await page.fill('[data-testid="console-password"]', PW);
+    await page.fill('[data-testid="console-code"]', totp(finSecret) === "000000" ? "111111" : "000000");
+    await page.click('[data-testid="console-sign-in"]');
+    await page.locator('[data-testid="console-signin-error"]').waitFor();
+    ok((await page.locator('[data-testid="console-who"]').count()) === 0, "not signed in");
+    const headers = (await fetch(`${base}/console/`)).headers;
+    ok((headers.get("content-security-policy") ?? "").includes("frame-ancestors 'none'"), "the console's CSP");
+    await context.close();
+  }],
+];
+
+let passed = 0;
+try {
+  for (const [name, fn] of tests) {
+    const t0 = Date.now();
+    try {
+      await fn();
+      passed++;
+      console.log(`✓ ${name} (${Date.now() - t0} ms)`);
+    } catch (e) {
+      failures++;
+      console.log(`✗ ${name}\n    ${String(e.stack ?? e).split("\n").slice(0, 4).join("\n    ")}`);
+    }
+  }
+} finally {
+  await browser.close();
+  hub.kill("SIGTERM");
+  rmSync(data, { recursive: true, force: true });
+}
+console.log(`${passed} passed, ${failures} failed`);
+process.exit(failures ? 1 : 0);
