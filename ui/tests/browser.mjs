@@ -442,6 +442,25 @@ test("settings: limits per currency held", async () => {
   await done();
 });
 
+test("send: a payment held for a compliance review says so, keeps the money on hold, then completes when released", async () => {
+  const { page, fake, done } = await open({ reviewOver: 50_000 });
+  await page.click(tid("nav-send"));
+  await page.fill(tid("send-recipient-search"), "bo");
+  await page.click(`${tid("send-recipient")}[data-username="bob"]`);
+  await page.fill(tid("send-amount"), "600");
+  await page.click(tid("send-continue"));
+  await page.locator(tid("send-review")).waitFor();
+  await page.click(tid("send-confirm"));
+  await until(async () => (await text(page, tid("send-result-title"))).includes("Your payment is under review"), "said under review");
+  ok((await text(page, tid("send-under-review"))).includes("The money is held"), "what it means");
+  await shot(page, "send-under-review");
+  await page.click(tid("nav-home"));
+  await until(async () => (await text(page, ".home")).includes("Under review"), "in flight, under review");
+  await fake(() => window.__tallyFake.releaseReview());
+  await until(async () => !(await text(page, ".home")).includes("Under review"), "released");
+  await done();
+});
+
 test("add money: my reference, copied, and the operator's instructions", async () => {
   const instructions = "Bank transfer to Tally Ltd\nIBAN GB82 WEST 1234 5698 7654 32\nPut your reference in the payment note.";
   const { page, done } = await open({ depositInstructions: instructions }, { viewport: { width: 390, height: 844 } });

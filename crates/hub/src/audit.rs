@@ -62,6 +62,9 @@ pub enum Action {
     WithdrawalPaidOut,
     WithdrawalRejected,
     DepositInstructionsSet,
+    ComplianceRulesSet,
+    ReviewReleased,
+    ReviewRejected,
 }
 
 impl Action {
@@ -88,6 +91,9 @@ impl Action {
             WithdrawalPaidOut => "withdrawal_paid_out",
             WithdrawalRejected => "withdrawal_rejected",
             DepositInstructionsSet => "deposit_instructions_set",
+            ComplianceRulesSet => "compliance_rules_set",
+            ReviewReleased => "review_released",
+            ReviewRejected => "review_rejected",
             Broadcast => "broadcast",
             UsersProvisioned => "users_provisioned",
             DepositsProvisioned => "deposits_provisioned",

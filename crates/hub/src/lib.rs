@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod broker;
 pub mod chat;
+pub mod compliance;
 pub mod config;
 pub mod conn;
 pub mod conn_caps;

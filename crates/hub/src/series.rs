@@ -73,7 +73,7 @@ pub const THROTTLE_REDIS_ERRORS: &str = "tally_throttle_redis_errors_total";
 pub const THROTTLE_EVICTIONS: &str = "tally_throttle_evictions_total";
 
 /// The statuses `TRANSFERS` counts: created, then each state change.
-pub const TRANSFER_STATUSES: &[&str] = &["pending", "processing", "completed", "failed"];
+pub const TRANSFER_STATUSES: &[&str] = &["pending", "processing", "completed", "failed", "review"];
 /// The statuses `WITHDRAWALS` counts: requested, then paid out or rejected.
 pub const WITHDRAWAL_STATUSES: &[&str] = &["pending", "completed", "rejected"];
 

@@ -2,7 +2,9 @@
 //! serialises these and the client deserialises them; `docs/PROTOCOL.md` shows each with an example that a
 //! test parses as the type it names (`tests/http_golden.rs`). Optional request fields default as the
 //! docs say, so an older client's body still reads.
-use crate::{ErrorCode, KycLevel, Millis, Money, Priority, UserSummary, Withdrawal, WithdrawalId};
+use crate::{
+    ErrorCode, KycLevel, Millis, Money, Priority, Transfer, TransferId, UserSummary, Withdrawal, WithdrawalId,
+};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -379,6 +381,54 @@ pub struct DepositInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DepositInstructionsRequest {
     pub instructions: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// `POST /v1/admin/compliance-rules` (finance): which transfers of the tenant wait for a review before
+/// they move. Amounts in hundredths of a major unit (as limits), each rule off when absent; a rule fires
+/// when the figure is over (not at) its value. Answered with the rules now in force.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplianceRules {
+    /// One transfer over this amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub single_over: Option<i64>,
+    /// More than this many transfers by the sender in the last hour (this one included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hourly_count_over: Option<i64>,
+    /// More than this amount sent by the sender in the last hour (this one included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hourly_amount_over: Option<i64>,
+    /// A first transfer to someone the sender never paid before, over this amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_payee_over: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// One transfer waiting for a review, with the rule that held it (never shown to the user).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldTransfer {
+    pub transfer: Transfer,
+    pub reason: String,
+    pub held_at: Millis,
+}
+
+/// `GET /v1/admin/reviews?after=ID&limit=N&tenant=…`: the review queue, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewsPage {
+    pub reviews: Vec<HeldTransfer>,
+    pub next_after: Option<TransferId>,
+}
+
+/// `POST /v1/admin/reviews/decide` (finance): release a held transfer (it goes on and completes) or
+/// reject it (it fails, the money goes back to the sender). `reason` is for the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewDecision {
+    pub transfer: TransferId,
+    pub release: bool,
+    #[serde(default)]
+    pub reason: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
 }

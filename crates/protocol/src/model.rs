@@ -128,6 +128,9 @@ pub enum TransferStatus {
     Processing,
     Completed,
     Failed,
+    /// Held for a compliance review by the operator (the money held, not posted): released, it goes on
+    /// as `pending`; rejected, it fails and the money goes back.
+    Review,
 }
 
 impl TransferStatus {

@@ -86,7 +86,7 @@ export type TxKind = "transfer_in" | "transfer_out" | "deposit" | "withdrawal";
 
 export type Direction = "in" | "out";
 
-export type TransferStatus = "pending" | "processing" | "completed" | "failed";
+export type TransferStatus = "pending" | "processing" | "completed" | "failed" | "review";
 
 /**
  * One line of a user's transaction history. `amount` is always positive; `direction` gives the sign.

@@ -33,13 +33,15 @@ export function statusChip(status: TransferStatus): Chip | null {
       return { label: t("tx.processing"), cls: "chip-accent" };
     case "failed":
       return { label: t("tx.failed"), cls: "chip-err" };
+    case "review":
+      return { label: t("tx.review"), cls: "chip-warn" };
     case "completed":
       return null;
   }
 }
 
 /** The state of a transfer the user made, combining local outbox state and hub status. */
-export type TransferPhase = "queued" | "pending" | "processing" | "completed" | "failed";
+export type TransferPhase = "queued" | "pending" | "processing" | "review" | "completed" | "failed";
 
 export function transferPhase(tv: TransferView, live: boolean): TransferPhase {
   const local: LocalState = tv.local;

@@ -52,6 +52,8 @@ import { FakeFiles } from "./files";
 import { FakeRequests } from "./requests";
 
 export interface FakeConfig {
+  /** The tenant's compliance rule: a payment over this many minor units waits for a review. */
+  reviewOver?: number;
   /** The operator's deposit instructions (default: none published yet). */
   depositInstructions?: string;
   /** The tenant's file limit the hub announces, in bytes (default 25 MiB). */
@@ -212,6 +214,8 @@ export class FakeBackend {
   /** The tenant's file limit (welcome's `attachment_max_bytes`). */
   fileLimit: number;
   depositInstructions: string;
+  reviewOver: number | null;
+  private held: { tv: TransferView; id: number } | null = null;
   /** The user's identity check (welcome's `kyc_level`). */
   kycLevel: KycLevel = "none";
   /** Sent today per currency (minor units): completed outgoing transfers, as the engine counts them. */
@@ -269,6 +273,7 @@ export class FakeBackend {
     this.sentToday = { ...(cfg.sentToday ?? {}) };
     this.fileLimit = cfg.fileLimit ?? 25 * 1024 * 1024;
     this.depositInstructions = cfg.depositInstructions ?? "";
+    this.reviewOver = cfg.reviewOver ?? null;
     this.accounts = new FakeAccounts(USERS, DEMO_PASSWORD, this.now);
     for (const [server, p] of Object.entries(cfg.servers ?? {})) this.accounts.setPolicy(server, p);
     for (const u of cfg.twoFactor ?? []) this.accounts.enableTwoFactor(u);
@@ -685,7 +690,28 @@ export class FakeBackend {
     tv.expires_at = null;
     this.available -= amt;
     this.pending += amt;
+    if (this.reviewOver !== null && amt > this.reviewOver) {
+      // The hub holds it for the operator's review: nothing moves on until `releaseReview`.
+      tv.transfer.status = "review";
+      this.held = { tv, id };
+      this.changed({ topic: "transfers" }, { topic: "balances" }, { topic: "outbox" });
+      return;
+    }
     this.changed({ topic: "transfers" }, { topic: "balances" }, { topic: "outbox" });
+    this.proceed(tv, id, amt);
+  }
+
+  /** The operator released the held payment: it goes on like any other. */
+  releaseReview(): void {
+    const h = this.held;
+    if (!h) throw new Error("nothing held");
+    this.held = null;
+    h.tv.transfer.status = "pending";
+    this.changed({ topic: "transfers" });
+    this.proceed(h.tv, h.id, h.tv.transfer.amount.minor);
+  }
+
+  private proceed(tv: TransferView, id: number, amt: number): void {
     setTimeout(() => {
       tv.transfer.status = "processing";
       tv.transfer.progress = 50;

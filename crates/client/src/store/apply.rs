@@ -88,7 +88,7 @@ pub(super) fn upsert_tx(c: &Connection, t: &Transaction, text: &mut TxText) -> R
         // hub before the change may arrive after the live event that carried it.
         c.prepare_cached(
             "UPDATE transactions SET status = ?2, balance_after = ?3, memo = ?4, cp_name = ?5, stale = 0
-             WHERE id = ?1 AND NOT (status IN ('completed', 'failed') AND ?2 IN ('pending', 'processing'))",
+             WHERE id = ?1 AND NOT (status IN ('completed', 'failed') AND ?2 IN ('pending', 'processing', 'review'))",
         )?
         .execute(params![t.id, status, t.balance_after, t.memo, cp_name])?;
     }

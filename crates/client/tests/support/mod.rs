@@ -103,6 +103,11 @@ impl Hub {
             self.http.post(format!("{}{path}", self.url())).bearer_auth(&self.admin).json(&body).send().await.unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
+    pub async fn admin_get(&self, path: &str) -> Value {
+        let r = self.http.get(format!("{}{path}", self.url())).bearer_auth(&self.admin).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{path}");
+        r.json().await.unwrap()
+    }
     /// The operator sets the default tenant's own attachment limits (bytes).
     pub async fn file_limits(&self, max_file: u64, quota: u64) {
         let r = self

@@ -13,6 +13,7 @@ mod kyc;
 mod operator_auth;
 mod operators;
 mod ops;
+mod reviews;
 mod step_up;
 mod withdrawals;
 
@@ -98,6 +99,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/withdraw", post(admin::withdraw))
         .route("/v1/admin/withdrawals", get(withdrawals::queue))
         .route("/v1/admin/deposit-instructions", post(deposits::set_instructions))
+        .route("/v1/admin/compliance-rules", post(reviews::set_rules))
+        .route("/v1/admin/reviews", get(reviews::queue))
+        .route("/v1/admin/reviews/decide", post(reviews::decide))
         .route("/v1/admin/withdrawals/decide", post(withdrawals::decide))
         .route("/v1/admin/broadcast", post(admin::broadcast))
         .route("/v1/admin/invariants", get(admin::invariants))

@@ -54,11 +54,17 @@ fn permission_for(path: &str) -> Permission {
     match path.strip_prefix("/v1/admin/").unwrap_or("") {
         "tenants" | "attachment-limits" | "invites" | "kyc-limits" => ManageTenants,
         "password" | "two-factor/reset" | "users/active" | "users/kyc" => ManageUsers,
-        "deposit" | "withdraw" | "deposits" | "withdrawals/decide" | "deposit-instructions" => MoveMoney,
+        "deposit"
+        | "withdraw"
+        | "deposits"
+        | "withdrawals/decide"
+        | "deposit-instructions"
+        | "compliance-rules"
+        | "reviews/decide" => MoveMoney,
         "broadcast" => Broadcast,
         "users" | "tokens" | "rooms" | "publish" => Provision,
         "audit" => ReadAudit,
-        "invariants" | "withdrawals" => ReadLedger,
+        "invariants" | "withdrawals" | "reviews" => ReadLedger,
         _ => ManageOperators,
     }
 }

@@ -9,6 +9,7 @@
 mod accounts;
 mod history;
 mod requests;
+mod reviews;
 mod transfers;
 mod withdrawals;
 
@@ -18,6 +19,7 @@ pub use requests::{
     cancel_request, create_request, decline_request, expire_requests, pay_request, request_for, requests_of,
     split_request, NewRequest, NewSplit,
 };
+pub use reviews::{decide_review, reviews};
 pub use transfers::{
     advance_transfer, create_transfer, open_transfers, stale_transfers, transfer, transfer_by_key, transfer_for,
     unfinished_transfers, Created, NewTransfer,

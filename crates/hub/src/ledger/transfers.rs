@@ -85,7 +85,12 @@ pub fn stale_transfers(tx: &mut dyn Tx, idle_ms: i64) -> HubResult<Vec<(TenantId
     tx.stale_transfers(now_ms() - idle_ms)
 }
 
-fn emit_transfer(tx: &mut dyn Tx, emits: &mut Emits, tenant: TenantId, id: TransferId) -> HubResult<Transfer> {
+pub(super) fn emit_transfer(
+    tx: &mut dyn Tx,
+    emits: &mut Emits,
+    tenant: TenantId,
+    id: TransferId,
+) -> HubResult<Transfer> {
     let mut t = transfer(tx, tenant, id)?.ok_or_else(|| HubError::internal("transfer vanished"))?;
     let key = t.idempotency_key.take(); // the channel is shared by both parties: no key on it
     log::append(tx, emits, tenant, Channel::Transfer(id), EventData::Transfer { transfer: t.clone() })?;
@@ -139,13 +144,15 @@ pub fn create_transfer(
     tx.lock_parties(&[from.id, to.id])?;
     check_limits(tx, tenant, from.id, req.amount)?;
     let id = hold(tx, tenant, from.id, &to, &req, &hash)?;
+    super::reviews::hold_if_flagged(tx, emits, tenant, (from, &to), id, req.amount)?;
     let t = emit_transfer(tx, emits, tenant, id)?;
     emit_balance(tx, emits, tenant, from.id, req.amount.currency)?;
     emit_balance(tx, emits, tenant, to.id, req.amount.currency)?;
     for (line, user) in tx.transfer_lines(id)? {
         emit_tx(tx, emits, tenant, user, line)?;
     }
-    metrics::counter!(crate::series::TRANSFERS, "status" => "pending").increment(1);
+    let created = if t.status == TransferStatus::Review { "review" } else { "pending" };
+    metrics::counter!(crate::series::TRANSFERS, "status" => created).increment(1);
     Ok(Created::New(t))
 }
 
@@ -261,7 +268,8 @@ pub fn advance_transfer(
             refund(tx, &t, now, "the recipient's balance cannot hold that much")?
         }
         TransferStatus::Processing => settle(tx, tenant, &t, now)?,
-        TransferStatus::Completed | TransferStatus::Failed => return Ok(None),
+        // Final, or waiting for the operator's review (released, it is `pending` again and driven on).
+        TransferStatus::Completed | TransferStatus::Failed | TransferStatus::Review => return Ok(None),
     };
     let shown = emit_transfer(tx, emits, tenant, id)?;
     if next.is_final() {
@@ -303,7 +311,7 @@ fn can_receive(tx: &mut dyn Tx, t: &TransferRow) -> HubResult<bool> {
 
 /// The recipient cannot take the money (the account closed meanwhile, or its balance is full): the hold
 /// goes back to the sender.
-fn refund(tx: &mut dyn Tx, t: &TransferRow, now: Millis, why: &str) -> HubResult<TransferStatus> {
+pub(super) fn refund(tx: &mut dyn Tx, t: &TransferRow, now: Millis, why: &str) -> HubResult<TransferStatus> {
     tx.add_balance(t.from, t.amount.currency, t.amount.minor, -t.amount.minor)?;
     tx.set_transfer_status(t.id, TransferStatus::Failed, 100, Some(why), now)?;
     let from_after = balance(tx, t.from, t.amount.currency)?.available;
@@ -312,7 +320,7 @@ fn refund(tx: &mut dyn Tx, t: &TransferRow, now: Millis, why: &str) -> HubResult
     Ok(TransferStatus::Failed)
 }
 
-fn notify_outcome(
+pub(super) fn notify_outcome(
     tx: &mut dyn Tx,
     emits: &mut Emits,
     tenant: TenantId,
@@ -345,7 +353,7 @@ fn notify_outcome(
             format!("Transfer of {amount} to {} failed", t.to.display_name),
             "The money is back in your balance.".to_string(),
         )],
-        TransferStatus::Pending | TransferStatus::Processing => vec![],
+        TransferStatus::Pending | TransferStatus::Processing | TransferStatus::Review => vec![],
     };
     for (user, kind, priority, title, body) in notes {
         let n = notify::New { tenant, user, kind, priority, title: &title, body: &body, target: target.clone() };

@@ -25,6 +25,7 @@ pub trait Tx:
     + KycRepo
     + WithdrawalRepo
     + DepositRepo
+    + ComplianceRepo
 {
     /// A trivial round trip (health checks).
     fn ping(&mut self) -> HubResult<()>;
@@ -656,4 +657,34 @@ pub trait DepositRepo {
     fn user_by_deposit_ref(&mut self, tenant: TenantId, reference: &str) -> HubResult<Option<UserId>>;
     fn deposit_instructions(&mut self, tenant: TenantId) -> HubResult<String>;
     fn set_deposit_instructions(&mut self, tenant: TenantId, text: &str) -> HubResult<()>;
+}
+
+// ---- compliance holds ----------------------------------------------------------------------------------
+
+/// A tenant's review rules (hundredths of a major unit; None: off).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RulesRow {
+    pub single_over: Option<i64>,
+    pub hourly_count_over: Option<i64>,
+    pub hourly_amount_over: Option<i64>,
+    pub new_payee_over: Option<i64>,
+}
+
+pub trait ComplianceRepo {
+    fn compliance_rules(&mut self, tenant: TenantId) -> HubResult<Option<RulesRow>>;
+    fn set_compliance_rules(&mut self, tenant: TenantId, rules: &RulesRow) -> HubResult<()>;
+    /// How many transfers the sender made in `currency` since `since`, failed ones excluded.
+    fn sent_count_since(&mut self, user: UserId, currency: Currency, since: Millis) -> HubResult<i64>;
+    /// Whether `from` paid `to` before (a transfer other than `except`, not failed).
+    fn paid_before(&mut self, from: UserId, to: UserId, except: TransferId) -> HubResult<bool>;
+    fn insert_review(&mut self, transfer: TransferId, tenant: TenantId, reason: &str, at: Millis) -> HubResult<()>;
+    /// The tenant's transfers waiting for a review after `after`: (transfer, reason, held at), oldest first.
+    fn open_reviews(
+        &mut self,
+        tenant: TenantId,
+        after: TransferId,
+        limit: u32,
+    ) -> HubResult<Vec<(TransferId, String, Millis)>>;
+    /// Closes an open review; false when it was not open.
+    fn close_review(&mut self, transfer: TransferId, outcome: &str, at: Millis) -> HubResult<bool>;
 }

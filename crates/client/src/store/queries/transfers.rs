@@ -12,7 +12,7 @@ impl Store {
         let c = self.reader();
         let mut stmt = c.prepare_cached(
             "SELECT json, local_state, outbox_id, expires_at FROM transfers
-             WHERE status IN ('pending','processing') OR local_state != 'sent' OR updated_at > ?1 ORDER BY updated_at DESC LIMIT 50",
+             WHERE status IN ('pending','processing','review') OR local_state != 'sent' OR updated_at > ?1 ORDER BY updated_at DESC LIMIT 50",
         )?;
         let recent = crate::store::now_ms() - 60_000;
         let rows = stmt.query_map([recent], |r| {

@@ -262,7 +262,7 @@ impl<D: Db> LedgerRepo for D {
     fn open_transfer_ids(&mut self, tenant: TenantId, user: UserId) -> HubResult<Vec<TransferId>> {
         self.column(
             "SELECT id FROM transfers WHERE tenant_id = $1 AND (from_user = $2 OR to_user = $2)
-               AND status IN ('pending','processing') ORDER BY id",
+               AND status IN ('pending','processing','review') ORDER BY id",
             args![tenant, user],
         )
     }

@@ -5,6 +5,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod chat;
+mod compliance;
 mod deposits;
 mod kyc;
 mod ledger;

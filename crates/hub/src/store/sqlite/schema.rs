@@ -1,6 +1,6 @@
 //! The SQLite schema, as numbered migrations (rusqlite_migration keeps the count in `user_version`).
 /// The schema this hub writes: the number of migrations below.
-pub const SCHEMA_VERSION: i64 = 16;
+pub const SCHEMA_VERSION: i64 = 17;
 
 /// Migration 1: the schema of the first release (kept verbatim so its databases migrate; public so a test
 /// can build a database exactly as that release left it).
@@ -229,6 +229,19 @@ CREATE UNIQUE INDEX users_deposit_ref ON users(tenant_id, deposit_ref);
 ALTER TABLE tenants ADD COLUMN deposit_instructions TEXT NOT NULL DEFAULT '';
 "#;
 
+/// Migration 17: compliance holds. A tenant's review rules (amounts in hundredths of a major unit, each
+/// off when NULL) and the transfers they held (`outcome` NULL while waiting).
+const SCHEMA_V17: &str = r#"
+CREATE TABLE compliance_rules (
+  tenant_id INTEGER PRIMARY KEY, single_over INTEGER, hourly_count_over INTEGER, hourly_amount_over INTEGER,
+  new_payee_over INTEGER);
+CREATE TABLE transfer_reviews (
+  transfer_id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL, reason TEXT NOT NULL, created_at INTEGER NOT NULL,
+  outcome TEXT, decided_at INTEGER);
+CREATE INDEX reviews_open ON transfer_reviews(tenant_id, transfer_id) WHERE outcome IS NULL;
+CREATE INDEX transfers_pair ON transfers(from_user, to_user);
+"#;
+
 pub fn migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
     rusqlite_migration::Migrations::new(vec![
@@ -248,5 +261,6 @@ pub fn migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(SCHEMA_V14),
         M::up(SCHEMA_V15),
         M::up(SCHEMA_V16),
+        M::up(SCHEMA_V17),
     ])
 }
