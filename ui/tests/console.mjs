@@ -205,6 +205,21 @@ const tests = [
     await page.click('[data-testid="deposit-submit"]');
     await until(async () => (await page.locator('[data-testid="console-error"]').innerText().catch(() => "")).includes("check digits"), "the typo named");
     await page.screenshot({ path: join(OUT, "console-deposit.png") });
+    // It was $49.00: a correcting entry with the reason, heard on alice's socket too.
+    await page.click('[data-testid="console-tab-adjust"]');
+    await page.fill('[data-testid="adjust-user"]', "alice");
+    await page.selectOption('[data-testid="adjust-direction"]', "out");
+    await page.fill('[data-testid="adjust-amount"]', "1");
+    await page.fill('[data-testid="adjust-reason"]', "The bank transfer was $49.00");
+    await page.click('[data-testid="adjust-submit"]');
+    await page.locator('[data-testid="adjust-done"]').waitFor();
+    await until(async () => (await socket.available()) === 14_900, "alice's socket hears the correction");
+    await page.fill('[data-testid="adjust-user"]', "alice");
+    await page.selectOption('[data-testid="adjust-direction"]', "in");
+    await page.fill('[data-testid="adjust-amount"]', "1");
+    await page.fill('[data-testid="adjust-reason"]', "Put back: it was $50.00 after all");
+    await page.click('[data-testid="adjust-submit"]');
+    await until(async () => (await socket.available()) === 15_000, "and the correction of the correction");
     await socket.close();
     await done();
   }],

@@ -97,6 +97,15 @@ async fn money_added_by_the_reference_the_app_shows_arrives_live_and_the_instruc
     assert_eq!(s, 200, "{v}");
     app.until("the deposit", |_| app.usd() == (2_500, 0)).await;
     app.until("its notification", |_| app.shown().iter().any(|n| n.title == "Deposit of 25.00 USD")).await;
+    // It was $20.00: finance corrects it with a new line, and the app shows both.
+    let fix = json!({"username": "ada", "amount": {"minor": 500, "currency": "USD"}, "direction": "out", "reason": "$20.00 arrived"});
+    let (s, v) = hub.admin_post("/v1/admin/adjustments", fix).await;
+    assert_eq!(s, 200, "{v}");
+    app.until("the correction", |_| app.usd() == (2_000, 0)).await;
+    let f = TxFilter { kinds: vec![TxKind::Adjustment], ..Default::default() };
+    let rows = app.engine.transactions(&f, None, 10).unwrap().rows;
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].tx.direction, rows[0].tx.memo.as_str()), (Direction::Out, "$20.00 arrived"));
 
     hub.stop().await;
     app.wait_not_live().await;

@@ -65,6 +65,7 @@ pub enum Action {
     ComplianceRulesSet,
     ReviewReleased,
     ReviewRejected,
+    Adjustment,
 }
 
 impl Action {
@@ -94,6 +95,7 @@ impl Action {
             ComplianceRulesSet => "compliance_rules_set",
             ReviewReleased => "review_released",
             ReviewRejected => "review_rejected",
+            Adjustment => "adjustment",
             Broadcast => "broadcast",
             UsersProvisioned => "users_provisioned",
             DepositsProvisioned => "deposits_provisioned",

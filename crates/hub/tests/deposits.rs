@@ -74,3 +74,59 @@ async fn a_deposit_by_reference_reaches_its_owner_live_and_a_typo_reaches_nobody
     let v: Value = r.json().await.unwrap();
     assert!(v["entries"].as_array().unwrap().iter().any(|e| e["action"] == "deposit_instructions_set"), "{v}");
 }
+
+#[tokio::test]
+async fn a_mistake_is_put_right_by_a_correcting_entry_not_an_edit() {
+    let hub = TestHub::start().await;
+    let alice = hub.register("alice").await;
+    hub.register("bob").await;
+    hub.deposit("alice", 10_000).await;
+    hub.deposit("bob", 100).await;
+    let mut c = hub.connect(&alice).await;
+    c.subscribe(Channel::Transactions(alice.user.id), None).await.unwrap();
+    let deposit = lines(&mut c).await.remove(0);
+    c.subscribe(Channel::Notifications(alice.user.id), None).await.unwrap();
+
+    let body = |minor: i64, direction: &str, reason: &str, corrects: Option<i64>| json!({"username": "alice", "amount": usd(minor), "direction": direction, "reason": reason, "corrects": corrects});
+    let (s, v) = hub
+        .admin_post("/v1/admin/adjustments", body(1_000, "out", "Entered as $100.00; $90.00 arrived", Some(deposit.id)))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let e = c.event_on(Channel::Transactions(alice.user.id)).await;
+    let EventData::Transaction { transaction: fix } = e.data else { panic!("{e:?}") };
+    assert_eq!(
+        (fix.kind, fix.direction, fix.amount.minor, fix.balance_after),
+        (TxKind::Adjustment, Direction::Out, 1_000, 9_000)
+    );
+    assert_eq!(fix.memo, format!("Correction of transaction {}: Entered as $100.00; $90.00 arrived", deposit.id));
+    let e = c.event_on(Channel::Notifications(alice.user.id)).await;
+    let EventData::Notification { notification } = e.data else { panic!("{e:?}") };
+    assert_eq!(
+        (notification.kind, notification.title.as_str()),
+        (NotificationKind::Balance, "Your balance was corrected: -10.00 USD")
+    );
+    let (s, v) = hub.admin_post("/v1/admin/adjustments", body(500, "in", "Fee refunded", None)).await;
+    assert_eq!(s, 200, "{v}");
+
+    // Refused, nothing moves: no reason; another user's line; more than the balance.
+    assert_eq!(hub.admin_post("/v1/admin/adjustments", body(1, "in", " ", None)).await.0, 400);
+    let (s, _) = hub.admin_post("/v1/admin/adjustments", body(1, "in", "x", Some(deposit.id + 1))).await;
+    assert_eq!(s, 404, "bob's deposit is not alice's to correct");
+    let (s, v) = hub.admin_post("/v1/admin/adjustments", body(1_000_000, "out", "x", None)).await;
+    assert_eq!((s, v["code"].as_str()), (409, Some("insufficient_funds")), "{v}");
+
+    // The deposit itself is as it was: history is appended to, never edited.
+    let transactions = lines(&mut c).await;
+    let first = transactions.iter().find(|t| t.id == deposit.id).unwrap();
+    assert_eq!((first.amount.minor, first.kind), (10_000, TxKind::Deposit));
+    assert_eq!(transactions[0].balance_after, 9_500);
+    assert_eq!(hub.invariants_ok().await["ok"], true);
+}
+
+async fn lines(c: &mut Client) -> Vec<Transaction> {
+    let what = SnapshotKind::Transactions { before: None, limit: 10 };
+    match c.request(|id| ClientFrame::Snapshot { id, what }).await.unwrap() {
+        Some(AckData::Transactions { transactions, .. }) => transactions,
+        other => panic!("{other:?}"),
+    }
+}

@@ -3,7 +3,8 @@
 //! test parses as the type it names (`tests/http_golden.rs`). Optional request fields default as the
 //! docs say, so an older client's body still reads.
 use crate::{
-    ErrorCode, KycLevel, Millis, Money, Priority, Transfer, TransferId, UserSummary, Withdrawal, WithdrawalId,
+    Direction, ErrorCode, KycLevel, Millis, Money, Priority, Transfer, TransferId, UserSummary, Withdrawal,
+    WithdrawalId,
 };
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -429,6 +430,21 @@ pub struct ReviewDecision {
     pub release: bool,
     #[serde(default)]
     pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// `POST /v1/admin/adjustments` (finance): a correcting entry — `amount` into (`"in"`) or out of (`"out"`)
+/// the user's account, with the reason they read; `corrects` names the user's transaction it puts right.
+/// Answered with the new line's `MoneyMoved`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdjustmentRequest {
+    pub username: String,
+    pub amount: Money,
+    pub direction: Direction,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
 }

@@ -112,6 +112,9 @@ pub enum TxKind {
     TransferOut,
     Deposit,
     Withdrawal,
+    /// A correcting entry by the operator (its direction says which way), with the reason as its memo:
+    /// history is never edited, a mistake is corrected by a new line.
+    Adjustment,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]

@@ -112,6 +112,7 @@ types!(
     KycLimitsRequest,
     WithdrawalDecision,
     ComplianceRules,
+    AdjustmentRequest,
     ReviewDecision,
     ReviewsPage,
     HeldTransfer,

@@ -82,7 +82,7 @@ pending: number,
  */
 as_of: number, };
 
-export type TxKind = "transfer_in" | "transfer_out" | "deposit" | "withdrawal";
+export type TxKind = "transfer_in" | "transfer_out" | "deposit" | "withdrawal" | "adjustment";
 
 export type Direction = "in" | "out";
 

@@ -5,7 +5,7 @@ import { fromDateInput } from "./dates";
 import { t } from "./i18n.svelte";
 import { parseAmount } from "./money";
 
-export const TX_KINDS: readonly TxKind[] = ["transfer_in", "transfer_out", "deposit", "withdrawal"];
+export const TX_KINDS: readonly TxKind[] = ["transfer_in", "transfer_out", "deposit", "withdrawal", "adjustment"];
 
 /** "Received", "Sent", "Deposit", "Withdrawal" in the UI's language. */
 export function txKindLabel(kind: TxKind): string {

@@ -99,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/withdraw", post(admin::withdraw))
         .route("/v1/admin/withdrawals", get(withdrawals::queue))
         .route("/v1/admin/deposit-instructions", post(deposits::set_instructions))
+        .route("/v1/admin/adjustments", post(deposits::adjust))
         .route("/v1/admin/compliance-rules", post(reviews::set_rules))
         .route("/v1/admin/reviews", get(reviews::queue))
         .route("/v1/admin/reviews/decide", post(reviews::decide))

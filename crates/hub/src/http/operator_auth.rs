@@ -59,6 +59,7 @@ fn permission_for(path: &str) -> Permission {
         | "deposits"
         | "withdrawals/decide"
         | "deposit-instructions"
+        | "adjustments"
         | "compliance-rules"
         | "reviews/decide" => MoveMoney,
         "broadcast" => Broadcast,

@@ -52,7 +52,7 @@ pub fn deposit(
     memo: &str,
     at: Option<i64>,
 ) -> HubResult<TxId> {
-    external(tx, emits, tenant, External { user, amount, memo, at, incoming: true })
+    external(tx, emits, tenant, External { user, amount, memo, at, way: Way::Deposit })
 }
 
 /// Money leaving the tenant. `insufficient_funds` when the available balance is too small.
@@ -64,7 +64,36 @@ pub fn withdraw(
     amount: Money,
     memo: &str,
 ) -> HubResult<TxId> {
-    external(tx, emits, tenant, External { user, amount, memo, at: None, incoming: false })
+    external(tx, emits, tenant, External { user, amount, memo, at: None, way: Way::Withdrawal })
+}
+
+/// A correcting entry by the operator: `amount` into (`incoming`) or out of the user's account, against
+/// the tenant's external account, with the reason as its memo. History is never edited; a mistake is
+/// put right by a new line that says why. Out of the account: `insufficient_funds` past the balance.
+pub fn adjust(
+    tx: &mut dyn Tx,
+    emits: &mut Emits,
+    tenant: TenantId,
+    user: UserId,
+    (amount, incoming): (Money, bool),
+    reason: &str,
+) -> HubResult<TxId> {
+    if reason.trim().is_empty() {
+        return Err(HubError::invalid("a correction needs a reason (the user reads it)"));
+    }
+    external(
+        tx,
+        emits,
+        tenant,
+        External { user, amount, memo: reason.trim(), at: None, way: Way::Adjustment { incoming } },
+    )
+}
+
+#[derive(Clone, Copy)]
+enum Way {
+    Deposit,
+    Withdrawal,
+    Adjustment { incoming: bool },
 }
 
 struct External<'a> {
@@ -72,26 +101,44 @@ struct External<'a> {
     amount: Money,
     memo: &'a str,
     at: Option<i64>,
-    incoming: bool,
+    way: Way,
+}
+
+impl Way {
+    fn incoming(self) -> bool {
+        matches!(self, Way::Deposit | Way::Adjustment { incoming: true })
+    }
+
+    /// The ledger entry's prefix, the history line's kind and the notification's kind and title.
+    fn describe(self, amount: Money) -> (&'static str, TxKind, NotificationKind, String) {
+        let m = fmt_money(amount);
+        match self {
+            Way::Deposit => ("dep", TxKind::Deposit, NotificationKind::Deposit, format!("Deposit of {m}")),
+            Way::Withdrawal => ("wdr", TxKind::Withdrawal, NotificationKind::Withdrawal, format!("Withdrawal of {m}")),
+            Way::Adjustment { incoming: true } => {
+                ("adj", TxKind::Adjustment, NotificationKind::Balance, format!("Your balance was corrected: +{m}"))
+            }
+            Way::Adjustment { incoming: false } => {
+                ("adj", TxKind::Adjustment, NotificationKind::Balance, format!("Your balance was corrected: -{m}"))
+            }
+        }
+    }
 }
 
 /// A movement between a user and the tenant's external account: one balance change, two postings, one
 /// history line, and their events.
 fn external(tx: &mut dyn Tx, emits: &mut Emits, tenant: TenantId, m: External<'_>) -> HubResult<TxId> {
-    let External { user, amount, memo, at, incoming } = m;
+    let External { user, amount, memo, at, way } = m;
     if !amount.is_positive() {
         return Err(HubError::invalid("amount must be positive"));
     }
     validate_memo(memo)?;
     tx.lock_parties(&[user])?;
     tx.ensure_account(tenant, user, amount.currency)?;
+    let incoming = way.incoming();
     let signed = if incoming { amount.minor } else { -amount.minor };
     tx.add_balance(user, amount.currency, signed, 0)?;
-    let (prefix, kind, nkind, label) = if incoming {
-        ("dep", TxKind::Deposit, NotificationKind::Deposit, "Deposit")
-    } else {
-        ("wdr", TxKind::Withdrawal, NotificationKind::Withdrawal, "Withdrawal")
-    };
+    let (prefix, kind, nkind, title) = way.describe(amount);
     let entry = format!("{prefix}:{}", crate::secrets::random_token("", 12));
     let legs = if incoming { (EXTERNAL, user) } else { (user, EXTERNAL) };
     post(tx, tenant, &entry, legs, amount)?;
@@ -100,6 +147,7 @@ fn external(tx: &mut dyn Tx, emits: &mut Emits, tenant: TenantId, m: External<'_
         tenant,
         user,
         kind,
+        direction: if incoming { Direction::In } else { Direction::Out },
         amount,
         balance_after: b.available,
         counterparty: None,
@@ -112,13 +160,10 @@ fn external(tx: &mut dyn Tx, emits: &mut Emits, tenant: TenantId, m: External<'_
     emit_balance(tx, emits, tenant, user, amount.currency)?;
     history::emit_tx(tx, emits, tenant, user, id)?;
     if at.is_none() {
-        let title = format!("{label} of {}", fmt_money(amount));
         let target = Some(NotificationTarget::Transaction { id });
-        notify::create(
-            tx,
-            emits,
-            notify::New { tenant, user, kind: nkind, priority: Priority::Normal, title: &title, body: memo, target },
-        )?;
+        let n =
+            notify::New { tenant, user, kind: nkind, priority: Priority::Normal, title: &title, body: memo, target };
+        notify::create(tx, emits, n)?;
     }
     Ok(id)
 }

@@ -13,7 +13,7 @@ mod reviews;
 mod transfers;
 mod withdrawals;
 
-pub use accounts::{balance, balances, check_invariants, deposit, withdraw};
+pub use accounts::{adjust, balance, balances, check_invariants, deposit, withdraw};
 pub use history::{transaction, transaction_changes, transactions_count, transactions_page};
 pub use requests::{
     cancel_request, create_request, decline_request, expire_requests, pay_request, request_for, requests_of,

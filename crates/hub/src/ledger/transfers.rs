@@ -224,12 +224,14 @@ fn hold(
     let at = now_ms();
     let row = NewTransferRow { tenant, from, to: to.id, amount, memo: req.memo, key: req.key, body_hash: hash, at };
     let id = tx.insert_transfer(&row)?;
-    for (user, kind, other) in [(from, TxKind::TransferOut, to.id), (to.id, TxKind::TransferIn, from)] {
+    let legs = [(from, TxKind::TransferOut, Direction::Out, to.id), (to.id, TxKind::TransferIn, Direction::In, from)];
+    for (user, kind, direction, other) in legs {
         let balance_after = balance(tx, user, amount.currency)?.available;
         tx.insert_tx_line(&NewTxLine {
             tenant,
             user,
             kind,
+            direction,
             amount,
             balance_after,
             counterparty: Some(other),

@@ -108,6 +108,7 @@ pub fn request_withdrawal(
         tenant,
         user,
         kind: TxKind::Withdrawal,
+        direction: Direction::Out,
         amount,
         balance_after: available - amount.minor,
         counterparty: None,

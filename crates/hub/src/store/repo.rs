@@ -70,6 +70,8 @@ pub struct NewTxLine<'a> {
     pub tenant: TenantId,
     pub user: UserId,
     pub kind: TxKind,
+    /// Money in or out of the user's account (an adjustment goes either way).
+    pub direction: Direction,
     pub amount: Money,
     pub balance_after: i64,
     pub counterparty: Option<UserId>,

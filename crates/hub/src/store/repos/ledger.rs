@@ -125,9 +125,9 @@ impl<D: Db> LedgerRepo for D {
     }
 
     fn insert_tx_line(&mut self, l: &NewTxLine<'_>) -> HubResult<TxId> {
-        let direction = match l.kind {
-            TxKind::TransferIn | TxKind::Deposit => "in",
-            TxKind::TransferOut | TxKind::Withdrawal => "out",
+        let direction = match l.direction {
+            Direction::In => "in",
+            Direction::Out => "out",
         };
         let (kind, status) = (enum_str(&l.kind), enum_str(&l.status));
         // updated_at is the time of writing even when created_at is backdated: the changes feed follows it.
