@@ -262,13 +262,22 @@ const tests = [
     await socket.close();
     await done();
   }],
-  ["support may not credit a deposit: the console says why", async () => {
+  ["support may not credit a deposit: the console says why; support finds alice and reads her page", async () => {
     const { page, done } = await consolePage("sue", sueSecret);
     await page.click('[data-testid="console-tab-deposit"]');
     await page.fill('[data-testid="deposit-who"]', "alice");
     await page.fill('[data-testid="deposit-amount"]', "10");
     await page.click('[data-testid="deposit-submit"]');
     await until(async () => (await page.locator('[data-testid="console-error"]').innerText().catch(() => "")).includes("a support operator may not do this"), "refused by role");
+    await page.click('[data-testid="console-tab-users"]');
+    await page.fill('[data-testid="users-q"]', "ALI");
+    await page.click('[data-testid="users-search"]');
+    await page.locator('[data-testid="users-result"]', { hasText: "@alice" }).click();
+    await page.locator('[data-testid="user-detail"]').waitFor();
+    ok((await page.locator('[data-testid="user-kyc"]').innerText()).includes("Identity check: none"), "her level");
+    ok((await page.locator('[data-testid="user-balances"]').innerText()).includes("available"), "her balances");
+    ok((await page.locator('[data-testid="user-detail"]').innerText()).includes("DE89 3704 0044 0532 0130 00"), "her withdrawal in history");
+    await page.screenshot({ path: join(OUT, "console-user.png") });
     await done();
   }],
   ["a wrong code is refused at sign-in", async () => {

@@ -3,8 +3,8 @@
 //! test parses as the type it names (`tests/http_golden.rs`). Optional request fields default as the
 //! docs say, so an older client's body still reads.
 use crate::{
-    Direction, ErrorCode, KycLevel, Millis, Money, Priority, Transfer, TransferId, UserSummary, Withdrawal,
-    WithdrawalId,
+    Balance, Direction, ErrorCode, KycLevel, Millis, Money, Notification, Priority, Transaction, Transfer, TransferId,
+    UserSummary, Withdrawal, WithdrawalId,
 };
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -447,6 +447,29 @@ pub struct AdjustmentRequest {
     pub corrects: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
+}
+
+/// `GET /v1/admin/users/search?q=TEXT&tenant=…`: users whose username or display name holds the text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSearch {
+    pub users: Vec<UserSummary>,
+}
+
+/// `GET /v1/admin/users/detail?username=…&tenant=…`: one user as support and finance see them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserDetail {
+    pub user: UserSummary,
+    pub active: bool,
+    pub kyc_level: KycLevel,
+    /// Hundredths of a major unit, as limits.
+    pub transfer_single_max: i64,
+    pub transfer_daily_max: i64,
+    pub balances: Vec<Balance>,
+    /// The newest 20.
+    pub transactions: Vec<Transaction>,
+    pub devices: Vec<DeviceSession>,
+    /// The newest 20 sent to them.
+    pub notifications: Vec<Notification>,
 }
 
 /// The history line a deposit or withdrawal wrote.

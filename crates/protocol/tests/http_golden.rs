@@ -113,6 +113,8 @@ types!(
     WithdrawalDecision,
     ComplianceRules,
     AdjustmentRequest,
+    UserSearch,
+    UserDetail,
     ReviewDecision,
     ReviewsPage,
     HeldTransfer,

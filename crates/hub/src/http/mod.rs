@@ -15,6 +15,7 @@ mod operators;
 mod ops;
 mod reviews;
 mod step_up;
+mod users;
 mod withdrawals;
 
 pub(crate) use crate::audit::{self, Action};
@@ -102,6 +103,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/adjustments", post(deposits::adjust))
         .route("/v1/admin/compliance-rules", post(reviews::set_rules))
         .route("/v1/admin/reviews", get(reviews::queue))
+        .route("/v1/admin/users/search", get(users::search))
+        .route("/v1/admin/users/detail", get(users::detail))
         .route("/v1/admin/reviews/decide", post(reviews::decide))
         .route("/v1/admin/withdrawals/decide", post(withdrawals::decide))
         .route("/v1/admin/broadcast", post(admin::broadcast))

@@ -65,7 +65,7 @@ fn permission_for(path: &str) -> Permission {
         "broadcast" => Broadcast,
         "users" | "tokens" | "rooms" | "publish" => Provision,
         "audit" => ReadAudit,
-        "invariants" | "withdrawals" | "reviews" => ReadLedger,
+        "invariants" | "withdrawals" | "reviews" | "users/search" | "users/detail" => ReadLedger,
         _ => ManageOperators,
     }
 }

@@ -439,6 +439,8 @@ pub trait AuthRepo {
     fn insert_user(&mut self, u: &NewUser<'_>) -> HubResult<Option<UserId>>;
     /// (summary, password hash, active).
     fn user_by_name(&mut self, tenant: TenantId, username: &str) -> HubResult<Option<(UserSummary, String, bool)>>;
+    /// Users of the tenant whose username or display name holds `text` (any case), by username.
+    fn search_users(&mut self, tenant: TenantId, text: &str, limit: u32) -> HubResult<Vec<UserSummary>>;
     fn user_summary(&mut self, tenant: TenantId, id: UserId) -> HubResult<Option<UserSummary>>;
     /// `None` for an unknown user, else whether they are active.
     fn user_active(&mut self, user: UserId) -> HubResult<Option<bool>>;

@@ -37,6 +37,17 @@ impl<D: Db> AuthRepo for D {
         r.map(|r| Ok((summary(&r)?, r.get(3)?, r.get(4)?))).transpose()
     }
 
+    fn search_users(&mut self, tenant: TenantId, text: &str, limit: u32) -> HubResult<Vec<UserSummary>> {
+        let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        let rows = self.rows(
+            "SELECT id, username, display_name FROM users WHERE tenant_id = $1
+               AND (username LIKE $2 ESCAPE '\\' OR LOWER(display_name) LIKE $2 ESCAPE '\\') ORDER BY username LIMIT $3",
+            args![tenant, &pattern, limit as i64],
+        )?;
+        rows.iter().map(summary).collect()
+    }
+
     fn user_summary(&mut self, tenant: TenantId, id: UserId) -> HubResult<Option<UserSummary>> {
         let r = self
             .opt("SELECT id, username, display_name FROM users WHERE tenant_id = $1 AND id = $2", args![tenant, id])?;
