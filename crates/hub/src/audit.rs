@@ -66,6 +66,7 @@ pub enum Action {
     ReviewReleased,
     ReviewRejected,
     Adjustment,
+    UserViewed,
 }
 
 impl Action {
@@ -96,6 +97,7 @@ impl Action {
             ReviewReleased => "review_released",
             ReviewRejected => "review_rejected",
             Adjustment => "adjustment",
+            UserViewed => "user_viewed",
             Broadcast => "broadcast",
             UsersProvisioned => "users_provisioned",
             DepositsProvisioned => "deposits_provisioned",

@@ -40,4 +40,7 @@ async fn support_finds_a_user_by_name_and_reads_their_page() {
     let (s, _) = hub.admin_post("/v1/admin/users/kyc", json!({"username": "alice", "level": "basic"})).await;
     assert_eq!(s, 200);
     assert_eq!(get(&hub, "/v1/admin/users/detail?username=alice").await.1["kyc_level"], "basic");
+    let (_, v) = get(&hub, "/v1/admin/audit").await;
+    let viewed = v["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "user_viewed").count();
+    assert_eq!(viewed, 2, "each page opened is in the audit trail: {v}");
 }

@@ -1,6 +1,7 @@
 //! Looking users up, for support and finance: search by name (`GET /v1/admin/users/search`) and one
 //! user's page (`GET /v1/admin/users/detail`): profile, identity check and limits, balances, the newest
-//! history and notifications, and signed-in devices.
+//! history and notifications, and signed-in devices. Opening a page is personal data read by an
+//! operator: it is written to the audit trail in the same transaction that reads it.
 use super::operator_auth::Operator;
 use super::*;
 use axum::extract::Query;
@@ -44,7 +45,7 @@ pub(super) async fn detail(
     let d = s
         .hub
         .store
-        .read(move |c| {
+        .write(move |c, _| {
             let (user, _, active) =
                 crate::directory::user_by_name(c, tenant, &q.username)?.ok_or_else(|| HubError::not_found("user"))?;
             let ((single, daily), kyc_level) =
@@ -64,6 +65,16 @@ pub(super) async fn detail(
                     current: false,
                 })
                 .collect();
+            let subject = format!("user:{}", user.id);
+            audit::by_operator(
+                c,
+                &op.label(),
+                Some(tenant),
+                Action::UserViewed,
+                &subject,
+                "opened the user's page",
+                &op.ip,
+            )?;
             Ok(UserDetail {
                 user,
                 active,
