@@ -63,9 +63,17 @@ export const post = <T>(s: OperatorSession, path: string, body: unknown) => call
 export const pendingWithdrawals = (s: OperatorSession) =>
   get<{ withdrawals: Withdrawal[]; next_after: number | null }>(s, "/v1/admin/withdrawals?status=pending&limit=500");
 
+/** The currencies the money desks offer. */
+export const CURRENCIES = ["USD", "EUR", "GBP", "CHF", "JPY"] as const;
+
+/** The currency's ISO 4217 minor-unit digits, as Intl knows them. */
+function digitsOf(currency: string): number {
+  return new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+}
+
 /** Minor units from what an operator typed ("1250.5" USD → 125050), by the currency's ISO 4217 digits. */
 export function toMinor(text: string, currency: string): number | null {
-  const digits = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  const digits = digitsOf(currency);
   const m = new RegExp(`^(\\d{1,15})(?:\\.(\\d{0,${digits}}))?$`).exec(text.trim().replace(/[,\s]/g, ""));
   if (!m) return null;
   const minor = Number(m[1]) * 10 ** digits + Number((m[2] ?? "").padEnd(digits, "0") || "0");
@@ -73,8 +81,14 @@ export function toMinor(text: string, currency: string): number | null {
 }
 
 export function money(minor: number, currency: string): string {
-  const digits = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(minor / 10 ** digits);
+  return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(minor / 10 ** digitsOf(currency));
+}
+
+/** Runs `load` now and every `ms` until the returned stop is called (a desk's `$effect` cleanup). */
+export function poll(load: () => Promise<void>, ms = 5_000): () => void {
+  void load();
+  const timer = setInterval(() => void load(), ms);
+  return () => clearInterval(timer);
 }
 
 export function describe(e: unknown): string {

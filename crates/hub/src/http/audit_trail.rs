@@ -44,12 +44,9 @@ pub(super) async fn audit(State(s): State<AppState>, op: Operator, Query(q): Que
     };
     match q.format.as_deref() {
         None | Some("json") => {
-            let limit = q.limit.unwrap_or(100);
-            if limit == 0 || limit > PAGE_MAX {
-                return Err(HubError::invalid(format!("limit must be 1-{PAGE_MAX}")).into());
-            }
+            let limit = page_limit(q.limit, PAGE_MAX)?;
             let rows = s.hub.store.read(move |c| c.audit_page(tenant, q.after, limit)).await?;
-            let next_after = (rows.len() == limit as usize).then(|| rows.last().map(|r| r.seq)).flatten();
+            let next_after = next_after(&rows, limit, |r| r.seq);
             Ok(Json(AuditPage { entries: rows.into_iter().map(entry).collect(), next_after }).into_response())
         }
         Some("csv") => {

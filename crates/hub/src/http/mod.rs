@@ -135,6 +135,20 @@ pub fn router(state: AppState) -> Router {
     routes.fallback(errors::no_such_endpoint).method_not_allowed_fallback(errors::wrong_method).with_state(state)
 }
 
+/// An admin list's page size: `limit` (default 100), refused (`400 invalid`) outside 1-`max`.
+fn page_limit(limit: Option<u32>, max: u32) -> ApiResult<u32> {
+    let limit = limit.unwrap_or(100);
+    if limit == 0 || limit > max {
+        return Err(HubError::invalid(format!("limit must be 1-{max}")).into());
+    }
+    Ok(limit)
+}
+
+/// Where the next page starts: the last row's key when this page is full, none when it is the last.
+fn next_after<T, K>(rows: &[T], limit: u32, key: impl Fn(&T) -> K) -> Option<K> {
+    (rows.len() == limit as usize).then(|| rows.last().map(key)).flatten()
+}
+
 /// The `--metrics-bind` listener: Prometheus text and liveness, nothing else.
 pub fn metrics_router(state: AppState) -> Router {
     Router::new()

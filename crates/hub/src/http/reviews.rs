@@ -22,14 +22,11 @@ pub(super) async fn queue(
     op: Operator,
     Query(q): Query<QueueQuery>,
 ) -> ApiResult<Json<ReviewsPage>> {
-    let limit = q.limit.unwrap_or(100);
-    if limit == 0 || limit > PAGE_MAX {
-        return Err(HubError::invalid(format!("limit must be 1-{PAGE_MAX}")).into());
-    }
+    let limit = page_limit(q.limit, PAGE_MAX)?;
     let tenant = op.tenant(&s, q.tenant).await?;
     let after = q.after;
     let reviews = s.hub.store.read(move |c| ledger::reviews(c, tenant, after, limit)).await?;
-    let next_after = (reviews.len() == limit as usize).then(|| reviews.last().map(|r| r.transfer.id)).flatten();
+    let next_after = next_after(&reviews, limit, |r| r.transfer.id);
     Ok(Json(ReviewsPage { reviews, next_after }))
 }
 

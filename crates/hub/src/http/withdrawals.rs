@@ -29,14 +29,11 @@ pub(super) async fn queue(
         Some(v) => WithdrawalStatus::parse(v)
             .ok_or_else(|| HubError::invalid("status must be pending, completed or rejected"))?,
     };
-    let limit = q.limit.unwrap_or(100);
-    if limit == 0 || limit > PAGE_MAX {
-        return Err(HubError::invalid(format!("limit must be 1-{PAGE_MAX}")).into());
-    }
+    let limit = page_limit(q.limit, PAGE_MAX)?;
     let tenant = op.tenant(&s, q.tenant).await?;
     let after = q.after;
     let withdrawals = s.hub.store.read(move |c| ledger::withdrawals(c, tenant, status, after, limit)).await?;
-    let next_after = (withdrawals.len() == limit as usize).then(|| withdrawals.last().map(|w| w.id)).flatten();
+    let next_after = next_after(&withdrawals, limit, |w| w.id);
     Ok(Json(WithdrawalsPage { withdrawals, next_after }))
 }
 
