@@ -86,6 +86,9 @@ const rootSecret = await makeOperator(admin, "root", "admin");
 const root = (await api("/v1/operators/sign-in", { username: "root", password: PW, totp: totp(rootSecret) })).token;
 const finSecret = await makeOperator(root, "fin", "finance");
 const sueSecret = await makeOperator(root, "sue", "support");
+// A second finance operator: each code works once, and the hub takes one step of skew, so one operator
+// signs in at most twice in a 30 s window.
+const tessSecret = await makeOperator(root, "tess", "finance");
 await api("/v1/admin/tenants", { name: "default", registration: "open" }, root);
 const alice = await api("/v1/auth/register", { username: "alice", password: "correct horse battery", display_name: "Alice Adams" });
 const aliceToken = alice.access_token ?? alice.access;
@@ -141,7 +144,7 @@ async function aliceSocket() {
         const ws = new WebSocket(url);
         window.__frames = [];
         window.__ws = ws;
-        ws.onopen = () => ws.send(JSON.stringify({ type: "hello", v: 1, token, client: "console-test/1", subscriptions: [{ channel: `balance:${user}` }] }));
+        ws.onopen = () => ws.send(JSON.stringify({ type: "hello", v: 1, token, client: "console-test/1", subscriptions: [{ channel: `balance:${user}` }, { channel: `user:${user}` }] }));
         ws.onmessage = (m) => {
           const f = JSON.parse(m.data);
           window.__frames.push(f);
@@ -183,7 +186,8 @@ async function aliceSocket() {
         }),
       frame,
     );
-  return { available, withdraw, send, close: () => context.close() };
+  const limits = () => page.evaluate(() => window.__frames.filter((f) => f.type === "event" && f.data.kind === "limits").map((f) => f.data.limits).at(-1));
+  return { available, limits, withdraw, send, close: () => context.close() };
 }
 
 const tests = [
@@ -278,6 +282,26 @@ const tests = [
     ok((await page.locator('[data-testid="user-balances"]').innerText()).includes("available"), "her balances");
     ok((await page.locator('[data-testid="user-detail"]').innerText()).includes("DE89 3704 0044 0532 0130 00"), "her withdrawal in history");
     await page.screenshot({ path: join(OUT, "console-user.png") });
+    await done();
+  }],
+  ["finance lowers alice's limits on her page with a reason; her app hears them at once", async () => {
+    const socket = await aliceSocket();
+    const { page, done } = await consolePage("tess", tessSecret);
+    await page.click('[data-testid="console-tab-users"]');
+    await page.fill('[data-testid="users-q"]', "alice");
+    await page.click('[data-testid="users-search"]');
+    await page.locator('[data-testid="users-result"]', { hasText: "@alice" }).click();
+    await page.fill('[data-testid="user-limit-single"]', "300");
+    await page.fill('[data-testid="user-limit-daily"]', "1,000.00");
+    ok(await page.locator('[data-testid="user-limit-set"]').isDisabled(), "no reason, no change");
+    await page.fill('[data-testid="user-limit-reason"]', "Lowered while we check a dispute");
+    await page.click('[data-testid="user-limit-set"]');
+    await page.locator('[data-testid="user-limit-done"]').waitFor();
+    await until(async () => (await socket.limits())?.transfer_single_max === 30_000, "alice's app hears the new limits");
+    ok((await socket.limits()).transfer_daily_max === 100_000, "and the daily one");
+    await until(async () => (await page.locator('[data-testid="user-kyc"]').innerText()).includes("$300.00 per payment"), "her page shows them");
+    await page.screenshot({ path: join(OUT, "console-limits.png") });
+    await socket.close();
     await done();
   }],
   ["a wrong code is refused at sign-in", async () => {

@@ -59,6 +59,7 @@ pub enum Action {
     OperatorSignedIn,
     KycLevelSet,
     KycLimitsSet,
+    UserLimitsSet,
     WithdrawalPaidOut,
     WithdrawalRejected,
     DepositInstructionsSet,
@@ -108,6 +109,7 @@ impl Action {
             OperatorSignedIn => "operator_signed_in",
             KycLevelSet => "kyc_level_set",
             KycLimitsSet => "kyc_limits_set",
+            UserLimitsSet => "user_limits_set",
         }
     }
 }

@@ -50,13 +50,75 @@ pub fn set_level(
     (tenant, user): (TenantId, UserId),
     level: KycLevel,
     defaults: (i64, i64),
-    base: Limits,
-    files: crate::attachments::Limits,
+    (base, files): (Limits, crate::attachments::Limits),
 ) -> HubResult<Limits> {
     let (single, daily) = level_limits(tx, tenant, level, defaults)?;
     if !tx.set_kyc(tenant, user, level, (single, daily))? {
         return Err(HubError::not_found("user"));
     }
+    let title = format!("Identity check: {}", level.as_str());
+    let body = format!(
+        "You can now send up to {} in one payment and {} a day (in any currency's major units).",
+        amount(single),
+        amount(daily)
+    );
+    let told = Told { kind: NotificationKind::Kyc, title: &title, body: &body };
+    announce(tx, emits, (tenant, user), (level, single, daily), (base, files), told)
+}
+
+/// Refused unless `0 < single ≤ daily`.
+pub fn check_limits(single: i64, daily: i64) -> HubResult<()> {
+    if single <= 0 || daily < single {
+        return Err(HubError::invalid("limits must be positive, and the daily one at least the single one"));
+    }
+    Ok(())
+}
+
+/// Sets `user`'s own transfer limits, their level unchanged (finance, with the `reason` they read);
+/// tells them (a `limits` notification) and their apps (a `limits` event). The new limits.
+pub fn set_user_limits(
+    tx: &mut dyn Tx,
+    emits: &mut Emits,
+    (tenant, user): (TenantId, UserId),
+    (single, daily): (i64, i64),
+    reason: &str,
+    (base, files): (Limits, crate::attachments::Limits),
+) -> HubResult<Limits> {
+    check_limits(single, daily)?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(HubError::invalid("reason: say why the limits change; the user reads it"));
+    }
+    crate::directory::visible_text("reason", reason)?;
+    let (_, level) = tx.limits_and_level(tenant, user)?.ok_or_else(|| HubError::not_found("user"))?;
+    if !tx.set_kyc(tenant, user, level, (single, daily))? {
+        return Err(HubError::not_found("user"));
+    }
+    let body = format!(
+        "You can now send up to {} in one payment and {} a day (in any currency's major units). {reason}",
+        amount(single),
+        amount(daily)
+    );
+    let told = Told { kind: NotificationKind::Limits, title: "Your limits changed", body: &body };
+    announce(tx, emits, (tenant, user), (level, single, daily), (base, files), told)
+}
+
+/// What the user is told about their new limits.
+struct Told<'a> {
+    kind: NotificationKind,
+    title: &'a str,
+    body: &'a str,
+}
+
+/// The notification and the `limits` event (the whole of `welcome.limits`) for a user's new limits.
+fn announce(
+    tx: &mut dyn Tx,
+    emits: &mut Emits,
+    (tenant, user): (TenantId, UserId),
+    (level, single, daily): (KycLevel, i64, i64),
+    (base, files): (Limits, crate::attachments::Limits),
+    told: Told<'_>,
+) -> HubResult<Limits> {
     let limits = Limits {
         transfer_single_max: single,
         transfer_daily_max: daily,
@@ -64,19 +126,13 @@ pub fn set_level(
         kyc_level: level,
         ..base
     };
-    let title = format!("Identity check: {}", level.as_str());
-    let body = format!(
-        "You can now send up to {} in one payment and {} a day (in any currency's major units).",
-        amount(single),
-        amount(daily)
-    );
     let n = notify::New {
         tenant,
         user,
-        kind: NotificationKind::Kyc,
+        kind: told.kind,
         priority: Priority::Normal,
-        title: &title,
-        body: &body,
+        title: told.title,
+        body: told.body,
         target: None,
     };
     notify::create(tx, emits, n)?;

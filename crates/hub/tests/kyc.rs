@@ -57,3 +57,69 @@ async fn a_verified_user_sends_more_and_their_app_hears_it_at_once() {
     let (s, _) = hub.admin_post("/v1/admin/users/kyc", json!({"username": "nobody", "level": "basic"})).await;
     assert_eq!(s, 404);
 }
+
+/// Finance lowers one user's limits with a reason: their app hears the limits and reads the reason, a
+/// payment over the new limit is refused, their level stays, the audit trail names who did it; support
+/// may not, and limits upside down or without a reason are refused and change nothing.
+#[tokio::test]
+async fn finance_sets_one_users_limits_with_a_reason_they_read() {
+    let hub = TestHub::start().await;
+    let alice = hub.register("alice").await;
+    hub.register("bob").await;
+    hub.deposit("alice", 1_000_000).await;
+    let root = hub.operator(&hub.admin, "root", "admin").await;
+    let fin = hub.operator(&root, "fin", "finance").await;
+    let sue = hub.operator(&root, "sue", "support").await;
+    let mut c = hub.connect(&alice).await;
+    for ch in [Channel::User(alice.user.id), Channel::Notifications(alice.user.id)] {
+        c.subscribe(ch, None).await.unwrap();
+    }
+
+    let body = json!({"username": "alice", "transfer_single_max": 50_000, "transfer_daily_max": 80_000,
+        "reason": "Lowered while we check a dispute"});
+    let (s, v) = hub.post_as(&sue, "/v1/admin/users/limits", body.clone()).await;
+    assert_eq!((s, v["code"].as_str()), (403, Some("forbidden")), "{v}");
+    for bad in [
+        json!({"username": "alice", "transfer_single_max": 90_000, "transfer_daily_max": 80_000, "reason": "x"}),
+        json!({"username": "alice", "transfer_single_max": 0, "transfer_daily_max": 80_000, "reason": "x"}),
+        json!({"username": "alice", "transfer_single_max": 50_000, "transfer_daily_max": 80_000, "reason": "  "}),
+        json!({"username": "alice", "transfer_single_max": 50_000, "transfer_daily_max": 80_000, "reason": "a\u{202E}b"}),
+    ] {
+        let (s, v) = hub.post_as(&fin, "/v1/admin/users/limits", bad).await;
+        assert_eq!((s, v["code"].as_str()), (400, Some("invalid")), "{v}");
+    }
+    let nobody = json!({"username": "nobody", "transfer_single_max": 1, "transfer_daily_max": 1, "reason": "x"});
+    assert_eq!(hub.post_as(&fin, "/v1/admin/users/limits", nobody).await.0, 404);
+    c.transfer("before", "bob", 60_000).await.expect("within the starting limits");
+
+    let (s, v) = hub.post_as(&fin, "/v1/admin/users/limits", body).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v, json!({"level": "none", "transfer_single_max": 50_000, "transfer_daily_max": 80_000}));
+    let e = c.event_on(Channel::User(alice.user.id)).await;
+    let EventData::Limits { limits } = e.data else { panic!("a limits event: {e:?}") };
+    assert_eq!(
+        (limits.kyc_level, limits.transfer_single_max, limits.transfer_daily_max),
+        (KycLevel::None, 50_000, 80_000)
+    );
+    let notification = loop {
+        let n = c.event_on(Channel::Notifications(alice.user.id)).await;
+        let EventData::Notification { notification } = n.data else { panic!("{n:?}") };
+        if notification.title == "Your limits changed" {
+            break notification;
+        }
+    };
+    assert_eq!(notification.kind, NotificationKind::Limits);
+    assert!(notification.body.contains("500.00 in one payment"), "{}", notification.body);
+    assert!(notification.body.ends_with("Lowered while we check a dispute"), "{}", notification.body);
+    let (code, why) = c.transfer("over", "bob", 60_000).await.unwrap_err();
+    assert_eq!(code, ErrorCode::LimitExceeded, "{why}");
+    assert_eq!(hub.connect(&alice).await.welcome.limits.transfer_single_max, 50_000, "kept for the next welcome");
+
+    let (s, v) = hub.get_as(&root, "/v1/admin/audit").await;
+    assert_eq!(s, 200);
+    let entry = v["entries"].as_array().unwrap().iter().find(|e| e["action"] == "user_limits_set").cloned();
+    let entry = entry.unwrap_or_else(|| panic!("an audit entry: {v}"));
+    assert_eq!(entry["actor"], "operator:fin");
+    assert_eq!(entry["subject"], format!("user:{}", alice.user.id));
+    assert!(entry["detail"].as_str().unwrap().contains("dispute"), "{entry}");
+}

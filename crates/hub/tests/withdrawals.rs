@@ -4,7 +4,7 @@
 //! error and moves nothing; a support operator may read the queue but not decide; the ledger stays sound.
 mod common;
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use tally_protocol::*;
 
 const IBAN: &str = "de89 3704 0044 0532 0130 00";
@@ -16,16 +16,6 @@ async fn withdraw(c: &mut Client, key: &str, minor: i64, to: &str) -> Result<Wit
         Some(AckData::Withdrawal { withdrawal }) => Ok(withdrawal),
         other => panic!("unexpected ack {other:?}"),
     }
-}
-
-async fn get(hub: &TestHub, token: &str, path: &str) -> (u16, Value) {
-    let r = hub.http.get(format!("{}{path}", hub.base)).bearer_auth(token).send().await.unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
-async fn post(hub: &TestHub, token: &str, path: &str, body: Value) -> (u16, Value) {
-    let r = hub.http.post(format!("{}{path}", hub.base)).bearer_auth(token).json(&body).send().await.unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
 async fn balance_event(c: &mut Client, user: UserId) -> Balance {
@@ -93,17 +83,17 @@ async fn a_withdrawal_holds_the_money_until_finance_pays_it_out_or_rejects_it() 
     hub.restart_with(|_| {}).await;
     let mut c = subscribed(&hub, &alice).await;
     let admin = hub.admin.clone();
-    let (s, v) = get(&hub, &admin, "/v1/admin/withdrawals").await;
+    let (s, v) = hub.get_as(&admin, "/v1/admin/withdrawals").await;
     assert_eq!(s, 200, "{v}");
     let ids: Vec<i64> = v["withdrawals"].as_array().unwrap().iter().map(|w| w["id"].as_i64().unwrap()).collect();
     assert_eq!(ids, [w.id, w2.id]);
     assert_eq!(v["withdrawals"][0]["user"]["username"], "alice");
 
     // Rejected: a reason is needed; the hold goes back; the line failed; the user is told why.
-    let (s, v) = post(&hub, &admin, "/v1/admin/withdrawals/decide", json!({"id": w.id, "approve": false})).await;
+    let (s, v) = hub.post_as(&admin, "/v1/admin/withdrawals/decide", json!({"id": w.id, "approve": false})).await;
     assert_eq!((s, v["code"].as_str()), (400, Some("invalid")), "{v}");
     let reject = json!({"id": w.id, "approve": false, "reason": "The account name does not match yours."});
-    let (s, v) = post(&hub, &admin, "/v1/admin/withdrawals/decide", reject.clone()).await;
+    let (s, v) = hub.post_as(&admin, "/v1/admin/withdrawals/decide", reject.clone()).await;
     assert_eq!((s, v["status"].as_str()), (200, Some("rejected")), "{v}");
     let b = balance_event(&mut c, me).await;
     assert_eq!((b.available, b.pending), (8_000, 2_000));
@@ -113,11 +103,11 @@ async fn a_withdrawal_holds_the_money_until_finance_pays_it_out_or_rejects_it() 
     assert_eq!((n.kind, n.title.as_str()), (NotificationKind::Withdrawal, "Withdrawal of 30.00 USD rejected"));
     assert!(n.body.starts_with("The account name does not match yours."), "{}", n.body);
     assert_eq!(n.target, Some(NotificationTarget::Transaction { id: w.transaction_id }));
-    let (s, v) = post(&hub, &admin, "/v1/admin/withdrawals/decide", reject).await;
+    let (s, v) = hub.post_as(&admin, "/v1/admin/withdrawals/decide", reject).await;
     assert_eq!((s, v["code"].as_str()), (409, Some("conflict")), "decided once: {v}");
 
     // Paid out: the hold leaves the tenant; the line completed; the user is told where it went.
-    let (s, v) = post(&hub, &admin, "/v1/admin/withdrawals/decide", json!({"id": w2.id, "approve": true})).await;
+    let (s, v) = hub.post_as(&admin, "/v1/admin/withdrawals/decide", json!({"id": w2.id, "approve": true})).await;
     assert_eq!((s, v["status"].as_str()), (200, Some("completed")), "{v}");
     let b = balance_event(&mut c, me).await;
     assert_eq!((b.available, b.pending), (8_000, 0));
@@ -127,13 +117,13 @@ async fn a_withdrawal_holds_the_money_until_finance_pays_it_out_or_rejects_it() 
         (n.title.as_str(), n.body.as_str()),
         ("Withdrawal of 20.00 USD paid out", "Sent to PayPal alice@example.com")
     );
-    let (s, v) = get(&hub, &admin, "/v1/admin/withdrawals?status=completed").await;
+    let (s, v) = hub.get_as(&admin, "/v1/admin/withdrawals?status=completed").await;
     assert_eq!((s, v["withdrawals"].as_array().map(Vec::len)), (200, Some(1)), "{v}");
-    let (s, v) = get(&hub, &admin, "/v1/admin/withdrawals?status=lost").await;
+    let (s, v) = hub.get_as(&admin, "/v1/admin/withdrawals?status=lost").await;
     assert_eq!(s, 400, "{v}");
     assert_eq!(hub.invariants_ok().await["ok"], true);
 
-    let (s, v) = get(&hub, &admin, "/v1/admin/audit").await;
+    let (s, v) = hub.get_as(&admin, "/v1/admin/audit").await;
     assert_eq!(s, 200);
     let actions: Vec<&str> = v["entries"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
     assert!(actions.contains(&"withdrawal_rejected") && actions.contains(&"withdrawal_paid_out"), "{actions:?}");
@@ -146,19 +136,19 @@ async fn support_reads_the_queue_and_only_finance_decides() {
     hub.deposit("alice", 5_000).await;
     let mut c = hub.connect(&alice).await;
     let w = withdraw(&mut c, "w", 1_000, IBAN).await.unwrap();
-    let root = operator(&hub, &hub.admin, "root", "admin").await;
-    let sue = operator(&hub, &root, "sue", "support").await;
-    let fin = operator(&hub, &root, "fin", "finance").await;
+    let root = hub.operator(&hub.admin, "root", "admin").await;
+    let sue = hub.operator(&root, "sue", "support").await;
+    let fin = hub.operator(&root, "fin", "finance").await;
 
-    let (s, v) = get(&hub, &sue, "/v1/admin/withdrawals").await;
+    let (s, v) = hub.get_as(&sue, "/v1/admin/withdrawals").await;
     assert_eq!((s, v["withdrawals"].as_array().map(Vec::len)), (200, Some(1)), "{v}");
-    let (s, v) = post(&hub, &sue, "/v1/admin/withdrawals/decide", json!({"id": w.id, "approve": true})).await;
+    let (s, v) = hub.post_as(&sue, "/v1/admin/withdrawals/decide", json!({"id": w.id, "approve": true})).await;
     assert_eq!((s, v["code"].as_str()), (403, Some("forbidden")), "{v}");
-    let (s, v) = post(&hub, &fin, "/v1/admin/withdrawals/decide", json!({"id": w.id, "approve": true})).await;
+    let (s, v) = hub.post_as(&fin, "/v1/admin/withdrawals/decide", json!({"id": w.id, "approve": true})).await;
     assert_eq!((s, v["status"].as_str()), (200, Some("completed")), "{v}");
-    let (s, _) = post(&hub, &fin, "/v1/admin/withdrawals/decide", json!({"id": 999_999, "approve": true})).await;
+    let (s, _) = hub.post_as(&fin, "/v1/admin/withdrawals/decide", json!({"id": 999_999, "approve": true})).await;
     assert_eq!(s, 404);
-    let (s, v) = get(&hub, &root, "/v1/admin/audit").await;
+    let (s, v) = hub.get_as(&root, "/v1/admin/audit").await;
     assert_eq!(s, 200);
     let by_fin = v["entries"]
         .as_array()
@@ -166,16 +156,4 @@ async fn support_reads_the_queue_and_only_finance_decides() {
         .iter()
         .any(|e| e["action"] == "withdrawal_paid_out" && e["actor"] == "operator:fin");
     assert!(by_fin, "{v}");
-}
-
-const PW: &str = "operator pass phrase 42";
-
-async fn operator(hub: &TestHub, by: &str, name: &str, role: &str) -> String {
-    let (s, v) = post(hub, by, "/v1/admin/operators", json!({"username": name, "password": PW, "role": role})).await;
-    assert_eq!(s, 200, "{v}");
-    let secret = v["totp_secret"].as_str().unwrap();
-    let (s, v) =
-        hub.post("/v1/operators/sign-in", json!({"username": name, "password": PW, "totp": code_now(secret)})).await;
-    assert_eq!(s, 200, "{v}");
-    v["token"].as_str().unwrap().to_string()
 }

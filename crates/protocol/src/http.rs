@@ -595,6 +595,18 @@ pub struct KycLimitsRequest {
     pub tenant: Option<String>,
 }
 
+/// `POST /v1/admin/users/limits`: one user's own transfer limits (hundredths of a major unit), set by
+/// finance with the reason the user reads; their KYC level stays. The answer is a `KycChanged`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserLimitsRequest {
+    pub username: String,
+    pub transfer_single_max: i64,
+    pub transfer_daily_max: i64,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
 /// One entry of the audit trail (`GET /v1/admin/audit`): who (`operator`, `user:ID`), what (`sign_in`,
 /// `password_changed`, `deposit`, …), to whom, when, from where, and its place in the hash chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

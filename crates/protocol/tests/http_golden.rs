@@ -110,6 +110,7 @@ types!(
     KycRequest,
     KycChanged,
     KycLimitsRequest,
+    UserLimitsRequest,
     WithdrawalDecision,
     ComplianceRules,
     AdjustmentRequest,

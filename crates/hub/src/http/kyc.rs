@@ -1,8 +1,9 @@
-//! KYC over HTTP: a user's level (`POST /v1/admin/users/kyc`, support) and a tenant's limits per level
-//! (`POST /v1/admin/kyc-limits`, admin).
+//! KYC and limits over HTTP: a user's level (`POST /v1/admin/users/kyc`, support), a tenant's limits per
+//! level (`POST /v1/admin/kyc-limits`, admin) and one user's own limits (`POST /v1/admin/users/limits`,
+//! finance).
 use super::operator_auth::Operator;
 use super::*;
-use tally_protocol::http::{Done, KycChanged, KycLimitsRequest, KycRequest};
+use tally_protocol::http::{Done, KycChanged, KycLimitsRequest, KycRequest, UserLimitsRequest};
 
 pub(super) async fn set_level(
     State(s): State<AppState>,
@@ -18,7 +19,7 @@ pub(super) async fn set_level(
         .write(move |c, e| {
             let (u, _, _) =
                 crate::directory::user_by_name(c, tenant, &b.username)?.ok_or_else(|| HubError::not_found("user"))?;
-            let limits = crate::kyc::set_level(c, e, (tenant, u.id), b.level, defaults, base.clone(), files)?;
+            let limits = crate::kyc::set_level(c, e, (tenant, u.id), b.level, defaults, (base.clone(), files))?;
             let detail = format!("level {}", b.level.as_str());
             let subject = format!("user:{}", u.id);
             audit::by_operator(c, &op.label(), Some(tenant), Action::KycLevelSet, &subject, &detail, &op.ip)?;
@@ -39,9 +40,7 @@ pub(super) async fn set_limits(
     op: Operator,
     ApiJson(b): ApiJson<KycLimitsRequest>,
 ) -> ApiResult<Json<Done>> {
-    if b.transfer_single_max <= 0 || b.transfer_daily_max < b.transfer_single_max {
-        return Err(HubError::invalid("limits must be positive, and the daily one at least the single one").into());
-    }
+    crate::kyc::check_limits(b.transfer_single_max, b.transfer_daily_max)?;
     let tenant = op.tenant(&s, b.tenant.clone()).await?;
     s.hub
         .store
@@ -53,4 +52,34 @@ pub(super) async fn set_limits(
         })
         .await?;
     Ok(Json(Done { ok: true }))
+}
+
+/// One user's own limits (finance), with the reason they read; their level stays.
+pub(super) async fn set_user_limits(
+    State(s): State<AppState>,
+    op: Operator,
+    ApiJson(b): ApiJson<UserLimitsRequest>,
+) -> ApiResult<Json<KycChanged>> {
+    crate::kyc::check_limits(b.transfer_single_max, b.transfer_daily_max)?;
+    let tenant = op.tenant(&s, b.tenant.clone()).await?;
+    let (base, files) = (s.hub.limits(None), s.hub.attachments.defaults);
+    let limits = s
+        .hub
+        .store
+        .write(move |c, e| {
+            let (u, _, _) =
+                crate::directory::user_by_name(c, tenant, &b.username)?.ok_or_else(|| HubError::not_found("user"))?;
+            let new = (b.transfer_single_max, b.transfer_daily_max);
+            let limits = crate::kyc::set_user_limits(c, e, (tenant, u.id), new, &b.reason, (base.clone(), files))?;
+            let detail = format!("{} single, {} daily: {}", new.0, new.1, b.reason.trim());
+            let subject = format!("user:{}", u.id);
+            audit::by_operator(c, &op.label(), Some(tenant), Action::UserLimitsSet, &subject, &detail, &op.ip)?;
+            Ok(limits)
+        })
+        .await?;
+    Ok(Json(KycChanged {
+        level: limits.kyc_level,
+        transfer_single_max: limits.transfer_single_max,
+        transfer_daily_max: limits.transfer_daily_max,
+    }))
 }

@@ -96,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/users/active", post(admin::set_active))
         .route("/v1/admin/users/kyc", post(kyc::set_level))
         .route("/v1/admin/kyc-limits", post(kyc::set_limits))
+        .route("/v1/admin/users/limits", post(kyc::set_user_limits))
         .route("/v1/admin/deposit", post(admin::deposit))
         .route("/v1/admin/withdraw", post(admin::withdraw))
         .route("/v1/admin/withdrawals", get(withdrawals::queue))

@@ -61,7 +61,8 @@ fn permission_for(path: &str) -> Permission {
         | "deposit-instructions"
         | "adjustments"
         | "compliance-rules"
-        | "reviews/decide" => MoveMoney,
+        | "reviews/decide"
+        | "users/limits" => MoveMoney,
         "broadcast" => Broadcast,
         "users" | "tokens" | "rooms" | "publish" => Provision,
         "audit" => ReadAudit,

@@ -109,6 +109,33 @@ impl TestHub {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// GET `path` with `token` as the bearer: the status and the JSON body (null if none).
+    pub async fn get_as(&self, token: &str, path: &str) -> (u16, Value) {
+        let r = self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.expect("http");
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POST `body` to `path` with `token` as the bearer: the status and the JSON body (null if none).
+    pub async fn post_as(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        let r =
+            self.http.post(format!("{}{path}", self.base)).bearer_auth(token).json(&body).send().await.expect("http");
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// An operator made by `by` (an admin's session, or the admin token for the first) as a team makes
+    /// one, signed in with a TOTP code: their session token.
+    pub async fn operator(&self, by: &str, name: &str, role: &str) -> String {
+        const PW: &str = "operator pass phrase 42";
+        let body = serde_json::json!({"username": name, "password": PW, "role": role});
+        let (s, v) = self.post_as(by, "/v1/admin/operators", body).await;
+        assert_eq!(s, 200, "{v}");
+        let secret = v["totp_secret"].as_str().expect("a TOTP secret");
+        let body = serde_json::json!({"username": name, "password": PW, "totp": code_now(secret)});
+        let (s, v) = self.post("/v1/operators/sign-in", body).await;
+        assert_eq!(s, 200, "{v}");
+        v["token"].as_str().expect("a session token").to_string()
+    }
+
     pub async fn register(&self, username: &str) -> Session {
         self.register_in(username, None).await
     }
