@@ -27,6 +27,7 @@ pub mod ledger;
 pub mod listener;
 pub mod log;
 pub mod notify;
+pub mod operator_live;
 pub mod operators;
 pub mod position;
 pub mod presence;

@@ -13,6 +13,7 @@ pub mod destination;
 mod error;
 mod frames;
 pub mod http;
+pub mod live;
 mod model;
 mod money;
 pub mod text;

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use tally_protocol::http::*;
+use tally_protocol::live::{LiveFrame, LiveRequest};
 
 /// (type name, example) for every ```json http:Type block.
 fn examples() -> Vec<(String, String)> {
@@ -136,6 +137,8 @@ types!(
     Uploaded,
     AttachmentLimitsRequest,
     AttachmentLimits,
+    LiveRequest,
+    LiveFrame,
 );
 
 #[test]

@@ -415,3 +415,69 @@ id?: number, channel: Channel, epoch: string, seq: number, recovered: boolean, r
  * The failed request's id; absent when the frame had none (or was unreadable).
  */
 id?: number, code: ErrorCode, message: string, retryable: boolean, } | { "type": "ping", ts: number, } | { "type": "reconnect", delay_ms: number, reason: string, };
+
+/**
+ * Every field narrows the feed; none: every line.
+ */
+export type FeedFilter = { kind?: TxKind, status?: TransferStatus, currency?: Currency, 
+/**
+ * Lines of at least this many minor units.
+ */
+min_minor?: number, 
+/**
+ * One user's lines (exactly this username).
+ */
+username?: string, };
+
+/**
+ * From the console.
+ */
+export type LiveRequest = { "type": "filter", filter: FeedFilter, };
+
+/**
+ * What this hub is doing: gauges as they are, rates over the last second, from the same numbers its
+ * `/metrics` shows. In a cluster each hub reports its own.
+ */
+export type LiveStats = { at: number, connections: number, subscriptions: number, 
+/**
+ * Frames written to clients per second.
+ */
+deliveries_per_s: number, 
+/**
+ * Frames received from clients per second.
+ */
+frames_in_per_s: number, 
+/**
+ * Transfers created (`pending`) and changing status, per second, by status.
+ */
+transfers_per_s: { [key in string]: number }, 
+/**
+ * Client frames answered with an error per second, by error code (codes at zero left out).
+ */
+errors_per_s: { [key in string]: number }, 
+/**
+ * Write jobs waiting for the writer.
+ */
+writer_queue: number, 
+/**
+ * Writer commits per second.
+ */
+commits_per_s: number, 
+/**
+ * Mean commit time over the last second, milliseconds; none without a commit.
+ */
+commit_ms?: number, };
+
+/**
+ * One transaction line of the feed, with the user it belongs to.
+ */
+export type FeedLine = { user: UserSummary, transaction: Transaction, 
+/**
+ * When the line was written or last changed status.
+ */
+updated_at: number, };
+
+/**
+ * From the hub.
+ */
+export type LiveFrame = { "type": "stats", stats: LiveStats, } | { "type": "feed", lines: Array<FeedLine>, replace: boolean, skipped: boolean, } | { "type": "error", code: ErrorCode, message: string, };

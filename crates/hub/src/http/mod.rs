@@ -10,6 +10,7 @@ mod console;
 mod deposits;
 mod errors;
 mod kyc;
+mod live;
 mod operator_auth;
 mod operators;
 mod ops;
@@ -72,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/logout", post(auth::logout))
         .route("/v1/auth/registration", get(auth::registration))
         .route("/v1/operators/sign-in", post(operators::sign_in))
+        .route("/v1/operators/live", get(live::upgrade))
         .route("/v1/account/sessions", get(account::list_sessions))
         .route("/v1/account/sessions/revoke", post(account::revoke_session))
         .route("/v1/account/sessions/revoke-others", post(account::revoke_other_sessions))

@@ -24,7 +24,7 @@ pub(super) struct Operator {
     pub(super) who: Who,
 }
 
-fn refused(message: &'static str) -> ApiError {
+pub(super) fn refused(message: &'static str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
 }
 
@@ -40,12 +40,17 @@ async fn identify(s: &AppState, headers: &HeaderMap) -> ApiResult<Who> {
         return Ok(Who::Token);
     }
     if token.starts_with("op_") {
-        if let Some(o) = s.hub.store.read(move |c| operators::of_session(c, &token)).await? {
-            return Ok(Who::Account { role: Role::parse(&o.role)?, username: o.username, tenant: o.tenant });
-        }
-        return Err(refused("this operator session has ended: sign in again"));
+        return of_session(s, token).await;
     }
     Err(refused("admin token or operator session required"))
+}
+
+/// The operator whose session `token` is; refused once it has ended.
+pub(super) async fn of_session(s: &AppState, token: String) -> ApiResult<Who> {
+    match s.hub.store.read(move |c| operators::of_session(c, &token)).await? {
+        Some(o) => Ok(Who::Account { role: Role::parse(&o.role)?, username: o.username, tenant: o.tenant }),
+        None => Err(refused("this operator session has ended: sign in again")),
+    }
 }
 
 /// What each operator endpoint needs. A path not listed needs an admin (and then finds no endpoint).
@@ -72,13 +77,23 @@ fn permission_for(path: &str) -> Permission {
 }
 
 /// Refused (403) unless the caller's role allows `p` (the admin token acts as an admin).
-fn allowed(who: &Who, p: Permission) -> ApiResult<()> {
+pub(super) fn allowed(who: &Who, p: Permission) -> ApiResult<()> {
     match who {
         Who::Token => Ok(()),
         Who::Account { role, .. } if role.may(p) => Ok(()),
         Who::Account { role, .. } => {
             Err(HubError::forbidden(format!("a {} operator may not do this", role.as_str())).into())
         }
+    }
+}
+
+/// Refused (403) when `who` is limited to a tenant other than `tenant`.
+pub(super) fn check_tenant(who: &Who, tenant: TenantId) -> crate::error::HubResult<()> {
+    match who {
+        Who::Account { tenant: Some(own), .. } if *own != tenant => {
+            Err(HubError::forbidden("this operator works for another tenant"))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -124,12 +139,7 @@ impl axum::extract::FromRequestParts<AppState> for Operator {
 impl Operator {
     /// Refused (403) when the caller is limited to another tenant.
     pub(super) fn check_tenant(&self, tenant: TenantId) -> crate::error::HubResult<()> {
-        match &self.who {
-            Who::Account { tenant: Some(own), .. } if *own != tenant => {
-                Err(HubError::forbidden("this operator works for another tenant"))
-            }
-            _ => Ok(()),
-        }
+        check_tenant(&self.who, tenant)
     }
 
     /// The named tenant (default `default`), if the caller may act on it.

@@ -32,9 +32,25 @@ pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 pub(super) async fn metrics_text(State(s): State<AppState>) -> Response {
+    ([("content-type", "text/plain; version=0.0.4")], rendered(&s)).into_response()
+}
+
+/// The Prometheus text, with the gauges counted at scrape brought up to date (`/metrics` and the
+/// operators' live stats read this one text).
+pub(super) fn rendered(s: &AppState) -> String {
     metrics::gauge!(crate::series::SUBSCRIPTIONS_LIVE).set(s.hub.fanout.subscription_count() as f64);
     metrics::gauge!(crate::series::WRITER_QUEUE).set(s.hub.store.queued() as f64);
-    ([("content-type", "text/plain; version=0.0.4")], s.metrics.render()).into_response()
+    s.metrics.render()
+}
+
+/// False (and counted) when the request names an `Origin` the hub was not told to allow.
+pub(super) fn origin_allowed(s: &AppState, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get("origin").and_then(|o| o.to_str().ok()) else { return true };
+    let allowed = s.hub.cfg.allowed_origins.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(origin));
+    if !allowed {
+        metrics::counter!(crate::series::REJECTED_ORIGINS).increment(1);
+    }
+    allowed
 }
 
 pub(super) async fn ws_upgrade(
@@ -43,12 +59,8 @@ pub(super) async fn ws_upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if let Some(origin) = headers.get("origin").and_then(|o| o.to_str().ok()) {
-        let allowed = s.hub.cfg.allowed_origins.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(origin));
-        if !allowed {
-            metrics::counter!(crate::series::REJECTED_ORIGINS).increment(1);
-            return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
-        }
+    if !origin_allowed(&s, &headers) {
+        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
     if !s.hub.ready.load(Ordering::Acquire) {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();

@@ -26,6 +26,7 @@ pub trait Tx:
     + WithdrawalRepo
     + DepositRepo
     + ComplianceRepo
+    + FeedRepo
 {
     /// A trivial round trip (health checks).
     fn ping(&mut self) -> HubResult<()>;
@@ -586,6 +587,35 @@ pub trait OperatorRepo {
     ) -> HubResult<()>;
     /// The operator whose unexpired session this is.
     fn operator_of_session(&mut self, token_hash: &str, now: Millis) -> HubResult<Option<OperatorRow>>;
+}
+
+// ---- the operators' live feed --------------------------------------------------------------------------
+
+/// Which lines the feed reads; every `None` matches all.
+#[derive(Debug, Clone, Default)]
+pub struct FeedQuery {
+    /// None: every tenant (an operator not limited to one).
+    pub tenant: Option<TenantId>,
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub currency: Option<String>,
+    pub min_minor: Option<i64>,
+    pub user: Option<UserId>,
+}
+
+/// A line of the feed: the line, whose it is (tenant, user), and when it last changed.
+pub struct FeedRow {
+    pub row: TxRow,
+    pub tenant: TenantId,
+    pub user: UserId,
+    pub updated_at: Millis,
+}
+
+pub trait FeedRepo {
+    /// Lines matching `q` written or changed after `since`, oldest change first, at most `limit`.
+    fn feed_changes(&mut self, q: &FeedQuery, since: ChangeCursor, limit: u32) -> HubResult<Vec<FeedRow>>;
+    /// The newest lines matching `q`, newest change first, at most `limit`.
+    fn feed_newest(&mut self, q: &FeedQuery, limit: u32) -> HubResult<Vec<FeedRow>>;
 }
 
 // ---- KYC -----------------------------------------------------------------------------------------------

@@ -8,14 +8,14 @@ use crate::store::sql::{args, enum_from, unreadable, Db, Dialect, Row};
 use crate::store::{enum_str, now_ms};
 use tally_protocol::*;
 
-const TX_COLS: &str =
+pub(super) const TX_COLS: &str =
     "id, kind, direction, amount, currency, balance_after, counterparty, memo, transfer_id, status, created_at";
 
 fn currency(s: &str) -> HubResult<Currency> {
     Currency::parse(s).map_err(|_| unreadable("currency", s))
 }
 
-fn tx_row(r: &Row) -> HubResult<TxRow> {
+pub(super) fn tx_row(r: &Row) -> HubResult<TxRow> {
     let t = Transaction {
         id: r.get(0)?,
         kind: enum_from("transaction kind", r.text(1)?)?,

@@ -7,6 +7,7 @@ mod auth;
 mod chat;
 mod compliance;
 mod deposits;
+mod feed;
 mod kyc;
 mod ledger;
 mod log;

@@ -1,6 +1,6 @@
 //! The SQLite schema, as numbered migrations (rusqlite_migration keeps the count in `user_version`).
 /// The schema this hub writes: the number of migrations below.
-pub const SCHEMA_VERSION: i64 = 17;
+pub const SCHEMA_VERSION: i64 = 18;
 
 /// Migration 1: the schema of the first release (kept verbatim so its databases migrate; public so a test
 /// can build a database exactly as that release left it).
@@ -242,6 +242,11 @@ CREATE INDEX reviews_open ON transfer_reviews(tenant_id, transfer_id) WHERE outc
 CREATE INDEX transfers_pair ON transfers(from_user, to_user);
 "#;
 
+/// Migration 18: the operators' live feed reads every tenant's lines by when they last changed.
+const SCHEMA_V18: &str = r#"
+CREATE INDEX transactions_feed ON transactions(updated_at, id);
+"#;
+
 pub fn migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
     rusqlite_migration::Migrations::new(vec![
@@ -262,5 +267,6 @@ pub fn migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(SCHEMA_V15),
         M::up(SCHEMA_V16),
         M::up(SCHEMA_V17),
+        M::up(SCHEMA_V18),
     ])
 }
