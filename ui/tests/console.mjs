@@ -89,6 +89,7 @@ const sueSecret = await makeOperator(root, "sue", "support");
 // A second finance operator: each code works once, and the hub takes one step of skew, so one operator
 // signs in at most twice in a 30 s window.
 const tessSecret = await makeOperator(root, "tess", "finance");
+const audreySecret = await makeOperator(root, "audrey", "auditor");
 await api("/v1/admin/tenants", { name: "default", registration: "open" }, root);
 const alice = await api("/v1/auth/register", { username: "alice", password: "correct horse battery", display_name: "Alice Adams" });
 const aliceToken = alice.access_token ?? alice.access;
@@ -232,6 +233,7 @@ const tests = [
     const ack = await socket.withdraw(2_500, "DE89 3704 0044 0532 0130 00");
     ok(ack.type === "ack" && ack.data.withdrawal.status === "pending", `held: ${JSON.stringify(ack)}`);
     const { page, done } = await consolePage("fin", finSecret);
+    await page.click('[data-testid="console-tab-withdrawals"]');
     const row = page.locator('[data-testid="withdrawal-row"]', { hasText: "DE89 3704 0044 0532 0130 00" });
     await row.waitFor();
     ok((await row.innerText()).includes("$25.00") && (await row.innerText()).includes("@alice"), "amount and who");
@@ -301,6 +303,35 @@ const tests = [
     ok((await socket.limits()).transfer_daily_max === 100_000, "and the daily one");
     await until(async () => (await page.locator('[data-testid="user-kyc"]').innerText()).includes("$300.00 per payment"), "her page shows them");
     await page.screenshot({ path: join(OUT, "console-limits.png") });
+    await socket.close();
+    await done();
+  }],
+  ["an auditor watches the hub live: the numbers, and a deposit arriving in the feed as finance credits it", async () => {
+    const socket = await aliceSocket();
+    const { page, done } = await consolePage("audrey", audreySecret);
+    await until(async () => (await page.locator('[data-testid="live-state"]').innerText()) === "● Live", "the live socket is open");
+    await until(async () => Number((await page.locator('[data-testid="live-connections"]').innerText().catch(() => "0")).replace(/\D/g, "")) >= 1, "alice's socket counted");
+    ok((await page.locator(".uplot canvas").count()) >= 3, "three charts drawn");
+    const lineCount = async (text) => page.locator('[data-testid="feed-line"]', { hasText: text }).count();
+    ok((await lineCount("$100.00")) >= 1, "the first page holds alice's first deposit");
+    await api("/v1/admin/deposit", { username: "alice", amount: { minor: 4_321, currency: "USD" }, memo: "Live one" }, root);
+    await until(async () => (await lineCount("Live one")) === 1, "the new deposit in the feed without a reload");
+    await until(async () => Number((await page.locator('[data-testid="live-transfers"]').innerText()).replace(/[^\d.]/g, "")) >= 0, "the transfers tile");
+    await page.screenshot({ path: join(OUT, "console-live.png"), fullPage: true });
+    // Filters: withdrawals only (alice's one), then a user who does not exist (said, the feed kept).
+    await page.selectOption('[data-testid="feed-kind"]', "withdrawal");
+    await page.click('[data-testid="feed-apply"]');
+    await until(async () => (await page.locator('[data-testid="feed-line"]').count()) === 1 && (await lineCount("withdrawal")) === 1, "only the withdrawal");
+    await page.selectOption('[data-testid="feed-kind"]', "");
+    await page.fill('[data-testid="feed-user"]', "nobody");
+    await page.click('[data-testid="feed-apply"]');
+    await until(async () => (await page.locator('[data-testid="feed-refusal"]').innerText().catch(() => "")).includes("not found"), "an unknown user said");
+    ok((await page.locator('[data-testid="feed-line"]').count()) === 1, "the feed kept its filter");
+    // A phone-sized window: the desk still reads (the feed scrolls sideways inside its box).
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    await page.screenshot({ path: join(OUT, "console-live-phone.png"), fullPage: true });
+    ok(overflow <= 0, `no sideways scroll of the page at 390 px (${overflow} px)`);
     await socket.close();
     await done();
   }],
