@@ -286,6 +286,40 @@ const tests = [
     await page.screenshot({ path: join(OUT, "console-user.png") });
     await done();
   }],
+  ["support acts on carol's page: her level, her account disabled and enabled, two-factor reset, a new password", async () => {
+    const carol = await api("/v1/auth/register", { username: "carol", password: "correct horse battery", display_name: "Carol Chen" });
+    const { page, done } = await consolePage("sue", sueSecret);
+    await page.click('[data-testid="console-tab-users"]');
+    await page.fill('[data-testid="users-q"]', "carol");
+    await page.click('[data-testid="users-search"]');
+    await page.locator('[data-testid="users-result"]', { hasText: "@carol" }).click();
+    ok((await page.locator('[data-testid="user-limits-form"]').count()) === 0, "support is not offered finance's limits");
+    await page.selectOption('[data-testid="user-kyc-level"]', "basic");
+    await page.click('[data-testid="user-kyc-set"]');
+    await until(async () => (await page.locator('[data-testid="user-kyc"]').innerText()).includes("Identity check: basic"), "her page shows basic");
+    // Disabling asks twice, then she cannot sign in; enabling lets her again.
+    await page.click('[data-testid="user-active"]');
+    await page.click('[data-testid="user-active-confirm"]');
+    await until(async () => (await page.locator('[data-testid="user-detail"] h3').innerText()).includes("disabled"), "shown disabled");
+    const signIn = (password) => fetch(`${base}/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "carol", password }) }).then((r) => r.status);
+    ok((await signIn("correct horse battery")) === 401, "a disabled account cannot sign in");
+    await page.click('[data-testid="user-active"]');
+    await page.click('[data-testid="user-active-confirm"]');
+    await until(async () => !(await page.locator('[data-testid="user-detail"] h3').innerText()).includes("disabled"), "enabled again");
+    ok((await signIn("correct horse battery")) === 200, "she signs in again");
+    await page.click('[data-testid="user-2fa"]');
+    await page.click('[data-testid="user-2fa-confirm"]');
+    await until(async () => (await page.locator('[data-testid="user-action-done"]').innerText().catch(() => "")).includes("Two-factor is off"), "two-factor reset");
+    await page.fill('[data-testid="user-password"]', "a brand new pass phrase 7");
+    await page.click('[data-testid="user-password-set"]');
+    await until(async () => (await page.locator('[data-testid="user-action-done"]').innerText().catch(() => "")).includes("new password"), "password set");
+    ok((await signIn("a brand new pass phrase 7")) === 200 && (await signIn("correct horse battery")) === 401, "the new password, not the old");
+    const seen = (await api(`/v1/admin/users/detail?username=carol`, undefined, root)).notifications.map((n) => n.title);
+    for (const t of ["Your account was disabled", "Two-factor sign-in was reset", "Your password was reset"]) ok(seen.some((x) => x.startsWith(t.slice(0, 12))), `carol told: ${t} in ${JSON.stringify(seen)}`);
+    ok(carol.user.username === "carol", "carol registered");
+    await page.screenshot({ path: join(OUT, "console-support.png") });
+    await done();
+  }],
   ["finance lowers alice's limits on her page with a reason; her app hears them at once", async () => {
     const socket = await aliceSocket();
     const { page, done } = await consolePage("tess", tessSecret);
@@ -298,7 +332,7 @@ const tests = [
     ok(await page.locator('[data-testid="user-limit-set"]').isDisabled(), "no reason, no change");
     await page.fill('[data-testid="user-limit-reason"]', "Lowered while we check a dispute");
     await page.click('[data-testid="user-limit-set"]');
-    await page.locator('[data-testid="user-limit-done"]').waitFor();
+    await page.locator('[data-testid="user-action-done"]').waitFor();
     await until(async () => (await socket.limits())?.transfer_single_max === 30_000, "alice's app hears the new limits");
     ok((await socket.limits()).transfer_daily_max === 100_000, "and the daily one");
     await until(async () => (await page.locator('[data-testid="user-kyc"]').innerText()).includes("$300.00 per payment"), "her page shows them");
