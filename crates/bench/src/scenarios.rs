@@ -835,7 +835,7 @@ impl Bench {
             verdict(inv["ok"] == json!(true)),
         ));
         let notes = vec![format!(
-            "Steps (offered → acked/s, commit p99, to-recipient p99, errors): {}. Each transfer is one group-committed SQLite transaction with double-entry postings and five logged events (transfer, two balances, two transactions); the processor then moves it through processing → completed (more events). {n} users, one connection each, within the default per-connection rate limit.",
+            "Steps (offered → acked/s, commit p99, to-recipient p99, errors): {}. Each transfer is posted in the one group-committed SQLite transaction that accepts it: double-entry postings and seven logged events (the transfer, two balances, two transactions, two notifications). {n} users, one connection each, within the default per-connection rate limit.",
             describe_steps(&steps)
         )];
         let series = steps

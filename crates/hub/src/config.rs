@@ -128,7 +128,8 @@ pub struct Config {
     /// Frames queued for one connection before it is dropped as a slow consumer.
     #[arg(long, env = "TALLY_OUT_QUEUE", default_value_t = 4096)]
     pub out_queue: usize,
-    /// Milliseconds between transfer state steps (pending → processing → completed).
+    /// Milliseconds before a transfer left open (pending or processing: by an earlier version, or a job
+    /// that failed) is finished; a new payment is posted in the job that accepts it.
     #[arg(long, env = "TALLY_TRANSFER_STEP_MS", default_value_t = 400)]
     pub transfer_step_ms: u64,
     /// Seconds a user stays "online" after the last connection closes.

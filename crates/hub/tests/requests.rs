@@ -167,7 +167,7 @@ async fn declined_cancelled_and_expired_requests_cannot_be_paid() {
 
 #[tokio::test]
 async fn a_payment_that_fails_reopens_the_request_and_the_next_attempt_pays_it() {
-    let hub = TestHub::start_with(|c| c.transfer_step_ms = 300).await;
+    let hub = TestHub::start().await;
     let (a, b) = (hub.register("amy").await, hub.register("bea").await);
     hub.deposit("bea", 10_000).await;
     let (mut ca, mut cb) = (hub.connect(&a).await, hub.connect(&b).await);
@@ -175,16 +175,19 @@ async fn a_payment_that_fails_reopens_the_request_and_the_next_attempt_pays_it()
     let r = request(&mut ca, ask("r", "bea", 1_000, "", None)).await;
     drop(ca);
 
-    // amy's account closes while bea's payment is on its way: the payment fails, the request is open again.
+    // bea's payment is held for review and finance rejects it: the payment fails, the request is open again.
+    let rules = serde_json::json!({"single_over": 500});
+    assert_eq!(hub.admin_post("/v1/admin/compliance-rules", rules).await.0, 200);
     let first = pay(&mut cb, r.id).await.unwrap();
-    let body = serde_json::json!({"username": "amy", "active": false});
-    assert_eq!(hub.admin_post("/v1/admin/users/active", body).await.0, 200);
+    assert_eq!(first.status, TransferStatus::Review);
     request_event(&mut cb, b.user.id, r.id, RequestStatus::Paying).await;
+    let reject = serde_json::json!({"transfer": first.id, "release": false, "reason": "Not this time"});
+    let (s, v) = hub.admin_post("/v1/admin/reviews/decide", reject).await;
+    assert_eq!(s, 200, "{v}");
     let reopened = request_event(&mut cb, b.user.id, r.id, RequestStatus::Open).await;
     assert_eq!(reopened.transfer, Some(first.id), "the failed attempt stays linked");
+    assert_eq!(hub.admin_post("/v1/admin/compliance-rules", serde_json::json!({})).await.0, 200);
 
-    let body = serde_json::json!({"username": "amy", "active": true});
-    assert_eq!(hub.admin_post("/v1/admin/users/active", body).await.0, 200);
     let second = pay(&mut cb, r.id).await.unwrap();
     assert_ne!(second.id, first.id, "a new attempt is a new transfer");
     let paid = request_event(&mut cb, b.user.id, r.id, RequestStatus::Paid).await;

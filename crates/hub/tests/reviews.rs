@@ -51,26 +51,26 @@ async fn each_rule_fires_over_its_value_and_not_at_it() {
 
     rules(&hub, json!({"single_over": 50_000})).await;
     let mut a = session("alice").await;
-    assert_eq!(pay(&mut a, "a1", "bob", 50_000).await, TransferStatus::Pending, "at the amount");
+    assert_eq!(pay(&mut a, "a1", "bob", 50_000).await, TransferStatus::Completed, "at the amount");
     assert_eq!(pay(&mut a, "a2", "bob", 50_001).await, TransferStatus::Review, "one cent over");
 
     rules(&hub, json!({"hourly_count_over": 2})).await;
     let mut c = session("carol").await;
-    assert_eq!(pay(&mut c, "c1", "bob", 100).await, TransferStatus::Pending);
-    assert_eq!(pay(&mut c, "c2", "bob", 100).await, TransferStatus::Pending, "the second: at the count");
+    assert_eq!(pay(&mut c, "c1", "bob", 100).await, TransferStatus::Completed);
+    assert_eq!(pay(&mut c, "c2", "bob", 100).await, TransferStatus::Completed, "the second: at the count");
     assert_eq!(pay(&mut c, "c3", "bob", 100).await, TransferStatus::Review, "the third in the hour");
 
     rules(&hub, json!({"hourly_amount_over": 10_000})).await;
     let mut d = session("dave").await;
-    assert_eq!(pay(&mut d, "d1", "bob", 6_000).await, TransferStatus::Pending);
-    assert_eq!(pay(&mut d, "d2", "bob", 4_000).await, TransferStatus::Pending, "$100.00 in the hour: at it");
+    assert_eq!(pay(&mut d, "d1", "bob", 6_000).await, TransferStatus::Completed);
+    assert_eq!(pay(&mut d, "d2", "bob", 4_000).await, TransferStatus::Completed, "$100.00 in the hour: at it");
     assert_eq!(pay(&mut d, "d3", "bob", 1).await, TransferStatus::Review, "one cent over in the hour");
 
     rules(&hub, json!({"new_payee_over": 20_000})).await;
     let mut e = session("erin").await;
-    assert_eq!(pay(&mut e, "e1", "bob", 20_000).await, TransferStatus::Pending, "a new payee, at the amount");
+    assert_eq!(pay(&mut e, "e1", "bob", 20_000).await, TransferStatus::Completed, "a new payee, at the amount");
     assert_eq!(pay(&mut e, "e2", "frank", 20_001).await, TransferStatus::Review, "a new payee, over it");
-    assert_eq!(pay(&mut e, "e3", "bob", 90_000).await, TransferStatus::Pending, "paid before");
+    assert_eq!(pay(&mut e, "e3", "bob", 90_000).await, TransferStatus::Completed, "paid before");
 
     let (s, v) = hub.admin_post("/v1/admin/compliance-rules", json!({"single_over": 0})).await;
     assert_eq!((s, v["code"].as_str()), (400, Some("invalid")), "{v}");
@@ -112,7 +112,7 @@ async fn a_held_transfer_survives_a_restart_and_is_released_or_rejected() {
             json!({"transfer": held.id, "release": true, "reason": "known customer"}),
         )
         .await;
-    assert_eq!((s, v["status"].as_str()), (200, Some("pending")), "{v}");
+    assert_eq!((s, v["status"].as_str()), (200, Some("completed")), "posted with the release: {v}");
     let (s, v) = hub
         .admin_post("/v1/admin/reviews/decide", json!({"transfer": rejected.id, "release": false, "reason": "no"}))
         .await;

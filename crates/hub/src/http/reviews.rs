@@ -36,7 +36,6 @@ pub(super) async fn decide(
     ApiJson(b): ApiJson<ReviewDecision>,
 ) -> ApiResult<Json<Transfer>> {
     let tenant = op.tenant(&s, b.tenant.clone()).await?;
-    let release = b.release;
     let t = s
         .hub
         .store
@@ -50,9 +49,6 @@ pub(super) async fn decide(
             Ok(t)
         })
         .await?;
-    if release {
-        s.hub.drive_transfer(tenant, t.id);
-    }
     Ok(Json(t))
 }
 

@@ -185,8 +185,8 @@ impl Hub {
         Ok(Reply::ack(AckData::Request { request }))
     }
 
-    /// A job that creates a transfer (or finds the earlier one with the same key); a new one is then driven
-    /// through its states. One refused by a limit raises a `limits` notification in a job of its own (the
+    /// A job that creates a transfer (or finds the earlier one with the same key); a new one left open (not
+    /// posted in its job, nor held for review) is driven on. One refused by a limit raises a `limits` notification in a job of its own (the
     /// refused one rolled back).
     async fn move_money<F>(self: &Arc<Self>, tenant: TenantId, uid: UserId, job: F) -> HubResult<Transfer>
     where
@@ -195,7 +195,9 @@ impl Hub {
         let res = self.store.write(job).await;
         match res {
             Ok(Created::New(t)) => {
-                self.drive_transfer(tenant, t.id);
+                if matches!(t.status, TransferStatus::Pending | TransferStatus::Processing) {
+                    self.drive_transfer(tenant, t.id);
+                }
                 Ok(t)
             }
             Ok(Created::Existing(t)) => Ok(t),

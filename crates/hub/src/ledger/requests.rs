@@ -249,11 +249,15 @@ pub fn pay_request(
     let (attempt, key) = (r.attempts + 1, format!("request:{id}:{}", r.attempts + 1));
     let req = NewTransfer { key: &key, to: &requester.username, amount: r.amount, memo: &r.memo, expires_at: None };
     let created = create_transfer(tx, emits, tenant, me, req)?;
-    let t = match &created {
-        Created::New(t) | Created::Existing(t) => t.id,
+    let (t, status) = match &created {
+        Created::New(t) | Created::Existing(t) => (t.id, t.status),
     };
     tx.set_request_status(id, RequestStatus::Paying, Some((t, attempt)), now_ms())?;
     emit_request(tx, emits, tenant, id)?;
+    if status.is_final() {
+        // Posted in this job, before the request named it: `paid` now (or open again).
+        on_transfer_final(tx, emits, tenant, t, status)?;
+    }
     Ok(created)
 }
 

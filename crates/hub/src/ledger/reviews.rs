@@ -2,10 +2,8 @@
 //! `review` — the money held from the sender, nothing posted — until finance releases it (it goes on as
 //! `pending` and completes as any transfer) or rejects it (it fails and the hold goes back). The rule that
 //! held it is kept for the operators and never shown to the parties; the sender reads "under review".
-use super::accounts::emit_balance;
 use super::fmt_money;
-use super::history::emit_tx;
-use super::transfers::{emit_transfer, notify_outcome, refund, transfer};
+use super::transfers::{finish, publish, refund, transfer};
 use crate::error::{HubError, HubResult};
 use crate::ids::TenantId;
 use crate::notify;
@@ -45,8 +43,8 @@ pub fn reviews(tx: &mut dyn Tx, tenant: TenantId, after: TransferId, limit: u32)
     Ok(out)
 }
 
-/// Releases a held transfer (back to `pending`: the caller drives it on) or rejects it (failed, the hold
-/// returned). `conflict` when it is not waiting for a review.
+/// Releases a held transfer (posted in this job: completed, or failed when the recipient cannot take it)
+/// or rejects it (failed, the hold returned). `conflict` when it is not waiting for a review.
 pub fn decide_review(
     tx: &mut dyn Tx,
     emits: &mut Emits,
@@ -61,24 +59,11 @@ pub fn decide_review(
         return Err(HubError::new(ErrorCode::Conflict, "this transfer is not waiting for a review"));
     }
     let now = now_ms();
-    let status = if release {
-        tx.set_transfer_status(id, TransferStatus::Pending, 0, None, now)?;
-        tx.set_transfer_lines_status(id, TransferStatus::Pending, now)?;
-        TransferStatus::Pending
-    } else {
-        refund(tx, &t, now, "This payment was not approved.")?
-    };
+    let status =
+        if release { finish(tx, tenant, &t, now)? } else { refund(tx, &t, now, "This payment was not approved.")? };
     if !tx.close_review(id, if release { "released" } else { "rejected" }, now)? {
         return Err(HubError::new(ErrorCode::Conflict, "this review was decided already"));
     }
-    let shown = emit_transfer(tx, emits, tenant, id)?;
-    for (line, user) in tx.transfer_lines(id)? {
-        emit_tx(tx, emits, tenant, user, line)?;
-    }
-    if status.is_final() {
-        emit_balance(tx, emits, tenant, t.from, t.amount.currency)?;
-        notify_outcome(tx, emits, tenant, &shown, status)?;
-        super::requests::on_transfer_final(tx, emits, tenant, id, status)?;
-    }
+    let shown = publish(tx, emits, tenant, &t, status)?;
     Ok(shown)
 }

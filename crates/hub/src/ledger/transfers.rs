@@ -145,15 +145,13 @@ pub fn create_transfer(
     check_limits(tx, tenant, from.id, req.amount)?;
     let id = hold(tx, tenant, from.id, &to, &req, &hash)?;
     super::reviews::hold_if_flagged(tx, emits, tenant, (from, &to), id, req.amount)?;
-    let t = emit_transfer(tx, emits, tenant, id)?;
-    emit_balance(tx, emits, tenant, from.id, req.amount.currency)?;
-    emit_balance(tx, emits, tenant, to.id, req.amount.currency)?;
-    for (line, user) in tx.transfer_lines(id)? {
-        emit_tx(tx, emits, tenant, user, line)?;
-    }
-    let created = if t.status == TransferStatus::Review { "review" } else { "pending" };
+    let row = tx.transfer_row(tenant, id)?.ok_or_else(|| HubError::internal("transfer vanished"))?;
+    let created = if row.status == TransferStatus::Review { "review" } else { "pending" };
     metrics::counter!(crate::series::TRANSFERS, "status" => created).increment(1);
-    Ok(Created::New(t))
+    // Between two Tally users nothing waits: the hold is posted in the job that made it. Only a transfer
+    // held for review stays open (until finance decides).
+    let status = if row.status == TransferStatus::Pending { finish(tx, tenant, &row, now_ms())? } else { row.status };
+    Ok(Created::New(publish(tx, emits, tenant, &row, status)?))
 }
 
 /// The active recipient by username; never the sender.
@@ -244,8 +242,9 @@ fn hold(
     Ok(id)
 }
 
-/// Moves a transfer one step: pending → processing, processing → completed (or failed when the recipient
-/// was deactivated meanwhile). Returns the new status, or None when it was already final.
+/// Finishes a transfer left open (`pending` or `processing`: made by an earlier version, or its job
+/// interrupted): completed, or failed when the recipient cannot take it. Returns the new status, or None
+/// when it was final already or waits for a review.
 pub fn advance_transfer(
     tx: &mut dyn Tx,
     emits: &mut Emits,
@@ -256,42 +255,49 @@ pub fn advance_transfer(
     // Read again under the parties' locks: another hub may have moved it meanwhile.
     tx.lock_parties(&[t.from, t.to])?;
     let Some(t) = tx.transfer_row(tenant, id)? else { return Ok(None) };
-    let now = now_ms();
-    let next = match t.status {
-        TransferStatus::Pending => {
-            tx.set_transfer_status(id, TransferStatus::Processing, 50, None, now)?;
-            tx.set_transfer_lines_status(id, TransferStatus::Processing, now)?;
-            TransferStatus::Processing
-        }
-        TransferStatus::Processing if tx.user_active(t.to)? != Some(true) => {
-            refund(tx, &t, now, "recipient account is closed")?
-        }
-        TransferStatus::Processing if !can_receive(tx, &t)? => {
-            refund(tx, &t, now, "the recipient's balance cannot hold that much")?
-        }
-        TransferStatus::Processing => settle(tx, tenant, &t, now)?,
-        // Final, or waiting for the operator's review (released, it is `pending` again and driven on).
+    match t.status {
+        TransferStatus::Pending | TransferStatus::Processing => {}
         TransferStatus::Completed | TransferStatus::Failed | TransferStatus::Review => return Ok(None),
-    };
-    let shown = emit_transfer(tx, emits, tenant, id)?;
-    if next.is_final() {
-        emit_balance(tx, emits, tenant, t.from, t.amount.currency)?;
-        emit_balance(tx, emits, tenant, t.to, t.amount.currency)?;
     }
-    for (line, user) in tx.transfer_lines(id)? {
+    let next = finish(tx, tenant, &t, now_ms())?;
+    publish(tx, emits, tenant, &t, next)?;
+    Ok(Some(next))
+}
+
+/// Posts a held transfer: completed, or failed (the hold returned) when the recipient's account closed
+/// meanwhile or their balance cannot hold that much.
+pub(super) fn finish(tx: &mut dyn Tx, tenant: TenantId, t: &TransferRow, now: Millis) -> HubResult<TransferStatus> {
+    if tx.user_active(t.to)? != Some(true) {
+        return refund(tx, t, now, "recipient account is closed");
+    }
+    if !can_receive(tx, t)? {
+        return refund(tx, t, now, "the recipient's balance cannot hold that much");
+    }
+    settle(tx, tenant, t, now)
+}
+
+/// Tells both parties where a transfer stands after this job: the transfer on its channel, both balances
+/// and both history lines; once it is final, the notifications, the request it pays and the count.
+pub(super) fn publish(
+    tx: &mut dyn Tx,
+    emits: &mut Emits,
+    tenant: TenantId,
+    t: &TransferRow,
+    status: TransferStatus,
+) -> HubResult<Transfer> {
+    let shown = emit_transfer(tx, emits, tenant, t.id)?;
+    emit_balance(tx, emits, tenant, t.from, t.amount.currency)?;
+    emit_balance(tx, emits, tenant, t.to, t.amount.currency)?;
+    for (line, user) in tx.transfer_lines(t.id)? {
         emit_tx(tx, emits, tenant, user, line)?;
     }
-    notify_outcome(tx, emits, tenant, &shown, next)?;
-    if next.is_final() {
-        super::requests::on_transfer_final(tx, emits, tenant, id, next)?;
+    if status.is_final() {
+        notify_outcome(tx, emits, tenant, &shown, status)?;
+        super::requests::on_transfer_final(tx, emits, tenant, t.id, status)?;
+        let label = if status == TransferStatus::Completed { "completed" } else { "failed" };
+        metrics::counter!(crate::series::TRANSFERS, "status" => label).increment(1);
     }
-    let status = match next {
-        TransferStatus::Completed => "completed",
-        TransferStatus::Failed => "failed",
-        _ => "processing",
-    };
-    metrics::counter!(crate::series::TRANSFERS, "status" => status).increment(1);
-    Ok(Some(next))
+    Ok(shown)
 }
 
 /// The hold becomes the recipient's money: pending → their available, and the entry is posted.
