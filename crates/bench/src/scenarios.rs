@@ -835,7 +835,7 @@ impl Bench {
             verdict(inv["ok"] == json!(true)),
         ));
         let notes = vec![format!(
-            "Steps (offered → acked/s, commit p99, to-recipient p99, errors): {}. Each transfer is posted in the one group-committed SQLite transaction that accepts it: double-entry postings and seven logged events (the transfer, two balances, two transactions, two notifications). {n} users, one connection each, within the default per-connection rate limit.",
+            "Steps (offered → acked/s, commit p99, request → recipient sees it completed p99, errors): {}. Each transfer is posted in the one group-committed SQLite transaction that accepts it: double-entry postings and seven logged events (the transfer, two balances, two transactions, two notifications). {n} users, one connection each, within the default per-connection rate limit.",
             describe_steps(&steps)
         )];
         let series = steps
@@ -943,7 +943,7 @@ pub(crate) async fn ledger_steps(
         let (ack, deliver) = (pcts(&s.ack), pcts(&s.deliver));
         let achieved = s.acked as f64 / secs;
         eprintln!(
-            "  ledger target {r:.0}/s: {} acked ({achieved:.0}/s), commit p50 {:.2} p99 {:.2} ms, to recipient p99 {:.2} ms, errors {:?}, CPU {cpu:.1} s",
+            "  ledger target {r:.0}/s: {} acked ({achieved:.0}/s), commit p50 {:.2} p99 {:.2} ms, to recipient (completed) p99 {:.2} ms, errors {:?}, CPU {cpu:.1} s",
             s.acked, ack.p50, ack.p99, deliver.p99, s.errors
         );
         steps.push(LedgerStep {

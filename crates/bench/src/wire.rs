@@ -119,8 +119,11 @@ impl TData<'_> {
         self.title.as_deref().and_then(stamp).or_else(|| self.transaction.as_ref().and_then(|t| stamp(&t.memo)))
     }
     fn incoming(&self) -> Option<u64> {
-        // The first sight of an incoming transfer (its pending entry), not the later status updates.
-        self.transaction.as_ref().filter(|t| t.direction == "in" && t.status == "pending").and_then(|t| stamp(&t.memo))
+        // The recipient sees the payment completed (the money theirs), once per transfer.
+        self.transaction
+            .as_ref()
+            .filter(|t| t.direction == "in" && t.status == "completed")
+            .and_then(|t| stamp(&t.memo))
     }
 }
 
@@ -234,8 +237,10 @@ mod tests {
         assert_eq!(f.seen, vec![Seen { stamp: 123, seq: 7 }]);
         let f = parse_tally(r#"{"type":"batch","channel":"notifications:3","events":[{"channel":"notifications:3","epoch":"e","seq":1,"ts":1,"data":{"kind":"system","title":"b:5","body":"","priority":"low"}},{"channel":"notifications:3","epoch":"e","seq":2,"ts":1,"data":{"kind":"system","title":"hello","body":"","priority":"low"}}]}"#).unwrap();
         assert_eq!(f.seen, vec![Seen { stamp: 5, seq: 1 }]);
-        let f = parse_tally(r#"{"type":"event","channel":"transactions:3","epoch":"e","seq":4,"ts":1,"data":{"kind":"transaction","transaction":{"memo":"b:99:1","direction":"in","status":"pending","id":1}}}"#).unwrap();
+        let f = parse_tally(r#"{"type":"event","channel":"transactions:3","epoch":"e","seq":4,"ts":1,"data":{"kind":"transaction","transaction":{"memo":"b:99:1","direction":"in","status":"completed","id":1}}}"#).unwrap();
         assert_eq!(f.incoming, vec![99]);
+        let f = parse_tally(r#"{"type":"event","channel":"transactions:3","epoch":"e","seq":4,"ts":1,"data":{"kind":"transaction","transaction":{"memo":"b:99:1","direction":"in","status":"pending","id":1}}}"#).unwrap();
+        assert!(f.incoming.is_empty(), "not theirs yet");
         let f =
             parse_tally(r#"{"type":"ack","id":12,"data":{"kind":"transfer","transfer":{"id":77,"status":"pending"}}}"#)
                 .unwrap();
