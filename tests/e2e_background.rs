@@ -48,7 +48,11 @@ async fn scenario() {
     let server = format!("http://127.0.0.1:{port}");
     let hub = tally_hub::start(hub_config(hub_dir.path(), port)).await.expect("hub");
     let app_data = tempfile::tempdir().unwrap();
-    let Some((_driver, c)) = open_app(app_data.path(), "background").await else { return };
+    // A home of its own: the login item is written under it, never in the real one.
+    let home = tempfile::tempdir().unwrap();
+    let home_env = [("HOME", home.path().to_str().unwrap())];
+    let bin = env!("CARGO_BIN_EXE_tally");
+    let Some((_driver, c)) = open_app_at(bin, app_data.path(), "background", &home_env).await else { return };
     let watch = NotifyWatch::start().expect("dbus-monitor on the session bus");
     let x = X11::connect();
     dunstctl(&["close-all"]);
@@ -146,8 +150,23 @@ async fn scenario() {
     let own: Vec<_> = watch.all().into_iter().filter(|s| s.summary.contains("sent to")).collect();
     assert!(own.is_empty(), "no popup for your own payment while you watch it: {own:?}");
 
-    // 5. With "Keep running when the window is closed" off, closing the window ends the app.
+    // 5. Start at login: off by default; on writes the login item the desktop reads at sign-in, which
+    //    starts Tally in the background; off removes it.
     nav(&c, "settings").await;
+    let login = "[data-testid=login-item-toggle]";
+    wait_js(&c, "start at login, off", &format!("return document.querySelector('{login}')?.checked === false;")).await;
+    let autostart = home.path().join(".config/autostart");
+    let items = || std::fs::read_dir(&autostart).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or(vec![]);
+    assert!(items().is_empty(), "no login item before it is asked for: {:?}", items());
+    click(&c, login).await;
+    until("the login item written", || items().len() == 1).await;
+    let entry = std::fs::read_to_string(&items()[0]).unwrap();
+    assert!(entry.contains(&format!("Exec={bin} --background")), "starts this app, in the background: {entry}");
+    assert!(entry.contains("Type=Application"), "{entry}");
+    click(&c, login).await;
+    until("the login item removed", || items().is_empty()).await;
+
+    // 6. With "Keep running when the window is closed" off, closing the window ends the app.
     let toggle = "[data-testid=keep-running-toggle]";
     wait_js(&c, "the setting, on", &format!("return document.querySelector('{toggle}')?.checked === true;")).await;
     click(&c, toggle).await;
