@@ -529,7 +529,7 @@ fn ledger_section(z: &Sizes, c: &Results, o: &Results) -> Section {
             verdict(f(ac, 0) <= 50.0),
         ),
         Row::new(
-            &format!("Request → recipient's transaction event p99 at {}/s", f0(refr)),
+            &format!("Request → recipient sees it completed, p99 at {}/s", f0(refr)),
             ms(f(ac, 1)),
             ms(f(ao, 1)),
             None,

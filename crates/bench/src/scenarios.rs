@@ -807,7 +807,7 @@ impl Bench {
                 verdict(s.ack.p99 <= 10.0),
             ));
             rows.push(Row::new(
-                "Request → recipient's transaction event p99 at 5,000/s",
+                "Request → recipient sees it completed, p99 at 5,000/s",
                 ms(s.deliver.p99),
                 "n/a".into(),
                 None,
@@ -867,7 +867,7 @@ pub(crate) struct LedgerStep {
     pub achieved: f64,
     /// Request → ack (the transfer committed).
     pub ack: Pcts,
-    /// Request → the recipient's transaction event.
+    /// Request → the recipient's line, completed.
     pub deliver: Pcts,
     pub errors: HashMap<String, u64>,
     pub hist: Histogram<u64>,
