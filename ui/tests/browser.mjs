@@ -453,6 +453,8 @@ test("send: a payment held for a compliance review says so, keeps the money on h
   await page.click(tid("send-confirm"));
   await until(async () => (await text(page, tid("send-result-title"))).includes("Your payment is under review"), "said under review");
   ok((await text(page, tid("send-under-review"))).includes("The money is held"), "what it means");
+  await page.locator(tid("toast"), { hasText: "Your payment is under review" }).waitFor();
+  ok((await page.locator(tid("toast"), { hasText: "Payment sent" }).count()) === 0, "never told it was sent while it is held");
   await shot(page, "send-under-review");
   await page.click(tid("nav-home"));
   await until(async () => (await text(page, ".home")).includes("Under review"), "in flight, under review");
