@@ -68,6 +68,8 @@ pub enum Action {
     ReviewRejected,
     Adjustment,
     UserViewed,
+    UsersSearched,
+    LiveWatched,
 }
 
 impl Action {
@@ -99,6 +101,8 @@ impl Action {
             ReviewRejected => "review_rejected",
             Adjustment => "adjustment",
             UserViewed => "user_viewed",
+            UsersSearched => "users_searched",
+            LiveWatched => "live_watched",
             Broadcast => "broadcast",
             UsersProvisioned => "users_provisioned",
             DepositsProvisioned => "deposits_provisioned",

@@ -76,6 +76,13 @@ async fn an_operator_watches_a_payment_arrive_and_complete_and_the_hub_move() {
     let audrey = hub.operator(&root, "audrey", "auditor").await;
 
     let mut live = open(&hub, &audrey, None).await.expect("an auditor may watch");
+    let (_, trail) = hub.get_as(&root, "/v1/admin/audit").await;
+    let watched = trail["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["action"] == "live_watched" && e["actor"] == "operator:audrey");
+    assert!(watched, "watching is in the audit trail: {trail}");
     let first = next(&mut live).await;
     assert!(matches!(first, LiveFrame::Feed { replace: true, .. }), "{first:?}");
     assert_eq!(lines(&first), vec![("alice".into(), TxKind::Deposit, TransferStatus::Completed, 10_000)]);

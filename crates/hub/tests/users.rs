@@ -43,4 +43,8 @@ async fn support_finds_a_user_by_name_and_reads_their_page() {
     let (_, v) = get(&hub, "/v1/admin/audit").await;
     let viewed = v["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "user_viewed").count();
     assert_eq!(viewed, 2, "each page opened is in the audit trail: {v}");
+    let searched: Vec<_> =
+        v["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "users_searched").collect();
+    assert!(!searched.is_empty(), "each search is in the audit trail too: {v}");
+    assert!(searched.iter().all(|e| e["detail"].as_str().unwrap().contains("found")), "{searched:?}");
 }

@@ -1,8 +1,9 @@
 //! `GET /v1/operators/live?tenant=NAME`: the operators' live socket (`operator_live`). A browser cannot
 //! set `Authorization` on a WebSocket, so the console offers two subprotocols, `tally.operator.v1` and
 //! `bearer.<session token>`; the hub answers with the first. The caller is known, and allowed to read
-//! the ledger of that tenant, before the upgrade: a refused request never gets a socket.
-use super::operator_auth::{allowed, check_tenant, of_session, refused};
+//! the ledger of that tenant, before the upgrade: a refused request never gets a socket. Watching is
+//! written to the audit trail (`live_watched`) before the socket opens.
+use super::operator_auth::{allowed, check_tenant, of_session, refused, Who};
 use super::ops::{origin_allowed, rendered};
 use super::*;
 use crate::operator_live::socket::{self, Watcher};
@@ -29,6 +30,7 @@ fn offered_token(headers: &HeaderMap) -> Option<String> {
 
 pub(super) async fn upgrade(
     State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     axum::extract::Query(q): axum::extract::Query<LiveQuery>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
@@ -39,7 +41,8 @@ pub(super) async fn upgrade(
     if !s.hub.ready.load(Ordering::Acquire) {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
-    let watcher = match watcher(&s, &headers, q.tenant).await {
+    let ip = client_addr(&s, &peer, &headers).to_string();
+    let watcher = match watcher(&s, &headers, q.tenant, ip).await {
         Ok(w) => w,
         Err(e) => {
             metrics::counter!(crate::series::ADMIN_REFUSED).increment(1);
@@ -55,7 +58,7 @@ pub(super) async fn upgrade(
 }
 
 /// The operator behind the offered token, if they may watch `tenant` (default `default`).
-async fn watcher(s: &AppState, headers: &HeaderMap, tenant: Option<String>) -> ApiResult<Watcher> {
+async fn watcher(s: &AppState, headers: &HeaderMap, tenant: Option<String>, ip: String) -> ApiResult<Watcher> {
     let token = offered_token(headers)
         .ok_or_else(|| refused("offer the subprotocols tally.operator.v1 and bearer.<operator session token>"))?;
     if !token.starts_with("op_") {
@@ -65,6 +68,16 @@ async fn watcher(s: &AppState, headers: &HeaderMap, tenant: Option<String>) -> A
     allowed(&who, Permission::ReadLedger)?;
     let tenant = tenant_or_404(s, tenant).await?;
     check_tenant(&who, tenant)?;
+    let actor = match &who {
+        Who::Account { username, .. } => format!("operator:{username}"),
+        Who::Token => "operator".into(),
+    };
+    s.hub
+        .store
+        .write(move |c, _| {
+            audit::by_operator(c, &actor, Some(tenant), Action::LiveWatched, "live", "opened the live socket", &ip)
+        })
+        .await?;
     Ok(Watcher { tenant, session: token })
 }
 

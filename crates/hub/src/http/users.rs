@@ -1,7 +1,7 @@
 //! Looking users up, for support and finance: search by name (`GET /v1/admin/users/search`) and one
 //! user's page (`GET /v1/admin/users/detail`): profile, identity check and limits, balances, the newest
-//! history and notifications, and signed-in devices. Opening a page is personal data read by an
-//! operator: it is written to the audit trail in the same transaction that reads it.
+//! history and notifications, and signed-in devices. A search and a page are personal data read by an
+//! operator: each is written to the audit trail in the same transaction that reads it.
 use super::operator_auth::Operator;
 use super::*;
 use axum::extract::Query;
@@ -26,7 +26,16 @@ pub(super) async fn search(
         return Err(HubError::invalid("search for 1-64 characters of a name").into());
     }
     let tenant = op.tenant(&s, q.tenant).await?;
-    let users = s.hub.store.read(move |c| c.search_users(tenant, &text, SEARCH_MAX)).await?;
+    let users = s
+        .hub
+        .store
+        .write(move |c, _| {
+            let users = c.search_users(tenant, &text, SEARCH_MAX)?;
+            let detail = format!("{:?}: {} found", text, users.len());
+            audit::by_operator(c, &op.label(), Some(tenant), Action::UsersSearched, "users", &detail, &op.ip)?;
+            Ok(users)
+        })
+        .await?;
     Ok(Json(UserSearch { users }))
 }
 
