@@ -52,17 +52,25 @@ pub(super) async fn list_sessions(State(s): State<AppState>, me: Caller) -> ApiR
     let rows = s.hub.store.read(move |c| sessions::list(c, tenant, user)).await?;
     let sessions = rows
         .into_iter()
-        .map(|r| DeviceSession {
-            current: r.family == me.session,
-            id: r.family,
-            device: r.device,
-            platform: r.platform,
-            ip: r.ip,
-            created_at: r.created_at,
-            last_seen_at: r.last_seen_at,
+        .map(|r| {
+            let current = r.family == me.session;
+            device_session(r, current)
         })
         .collect();
     Ok(Json(SessionList { sessions }))
+}
+
+/// A signed-in device as the account's list and the operator's user page show it.
+pub(super) fn device_session(r: crate::store::repo::SessionRow, current: bool) -> DeviceSession {
+    DeviceSession {
+        id: r.family,
+        device: r.device,
+        platform: r.platform,
+        ip: r.ip,
+        created_at: r.created_at,
+        last_seen_at: r.last_seen_at,
+        current,
+    }
 }
 
 /// Signs one device out: its refresh token dies and its sockets close at once (4010), on every hub.

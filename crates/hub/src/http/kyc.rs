@@ -26,11 +26,7 @@ pub(super) async fn set_level(
             Ok(limits)
         })
         .await?;
-    Ok(Json(KycChanged {
-        level: limits.kyc_level,
-        transfer_single_max: limits.transfer_single_max,
-        transfer_daily_max: limits.transfer_daily_max,
-    }))
+    Ok(Json(changed(&limits)))
 }
 
 /// The tenant's own limits for a level, for users given that level from now on (those at it already
@@ -77,9 +73,14 @@ pub(super) async fn set_user_limits(
             Ok(limits)
         })
         .await?;
-    Ok(Json(KycChanged {
+    Ok(Json(changed(&limits)))
+}
+
+/// What an operator is answered after a user's limits moved: their level and transfer limits.
+fn changed(limits: &tally_protocol::Limits) -> KycChanged {
+    KycChanged {
         level: limits.kyc_level,
         transfer_single_max: limits.transfer_single_max,
         transfer_daily_max: limits.transfer_daily_max,
-    }))
+    }
 }

@@ -4,11 +4,10 @@
 //! the ledger of that tenant, before the upgrade: a refused request never gets a socket. Watching is
 //! written to the audit trail (`live_watched`) before the socket opens.
 use super::operator_auth::{allowed, check_tenant, of_session, refused, Who};
-use super::ops::{origin_allowed, rendered};
+use super::ops::{rendered, upgrade_refused};
 use super::*;
 use crate::operator_live::socket::{self, Watcher};
 use crate::operators::Permission;
-use std::sync::atomic::Ordering;
 use tally_protocol::live::LIVE_SUBPROTOCOL;
 
 /// Largest frame a console sends (a filter).
@@ -35,11 +34,8 @@ pub(super) async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !origin_allowed(&s, &headers) {
-        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
-    }
-    if !s.hub.ready.load(Ordering::Acquire) {
-        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    if let Some(refused) = upgrade_refused(&s, &headers) {
+        return refused;
     }
     let ip = client_addr(&s, &peer, &headers).to_string();
     let watcher = match watcher(&s, &headers, q.tenant, ip).await {

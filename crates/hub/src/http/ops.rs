@@ -43,8 +43,20 @@ pub(super) fn rendered(s: &AppState) -> String {
     s.metrics.render()
 }
 
+/// Why a WebSocket upgrade is refused before anything else is looked at: an `Origin` the hub was not
+/// told to allow (403), or a hub shutting down (503). None: go on.
+pub(super) fn upgrade_refused(s: &AppState, headers: &HeaderMap) -> Option<Response> {
+    if !origin_allowed(s, headers) {
+        return Some((StatusCode::FORBIDDEN, "origin not allowed").into_response());
+    }
+    if !s.hub.ready.load(Ordering::Acquire) {
+        return Some((StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response());
+    }
+    None
+}
+
 /// False (and counted) when the request names an `Origin` the hub was not told to allow.
-pub(super) fn origin_allowed(s: &AppState, headers: &HeaderMap) -> bool {
+fn origin_allowed(s: &AppState, headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get("origin").and_then(|o| o.to_str().ok()) else { return true };
     let allowed = s.hub.cfg.allowed_origins.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(origin));
     if !allowed {
@@ -59,11 +71,8 @@ pub(super) async fn ws_upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !origin_allowed(&s, &headers) {
-        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
-    }
-    if !s.hub.ready.load(Ordering::Acquire) {
-        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    if let Some(refused) = upgrade_refused(&s, &headers) {
+        return refused;
     }
     let ip = client_addr(&s, &peer, &headers);
     let place = match s.hub.conn_caps.admit(ip) {

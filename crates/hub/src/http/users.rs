@@ -5,7 +5,7 @@
 use super::operator_auth::Operator;
 use super::*;
 use axum::extract::Query;
-use tally_protocol::http::{DeviceSession, UserDetail, UserSearch};
+use tally_protocol::http::{UserDetail, UserSearch};
 
 const SEARCH_MAX: u32 = 20;
 const RECENT: u32 = 20;
@@ -64,15 +64,7 @@ pub(super) async fn detail(
             let (notifications, _, _) = crate::notify::page(c, tenant, user.id, None, RECENT)?;
             let devices = crate::account::sessions::list(c, tenant, user.id)?
                 .into_iter()
-                .map(|r| DeviceSession {
-                    id: r.family,
-                    device: r.device,
-                    platform: r.platform,
-                    ip: r.ip,
-                    created_at: r.created_at,
-                    last_seen_at: r.last_seen_at,
-                    current: false,
-                })
+                .map(|r| super::account::device_session(r, false))
                 .collect();
             let subject = format!("user:{}", user.id);
             audit::by_operator(
