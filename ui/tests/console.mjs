@@ -90,6 +90,7 @@ const sueSecret = await makeOperator(root, "sue", "support");
 // signs in at most twice in a 30 s window.
 const tessSecret = await makeOperator(root, "tess", "finance");
 const audreySecret = await makeOperator(root, "audrey", "auditor");
+const adaSecret = await makeOperator(root, "ada", "admin");
 await api("/v1/admin/tenants", { name: "default", registration: "open" }, root);
 const alice = await api("/v1/auth/register", { username: "alice", password: "correct horse battery", display_name: "Alice Adams" });
 const aliceToken = alice.access_token ?? alice.access;
@@ -367,6 +368,29 @@ const tests = [
     await page.screenshot({ path: join(OUT, "console-live-phone.png"), fullPage: true });
     ok(overflow <= 0, `no sideways scroll of the page at 390 px (${overflow} px)`);
     await socket.close();
+    await done();
+  }],
+  ["finance publishes the deposit instructions alice reads; an admin sends an announcement after its preview", async () => {
+    const fin = await consolePage("tess", tessSecret);
+    await fin.page.click('[data-testid="console-tab-instructions"]');
+    const instructions = "Bank transfer to Tally Ltd\nIBAN GB82 WEST 1234 5698 7654 32\nPut your reference in the payment note.";
+    await fin.page.fill('[data-testid="instructions-text"]', instructions);
+    await fin.page.click('[data-testid="instructions-save"]');
+    await fin.page.locator('[data-testid="instructions-saved"]').waitFor();
+    const info = await api("/v1/account/deposit-info", undefined, aliceToken);
+    ok(info.instructions === instructions, `alice reads them: ${JSON.stringify(info)}`);
+    await fin.done();
+
+    const { page, done } = await consolePage("ada", adaSecret);
+    await page.click('[data-testid="console-tab-broadcast"]');
+    await page.fill('[data-testid="broadcast-title"]', "Maintenance tonight");
+    await page.fill('[data-testid="broadcast-body"]', "Payments queue from 02:00 to 02:10 UTC.");
+    await page.selectOption('[data-testid="broadcast-priority"]', "high");
+    ok((await page.locator('[data-testid="broadcast-preview"]').innerText()).includes("Maintenance tonight"), "the preview before sending");
+    await page.click('[data-testid="broadcast-send"]');
+    await page.locator('[data-testid="broadcast-sent"]').waitFor();
+    const told = (await api("/v1/admin/users/detail?username=alice", undefined, root)).notifications.map((n) => n.title);
+    ok(told.includes("Maintenance tonight"), `alice has it: ${JSON.stringify(told)}`);
     await done();
   }],
   ["a wrong code is refused at sign-in", async () => {
