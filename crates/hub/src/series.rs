@@ -58,6 +58,8 @@ pub const TRANSFERS_ADOPTED: &str = "tally_transfers_adopted_total";
 pub const COMMIT_SECONDS: &str = "tally_commit_seconds";
 pub const COMMIT_GROUP_SIZE: &str = "tally_commit_group_size";
 pub const WRITER_QUEUE: &str = "tally_writer_queue_depth";
+pub const WAL_FRAMES: &str = "tally_sqlite_wal_frames";
+pub const WAL_BEHIND: &str = "tally_sqlite_wal_frames_unchecked";
 pub const STORE_CONFLICT_RETRIES: &str = "tally_store_conflict_retries_total";
 pub const LOGIN_FAILURES: &str = "tally_login_failures_total";
 pub const ADMIN_REFUSED: &str = "tally_admin_refused_total";
@@ -126,6 +128,8 @@ pub const ALL: &[Series] = &[
     s(COMMIT_SECONDS, Histogram, "Writer commit time per group of write jobs, seconds"),
     s(COMMIT_GROUP_SIZE, Histogram, "Write jobs per writer commit"),
     s(WRITER_QUEUE, Gauge, "Write jobs waiting for the writer, counted at scrape"),
+    s(WAL_FRAMES, Gauge, "Frames in the SQLite write-ahead log at the last checkpoint (embedded store)"),
+    s(WAL_BEHIND, Gauge, "WAL frames not yet copied into the SQLite database file (embedded store)"),
     s(STORE_CONFLICT_RETRIES, Counter, "Write jobs run again after a serialization conflict (PostgreSQL)"),
     s(LOGIN_FAILURES, Counter, "Failed sign-ins (wrong password, unknown user, wrong second factor)"),
     s(ADMIN_REFUSED, Counter, "Admin API calls refused for a missing or wrong token"),

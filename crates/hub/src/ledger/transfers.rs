@@ -307,8 +307,7 @@ fn settle(tx: &mut dyn Tx, tenant: TenantId, t: &TransferRow, now: Millis) -> Hu
     post(tx, tenant, &format!("tr:{}", t.id), (t.from, t.to), t.amount)?;
     tx.set_transfer_status(t.id, TransferStatus::Completed, 100, None, now)?;
     let to_after = balance(tx, t.to, t.amount.currency)?.available;
-    tx.set_transfer_lines_status(t.id, TransferStatus::Completed, now)?;
-    tx.set_line_balance_after(t.id, t.to, to_after, now)?;
+    tx.close_transfer_lines(t.id, TransferStatus::Completed, (t.to, to_after), now)?;
     Ok(TransferStatus::Completed)
 }
 
@@ -323,8 +322,7 @@ pub(super) fn refund(tx: &mut dyn Tx, t: &TransferRow, now: Millis, why: &str) -
     tx.add_balance(t.from, t.amount.currency, t.amount.minor, -t.amount.minor)?;
     tx.set_transfer_status(t.id, TransferStatus::Failed, 100, Some(why), now)?;
     let from_after = balance(tx, t.from, t.amount.currency)?.available;
-    tx.set_transfer_lines_status(t.id, TransferStatus::Failed, now)?;
-    tx.set_line_balance_after(t.id, t.from, from_after, now)?;
+    tx.close_transfer_lines(t.id, TransferStatus::Failed, (t.from, from_after), now)?;
     Ok(TransferStatus::Failed)
 }
 

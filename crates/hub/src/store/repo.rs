@@ -41,8 +41,11 @@ pub trait LogRepo {
     fn channel_head(&mut self, tenant: TenantId, channel: &Channel) -> HubResult<Option<Head>>;
     /// Creates the channel at seq 0 with `epoch` unless it exists.
     fn create_channel(&mut self, tenant: TenantId, channel: &Channel, epoch: &str) -> HubResult<()>;
-    /// Stores event `seq` (its encoded JSON) and moves the channel's head to it.
+    /// Stores event `seq` (its encoded JSON) and moves the channel's head to it (in memory only where the
+    /// backend writes heads per group: `Db::heads_written_per_group`).
     fn insert_event(&mut self, tenant: TenantId, channel: &Channel, seq: u64, ts: Millis, json: &str) -> HubResult<()>;
+    /// Writes the heads' rows (SQLite's writer, once per group, before it commits).
+    fn write_heads(&mut self, heads: &crate::store::sql::Heads) -> HubResult<()>;
     /// The oldest seq still stored for the channel.
     fn oldest_seq(&mut self, tenant: TenantId, channel: &Channel) -> HubResult<Option<u64>>;
     /// Stored event JSON texts with `from <= seq <= to`, oldest first, at most `limit`.
@@ -156,8 +159,15 @@ pub trait LedgerRepo {
     /// The lines of a transfer: (line, owner).
     fn transfer_lines(&mut self, transfer: TransferId) -> HubResult<Vec<(TxId, UserId)>>;
     fn set_transfer_lines_status(&mut self, transfer: TransferId, status: TransferStatus, at: Millis) -> HubResult<()>;
-    fn set_line_balance_after(&mut self, transfer: TransferId, user: UserId, balance: i64, at: Millis)
-        -> HubResult<()>;
+    /// A transfer's lines reach a final status in one statement; `user`'s line (whose balance moved at the
+    /// end) gets its new balance.
+    fn close_transfer_lines(
+        &mut self,
+        transfer: TransferId,
+        status: TransferStatus,
+        balance_after: (UserId, i64),
+        at: Millis,
+    ) -> HubResult<()>;
     /// The sender's transfer with this key: (id, hash of the request body).
     fn transfer_by_key(&mut self, user: UserId, key: &str) -> HubResult<Option<(TransferId, String)>>;
     fn transfer_row(&mut self, tenant: TenantId, id: TransferId) -> HubResult<Option<TransferRow>>;

@@ -170,7 +170,7 @@ impl<T: Col> Col for Option<T> {
     }
 }
 
-/// Channel heads a write has locked and moved since, by (tenant, channel name).
+/// Channel heads a write has read and moved since, by (tenant, channel name).
 pub type Heads = HashMap<(TenantId, String), Head>;
 
 /// A backend's transaction handle as the repositories use it: run a statement, read its rows.
@@ -182,8 +182,19 @@ pub trait Db {
     fn exec(&mut self, sql: &str, args: &[Arg<'_>]) -> HubResult<u64>;
     /// Runs a query; its rows.
     fn rows(&mut self, sql: &str, args: &[Arg<'_>]) -> HubResult<Vec<Row>>;
-    /// The channel heads this write has locked, where the backend locks them (PostgreSQL).
+    /// The channel heads this write job has read and moved: PostgreSQL's are locked `FOR UPDATE`;
+    /// SQLite's single writer owns them all. None on a read connection.
     fn locked_heads(&mut self) -> Option<&mut Heads>;
+    /// A head the backend already knows without reading its row: SQLite's writer keeps the heads of
+    /// earlier jobs in memory (nobody else writes the file). PostgreSQL must lock the row: none.
+    fn known_head(&self, _key: &(TenantId, String)) -> Option<Head> {
+        None
+    }
+    /// Whether an append leaves the head's row to the backend, which writes each moved head once per
+    /// group commit (SQLite's writer), instead of updating it with every event.
+    fn heads_written_per_group(&self) -> bool {
+        false
+    }
 
     /// The first row, if any.
     fn opt(&mut self, sql: &str, args: &[Arg<'_>]) -> HubResult<Option<Row>> {

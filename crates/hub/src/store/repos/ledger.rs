@@ -198,16 +198,18 @@ impl<D: Db> LedgerRepo for D {
         Ok(())
     }
 
-    fn set_line_balance_after(
+    fn close_transfer_lines(
         &mut self,
         transfer: TransferId,
-        user: UserId,
-        balance: i64,
+        status: TransferStatus,
+        (user, balance): (UserId, i64),
         at: Millis,
     ) -> HubResult<()> {
         self.exec(
-            "UPDATE transactions SET balance_after = $3, updated_at = $4 WHERE transfer_id = $1 AND user_id = $2",
-            args![transfer, user, balance, at],
+            "UPDATE transactions SET status = $2, updated_at = $3,
+                    balance_after = CASE WHEN user_id = $4 THEN $5 ELSE balance_after END
+             WHERE transfer_id = $1",
+            args![transfer, &enum_str(&status), at, user, balance],
         )?;
         Ok(())
     }

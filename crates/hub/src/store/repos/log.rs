@@ -3,11 +3,14 @@
 //! On PostgreSQL a write reads the head `FOR UPDATE`: another hub appending to the same channel waits for
 //! this transaction, so seqs are never reused and commit in order. Once locked, the head is kept in the
 //! transaction handle and moved by each append, so a channel is read once per transaction.
+//!
+//! On SQLite the one writer keeps the heads in memory across jobs and writes each moved head's row once
+//! per group commit (`write_heads`, before the commit that makes the group's events visible).
 use crate::error::HubResult;
 use crate::ids::TenantId;
 use crate::position::Head;
 use crate::store::repo::LogRepo;
-use crate::store::sql::{args, pos, Db, Dialect};
+use crate::store::sql::{args, pos, Db, Dialect, Heads};
 use tally_protocol::{Channel, Millis};
 
 impl<D: Db> LogRepo for D {
@@ -17,6 +20,13 @@ impl<D: Db> LogRepo for D {
         // Locked by this transaction already: this transaction is the only one moving it.
         if let Some(h) = self.locked_heads().and_then(|heads| heads.get(&key)) {
             return Ok(Some(h.clone()));
+        }
+        // Known to SQLite's writer from an earlier job: no read.
+        if let Some(h) = self.known_head(&key) {
+            if let Some(heads) = self.locked_heads() {
+                heads.insert(key, h.clone());
+            }
+            return Ok(Some(h));
         }
         let sql = match (self.dialect(), self.writing()) {
             (Dialect::Postgres, true) => {
@@ -52,14 +62,26 @@ impl<D: Db> LogRepo for D {
                     a,
                 )?;
             }
-            // SQLite has no writing WITH; both statements run in-process.
+            // SQLite's writer writes each moved head once per group (`write_heads`).
             Dialect::Sqlite => {
                 self.exec("INSERT INTO events (tenant_id, channel, seq, ts, json) VALUES ($1, $2, $3, $4, $5)", a)?;
-                self.exec("UPDATE channels SET head = $3 WHERE tenant_id = $1 AND channel = $2", &a[..3])?;
+                if !self.heads_written_per_group() {
+                    self.exec("UPDATE channels SET head = $3 WHERE tenant_id = $1 AND channel = $2", &a[..3])?;
+                }
             }
         }
         if let Some(h) = self.locked_heads().and_then(|heads| heads.get_mut(&(tenant, name))) {
             h.seq = seq;
+        }
+        Ok(())
+    }
+
+    fn write_heads(&mut self, heads: &Heads) -> HubResult<()> {
+        for ((tenant, channel), head) in heads {
+            self.exec(
+                "UPDATE channels SET head = $3 WHERE tenant_id = $1 AND channel = $2",
+                args![*tenant, channel.as_str(), pos(head.seq)],
+            )?;
         }
         Ok(())
     }

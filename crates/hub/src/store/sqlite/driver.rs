@@ -2,6 +2,8 @@
 //! writer's savepoint or a pooled read-only connection), its parameters and rows, and what its errors
 //! mean to the hub.
 use crate::error::{HubError, HubResult};
+use crate::ids::TenantId;
+use crate::position::Head;
 use crate::store::sql::{Arg, Db, Dialect, Heads, Row, Value};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::Connection;
@@ -10,17 +12,23 @@ use tally_protocol::ErrorCode;
 /// The SQLite backend's transaction handle.
 pub struct SqliteTx<'c> {
     c: &'c Connection,
-    writing: bool,
+    /// Inside a write job: the writer's heads as earlier jobs left them, and the ones this job moved
+    /// (kept apart so that a job rolled back leaves the writer's heads as they were).
+    heads: Option<(&'c Heads, Heads)>,
 }
 
 impl<'c> SqliteTx<'c> {
-    /// A write job's handle (inside the writer's savepoint).
-    pub fn writer(c: &'c Connection) -> Self {
-        SqliteTx { c, writing: true }
+    /// A write job's handle (inside the writer's savepoint), seeing the heads `known` to the writer.
+    pub fn writer(c: &'c Connection, known: &'c Heads) -> Self {
+        SqliteTx { c, heads: Some((known, Heads::new())) }
     }
     /// A read's handle (a read-only pooled connection).
     pub fn reader(c: &'c Connection) -> Self {
-        SqliteTx { c, writing: false }
+        SqliteTx { c, heads: None }
+    }
+    /// The heads this job read or moved, for the writer to keep once the job is kept.
+    pub fn into_heads(self) -> Heads {
+        self.heads.map(|(_, moved)| moved).unwrap_or_default()
     }
 
     /// The prepared statement (from the connection's cache) with `args` bound by their numbers.
@@ -42,7 +50,7 @@ impl Db for SqliteTx<'_> {
     }
 
     fn writing(&self) -> bool {
-        self.writing
+        self.heads.is_some()
     }
 
     fn exec(&mut self, sql: &str, args: &[Arg<'_>]) -> HubResult<u64> {
@@ -69,9 +77,17 @@ impl Db for SqliteTx<'_> {
         rows.next().map_err(fail)?.map(|r| row(r, n)).transpose()
     }
 
-    /// One writer runs one job at a time: nothing to lock.
+    /// One writer runs one job at a time: nothing to lock, and the heads it moved are its own.
     fn locked_heads(&mut self) -> Option<&mut Heads> {
-        None
+        self.heads.as_mut().map(|(_, moved)| moved)
+    }
+
+    fn known_head(&self, key: &(TenantId, String)) -> Option<Head> {
+        self.heads.as_ref().and_then(|(known, _)| known.get(key).cloned())
+    }
+
+    fn heads_written_per_group(&self) -> bool {
+        self.heads.is_some()
     }
 }
 
@@ -162,7 +178,8 @@ mod tests {
     fn a_statement_round_trips_every_kind_of_value() {
         let c = Connection::open_in_memory().unwrap();
         c.execute_batch("CREATE TABLE t (i INTEGER, s TEXT, b INTEGER, n TEXT)").unwrap();
-        let mut db = SqliteTx::writer(&c);
+        let known = Heads::new();
+        let mut db = SqliteTx::writer(&c, &known);
         let none: Option<&str> = None;
         assert_eq!(db.exec("INSERT INTO t VALUES ($1, $2, $3, $4)", args![-5i64, "é", true, none]).unwrap(), 1);
         let r = db.one("SELECT i, s, b, n FROM t WHERE i = $1 AND NOT $2", args![-5i64, false]).unwrap();
