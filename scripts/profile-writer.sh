@@ -18,7 +18,9 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 [ -n "$hub" ] || { echo "the bench started no hub" >&2; kill "$bench"; exit 1; }
-perf record -F 499 --call-graph dwarf,8192 -p "$hub" -o "$out/perf.data" -- sleep 45 >/dev/null 2>&1
+# Stopped by SIGINT after 45 s, or on its own when the hub exits (a workload such as `-- sleep 45` would be
+# signalled with the whole process group when the hub exits first).
+timeout --signal=INT 45 perf record -F 499 --call-graph dwarf,8192 -p "$hub" -o "$out/perf.data" >/dev/null 2>&1 || true
 wait "$bench" || true
 grep "ledger target" "$out/bench.log" || true
 perf report -i "$out/perf.data" --no-children --sort comm --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -4
