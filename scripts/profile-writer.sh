@@ -28,6 +28,6 @@ perf script -i "$out/perf.data" --comm tally-store-wri -F comm,tid,ip,sym 2>/dev
 python3 scripts/perf_shares.py "$out/writer.txt" \
   'ledger::transfers::create_transfer' 'sqlite3VdbeHalt' 'sqlite3WalDefaultHook' 'pagerWalFrames' \
   'pcache1TruncateUnsafe' 'tally_hub::log::append' 'LogRepo for D>::insert_event' 'LogRepo for D>::channel_head' \
-  'Db::value' 'LedgerRepo for D>::(set_line_balance_after|set_transfer_lines_status|close_transfer_lines)' \
+  'Repo for D>::(insert_tx_line|insert_transfer|insert_notification)' 'LedgerRepo for D>::(set_line_balance_after|set_transfer_lines_status|close_transfer_lines)' \
   'LedgerRepo for D>::sent_since' 'NotifyRepo for D>::insert_notification'
 echo "profile and bench output in $out"

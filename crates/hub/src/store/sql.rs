@@ -205,6 +205,14 @@ pub trait Db {
     fn one(&mut self, sql: &str, args: &[Arg<'_>]) -> HubResult<Row> {
         self.opt(sql, args)?.ok_or_else(|| HubError::internal("a statement returned no row"))
     }
+    /// The id a plain `INSERT … RETURNING id` gave its row. SQLite reads `last_insert_rowid()` instead of
+    /// running the `RETURNING` (which costs it a temporary table per statement); PostgreSQL returns it.
+    fn insert_id(&mut self, sql: &str, args: &[Arg<'_>]) -> HubResult<i64>
+    where
+        Self: Sized,
+    {
+        self.value(sql, args)
+    }
     /// Column 0 of the first row.
     fn value<T: Col>(&mut self, sql: &str, args: &[Arg<'_>]) -> HubResult<T>
     where

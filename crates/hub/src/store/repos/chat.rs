@@ -125,7 +125,7 @@ impl<D: Db> ChatRepo for D {
             RoomKind::Direct => "direct",
             RoomKind::Group => "group",
         };
-        self.value(
+        self.insert_id(
             "INSERT INTO rooms (tenant_id, kind, name, direct_key, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             args![tenant, kind, name, direct_key, at],
         )
@@ -149,7 +149,7 @@ impl<D: Db> ChatRepo for D {
         let mentions = serde_json::to_string(m.mentions).map_err(HubError::internal)?;
         let card = m.card.map(serde_json::to_string).transpose().map_err(HubError::internal)?;
         let file = m.attachment.map(serde_json::to_string).transpose().map_err(HubError::internal)?;
-        self.value(
+        self.insert_id(
             "INSERT INTO messages (room_id, seq, client_msg_id, sender, text, mentions, sent_at, updated_at, card,
                attachment) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9) RETURNING id",
             args![

@@ -131,7 +131,7 @@ impl<D: Db> LedgerRepo for D {
         };
         let (kind, status) = (enum_str(&l.kind), enum_str(&l.status));
         // updated_at is the time of writing even when created_at is backdated: the changes feed follows it.
-        self.value(
+        self.insert_id(
             "INSERT INTO transactions (tenant_id, user_id, kind, direction, amount, currency, balance_after,
                counterparty, memo, transfer_id, status, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
@@ -230,7 +230,7 @@ impl<D: Db> LedgerRepo for D {
     }
 
     fn insert_transfer(&mut self, t: &NewTransferRow<'_>) -> HubResult<TransferId> {
-        self.value(
+        self.insert_id(
             "INSERT INTO transfers (tenant_id, from_user, to_user, amount, currency, memo, status, progress, idem_key,
                body_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8, $9, $9)
              RETURNING id",

@@ -33,7 +33,7 @@ impl<D: Db> NotifyRepo for D {
             None => None,
         };
         let (kind, priority) = (enum_str(&n.kind), enum_str(&n.priority));
-        self.value(
+        self.insert_id(
             "INSERT INTO notifications (tenant_id, user_id, kind, priority, title, body, target, read, created_at,
                updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, FALSE, $8, $8) RETURNING id",
             args![n.tenant, n.user, &kind, &priority, n.title, n.body, target.as_ref(), n.at],

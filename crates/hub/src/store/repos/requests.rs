@@ -28,7 +28,7 @@ fn request_row(r: &Row) -> HubResult<RequestRow> {
 
 impl<D: Db> RequestRepo for D {
     fn insert_request(&mut self, r: &NewRequestRow<'_>) -> HubResult<RequestId> {
-        self.value(
+        self.insert_id(
             "INSERT INTO payment_requests (tenant_id, requester, payer, amount, currency, memo, status, expires_at,
                idem_key, body_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9, $10, $10)
              RETURNING id",

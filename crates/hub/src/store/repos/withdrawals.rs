@@ -26,7 +26,7 @@ fn withdrawal_row(r: &Row) -> HubResult<WithdrawalRow> {
 
 impl<D: Db> WithdrawalRepo for D {
     fn insert_withdrawal(&mut self, w: &NewWithdrawalRow<'_>) -> HubResult<WithdrawalId> {
-        self.value(
+        self.insert_id(
             "INSERT INTO withdrawals (tenant_id, user_id, amount, currency, destination, status, tx_id, idem_key,
                body_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $9)
              RETURNING id",

@@ -86,6 +86,16 @@ impl Db for SqliteTx<'_> {
         self.heads.as_ref().and_then(|(known, _)| known.get(key).cloned())
     }
 
+    fn insert_id(&mut self, sql: &str, args: &[Arg<'_>]) -> HubResult<i64> {
+        match sql.strip_suffix(" RETURNING id") {
+            Some(insert) => {
+                self.exec(insert, args)?;
+                Ok(self.c.last_insert_rowid())
+            }
+            None => self.value(sql, args),
+        }
+    }
+
     fn heads_written_per_group(&self) -> bool {
         self.heads.is_some()
     }
@@ -189,5 +199,21 @@ mod tests {
         let ids: &[i64] = &[1];
         let e = db.rows("SELECT $1", args![ids]).unwrap_err();
         assert!(e.cause.unwrap_or_default().contains("PostgreSQL's"), "lists are PostgreSQL's");
+    }
+
+    #[test]
+    fn a_plain_insert_gives_its_row_s_id_without_running_returning() {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT NOT NULL)").unwrap();
+        let known = Heads::new();
+        let mut db = SqliteTx::writer(&c, &known);
+        let sql = "INSERT INTO t (s) VALUES ($1)
+             RETURNING id";
+        let (a, b) = (db.insert_id(sql, args!["a"]).unwrap(), db.insert_id(sql, args!["b"]).unwrap());
+        assert_ne!(a, b);
+        let stored = |id: i64| c.query_row("SELECT s FROM t WHERE id = ?1", [id], |r| r.get::<_, String>(0)).unwrap();
+        assert_eq!((stored(a), stored(b)), ("a".to_string(), "b".to_string()));
+        // Anything else is run as written.
+        assert_eq!(db.insert_id("INSERT INTO t (s) VALUES ($1) RETURNING length(s)", args!["abc"]).unwrap(), 3);
     }
 }
