@@ -29,5 +29,5 @@ python3 scripts/perf_shares.py "$out/writer.txt" \
   'ledger::transfers::create_transfer' 'sqlite3VdbeHalt' 'sqlite3WalDefaultHook' 'pagerWalFrames' \
   'pcache1TruncateUnsafe' 'tally_hub::log::append' 'LogRepo for D>::insert_event' 'LogRepo for D>::channel_head' \
   'Repo for D>::(insert_tx_line|insert_transfer|insert_notification)' 'LedgerRepo for D>::(set_line_balance_after|set_transfer_lines_status|close_transfer_lines)' \
-  'LedgerRepo for D>::sent_since' 'NotifyRepo for D>::insert_notification'
+  'LedgerRepo for D>::(sent_since|sent_on_day|add_sent)' 'NotifyRepo for D>::insert_notification'
 echo "profile and bench output in $out"

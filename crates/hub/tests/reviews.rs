@@ -141,3 +141,34 @@ async fn a_held_transfer_survives_a_restart_and_is_released_or_rejected() {
     assert_eq!(hub.invariants_ok().await["ok"], true);
     assert_eq!(get(&hub, "/v1/admin/reviews").await["reviews"].as_array().map(Vec::len), Some(0));
 }
+
+#[tokio::test]
+async fn a_rejected_payment_gives_its_amount_back_to_the_day_s_limit() {
+    let hub = TestHub::start_with(|c| {
+        c.limit_single = 50_000;
+        c.limit_daily = 60_000;
+    })
+    .await;
+    let alice = hub.register("alice").await;
+    hub.register("bob").await;
+    hub.deposit("alice", 200_000).await;
+    rules(&hub, json!({"single_over": 30_000})).await;
+    let mut c = hub.connect(&alice).await;
+    let held = c.transfer("d1", "bob", 40_000).await.unwrap();
+    assert_eq!(held.status, TransferStatus::Review);
+    // Held, it counts: 40,000 of 60,000 sent today.
+    let (code, why) = c.transfer("d2", "bob", 25_000).await.unwrap_err();
+    assert_eq!(code, ErrorCode::LimitExceeded, "{why}");
+    assert!(why.contains("400.00") && why.contains("already sent today"), "{why}");
+    let (s, v) = hub
+        .admin_post("/v1/admin/reviews/decide", json!({"transfer": held.id, "release": false, "reason": "no"}))
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("failed")), "{v}");
+    // Rejected, it no longer does: the whole 60,000 is there again, and not a cent more.
+    assert_eq!(c.transfer("d3", "bob", 25_000).await.unwrap().status, TransferStatus::Completed);
+    assert_eq!(c.transfer("d4", "bob", 25_000).await.unwrap().status, TransferStatus::Completed);
+    let (code, why) = c.transfer("d5", "bob", 10_001).await.unwrap_err();
+    assert_eq!(code, ErrorCode::LimitExceeded, "{why}");
+    assert!(why.contains("500.00 USD already sent today"), "{why}");
+    assert_eq!(hub.invariants_ok().await["ok"], true);
+}

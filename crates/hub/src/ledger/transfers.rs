@@ -170,8 +170,7 @@ fn recipient(tx: &mut dyn Tx, tenant: TenantId, from: &UserSummary, username: &s
 /// The sender's single and daily limits (the caller raises the `limits` notification in its own job).
 fn check_limits(tx: &mut dyn Tx, tenant: TenantId, from: UserId, amount: Money) -> HubResult<()> {
     let (single, daily) = tx.transfer_limits(tenant, from)?.ok_or_else(|| HubError::internal("sender missing"))?;
-    let now = now_ms();
-    let sent_today = tx.sent_since(from, amount.currency, now - now.rem_euclid(86_400_000))?;
+    let sent_today = tx.sent_on_day(from, amount.currency, day_of(now_ms()))?;
     let money = |m| fmt_money(Money::new(m, amount.currency));
     // Limits mean the same in every currency (hundredths of a major unit): in this one's minor units.
     let (single, daily) = (limit_in(single, amount.currency), limit_in(daily, amount.currency));
@@ -183,6 +182,11 @@ fn check_limits(tx: &mut dyn Tx, tenant: TenantId, from: UserId, amount: Money) 
         return Err(HubError::new(ErrorCode::LimitExceeded, why));
     }
     Ok(())
+}
+
+/// The UTC day a time falls on, as the daily limit counts days.
+fn day_of(at: Millis) -> i64 {
+    at.div_euclid(86_400_000)
 }
 
 /// Paying in a currency the sender holds no account in: with money in other currencies that is a
@@ -220,6 +224,7 @@ fn hold(
     }
     tx.add_balance(from, amount.currency, -amount.minor, amount.minor)?;
     let at = now_ms();
+    tx.add_sent(from, amount.currency, day_of(at), amount.minor)?;
     let row = NewTransferRow { tenant, from, to: to.id, amount, memo: req.memo, key: req.key, body_hash: hash, at };
     let id = tx.insert_transfer(&row)?;
     let legs = [(from, TxKind::TransferOut, Direction::Out, to.id), (to.id, TxKind::TransferIn, Direction::In, from)];
@@ -320,6 +325,7 @@ fn can_receive(tx: &mut dyn Tx, t: &TransferRow) -> HubResult<bool> {
 /// goes back to the sender.
 pub(super) fn refund(tx: &mut dyn Tx, t: &TransferRow, now: Millis, why: &str) -> HubResult<TransferStatus> {
     tx.add_balance(t.from, t.amount.currency, t.amount.minor, -t.amount.minor)?;
+    tx.remove_sent(t.from, t.amount.currency, day_of(t.created_at), t.amount.minor)?;
     tx.set_transfer_status(t.id, TransferStatus::Failed, 100, Some(why), now)?;
     let from_after = balance(tx, t.from, t.amount.currency)?.available;
     tx.close_transfer_lines(t.id, TransferStatus::Failed, (t.from, from_after), now)?;

@@ -182,6 +182,12 @@ pub trait LedgerRepo {
     ) -> HubResult<()>;
     /// Sum of the sender's transfers in `currency` since `since`, failed ones excluded.
     fn sent_since(&mut self, user: UserId, currency: Currency, since: Millis) -> HubResult<i64>;
+    /// What the sender has sent in `currency` on UTC day `day` (failed transfers excluded): one row.
+    fn sent_on_day(&mut self, user: UserId, currency: Currency, day: i64) -> HubResult<i64>;
+    /// Adds a new transfer made on `day` to the sender's running total (a later day starts it over).
+    fn add_sent(&mut self, user: UserId, currency: Currency, day: i64, amount: i64) -> HubResult<()>;
+    /// Takes a failed transfer made on `day` out of the total, if that day is still the one kept.
+    fn remove_sent(&mut self, user: UserId, currency: Currency, day: i64, amount: i64) -> HubResult<()>;
     fn open_transfer_ids(&mut self, tenant: TenantId, user: UserId) -> HubResult<Vec<TransferId>>;
     fn unfinished_transfers(&mut self) -> HubResult<Vec<(TenantId, TransferId)>>;
     /// Unfinished transfers nobody moved since `before` (their hub died, or its steps kept failing).

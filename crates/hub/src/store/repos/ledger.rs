@@ -261,6 +261,36 @@ impl<D: Db> LedgerRepo for D {
         )
     }
 
+    fn sent_on_day(&mut self, user: UserId, currency: Currency, day: i64) -> HubResult<i64> {
+        let row = self.opt(
+            "SELECT amount FROM sent_daily WHERE user_id = $1 AND currency = $2 AND day = $3",
+            args![user, currency.as_str(), day],
+        )?;
+        row.map_or(Ok(0), |r| r.get(0))
+    }
+
+    fn add_sent(&mut self, user: UserId, currency: Currency, day: i64, amount: i64) -> HubResult<()> {
+        // An older day's transfer (a clock stepping back over midnight) leaves today's total alone.
+        self.exec(
+            "INSERT INTO sent_daily (user_id, currency, day, amount) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (user_id, currency) DO UPDATE SET
+               amount = CASE WHEN excluded.day > sent_daily.day THEN excluded.amount
+                             WHEN excluded.day = sent_daily.day THEN sent_daily.amount + excluded.amount
+                             ELSE sent_daily.amount END,
+               day = CASE WHEN excluded.day > sent_daily.day THEN excluded.day ELSE sent_daily.day END",
+            args![user, currency.as_str(), day, amount],
+        )?;
+        Ok(())
+    }
+
+    fn remove_sent(&mut self, user: UserId, currency: Currency, day: i64, amount: i64) -> HubResult<()> {
+        self.exec(
+            "UPDATE sent_daily SET amount = amount - $4 WHERE user_id = $1 AND currency = $2 AND day = $3",
+            args![user, currency.as_str(), day, amount],
+        )?;
+        Ok(())
+    }
+
     fn open_transfer_ids(&mut self, tenant: TenantId, user: UserId) -> HubResult<Vec<TransferId>> {
         self.column(
             "SELECT id FROM transfers WHERE tenant_id = $1 AND (from_user = $2 OR to_user = $2)

@@ -1,6 +1,6 @@
 //! The SQLite schema, as numbered migrations (rusqlite_migration keeps the count in `user_version`).
 /// The schema this hub writes: the number of migrations below.
-pub const SCHEMA_VERSION: i64 = 18;
+pub const SCHEMA_VERSION: i64 = 19;
 
 /// Migration 1: the schema of the first release (kept verbatim so its databases migrate; public so a test
 /// can build a database exactly as that release left it).
@@ -247,6 +247,21 @@ const SCHEMA_V18: &str = r#"
 CREATE INDEX transactions_feed ON transactions(updated_at, id);
 "#;
 
+const SCHEMA_V19: &str = r#"
+-- What each sender has sent today, kept as one running total per (sender, currency) so that the daily
+-- limit is one row read instead of a sum over every transfer of the day: the UTC day (milliseconds since
+-- the epoch / 86,400,000) and the amount of its transfers not failed. Filled from each sender's latest day.
+CREATE TABLE sent_daily (
+  user_id BIGINT NOT NULL, currency TEXT NOT NULL, day BIGINT NOT NULL, amount BIGINT NOT NULL,
+  PRIMARY KEY (user_id, currency));
+INSERT INTO sent_daily (user_id, currency, day, amount)
+  SELECT t.from_user, t.currency, t.created_at / 86400000, CAST(SUM(t.amount) AS BIGINT) FROM transfers t
+  WHERE t.status != 'failed'
+    AND t.created_at / 86400000 = (SELECT MAX(u.created_at) / 86400000 FROM transfers u
+                                   WHERE u.from_user = t.from_user AND u.currency = t.currency)
+  GROUP BY t.from_user, t.currency, t.created_at / 86400000;
+"#;
+
 pub fn migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
     rusqlite_migration::Migrations::new(vec![
@@ -268,5 +283,47 @@ pub fn migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(SCHEMA_V16),
         M::up(SCHEMA_V17),
         M::up(SCHEMA_V18),
+        M::up(SCHEMA_V19),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Migration 19 fills each sender's running daily total from the transfers already on disk: their
+    /// latest day only, failed ones left out.
+    #[test]
+    fn the_daily_totals_start_from_each_sender_s_latest_day() {
+        let mut c = rusqlite::Connection::open_in_memory().unwrap();
+        migrations().to_version(&mut c, 18).unwrap();
+        let day = 86_400_000i64;
+        let rows = [
+            (1, 10, "USD", "completed", 3 * day + 5),
+            (2, 10, "USD", "completed", 4 * day + 1),
+            (3, 10, "USD", "review", 4 * day + 2),
+            (4, 10, "USD", "failed", 4 * day + 3),
+            (5, 10, "EUR", "completed", 2 * day),
+            (6, 11, "USD", "failed", 4 * day),
+        ];
+        for (id, from, currency, status, at) in rows {
+            c.execute(
+                "INSERT INTO transfers (id, tenant_id, from_user, to_user, amount, currency, memo, status, progress,
+                   idem_key, body_hash, created_at, updated_at)
+                 VALUES (?1, 1, ?2, 99, ?1 * 100, ?3, '', ?4, 0, ?1, '', ?5, ?5)",
+                rusqlite::params![id, from, currency, status, at],
+            )
+            .unwrap();
+        }
+        migrations().to_latest(&mut c).unwrap();
+        let mut st =
+            c.prepare("SELECT user_id, currency, day, amount FROM sent_daily ORDER BY user_id, currency").unwrap();
+        let got: Vec<(i64, String, i64, i64)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        // User 11 sent nothing that counts: no row, which reads as 0.
+        assert_eq!(got, [(10, "EUR".into(), 2, 500), (10, "USD".into(), 4, 200 + 300)]);
+    }
 }
