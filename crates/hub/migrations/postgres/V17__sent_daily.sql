@@ -1,4 +1,4 @@
--- The SQLite store's migration 19.
+-- PostgreSQL's V17 and, the same text, the SQLite store's migration 19 (its schema.rs includes this file).
 -- What each sender has sent today, kept as one running total per (sender, currency) so that the daily
 -- limit is one row read instead of a sum over every transfer of the day: the UTC day (milliseconds since
 -- the epoch / 86,400,000) and the amount of its transfers not failed. Filled from each sender's latest day.

@@ -41,8 +41,8 @@ pub trait LogRepo {
     fn channel_head(&mut self, tenant: TenantId, channel: &Channel) -> HubResult<Option<Head>>;
     /// Creates the channel at seq 0 with `epoch` unless it exists.
     fn create_channel(&mut self, tenant: TenantId, channel: &Channel, epoch: &str) -> HubResult<()>;
-    /// Stores event `seq` (its encoded JSON) and moves the channel's head to it (in memory only where the
-    /// backend writes heads per group: `Db::heads_written_per_group`).
+    /// Stores event `seq` (its encoded JSON) and moves the channel's head to it (on SQLite in memory only:
+    /// its writer writes the heads once per group, `write_heads`).
     fn insert_event(&mut self, tenant: TenantId, channel: &Channel, seq: u64, ts: Millis, json: &str) -> HubResult<()>;
     /// Writes the heads' rows (SQLite's writer, once per group, before it commits).
     fn write_heads(&mut self, heads: &crate::store::sql::Heads) -> HubResult<()>;

@@ -190,11 +190,6 @@ pub trait Db {
     fn known_head(&self, _key: &(TenantId, String)) -> Option<Head> {
         None
     }
-    /// Whether an append leaves the head's row to the backend, which writes each moved head once per
-    /// group commit (SQLite's writer), instead of updating it with every event.
-    fn heads_written_per_group(&self) -> bool {
-        false
-    }
 
     /// The first row, if any.
     fn opt(&mut self, sql: &str, args: &[Arg<'_>]) -> HubResult<Option<Row>> {

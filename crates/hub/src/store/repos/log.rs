@@ -62,12 +62,9 @@ impl<D: Db> LogRepo for D {
                     a,
                 )?;
             }
-            // SQLite's writer writes each moved head once per group (`write_heads`).
+            // Only SQLite's writer appends, and it writes each moved head once per group (`write_heads`).
             Dialect::Sqlite => {
                 self.exec("INSERT INTO events (tenant_id, channel, seq, ts, json) VALUES ($1, $2, $3, $4, $5)", a)?;
-                if !self.heads_written_per_group() {
-                    self.exec("UPDATE channels SET head = $3 WHERE tenant_id = $1 AND channel = $2", &a[..3])?;
-                }
             }
         }
         if let Some(h) = self.locked_heads().and_then(|heads| heads.get_mut(&(tenant, name))) {

@@ -1,13 +1,13 @@
 //! WAL checkpoints beside the writer, so that its commits copy little.
 //!
-//! SQLite's automatic checkpoint runs in the committing connection: every 1,000 WAL frames one of the
-//! writer's commits also copies the WAL back into the database file and syncs it (measured: 11.6 % of the
-//! writer's time under a payment load, docs/BENCHMARKS.md). This thread, on its own connection, runs a
-//! PASSIVE checkpoint ten times a second: it copies what no reader still needs and never waits for the
-//! writer or a reader. When the writer's automatic checkpoint comes due, only the frames appended since
-//! are left to copy.
+//! SQLite's automatic checkpoint runs in the committing connection: by default every 1,000 WAL frames one
+//! of the writer's commits also copies the WAL back into the database file and syncs it (measured: 11.6 %
+//! of the writer's time under a payment load, docs/BENCHMARKS.md). This thread, on its own connection,
+//! runs a PASSIVE checkpoint every `EVERY`: it copies what no reader still needs and never waits for the
+//! writer or a reader. The writer's own checkpoint comes due only every `WRITER_EVERY_FRAMES`, and then
+//! finds little left to copy.
 //!
-//! The automatic one stays on because a checkpoint beside a steady writer never quite catches up: the WAL
+//! The writer's stays on because a checkpoint beside a steady writer never quite catches up: the WAL
 //! starts over from its beginning only once every frame is in the database file, and without that it grows
 //! without bound (measured: the writer then spent 10 % of its time in the kernel zeroing new file pages).
 use crate::error::{HubError, HubResult};

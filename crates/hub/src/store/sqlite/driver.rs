@@ -95,10 +95,6 @@ impl Db for SqliteTx<'_> {
             None => self.value(sql, args),
         }
     }
-
-    fn heads_written_per_group(&self) -> bool {
-        self.heads.is_some()
-    }
 }
 
 /// The argument a parameter names. SQLite reads PostgreSQL's `$1` as a parameter named "$1" and numbers
