@@ -1,6 +1,6 @@
 //! The WebSocket loop: authenticate with `hello`, then read requests and write queued frames.
 use crate::conn::Conn;
-use crate::hub::Hub;
+use crate::hub::{Hub, Start};
 use crate::ratelimit::{Bucket, Flood};
 use crate::store::now_ms;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -68,7 +68,17 @@ pub async fn serve_socket(
 async fn start(hub: &Arc<Hub>, conn: &Arc<Conn>, hello: Hello, user: UserSummary) {
     let (tenant, uid) = (conn.tenant, conn.user.id);
     let files = hub.attachments.defaults;
-    let own = hub.store.read(move |c| crate::directory::own_limits(c, tenant, uid, files)).await.ok();
+    // The user channel's head first, then the limits: whatever changes them after that head is replayed to a
+    // client that subscribes without a position (below), so the welcome's limits are never left stale.
+    let me = Channel::User(uid);
+    let (own, welcome_head) = match hub
+        .store
+        .read(move |c| Ok((crate::log::head(c, tenant, &me)?, crate::directory::own_limits(c, tenant, uid, files)?)))
+        .await
+    {
+        Ok((head, own)) => (Some(own), head),
+        Err(_) => (None, None),
+    };
     conn.send(&ServerFrame::Welcome(Welcome {
         v: hello.v,
         session_id: format!("s_{}", conn.id),
@@ -95,7 +105,11 @@ async fn start(hub: &Arc<Hub>, conn: &Arc<Conn>, hello: Hello, user: UserSummary
     // Every channel gets an answer: those past the cap an `unsubscribed` with too_many_subscriptions (a
     // hello is bounded by the frame size, so this is a few thousand frames at most).
     for spec in hello.subscriptions {
-        if let Err(e) = hub.subscribe(conn, None, spec.channel, spec.since).await {
+        let start = match (&welcome_head, spec.since) {
+            (Some(head), None) if spec.channel == me => Start::Welcome(head.clone()),
+            (_, since) => Start::Client(since),
+        };
+        if let Err(e) = hub.subscribe_from(conn, None, spec.channel, start).await {
             conn.send(&ServerFrame::Unsubscribed { channel: spec.channel, code: e.code }).await;
         }
     }

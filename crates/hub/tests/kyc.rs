@@ -123,3 +123,42 @@ async fn finance_sets_one_users_limits_with_a_reason_they_read() {
     assert_eq!(entry["subject"], format!("user:{}", alice.user.id));
     assert!(entry["detail"].as_str().unwrap().contains("dispute"), "{entry}");
 }
+
+/// An app that signs in fresh (no position on its user channel) while support changes its level: the hub
+/// reads the welcome's limits, then subscribes the channel a few milliseconds later. A `limits` event
+/// written in between reaches the app (replayed before `subscribed`), so the limits it shows are never the
+/// welcome's stale ones. Twenty-four rounds, each changing the level right as the welcome arrives (before the fix, 1 run in 3
+/// of eight rounds missed it).
+#[tokio::test]
+async fn new_limits_written_between_the_welcome_and_the_subscription_reach_a_fresh_app() {
+    let hub = TestHub::start().await;
+    let kai = hub.register("kai").await;
+    let me = Channel::User(kai.user.id);
+    for round in 0..24 {
+        let level = if round % 2 == 0 { KycLevel::Verified } else { KycLevel::Basic };
+        let spec = SubscribeSpec { channel: me, since: None };
+        let mut c = Client::connect(&hub.ws_url(), &kai.access, vec![spec]).await;
+        assert_ne!(c.welcome.limits.kyc_level, level, "round {round}");
+        let name = serde_json::to_value(level).unwrap();
+        let (s, v) = hub.admin_post("/v1/admin/users/kyc", json!({"username": "kai", "level": name})).await;
+        assert_eq!(s, 200, "{v}");
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        let heard = loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let events = match c.try_next(left).await {
+                Some(ServerFrame::Event(e)) if e.channel == me => vec![e],
+                Some(ServerFrame::Batch { channel, events }) if channel == me => events,
+                Some(_) => continue,
+                None => break None,
+            };
+            let new = events.into_iter().find_map(|e| match e.data {
+                EventData::Limits { limits } if limits.kyc_level == level => Some(limits),
+                _ => None,
+            });
+            if new.is_some() {
+                break new;
+            }
+        };
+        assert!(heard.is_some(), "round {round}: the app never heard its new level {level:?}");
+    }
+}

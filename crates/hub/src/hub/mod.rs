@@ -5,6 +5,7 @@ mod background;
 mod dispatch;
 mod snapshots;
 mod subscribe;
+pub(crate) use subscribe::Start;
 
 use crate::auth::tokens::Keys;
 use crate::broker::Control;

@@ -9,6 +9,15 @@ use axum::extract::ws::Utf8Bytes;
 use std::sync::Arc;
 use tally_protocol::*;
 
+/// Where a subscription's replay starts.
+pub(crate) enum Start {
+    /// The position the client gave, if any.
+    Client(Option<Position>),
+    /// The channel's head when the welcome's state was read: for a client without a position, what changed
+    /// between that snapshot and the subscription still reaches it (an operator's new limits, say).
+    Welcome(crate::position::Head),
+}
+
 impl Hub {
     /// Whether `conn`'s user may subscribe to `channel`.
     pub async fn authorize(&self, conn: &Conn, channel: Channel) -> HubResult<()> {
@@ -53,6 +62,22 @@ impl Hub {
         channel: Channel,
         since: Option<Position>,
     ) -> HubResult<()> {
+        self.subscribe_from(conn, id, channel, Start::Client(since)).await
+    }
+
+    /// Subscribes with replay from `start`. A `Start::Welcome` subscription replays what was written after
+    /// the welcome's snapshot yet answers `recovered: false`, as for a client that gave no position.
+    pub(crate) async fn subscribe_from(
+        &self,
+        conn: &Arc<Conn>,
+        id: Option<ReqId>,
+        channel: Channel,
+        start: Start,
+    ) -> HubResult<()> {
+        let (since, from_welcome) = match start {
+            Start::Client(since) => (since, false),
+            Start::Welcome(head) => (Some(Position { epoch: head.epoch, seq: head.seq }), true),
+        };
         let resubscribe = conn.is_subscribed(&channel);
         if !resubscribe && conn.subscription_count() >= self.cfg.max_subscriptions as usize {
             return Err(HubError::new(
@@ -84,6 +109,7 @@ impl Hub {
         let result = self.replay(conn, channel, since).await;
         match result {
             Ok((head, last, recovered, replayed)) => {
+                let recovered = recovered && !from_welcome;
                 conn.finish_subscription(
                     channel,
                     last,
