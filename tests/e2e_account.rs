@@ -161,13 +161,8 @@ async fn pay_bob(c: &Client) {
     type_into(c, "send-memo", "first payment").await;
     click(c, "[data-testid=send-continue]").await;
     wait_css(c, "[data-testid=send-review]").await;
-    click(c, "[data-testid=send-confirm]").await;
-    wait_js(
-        c,
-        "the payment completed",
-        "const e = document.querySelector('[data-testid=send-result]'); return e && e.dataset.phase === 'completed';",
-    )
-    .await;
+    let (ms, phases) = confirm_payment_timed(c).await;
+    println!("payment: Confirm -> \"completed\" on the page in {ms:.0} ms (shown: {})", phases.join(" -> "));
     shot(c, "23-paid").await;
 }
 

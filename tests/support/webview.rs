@@ -199,3 +199,28 @@ pub async fn open_app_at(
 pub fn hub_db(dir: &std::path::Path) -> rusqlite::Connection {
     rusqlite::Connection::open_with_flags(dir.join("hub.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()
 }
+
+/// Clicks Send's "Confirm" like a person and waits for the result to say completed: how long that took on
+/// the page (from the click's event to the DOM change that showed "completed", `performance.now()`), and
+/// each phase the result showed on the way. Printed by the caller, never asserted (a figure, not a test).
+pub async fn confirm_payment_timed(c: &Client) -> (f64, Vec<String>) {
+    const WATCH: &str = "const w = window.__payment = { t0: null, done: null, phases: [] };
+        const seen = () => {
+          const e = document.querySelector('[data-testid=send-result]');
+          if (!e || w.t0 === null) return;
+          if (w.phases[w.phases.length - 1] !== e.dataset.phase) w.phases.push(e.dataset.phase);
+          if (e.dataset.phase === 'completed' && w.done === null) w.done = performance.now();
+        };
+        document.addEventListener('click', ev => {
+          if (w.t0 === null && ev.target.closest('[data-testid=send-confirm]')) w.t0 = performance.now();
+        }, { capture: true });
+        w.observer = new MutationObserver(seen);
+        w.observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-phase'] });";
+    c.execute(WATCH, vec![]).await.expect("the payment watcher");
+    click(c, "[data-testid=send-confirm]").await;
+    let read = "const w = window.__payment; if (w.done === null) return null; w.observer.disconnect();
+        return [w.done - w.t0, w.phases];";
+    let v = wait_js(c, "the payment completed", read).await;
+    let phases = v[1].as_array().map(|a| a.iter().filter_map(|p| p.as_str().map(String::from)).collect());
+    (v[0].as_f64().unwrap_or(f64::NAN), phases.unwrap_or_default())
+}
