@@ -94,7 +94,7 @@ pub async fn seed(hub: &Arc<Hub>) -> HubResult<()> {
                     ledger::advance_transfer(c, e, t, tr.id)?;
                     ledger::advance_transfer(c, e, t, tr.id)?;
                     let when = now - (60 - i) * day / 2;
-                    c.backdate_transfer(tr.id, when)?;
+                    ledger::backdate_transfer(c, t, tr.id, when)?;
                 }
             }
             let (alice, bob, carol) = (users[0].clone(), users[1].clone(), users[2].clone());

@@ -21,8 +21,8 @@ pub use requests::{
 };
 pub use reviews::{decide_review, reviews};
 pub use transfers::{
-    advance_transfer, create_transfer, open_transfers, stale_transfers, transfer, transfer_by_key, transfer_for,
-    unfinished_transfers, Created, NewTransfer,
+    advance_transfer, backdate_transfer, create_transfer, open_transfers, stale_transfers, transfer, transfer_by_key,
+    transfer_for, unfinished_transfers, Created, NewTransfer,
 };
 pub use withdrawals::{decide_withdrawal, request_withdrawal, withdrawal, withdrawals, Decision, NewWithdrawal};
 

@@ -185,6 +185,18 @@ fn check_limits(tx: &mut dyn Tx, tenant: TenantId, from: UserId, amount: Money) 
 }
 
 /// The UTC day a time falls on, as the daily limit counts days.
+/// Moves a transfer back in time (the demo's month of history): its amount moves from the running total of
+/// the day it was made on to the new day's (kept only while that is the sender's latest day), so the daily
+/// limit and the ledger's invariants stay true.
+pub fn backdate_transfer(tx: &mut dyn Tx, tenant: TenantId, id: TransferId, at: Millis) -> HubResult<()> {
+    let t = tx.transfer_row(tenant, id)?.ok_or_else(|| HubError::not_found("transfer"))?;
+    if t.status != TransferStatus::Failed {
+        tx.remove_sent(t.from, t.amount.currency, day_of(t.created_at), t.amount.minor)?;
+        tx.add_sent(t.from, t.amount.currency, day_of(at), t.amount.minor)?;
+    }
+    tx.backdate_transfer(id, at)
+}
+
 fn day_of(at: Millis) -> i64 {
     at.div_euclid(86_400_000)
 }

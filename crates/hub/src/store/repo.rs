@@ -122,6 +122,9 @@ pub enum Violation {
     AccountDrift { user: UserId, currency: String, balance: i128, posted: i128 },
     /// Per tenant and currency the balances must equal deposits minus withdrawals.
     TenantDrift { tenant: TenantId, currency: String, balances: i128, external: i128 },
+    /// Per sender and currency the day's running total (`sent_daily`, what the daily limit reads) must
+    /// equal the sum of that UTC day's transfers from them that did not fail.
+    DailyTotalDrift { user: UserId, currency: String, day: i64, kept: i64, transfers: i128 },
 }
 
 /// SQL sums of i64 columns that cannot overflow: each value is split as `x = q * 2^32 + r` (SQL's

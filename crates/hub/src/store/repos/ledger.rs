@@ -363,6 +363,22 @@ impl<D: Db> LedgerRepo for D {
                 out.push(Violation::TenantDrift { tenant, currency, balances, external: -posted });
             }
         }
+        for r in self.rows(
+            "SELECT d.user_id, d.currency, d.day, d.amount,
+               CAST(COALESCE(SUM(t.amount / 4294967296), 0) AS BIGINT),
+               CAST(COALESCE(SUM(t.amount % 4294967296), 0) AS BIGINT)
+             FROM sent_daily d LEFT JOIN transfers t ON t.from_user = d.user_id AND t.currency = d.currency
+               AND t.created_at >= d.day * 86400000 AND t.created_at < (d.day + 1) * 86400000
+               AND t.status != 'failed'
+             GROUP BY d.user_id, d.currency, d.day, d.amount",
+            &[],
+        )? {
+            let (kept, transfers) = (r.get::<i64>(3)?, wide_sum(r.get(4)?, r.get(5)?));
+            if kept as i128 != transfers {
+                let (user, currency, day) = (r.get(0)?, r.get(1)?, r.get(2)?);
+                out.push(Violation::DailyTotalDrift { user, currency, day, kept, transfers });
+            }
+        }
         Ok(out)
     }
 }
