@@ -178,28 +178,34 @@ impl Conn {
         }
     }
 
-    /// Delivers a published event according to the channel's state. Never blocks.
-    pub fn deliver(&self, ev: &Published) {
+    /// Delivers published events of one channel, in order, according to the channel's state: one look-up
+    /// for the run, and its frames queued together so the socket writer sends them in one flush. Never
+    /// blocks.
+    pub fn deliver(&self, run: &[Published]) {
+        let Some(channel) = run.first().map(|e| e.channel) else { return };
+        debug_assert!(run.iter().all(|e| e.channel == channel), "one channel per run");
         if self.is_closed() {
             return;
         }
         let mut subs = self.subs();
-        match subs.get_mut(&ev.channel) {
+        match subs.get_mut(&channel) {
             None => {}
             Some(SubState::Recovering { buffer }) => {
-                if buffer.len() >= MAX_RECOVERY_BUFFER {
+                if buffer.len() + run.len() > MAX_RECOVERY_BUFFER {
                     drop(subs);
                     self.close(CloseCode::SlowConsumer, "too many events during recovery");
                 } else {
-                    buffer.push(ev.clone());
+                    buffer.extend(run.iter().cloned());
                 }
             }
             Some(SubState::Live { last }) => {
-                if ev.seq == 0 {
-                    self.enqueue(ev.frame.to_ws());
-                } else if ev.seq > *last {
-                    *last = ev.seq;
-                    self.enqueue(ev.frame.to_ws());
+                for ev in run {
+                    if ev.seq == 0 {
+                        self.enqueue(ev.frame.to_ws());
+                    } else if ev.seq > *last {
+                        *last = ev.seq;
+                        self.enqueue(ev.frame.to_ws());
+                    }
                 }
             }
         }

@@ -320,18 +320,28 @@ async fn write_loop(
     let mut dead = conn.dead();
     let hb = Duration::from_millis(hub.cfg.heartbeat_ms.max(50));
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + hb, hb);
+    // Its authority never outlives its token: renewed in band with `auth`, or closed when it expires. One
+    // timer, moved only when a renewal moves the expiry (not a new timer for every write).
+    let expiry = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(expiry);
+    let mut armed_for = None;
     loop {
-        // Its authority never outlives its token: renewed in band with `auth`, or closed when it expires.
-        let left_ms = (conn.token_expires_ms().saturating_sub(now_ms())).clamp(0, 86_400_000) as u64;
-        let expiry = tokio::time::sleep(Duration::from_millis(left_ms));
+        let expires = conn.token_expires_ms();
+        if armed_for != Some(expires) {
+            armed_for = Some(expires);
+            let left_ms = (expires.saturating_sub(now_ms())).clamp(0, 86_400_000) as u64;
+            expiry.as_mut().reset(tokio::time::Instant::now() + Duration::from_millis(left_ms));
+        }
         tokio::select! {
             biased;
             _ = until_true(&mut dead) => break,
-            _ = expiry => {
+            _ = &mut expiry => {
                 if now_ms() >= conn.token_expires_ms() {
                     conn.close(CloseCode::TokenExpired, "access token expired");
                     break;
                 }
+                // Not yet (a day-long clamp ran out): measure again.
+                armed_for = None;
             }
             item = rx.recv() => {
                 let Some(first) = item else { break };
