@@ -76,7 +76,7 @@ async fn start(hub: &Arc<Hub>, conn: &Arc<Conn>, hello: Hello, user: UserSummary
         .read(move |c| Ok((crate::log::head(c, tenant, &me)?, crate::directory::own_limits(c, tenant, uid, files)?)))
         .await
     {
-        Ok((head, own)) => (Some(own), head),
+        Ok((head, own)) => (Some(own), Some(head)),
         Err(_) => (None, None),
     };
     conn.send(&ServerFrame::Welcome(Welcome {
@@ -107,6 +107,7 @@ async fn start(hub: &Arc<Hub>, conn: &Arc<Conn>, hello: Hello, user: UserSummary
     for spec in hello.subscriptions {
         let start = match (&welcome_head, spec.since) {
             (Some(head), None) if spec.channel == me => Start::Welcome(head.clone()),
+            // (the read failed: the welcome had the defaults, and the subscription starts at the head)
             (_, since) => Start::Client(since),
         };
         if let Err(e) = hub.subscribe_from(conn, None, spec.channel, start).await {

@@ -127,8 +127,8 @@ async fn finance_sets_one_users_limits_with_a_reason_they_read() {
 /// An app that signs in fresh (no position on its user channel) while support changes its level: the hub
 /// reads the welcome's limits, then subscribes the channel a few milliseconds later. A `limits` event
 /// written in between reaches the app (replayed before `subscribed`), so the limits it shows are never the
-/// welcome's stale ones. Twenty-four rounds, each changing the level right as the welcome arrives (before the fix, 1 run in 3
-/// of eight rounds missed it).
+/// welcome's stale ones. Twenty-four rounds, each changing the level right as the welcome arrives; the first
+/// covers a user channel with no log yet at the welcome. Before the fix 1 run in 3 of eight rounds missed it.
 #[tokio::test]
 async fn new_limits_written_between_the_welcome_and_the_subscription_reach_a_fresh_app() {
     let hub = TestHub::start().await;

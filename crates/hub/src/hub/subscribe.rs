@@ -13,9 +13,10 @@ use tally_protocol::*;
 pub(crate) enum Start {
     /// The position the client gave, if any.
     Client(Option<Position>),
-    /// The channel's head when the welcome's state was read: for a client without a position, what changed
-    /// between that snapshot and the subscription still reaches it (an operator's new limits, say).
-    Welcome(crate::position::Head),
+    /// The channel's head when the welcome's state was read (none: the channel had no log yet, so all of
+    /// it was written since): for a client without a position, what changed between that snapshot and the
+    /// subscription still reaches it (an operator's new limits, say).
+    Welcome(Option<crate::position::Head>),
 }
 
 impl Hub {
@@ -74,10 +75,7 @@ impl Hub {
         channel: Channel,
         start: Start,
     ) -> HubResult<()> {
-        let (since, from_welcome) = match start {
-            Start::Client(since) => (since, false),
-            Start::Welcome(head) => (Some(Position { epoch: head.epoch, seq: head.seq }), true),
-        };
+        let from_welcome = matches!(start, Start::Welcome(_));
         let resubscribe = conn.is_subscribed(&channel);
         if !resubscribe && conn.subscription_count() >= self.cfg.max_subscriptions as usize {
             return Err(HubError::new(
@@ -106,7 +104,7 @@ impl Hub {
         self.fanout.subscribe(tenant, channel, conn);
         // With a broker: once events from every hub reach this subscription, the replay reads the log.
         self.fanout.ready(tenant, channel).await;
-        let result = self.replay(conn, channel, since).await;
+        let result = self.replay(conn, channel, start).await;
         match result {
             Ok((head, last, recovered, replayed)) => {
                 let recovered = recovered && !from_welcome;
@@ -132,15 +130,22 @@ impl Hub {
         &self,
         conn: &Arc<Conn>,
         channel: Channel,
-        since: Option<Position>,
+        start: Start,
     ) -> HubResult<(crate::position::Head, u64, bool, u32)> {
         let tenant = conn.tenant;
+        let welcome_empty = matches!(start, Start::Welcome(None));
         let first = self
             .store
             .read(move |c| {
                 let Some(head) = log::head(c, tenant, &channel)? else { return Ok(None) };
-                let plan = match &since {
-                    Some(s) => Some(log::plan_recovery(c, tenant, &channel, &head, &s.epoch, s.seq)?),
+                let from = match &start {
+                    Start::Client(None) => None,
+                    Start::Client(Some(s)) => Some((s.epoch.as_str(), s.seq)),
+                    Start::Welcome(Some(h)) => Some((h.epoch.as_str(), h.seq)),
+                    Start::Welcome(None) => Some((head.epoch.as_str(), 0)),
+                };
+                let plan = match from {
+                    Some((epoch, seq)) => Some(log::plan_recovery(c, tenant, &channel, &head, epoch, seq)?),
                     None => None,
                 };
                 let page = match plan {
@@ -155,6 +160,12 @@ impl Hub {
         let Some((head, plan, page)) = first else {
             // A channel nobody wrote to yet: a new epoch, so any position given is from elsewhere (lost).
             let head = self.store.write(move |c, _| log::head_or_create(c, tenant, &channel)).await?;
+            if welcome_empty && head.seq > 0 {
+                // Written between this read and the writer's answer, after a welcome that saw no log: all
+                // of it is news to the client.
+                let (last, _, replayed) = self.send_replay(conn, channel, (1, head.seq), Vec::new()).await?;
+                return Ok((head, last, false, replayed));
+            }
             return Ok((head.clone(), head.seq, false, 0));
         };
         let Some(Recovery::Replay { from, to }) = plan else { return Ok((head.clone(), head.seq, false, 0)) };

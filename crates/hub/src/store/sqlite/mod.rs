@@ -59,6 +59,10 @@ impl Reader for Readers {
         f(&mut SqliteTx::reader(&conn));
         Ok(())
     }
+
+    fn connections(&self) -> usize {
+        self.0.max_size() as usize
+    }
 }
 
 /// Opens the database (creating or migrating it), starts the writer thread and the read pool.
@@ -262,5 +266,31 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         assert_eq!(in_file(), 5);
+    }
+
+    /// 400 reads at once (a reconnect storm's worth) all answer, and they run on about as many blocking
+    /// threads as there are read connections: the rest wait their turn without a thread each (before,
+    /// each took its own thread to block on the pool: hundreds, switching in and out).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_burst_of_reads_waits_for_a_connection_without_a_thread_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let threads = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+        let reads = (0..400).map(|_| {
+            let (s, threads) = (s.clone(), threads.clone());
+            tokio::spawn(async move {
+                s.read(move |tx: &mut dyn Tx| {
+                    threads.lock().unwrap().insert(std::thread::current().id());
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                    tx.channel_head(T, &C)
+                })
+                .await
+            })
+        });
+        for r in futures_util::future::join_all(reads).await {
+            assert!(r.unwrap().is_ok());
+        }
+        let used = threads.lock().unwrap().len();
+        assert!(used <= 16, "{used} blocking threads for 8 read connections");
     }
 }
