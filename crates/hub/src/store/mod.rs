@@ -55,6 +55,8 @@ impl Job {
 /// Where a backend runs reads (blocking; the store calls it off the async runtime's threads).
 pub trait Reader: Send + Sync {
     fn run(&self, f: ReadFn<'_>) -> HubResult<()>;
+    /// How many reads can run at once (its connections).
+    fn connections(&self) -> usize;
 }
 
 /// Handle to the store: submit write jobs to the backend's writer, run reads on its read connections.
@@ -62,6 +64,9 @@ pub trait Reader: Send + Sync {
 pub struct Store {
     jobs: mpsc::Sender<Job>,
     reader: Arc<dyn Reader>,
+    /// One permit per read connection: a read waits here (a cheap async wait) before it takes a blocking
+    /// thread, so a burst of reads (a reconnect storm) never parks hundreds of threads on the pool's lock.
+    reads: Arc<tokio::sync::Semaphore>,
 }
 
 /// Which database: a SQLite file (the default) or a PostgreSQL URL.
@@ -90,7 +95,8 @@ fn closed() -> HubError {
 
 impl Store {
     pub fn new(jobs: mpsc::Sender<Job>, reader: Arc<dyn Reader>) -> Store {
-        Store { jobs, reader }
+        let reads = Arc::new(tokio::sync::Semaphore::new(reader.connections().max(1)));
+        Store { jobs, reader, reads }
     }
 
     /// Write jobs waiting for the writer now.
@@ -146,7 +152,9 @@ impl Store {
         F: FnOnce(&mut dyn Tx) -> HubResult<T> + Send + 'static,
     {
         let reader = self.reader.clone();
+        let permit = self.reads.clone().acquire_owned().await.map_err(HubError::internal)?;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit; // held until the read is done, even if the caller stops waiting
             let mut out: Option<HubResult<T>> = None;
             reader.run(Box::new(|tx| out = Some(f(tx))))?;
             out.unwrap_or_else(|| Err(HubError::internal("a read never ran")))

@@ -64,6 +64,10 @@ impl Reader for Readers {
         f(&mut PgTx::new(client, statements, false));
         Ok(())
     }
+
+    fn connections(&self) -> usize {
+        self.0.as_ref().map_or(1, |p| p.max_size() as usize)
+    }
 }
 
 impl Drop for Readers {
