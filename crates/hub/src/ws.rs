@@ -107,7 +107,8 @@ async fn start(hub: &Arc<Hub>, conn: &Arc<Conn>, hello: Hello, user: UserSummary
     for spec in hello.subscriptions {
         let start = match (&welcome_head, spec.since) {
             (Some(head), None) if spec.channel == me => Start::Welcome(head.clone()),
-            // (the read failed: the welcome had the defaults, and the subscription starts at the head)
+            // Any other channel, a position the client gave, or a welcome read that failed (the welcome
+            // then had the defaults): as the client asked.
             (_, since) => Start::Client(since),
         };
         if let Err(e) = hub.subscribe_from(conn, None, spec.channel, start).await {

@@ -184,7 +184,6 @@ fn check_limits(tx: &mut dyn Tx, tenant: TenantId, from: UserId, amount: Money) 
     Ok(())
 }
 
-/// The UTC day a time falls on, as the daily limit counts days.
 /// Moves a transfer back in time (the demo's month of history): its amount moves from the running total of
 /// the day it was made on to the new day's (kept only while that is the sender's latest day), so the daily
 /// limit and the ledger's invariants stay true.
@@ -197,6 +196,7 @@ pub fn backdate_transfer(tx: &mut dyn Tx, tenant: TenantId, id: TransferId, at: 
     tx.backdate_transfer(id, at)
 }
 
+/// The UTC day a time falls on, as the daily limit counts days.
 fn day_of(at: Millis) -> i64 {
     at.div_euclid(86_400_000)
 }
