@@ -104,6 +104,9 @@ function eq(a, b, msg) {
   if (a !== b) throw new Assert(`${msg}: expected ${JSON.stringify(b)}, got ${JSON.stringify(a)}`);
 }
 
+/** Pages a test opened and has not closed: on a failure each is screenshot, then closed. */
+const live = new Set();
+
 /** A fresh page with the fake installed. */
 async function open(cfg = {}, opts = {}) {
   const context = await browser.newContext({
@@ -115,6 +118,8 @@ async function open(cfg = {}, opts = {}) {
     acceptDownloads: true,
   });
   const page = await context.newPage();
+  const entry = { page, context };
+  live.add(entry);
   const problems = [];
   const dialogs = [];
   page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
@@ -139,6 +144,7 @@ async function open(cfg = {}, opts = {}) {
   const fake = (fn, ...args) => page.evaluate(fn, ...args);
   const done = async () => {
     const csp = await page.evaluate(() => window.__csp).catch(() => []);
+    live.delete(entry);
     await context.close();
     ok(csp.length === 0, `CSP violations: ${csp.join("; ")}`);
     ok(problems.length === 0, `page errors: ${problems.join(" | ")}`);
@@ -1741,8 +1747,21 @@ test("chat: loading older messages keeps the message in view in place (with and 
 
 // ---------- run ----------
 
+/** What a failed test left on screen (test-results/failed-*.png), then its pages closed. */
+async function closeLeftOpen(name) {
+  let n = 0;
+  for (const { page, context } of live) {
+    const slug = name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60);
+    await page.screenshot({ path: join(OUT, `failed-${slug}-${n++}.png`) }).catch(() => {});
+    await context.close().catch(() => {});
+  }
+  if (n) console.log(`    (screenshot${n > 1 ? "s" : ""} of what it left: test-results/failed-*.png)`);
+  live.clear();
+}
+
 let passed = 0;
 let failed = 0;
+const failures = [];
 for (const t of tests) {
   if (only && !t.name.includes(only)) continue;
   const started = Date.now();
@@ -1752,10 +1771,15 @@ for (const t of tests) {
     console.log(`✓ ${t.name} (${Date.now() - started} ms)`);
   } catch (e) {
     failed++;
-    console.log(`✗ ${t.name}\n    ${e instanceof Error ? e.message : e}`);
+    const line = `✗ ${t.name}\n    ${e instanceof Error ? e.message : e}`;
+    failures.push(line);
+    console.log(line);
+    await closeLeftOpen(t.name);
   }
 }
 await browser.close();
 server.close();
+// Failures again at the end, where a log's tail (CI keeps only the tail) shows them.
+if (failures.length) console.log(`\nFailed:\n${failures.join("\n")}\n`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

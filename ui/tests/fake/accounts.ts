@@ -75,8 +75,12 @@ export class FakeAccounts {
   noTenant = new Set<string>(["https://nowhere.example"]);
   /** The device this app runs on: its session id while signed in. */
   currentDevice: string | null = null;
-  /** Added to the real time step: `nextTotpStep()` moves to the next code. */
-  stepOffset = 0;
+  /**
+   * The authenticator's 30-second step, moved only by `nextTotpStep()`: a test that signs in twice
+   * "within the same 30 s" must not see the real clock cross a step boundary between the two (it did,
+   * under load, and the replayed code was taken).
+   */
+  totpStep = 0;
   private nextId = 100;
   private nextSession = 1;
   private nextCodes = 0;
@@ -119,11 +123,11 @@ export class FakeAccounts {
   }
 
   step(): number {
-    return Math.floor(Date.now() / 30_000) + this.stepOffset;
+    return this.totpStep;
   }
 
   nextTotpStep(): void {
-    this.stepOffset++;
+    this.totpStep++;
   }
 
   private reachable(server: string): string {
