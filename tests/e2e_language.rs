@@ -1,9 +1,16 @@
 //! Languages in the real app: the real binary in the real WebView, a real hub, the desktop session's
 //! notification daemon. Started on a German system (a de_DE.UTF-8 locale built into a temp dir, as a
 //! German desktop sets LANG), the sign-in screen is German and so is what the shell says itself when the
-//! window is closed ("Tally läuft weiter", "Tally öffnen", "Beenden"). Settings → Language → English
-//! switches the UI and the shell's words at once.
+//! window is closed ("Tally läuft weiter", "Tally öffnen", "Beenden"), and so is the native notification
+//! of a payment bob makes through the socket meanwhile (the hub sends its text as data; the app words it).
+//! Settings → Language → English switches the UI and the shell's words at once.
+use std::sync::Arc;
 use std::time::Duration;
+use tally_client::notify::RecordingNotifier;
+use tally_client::secrets::MemoryStore;
+use tally_client::view::*;
+use tally_client::{Engine, EngineConfig};
+use tally_protocol::*;
 
 #[path = "support/notify_watch.rs"]
 mod notify_watch;
@@ -92,6 +99,44 @@ async fn scenario() {
     displayed(1).await;
     dunstctl(&["action", "0"]);
     until("the window back on screen", || x.viewable(win)).await;
+
+    // Closed again, bob pays alice through the socket: the native notification is German, the amount in
+    // German money format, the memo as bob wrote it (the hub wrote "Bob Brown paid you 12.34 USD" and its
+    // text as data); a click on it opens the payment.
+    x.close(win);
+    until("the window out of sight again", || !x.viewable(win)).await;
+    until("the second notice", || watch.all().iter().filter(|s| s.summary == "Tally läuft weiter").count() == 2).await;
+    dunstctl(&["close-all"]);
+    let bob_dir = tempfile::tempdir().unwrap();
+    let bob = Engine::new(
+        EngineConfig::new(bob_dir.path(), "e2e-bob"),
+        Arc::new(MemoryStore::default()),
+        Arc::new(RecordingNotifier::default()),
+    );
+    bob.sign_in(&server, "bob", tally_hub::demo::PASSWORD, None).await.unwrap();
+    let mut w = bob.conn_watch().unwrap();
+    tokio::time::timeout(WAIT, w.wait_for(|s| matches!(s, ConnState::Live { .. }))).await.unwrap().unwrap();
+    let memo = format!("für die Karten {}", std::process::id());
+    let amount = Money::new(1_234, Currency::USD);
+    bob.send_money(&SendMoney { to: "alice".into(), amount, memo: memo.clone(), room: None }).unwrap();
+    let paid = watch.wait_for("gezahlt", Duration::from_secs(20)).expect("a German notification of the payment");
+    // (German puts a no-break space before the sign; the daemon's wire may carry it as a plain one.)
+    assert_eq!(paid.summary.replace('\u{a0}', " "), "Bob Brown hat dir 12,34 $ gezahlt");
+    assert!(paid.body.contains(&memo), "the memo is in the body: {paid:?}");
+    displayed(1).await;
+    dunstctl(&["action", "0"]);
+    until("the window back on screen", || x.viewable(win)).await;
+    let detail = format!(
+        "const d = document.querySelector('[data-testid=detail-dialog]'); return d && d.textContent.includes({memo:?});"
+    );
+    wait_js(&c, "the payment's details open", &detail).await;
+    wait_css(&c, "[data-testid=detail-dialog]").await.send_keys("\u{E00C}").await.unwrap(); // Escape
+                                                                                            // The app's own list says it in German too.
+    nav(&c, "notifications").await;
+    let listed = "const n = document.querySelector('[data-testid=notification]'); \
+                  return n && n.textContent.includes('Bob Brown hat dir 12,34\u{a0}$ gezahlt');";
+    wait_js(&c, "the notification listed in German", listed).await;
+    shot(&c, "language-de-notification").await;
 
     // 3. Settings → Language → English: the UI at once, and the shell's words with it.
     nav(&c, "settings").await;

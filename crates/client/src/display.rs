@@ -3,9 +3,13 @@
 //! notification says "$9.14" or "9,14 $" exactly as the app's screens do, never the hub's "9.14 USD";
 //! and the texts the engine writes itself (what a notification says while the app is locked) are in the
 //! UI's language. Until the UI has said, the hub's text is shown as it came and the engine's in English.
+//! A notification that carries its text as data (`NotificationText`) is worded with the UI's own words
+//! for it (its locales' `notification_text`, sent along with the style), so a German app says
+//! "Bob Brown hat dir 12,34 $ gezahlt" with its window closed.
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use tally_protocol::{Currency, NotificationKind};
+use tally_protocol::{Currency, Money, NotificationKind, NotificationText};
 use ts_rs::TS;
 
 /// What the socket task reads when it raises a notification: the style the UI set last, if any.
@@ -17,6 +21,11 @@ pub struct DisplayStyle {
     /// The UI's language: "en", "de" (a region or the UI's test locale `qps-plocm` allowed).
     pub language: String,
     pub money: MoneyStyle,
+    /// The UI's words for notifications whose text comes as data: "<key>.title" and "<key>.body" with
+    /// `{{field}}` placeholders for the text's fields, and "level.<level>" for an identity check's level.
+    /// None given (an older UI): the hub's English.
+    #[serde(default)]
+    pub texts: BTreeMap<String, String>,
 }
 
 /// How the UI's locale writes an amount, as Intl formats it.
@@ -43,9 +52,12 @@ pub struct MoneyAffixes {
     pub negative_suffix: String,
 }
 
-/// The bounds of a style from the UI (a few hundred currencies, short separators and affixes).
+/// The bounds of a style from the UI (a few hundred currencies, short separators and affixes; a few
+/// dozen notification sentences).
 const MAX_CURRENCIES: usize = 512;
 const MAX_PART: usize = 16;
+const MAX_TEXTS: usize = 128;
+const MAX_TEXT_CHARS: usize = 400;
 
 /// German, else English (the UI's test locale is English).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +101,59 @@ impl DisplayStyle {
         if m.currencies.iter().any(|(code, a)| code.len() != 3 || !ok(a)) {
             return Err("the money style's currencies are not valid".into());
         }
+        let key_ok = |k: &str| k.len() <= 48 && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.');
+        let text_ok = |t: &str| t.chars().count() <= MAX_TEXT_CHARS && !t.chars().any(char::is_control);
+        if self.texts.len() > MAX_TEXTS || self.texts.iter().any(|(k, t)| !key_ok(k) || !text_ok(t)) {
+            return Err("the notification texts are not valid".into());
+        }
         Ok(())
+    }
+
+    /// `text` in the UI's words: its title, and its body where the UI words one (else `body` as it
+    /// came: a memo, a message, the hub's reason). None where the UI gave no words for its key, or its
+    /// words name a field the text does not have: the hub's text is shown then.
+    pub fn word(&self, text: &NotificationText, body: &str) -> Option<(String, String)> {
+        let value = serde_json::to_value(text).ok()?;
+        let fields = value.as_object()?;
+        let key = fields.get("key")?.as_str()?;
+        let title = self.fill(self.texts.get(&format!("{key}.title"))?, fields)?;
+        let body = match self.texts.get(&format!("{key}.body")) {
+            Some(words) => self.fill(words, fields)?,
+            None => body.to_string(),
+        };
+        Some((title, body))
+    }
+
+    /// `{{field}}` in `words` replaced by that field of the text, as the UI writes it.
+    fn fill(&self, words: &str, fields: &Map<String, Value>) -> Option<String> {
+        let mut out = String::with_capacity(words.len() + 32);
+        let mut rest = words;
+        while let Some(start) = rest.find("{{") {
+            out.push_str(&rest[..start]);
+            let len = rest[start..].find("}}")?;
+            let name = rest[start + 2..start + len].trim();
+            out.push_str(&self.field(name, fields.get(name)?)?);
+            rest = &rest[start + len + 2..];
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+
+    /// One field: an amount in the app's money format, a limit (`single`, `daily`: hundredths of a major
+    /// unit) as a number with two decimals, a count in digit groups, a level in the UI's word for it,
+    /// anything else (a name, a reason) as written.
+    fn field(&self, name: &str, value: &Value) -> Option<String> {
+        match value {
+            Value::String(s) if name == "level" => Some(self.texts.get(&format!("level.{s}")).unwrap_or(s).clone()),
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) if matches!(name, "single" | "daily") => Some(self.money.hundredths(n.as_i64()?)),
+            Value::Number(n) => Some(self.money.grouped(&n.as_u64()?.to_string())),
+            Value::Object(_) => {
+                let m: Money = serde_json::from_value(value.clone()).ok()?;
+                Some(self.money.format(m.minor, m.currency).unwrap_or_else(|| m.to_string()))
+            }
+            _ => None,
+        }
     }
 
     pub fn lang(&self) -> Lang {
@@ -115,6 +179,13 @@ impl MoneyStyle {
         }
         out.push_str(post);
         Some(out)
+    }
+
+    /// A limit kept in hundredths of a major unit: 10000000 → "100,000.00" ("100.000,00" in German).
+    pub fn hundredths(&self, n: i64) -> String {
+        let abs = format!("{:03}", n.unsigned_abs());
+        let (int, frac) = abs.split_at(abs.len() - 2);
+        format!("{}{}{}{frac}", if n < 0 { "-" } else { "" }, self.grouped(int), self.decimal)
     }
 
     /// "1234567" → "1,234,567" (or "12,34,567" with groups of 3 then 2).
@@ -288,7 +359,7 @@ mod tests {
 
     #[test]
     fn a_style_from_the_ui_is_checked() {
-        let ok = DisplayStyle { language: "de-AT".into(), money: de_de() };
+        let ok = DisplayStyle { language: "de-AT".into(), money: de_de(), texts: german() };
         assert!(ok.validate().is_ok());
         assert_eq!(ok.lang(), Lang::De);
         assert!(DisplayStyle { language: "fr".into(), ..ok.clone() }.validate().is_err());
@@ -301,9 +372,78 @@ mod tests {
         let mut bad = ok.clone();
         bad.money.currencies.insert("USD".into(), affix(&"$".repeat(40), "", "", ""));
         assert!(bad.validate().is_err());
-        let mut bad = ok;
+        let mut bad = ok.clone();
         bad.money.currencies.insert("DOLLARS".into(), affix("$", "", "-$", ""));
         assert!(bad.validate().is_err());
+        let mut bad = ok.clone();
+        bad.texts.insert("payment_received.title".into(), "x".repeat(MAX_TEXT_CHARS + 1));
+        assert!(bad.validate().is_err(), "a sentence too long");
+        let mut bad = ok.clone();
+        bad.texts.insert("Payment Received".into(), "x".into());
+        assert!(bad.validate().is_err(), "not a key");
+        let mut bad = ok;
+        bad.texts.insert("deposit.title".into(), "Einzahlung\u{202E}".into());
+        bad.texts.insert("deposit.body".into(), "a\nb".into());
+        assert!(bad.validate().is_err(), "control characters");
+    }
+
+    /// Some of what the UI's de.json says (`notification_text`), as it sends it.
+    fn german() -> BTreeMap<String, String> {
+        [
+            ("payment_received.title", "{{from}} hat dir {{amount}} gezahlt"),
+            ("transfer_failed.title", "Überweisung von {{amount}} an {{to}} fehlgeschlagen"),
+            ("transfer_failed.body", "Das Geld ist zurück auf deinem Guthaben."),
+            ("kyc_level.title", "Identitätsprüfung: {{level}}"),
+            ("kyc_level.body", "Du kannst jetzt bis zu {{single}} pro Zahlung und {{daily}} am Tag senden."),
+            ("level.verified", "bestätigt"),
+            ("deposit.title", "Einzahlung von {{amount}} {{nope}}"),
+            ("wrong_codes.title", "{{count}} falsche Codes von {{ip}}"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    #[test]
+    fn a_notification_s_text_in_the_ui_s_words() {
+        let de = DisplayStyle { language: "de".into(), money: de_de(), texts: german() };
+        let usd = |minor| Money::new(minor, Currency::USD);
+        let paid = NotificationText::PaymentReceived { from: "Bob Brown".into(), amount: usd(1234) };
+        assert_eq!(
+            de.word(&paid, "Lunch").unwrap(),
+            ("Bob Brown hat dir 12,34\u{a0}$ gezahlt".to_string(), "Lunch".to_string()),
+            "the title worded, the memo as written"
+        );
+        let failed = NotificationText::TransferFailed { to: "Ann".into(), amount: usd(500) };
+        assert_eq!(de.word(&failed, "The money is back in your balance.").unwrap().1, german()["transfer_failed.body"]);
+        let kyc = NotificationText::KycLevel {
+            level: tally_protocol::KycLevel::Verified,
+            single: 10_000_000,
+            daily: 40_000_000,
+        };
+        assert_eq!(
+            de.word(&kyc, "").unwrap(),
+            (
+                "Identitätsprüfung: bestätigt".to_string(),
+                "Du kannst jetzt bis zu 100.000,00 pro Zahlung und 400.000,00 am Tag senden.".to_string()
+            )
+        );
+        // A currency the UI did not describe: the hub's way of writing it, not nothing.
+        let yen = NotificationText::PaymentReceived {
+            from: "Bob".into(),
+            amount: Money::new(500, Currency::parse("JPY").unwrap()),
+        };
+        assert_eq!(de.word(&yen, "").unwrap().0, "Bob hat dir 500 JPY gezahlt");
+        // No words for the key, words naming a field the text lacks, a key this app does not know: None,
+        // and the hub's English is shown.
+        assert_eq!(de.word(&NotificationText::Withdrawal { amount: usd(1) }, ""), None);
+        assert_eq!(de.word(&NotificationText::Deposit { amount: usd(1) }, ""), None);
+        assert_eq!(de.word(&NotificationText::Other, ""), None);
+        let codes = NotificationText::WrongCodes { count: 1200, ip: "203.0.113.9".into() };
+        assert_eq!(de.word(&codes, "").unwrap().0, "1.200 falsche Codes von 203.0.113.9", "a count, not a limit");
+        // A name with braces is a name, not a placeholder.
+        let braces = NotificationText::PaymentReceived { from: "{{amount}}".into(), amount: usd(1) };
+        assert_eq!(de.word(&braces, "").unwrap().0, "{{amount}} hat dir 0,01\u{a0}$ gezahlt");
     }
 
     #[test]

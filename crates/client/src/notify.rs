@@ -182,12 +182,13 @@ fn shown_in_app(kind: NotificationKind, priority: Priority) -> bool {
 }
 
 impl Raiser<'_> {
-    fn raise(&self, mut n: Native, kind: NotificationKind) -> Result<bool, Error> {
+    /// `worded`: the title and body are already in the UI's words (from the notification's text as data).
+    fn raise(&self, mut n: Native, kind: NotificationKind, worded: bool) -> Result<bool, Error> {
         let lang = self.display.as_ref().map_or(crate::display::Lang::En, |d| d.lang());
         if self.private {
             let (title, body) = crate::display::private_text(lang, kind);
             (n.title, n.body) = (title.into(), body.into());
-        } else if let Some(d) = &self.display {
+        } else if let (Some(d), false) = (&self.display, worded) {
             // The hub's "9.14 USD" as the app writes it ("$9.14"); people's names, memos and messages stay.
             if !matches!(kind, NotificationKind::Message | NotificationKind::Mention) {
                 n.title = d.money.rewrite_hub_text(&n.title);
@@ -235,16 +236,14 @@ impl Raiser<'_> {
                 return Ok(false);
             }
         }
-        self.raise(
-            Native {
-                key: format!("n:{}", n.id),
-                title: n.title.clone(),
-                body: n.body.clone(),
-                priority: n.priority,
-                target: n.target.clone(),
-            },
-            n.kind,
-        )
+        // In the UI's words where the hub sent the text as data and the UI said how it words it.
+        let worded = match (&self.display, &n.text) {
+            (Some(d), Some(text)) => d.word(text, &n.body),
+            _ => None,
+        };
+        let (title, body) = worded.clone().unwrap_or_else(|| (n.title.clone(), n.body.clone()));
+        let native = Native { key: format!("n:{}", n.id), title, body, priority: n.priority, target: n.target.clone() };
+        self.raise(native, n.kind, worded.is_some())
     }
 
     /// Direct messages from others (mentions in groups arrive as hub notifications).
@@ -273,6 +272,7 @@ impl Raiser<'_> {
                 target: Some(NotificationTarget::Room { id: m.room, message: Some(m.id) }),
             },
             NotificationKind::Message,
+            false,
         )
     }
 }
@@ -313,6 +313,7 @@ mod tests {
             title: "Payment from Mallory\n\u{200E}Bank\u{202E}".into(),
             body: "12.00 USD\u{2066} for rent\u{FEFF}".into(),
             target: None,
+            text: None,
             read: false,
             created_at: crate::store::now_ms(),
         };
@@ -338,6 +339,7 @@ mod tests {
             title: "12.00 USD sent to Bob".into(),
             body: String::new(),
             target: None,
+            text: None,
             read: false,
             created_at: crate::store::now_ms(),
         };

@@ -387,6 +387,10 @@ pub enum AppEvent {
         kind: NotificationKind,
         title: String,
         body: String,
+        /// What title and body say, as data: the UI words it in its language (none: show them).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        text: Option<tally_protocol::NotificationText>,
     },
     /// A native notification was clicked: show this.
     Open {
@@ -565,6 +569,7 @@ pub fn bindings() -> String {
             "NotificationKind",
             "PaymentRequest",
             "NotificationTarget",
+            "NotificationText",
             "PresenceStatus",
             "Room",
             "Transaction",

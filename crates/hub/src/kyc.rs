@@ -62,7 +62,8 @@ pub fn set_level(
         amount(single),
         amount(daily)
     );
-    let told = Told { kind: NotificationKind::Kyc, title: &title, body: &body };
+    let text = NotificationText::KycLevel { level, single, daily };
+    let told = Told { kind: NotificationKind::Kyc, title: &title, body: &body, text };
     announce(tx, emits, (tenant, user), (level, single, daily), (base, files), told)
 }
 
@@ -99,7 +100,8 @@ pub fn set_user_limits(
         amount(single),
         amount(daily)
     );
-    let told = Told { kind: NotificationKind::Limits, title: "Your limits changed", body: &body };
+    let text = NotificationText::LimitsChanged { single, daily, reason: reason.into() };
+    let told = Told { kind: NotificationKind::Limits, title: "Your limits changed", body: &body, text };
     announce(tx, emits, (tenant, user), (level, single, daily), (base, files), told)
 }
 
@@ -108,6 +110,8 @@ struct Told<'a> {
     kind: NotificationKind,
     title: &'a str,
     body: &'a str,
+    /// The same, as data.
+    text: NotificationText,
 }
 
 /// The notification and the `limits` event (the whole of `welcome.limits`) for a user's new limits.
@@ -134,6 +138,7 @@ fn announce(
         title: told.title,
         body: told.body,
         target: None,
+        text: Some(told.text),
     };
     notify::create(tx, emits, n)?;
     crate::log::append(tx, emits, tenant, Channel::User(user), EventData::Limits { limits: limits.clone() })?;

@@ -15,12 +15,15 @@ pub struct New<'a> {
     pub title: &'a str,
     pub body: &'a str,
     pub target: Option<NotificationTarget>,
+    /// What title and body say, as data for the app to word in its reader's language.
+    pub text: Option<NotificationText>,
 }
 
 pub fn create(tx: &mut dyn Tx, emits: &mut Emits, n: New<'_>) -> HubResult<Notification> {
-    let New { tenant, user, kind, priority, title, body, target } = n;
+    let New { tenant, user, kind, priority, title, body, target, text } = n;
     let at = now_ms();
-    let row = NewNotification { tenant, user, kind, priority, title, body, target: target.as_ref(), at };
+    let row =
+        NewNotification { tenant, user, kind, priority, title, body, target: target.as_ref(), text: text.as_ref(), at };
     let id = tx.insert_notification(&row)?;
     let n = Notification {
         id,
@@ -29,6 +32,7 @@ pub fn create(tx: &mut dyn Tx, emits: &mut Emits, n: New<'_>) -> HubResult<Notif
         title: title.into(),
         body: body.into(),
         target,
+        text,
         read: false,
         created_at: at,
     };
@@ -125,7 +129,7 @@ pub fn broadcast(
     log::append(tx, emits, tenant, Channel::Broadcast, system)?;
     for user in tx.active_user_ids(tenant)? {
         let kind = NotificationKind::System;
-        create(tx, emits, New { tenant, user, kind, priority, title, body, target: None })?;
+        create(tx, emits, New { tenant, user, kind, priority, title, body, target: None, text: None })?;
     }
     Ok(())
 }

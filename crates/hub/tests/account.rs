@@ -51,6 +51,8 @@ async fn security_titles(c: &mut Client, user: UserId, n: usize) -> Vec<String> 
         if let EventData::Notification { notification } = e.data {
             if notification.kind == NotificationKind::Security {
                 assert_eq!(notification.priority, Priority::High);
+                // Each says it as data too, for the app to word in its reader's language.
+                assert!(notification.text.is_some(), "{notification:?}");
                 titles.push(notification.title);
             }
         }

@@ -52,6 +52,7 @@ async fn a_deposit_by_reference_reaches_its_owner_live_and_a_typo_reaches_nobody
     let e = c.event_on(Channel::Notifications(alice.user.id)).await;
     let EventData::Notification { notification } = e.data else { panic!("{e:?}") };
     assert_eq!((notification.kind, notification.title.as_str()), (NotificationKind::Deposit, "Deposit of 50.00 USD"));
+    assert_eq!(notification.text, Some(NotificationText::Deposit { amount: Money::new(5_000, Currency::USD) }));
 
     // One character wrong: refused by the check digits; a sound reference nobody has: not found.
     let mut typo: Vec<char> = reference.chars().collect();

@@ -38,6 +38,8 @@ async fn a_verified_user_sends_more_and_their_app_hears_it_at_once() {
     };
     assert_eq!(notification.kind, NotificationKind::Kyc);
     assert!(notification.body.contains("100,000.00 in one payment"), "{}", notification.body);
+    let text = NotificationText::KycLevel { level: KycLevel::Verified, single: 10_000_000, daily: 40_000_000 };
+    assert_eq!(notification.text, Some(text));
     c.transfer("k2", "bob", 600_000).await.expect("within the verified limits");
     assert_eq!(hub.connect(&alice).await.welcome.limits.kyc_level, KycLevel::Verified);
 

@@ -45,6 +45,9 @@ async fn transfer_reaches_both_parties_posted_at_once() {
     };
     assert_eq!(n.kind, NotificationKind::Payment);
     assert!(n.title.contains("25.00 USD"), "{}", n.title);
+    // The same as data, for the app to word in its reader's language.
+    let from = a.user.display_name.clone();
+    assert_eq!(n.text, Some(NotificationText::PaymentReceived { from, amount: Money::new(2_500, Currency::USD) }));
     let mut statuses = vec![];
     while statuses.last() != Some(&TransferStatus::Completed) {
         let e = cb.event_on(Channel::Transactions(b.user.id)).await;

@@ -154,6 +154,7 @@ async fn replay_is_paged_in_batches_of_at_most_500() {
                     title: &title,
                     body: "",
                     target: None,
+                    text: None,
                 };
                 tally_hub::notify::create(c, e, n)?;
             }

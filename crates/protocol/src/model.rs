@@ -452,6 +452,128 @@ pub enum NotificationTarget {
     },
 }
 
+/// What a notification says, as data: the app words it in its reader's language (its locales'
+/// `notification_text.<key>`), and `title`/`body` keep the hub's English for apps that do not know the
+/// key. Names, memos, reasons and device details are the people's own text, never translated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "key", rename_all = "snake_case")]
+pub enum NotificationText {
+    /// "{from} paid you {amount}" (the body is the memo).
+    PaymentReceived {
+        from: String,
+        amount: Money,
+    },
+    /// "{amount} sent to {to}" (the body is the memo).
+    PaymentSent {
+        to: String,
+        amount: Money,
+    },
+    /// "Transfer of {amount} to {to} failed", "The money is back in your balance."
+    TransferFailed {
+        to: String,
+        amount: Money,
+    },
+    /// "Your payment of {amount} to {to} is under review", and that the money is held meanwhile.
+    TransferInReview {
+        to: String,
+        amount: Money,
+    },
+    /// "Transfer blocked by a limit" (the body is the hub's reason).
+    TransferBlocked,
+    /// "Deposit of {amount}" (the body is the memo).
+    Deposit {
+        amount: Money,
+    },
+    /// "Withdrawal of {amount}" (the body is the memo).
+    Withdrawal {
+        amount: Money,
+    },
+    /// "Your balance was corrected: +{amount}" / "-{amount}" (the body is the memo).
+    BalanceCredited {
+        amount: Money,
+    },
+    BalanceDebited {
+        amount: Money,
+    },
+    /// "Withdrawal of {amount} paid out", "Sent to {destination}".
+    WithdrawalPaid {
+        amount: Money,
+        destination: String,
+    },
+    /// "Withdrawal of {amount} rejected", "{reason} The money is back in your balance."
+    WithdrawalRejected {
+        amount: Money,
+        reason: String,
+    },
+    /// "{from} requests {amount}" (the body is the memo).
+    PaymentRequested {
+        from: String,
+        amount: Money,
+    },
+    /// "{by} declined your request for {amount}" (the body is the memo).
+    RequestDeclined {
+        by: String,
+        amount: Money,
+    },
+    /// "{by} mentioned you" (the body is the message).
+    Mentioned {
+        by: String,
+    },
+    /// "{by} mentioned you in {room}" (the body is the message).
+    MentionedIn {
+        by: String,
+        room: String,
+    },
+    /// "New sign-in to your account", "{device} ({platform}) from {ip}. If this was not you, …"
+    NewSignIn {
+        device: String,
+        platform: String,
+        ip: String,
+    },
+    /// "Your limits changed", "You can now send up to {single} in one payment and {daily} a day … {reason}"
+    /// (limits in hundredths of a major unit, the same in every currency, as `Limits` has them).
+    LimitsChanged {
+        #[ts(type = "number")]
+        single: i64,
+        #[ts(type = "number")]
+        daily: i64,
+        reason: String,
+    },
+    /// "Identity check: {level}", and the limits that come with it (hundredths of a major unit).
+    KycLevel {
+        level: KycLevel,
+        #[ts(type = "number")]
+        single: i64,
+        #[ts(type = "number")]
+        daily: i64,
+    },
+    /// Security notices: the user's own changes (told on every device) and the operator's.
+    PasswordChanged,
+    TwoFactorOn,
+    TwoFactorOff,
+    RecoveryCodesNew,
+    PasswordReset,
+    AccountEnabled,
+    AccountDisabled,
+    TwoFactorReset,
+    /// "Someone tried to sign in … with a wrong password {count} times in a row, from {ip}."
+    WrongPasswords {
+        #[ts(type = "number")]
+        count: u64,
+        ip: String,
+    },
+    /// "Someone signed in with your password from {ip} but gave a wrong two-factor code {count} times."
+    WrongCodes {
+        #[ts(type = "number")]
+        count: u64,
+        ip: String,
+    },
+    /// A key this app does not know (a newer hub): the notification's `title` and `body` as written.
+    #[serde(other)]
+    #[ts(skip)]
+    Other,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Notification {
     #[ts(type = "number")]
@@ -463,6 +585,10 @@ pub struct Notification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub target: Option<NotificationTarget>,
+    /// What `title` and `body` say, as data for the app to word in its language (none: show them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub text: Option<NotificationText>,
     pub read: bool,
     #[ts(type = "number")]
     pub created_at: Millis,

@@ -42,7 +42,7 @@ pub fn bindings() -> String {
     s.push_str(&decls!(&cfg;
         Money, ErrorCode, Position, SubscribeSpec, UserSummary, Limits, KycLevel, Balance, TxKind, Direction,
         TransferStatus, Transaction, Transfer, RequestStatus, PaymentRequest, WithdrawalStatus, Withdrawal, RoomKind, Room, Reaction, SplitShare, MessageCard, AttachmentKind, Attachment, Message, NotificationKind, Priority,
-        NotificationTarget, Notification, PresenceStatus, MemberChange, Hello, ChangeCursor, SnapshotKind, ClientFrame,
+        NotificationTarget, NotificationText, Notification, PresenceStatus, MemberChange, Hello, ChangeCursor, SnapshotKind, ClientFrame,
         Welcome, Event, EventData, Ephemeral, AckData, ServerFrame, crate::live::FeedFilter, crate::live::LiveRequest,
         crate::live::LiveStats, crate::live::FeedLine, crate::live::LiveFrame,
     ));

@@ -88,3 +88,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_notification_s_text_is_data_and_an_unknown_key_is_shown_as_written() {
+    let base = r#"{"id":7,"kind":"payment","priority":"normal","title":"Bob paid you 9.14 USD","body":"Lunch","read":false,"created_at":1"#;
+    let known: Notification = serde_json::from_str(&format!(
+        r#"{base},"text":{{"key":"payment_received","from":"Bob","amount":{{"minor":914,"currency":"USD"}}}}}}"#
+    ))
+    .unwrap();
+    let amount = Money { minor: 914, currency: Currency::USD };
+    assert_eq!(known.text, Some(NotificationText::PaymentReceived { from: "Bob".into(), amount }));
+    // A newer hub's key, with fields this app does not know: the notification still reads.
+    let newer: Notification =
+        serde_json::from_str(&format!(r#"{base},"text":{{"key":"teleported","to":"Mars","amount":3}}}}"#)).unwrap();
+    assert_eq!(newer.text, Some(NotificationText::Other));
+    assert_eq!(newer.title, "Bob paid you 9.14 USD");
+    // An older hub: no text at all.
+    let older: Notification = serde_json::from_str(&format!("{base}}}")).unwrap();
+    assert_eq!(older.text, None);
+    let back = serde_json::to_value(&known).unwrap();
+    assert_eq!(back["text"]["key"], "payment_received");
+    assert_eq!(back["text"]["amount"]["minor"], 914);
+}

@@ -251,7 +251,18 @@ export type Priority = "low" | "normal" | "high" | "critical";
  */
 export type NotificationTarget = { "kind": "transfer", id: number, } | { "kind": "room", id: number, message?: number, } | { "kind": "transaction", id: number, } | { "kind": "request", id: number, };
 
-export type Notification = { id: number, kind: NotificationKind, priority: Priority, title: string, body: string, target?: NotificationTarget, read: boolean, created_at: number, };
+/**
+ * What a notification says, as data: the app words it in its reader's language (its locales'
+ * `notification_text.<key>`), and `title`/`body` keep the hub's English for apps that do not know the
+ * key. Names, memos, reasons and device details are the people's own text, never translated.
+ */
+export type NotificationText = { "key": "payment_received", from: string, amount: Money, } | { "key": "payment_sent", to: string, amount: Money, } | { "key": "transfer_failed", to: string, amount: Money, } | { "key": "transfer_in_review", to: string, amount: Money, } | { "key": "transfer_blocked" } | { "key": "deposit", amount: Money, } | { "key": "withdrawal", amount: Money, } | { "key": "balance_credited", amount: Money, } | { "key": "balance_debited", amount: Money, } | { "key": "withdrawal_paid", amount: Money, destination: string, } | { "key": "withdrawal_rejected", amount: Money, reason: string, } | { "key": "payment_requested", from: string, amount: Money, } | { "key": "request_declined", by: string, amount: Money, } | { "key": "mentioned", by: string, } | { "key": "mentioned_in", by: string, room: string, } | { "key": "new_sign_in", device: string, platform: string, ip: string, } | { "key": "limits_changed", single: number, daily: number, reason: string, } | { "key": "kyc_level", level: KycLevel, single: number, daily: number, } | { "key": "password_changed" } | { "key": "two_factor_on" } | { "key": "two_factor_off" } | { "key": "recovery_codes_new" } | { "key": "password_reset" } | { "key": "account_enabled" } | { "key": "account_disabled" } | { "key": "two_factor_reset" } | { "key": "wrong_passwords", count: number, ip: string, } | { "key": "wrong_codes", count: number, ip: string, };
+
+export type Notification = { id: number, kind: NotificationKind, priority: Priority, title: string, body: string, target?: NotificationTarget, 
+/**
+ * What `title` and `body` say, as data for the app to word in its language (none: show them).
+ */
+text?: NotificationText, read: boolean, created_at: number, };
 
 export type PresenceStatus = "online" | "away" | "busy" | "invisible" | "offline";
 

@@ -4,9 +4,10 @@
 // of a payment this device just sent, which Send has already announced, is recognised so a sent payment
 // shows one toast.
 import type { TransferView } from "../bindings/app";
-import type { NotificationKind } from "../bindings/protocol";
+import type { NotificationKind, NotificationText } from "../bindings/protocol";
 import type { IconName } from "./icons";
 import { formatMoney, fractionDigits } from "./money";
+import { wordNotification } from "./notification-words";
 import type { ToastTone } from "./store.svelte";
 
 /** One payment as the hub's text names it: amount and the other person's display name. */
@@ -93,11 +94,17 @@ const OUT_KINDS: ReadonlySet<NotificationKind> = new Set(["transfer", "withdrawa
 const IN_KINDS: ReadonlySet<NotificationKind> = new Set(["payment", "deposit", "payment_request"]);
 
 /**
- * A notification's title and body as the app shows them: the hub's "9.14 USD" in the app's money format
+ * A notification's title and body as the app shows them: in the app's words where the hub sent its text
+ * as data (lib/notification-words.ts); else the hub's, with its "9.14 USD" in the app's money format
  * ("$9.14"), in its title and in the bodies the hub writes; people's names, memos and messages as they
- * are. The engine applies the same rule to native notifications (crates/client/src/display.rs).
+ * are. The engine applies the same rules to native notifications (crates/client/src/display.rs).
  */
-export function notificationText(n: { kind: NotificationKind; title: string; body: string }, locale?: string): { title: string; body: string } {
+export function notificationText(
+  n: { kind: NotificationKind; title: string; body: string; text?: NotificationText },
+  locale?: string,
+): { title: string; body: string } {
+  const worded = wordNotification(n.text, n.body, locale);
+  if (worded) return worded;
   const personal = n.kind === "message" || n.kind === "mention";
   return {
     title: personal ? n.title : formatMoneyText(n.title, locale),
@@ -106,10 +113,19 @@ export function notificationText(n: { kind: NotificationKind; title: string; bod
 }
 
 /** How an engine `toast` event is shown: tone, icon, text in the app's money format, and its key. */
-export function presentEngineToast(ev: { kind: NotificationKind; title: string; body: string }, locale?: string): ToastView {
+export function presentEngineToast(
+  ev: { kind: NotificationKind; title: string; body: string; text?: NotificationText },
+  locale?: string,
+): ToastView {
   const { title, body } = notificationText(ev, locale);
   const key = `engine\n${ev.kind}\n${ev.title}\n${ev.body}`;
-  if (ev.kind === "transfer") {
+  const text = ev.text;
+  if (text?.key === "transfer_failed") return { tone: "error", icon: "alert", title, body, key };
+  if (text?.key === "payment_sent") {
+    const sent = { minor: text.amount.minor, currency: text.amount.currency, name: text.to };
+    return { tone: "money", icon: "out", title, body, key, sent };
+  }
+  if (ev.kind === "transfer" && !text) {
     const failed = FAILED.exec(ev.title);
     if (failed) return { tone: "error", icon: "alert", title, body, key };
     const sent = SENT.exec(ev.title);

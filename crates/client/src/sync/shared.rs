@@ -190,7 +190,8 @@ impl Shared {
             match r.notification(n) {
                 // No toast on a lock screen: the notification centre has it once unlocked.
                 Ok(true) if !r.private => {
-                    self.emit(AppEvent::Toast { kind: n.kind, title: n.title.clone(), body: n.body.clone() })
+                    let (title, body, text) = (n.title.clone(), n.body.clone(), n.text.clone());
+                    self.emit(AppEvent::Toast { kind: n.kind, title, body, text })
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "notification"),

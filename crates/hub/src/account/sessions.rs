@@ -6,7 +6,7 @@ use crate::ids::TenantId;
 use crate::notify;
 use crate::store::repo::SessionRow;
 use crate::store::{now_ms, Emits, Tx};
-use tally_protocol::{NotificationKind, NotificationTarget, Priority, UserId};
+use tally_protocol::{NotificationKind, NotificationTarget, NotificationText, Priority, UserId};
 
 /// What a client says about itself at sign-in (free text; trimmed and bounded here).
 pub use tally_protocol::http::DeviceInfo as Device;
@@ -50,19 +50,21 @@ pub fn open(
             "{} ({}) from {}. If this was not you, sign it out in Settings → Devices and change your password.",
             row.device, row.platform, row.ip
         );
-        security(tx, emits, tenant, user, "New sign-in to your account", &body)?;
+        let text = NotificationText::NewSignIn { device: row.device, platform: row.platform, ip: row.ip };
+        let title = "New sign-in to your account";
+        security(tx, emits, (tenant, user), (title, &body), text)?;
     }
     Ok(())
 }
 
-/// A high-priority `security` notification (on every device of the user).
+/// A high-priority `security` notification (on every device of the user): the hub's English, and what it
+/// says as data for the app to word in its reader's language.
 pub fn security(
     tx: &mut dyn Tx,
     emits: &mut Emits,
-    tenant: TenantId,
-    user: UserId,
-    title: &str,
-    body: &str,
+    (tenant, user): (TenantId, UserId),
+    (title, body): (&str, &str),
+    text: NotificationText,
 ) -> HubResult<()> {
     let n = notify::New {
         tenant,
@@ -72,6 +74,7 @@ pub fn security(
         title,
         body,
         target: None::<NotificationTarget>,
+        text: Some(text),
     };
     notify::create(tx, emits, n).map(|_| ())
 }

@@ -191,11 +191,18 @@ fn notify_mentions(
     } else {
         format!("{} mentioned you in {}", sender.display_name, room_name)
     };
+    let by = sender.display_name.clone();
+    let text = if room_name.is_empty() {
+        NotificationText::Mentioned { by }
+    } else {
+        NotificationText::MentionedIn { by, room: room_name.clone() }
+    };
     let preview: String = msg.text.chars().take(140).collect();
     for u in mentioned {
         let target = Some(NotificationTarget::Room { id: msg.room, message: Some(msg.id) });
         let (kind, priority) = (NotificationKind::Mention, Priority::Normal);
-        let n = notify::New { tenant, user: u.id, kind, priority, title: &title, body: &preview, target };
+        let text = Some(text.clone());
+        let n = notify::New { tenant, user: u.id, kind, priority, title: &title, body: &preview, target, text };
         notify::create(tx, emits, n)?;
     }
     Ok(())

@@ -9,6 +9,7 @@ use tally_protocol::http::{
     CodeRequest, DeviceSession, PasswordChange, RecoveryCodes, Revoked, SessionList, SessionRef, SignedOut,
     TwoFactorSetup, TwoFactorStatus,
 };
+use tally_protocol::NotificationText;
 
 /// The caller, from `Authorization: Bearer <access token>` of a session that is not revoked and an active
 /// account, and the address it calls from (what the step-up throttle counts).
@@ -138,7 +139,7 @@ pub(super) async fn change_password(
     let gone = revoke_others(&s, &me).await?;
     let body = "Your password was changed from one of your devices, and every other device was signed out. \
                 If this was not you, contact the operator of your server now.";
-    tell(&s, (tenant, user), "Your password was changed", body).await?;
+    tell(&s, (tenant, user), ("Your password was changed", body), NotificationText::PasswordChanged).await?;
     Ok(Json(SignedOut { signed_out_devices: gone }))
 }
 
@@ -196,7 +197,7 @@ pub(super) async fn two_factor_enable(
         .await?;
     let body = "Two-factor sign-in was turned on for your account. If this was not you, contact the operator of \
                 your server now.";
-    tell(&s, (tenant, user), "Two-factor sign-in turned on", body).await?;
+    tell(&s, (tenant, user), ("Two-factor sign-in turned on", body), NotificationText::TwoFactorOn).await?;
     Ok(Json(RecoveryCodes { recovery_codes: codes }))
 }
 
@@ -229,7 +230,7 @@ pub(super) async fn two_factor_disable(
         .await?;
     let body = "Two-factor sign-in was turned off for your account; signing in now needs only the password. If \
                 this was not you, change your password and contact the operator of your server now.";
-    tell(&s, (tenant, user), "Two-factor sign-in turned off", body).await?;
+    tell(&s, (tenant, user), ("Two-factor sign-in turned off", body), NotificationText::TwoFactorOff).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -255,6 +256,6 @@ pub(super) async fn two_factor_recovery_codes(
         })
         .await?;
     let body = "New recovery codes were made for your account; the old ones no longer work.";
-    tell(&s, (tenant, user), "New recovery codes", body).await?;
+    tell(&s, (tenant, user), ("New recovery codes", body), NotificationText::RecoveryCodesNew).await?;
     Ok(Json(RecoveryCodes { recovery_codes: codes }))
 }

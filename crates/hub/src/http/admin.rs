@@ -9,6 +9,7 @@ use tally_protocol::http::{
     PublishRequest, RoomCreated, RoomRequest, SignedOut, TenantInfo, TenantRequest, TokensRequest, UserRef,
     UsersCreated, UsersRequest,
 };
+use tally_protocol::NotificationText;
 
 /// Creates a tenant (or finds it) and sets what of its policy the body names.
 pub(super) async fn tenant(
@@ -113,7 +114,8 @@ pub(super) async fn reset_password(
             let subject = format!("user:{}", u.id);
             audit::by_operator(c, &op.label(), Some(tenant), Action::PasswordReset, &subject, &detail, &op.ip)?;
             let body = "The operator of this hub set a new password for your account and signed every device out.";
-            sessions::security(c, e, tenant, u.id, "Your password was reset", body)?;
+            let told = ("Your password was reset", body);
+            sessions::security(c, e, (tenant, u.id), told, NotificationText::PasswordReset)?;
             Ok(gone)
         })
         .await?;
@@ -151,14 +153,16 @@ pub(super) async fn set_active(
                     &op.ip,
                 )?;
                 let body = "The operator of this hub enabled your account again: you can sign in.";
-                sessions::security(c, e, tenant, u.id, "Your account was enabled", body)?;
+                let told = ("Your account was enabled", body);
+                sessions::security(c, e, (tenant, u.id), told, NotificationText::AccountEnabled)?;
                 return Ok((u.id, vec![]));
             }
             let gone = sessions::revoke_others(c, tenant, u.id, "")?;
             let detail = format!("disabled the account; {} devices signed out", gone.len());
             audit::by_operator(c, &op.label(), Some(tenant), Action::AccountDisabled, &subject, &detail, &op.ip)?;
             let body = "The operator of this hub disabled your account and signed every device out.";
-            sessions::security(c, e, tenant, u.id, "Your account was disabled", body)?;
+            let told = ("Your account was disabled", body);
+            sessions::security(c, e, (tenant, u.id), told, NotificationText::AccountDisabled)?;
             Ok((u.id, gone))
         })
         .await?;
@@ -184,7 +188,8 @@ pub(super) async fn reset_two_factor(
             let subject = format!("user:{}", u.id);
             audit::by_operator(c, &op.label(), Some(tenant), Action::TwoFactorReset, &subject, "turned two-factor off", &op.ip)?;
             let body = "The operator of this hub turned two-factor sign-in off for your account. Turn it on again in Settings → Security.";
-            sessions::security(c, e, tenant, u.id, "Two-factor sign-in was reset", body)
+            let told = ("Two-factor sign-in was reset", body);
+            sessions::security(c, e, (tenant, u.id), told, NotificationText::TwoFactorReset)
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)

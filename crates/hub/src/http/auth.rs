@@ -5,6 +5,7 @@ use crate::account::{password, policy, sessions, two_factor};
 use crate::throttle::address_key;
 
 use tally_protocol::http::{RefreshRequest, RegistrationInfo, SignInRequest, SignUpRequest, TokenResponse};
+use tally_protocol::NotificationText;
 
 /// How tokens are issued: for a new session (a device signing in), or after a rotation (`refresh`, the
 /// successor the rotation stored).
@@ -190,7 +191,8 @@ async fn wrong_password(s: &AppState, (tenant, uid): (TenantId, tally_protocol::
                 "Someone tried to sign in to your account with a wrong password {n} times in a row, from {ip}. \
                  If this was not you, nothing got in; a long password you use nowhere else keeps it that way."
             );
-            sessions::security(t, em, tenant, uid, "Failed sign-in attempts", &body)?;
+            let text = NotificationText::WrongPasswords { count: u64::from(n), ip: ip.clone() };
+            sessions::security(t, em, (tenant, uid), ("Failed sign-in attempts", &body), text)?;
             let detail = format!("{n} wrong passwords in a row");
             audit::by_user(t, (tenant, uid), Action::SignInFailures, &detail, &ip)
         })
@@ -261,7 +263,8 @@ async fn second_factor(
         s.hub
             .store
             .write(move |t, em| {
-                sessions::security(t, em, tenant, uid, "Failed sign-in attempts", &body)?;
+                let text = NotificationText::WrongCodes { count: u64::from(n), ip: ip.clone() };
+                sessions::security(t, em, (tenant, uid), ("Failed sign-in attempts", &body), text)?;
                 let detail = format!("the right password, then {n} wrong two-factor codes in a row");
                 audit::by_user(t, (tenant, uid), Action::SignInFailures, &detail, &ip)
             })

@@ -69,9 +69,9 @@ async fn check(s: &AppState, (tenant, user): (TenantId, tally_protocol::UserId),
 pub(super) async fn tell(
     s: &AppState,
     (tenant, user): (TenantId, tally_protocol::UserId),
-    title: &'static str,
-    body: &'static str,
+    (title, body): (&'static str, &'static str),
+    text: tally_protocol::NotificationText,
 ) -> ApiResult<()> {
-    s.hub.store.write(move |t, e| sessions::security(t, e, tenant, user, title, body)).await?;
+    s.hub.store.write(move |t, e| sessions::security(t, e, (tenant, user), (title, body), text.clone())).await?;
     Ok(())
 }

@@ -208,10 +208,11 @@ impl Hub {
                     .write(move |c, em| {
                         let (kind, priority, title) =
                             (NotificationKind::Limits, Priority::High, "Transfer blocked by a limit");
+                        let text = Some(NotificationText::TransferBlocked);
                         notify::create(
                             c,
                             em,
-                            notify::New { tenant, user: uid, kind, priority, title, body: &body, target: None },
+                            notify::New { tenant, user: uid, kind, priority, title, body: &body, target: None, text },
                         )
                     })
                     .await;

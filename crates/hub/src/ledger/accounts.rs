@@ -109,18 +109,35 @@ impl Way {
         matches!(self, Way::Deposit | Way::Adjustment { incoming: true })
     }
 
-    /// The ledger entry's prefix, the history line's kind and the notification's kind and title.
-    fn describe(self, amount: Money) -> (&'static str, TxKind, NotificationKind, String) {
+    /// The ledger entry's prefix and the history line's kind.
+    fn describe(self) -> (&'static str, TxKind) {
+        match self {
+            Way::Deposit => ("dep", TxKind::Deposit),
+            Way::Withdrawal => ("wdr", TxKind::Withdrawal),
+            Way::Adjustment { .. } => ("adj", TxKind::Adjustment),
+        }
+    }
+
+    /// The notification's kind, its English title and its text as data.
+    fn told(self, amount: Money) -> (NotificationKind, String, NotificationText) {
         let m = fmt_money(amount);
         match self {
-            Way::Deposit => ("dep", TxKind::Deposit, NotificationKind::Deposit, format!("Deposit of {m}")),
-            Way::Withdrawal => ("wdr", TxKind::Withdrawal, NotificationKind::Withdrawal, format!("Withdrawal of {m}")),
-            Way::Adjustment { incoming: true } => {
-                ("adj", TxKind::Adjustment, NotificationKind::Balance, format!("Your balance was corrected: +{m}"))
+            Way::Deposit => {
+                (NotificationKind::Deposit, format!("Deposit of {m}"), NotificationText::Deposit { amount })
             }
-            Way::Adjustment { incoming: false } => {
-                ("adj", TxKind::Adjustment, NotificationKind::Balance, format!("Your balance was corrected: -{m}"))
+            Way::Withdrawal => {
+                (NotificationKind::Withdrawal, format!("Withdrawal of {m}"), NotificationText::Withdrawal { amount })
             }
+            Way::Adjustment { incoming: true } => (
+                NotificationKind::Balance,
+                format!("Your balance was corrected: +{m}"),
+                NotificationText::BalanceCredited { amount },
+            ),
+            Way::Adjustment { incoming: false } => (
+                NotificationKind::Balance,
+                format!("Your balance was corrected: -{m}"),
+                NotificationText::BalanceDebited { amount },
+            ),
         }
     }
 }
@@ -138,7 +155,7 @@ fn external(tx: &mut dyn Tx, emits: &mut Emits, tenant: TenantId, m: External<'_
     let incoming = way.incoming();
     let signed = if incoming { amount.minor } else { -amount.minor };
     tx.add_balance(user, amount.currency, signed, 0)?;
-    let (prefix, kind, nkind, title) = way.describe(amount);
+    let (prefix, kind) = way.describe();
     let entry = format!("{prefix}:{}", crate::secrets::random_token("", 12));
     let legs = if incoming { (EXTERNAL, user) } else { (user, EXTERNAL) };
     post(tx, tenant, &entry, legs, amount)?;
@@ -161,8 +178,9 @@ fn external(tx: &mut dyn Tx, emits: &mut Emits, tenant: TenantId, m: External<'_
     history::emit_tx(tx, emits, tenant, user, id)?;
     if at.is_none() {
         let target = Some(NotificationTarget::Transaction { id });
-        let n =
-            notify::New { tenant, user, kind: nkind, priority: Priority::Normal, title: &title, body: memo, target };
+        let (kind, title, text) = way.told(amount);
+        let (priority, text) = (Priority::Normal, Some(text));
+        let n = notify::New { tenant, user, kind, priority, title: &title, body: memo, target, text };
         notify::create(tx, emits, n)?;
     }
     Ok(id)

@@ -131,10 +131,11 @@ pub fn create_request(
     let title = format!("{} requests {}", me.display_name, fmt_money(r.amount));
     let target = Some(NotificationTarget::Request { id });
     let (kind, priority) = (NotificationKind::PaymentRequest, Priority::Normal);
+    let text = Some(NotificationText::PaymentRequested { from: me.display_name.clone(), amount: r.amount });
     notify::create(
         tx,
         emits,
-        notify::New { tenant, user: payer.id, kind, priority, title: &title, body: &r.memo, target },
+        notify::New { tenant, user: payer.id, kind, priority, title: &title, body: &r.memo, target, text },
     )?;
     Ok((r, true))
 }
@@ -301,6 +302,7 @@ pub fn decline_request(
         title: &title,
         body: &r.memo,
         target,
+        text: Some(NotificationText::RequestDeclined { by: me.display_name.clone(), amount: r.amount }),
     };
     notify::create(tx, emits, n)?;
     Ok(shown)

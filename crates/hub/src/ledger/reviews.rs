@@ -29,7 +29,12 @@ pub(super) fn hold_if_flagged(
     let body = "The money is held meanwhile. You'll be told when it goes through or comes back.";
     let target = Some(NotificationTarget::Transfer { id });
     let (kind, priority) = (NotificationKind::Transfer, Priority::Normal);
-    notify::create(tx, emits, notify::New { tenant, user: from.id, kind, priority, title: &title, body, target })?;
+    let text = Some(NotificationText::TransferInReview { to: to.display_name.clone(), amount });
+    notify::create(
+        tx,
+        emits,
+        notify::New { tenant, user: from.id, kind, priority, title: &title, body, target, text },
+    )?;
     Ok(())
 }
 

@@ -353,34 +353,33 @@ pub(super) fn notify_outcome(
 ) -> HubResult<()> {
     let target = Some(NotificationTarget::Transfer { id: t.id });
     let amount = fmt_money(t.amount);
+    let (from, to) = (t.from.display_name.clone(), t.to.display_name.clone());
     let notes = match status {
         TransferStatus::Completed => vec![
             (
-                t.to.id,
-                NotificationKind::Payment,
-                Priority::Normal,
-                format!("{} paid you {amount}", t.from.display_name),
+                (t.to.id, NotificationKind::Payment, Priority::Normal),
+                format!("{from} paid you {amount}"),
                 t.memo.clone(),
+                NotificationText::PaymentReceived { from, amount: t.amount },
             ),
             (
-                t.from.id,
-                NotificationKind::Transfer,
-                Priority::Low,
-                format!("{amount} sent to {}", t.to.display_name),
+                (t.from.id, NotificationKind::Transfer, Priority::Low),
+                format!("{amount} sent to {to}"),
                 t.memo.clone(),
+                NotificationText::PaymentSent { to, amount: t.amount },
             ),
         ],
         TransferStatus::Failed => vec![(
-            t.from.id,
-            NotificationKind::Transfer,
-            Priority::High,
-            format!("Transfer of {amount} to {} failed", t.to.display_name),
+            (t.from.id, NotificationKind::Transfer, Priority::High),
+            format!("Transfer of {amount} to {to} failed"),
             "The money is back in your balance.".to_string(),
+            NotificationText::TransferFailed { to, amount: t.amount },
         )],
         TransferStatus::Pending | TransferStatus::Processing | TransferStatus::Review => vec![],
     };
-    for (user, kind, priority, title, body) in notes {
-        let n = notify::New { tenant, user, kind, priority, title: &title, body: &body, target: target.clone() };
+    for ((user, kind, priority), title, body, text) in notes {
+        let (target, text) = (target.clone(), Some(text));
+        let n = notify::New { tenant, user, kind, priority, title: &title, body: &body, target, text };
         notify::create(tx, emits, n)?;
     }
     Ok(())

@@ -186,12 +186,18 @@ fn notify_outcome(
     rejected: Option<&str>,
 ) -> HubResult<()> {
     let amount = fmt_money(w.amount);
-    let (title, body, priority) = match rejected {
-        None => (format!("Withdrawal of {amount} paid out"), format!("Sent to {}", w.destination), Priority::Normal),
+    let (title, body, priority, text) = match rejected {
+        None => (
+            format!("Withdrawal of {amount} paid out"),
+            format!("Sent to {}", w.destination),
+            Priority::Normal,
+            NotificationText::WithdrawalPaid { amount: w.amount, destination: w.destination.clone() },
+        ),
         Some(reason) => (
             format!("Withdrawal of {amount} rejected"),
             format!("{reason} The money is back in your balance."),
             Priority::High,
+            NotificationText::WithdrawalRejected { amount: w.amount, reason: reason.to_string() },
         ),
     };
     let target = Some(NotificationTarget::Transaction { id: w.tx });
@@ -203,6 +209,7 @@ fn notify_outcome(
         title: &title,
         body: &body,
         target,
+        text: Some(text),
     };
     notify::create(tx, emits, n)?;
     Ok(())

@@ -386,6 +386,7 @@ pub struct NewNotification<'a> {
     pub title: &'a str,
     pub body: &'a str,
     pub target: Option<&'a NotificationTarget>,
+    pub text: Option<&'a NotificationText>,
     pub at: Millis,
 }
 

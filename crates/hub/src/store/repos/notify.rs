@@ -1,4 +1,4 @@
-//! Notifications: kind and priority stored by their protocol names, the target as JSON.
+//! Notifications: kind and priority stored by their protocol names, the target and the text as JSON.
 use crate::error::{HubError, HubResult};
 use crate::ids::TenantId;
 use crate::store::enum_str;
@@ -6,11 +6,15 @@ use crate::store::repo::{NewNotification, NotifyRepo};
 use crate::store::sql::{args, enum_from, unreadable, Db, Row};
 use tally_protocol::*;
 
-const COLS: &str = "id, kind, priority, title, body, target, read, created_at, updated_at";
+const COLS: &str = "id, kind, priority, title, body, target, read, created_at, updated_at, text_json";
 
 fn notification(r: &Row) -> HubResult<(Notification, Millis)> {
     let target = match r.get::<Option<String>>(5)? {
         Some(s) => Some(serde_json::from_str(&s).map_err(|_| unreadable("notification target", &s))?),
+        None => None,
+    };
+    let text = match r.get::<Option<String>>(9)? {
+        Some(s) => Some(serde_json::from_str(&s).map_err(|_| unreadable("notification text", &s))?),
         None => None,
     };
     let n = Notification {
@@ -20,6 +24,7 @@ fn notification(r: &Row) -> HubResult<(Notification, Millis)> {
         title: r.get(3)?,
         body: r.get(4)?,
         target,
+        text,
         read: r.get(6)?,
         created_at: r.get(7)?,
     };
@@ -32,11 +37,15 @@ impl<D: Db> NotifyRepo for D {
             Some(t) => Some(serde_json::to_string(t).map_err(HubError::internal)?),
             None => None,
         };
+        let text = match n.text {
+            Some(t) => Some(serde_json::to_string(t).map_err(HubError::internal)?),
+            None => None,
+        };
         let (kind, priority) = (enum_str(&n.kind), enum_str(&n.priority));
         self.insert_id(
             "INSERT INTO notifications (tenant_id, user_id, kind, priority, title, body, target, read, created_at,
-               updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, FALSE, $8, $8) RETURNING id",
-            args![n.tenant, n.user, &kind, &priority, n.title, n.body, target.as_ref(), n.at],
+               updated_at, text_json) VALUES ($1, $2, $3, $4, $5, $6, $7, FALSE, $8, $8, $9) RETURNING id",
+            args![n.tenant, n.user, &kind, &priority, n.title, n.body, target.as_ref(), n.at, text.as_ref()],
         )
     }
 

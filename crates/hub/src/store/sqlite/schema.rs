@@ -1,6 +1,6 @@
 //! The SQLite schema, as numbered migrations (rusqlite_migration keeps the count in `user_version`).
 /// The schema this hub writes: the number of migrations below.
-pub const SCHEMA_VERSION: i64 = 19;
+pub const SCHEMA_VERSION: i64 = 20;
 
 /// Migration 1: the schema of the first release (kept verbatim so its databases migrate; public so a test
 /// can build a database exactly as that release left it).
@@ -250,6 +250,9 @@ CREATE INDEX transactions_feed ON transactions(updated_at, id);
 /// Migration 19: each sender's running daily total. The same text as PostgreSQL's V17 (one file for both).
 const SCHEMA_V19: &str = include_str!("../../../migrations/postgres/V17__sent_daily.sql");
 
+/// Migration 20: a notification's text as data. The same text as PostgreSQL's V18.
+const SCHEMA_V20: &str = include_str!("../../../migrations/postgres/V18__notification_text.sql");
+
 pub fn migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
     rusqlite_migration::Migrations::new(vec![
@@ -272,6 +275,7 @@ pub fn migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(SCHEMA_V17),
         M::up(SCHEMA_V18),
         M::up(SCHEMA_V19),
+        M::up(SCHEMA_V20),
     ])
 }
 
